@@ -1,0 +1,148 @@
+// Client errors: a small set of classes with stable string codes and a `cause`.
+//
+// Why a brand instead of relying on `instanceof` alone: an application can end up with two copies of gregor
+// (nested node_modules), and `instanceof` fails across copies. `isGregorError()` checks a `Symbol.for` brand,
+// which is shared by every copy in the process (the same trick undici uses).
+
+const BRAND = Symbol.for('gregor.error');
+
+/** Stable codes; applications may switch on them. Never renamed once released. */
+export type GregorErrorCode =
+  | 'ERR_CONFIG' // a configuration property is unknown, has a bad value, or properties conflict
+  | 'ERR_STATE' // a call made in a state where it is not allowed (e.g. poll() after close())
+  | 'ERR_PROTOCOL' // bytes from the network that do not decode, or a response that breaks the protocol
+  | 'ERR_CORRUPT_RECORD' // a record batch failed its CRC or is malformed; names topic, partition and offsets
+  | 'ERR_KAFKA' // the broker answered with a Kafka error code
+  | 'ERR_CONNECTION' // a socket could not be opened, or closed under an in-flight request
+  | 'ERR_TIMEOUT' // a request or wait exceeded its deadline
+  | 'ERR_AUTHENTICATION' // SASL failed: wrong credentials, unsupported mechanism
+  | 'ERR_TLS' // TLS handshake refused: untrusted CA, wrong host name, bad client certificate
+  | 'ERR_UNSUPPORTED' // the broker does not support a needed API version, or a feature is not available
+  | 'ERR_ABORTED'; // an operation was cancelled with an AbortSignal or by close()
+
+export interface GregorErrorOptions {
+  cause?: unknown;
+  /** True when retrying the same operation may succeed (a leader moved, a coordinator is loading). */
+  retriable?: boolean;
+}
+
+export class GregorError extends Error {
+  readonly code: GregorErrorCode;
+  readonly retriable: boolean;
+
+  constructor(code: GregorErrorCode, message: string, options: GregorErrorOptions = {}) {
+    super(message, options.cause === undefined ? undefined : { cause: options.cause });
+    this.code = code;
+    this.retriable = options.retriable ?? false;
+    Object.defineProperty(this, BRAND, { value: true });
+  }
+
+  override get name(): string {
+    return this.constructor.name;
+  }
+
+  /** Serialised errors carry code and message only: never configuration, so never credentials. */
+  toJSON(): Record<string, unknown> {
+    return { name: this.name, code: this.code, message: this.message, retriable: this.retriable };
+  }
+}
+
+export function isGregorError(value: unknown): value is GregorError {
+  return typeof value === 'object' && value !== null && (value as Record<symbol, unknown>)[BRAND] === true;
+}
+
+export class ConfigError extends GregorError {
+  /** The property the problem is about, when there is one. */
+  readonly property: string | undefined;
+  constructor(message: string, property?: string, options?: GregorErrorOptions) {
+    super('ERR_CONFIG', message, options);
+    this.property = property;
+  }
+}
+
+export class StateError extends GregorError {
+  constructor(message: string, options?: GregorErrorOptions) {
+    super('ERR_STATE', message, options);
+  }
+}
+
+export class ProtocolError extends GregorError {
+  constructor(message: string, options?: GregorErrorOptions) {
+    super('ERR_PROTOCOL', message, options);
+  }
+}
+
+/** A record batch that cannot be trusted. The position is never advanced past it silently. */
+export class CorruptRecordError extends GregorError {
+  readonly topic: string | undefined;
+  readonly partition: number | undefined;
+  /** First offset of the bad batch, when it could be read. */
+  readonly baseOffset: bigint | undefined;
+  /** Last offset the batch claims to hold, when it could be read. */
+  readonly lastOffset: bigint | undefined;
+  constructor(
+    message: string,
+    where: { topic?: string; partition?: number; baseOffset?: bigint; lastOffset?: bigint } = {},
+    options?: GregorErrorOptions,
+  ) {
+    super('ERR_CORRUPT_RECORD', message, options);
+    this.topic = where.topic;
+    this.partition = where.partition;
+    this.baseOffset = where.baseOffset;
+    this.lastOffset = where.lastOffset;
+  }
+}
+
+/** The broker answered with a Kafka error code (see src/protocol/error-codes.ts for the table). */
+export class KafkaError extends GregorError {
+  readonly errorCode: number;
+  readonly errorName: string;
+  constructor(errorCode: number, errorName: string, message: string, options?: GregorErrorOptions) {
+    super('ERR_KAFKA', message, options);
+    this.errorCode = errorCode;
+    this.errorName = errorName;
+  }
+  override toJSON(): Record<string, unknown> {
+    return { ...super.toJSON(), errorCode: this.errorCode, errorName: this.errorName };
+  }
+}
+
+export class ConnectionError extends GregorError {
+  /** host:port of the broker, never credentials. */
+  readonly broker: string | undefined;
+  constructor(message: string, broker?: string, options?: GregorErrorOptions) {
+    super('ERR_CONNECTION', message, { retriable: true, ...options });
+    this.broker = broker;
+  }
+}
+
+export class TimeoutError extends GregorError {
+  constructor(message: string, options?: GregorErrorOptions) {
+    super('ERR_TIMEOUT', message, { retriable: true, ...options });
+  }
+}
+
+export class AuthenticationError extends GregorError {
+  constructor(message: string, options?: GregorErrorOptions) {
+    // Not retriable: retrying a wrong password only produces a storm of failed logins.
+    super('ERR_AUTHENTICATION', message, { retriable: false, ...options });
+  }
+}
+
+export class TlsError extends GregorError {
+  constructor(message: string, options?: GregorErrorOptions) {
+    super('ERR_TLS', message, { retriable: false, ...options });
+  }
+}
+
+export class UnsupportedError extends GregorError {
+  constructor(message: string, options?: GregorErrorOptions) {
+    super('ERR_UNSUPPORTED', message, options);
+  }
+}
+
+export class AbortError extends GregorError {
+  constructor(message = 'the operation was aborted', options?: GregorErrorOptions) {
+    super('ERR_ABORTED', message, options);
+  }
+}
