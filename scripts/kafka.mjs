@@ -1,0 +1,697 @@
+#!/usr/bin/env node
+// The project's own Apache Kafka for tests, the demo and benchmarks: real broker jars from Maven Central, started
+// as detached JVMs on 127.0.0.1. No Docker, no downloads at test time once `.kafka/` is filled.
+//
+//   node scripts/kafka.mjs start [--nodes 1|3] [--json]   start (idempotent; safe to run concurrently)
+//   node scripts/kafka.mjs stop [--nodes 1|3] [--clean]   stop what runs (both layouts unless --nodes); --clean wipes data
+//   node scripts/kafka.mjs status [--json]                what runs, pids, ports, RSS
+//   node scripts/kafka.mjs jars                            only download the jars into .kafka/lib
+//
+// Layout (all under .kafka/, gitignored):
+//   lib/                 the jars; lib/kafka-clients-<version>.jar carries the protocol specs (common/message/*.json)
+//   tls/                 ca.pem (trust this), server.p12 (broker keystore), their keys
+//   single/              the one-node cluster: server.properties, data/, broker.log, broker.pid
+//   cluster/nodeN/       the three-node cluster, N = 1..3, same files per node
+//   lock                 held while any start/stop runs, so concurrent test files do not race
+//
+// Ports derive from GREGOR_KAFKA_PORT_BASE (default 9092), so a second checkout can run beside the first:
+//   single node:  PLAINTEXT base, CONTROLLER base+1, SASL_SSL base+2
+//   three nodes:  node N: PLAINTEXT N*10000+base, CONTROLLER +1, SASL_SSL +2   (19092, 29092, 39092 by default)
+import { spawn, spawnSync } from 'node:child_process';
+import { createHash, randomBytes } from 'node:crypto';
+import {
+  closeSync, existsSync, mkdirSync, openSync, readFileSync, readdirSync, renameSync, rmSync, statSync, writeFileSync,
+  writeSync,
+} from 'node:fs';
+import { connect, createServer } from 'node:net';
+import { dirname, join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+
+export const ROOT = join(dirname(fileURLToPath(import.meta.url)), '..');
+const POM = join(ROOT, 'scripts', 'kafka', 'pom.xml');
+const KAFKA_DIR = join(ROOT, '.kafka');
+const LIB = join(KAFKA_DIR, 'lib');
+const TLS = join(KAFKA_DIR, 'tls');
+const LOCK = join(KAFKA_DIR, 'lock');
+const BROKER_LOG4J = join(ROOT, 'scripts', 'kafka', 'log4j2-broker.properties');
+export const KAFKA_VERSION = /<kafka\.version>([^<]+)<\/kafka\.version>/.exec(readFileSync(POM, 'utf8'))[1];
+export const CLIENTS_JAR = join(LIB, `kafka-clients-${KAFKA_VERSION}.jar`);
+const KEYSTORE_PASSWORD = 'gregor-keystore-secret';
+
+// One user per SASL mechanism. Documented in README.md and exported by test/integration/helpers/kafka.ts.
+export const USERS = {
+  PLAIN: { username: 'plain-user', password: 'plain-secret' },
+  'SCRAM-SHA-256': { username: 'scram256-user', password: 'scram256-secret' },
+  'SCRAM-SHA-512': { username: 'scram512-user', password: 'scram512-secret' },
+};
+
+class UsageError extends Error {}
+class EnvError extends Error {}
+
+function portBase() {
+  const raw = process.env.GREGOR_KAFKA_PORT_BASE ?? '9092';
+  const base = Number(raw);
+  // Node 3's SASL_SSL port is 30000 + base + 2; it must stay a valid port.
+  if (!Number.isInteger(base) || base < 1024 || base > 35533) {
+    throw new UsageError(`GREGOR_KAFKA_PORT_BASE must be an integer in 1024..35533, got '${raw}'`);
+  }
+  return base;
+}
+
+/** The nodes of one layout ("single" or "cluster"): directories and ports. */
+function layout(nodes) {
+  const base = portBase();
+  if (nodes === 1) {
+    return {
+      name: 'single', dir: join(KAFKA_DIR, 'single'),
+      nodes: [{ id: 1, dir: join(KAFKA_DIR, 'single'), plaintext: base, controller: base + 1, saslSsl: base + 2 }],
+    };
+  }
+  const list = [1, 2, 3].map((id) => ({
+    id, dir: join(KAFKA_DIR, 'cluster', `node${id}`),
+    plaintext: id * 10000 + base, controller: id * 10000 + base + 1, saslSsl: id * 10000 + base + 2,
+  }));
+  return { name: 'cluster', dir: join(KAFKA_DIR, 'cluster'), nodes: list };
+}
+
+function info(l) {
+  return {
+    layout: l.name,
+    kafkaVersion: KAFKA_VERSION,
+    bootstrap: l.nodes.map((n) => `127.0.0.1:${n.plaintext}`).join(','),
+    saslSslBootstrap: l.nodes.map((n) => `127.0.0.1:${n.saslSsl}`).join(','),
+    caFile: join(TLS, 'ca.pem'),
+    clientsJar: CLIENTS_JAR,
+    users: USERS,
+    nodes: l.nodes.map((n) => ({
+      id: n.id, pid: readPid(n), plaintext: n.plaintext, controller: n.controller, saslSsl: n.saslSsl,
+      log: join(n.dir, 'broker.log'),
+    })),
+  };
+}
+
+// ---------------------------------------------------------------------------------------------------------------
+// Environment checks
+
+function javaBin() {
+  return process.env.JAVA_HOME ? join(process.env.JAVA_HOME, 'bin', 'java') : 'java';
+}
+
+function checkJava() {
+  const r = spawnSync(javaBin(), ['-version'], { encoding: 'utf8' });
+  if (r.error || r.status !== 0) {
+    throw new EnvError(
+      `Java not found (tried '${javaBin()}'): Kafka ${KAFKA_VERSION} needs Java 17 or newer.\n` +
+      '  Install a JDK or JRE >= 17, e.g. `apt-get install openjdk-17-jre-headless` or https://adoptium.net, ' +
+      'and put `java` on PATH (or set JAVA_HOME).');
+  }
+  const m = /version "(\d+)(?:\.(\d+))?/.exec(r.stderr + r.stdout);
+  const major = m ? (m[1] === '1' ? Number(m[2]) : Number(m[1])) : NaN;
+  if (!(major >= 17)) {
+    throw new EnvError(`Java ${m ? m[0] : '(unknown version)'} found, but Kafka ${KAFKA_VERSION} needs Java 17 or newer.`);
+  }
+}
+
+function checkTool(cmd, args, what) {
+  const r = spawnSync(cmd, args, { encoding: 'utf8' });
+  if (r.error || r.status !== 0) throw new EnvError(`${cmd} not found: ${what}`);
+}
+
+// ---------------------------------------------------------------------------------------------------------------
+// Jars
+
+function jarsStamp() {
+  // Re-download when the pom changes (a version bump), not on every start.
+  return createHash('sha256').update(readFileSync(POM)).digest('hex');
+}
+
+export function jarsReady() {
+  try {
+    return readFileSync(join(LIB, '.complete'), 'utf8') === jarsStamp() && existsSync(CLIENTS_JAR);
+  } catch {
+    return false;
+  }
+}
+
+function ensureJars(log) {
+  if (jarsReady()) return;
+  checkTool('mvn', ['-v'], 'Maven downloads the Kafka jars once. Install Apache Maven 3.6+ ' +
+    '(`apt-get install maven` or https://maven.apache.org/download.cgi) and put `mvn` on PATH.');
+  log(`downloading Apache Kafka ${KAFKA_VERSION} jars with Maven into ${LIB} ...`);
+  const t0 = Date.now();
+  const tmp = `${LIB}.tmp-${process.pid}`;
+  rmSync(tmp, { recursive: true, force: true });
+  const args = ['-B', '-q', '-f', POM, 'dependency:copy-dependencies', '-DincludeScope=runtime',
+    // An absolute path: Maven resolves a relative one against the pom's folder, not the current directory.
+    `-DoutputDirectory=${tmp}`];
+  if (process.env.GREGOR_MAVEN_REPO_LOCAL) args.push(`-Dmaven.repo.local=${process.env.GREGOR_MAVEN_REPO_LOCAL}`);
+  const r = spawnSync('mvn', args, { encoding: 'utf8', stdio: ['ignore', 'pipe', 'pipe'] });
+  if (r.status !== 0 || !existsSync(join(tmp, `kafka-clients-${KAFKA_VERSION}.jar`))) {
+    rmSync(tmp, { recursive: true, force: true });
+    throw new EnvError(`Maven could not fetch the Kafka jars (exit ${r.status}):\n${tail(r.stdout + r.stderr, 30)}`);
+  }
+  writeFileSync(join(tmp, '.complete'), jarsStamp());
+  rmSync(LIB, { recursive: true, force: true });
+  renameSync(tmp, LIB);
+  log(`jars ready in ${((Date.now() - t0) / 1000).toFixed(1)} s (${readdirSync(LIB).length - 1} files)`);
+}
+
+// ---------------------------------------------------------------------------------------------------------------
+// TLS material
+
+function ensureTls(log) {
+  if (existsSync(join(TLS, 'server.p12')) && existsSync(join(TLS, 'ca.pem'))) return;
+  checkTool('openssl', ['version'], 'openssl generates the test CA and server certificate. Install OpenSSL ' +
+    '(`apt-get install openssl`).');
+  const tmp = `${TLS}.tmp-${process.pid}`;
+  rmSync(tmp, { recursive: true, force: true });
+  mkdirSync(tmp, { recursive: true });
+  const run = (args) => {
+    const r = spawnSync('openssl', args, { cwd: tmp, encoding: 'utf8' });
+    if (r.status !== 0) throw new EnvError(`openssl ${args[0]} failed:\n${tail(r.stdout + r.stderr, 20)}`);
+  };
+  // A CA of our own that tests trust explicitly: clients keep certificate verification on.
+  run(['req', '-x509', '-newkey', 'rsa:2048', '-nodes', '-keyout', 'ca.key', '-out', 'ca.pem', '-days', '3650',
+    '-subj', '/CN=gregor test CA', '-addext', 'basicConstraints=critical,CA:TRUE',
+    '-addext', 'keyUsage=critical,keyCertSign,cRLSign']);
+  run(['req', '-newkey', 'rsa:2048', '-nodes', '-keyout', 'server.key', '-out', 'server.csr', '-subj', '/CN=localhost']);
+  // The IP SAN is what a client connecting to 127.0.0.1 checks; DNS:localhost covers 'localhost'.
+  writeFileSync(join(tmp, 'server.ext'), [
+    'basicConstraints=CA:FALSE',
+    'keyUsage=critical,digitalSignature,keyEncipherment',
+    'extendedKeyUsage=serverAuth',
+    'subjectAltName=DNS:localhost,IP:127.0.0.1',
+    '',
+  ].join('\n'));
+  run(['x509', '-req', '-in', 'server.csr', '-CA', 'ca.pem', '-CAkey', 'ca.key', '-set_serial',
+    `0x${randomBytes(8).toString('hex')}`, '-out', 'server.pem', '-days', '3650', '-extfile', 'server.ext']);
+  // PKCS12 with the CA in the chain, so the broker presents the full chain.
+  run(['pkcs12', '-export', '-in', 'server.pem', '-inkey', 'server.key', '-certfile', 'ca.pem', '-name', 'localhost',
+    '-out', 'server.p12', '-passout', `pass:${KEYSTORE_PASSWORD}`]);
+  rmSync(TLS, { recursive: true, force: true });
+  renameSync(tmp, TLS);
+  log(`TLS material generated in ${TLS}`);
+}
+
+// ---------------------------------------------------------------------------------------------------------------
+// Broker configuration
+
+function serverProperties(l, n) {
+  const single = l.nodes.length === 1;
+  const rf = single ? 1 : 3;
+  const minIsr = single ? 1 : 2;
+  const quorum = single
+    // KIP-853 dynamic quorum: formatted with --standalone, the node bootstraps itself as the only voter.
+    ? [`controller.quorum.bootstrap.servers=127.0.0.1:${n.controller}`]
+    // A static voter set: all three nodes are formatted alike and start together (a quorum needs two).
+    : [`controller.quorum.voters=${l.nodes.map((o) => `${o.id}@127.0.0.1:${o.controller}`).join(',')}`];
+  const jaas = (mech) => `listener.name.sasl_ssl.${mech.toLowerCase()}.sasl.jaas.config=`;
+  const plain = USERS.PLAIN;
+  return [
+    '# Generated by scripts/kafka.mjs at each start; edit that script, not this file.',
+    'process.roles=broker,controller',
+    `node.id=${n.id}`,
+    ...quorum,
+    'controller.listener.names=CONTROLLER',
+    `listeners=PLAINTEXT://127.0.0.1:${n.plaintext},CONTROLLER://127.0.0.1:${n.controller},SASL_SSL://127.0.0.1:${n.saslSsl}`,
+    `advertised.listeners=PLAINTEXT://127.0.0.1:${n.plaintext},CONTROLLER://127.0.0.1:${n.controller},SASL_SSL://127.0.0.1:${n.saslSsl}`,
+    'listener.security.protocol.map=CONTROLLER:PLAINTEXT,PLAINTEXT:PLAINTEXT,SASL_SSL:SASL_SSL',
+    'inter.broker.listener.name=PLAINTEXT',
+    `log.dirs=${join(n.dir, 'data')}`,
+    '',
+    '# SASL_SSL: TLS with our own CA, then PLAIN or SCRAM. A bare sasl.jaas.config is ignored by brokers;',
+    '# each mechanism needs its own listener-scoped entry.',
+    'listener.name.sasl_ssl.sasl.enabled.mechanisms=PLAIN,SCRAM-SHA-256,SCRAM-SHA-512',
+    `listener.name.sasl_ssl.ssl.keystore.location=${join(TLS, 'server.p12')}`,
+    // The default keystore type is JKS; ours is PKCS12.
+    'listener.name.sasl_ssl.ssl.keystore.type=PKCS12',
+    `listener.name.sasl_ssl.ssl.keystore.password=${KEYSTORE_PASSWORD}`,
+    `listener.name.sasl_ssl.ssl.key.password=${KEYSTORE_PASSWORD}`,
+    `${jaas('PLAIN')}org.apache.kafka.common.security.plain.PlainLoginModule required user_${plain.username}="${plain.password}";`,
+    // SCRAM users are stored in the cluster metadata: added at format time (StorageTool -S).
+    `${jaas('SCRAM-SHA-256')}org.apache.kafka.common.security.scram.ScramLoginModule required;`,
+    `${jaas('SCRAM-SHA-512')}org.apache.kafka.common.security.scram.ScramLoginModule required;`,
+    '',
+    '# Tests create their topics explicitly (test/integration/helpers/kafka.ts createTopic): a typo in a topic',
+    '# name must fail as UNKNOWN_TOPIC_OR_PARTITION instead of silently creating a one-partition topic.',
+    'auto.create.topics.enable=false',
+    `num.partitions=1`,
+    `default.replication.factor=${rf}`,
+    `min.insync.replicas=${minIsr}`,
+    '',
+    '# Internal topics: few partitions, because the default 50 __consumer_offsets partitions make the first',
+    '# group of a fresh cluster wait for 50 partition leaders; replicated to every node of the layout.',
+    `offsets.topic.replication.factor=${rf}`,
+    'offsets.topic.num.partitions=3',
+    `transaction.state.log.replication.factor=${rf}`,
+    `transaction.state.log.min.isr=${minIsr}`,
+    'transaction.state.log.num.partitions=3',
+    `share.coordinator.state.topic.replication.factor=${rf}`,
+    `share.coordinator.state.topic.min.isr=${minIsr}`,
+    'share.coordinator.state.topic.num.partitions=3',
+    '',
+    '# Classic groups: no 3 s wait for more members before the first rebalance of an empty group.',
+    'group.initial.rebalance.delay.ms=0',
+    '# Classic groups: let tests use session.timeout.ms down to 1 s (default floor 6 s) so member-loss tests are quick.',
+    'group.min.session.timeout.ms=1000',
+    '# KIP-848 consumer groups: the session timeout and heartbeat interval are set by the broker (defaults 45 s and',
+    '# 5 s, with equally high floors). Lower defaults make failover tests fast; lower floors let a test tighten them',
+    '# further per group (incrementalAlterConfigs on the GROUP resource: consumer.session.timeout.ms, ...).',
+    'group.consumer.min.session.timeout.ms=1000',
+    'group.consumer.session.timeout.ms=10000',
+    'group.consumer.min.heartbeat.interval.ms=100',
+    'group.consumer.heartbeat.interval.ms=1000',
+    '# KIP-932 share groups: the same reasoning as for consumer groups.',
+    'group.share.min.session.timeout.ms=1000',
+    'group.share.session.timeout.ms=10000',
+    'group.share.min.heartbeat.interval.ms=100',
+    'group.share.heartbeat.interval.ms=1000',
+    '',
+    '# The machine has 2 cores; the defaults (3 network, 8 I/O threads) only add context switches.',
+    'num.network.threads=2',
+    'num.io.threads=2',
+    '',
+  ].join('\n');
+}
+
+// Kafka's Uuid.randomUuid() in base64url without padding; like Kafka, avoid a leading '-' (it reads as a CLI flag).
+function randomClusterId() {
+  for (;;) {
+    const id = randomBytes(16).toString('base64url');
+    if (!id.startsWith('-')) return id;
+  }
+}
+
+function jvm(heap, extra = []) {
+  return [
+    `-Xms${heap}`, `-Xmx${heap}`,
+    '-XX:+UseG1GC', '-XX:MaxGCPauseMillis=20', '-XX:InitiatingHeapOccupancyPercent=35',
+    '-XX:+ExplicitGCInvokesConcurrent', '-Djava.awt.headless=true',
+    ...extra,
+    '-cp', join(LIB, '*'),
+  ];
+}
+
+function run(cmd, args, opts = {}) {
+  return new Promise((resolve) => {
+    const child = spawn(cmd, args, { ...opts, stdio: ['ignore', 'pipe', 'pipe'] });
+    let out = '';
+    child.stdout.on('data', (d) => { out += d; });
+    child.stderr.on('data', (d) => { out += d; });
+    child.once('error', (e) => resolve({ status: null, out: `${out}${e.message}` }));
+    child.once('close', (status) => resolve({ status, out }));
+  });
+}
+
+async function formatStorage(l, n, clusterId, log) {
+  if (existsSync(join(n.dir, 'data', 'meta.properties'))) return;
+  const args = [
+    ...jvm('256m', ['-XX:TieredStopAtLevel=1', `-Dlog4j2.configurationFile=${join(ROOT, 'scripts', 'kafka', 'log4j2-tools.properties')}`]),
+    'kafka.tools.StorageTool', 'format', '-t', clusterId, '-c', join(n.dir, 'server.properties'),
+    ...(l.nodes.length === 1 ? ['--standalone'] : []),
+  ];
+  for (const mech of ['SCRAM-SHA-256', 'SCRAM-SHA-512']) {
+    args.push('-S', `${mech}=[name=${USERS[mech].username},password=${USERS[mech].password}]`);
+  }
+  const r = await run(javaBin(), args);
+  if (r.status !== 0) {
+    throw new EnvError(`formatting ${join(n.dir, 'data')} failed (exit ${r.status}):\n${tail(r.out, 30)}`);
+  }
+  log(`node ${n.id}: storage formatted (cluster id ${clusterId})`);
+}
+
+// ---------------------------------------------------------------------------------------------------------------
+// Processes
+
+function readPid(n) {
+  try {
+    const pid = Number(readFileSync(join(n.dir, 'broker.pid'), 'utf8').trim());
+    return isOurBroker(pid, n) ? pid : null;
+  } catch {
+    return null;
+  }
+}
+
+// A pid file can outlive its process and the pid be reused: the JVM carries -Dgregor.kafka=<node dir> so we
+// recognise our own broker in /proc (Linux); elsewhere a live pid is taken at its word.
+function isOurBroker(pid, n) {
+  if (!Number.isInteger(pid) || pid <= 0) return false;
+  try {
+    process.kill(pid, 0);
+  } catch (e) {
+    if (e.code !== 'EPERM') return false;
+  }
+  try {
+    const cmdline = readFileSync(`/proc/${pid}/cmdline`, 'utf8');
+    return cmdline.includes(`-Dgregor.kafka=${n.dir}\0`);
+  } catch {
+    return process.platform !== 'linux';
+  }
+}
+
+function portFree(port) {
+  return new Promise((resolve) => {
+    const s = createServer();
+    s.once('error', (e) => resolve(e.code === 'EADDRINUSE' ? false : true));
+    s.listen({ port, host: '127.0.0.1', exclusive: true }, () => s.close(() => resolve(true)));
+  });
+}
+
+function portAnswers(port) {
+  return new Promise((resolve) => {
+    const s = connect({ port, host: '127.0.0.1' });
+    const done = (ok) => { s.destroy(); resolve(ok); };
+    s.setTimeout(1000, () => done(false));
+    s.once('connect', () => done(true));
+    s.once('error', () => done(false));
+  });
+}
+
+function portHolder(port) {
+  // Best effort: name the process holding the port (ss from iproute2, lsof as fallback).
+  let r = spawnSync('ss', ['-Hltnp', `sport = :${port}`], { encoding: 'utf8' });
+  if (r.status === 0 && r.stdout.trim()) {
+    const m = /users:\(\("([^"]+)",pid=(\d+)/.exec(r.stdout);
+    if (m) return `${m[1]} (pid ${m[2]})`;
+  }
+  r = spawnSync('lsof', ['-nP', `-iTCP:${port}`, '-sTCP:LISTEN'], { encoding: 'utf8' });
+  if (r.status === 0) {
+    const line = r.stdout.split('\n')[1];
+    if (line) return `${line.split(/\s+/)[0]} (pid ${line.split(/\s+/)[1]})`;
+  }
+  return 'another process';
+}
+
+function tail(text, lines) {
+  return text.trimEnd().split('\n').slice(-lines).map((s) => `    ${s}`).join('\n');
+}
+
+function fileTail(path, lines) {
+  try {
+    return tail(readFileSync(path, 'utf8'), lines);
+  } catch {
+    return `    (no log at ${path})`;
+  }
+}
+
+const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
+
+function spawnBroker(l, n) {
+  const logPath = join(n.dir, 'broker.log');
+  const logOffset = existsSync(logPath) ? statSync(logPath).size : 0;
+  const fd = openSync(logPath, 'a');
+  const heap = l.nodes.length === 1 ? '512m' : '384m';
+  const args = [
+    ...jvm(heap, [
+      `-Dgregor.kafka=${n.dir}`,
+      `-Dkafka.logs.dir=${n.dir}`,
+      `-Dlog4j2.configurationFile=${BROKER_LOG4J}`,
+    ]),
+    'kafka.Kafka', join(n.dir, 'server.properties'),
+  ];
+  // Detached in its own process group: it outlives `npm run kafka:start`, and Ctrl-C in that terminal spares it.
+  const child = spawn(javaBin(), args, { cwd: n.dir, detached: true, stdio: ['ignore', fd, fd] });
+  closeSync(fd);
+  let exited = null;
+  child.once('exit', (code, signal) => { exited = signal ?? `exit ${code}`; });
+  child.once('error', (e) => { exited = e.message; });
+  child.unref();
+  writeFileSync(join(n.dir, 'broker.pid'), `${child.pid}\n`);
+  return { n, child, logPath, logOffset, exited: () => exited };
+}
+
+function logSince(p) {
+  try {
+    const buf = readFileSync(p.logPath);
+    return buf.subarray(p.logOffset).toString('utf8');
+  } catch {
+    return '';
+  }
+}
+
+async function waitReady(started, timeoutMs) {
+  const deadline = Date.now() + timeoutMs;
+  const pending = new Set(started);
+  while (pending.size > 0) {
+    for (const p of [...pending]) {
+      const why = p.exited();
+      if (why !== null) {
+        throw new EnvError(`node ${p.n.id}: the broker exited during start (${why}). Last lines of ${p.logPath}:\n` +
+          fileTail(p.logPath, 40));
+      }
+      if (logSince(p).includes('Kafka Server started') &&
+          await portAnswers(p.n.plaintext) && await portAnswers(p.n.saslSsl)) {
+        pending.delete(p);
+      }
+    }
+    if (pending.size === 0) break;
+    if (Date.now() > deadline) {
+      const p = [...pending][0];
+      throw new EnvError(`node ${p.n.id}: not ready after ${timeoutMs / 1000} s. Last lines of ${p.logPath}:\n` +
+        fileTail(p.logPath, 40));
+    }
+    await sleep(200);
+  }
+}
+
+// ---------------------------------------------------------------------------------------------------------------
+// Lock: O_EXCL create of .kafka/lock holding our pid; a lock whose owner died is taken over.
+
+async function withLock(fn, log) {
+  mkdirSync(KAFKA_DIR, { recursive: true });
+  const deadline = Date.now() + 10 * 60_000;
+  let said = false;
+  for (;;) {
+    try {
+      const fd = openSync(LOCK, 'wx');
+      writeSync(fd, `${process.pid}\n`);
+      closeSync(fd);
+      break;
+    } catch (e) {
+      if (e.code !== 'EEXIST') throw e;
+      let seen;
+      try { seen = readFileSync(LOCK, 'utf8'); } catch { continue; }
+      const owner = Number(seen.trim());
+      let alive = Number.isInteger(owner) && owner > 0;
+      if (alive) {
+        try { process.kill(owner, 0); } catch (err) { alive = err.code === 'EPERM'; }
+      }
+      if (!alive) {
+        // An empty lock may be one being written this instant: give its writer a moment before taking it over.
+        if (seen.trim() === '') await sleep(200);
+        try { if (readFileSync(LOCK, 'utf8') === seen) rmSync(LOCK); } catch { /* gone */ }
+        continue;
+      }
+      if (Date.now() > deadline) throw new EnvError(`${LOCK} held by pid ${owner} for 10 minutes; is it stuck?`);
+      if (!said) { log(`waiting for another kafka.mjs (pid ${owner}) to finish ...`); said = true; }
+      await sleep(250);
+    }
+  }
+  try {
+    return await fn();
+  } finally {
+    try { if (readFileSync(LOCK, 'utf8').trim() === String(process.pid)) rmSync(LOCK); } catch { /* gone */ }
+  }
+}
+
+// ---------------------------------------------------------------------------------------------------------------
+// Commands
+
+async function start(nodes, log) {
+  const l = layout(nodes);
+  return withLock(async () => {
+    const running = l.nodes.filter((n) => readPid(n) !== null);
+    if (running.length === l.nodes.length) {
+      // Running: still make sure it answers (it may be mid-shutdown or wedged).
+      for (const n of l.nodes) {
+        if (!(await portAnswers(n.plaintext))) {
+          throw new EnvError(`node ${n.id} (pid ${readPid(n)}) runs but port ${n.plaintext} does not answer; ` +
+            `see ${join(n.dir, 'broker.log')} or run \`npm run kafka:stop\``);
+        }
+      }
+      log(`Kafka ${KAFKA_VERSION} (${l.name}) already running.`);
+      return { info: info(l), alreadyRunning: true };
+    }
+    // Partially running cluster (a node crashed): start only the missing nodes.
+    checkJava();
+    ensureJars(log);
+    ensureTls(log);
+    const missing = l.nodes.filter((n) => !running.includes(n));
+    for (const n of missing) {
+      for (const port of [n.plaintext, n.controller, n.saslSsl]) {
+        if (!(await portFree(port))) {
+          throw new EnvError(`port ${port} (node ${n.id}) is held by ${portHolder(port)}; stop it, or run on other ` +
+            'ports with GREGOR_KAFKA_PORT_BASE=<base> (see README.md)');
+        }
+      }
+    }
+    mkdirSync(l.dir, { recursive: true });
+    const idFile = join(l.dir, 'cluster.id');
+    if (!existsSync(idFile) || l.nodes.every((n) => !existsSync(join(n.dir, 'data', 'meta.properties')))) {
+      writeFileSync(idFile, `${randomClusterId()}\n`);
+    }
+    const clusterId = readFileSync(idFile, 'utf8').trim();
+    const t0 = Date.now();
+    for (const n of missing) {
+      mkdirSync(n.dir, { recursive: true });
+      writeFileSync(join(n.dir, 'server.properties'), serverProperties(l, n));
+    }
+    // Formatting is one JVM per node; run them side by side.
+    await Promise.all(missing.map((n) => formatStorage(l, n, clusterId, log)));
+    const started = missing.map((n) => spawnBroker(l, n));
+    log(`starting Kafka ${KAFKA_VERSION} (${l.name}, ${missing.length} node${missing.length > 1 ? 's' : ''}) ...`);
+    try {
+      await waitReady(started, 120_000);
+    } catch (e) {
+      for (const p of started) { try { process.kill(p.child.pid, 'SIGKILL'); } catch { /* gone */ } }
+      throw e;
+    }
+    log(`ready in ${((Date.now() - t0) / 1000).toFixed(1)} s`);
+    return { info: info(l), alreadyRunning: false };
+  }, log);
+}
+
+async function stopLayout(l, clean, log) {
+  const pids = l.nodes.map((n) => ({ n, pid: readPid(n) })).filter((x) => x.pid !== null);
+  for (const { pid } of pids) process.kill(pid, 'SIGTERM');
+  if (pids.length) log(`stopping ${l.name} (pid ${pids.map((x) => x.pid).join(', ')}) ...`);
+  const deadline = Date.now() + 60_000;
+  for (const { n, pid } of pids) {
+    while (isOurBroker(pid, n)) {
+      if (Date.now() > deadline) {
+        log(`node ${n.id} (pid ${pid}) did not stop within 60 s of SIGTERM; sending SIGKILL`);
+        try { process.kill(pid, 'SIGKILL'); } catch { /* gone */ }
+        await sleep(500);
+        break;
+      }
+      await sleep(200);
+    }
+  }
+  for (const n of l.nodes) rmSync(join(n.dir, 'broker.pid'), { force: true });
+  if (clean) {
+    rmSync(l.dir, { recursive: true, force: true });
+    log(`${l.name}: data wiped (${l.dir})`);
+  }
+  if (pids.length) log(`${l.name} stopped`);
+  return pids.length;
+}
+
+async function stop(nodes, clean, log) {
+  return withLock(async () => {
+    const layouts = nodes ? [layout(nodes)] : [layout(1), layout(3)];
+    let n = 0;
+    for (const l of layouts) n += await stopLayout(l, clean, log);
+    if (n === 0) log('no Kafka running');
+  }, log);
+}
+
+function rssKiB(pid) {
+  try {
+    const m = /VmRSS:\s+(\d+) kB/.exec(readFileSync(`/proc/${pid}/status`, 'utf8'));
+    return m ? Number(m[1]) : null;
+  } catch {
+    return null;
+  }
+}
+
+function status() {
+  return [layout(1), layout(3)].map((l) => {
+    const i = info(l);
+    for (const n of i.nodes) n.rssKiB = n.pid ? rssKiB(n.pid) : null;
+    i.running = i.nodes.every((n) => n.pid !== null);
+    return i;
+  });
+}
+
+function describe(i) {
+  return [
+    `  bootstrap (PLAINTEXT): ${i.bootstrap}`,
+    `  bootstrap (SASL_SSL):  ${i.saslSslBootstrap}   (PLAIN, SCRAM-SHA-256, SCRAM-SHA-512)`,
+    `  CA file:               ${i.caFile}`,
+    `  users:                 ${Object.entries(i.users).map(([m, u]) => `${m} ${u.username}/${u.password}`).join(', ')}`,
+    `  logs:                  ${i.nodes.map((n) => n.log).join(', ')}`,
+  ].join('\n');
+}
+
+function parseArgs(argv) {
+  const opts = { nodes: null, clean: false, json: false };
+  for (let i = 0; i < argv.length; i++) {
+    const a = argv[i];
+    if (a === '--nodes') {
+      const v = argv[++i];
+      if (v !== '1' && v !== '3') throw new UsageError(`--nodes takes 1 or 3, got '${v ?? ''}'`);
+      opts.nodes = Number(v);
+    } else if (a.startsWith('--nodes=')) {
+      return parseArgs([...argv.slice(0, i), '--nodes', a.slice(8), ...argv.slice(i + 1)]);
+    } else if (a === '--clean') opts.clean = true;
+    else if (a === '--json') opts.json = true;
+    else throw new UsageError(`unknown option '${a}'`);
+  }
+  return opts;
+}
+
+const USAGE = `usage: node scripts/kafka.mjs <start|stop|status|jars> [--nodes 1|3] [--clean] [--json]
+  start   start the single node (default) or the three-node cluster (--nodes 3); idempotent
+  stop    stop what runs (both layouts unless --nodes); --clean also wipes data
+  status  show what runs
+  jars    download the Kafka jars only (${CLIENTS_JAR})`;
+
+async function main(argv) {
+  const [cmd, ...rest] = argv;
+  const opts = parseArgs(rest);
+  // With --json, stdout carries only the JSON document; progress goes to stderr.
+  const log = (m) => (opts.json ? process.stderr : process.stdout).write(`kafka: ${m}\n`);
+  switch (cmd) {
+    case 'start': {
+      const { info: i } = await start(opts.nodes ?? 1, log);
+      if (opts.json) process.stdout.write(`${JSON.stringify(i)}\n`);
+      else log(`Kafka ${KAFKA_VERSION} on 127.0.0.1:\n${describe(i)}`);
+      return 0;
+    }
+    case 'stop':
+      await stop(opts.nodes, opts.clean, log);
+      return 0;
+    case 'status': {
+      const s = status();
+      if (opts.json) { process.stdout.write(`${JSON.stringify(s)}\n`); return 0; }
+      for (const i of s) {
+        const state = i.running ? 'running' : i.nodes.some((n) => n.pid) ? 'PARTIALLY running' : 'stopped';
+        log(`${i.layout}: ${state}`);
+        for (const n of i.nodes) {
+          log(`  node ${n.id}: ${n.pid ? `pid ${n.pid}, RSS ${n.rssKiB ? `${(n.rssKiB / 1024).toFixed(0)} MiB` : '?'}` : 'stopped'}` +
+            `, ports ${n.plaintext}/${n.controller}/${n.saslSsl}`);
+        }
+        if (i.running) log(describe(i));
+      }
+      log(`jars: ${jarsReady() ? CLIENTS_JAR : 'not downloaded'}`);
+      return 0;
+    }
+    case 'jars':
+      mkdirSync(KAFKA_DIR, { recursive: true });
+      await withLock(async () => ensureJars(log), log);
+      log(`jars in ${LIB}; protocol specs in ${CLIENTS_JAR}`);
+      return 0;
+    case undefined:
+    case '-h':
+    case '--help':
+      process.stdout.write(`${USAGE}\n`);
+      return cmd === undefined ? 2 : 0;
+    default:
+      throw new UsageError(`unknown command '${cmd}'`);
+  }
+}
+
+if (process.argv[1] && fileURLToPath(import.meta.url) === process.argv[1]) {
+  main(process.argv.slice(2)).then((code) => { process.exitCode = code; }, (e) => {
+    if (e instanceof UsageError) {
+      process.stderr.write(`kafka: ${e.message}\n${USAGE}\n`);
+      process.exitCode = 2;
+    } else if (e instanceof EnvError) {
+      process.stderr.write(`kafka: ${e.message}\n`);
+      process.exitCode = 1;
+    } else {
+      process.stderr.write(`kafka: unexpected failure: ${e.stack ?? e}\n`);
+      process.exitCode = 1;
+    }
+  });
+}
