@@ -1,0 +1,280 @@
+// LZ4 frame decoding, in pure JS.
+//
+// Kafka compresses with the LZ4 *frame* format (https://github.com/lz4/lz4/blob/dev/doc/lz4_Frame_format.md):
+// magic 0x184D2204, a frame descriptor (FLG, BD, optional content size and dictionary id, HC checksum byte), then
+// blocks (int32 LE size, high bit = stored uncompressed), an EndMark (size 0) and an optional content checksum.
+// The Java producer writes version 01, independent blocks, 64 KiB maximum block size, no checksums.
+//
+// Why not the native `lz4-napi` for decoding (it is used for encoding):
+// - its frame decoder accepts a frame with no EndMark (a truncated batch would decode "successfully");
+// - it always checks the HC byte, which Kafka clients before 0.10 computed wrongly (KAFKA-3160): magic 0 message
+//   sets compressed with lz4 carry a bad HC that must be tolerated, as the Java client does;
+// - it cannot be told an output limit; here the output is bounded by the block count times the declared maximum
+//   block size, and by the caller's limit, before anything is allocated.
+// Block decoding in JS is fast enough for this role (figures in DESIGN.md "Records").
+
+import { CorruptRecordError } from '../../errors.js';
+
+const LZ4_MAGIC = 0x184d2204;
+// BD bits 6-4: 4 = 64 KiB, 5 = 256 KiB, 6 = 1 MiB, 7 = 4 MiB.
+const BLOCK_MAX_SIZES = [0, 0, 0, 0, 65536, 262144, 1048576, 4194304];
+
+const P1 = 2654435761 | 0;
+const P2 = 2246822519 | 0;
+const P3 = 3266489917 | 0;
+const P4 = 668265263;
+const P5 = 374761393;
+
+function rotl(x: number, r: number): number {
+  return (x << r) | (x >>> (32 - r));
+}
+
+function readU32LE(b: Uint8Array, i: number): number {
+  return (b[i] | (b[i + 1] << 8) | (b[i + 2] << 16) | (b[i + 3] << 24)) >>> 0;
+}
+
+/** xxHash32 of `b[start, end)` with seed `seed`, unsigned: LZ4 frame header, block and content checksums. */
+export function xxh32(b: Uint8Array, start: number, end: number, seed = 0): number {
+  let i = start;
+  let h: number;
+  if (end - start >= 16) {
+    let v1 = (seed + P1 + P2) | 0;
+    let v2 = (seed + P2) | 0;
+    let v3 = seed | 0;
+    let v4 = (seed - P1) | 0;
+    const limit = end - 16;
+    while (i <= limit) {
+      v1 = Math.imul(rotl((v1 + Math.imul(readU32LE(b, i), P2)) | 0, 13), P1);
+      v2 = Math.imul(rotl((v2 + Math.imul(readU32LE(b, i + 4), P2)) | 0, 13), P1);
+      v3 = Math.imul(rotl((v3 + Math.imul(readU32LE(b, i + 8), P2)) | 0, 13), P1);
+      v4 = Math.imul(rotl((v4 + Math.imul(readU32LE(b, i + 12), P2)) | 0, 13), P1);
+      i += 16;
+    }
+    h = (rotl(v1, 1) + rotl(v2, 7) + rotl(v3, 12) + rotl(v4, 18)) | 0;
+  } else {
+    h = (seed + P5) | 0;
+  }
+  h = (h + (end - start)) | 0;
+  while (i + 4 <= end) {
+    h = Math.imul(rotl((h + Math.imul(readU32LE(b, i), P3)) | 0, 17), P4);
+    i += 4;
+  }
+  while (i < end) {
+    h = Math.imul(rotl((h + Math.imul(b[i], P5)) | 0, 11), P1);
+    i++;
+  }
+  h ^= h >>> 15;
+  h = Math.imul(h, P2);
+  h ^= h >>> 13;
+  h = Math.imul(h, P3);
+  h ^= h >>> 16;
+  return h >>> 0;
+}
+
+export function decompressedTooLarge(maxBytes: number): CorruptRecordError {
+  return new CorruptRecordError(
+    `decompressed batch exceeds the limit of ${maxBytes} bytes (maxDecompressedBytes): corrupt or hostile data, ` +
+      'or raise the limit',
+  );
+}
+
+/** Thrown inside this module; the caller turns it into a CorruptRecordError with topic/partition/offsets. */
+function bad(message: string): CorruptRecordError {
+  return new CorruptRecordError(`lz4: ${message}`);
+}
+
+/**
+ * Decodes one LZ4 block `src[ip, ipEnd)` into `out` at `op`, never writing at or past `opLimit`.
+ * `windowStart` is the lowest output position a match may reference (the block start for independent blocks).
+ * Returns the new output position.
+ */
+function decodeBlock(
+  src: Uint8Array,
+  ip: number,
+  ipEnd: number,
+  out: Buffer,
+  op: number,
+  opLimit: number,
+  windowStart: number,
+): number {
+  while (true) {
+    if (ip >= ipEnd) throw bad('block ends inside a sequence');
+    const token = src[ip++];
+    let litLen = token >>> 4;
+    if (litLen === 15) {
+      let b: number;
+      do {
+        if (ip >= ipEnd) throw bad('block ends inside a literal length');
+        b = src[ip++];
+        litLen += b;
+      } while (b === 255);
+    }
+    if (litLen > 0) {
+      if (ip + litLen > ipEnd) throw bad('literals run past the block end');
+      if (op + litLen > opLimit) return -1;
+      if (litLen < 32) {
+        for (let k = 0; k < litLen; k++) out[op + k] = src[ip + k];
+      } else {
+        out.set(src.subarray(ip, ip + litLen), op);
+      }
+      ip += litLen;
+      op += litLen;
+    }
+    // The last sequence of a block holds literals only.
+    if (ip === ipEnd) return op;
+    if (ip + 2 > ipEnd) throw bad('block ends inside a match offset');
+    const offset = src[ip] | (src[ip + 1] << 8);
+    ip += 2;
+    if (offset === 0 || op - offset < windowStart) throw bad('match offset points before the window');
+    let matchLen = token & 15;
+    if (matchLen === 15) {
+      let b: number;
+      do {
+        if (ip >= ipEnd) throw bad('block ends inside a match length');
+        b = src[ip++];
+        matchLen += b;
+      } while (b === 255);
+    }
+    matchLen += 4;
+    if (op + matchLen > opLimit) return -1;
+    let from = op - offset;
+    if (offset >= matchLen && matchLen >= 32) {
+      out.copyWithin(op, from, from + matchLen);
+      op += matchLen;
+    } else {
+      // Overlapping copy (offset < length repeats a pattern): must go byte by byte, front to back.
+      const end = op + matchLen;
+      while (op < end) out[op++] = out[from++];
+    }
+  }
+}
+
+export interface Lz4DecodeOptions {
+  /** Output larger than this raises a CorruptRecordError naming the limit. */
+  maxBytes: number;
+  /** Skip the frame-descriptor checksum: legacy magic 0 messages carry a wrong one (KAFKA-3160). */
+  ignoreHeaderChecksum?: boolean;
+}
+
+/**
+ * Decodes one or more concatenated LZ4 frames. Throws CorruptRecordError for malformed input or when the output
+ * would exceed `maxBytes`.
+ */
+export function lz4DecompressFrame(src: Uint8Array, opts: Lz4DecodeOptions): Buffer {
+  // Pass 1: walk frame and block headers to validate the structure and bound the output size, allocating nothing.
+  let bound = 0;
+  let ip = 0;
+  while (ip < src.length) {
+    const f = parseFrameHeader(src, ip, opts.ignoreHeaderChecksum === true);
+    ip = f.dataStart;
+    let frameBound = 0;
+    while (true) {
+      if (ip + 4 > src.length) throw bad('frame ends without an EndMark');
+      const word = readU32LE(src, ip);
+      ip += 4;
+      if (word === 0) break;
+      const size = word & 0x7fffffff;
+      const stored = word >>> 31 === 1;
+      if (size > f.blockMax) throw bad(`block of ${size} bytes exceeds the frame's ${f.blockMax}-byte maximum`);
+      if (ip + size + (f.blockChecksum ? 4 : 0) > src.length) throw bad('block runs past the end of the data');
+      frameBound += stored ? size : f.blockMax;
+      ip += size + (f.blockChecksum ? 4 : 0);
+    }
+    if (f.contentChecksum) ip += 4;
+    if (ip > src.length) throw bad('frame ends inside its content checksum');
+    if (f.contentSize >= 0) {
+      if (f.contentSize > frameBound) throw bad('declared content size exceeds what the blocks can hold');
+      frameBound = f.contentSize;
+    }
+    bound += frameBound;
+  }
+  if (src.length === 0) throw bad('empty input');
+
+  const limit = Math.min(bound, opts.maxBytes);
+  const out = Buffer.allocUnsafe(limit);
+  let op = 0;
+  ip = 0;
+  // Pass 2: decode.
+  while (ip < src.length) {
+    const f = parseFrameHeader(src, ip, true);
+    ip = f.dataStart;
+    const frameStart = op;
+    while (true) {
+      const word = readU32LE(src, ip);
+      ip += 4;
+      if (word === 0) break;
+      const size = word & 0x7fffffff;
+      const blockStart = op;
+      if (f.blockChecksum && xxh32(src, ip, ip + size) !== readU32LE(src, ip + size)) {
+        throw bad('block checksum mismatch');
+      }
+      if (word >>> 31 === 1) {
+        if (op + size > limit) throw tooLarge(opts.maxBytes, bound);
+        out.set(src.subarray(ip, ip + size), op);
+        op += size;
+      } else {
+        op = decodeBlock(src, ip, ip + size, out, op, limit, f.independent ? blockStart : frameStart);
+        if (op < 0) throw tooLarge(opts.maxBytes, bound);
+      }
+      ip += size + (f.blockChecksum ? 4 : 0);
+    }
+    if (f.contentChecksum) {
+      if (xxh32(out, frameStart, op) !== readU32LE(src, ip)) throw bad('content checksum mismatch');
+      ip += 4;
+    }
+    if (f.contentSize >= 0 && op - frameStart !== f.contentSize) throw bad('content size does not match its header');
+  }
+  return op === out.length ? out : out.subarray(0, op);
+}
+
+function tooLarge(maxBytes: number, bound: number): Error {
+  // Hitting the caller's limit is a size problem; hitting our own bound means the blocks lied about their size.
+  return bound > maxBytes
+    ? decompressedTooLarge(maxBytes)
+    : bad('a block decompresses to more than the maximum block size');
+}
+
+interface FrameHeader {
+  dataStart: number;
+  blockMax: number;
+  independent: boolean;
+  blockChecksum: boolean;
+  contentChecksum: boolean;
+  contentSize: number;
+}
+
+function parseFrameHeader(src: Uint8Array, start: number, ignoreChecksum: boolean): FrameHeader {
+  if (start + 7 > src.length) throw bad('frame header is truncated');
+  if (readU32LE(src, start) !== LZ4_MAGIC) throw bad('bad frame magic');
+  const flg = src[start + 4];
+  const bd = src[start + 5];
+  if (flg >>> 6 !== 1) throw bad(`unsupported frame version ${flg >>> 6}`);
+  if ((flg & 0x02) !== 0 || (bd & 0x8f) !== 0) throw bad('reserved frame descriptor bits are set');
+  if ((flg & 0x01) !== 0) throw bad('frames with a dictionary id are not supported');
+  const blockMax = BLOCK_MAX_SIZES[(bd >>> 4) & 7];
+  if (blockMax === 0) throw bad('invalid block maximum size');
+  let p = start + 6;
+  let contentSize = -1;
+  if ((flg & 0x08) !== 0) {
+    if (p + 9 > src.length) throw bad('frame header is truncated');
+    const lo = readU32LE(src, p);
+    const hi = readU32LE(src, p + 4);
+    // Anything beyond 2^53 cannot be held in memory anyway; treat it as corrupt rather than lose precision.
+    if (hi > 0x1fffff) throw bad('declared content size is implausibly large');
+    contentSize = hi * 0x100000000 + lo;
+    p += 8;
+  }
+  if (!ignoreChecksum) {
+    const hc = (xxh32(src, start + 4, p) >>> 8) & 0xff;
+    if (hc !== src[p]) throw bad('frame descriptor checksum mismatch');
+  }
+  p += 1;
+  return {
+    dataStart: p,
+    blockMax,
+    independent: (flg & 0x20) !== 0,
+    blockChecksum: (flg & 0x10) !== 0,
+    contentChecksum: (flg & 0x04) !== 0,
+    contentSize,
+  };
+}
