@@ -1,0 +1,317 @@
+// Decoding a partition's record set: the `records` field of a Fetch response (or a log segment file, which has the
+// same layout). A record set is a sequence of entries that all start with [int64 offset][int32 length]; byte 16 is
+// the magic: 2 for a record batch (KIP-98), 0 or 1 for a legacy message (see legacy.ts).
+//
+// v2 record batch (offsets from the batch start; CRC32C covers `attributes` to the end of the batch):
+//   0 baseOffset int64 | 8 batchLength int32 | 12 partitionLeaderEpoch int32 | 16 magic int8 | 17 crc uint32
+//   21 attributes int16 | 23 lastOffsetDelta int32 | 27 baseTimestamp int64 | 35 maxTimestamp int64
+//   43 producerId int64 | 51 producerEpoch int16 | 53 baseSequence int32 | 57 recordCount int32 | 61 records
+// attributes: bits 0-2 compression, bit 3 timestamp type (1 = LogAppendTime), bit 4 transactional, bit 5 control,
+// bit 6 hasDeleteHorizonMs (KIP-534). Each record:
+//   length varint | attributes int8 | timestampDelta varlong | offsetDelta varint | keyLength varint | key
+//   valueLength varint | value | headerCount varint | [headerKeyLength varint, key, headerValueLength varint, value]*
+//
+// This is the consumer's hot path, so it is written directly over the Buffer: one-byte varints are read inline,
+// longer ones go to varint.ts; there is one try/catch per batch, none per field; every length is checked against
+// the bounds of its record before anything is built, so the lazy getters of KafkaRecord never fail.
+//
+// The broker cuts a Fetch response at its byte limits, so the last entry may be partial: that is reported as
+// `incompleteTail`, not as an error. If not even the first entry is complete, `firstBatchSize` says how many bytes
+// the consumer must ask for (brokers since KIP-74 always return at least one whole batch, older ones did not).
+
+import { CorruptRecordError, GregorError, isGregorError } from '../../errors.js';
+import { COMPRESSION_TYPES, decompress } from './compression.js';
+import { crc32c } from './crc32c.js';
+import { decodeLegacyEntry } from './legacy.js';
+import { KafkaRecord, RecordBatch } from './record.js';
+import { readVarint, readVarlong, varintEnd } from './varint.js';
+
+/** [int64 offset][int32 length] in front of every entry of a record set. */
+export const LOG_OVERHEAD = 12;
+/** Bytes of a v2 batch before its first record. */
+export const RECORD_BATCH_OVERHEAD = 61;
+/** Default cap on one batch's decompressed size (see DecodeOptions.maxDecompressedBytes). */
+export const DEFAULT_MAX_DECOMPRESSED_BYTES = 256 * 1024 * 1024;
+
+export interface DecodeOptions {
+  /** Verify each batch's CRC (CRC32C for v2, CRC32 for legacy). Default true (`check.crcs`). */
+  checkCrcs?: boolean;
+  /** For error messages and CorruptRecordError fields. */
+  topic?: string;
+  partition?: number;
+  /**
+   * Upper bound for one batch's decompressed size; a batch that would exceed it fails with a CorruptRecordError
+   * instead of allocating. Default 256 MiB.
+   */
+  maxDecompressedBytes?: number;
+  /**
+   * Records with a smaller offset are validated but not materialised. The broker returns whole batches, so the first
+   * batch of a fetch usually starts before the fetch offset; the records before it are not wanted.
+   */
+  minOffset?: bigint;
+}
+
+export interface RecordSetDecodeResult {
+  /** Complete, valid entries, in order. Batches before a corrupt one are valid and returned. */
+  batches: RecordBatch[];
+  /** Bytes of `records` covered by `batches`. */
+  bytesRead: number;
+  /** lastOffset + 1 of the last returned batch: where the next fetch starts. Undefined when no batch. */
+  nextOffset: bigint | undefined;
+  /** The data ended with a partial entry (normal: the broker cut the response at its size limit). */
+  incompleteTail: boolean;
+  /**
+   * Set when no entry was complete but a partial one was present: the full size in bytes (log overhead included)
+   * of that first entry. A consumer whose fetch size is smaller must grow it to at least this much.
+   */
+  firstBatchSize: number | undefined;
+  /**
+   * The first entry that could not be decoded (bad CRC, malformed, decompression failure, or an UnsupportedError
+   * when a codec's optional package is missing). Decoding stops there: the consumer delivers `batches`, then raises
+   * this error at offset `error.baseOffset` instead of skipping past the entry.
+   */
+  error: GregorError | undefined;
+}
+
+/** Decodes a partition's record set. Never throws for bad data: see `RecordSetDecodeResult.error`. */
+export function decodeRecordSet(records: Buffer, opts: DecodeOptions = {}): RecordSetDecodeResult {
+  const checkCrcs = opts.checkCrcs !== false;
+  const maxBytes = opts.maxDecompressedBytes ?? DEFAULT_MAX_DECOMPRESSED_BYTES;
+  const minOffset = opts.minOffset ?? -1n;
+  const batches: RecordBatch[] = [];
+  const n = records.length;
+  let p = 0;
+  let incompleteTail = false;
+  let firstBatchSize: number | undefined;
+  let error: GregorError | undefined;
+  while (p < n) {
+    if (n - p < LOG_OVERHEAD) {
+      incompleteTail = true;
+      break;
+    }
+    const batchLength = records.readInt32BE(p + 8);
+    if (batchLength < 0) {
+      error = locate(new CorruptRecordError(`negative batch length ${batchLength}`), records, p, opts);
+      break;
+    }
+    const size = LOG_OVERHEAD + batchLength;
+    if (size > n - p) {
+      incompleteTail = true;
+      if (batches.length === 0) firstBatchSize = size;
+      break;
+    }
+    try {
+      const magic = batchLength > 4 ? records[p + 16] : -1;
+      if (magic === 2) batches.push(decodeBatchV2(records, p, p + size, checkCrcs, maxBytes, minOffset));
+      else if (magic === 0 || magic === 1) batches.push(decodeLegacyEntry(records, p, p + size, checkCrcs, maxBytes, minOffset));
+      else throw new CorruptRecordError(magic < 0 ? `entry of ${batchLength} bytes is too short` : `unknown magic ${magic}`);
+    } catch (e) {
+      error = locate(e, records, p, opts);
+      break;
+    }
+    p += size;
+  }
+  const last = batches.length === 0 ? undefined : batches[batches.length - 1];
+  return {
+    batches,
+    bytesRead: p,
+    nextOffset: last === undefined ? undefined : last.lastOffset + 1n,
+    incompleteTail,
+    firstBatchSize,
+    error,
+  };
+}
+
+/** Adds topic, partition and the entry's offsets to an error from decoding the entry at `start`. */
+function locate(e: unknown, buf: Buffer, start: number, opts: DecodeOptions): GregorError {
+  if (isGregorError(e) && !(e instanceof CorruptRecordError)) return e; // UnsupportedError: a missing codec package
+  const baseOffset = buf.length - start >= 8 ? buf.readBigInt64BE(start) : undefined;
+  const lastOffset =
+    baseOffset !== undefined && buf.length - start >= 27 && buf[start + 16] === 2
+      ? baseOffset + BigInt(buf.readInt32BE(start + 23))
+      : undefined;
+  const where =
+    (opts.topic !== undefined ? `${opts.topic}-${opts.partition ?? '?'} ` : '') +
+    (baseOffset !== undefined ? `batch at offset ${baseOffset}${lastOffset !== undefined ? `..${lastOffset}` : ''}` : 'batch') +
+    ` (byte ${start} of the record set)`;
+  // Anything but a CorruptRecordError means a decoder bug; it is still reported as corrupt data rather than thrown
+  // so the consumer's loop survives, and the message says so.
+  const message = e instanceof CorruptRecordError ? e.message : `internal decoder error: ${(e as Error)?.message ?? String(e)}`;
+  return new CorruptRecordError(
+    `${where}: ${message}`,
+    { topic: opts.topic, partition: opts.partition, baseOffset, lastOffset },
+    { cause: e },
+  );
+}
+
+function int64AsNumber(buf: Buffer, p: number): number {
+  return buf.readInt32BE(p) * 0x1_0000_0000 + buf.readUInt32BE(p + 4);
+}
+
+/** Decodes the v2 batch `buf[start, end)`; throws CorruptRecordError (without location) when it is invalid. */
+export function decodeBatchV2(
+  buf: Buffer,
+  start: number,
+  end: number,
+  checkCrcs: boolean,
+  maxDecompressedBytes: number,
+  minOffset: bigint,
+): RecordBatch {
+  if (end - start < RECORD_BATCH_OVERHEAD) {
+    throw new CorruptRecordError(`batch of ${end - start} bytes is smaller than a v2 batch header`);
+  }
+  if (checkCrcs) {
+    const stored = buf.readUInt32BE(start + 17);
+    const computed = crc32c(buf, start + 21, end);
+    if (stored !== computed) {
+      throw new CorruptRecordError(
+        `CRC32C mismatch: stored 0x${stored.toString(16)}, computed 0x${computed.toString(16)}`,
+      );
+    }
+  }
+  const attributes = buf.readUInt16BE(start + 21);
+  const codec = attributes & 0x07;
+  const count = buf.readInt32BE(start + 57);
+  const lastOffsetDelta = buf.readInt32BE(start + 23);
+  if (count < 0) throw new CorruptRecordError(`negative record count ${count}`);
+  if (codec > 4) throw new CorruptRecordError(`unknown compression codec id ${codec}`);
+  const isLogAppendTime = (attributes & 0x08) !== 0;
+  const baseTimestamp = int64AsNumber(buf, start + 27);
+  const maxTimestamp = int64AsNumber(buf, start + 35);
+  const batch = new RecordBatch(
+    2,
+    buf.readBigInt64BE(start),
+    lastOffsetDelta,
+    buf.readInt32BE(start + 12),
+    buf.readBigInt64BE(start + 43),
+    buf.readInt16BE(start + 51),
+    buf.readInt32BE(start + 53),
+    attributes,
+    baseTimestamp,
+    maxTimestamp,
+    count,
+    end - start,
+    COMPRESSION_TYPES[codec],
+    isLogAppendTime ? 'LogAppendTime' : 'CreateTime',
+  );
+
+  let data = buf;
+  let p = start + RECORD_BATCH_OVERHEAD;
+  let dataEnd = end;
+  if (codec !== 0) {
+    data = decompress(codec, buf.subarray(p, end), { maxBytes: maxDecompressedBytes });
+    p = 0;
+    dataEnd = data.length;
+  }
+  // Each record takes at least 7 bytes; a larger count is corrupt (and must not drive a loop or an allocation).
+  if (count > (dataEnd - p) / 7) {
+    throw new CorruptRecordError(`record count ${count} cannot fit in ${dataEnd - p} bytes of records`);
+  }
+  const skipBelow = minOffset > batch.baseOffset ? Number(minOffset - batch.baseOffset) : 0;
+  const records = batch.records;
+
+  for (let i = 0; i < count; i++) {
+    let b: number;
+    // length
+    let length: number;
+    if (p < dataEnd && (b = data[p]) < 0x80) {
+      length = (b >>> 1) ^ -(b & 1);
+      p++;
+    } else {
+      length = readVarint(data, p, dataEnd, 'record length');
+      p = varintEnd;
+    }
+    const recEnd = p + length;
+    // The six fields after the length take at least one byte each.
+    if (length < 6 || recEnd > dataEnd) throw new CorruptRecordError(`record ${i}: length ${length} is out of bounds`);
+    p++; // record attributes: unused
+    let timestampDelta: number;
+    if ((b = data[p]) < 0x80) {
+      timestampDelta = (b >>> 1) ^ -(b & 1);
+      p++;
+    } else {
+      timestampDelta = readVarlong(data, p, recEnd, 'timestamp delta');
+      p = varintEnd;
+    }
+    let offsetDelta: number;
+    if (p < recEnd && (b = data[p]) < 0x80) {
+      offsetDelta = (b >>> 1) ^ -(b & 1);
+      p++;
+    } else {
+      offsetDelta = readVarint(data, p, recEnd, 'offset delta');
+      p = varintEnd;
+    }
+    let keyLength: number;
+    if (p < recEnd && (b = data[p]) < 0x80) {
+      keyLength = (b >>> 1) ^ -(b & 1);
+      p++;
+    } else {
+      keyLength = readVarint(data, p, recEnd, 'key length');
+      p = varintEnd;
+    }
+    const keyStart = p;
+    if (keyLength > 0) p += keyLength;
+    else if (keyLength < -1) throw new CorruptRecordError(`record ${i}: key length ${keyLength}`);
+    let valueLength: number;
+    if (p < recEnd && (b = data[p]) < 0x80) {
+      valueLength = (b >>> 1) ^ -(b & 1);
+      p++;
+    } else {
+      valueLength = readVarint(data, p, recEnd, 'value length');
+      p = varintEnd;
+    }
+    const valueStart = p;
+    if (valueLength > 0) p += valueLength;
+    else if (valueLength < -1) throw new CorruptRecordError(`record ${i}: value length ${valueLength}`);
+    let headerCount: number;
+    if (p < recEnd && (b = data[p]) < 0x80) {
+      headerCount = (b >>> 1) ^ -(b & 1);
+      p++;
+    } else {
+      headerCount = readVarint(data, p, recEnd, 'header count');
+      p = varintEnd;
+    }
+    if (headerCount < 0) throw new CorruptRecordError(`record ${i}: header count ${headerCount}`);
+    const headersStart = p;
+    for (let h = 0; h < headerCount; h++) {
+      const hk = readVarint(data, p, recEnd, 'header key length');
+      p = varintEnd;
+      if (hk < 0) throw new CorruptRecordError(`record ${i}: header ${h} has a null or negative key length`);
+      p += hk;
+      const hv = readVarint(data, p, recEnd, 'header value length');
+      p = varintEnd;
+      if (hv > 0) p += hv;
+      else if (hv < -1) throw new CorruptRecordError(`record ${i}: header ${h} value length ${hv}`);
+    }
+    if (p !== recEnd) {
+      throw new CorruptRecordError(`record ${i}: fields take ${p - (recEnd - length)} bytes, its length says ${length}`);
+    }
+    if (offsetDelta >= skipBelow) {
+      records.push(
+        new KafkaRecord(
+          batch,
+          offsetDelta,
+          isLogAppendTime ? maxTimestamp : baseTimestamp + timestampDelta,
+          data,
+          keyStart,
+          keyLength,
+          valueStart,
+          valueLength,
+          headersStart,
+          headerCount,
+        ),
+      );
+    }
+    if (i === 0 && batch.isControl) batch.controlType = controlTypeOf(data, keyStart, keyLength);
+  }
+  if (p !== dataEnd) throw new CorruptRecordError(`${dataEnd - p} bytes after the last of ${count} records`);
+  return batch;
+}
+
+/** A control record's key is [version int16][type int16] (KIP-98). */
+function controlTypeOf(data: Buffer, keyStart: number, keyLength: number): number {
+  if (keyLength < 4) throw new CorruptRecordError('control record key is shorter than 4 bytes');
+  const version = data.readInt16BE(keyStart);
+  if (version < 0) throw new CorruptRecordError(`control record key version ${version}`);
+  return data.readInt16BE(keyStart + 2);
+}
