@@ -1,0 +1,69 @@
+// Shapes shared by the property table, the resolver and the layers that read a resolved configuration.
+// Function-valued properties (a token provider, a logger) are defined here, in the lowest layer that needs them,
+// so src/network and src/consumer can import the types without importing upward.
+
+/** The three clients gregor builds; each property applies to one or more of them. */
+export type ClientKind = 'consumer' | 'producer' | 'admin';
+
+/** Value types of the property table. `password` is a string that is held as a {@link Secret} once resolved. */
+export type PropertyType = 'string' | 'int' | 'bool' | 'enum' | 'list' | 'password' | 'function';
+
+/** A token for SASL/OAUTHBEARER (KIP-255). `value` is the compact-serialised JWT sent to the broker. */
+export interface OAuthBearerToken {
+  /** The token itself (a secret: never logged). */
+  value: string;
+  /** How long the token stays valid, in milliseconds from now; re-authentication (KIP-368) happens before then. */
+  lifetimeMs: number;
+  /** The principal the token names, for logs; optional. */
+  principalName?: string;
+  /** SASL extensions sent with the token (KIP-342), e.g. Confluent's logicalCluster and identityPoolId. */
+  extensions?: Record<string, string>;
+}
+
+/**
+ * Supplies OAUTHBEARER tokens. Called at connect time and again before the previous token's lifetime ends.
+ * The Java client takes a callback handler class (`sasl.login.callback.handler.class`); a function is the
+ * JavaScript equivalent.
+ */
+export type OAuthBearerTokenProvider = () => OAuthBearerToken | Promise<OAuthBearerToken>;
+
+export type LogLevel = 'error' | 'warn' | 'info' | 'debug';
+
+/** Receives gregor's log lines. Fields never carry secrets (they are redacted before a line is built). */
+export type GregorLogger = (level: LogLevel, message: string, fields?: Record<string, unknown>) => void;
+
+/** The TypeScript type of each function-valued property, by the `fn` tag in the table. */
+export interface FunctionTypes {
+  oauthTokenProvider: OAuthBearerTokenProvider;
+  logger: GregorLogger;
+}
+
+/** One row of the property table. */
+export interface PropertyDef {
+  readonly type: PropertyType;
+  /** One line: what the property does (shown by `gregor` help and in errors). */
+  readonly doc: string;
+  /** Which clients read it. Giving it to another kind of client is a warning (like the Java client). */
+  readonly clients: readonly ClientKind[];
+  /** Other spellings accepted for it: librdkafka's (Confluent's config files) and Java's where they differ. */
+  readonly aliases?: readonly string[];
+  /** Default when unset; absent means "unset" (resolved as undefined). */
+  readonly default?: string | number | boolean | readonly string[];
+  /** A default that differs by client kind (Java's admin client closes idle connections sooner, for example). */
+  readonly defaultByKind?: Partial<Record<ClientKind, string | number | boolean>>;
+  /** Allowed values of an enum, in their canonical spelling; matching is case-insensitive. */
+  readonly values?: readonly string[];
+  /** Other spellings of enum values (librdkafka's `smallest` for `earliest`, ...). */
+  readonly valueAliases?: Readonly<Record<string, string>>;
+  /** Values that name a real feature gregor does not implement, with the reason shown in the error. */
+  readonly unsupportedValues?: Readonly<Record<string, string>>;
+  /** Inclusive bounds of an int. */
+  readonly min?: number;
+  readonly max?: number;
+  /** The empty string is not a valid value (group.id, transactional.id...). */
+  readonly nonEmpty?: boolean;
+  /** For `function` properties: which signature, see {@link FunctionTypes}. */
+  readonly fn?: keyof FunctionTypes;
+  /** The value is a credential or contains one (also true for every `password`). */
+  readonly secret?: boolean;
+}
