@@ -1,0 +1,471 @@
+// One TCP (or TLS) connection to one broker.
+//
+// Responsibilities, and nothing else: framing (framing.ts), correlation ids, pipelining up to a cap of in-flight
+// requests with a client-side queue behind it (backpressure: `busy` and the 'drain' event), request timeouts, abort
+// signals, and failing every pending request exactly once when the connection ends. What to send (ApiVersions, SASL,
+// version choice) is the broker's business (broker.ts).
+//
+// Invariants:
+//   - Kafka answers the requests of one connection in the order they were sent; a response whose correlation id we
+//     are not waiting for means the stream is out of sync, so the connection is closed (the Java client does the same).
+//   - A request that timed out while on the wire leaves the stream in an unknown state (the response may still
+//     come, or the broker may be wedged), so the connection is closed, like the Java client's NetworkClient does.
+//     A request that times out while still queued on the client never reached the wire: only it fails.
+//   - Every request promise settles exactly once: with its response, or with the first error that applies to it.
+
+import { EventEmitter } from 'node:events';
+import { connect as netConnect, type Socket } from 'node:net';
+import { connect as tlsConnect, type TLSSocket } from 'node:tls';
+import {
+  AbortError,
+  ConnectionError,
+  GregorError,
+  ProtocolError,
+  TimeoutError,
+  isGregorError,
+} from '../errors.js';
+import { decodeResponse, encodeRequest } from '../protocol/index.js';
+import { FrameReader } from './framing.js';
+import type { Logger } from './options.js';
+import { isTlsFailure, tlsConnectOptions, tlsError, type ResolvedTls } from './tls.js';
+
+export interface ConnectionConfig {
+  host: string;
+  port: number;
+  /** TLS settings, or undefined for a plain TCP socket. */
+  tls: ResolvedTls | undefined;
+  /** Sent in every request header. */
+  clientId: string | null;
+  connectionSetupTimeoutMs: number;
+  requestTimeoutMs: number;
+  maxInFlight: number;
+  maxResponseBytes: number;
+  noDelay: boolean;
+  keepAlive: boolean;
+  logger: Logger;
+  /** Shown in logs and errors next to host:port, e.g. 'node 1 fetch'. */
+  label?: string;
+}
+
+export interface RequestOptions {
+  /** Overrides request.timeout.ms for this request (a long-polling Fetch adds its fetch.max.wait.ms). */
+  timeoutMs?: number;
+  /** Aborting rejects the request with AbortError; a response that still arrives is discarded. */
+  signal?: AbortSignal;
+  /** False for requests the broker does not answer (Produce with acks=0): resolved once written. */
+  expectResponse?: boolean;
+  /**
+   * Sent before queued requests, even while the connection is paused and even above the in-flight cap. Used for
+   * KIP-368 re-authentication, which must not wait behind the application's requests.
+   */
+  urgent?: boolean;
+}
+
+interface Pending {
+  readonly correlationId: number;
+  readonly apiKey: number;
+  readonly apiVersion: number;
+  readonly expectResponse: boolean;
+  readonly urgent: boolean;
+  frame: Buffer | undefined;
+  resolve: (value: any) => void;
+  reject: (err: Error) => void;
+  timer: NodeJS.Timeout | undefined;
+  signal: AbortSignal | undefined;
+  onAbort: (() => void) | undefined;
+  settled: boolean;
+  /** Still counted as in flight, but its caller has gone (aborted): the response is read and dropped. */
+  abandoned: boolean;
+  onWire: boolean;
+}
+
+type State = 'new' | 'connecting' | 'open' | 'closed';
+
+const MAX_CORRELATION_ID = 0x7fffffff;
+
+export class Connection extends EventEmitter {
+  /** host:port, used in every error (never credentials). */
+  readonly address: string;
+  private readonly config: ConnectionConfig;
+  private state: State = 'new';
+  private socket: Socket | TLSSocket | undefined;
+  private readonly reader: FrameReader;
+  private nextCorrelationId = 0;
+  private readonly inFlight = new Map<number, Pending>();
+  private readonly queue: Pending[] = [];
+  private paused = false;
+  private corked = false;
+  private closeError: Error | undefined;
+  private lastActivity = Date.now();
+  private connectPromise: Promise<void> | undefined;
+
+  constructor(config: ConnectionConfig) {
+    super();
+    this.config = config;
+    this.address = config.host.includes(':') ? `[${config.host}]:${config.port}` : `${config.host}:${config.port}`;
+    // A response carries at least its correlation id.
+    this.reader = new FrameReader(config.maxResponseBytes, 4);
+  }
+
+  get isOpen(): boolean {
+    return this.state === 'open';
+  }
+
+  get isClosed(): boolean {
+    return this.state === 'closed';
+  }
+
+  /** Requests written and awaiting a response (including abandoned ones still owed a response). */
+  get inFlightCount(): number {
+    return this.inFlight.size;
+  }
+
+  get queuedCount(): number {
+    return this.queue.length;
+  }
+
+  /** True when a new request would have to wait on the client: callers may wait for 'drain'. */
+  get busy(): boolean {
+    return this.inFlight.size >= this.config.maxInFlight || this.queue.length > 0;
+  }
+
+  /** Milliseconds since the last request or response, or 0 while anything is pending. */
+  idleMs(now = Date.now()): number {
+    if (this.inFlight.size > 0 || this.queue.length > 0) return 0;
+    return now - this.lastActivity;
+  }
+
+  /** Opens the socket (and completes the TLS handshake). Idempotent while connecting. */
+  connect(): Promise<void> {
+    if (this.connectPromise) return this.connectPromise;
+    if (this.state === 'closed') {
+      return Promise.reject(this.closeError ?? new ConnectionError(`connection to ${this.address} is closed`, this.address));
+    }
+    this.state = 'connecting';
+    this.connectPromise = new Promise<void>((resolve, reject) => {
+      const { host, port, tls } = this.config;
+      let settled = false;
+      const fail = (err: Error): void => {
+        if (settled) return;
+        settled = true;
+        clearTimeout(timer);
+        this.close(err);
+        reject(err);
+      };
+      const timer = setTimeout(() => {
+        fail(
+          new ConnectionError(
+            `connection to ${this.address} was not established within ${this.config.connectionSetupTimeoutMs} ms ` +
+              '(socket.connection.setup.timeout.ms)',
+            this.address,
+          ),
+        );
+      }, this.config.connectionSetupTimeoutMs);
+      const socket = tls ? tlsConnect(tlsConnectOptions(tls, host, port)) : netConnect({ host, port });
+      this.socket = socket;
+      socket.setNoDelay(this.config.noDelay);
+      if (this.config.keepAlive) socket.setKeepAlive(true, 60_000);
+      socket.once(tls ? 'secureConnect' : 'connect', () => {
+        if (settled) return;
+        settled = true;
+        clearTimeout(timer);
+        this.state = 'open';
+        this.lastActivity = Date.now();
+        this.config.logger.debug('connected', { broker: this.address, label: this.config.label, tls: !!tls });
+        resolve();
+        this.pump();
+      });
+      socket.on('data', (chunk: Buffer) => this.onData(chunk));
+      socket.on('error', (err: NodeJS.ErrnoException) => {
+        const mapped = this.mapSocketError(err, !settled);
+        if (!settled) fail(mapped);
+        else this.close(mapped);
+      });
+      socket.on('close', () => {
+        const err = new ConnectionError(
+          this.inFlight.size > 0
+            ? `connection to ${this.address} closed by the broker with ${this.inFlight.size} request(s) in flight`
+            : `connection to ${this.address} closed by the broker`,
+          this.address,
+        );
+        if (!settled) fail(err);
+        else this.close(err);
+      });
+    });
+    return this.connectPromise;
+  }
+
+  /**
+   * Sends one request and resolves with the decoded response body (or undefined when `expectResponse` is false).
+   * Rejects with TimeoutError, AbortError, ConnectionError, TlsError or ProtocolError.
+   */
+  request<T = any>(apiKey: number, apiVersion: number, body: object, options: RequestOptions = {}): Promise<T> {
+    if (this.state === 'closed') {
+      return Promise.reject(
+        new ConnectionError(`connection to ${this.address} is closed`, this.address, { cause: this.closeError }),
+      );
+    }
+    if (options.signal?.aborted) return Promise.reject(abortErrorFrom(options.signal));
+    const correlationId = this.nextCorrelationId;
+    this.nextCorrelationId = correlationId === MAX_CORRELATION_ID ? 0 : correlationId + 1;
+    let frame: Buffer;
+    try {
+      frame = encodeRequest(apiKey, apiVersion, correlationId, this.config.clientId, body);
+    } catch (err) {
+      return Promise.reject(err);
+    }
+    return new Promise<T>((resolve, reject) => {
+      const p: Pending = {
+        correlationId,
+        apiKey,
+        apiVersion,
+        expectResponse: options.expectResponse ?? true,
+        urgent: options.urgent === true,
+        frame,
+        resolve,
+        reject,
+        timer: undefined,
+        signal: options.signal,
+        onAbort: undefined,
+        settled: false,
+        abandoned: false,
+        onWire: false,
+      };
+      const timeoutMs = options.timeoutMs ?? this.config.requestTimeoutMs;
+      p.timer = setTimeout(() => this.onTimeout(p, timeoutMs), timeoutMs);
+      if (p.signal) {
+        p.onAbort = () => this.onAbort(p);
+        p.signal.addEventListener('abort', p.onAbort, { once: true });
+      }
+      if (options.urgent) this.queue.unshift(p);
+      else this.queue.push(p);
+      this.lastActivity = Date.now();
+      if (this.state === 'open') this.pump();
+    });
+  }
+
+  /** Stops sending queued requests (in-flight ones complete normally); urgent requests still go out. */
+  pause(): void {
+    this.paused = true;
+  }
+
+  resume(): void {
+    this.paused = false;
+    if (this.state === 'open') this.pump();
+  }
+
+  /**
+   * Closes the socket and rejects every pending request once, with `error` or a ConnectionError. Idempotent.
+   */
+  close(error?: Error): void {
+    if (this.state === 'closed') return;
+    this.state = 'closed';
+    const err =
+      error ?? new ConnectionError(`connection to ${this.address} was closed by the client`, this.address);
+    this.closeError = err;
+    this.reader.reset();
+    const socket = this.socket;
+    this.socket = undefined;
+    if (socket) {
+      socket.removeAllListeners('data');
+      // Keep an error listener: a late 'error' after destroy() must not become an uncaught exception.
+      socket.on('error', () => {});
+      socket.destroy();
+    }
+    const pending = [...this.inFlight.values(), ...this.queue];
+    this.inFlight.clear();
+    this.queue.length = 0;
+    for (const p of pending) {
+      // Requests that were on the wire get the specific error; the close error already names the broker.
+      this.settle(p, undefined, err);
+    }
+    if (pending.length > 0 || error) {
+      this.config.logger.debug('connection closed', {
+        broker: this.address,
+        label: this.config.label,
+        pending: pending.length,
+        error: err.message,
+      });
+    }
+    this.emit('close', err);
+  }
+
+  private pump(): void {
+    while (this.queue.length > 0 && this.state === 'open') {
+      const head = this.queue[0];
+      // Urgent requests sit at the head of the queue and ignore both the pause and the cap.
+      if (!head.urgent && (this.paused || this.inFlight.size >= this.config.maxInFlight)) break;
+      this.queue.shift();
+      this.send(head);
+    }
+  }
+
+  private send(p: Pending): void {
+    const socket = this.socket as Socket;
+    const frame = p.frame as Buffer;
+    p.frame = undefined;
+    p.onWire = true;
+    // Coalesce the writes of one tick into one syscall (and one TLS record when they fit).
+    if (!this.corked) {
+      this.corked = true;
+      socket.cork();
+      process.nextTick(() => {
+        this.corked = false;
+        if (this.socket === socket) socket.uncork();
+      });
+    }
+    if (p.expectResponse) {
+      this.inFlight.set(p.correlationId, p);
+      socket.write(frame);
+    } else {
+      socket.write(frame, (err) => {
+        this.settle(
+          p,
+          undefined,
+          err
+            ? new ConnectionError(`cannot write to ${this.address}: ${err.message}`, this.address, { cause: err })
+            : undefined,
+        );
+      });
+    }
+  }
+
+  private onData(chunk: Buffer): void {
+    this.lastActivity = Date.now();
+    try {
+      this.reader.push(chunk, (frame) => this.onFrame(frame));
+    } catch (err) {
+      this.close(
+        isGregorError(err)
+          ? withBroker(err, this.address)
+          : new ProtocolError(`response from ${this.address} could not be handled: ${String(err)}`, { cause: err }),
+      );
+    }
+  }
+
+  private onFrame(frame: Buffer): void {
+    const correlationId = frame.readInt32BE(0);
+    const p = this.inFlight.get(correlationId);
+    if (p === undefined) {
+      throw new ProtocolError(
+        `response with correlation id ${correlationId} from ${this.address} matches no request in flight`,
+      );
+    }
+    this.inFlight.delete(correlationId);
+    if (!p.abandoned && !p.settled) {
+      let body: unknown;
+      let error: Error | undefined;
+      try {
+        body = decodeResponse(p.apiKey, p.apiVersion, frame).body;
+      } catch (err) {
+        // Only this response is bad: the frame boundary is intact, so the connection stays usable.
+        error = isGregorError(err)
+          ? err
+          : new ProtocolError(
+              `cannot decode response to api ${p.apiKey} v${p.apiVersion} from ${this.address}: ${String(err)}`,
+              { cause: err },
+            );
+      }
+      this.settle(p, body, error);
+    } else {
+      clearTimeout(p.timer);
+    }
+    this.afterResponse();
+  }
+
+  private afterResponse(): void {
+    this.pump();
+    if (this.inFlight.size < this.config.maxInFlight && this.queue.length === 0) this.emit('drain');
+  }
+
+  private onTimeout(p: Pending, timeoutMs: number): void {
+    p.timer = undefined;
+    const err = new TimeoutError(
+      `request (api ${p.apiKey} v${p.apiVersion}) to ${this.address} timed out after ${timeoutMs} ms ` +
+        '(request.timeout.ms)',
+    );
+    if (!p.onWire) {
+      removeFrom(this.queue, p);
+      this.settle(p, undefined, err);
+      return;
+    }
+    const wasAbandoned = p.abandoned;
+    this.settle(p, undefined, err);
+    // The response never came: the connection's state is unknown. Close it; other requests fail with a
+    // ConnectionError whose cause is this timeout.
+    this.close(
+      new ConnectionError(
+        `connection to ${this.address} closed: ${wasAbandoned ? 'an abandoned' : 'a'} request timed out after ${timeoutMs} ms`,
+        this.address,
+        { cause: err },
+      ),
+    );
+  }
+
+  private onAbort(p: Pending): void {
+    const err = abortErrorFrom(p.signal as AbortSignal);
+    if (!p.onWire) {
+      removeFrom(this.queue, p);
+      this.settle(p, undefined, err);
+      return;
+    }
+    // Already on the wire: the broker will answer; keep the slot until it does, but release the caller now.
+    p.abandoned = true;
+    const timer = p.timer;
+    p.timer = undefined;
+    this.settle(p, undefined, err);
+    p.timer = timer; // the timeout still guards against a response that never comes
+  }
+
+  private settle(p: Pending, value: unknown, err: Error | undefined): void {
+    if (p.timer !== undefined) {
+      clearTimeout(p.timer);
+      p.timer = undefined;
+    }
+    if (p.settled) return;
+    p.settled = true;
+    if (p.signal && p.onAbort) p.signal.removeEventListener('abort', p.onAbort);
+    if (err) p.reject(err);
+    else p.resolve(value);
+  }
+
+  private mapSocketError(err: NodeJS.ErrnoException, duringSetup: boolean): Error {
+    if (this.config.tls && isTlsFailure(err)) return tlsError(err, this.address);
+    const code = err.code ?? 'ERROR';
+    const what =
+      code === 'ECONNREFUSED'
+        ? 'connection refused'
+        : code === 'ECONNRESET'
+          ? 'connection reset by peer'
+          : code === 'ENOTFOUND' || code === 'EAI_AGAIN'
+            ? 'host name not resolved'
+            : code === 'ETIMEDOUT'
+              ? 'connection timed out'
+              : err.message;
+    const inFlight = this.inFlight.size > 0 ? ` with ${this.inFlight.size} request(s) in flight` : '';
+    return new ConnectionError(
+      `${duringSetup ? 'cannot connect to' : 'connection to'} ${this.address}: ${what} [${code}]${inFlight}`,
+      this.address,
+      { cause: err },
+    );
+  }
+}
+
+function removeFrom(queue: Pending[], p: Pending): void {
+  const i = queue.indexOf(p);
+  if (i >= 0) queue.splice(i, 1);
+}
+
+function abortErrorFrom(signal: AbortSignal): AbortError {
+  const reason: unknown = signal.reason;
+  if (reason instanceof AbortError) return reason;
+  return new AbortError('the request was aborted', { cause: reason });
+}
+
+/** Adds the broker address to a protocol error raised by the framing layer, which does not know it. */
+function withBroker(err: GregorError, address: string): GregorError {
+  if (err instanceof ProtocolError && !err.message.includes(address)) {
+    return new ProtocolError(`${err.message} (from ${address})`, { cause: err });
+  }
+  return err;
+}
