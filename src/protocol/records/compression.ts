@@ -30,9 +30,14 @@ export function compressionId(type: CompressionType): number {
 const require = createRequire(import.meta.url);
 
 interface SnappyModule {
-  compressSync(input: Uint8Array): Buffer;
-  uncompressSync(input: Uint8Array, options?: { asBuffer?: boolean }): Buffer | string;
+  compressSync(input: Uint8Array, options?: { copyOutputData?: boolean }): Buffer;
+  uncompressSync(input: Uint8Array, options?: { asBuffer?: boolean; copyOutputData?: boolean }): Buffer | string;
 }
+
+// `copyOutputData: true` makes the snappy binding copy its output into an ordinary V8 buffer instead of handing
+// over native memory as an "external" Buffer: external buffers are 5x slower here (measured on a 16 KiB batch:
+// 60 us vs 12.5 us per decompression), because each carries a finalizer and drives V8's external-memory GC.
+const SNAPPY_COPY = { asBuffer: true, copyOutputData: true } as const;
 interface Lz4Module {
   compressFrameSync(data: Buffer): Buffer;
 }
@@ -183,7 +188,7 @@ function snappyBlock(snappy: SnappyModule, block: Uint8Array, remaining: number,
   if (declared > remaining) throw decompressedTooLarge(maxBytes);
   let out: Buffer;
   try {
-    out = snappy.uncompressSync(block, { asBuffer: true }) as Buffer;
+    out = snappy.uncompressSync(block, SNAPPY_COPY) as Buffer;
   } catch (e) {
     throw corrupt('snappy', e);
   }
@@ -327,7 +332,7 @@ function snappyCompressXerial(data: Buffer): Buffer {
   parts.push(header);
   let total = XERIAL_HEADER_LENGTH;
   for (let p = 0; p < data.length; p += XERIAL_BLOCK_SIZE) {
-    const block = snappy.compressSync(data.subarray(p, Math.min(data.length, p + XERIAL_BLOCK_SIZE)));
+    const block = snappy.compressSync(data.subarray(p, Math.min(data.length, p + XERIAL_BLOCK_SIZE)), SNAPPY_COPY);
     const len = Buffer.allocUnsafe(4);
     len.writeInt32BE(block.length, 0);
     parts.push(len, block);
@@ -340,5 +345,5 @@ function snappyCompressXerial(data: Buffer): Buffer {
 export function snappyCompressRaw(data: Buffer): Buffer {
   const snappy = optional<SnappyModule>('snappy');
   if (snappy === undefined) throw unavailable('snappy', 'snappy');
-  return snappy.compressSync(data);
+  return snappy.compressSync(data, SNAPPY_COPY);
 }
