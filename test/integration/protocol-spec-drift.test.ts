@@ -1,14 +1,16 @@
 // Spec drift: gregor's message definitions (src/protocol/messages) against Kafka's official message specs, the
 // common/message/*.json files inside the kafka-clients jar the harness downloads into .kafka/lib. Fails on any
 // difference in field names, types, version ranges, nullability, tagged fields, defaults, ignorable flags,
-// flexibleVersions, validVersions or latestVersionUnstable. The spec files are read from the jar at test time and
+// flexibleVersions, validVersions or latestVersionUnstable; and the error-code table against Kafka's Errors enum.
+// The spec files are read from the jar at test time and
 // never copied into the repository.
 //
 // The jar is read with a small zip central-directory reader and node:zlib, so no tool or dependency is needed.
 
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { existsSync, readFileSync } from 'node:fs';
+import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { spawnSync } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
@@ -16,6 +18,7 @@ import { inflateRawSync } from 'node:zlib';
 import { API_DEFS, formatVersions, type FieldDef, type MessageDef } from '../../src/protocol/messages/index.js';
 import { ApiKey } from '../../src/protocol/api-keys.js';
 import { supportedVersions } from '../../src/protocol/index.js';
+import { ERROR_CODES } from '../../src/protocol/error-codes.js';
 
 function repoRoot(): string {
   let dir = dirname(fileURLToPath(import.meta.url));
@@ -248,5 +251,39 @@ test('gregor defines every API the client, the producer and the admin tooling ne
     const valid = normVersions(spec.validVersions).split('-').map(Number);
     const max = spec.latestVersionUnstable ? (valid[1] ?? valid[0]) - 1 : (valid[1] ?? valid[0]);
     assert.deepEqual(range, { min: valid[0], max }, `${name}: supportedVersions`);
+  }
+});
+
+// The error codes live in a Java enum (org.apache.kafka.common.protocol.Errors), not in a JSON spec: ask the JVM
+// that runs the test broker. Java's single-file source launcher needs a JDK; with only a JRE the test is skipped.
+const javaCheck = spawnSync('java', ['--version'], { encoding: 'utf8' });
+const hasJdk = javaCheck.status === 0 && spawnSync('javac', ['-version'], { encoding: 'utf8' }).status === 0;
+
+test('the error-code table matches Kafka\'s Errors enum (code, name, retriable)', { skip: hasJdk ? false : 'no JDK on PATH' }, () => {
+  const dir = mkdtempSync(join(tmpdir(), 'gregor-errors-'));
+  try {
+    const src = join(dir, 'DumpErrors.java');
+    writeFileSync(src, [
+      'import org.apache.kafka.common.protocol.Errors;',
+      'import org.apache.kafka.common.errors.RetriableException;',
+      'public class DumpErrors {',
+      '  public static void main(String[] args) {',
+      '    for (Errors e : Errors.values())',
+      '      System.out.println(e.code() + "\\t" + e.name() + "\\t" + (e.exception() instanceof RetriableException));',
+      '  }',
+      '}',
+    ].join('\n'));
+    const libs = join(ROOT, '.kafka', 'lib');
+    const r = spawnSync('java', ['-cp', `${clientsJar()}:${join(libs, '*')}`, src], { encoding: 'utf8' });
+    assert.equal(r.status, 0, r.stderr);
+    const theirs = r.stdout.split('\n').filter((l) => /^-?\d+\t/.test(l)).map((l) => {
+      const [code, name, retriable] = l.split('\t');
+      return { code: Number(code), name, retriable: retriable === 'true' };
+    });
+    assert.ok(theirs.length > 100, `expected the Errors enum, got ${theirs.length} lines:\n${r.stdout}${r.stderr}`);
+    const ours = ERROR_CODES.map(({ code, name, retriable }) => ({ code, name, retriable }));
+    assert.deepEqual(ours, [...theirs].sort((a, b) => a.code - b.code));
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
   }
 });
