@@ -9,6 +9,7 @@
 // to) gigabytes fails with a CorruptRecordError instead of exhausting memory. Errors thrown here carry no location;
 // the batch decoder rethrows them with topic, partition and offsets.
 
+import { kMaxLength } from 'node:buffer';
 import { createRequire } from 'node:module';
 import * as zlib from 'node:zlib';
 import { CorruptRecordError, UnsupportedError } from '../../errors.js';
@@ -149,13 +150,21 @@ function isTooLarge(e: unknown): boolean {
   return (e as { code?: string }).code === 'ERR_BUFFER_TOO_LARGE';
 }
 
+/** node:zlib's maxOutputLength must lie in [1, kMaxLength]. */
+function zlibLimit(maxBytes: number): number {
+  return Math.max(1, Math.min(maxBytes, kMaxLength));
+}
+
 function gunzip(data: Uint8Array, maxBytes: number): Buffer {
+  let out: Buffer;
   try {
-    return zlib.gunzipSync(data, { maxOutputLength: maxBytes });
+    out = zlib.gunzipSync(data, { maxOutputLength: zlibLimit(maxBytes) });
   } catch (e) {
     if (isTooLarge(e)) throw decompressedTooLarge(maxBytes);
     throw corrupt('gzip', e);
   }
+  if (out.length > maxBytes) throw decompressedTooLarge(maxBytes);
+  return out;
 }
 
 // snappy-java's stream framing (used by Kafka's Java producer): 8-byte magic, int32 version, int32 compatible
@@ -221,12 +230,15 @@ let zstdDctx: InstanceType<ZstdBinding['DCtx']> | undefined;
 
 function zstdDecompress(data: Uint8Array, maxBytes: number): Buffer {
   if (zlibZstd !== undefined) {
+    let out: Buffer;
     try {
-      return zlibZstd.zstdDecompressSync(data, { maxOutputLength: maxBytes });
+      out = zlibZstd.zstdDecompressSync(data, { maxOutputLength: zlibLimit(maxBytes) });
     } catch (e) {
       if (isTooLarge(e)) throw decompressedTooLarge(maxBytes);
       throw corrupt('zstd', e);
     }
+    if (out.length > maxBytes) throw decompressedTooLarge(maxBytes);
+    return out;
   }
   const napi = optional<ZstdBinding>('zstd-napi/binding');
   if (napi !== undefined) return zstdNapiDecompress(napi, data, maxBytes);
