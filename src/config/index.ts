@@ -9,7 +9,7 @@ export {
 } from './properties.js';
 export {
   resolveConfig, isResolvedConfig, redactProperties, describeProperty,
-  type ConfigWarning, type ResolveOptions, type ResolvedAdminConfig, type ResolvedConfig, type ResolvedConsumerConfig,
+  type AnyResolvedConfig, type ConfigWarning, type ResolveOptions, type ResolvedAdminConfig, type ResolvedConfig, type ResolvedConsumerConfig,
   type ResolvedProducerConfig, type ResolvedValue,
 } from './resolve.js';
 export { Secret, isSecret, REDACTED } from './secret.js';

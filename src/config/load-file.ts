@@ -10,7 +10,9 @@ import { readFileSync } from 'node:fs';
 import { extname } from 'node:path';
 import { ConfigError } from '../errors.js';
 import { parseIni } from './ini.js';
+import { isSecretProperty } from './properties.js';
 import { parseProperties } from './properties-file.js';
+import { Secret } from './secret.js';
 import type { ClientKind } from './types.js';
 
 export type ConfigFileFormat = 'ini' | 'properties';
@@ -27,8 +29,11 @@ export interface LoadConfigFileOptions {
 export interface ConfigFile {
   readonly path: string;
   readonly format: ConfigFileFormat;
-  /** Property name (as written) to value (as written, not yet coerced). */
-  readonly values: Readonly<Record<string, string>>;
+  /**
+   * Property name (as written) to value (as written, not yet coerced). Values of secret properties (passwords,
+   * sasl.jaas.config, private keys) are already wrapped in a Secret, so printing a loaded file shows none of them.
+   */
+  readonly values: Readonly<Record<string, string | Secret>>;
   /** Property name to "path:line", for resolveConfig's error messages. */
   readonly origins: Readonly<Record<string, string>>;
   /** INI sections that were merged (empty for .properties). */
@@ -78,14 +83,15 @@ export function loadConfigFile(path: string, options: LoadConfigFileOptions = {}
   const extFormat = options.format ?? (/\.(properties|conf)$/i.test(path) ? 'properties' : undefined);
   const text = decode(bytes, path, extFormat);
   const format = options.format ?? guessFormat(path, text);
-  const values: Record<string, string> = {};
+  const values: Record<string, string | Secret> = {};
   const origins: Record<string, string> = {};
+  const put = (key: string, value: string, line: number) => {
+    values[key] = isSecretProperty(key) ? new Secret(value) : value;
+    origins[key] = `${path}:${line}`;
+  };
 
   if (format === 'properties') {
-    for (const entry of parseProperties(text, path)) {
-      values[entry.key] = entry.value;
-      origins[entry.key] = `${path}:${entry.line}`;
-    }
+    for (const entry of parseProperties(text, path)) put(entry.key, entry.value, entry.line);
     return Object.freeze({ path, format, values: Object.freeze(values), origins: Object.freeze(origins), sections: [] });
   }
 
@@ -96,10 +102,7 @@ export function loadConfigFile(path: string, options: LoadConfigFileOptions = {}
     const section = sections.find((s) => s.name.toLowerCase() === name.toLowerCase());
     if (section === undefined) continue;
     used.push(section.name);
-    for (const entry of section.entries) {
-      values[entry.key] = entry.value;
-      origins[entry.key] = `${path}:${entry.line}`;
-    }
+    for (const entry of section.entries) put(entry.key, entry.value, entry.line);
   }
   if (used.length === 0) {
     const found = sections.length === 0 ? 'none' : sections.map((s) => `[${s.name}]`).join(', ');

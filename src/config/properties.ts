@@ -11,6 +11,7 @@
 // The TypeScript types of ConsumerConfig, ProducerConfig and AdminConfig are derived from this table, so adding a
 // row here is all it takes for an editor to complete a new name.
 
+import { closestMatch } from './suggest.js';
 import type { ClientKind, FunctionTypes, PropertyDef } from './types.js';
 
 const ALL = ['consumer', 'producer', 'admin'] as const;
@@ -26,7 +27,7 @@ const LONG_MAX = Number.MAX_SAFE_INTEGER;
 export const PROPERTIES = {
   // ---- connecting -------------------------------------------------------------------------------------------
   'bootstrap.servers': {
-    type: 'list', clients: ALL, aliases: ['metadata.broker.list'],
+    type: 'list', clients: ALL, aliases: ['metadata.broker.list'], required: true,
     doc: 'host:port pairs used to find the cluster; any one reachable broker is enough',
   },
   'client.id': {
@@ -112,7 +113,7 @@ export const PROPERTIES = {
   },
   'sasl.oauthbearer.token.provider': {
     type: 'function', fn: 'oauthTokenProvider', clients: ALL, secret: true,
-    doc: 'function returning { value, lifetimeMs } for OAUTHBEARER; set in code (gregor\'s own, like Java\'s callback handler)',
+    doc: 'function returning the OAUTHBEARER token (or { value, lifetimeMs, extensions }); set in code, gregor\'s own',
   },
   'ssl.ca.location': {
     type: 'string', clients: ALL, aliases: ['ssl.truststore.location'], nonEmpty: true,
@@ -318,6 +319,10 @@ export const PROPERTIES = {
   },
 
   // ---- gregor's own ---------------------------------------------------------------------------------------------
+  'gregor.fetch.buffer.bytes': {
+    type: 'int', clients: CONSUMER, min: 1, max: LONG_MAX,
+    doc: 'bound on fetched but not yet delivered bytes, all partitions together; unset: fetch.max.bytes',
+  },
   'gregor.log.level': {
     type: 'enum', clients: ALL, values: ['error', 'warn', 'info', 'debug'], default: 'warn',
     doc: 'lowest level passed to gregor.logger',
@@ -437,7 +442,9 @@ export function isSecretProperty(name: string): boolean {
   const canonical = canonicalName(name);
   if (canonical !== undefined) {
     const def = PROPERTIES[canonical] as PropertyDef;
-    if (def.type === 'password' || def.secret === true) return true;
+    return def.type === 'password' || def.secret === true;
   }
-  return SECRET_NAME.test(name);
+  if (SECRET_NAME.test(name)) return true;
+  const near = closestMatch(name, allPropertySpellings());
+  return near !== undefined && canonicalName(near) !== undefined && isSecretProperty(near);
 }

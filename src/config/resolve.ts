@@ -37,7 +37,7 @@ export type ResolvedValue<D> =
     : D extends { type: 'password' } ? Secret
     : D extends { type: 'function'; fn: infer F extends keyof FunctionTypes } ? FunctionTypes[F]
     : string)
-  | (D extends { default: unknown } ? never : undefined);
+  | (D extends { default: unknown } ? never : D extends { required: true } ? never : undefined);
 
 /** Something a resolver noticed that is not an error: a property of another client, an ignored Java setting. */
 export interface ConfigWarning {
@@ -68,6 +68,9 @@ interface ResolvedMeta<K extends ClientKind> {
 export type ResolvedConfig<K extends ClientKind = ClientKind> =
   & { readonly [P in PropertyNameFor<K>]: ResolvedValue<Defs[P]> }
   & ResolvedMeta<K>;
+
+/** A resolved configuration of any kind. */
+export type AnyResolvedConfig = ResolvedConfig<'consumer'> | ResolvedConfig<'producer'> | ResolvedConfig<'admin'>;
 
 export type ResolvedConsumerConfig = ResolvedConfig<'consumer'>;
 export type ResolvedProducerConfig = ResolvedConfig<'producer'>;
@@ -111,7 +114,7 @@ const RESOLVED_PROTO = Object.create(Object.prototype, {
   [Symbol.toStringTag]: { get(this: { [META]: MetaData }) { return `ResolvedConfig<${this[META].kind}>`; } },
 });
 
-export function isResolvedConfig(value: unknown): value is ResolvedConfig {
+export function isResolvedConfig(value: unknown): value is AnyResolvedConfig {
   return typeof value === 'object' && value !== null && Object.getPrototypeOf(value) === RESOLVED_PROTO;
 }
 
@@ -489,7 +492,7 @@ function defaultWarningSink(warning: ConfigWarning): void {
  */
 export function resolveConfig<K extends ClientKind>(
   kind: K,
-  input: ConfigInput<K> | Readonly<Record<string, unknown>> | ResolvedConfig,
+  input: ConfigInput<K> | Readonly<Record<string, unknown>> | AnyResolvedConfig,
   options: ResolveOptions = {},
 ): ResolvedConfig<K> {
   if (!KINDS.includes(kind)) throw new ConfigError(`unknown client kind ${JSON.stringify(kind)}: expected consumer, producer or admin`);

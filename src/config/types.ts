@@ -12,8 +12,11 @@ export type PropertyType = 'string' | 'int' | 'bool' | 'enum' | 'list' | 'passwo
 export interface OAuthBearerToken {
   /** The token itself (a secret: never logged). */
   value: string;
-  /** How long the token stays valid, in milliseconds from now; re-authentication (KIP-368) happens before then. */
-  lifetimeMs: number;
+  /**
+   * How long the token stays valid, in milliseconds from now. Optional: the broker also announces the session
+   * lifetime, and re-authentication (KIP-368) happens before the earlier of the two.
+   */
+  lifetimeMs?: number;
   /** The principal the token names, for logs; optional. */
   principalName?: string;
   /** SASL extensions sent with the token (KIP-342), e.g. Confluent's logicalCluster and identityPoolId. */
@@ -21,11 +24,12 @@ export interface OAuthBearerToken {
 }
 
 /**
- * Supplies OAUTHBEARER tokens. Called at connect time and again before the previous token's lifetime ends.
+ * Supplies OAUTHBEARER tokens: the token itself, or the token with its lifetime and extensions. Called for every
+ * authentication, including re-authentication before the session ends, so it can return a fresh token.
  * The Java client takes a callback handler class (`sasl.login.callback.handler.class`); a function is the
  * JavaScript equivalent.
  */
-export type OAuthBearerTokenProvider = () => OAuthBearerToken | Promise<OAuthBearerToken>;
+export type OAuthBearerTokenProvider = () => string | OAuthBearerToken | Promise<string | OAuthBearerToken>;
 
 export type LogLevel = 'error' | 'warn' | 'info' | 'debug';
 
@@ -47,6 +51,8 @@ export interface PropertyDef {
   readonly clients: readonly ClientKind[];
   /** Other spellings accepted for it: librdkafka's (Confluent's config files) and Java's where they differ. */
   readonly aliases?: readonly string[];
+  /** Must be given (resolution fails otherwise), so a resolved value is never undefined. */
+  readonly required?: boolean;
   /** Default when unset; absent means "unset" (resolved as undefined). */
   readonly default?: string | number | boolean | readonly string[];
   /** A default that differs by client kind (Java's admin client closes idle connections sooner, for example). */
