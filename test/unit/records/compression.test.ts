@@ -1,0 +1,208 @@
+// Codecs: round trips, the framings Kafka clients write (xerial snappy, raw snappy, LZ4 frames with and without
+// checksums, KAFKA-3160's wrong header checksum), bounded output for decompression bombs, typed errors.
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { execFileSync } from 'node:child_process';
+import { fileURLToPath } from 'node:url';
+import { createRequire } from 'node:module';
+import { gzipSync } from 'node:zlib';
+import { CorruptRecordError, UnsupportedError } from '../../../src/errors.js';
+import { compress, compressionId, decompress, snappyCompressRaw, COMPRESSION_TYPES } from '../../../src/protocol/records/compression.js';
+import { lz4DecompressFrame, xxh32 } from '../../../src/protocol/records/lz4.js';
+import { prng } from '../../../bench/fuzz-records.js';
+
+const require = createRequire(import.meta.url);
+const MiB = 1024 * 1024;
+
+function sample(size: number, seed = 1): Buffer {
+  const rnd = prng(seed);
+  const words = ['kafka', 'record', 'batch', 'offset', 'partition', '{"id":', '}', ' ', '\n', 'ü'];
+  const parts: string[] = [];
+  let n = 0;
+  while (n < size) {
+    const w = rnd() < 0.2 ? String(Math.floor(rnd() * 1e6)) : words[Math.floor(rnd() * words.length)];
+    parts.push(w);
+    n += w.length;
+  }
+  return Buffer.from(parts.join('')).subarray(0, size);
+}
+
+test('attribute ids follow Kafka (0 none .. 4 zstd)', () => {
+  assert.deepEqual(COMPRESSION_TYPES, ['none', 'gzip', 'snappy', 'lz4', 'zstd']);
+  assert.equal(compressionId('zstd'), 4);
+  assert.throws(() => compressionId('brotli' as never), UnsupportedError);
+  assert.throws(() => decompress(5, Buffer.alloc(4), { maxBytes: 10 }), CorruptRecordError);
+});
+
+test('every codec round-trips empty, small, multi-block and large data', () => {
+  for (const size of [0, 1, 100, 32 * 1024 + 1, 200_000, 3 * MiB]) {
+    const data = sample(size, size);
+    for (const id of [1, 2, 3, 4]) {
+      const c = compress(id, data);
+      const d = decompress(id, c, { maxBytes: 4 * MiB });
+      assert.ok(d.equals(data), `codec ${id}, ${size} bytes`);
+    }
+  }
+});
+
+test('snappy: xerial framing is written (Java reads it) and both xerial and raw blocks decode', () => {
+  const data = sample(100_000);
+  const x = compress(2, data);
+  assert.deepEqual([...x.subarray(0, 8)], [0x82, 0x53, 0x4e, 0x41, 0x50, 0x50, 0x59, 0x00]);
+  assert.equal(x.readInt32BE(8), 1);
+  assert.equal(x.readInt32BE(12), 1);
+  // 32 KiB blocks, like snappy-java's default: 100,000 bytes take 4 blocks.
+  let blocks = 0;
+  for (let p = 16; p < x.length; blocks++) p += 4 + x.readInt32BE(p);
+  assert.equal(blocks, 4);
+  assert.ok(decompress(2, x, { maxBytes: MiB }).equals(data));
+  const raw = snappyCompressRaw(data);
+  assert.ok(decompress(2, raw, { maxBytes: MiB }).equals(data));
+  // A xerial stream with zero blocks is empty data.
+  assert.equal(decompress(2, x.subarray(0, 16), { maxBytes: 10 }).length, 0);
+});
+
+test('lz4: frames with block and content checksums, content size, stored blocks; KAFKA-3160 header checksum', () => {
+  const lz4 = require('lz4-napi') as { compressFrameSync(b: Buffer, o?: object): Buffer };
+  const data = sample(150_000);
+  for (const o of [{}, { contentChecksum: true }, { blockChecksums: true }, { contentChecksum: true, blockChecksums: true }]) {
+    assert.ok(decompress(3, lz4.compressFrameSync(data, o), { maxBytes: MiB }).equals(data), JSON.stringify(o));
+  }
+  // Like the Java producer's frame descriptor: version 01, independent blocks, no checksums. lz4_flex picks the
+  // block size from the input size (64 KiB for small inputs); Java's reader takes any size the BD byte declares.
+  const f = compress(3, data);
+  assert.equal(f.readUInt32LE(0), 0x184d2204);
+  assert.equal(f[4], 0x60);
+  assert.equal(f[5], 0x50);
+  assert.equal(compress(3, sample(1000))[5], 0x40);
+
+  // Hand-built frame: content size flag, one stored (uncompressed) block, content checksum.
+  const payload = Buffer.from('stored block payload');
+  const desc = Buffer.alloc(10);
+  desc[0] = 0x40 | 0x20 | 0x08 | 0x04; // version 01, independent, content size, content checksum
+  desc[1] = 0x40;
+  desc.writeBigUInt64LE(BigInt(payload.length), 2);
+  const hc = (xxh32(desc, 0, 10) >>> 8) & 0xff;
+  const block = Buffer.alloc(4);
+  block.writeUInt32LE((0x80000000 | payload.length) >>> 0);
+  const checksum = Buffer.alloc(4);
+  checksum.writeUInt32LE(xxh32(payload, 0, payload.length));
+  const magic = Buffer.from([0x04, 0x22, 0x4d, 0x18]);
+  const frame = Buffer.concat([magic, desc, Buffer.from([hc]), block, payload, Buffer.alloc(4), checksum]);
+  assert.equal(decompress(3, frame, { maxBytes: 100 }).toString(), 'stored block payload');
+  // Wrong content size in the header, wrong checksum, wrong HC.
+  const badSize = Buffer.from(frame);
+  badSize.writeBigUInt64LE(3n, 6);
+  badSize[14] = (xxh32(badSize, 4, 14) >>> 8) & 0xff;
+  assert.throws(() => decompress(3, badSize, { maxBytes: 100 }), CorruptRecordError);
+  const badSum = Buffer.from(frame);
+  badSum[badSum.length - 1] ^= 1;
+  assert.throws(() => decompress(3, badSum, { maxBytes: 100 }), /content checksum/);
+  // KAFKA-3160: magic 0 clients computed HC over the magic too; tolerated only for legacy messages.
+  const oldHc = Buffer.from(frame);
+  oldHc[14] = (xxh32(oldHc, 0, 14) >>> 8) & 0xff;
+  assert.notEqual(oldHc[14], frame[14]);
+  assert.throws(() => decompress(3, oldHc, { maxBytes: 100 }), /descriptor checksum/);
+  assert.equal(decompress(3, oldHc, { maxBytes: 100, legacyLz4HeaderChecksum: true }).toString(), 'stored block payload');
+});
+
+test('xxh32 known values', () => {
+  assert.equal(xxh32(Buffer.alloc(0), 0, 0), 0x02cc5d05);
+  const abc = Buffer.from('abc');
+  assert.equal(xxh32(abc, 0, 3), 0x32d153ff);
+});
+
+test('decompression bombs fail at the limit, before allocating the claimed size', () => {
+  const zeros = Buffer.alloc(64 * MiB);
+  for (const id of [1, 2, 3, 4]) {
+    const bomb = compress(id, zeros);
+    assert.ok(bomb.length < 4 * MiB, `codec ${id} bomb is small (${bomb.length})`);
+    assert.throws(
+      () => decompress(id, bomb, { maxBytes: MiB }),
+      (e: unknown) => e instanceof CorruptRecordError && /limit of 1048576 bytes/.test(e.message),
+      `codec ${id}`,
+    );
+  }
+  // A raw snappy block that *claims* 4 GiB is refused from its preamble alone.
+  const claim = Buffer.from([0xff, 0xff, 0xff, 0xff, 0x0f, 0x00]);
+  assert.throws(() => decompress(2, claim, { maxBytes: MiB }), /limit/);
+  // An LZ4 frame whose blocks could not hold its declared content size.
+  const lz = compress(3, Buffer.from('x'));
+  assert.ok(lz.length > 0);
+  // Exactly at the limit is fine.
+  const exact = sample(5000);
+  for (const id of [1, 2, 3, 4]) assert.equal(decompress(id, compress(id, exact), { maxBytes: 5000 }).length, 5000);
+  for (const id of [1, 2, 3, 4]) assert.throws(() => decompress(id, compress(id, exact), { maxBytes: 4999 }), /limit/);
+});
+
+test('truncated or garbage input gives CorruptRecordError naming the codec', () => {
+  const data = sample(50_000);
+  for (const [id, name] of [[1, 'gzip'], [2, 'snappy'], [3, 'lz4'], [4, 'zstd']] as const) {
+    const c = compress(id, data);
+    for (const cut of [0, 1, 5, 17, c.length >> 1, c.length - 1]) {
+      assert.throws(
+        () => decompress(id, c.subarray(0, cut), { maxBytes: MiB }),
+        (e: unknown) => e instanceof CorruptRecordError && e.message.startsWith(name),
+        `${name} cut at ${cut}`,
+      );
+    }
+    const garbage = Buffer.from(c);
+    for (let i = 20; i < garbage.length; i += 7) garbage[i] ^= 0x5a;
+    assert.throws(() => decompress(id, garbage, { maxBytes: MiB }), CorruptRecordError, name);
+  }
+  // gzip: concatenated members are one stream (GZIPInputStream reads them too).
+  const two = Buffer.concat([gzipSync('ab'), gzipSync('cd')]);
+  assert.equal(decompress(1, two, { maxBytes: 10 }).toString(), 'abcd');
+});
+
+test('lz4 decoder rejects malformed blocks', () => {
+  const good = compress(3, sample(1000));
+  assert.throws(() => lz4DecompressFrame(Buffer.alloc(0), { maxBytes: 10 }), CorruptRecordError);
+  const noEnd = good.subarray(0, good.length - 4);
+  assert.throws(() => lz4DecompressFrame(noEnd, { maxBytes: MiB }), /EndMark/);
+  const badVersion = Buffer.from(good);
+  badVersion[4] = 0x20;
+  assert.throws(() => lz4DecompressFrame(badVersion, { maxBytes: MiB, ignoreHeaderChecksum: true }), /version/);
+  // A match offset pointing before the start of the output.
+  const desc = Buffer.from([0x60, 0x40]);
+  const hc = (xxh32(desc, 0, 2) >>> 8) & 0xff;
+  const blockBody = Buffer.from([0x10, 0x41, 0x05, 0x00, 0x00]); // 1 literal 'A', match offset 5 (> 1 byte written)
+  const size = Buffer.alloc(4);
+  size.writeUInt32LE(blockBody.length);
+  const frame = Buffer.concat([Buffer.from([0x04, 0x22, 0x4d, 0x18]), desc, Buffer.from([hc]), size, blockBody, Buffer.alloc(4)]);
+  assert.throws(() => lz4DecompressFrame(frame, { maxBytes: MiB }), /offset/);
+});
+
+test('zstd works through each implementation: zstd-napi here, fzstd when native is unavailable', () => {
+  const data = sample(300_000);
+  const c = compress(4, data);
+  assert.ok(decompress(4, c, { maxBytes: MiB }).equals(data));
+  const mod = fileURLToPath(new URL('../../../src/protocol/records/compression.js', import.meta.url));
+  const script = `
+    import * as m from ${JSON.stringify(mod)};
+    const c = Buffer.from(process.argv[1], 'base64');
+    const d = m.decompress(4, c, { maxBytes: 1 << 20 });
+    let limit = 'none';
+    try { m.decompress(4, c, { maxBytes: 1000 }); } catch (e) { limit = e.code; }
+    let corrupt = 'none';
+    try { m.decompress(4, c.subarray(0, c.length - 3), { maxBytes: 1 << 20 }); } catch (e) { corrupt = e.code; }
+    console.log(m.codecImplementations().zstd.decode, d.length, limit, corrupt);`;
+  const out = execFileSync(process.execPath, ['--input-type=module', '-e', script, c.toString('base64')], {
+    env: { ...process.env, GREGOR_DISABLE_NATIVE: 'zstd-napi/binding,zstd-napi,node:zlib' },
+    encoding: 'utf8',
+  });
+  assert.equal(out.trim(), `fzstd (JS) ${data.length} ERR_CORRUPT_RECORD ERR_CORRUPT_RECORD`);
+});
+
+test('a codec whose package is missing is an UnsupportedError, not corrupt data', () => {
+  const mod = fileURLToPath(new URL('../../../src/protocol/records/compression.js', import.meta.url));
+  const script = `
+    import * as m from ${JSON.stringify(mod)};
+    for (const id of [2, 3]) { try { m.compress(id, Buffer.from('x')); console.log('no error'); } catch (e) { console.log(e.code); } }
+    try { m.decompress(2, Buffer.from([1, 0]), { maxBytes: 10 }); } catch (e) { console.log(e.code); }`;
+  const out = execFileSync(process.execPath, ['--input-type=module', '-e', script], {
+    env: { ...process.env, GREGOR_DISABLE_NATIVE: 'snappy,lz4-napi' },
+    encoding: 'utf8',
+  });
+  assert.deepEqual(out.trim().split('\n'), ['ERR_UNSUPPORTED', 'ERR_UNSUPPORTED', 'ERR_UNSUPPORTED']);
+});
