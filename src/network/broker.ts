@@ -362,11 +362,24 @@ export class Broker {
     s.reauthTimer = undefined;
     if (lifetimeMs <= 0 || !this.options.sasl?.reauthenticate) return;
     const delay = Math.max(0, Math.floor(lifetimeMs * (0.85 + Math.random() * 0.1)));
-    s.reauthTimer = setTimeout(() => void this.reauthenticate(s, conn), delay);
+    s.reauthTimer = setTimeout(() => this.runReauth(s, conn).catch(() => {}), delay);
     s.reauthTimer.unref();
   }
 
-  private async reauthenticate(s: LaneState, conn: Connection): Promise<void> {
+  /**
+   * Re-authenticates a lane's open connection now (KIP-368), as the session-lifetime timer does; also useful after
+   * rotating credentials. Requests already in flight complete; new ones wait until it is done. Rejects (and closes
+   * the connection) when the broker refuses; resolves at once when the lane has no open connection.
+   */
+  async reauthenticate(lane: Lane = 'default'): Promise<void> {
+    const s = this.lanes.get(lane);
+    const conn = s?.conn;
+    if (s === undefined || conn === undefined || !conn.isOpen || !this.options.sasl) return;
+    await this.runReauth(s, conn);
+  }
+
+  private async runReauth(s: LaneState, conn: Connection): Promise<void> {
+    if (s.reauthTimer) clearTimeout(s.reauthTimer);
     s.reauthTimer = undefined;
     if (s.conn !== conn || !conn.isOpen) return;
     conn.pause();
@@ -384,6 +397,7 @@ export class Broker {
         error: (err as Error).message,
       });
       conn.close(err as Error);
+      throw err;
     } finally {
       conn.resume();
     }

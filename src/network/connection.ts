@@ -22,6 +22,7 @@ import {
   GregorError,
   ProtocolError,
   TimeoutError,
+  TlsError,
   isGregorError,
 } from '../errors.js';
 import { decodeResponse, encodeRequest } from '../protocol/index.js';
@@ -145,6 +146,8 @@ export class Connection extends EventEmitter {
     this.connectPromise = new Promise<void>((resolve, reject) => {
       const { host, port, tls } = this.config;
       let settled = false;
+      // TLS only: TCP is up but the handshake is not done. A close or reset then is a handshake failure.
+      let tcpConnected = false;
       const fail = (err: Error): void => {
         if (settled) return;
         settled = true;
@@ -165,6 +168,11 @@ export class Connection extends EventEmitter {
       this.socket = socket;
       socket.setNoDelay(this.config.noDelay);
       if (this.config.keepAlive) socket.setKeepAlive(true, 60_000);
+      if (tls) {
+        socket.once('connect', () => {
+          tcpConnected = true;
+        });
+      }
       socket.once(tls ? 'secureConnect' : 'connect', () => {
         if (settled) return;
         settled = true;
@@ -177,12 +185,12 @@ export class Connection extends EventEmitter {
       });
       socket.on('data', (chunk: Buffer) => this.onData(chunk));
       socket.on('error', (err: NodeJS.ErrnoException) => {
-        const mapped = this.mapSocketError(err, !settled);
+        const mapped = tcpConnected && !settled ? this.handshakeAborted(err) : this.mapSocketError(err, !settled);
         if (!settled) fail(mapped);
         else this.close(mapped);
       });
       socket.on('close', () => {
-        const err = new ConnectionError(
+        const err = tcpConnected && !settled ? this.handshakeAborted(undefined) : new ConnectionError(
           this.inFlight.size > 0
             ? `connection to ${this.address} closed by the broker with ${this.inFlight.size} request(s) in flight`
             : `connection to ${this.address} closed by the broker`,
@@ -427,6 +435,20 @@ export class Connection extends EventEmitter {
     if (p.signal && p.onAbort) p.signal.removeEventListener('abort', p.onAbort);
     if (err) p.reject(err);
     else p.resolve(value);
+  }
+
+  /**
+   * The broker dropped the connection in the middle of the TLS handshake: typically a listener that does not speak
+   * TLS (a Kafka plaintext listener reads the ClientHello as a 369 MB request and disconnects). Like the Java client
+   * (SslAuthenticationException), this is a TLS failure, not a network blip to retry.
+   */
+  private handshakeAborted(err: NodeJS.ErrnoException | undefined): Error {
+    if (err && isTlsFailure(err)) return tlsError(err, this.address);
+    return new TlsError(
+      `TLS handshake with ${this.address} failed: the broker closed the connection during the handshake ` +
+        `(is ${this.address} a TLS listener? check security.protocol and the port) [${err?.code ?? 'CLOSED'}]`,
+      { cause: err },
+    );
   }
 
   private mapSocketError(err: NodeJS.ErrnoException, duringSetup: boolean): Error {

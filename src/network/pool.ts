@@ -97,6 +97,22 @@ export class Pool {
     }
   }
 
+  /**
+   * Adds or updates one broker learned outside a Metadata response (FindCoordinator answers with the coordinator's
+   * node id and address). Unlike updateBrokers, other brokers are left alone.
+   */
+  addBroker(nodeId: number, host: string, port: number, rack: string | null = null): Broker {
+    this.checkOpen();
+    const existing = this.brokers.get(nodeId);
+    if (existing && existing.host === host && existing.port === port && !existing.isClosed) return existing;
+    existing?.close(
+      new ConnectionError(`broker node ${nodeId} moved from ${existing.address} to ${formatAddress({ host, port })}`, existing.address),
+    );
+    const b = new Broker(nodeId, host, port, this.options, rack);
+    this.brokers.set(nodeId, b);
+    return b;
+  }
+
   /** Sends a request to a node (see Broker.request). */
   request<T = any>(nodeId: number, apiKey: number, body: RequestBody, options?: BrokerRequestOptions): Promise<T> {
     try {
@@ -169,7 +185,10 @@ export class Pool {
         } catch (err) {
           if (b.failure) throw b.failure; // authentication, TLS, unsupported: never retried
           if (this.closed) throw new StateError('the client is closed');
-          lastError.set(b, describe(err));
+          // An attempt cut short by the deadline says less than the failure before it.
+          if (!attempt.aborted || !lastError.has(b)) {
+            lastError.set(b, attempt.aborted ? 'no answer before the bootstrap deadline' : describe(err));
+          }
         }
       }
       if (Date.now() >= deadline) break;
