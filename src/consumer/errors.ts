@@ -1,0 +1,49 @@
+// Consumer errors that name a partition. They extend the shared classes in src/errors.ts (same stable codes), adding
+// the topic, partition and offset the application needs to decide what to do (seek past, seek back, stop).
+
+import { KafkaError } from '../errors.js';
+
+export type InvalidOffsetReason =
+  /** The broker answered OFFSET_OUT_OF_RANGE for the position. */
+  | 'out-of-range'
+  /** The log was truncated below the position after a leader change (KIP-320). */
+  | 'truncated'
+  /** The group has no committed offset for the partition. */
+  | 'no-committed-offset';
+
+/**
+ * The position of a partition is not valid and auto.offset.reset is `none`, so the consumer will not choose one. The
+ * partition stops being fetched until the application seeks it; other partitions keep flowing. Carries Kafka's
+ * OFFSET_OUT_OF_RANGE code (1) whatever the reason, like the Java client's InvalidOffsetException family.
+ */
+export class InvalidOffsetError extends KafkaError {
+  readonly topic: string;
+  readonly partition: number;
+  /** The offset that was found invalid (null when there was none: no committed offset). */
+  readonly offset: bigint | null;
+  readonly reason: InvalidOffsetReason;
+
+  constructor(reason: InvalidOffsetReason, topic: string, partition: number, offset: bigint | null, detail?: string) {
+    const what = reason === 'out-of-range'
+      ? `offset ${offset} is out of range`
+      : reason === 'truncated'
+        ? `the log was truncated below offset ${offset} after a leader change`
+        : 'the group has no committed offset';
+    super(1, 'OFFSET_OUT_OF_RANGE',
+      `${topic}[${partition}]: ${what} and auto.offset.reset is none${detail ? ` (${detail})` : ''}; seek() to continue`);
+    this.topic = topic;
+    this.partition = partition;
+    this.offset = offset;
+    this.reason = reason;
+  }
+
+  override toJSON(): Record<string, unknown> {
+    return {
+      ...super.toJSON(),
+      topic: this.topic,
+      partition: this.partition,
+      offset: this.offset === null ? null : this.offset.toString(),
+      reason: this.reason,
+    };
+  }
+}

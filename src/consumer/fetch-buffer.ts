@@ -1,0 +1,261 @@
+// Fetched data waiting for the application, bounded in bytes.
+//
+// Fetchers push one chunk per partition per Fetch response; the application pulls messages synchronously from the
+// head chunk (no promise per message). The buffer counts the raw bytes of undelivered chunks, globally and per
+// partition; fetchers ask `budgetLeft()` and `wantsMore(state)` before fetching, so memory stays bounded while the
+// application is slower than the broker (see DESIGN.md, "Consumer memory").
+//
+// Delivery order: chunks are consumed in arrival order, one chunk at a time; within a chunk, records in offset order.
+// A paused partition's chunks are parked (kept, not delivered) and return to the front on resume.
+
+import type { GregorError } from '../errors.js';
+import type { Message } from './message.js';
+import type { PartitionState } from './partition-state.js';
+
+/** Produces a chunk's visible messages in offset order; null when exhausted. May throw a GregorError (corrupt batch). */
+export interface RecordSource {
+  next(): Message | null;
+}
+
+export interface Chunk {
+  readonly state: PartitionState;
+  /** The partition's generation when the fetch was sent; a mismatch means the chunk is stale. */
+  readonly generation: number;
+  /** Raw fetched bytes this chunk holds (counted against the budget until the chunk is drained or dropped). */
+  readonly bytes: number;
+  /** Offset after the chunk's last complete batch: the position once the chunk is fully consumed. */
+  readonly endOffset: bigint;
+  /** Leader epoch of the chunk's last batch. */
+  readonly endEpoch: number;
+  readonly records: RecordSource;
+}
+
+export class FetchBuffer {
+  private queue: Chunk[] = [];
+  private head = 0;
+  private parked = new Map<string, Chunk[]>();
+  private current: Chunk | null = null;
+  private totalBytes = 0;
+  /** Per-partition errors waiting for the application, surfaced by the next poll. */
+  private errors: GregorError[] = [];
+  private readonly waiters = new Set<() => void>();
+  /** Called when bytes are released (a fetcher may have budget again). */
+  onRelease: () => void = () => {};
+
+  constructor(readonly budgetBytes: number) {}
+
+  get bufferedBytes(): number {
+    return this.totalBytes;
+  }
+
+  /** Bytes a new Fetch may still bring in. */
+  budgetLeft(): number {
+    return Math.max(0, this.budgetBytes - this.totalBytes);
+  }
+
+  /**
+   * Whether a partition may be fetched again: it has nothing buffered, or less than its share of the budget. Every
+   * partition may always hold one chunk, so a partition never starves because others filled the buffer.
+   */
+  wantsMore(state: PartitionState, partitionCount: number): boolean {
+    if (state.bufferedBytes === 0) return true;
+    return state.bufferedBytes < this.budgetBytes / Math.max(1, partitionCount);
+  }
+
+  push(chunk: Chunk): void {
+    chunk.state.bufferedBytes += chunk.bytes;
+    this.totalBytes += chunk.bytes;
+    if (chunk.state.paused) {
+      const list = this.parked.get(chunk.state.key);
+      if (list === undefined) this.parked.set(chunk.state.key, [chunk]);
+      else list.push(chunk);
+    } else {
+      this.queue.push(chunk);
+    }
+    this.wake();
+  }
+
+  /** Queues a per-partition error for the application (thrown by the next poll or iteration step). */
+  pushError(error: GregorError): void {
+    this.errors.push(error);
+    this.wake();
+  }
+
+  takeError(): GregorError | undefined {
+    return this.errors.shift();
+  }
+
+  get hasError(): boolean {
+    return this.errors.length > 0;
+  }
+
+  /**
+   * The next deliverable message, or null when nothing is buffered. Advances the partition's position. Throws when
+   * a batch turns out corrupt: the partition is failed at the bad batch, other partitions keep flowing.
+   */
+  next(): Message | null {
+    for (;;) {
+      let chunk = this.current;
+      if (chunk === null) {
+        chunk = this.takeChunk();
+        if (chunk === null) return null;
+        this.current = chunk;
+      }
+      const state = chunk.state;
+      if (state.generation !== chunk.generation || state.paused) {
+        // Stale (seek, reset, revoke) or paused since the chunk became current.
+        this.current = null;
+        if (state.paused && state.generation === chunk.generation) this.park(chunk, true);
+        else this.release(chunk);
+        continue;
+      }
+      let message: Message | null;
+      try {
+        message = chunk.records.next();
+      } catch (err) {
+        this.current = null;
+        this.release(chunk);
+        state.fail(err as GregorError);
+        throw err;
+      }
+      if (message !== null) {
+        state.position = message.offset + 1n;
+        state.positionEpoch = message.leaderEpoch;
+        return message;
+      }
+      // Exhausted: what remains up to endOffset was invisible (control records, aborted transactions, records
+      // below the fetch offset), so the position moves to the chunk's end.
+      this.current = null;
+      if (state.position === null || state.position < chunk.endOffset) {
+        state.position = chunk.endOffset;
+        state.positionEpoch = chunk.endEpoch;
+      }
+      this.release(chunk);
+    }
+  }
+
+  /** True when a message may be available without waiting (or an error is waiting). */
+  get ready(): boolean {
+    return this.errors.length > 0 || this.current !== null || this.head < this.queue.length;
+  }
+
+  /**
+   * Calls `listener` once, at the next push, error or wake(). Returns a function that cancels it (a poll that timed
+   * out must not leave its listener behind).
+   */
+  onData(listener: () => void): () => void {
+    this.waiters.add(listener);
+    return () => {
+      this.waiters.delete(listener);
+    };
+  }
+
+  wake(): void {
+    if (this.waiters.size === 0) return;
+    const list = [...this.waiters];
+    this.waiters.clear();
+    for (const w of list) w();
+  }
+
+  /** Parks a paused partition's chunks: kept in memory, not delivered. */
+  pause(state: PartitionState): void {
+    if (this.current !== null && this.current.state === state) {
+      this.park(this.current, true);
+      this.current = null;
+    }
+    this.compact((c) => {
+      if (c.state !== state) return true;
+      this.park(c, false);
+      return false;
+    });
+  }
+
+  /** Returns a resumed partition's parked chunks to the front of the queue, in their original order. */
+  resume(state: PartitionState): void {
+    const list = this.parked.get(state.key);
+    if (list === undefined) return;
+    this.parked.delete(state.key);
+    this.compact(() => true);
+    this.queue.unshift(...list);
+    this.wake();
+  }
+
+  /** Drops everything buffered for a partition (seek, reset, revoke); its bytes are released at once. */
+  dropPartition(state: PartitionState): void {
+    if (this.current !== null && this.current.state === state) {
+      this.release(this.current);
+      this.current = null;
+    }
+    const list = this.parked.get(state.key);
+    if (list !== undefined) {
+      this.parked.delete(state.key);
+      for (const c of list) this.release(c);
+    }
+    this.compact((c) => {
+      if (c.state !== state) return true;
+      this.release(c);
+      return false;
+    });
+    this.errors = this.errors.filter((e) => !errorIsFor(e, state));
+  }
+
+  /** Drops everything (close, unsubscribe). */
+  clear(): void {
+    const states = new Set<PartitionState>();
+    if (this.current !== null) states.add(this.current.state);
+    for (let i = this.head; i < this.queue.length; i++) states.add(this.queue[i].state);
+    for (const list of this.parked.values()) for (const c of list) states.add(c.state);
+    for (const s of states) this.dropPartition(s);
+    this.errors = [];
+  }
+
+  private takeChunk(): Chunk | null {
+    while (this.head < this.queue.length) {
+      const c = this.queue[this.head++];
+      if (this.head > 1024 && this.head * 2 > this.queue.length) this.compact(() => true);
+      if (c.state.generation !== c.generation) {
+        this.release(c);
+        continue;
+      }
+      if (c.state.paused) {
+        this.park(c, false);
+        continue;
+      }
+      return c;
+    }
+    if (this.head > 0) {
+      this.queue = [];
+      this.head = 0;
+    }
+    return null;
+  }
+
+  private park(chunk: Chunk, front: boolean): void {
+    const list = this.parked.get(chunk.state.key);
+    if (list === undefined) this.parked.set(chunk.state.key, [chunk]);
+    else if (front) list.unshift(chunk);
+    else list.push(chunk);
+  }
+
+  private release(chunk: Chunk): void {
+    chunk.state.bufferedBytes -= chunk.bytes;
+    this.totalBytes -= chunk.bytes;
+    this.onRelease();
+  }
+
+  /** Rebuilds the live part of the queue, keeping chunks for which `keep` returns true. */
+  private compact(keep: (c: Chunk) => boolean): void {
+    const next: Chunk[] = [];
+    for (let i = this.head; i < this.queue.length; i++) {
+      const c = this.queue[i];
+      if (keep(c)) next.push(c);
+    }
+    this.queue = next;
+    this.head = 0;
+  }
+}
+
+function errorIsFor(error: GregorError, state: PartitionState): boolean {
+  const e = error as GregorError & { topic?: unknown; partition?: unknown };
+  return e.topic === state.topic && e.partition === state.partition;
+}

@@ -1,0 +1,192 @@
+// Routes owned partitions to per-broker fetchers by leader, and reacts to what fetchers report: leader moves
+// (metadata refresh, then the partition follows its leader to another fetcher), leader epoch changes (KIP-320
+// position validation before fetching from the new leader), out-of-range positions (auto.offset.reset).
+
+import type { Assignment } from './assignment.js';
+import type { ConsumerClient } from './client.js';
+import type { FetchBuffer } from './fetch-buffer.js';
+import { Fetcher, type FetcherHost } from './fetcher.js';
+import type { ConsumerLogger } from './logger.js';
+import type { OffsetManager } from './offsets.js';
+import type { PartitionState } from './partition-state.js';
+import { backoff } from './retry.js';
+import type { ConsumerSettings } from './settings.js';
+
+export class FetchManager implements FetcherHost {
+  private readonly fetchers = new Map<number, Fetcher>();
+  /** Fetchable partitions per leader, rebuilt by route(). */
+  private routes = new Map<number, PartitionState[]>();
+  private routedVersion = -1;
+  private refreshTimer: NodeJS.Timeout | null = null;
+  private refreshing = false;
+  private refreshAgain = false;
+  private refreshFailures = 0;
+  private closed = false;
+  private active = false;
+
+  constructor(
+    readonly client: ConsumerClient,
+    readonly settings: ConsumerSettings,
+    readonly buffer: FetchBuffer,
+    private readonly assignment: Assignment,
+    private readonly offsets: OffsetManager,
+    readonly logger: ConsumerLogger,
+  ) {
+    buffer.onRelease = () => this.wakeFetchers();
+  }
+
+  /** Starts fetching (called once the consumer has something to read). */
+  start(): void {
+    this.active = true;
+    this.update();
+  }
+
+  /** Positions, pauses or the assignment changed: recompute routes and wake fetchers. */
+  update(): void {
+    if (this.closed || !this.active) return;
+    this.route();
+    this.wakeFetchers();
+  }
+
+  wakeFetchers(): void {
+    for (const f of this.fetchers.values()) f.wake();
+  }
+
+  // --- FetcherHost -------------------------------------------------------------------------------------------------
+
+  fetchableFor(nodeId: number): PartitionState[] {
+    if (this.routedVersion !== this.assignment.version) this.route();
+    const list = this.routes.get(nodeId);
+    if (list === undefined) return [];
+    return list.filter((s) => s.fetchable && s.leaderId === nodeId && this.owns(s));
+  }
+
+  ownedCount(): number {
+    return this.assignment.size;
+  }
+
+  owns(state: PartitionState): boolean {
+    return this.assignment.getByKey(state.key) === state;
+  }
+
+  reservedBytes(except: Fetcher): number {
+    let sum = 0;
+    for (const f of this.fetchers.values()) if (f !== except) sum += f.reserved;
+    return sum;
+  }
+
+  requestMetadataRefresh(topic?: string): void {
+    this.client.markStale(topic);
+    if (this.closed) return;
+    if (this.refreshing) {
+      this.refreshAgain = true;
+      return;
+    }
+    if (this.refreshTimer !== null) return;
+    const delay = this.refreshFailures === 0
+      ? this.settings.retryBackoffMs
+      : backoff(this.refreshFailures, this.settings.retryBackoffMs, this.settings.retryBackoffMaxMs);
+    this.refreshTimer = setTimeout(() => {
+      this.refreshTimer = null;
+      void this.refresh();
+    }, delay);
+    this.refreshTimer.unref();
+  }
+
+  outOfRange(state: PartitionState, offset: bigint): void {
+    this.logger.info('fetch offset out of range', { topic: state.topic, partition: state.partition, offset: String(offset) });
+    this.buffer.dropPartition(state);
+    state.fetchOffset = offset;
+    this.offsets.resetByPolicy([state], 'out-of-range');
+  }
+
+  diverged(state: PartitionState): void {
+    // The leader says our log diverged from its own (KIP-320, via Fetch v12+): what was fetched past the position
+    // cannot be trusted, and the position itself is checked against the leader's log.
+    this.buffer.dropPartition(state);
+    state.generation++;
+    if (state.position !== null) state.fetchOffset = state.position;
+    state.phase = 'validating';
+    this.offsets.validate([state]);
+  }
+
+  // --- routing -----------------------------------------------------------------------------------------------------
+
+  /**
+   * Groups fetchable partitions by leader, starting fetchers for new leaders. A partition whose leader epoch went up
+   * since it was last routed is validated first (KIP-320): its new leader may have a shorter log.
+   */
+  private route(): void {
+    this.routedVersion = this.assignment.version;
+    const routes = new Map<number, PartitionState[]>();
+    const toValidate: PartitionState[] = [];
+    let unknown: string | undefined;
+    let missing = false;
+    for (const s of this.assignment.all()) {
+      if (s.phase !== 'fetching' && s.phase !== 'validating') continue;
+      const leader = this.client.leaderFor(s.topic, s.partition);
+      if (leader === undefined || leader.leaderId < 0) {
+        missing = true;
+        unknown = s.topic;
+        continue;
+      }
+      const moved = s.leaderEpoch >= 0 && leader.leaderEpoch > s.leaderEpoch;
+      s.leaderId = leader.leaderId;
+      s.leaderEpoch = leader.leaderEpoch;
+      if (moved && s.phase === 'fetching' && s.positionEpoch >= 0) {
+        this.logger.debug('leader epoch changed: validating the position', {
+          topic: s.topic, partition: s.partition, leader: leader.leaderId, epoch: leader.leaderEpoch,
+        });
+        this.buffer.dropPartition(s);
+        s.generation++;
+        if (s.position !== null) s.fetchOffset = s.position;
+        s.phase = 'validating';
+        toValidate.push(s);
+        continue;
+      }
+      if (s.phase !== 'fetching') continue;
+      let list = routes.get(leader.leaderId);
+      if (list === undefined) routes.set(leader.leaderId, (list = []));
+      list.push(s);
+    }
+    this.routes = routes;
+    for (const nodeId of routes.keys()) {
+      let f = this.fetchers.get(nodeId);
+      if (f === undefined) {
+        f = new Fetcher(nodeId, this);
+        this.fetchers.set(nodeId, f);
+      }
+      f.start();
+    }
+    if (toValidate.length > 0) this.offsets.validate(toValidate);
+    if (missing) this.requestMetadataRefresh(unknown);
+  }
+
+  private async refresh(): Promise<void> {
+    if (this.closed) return;
+    this.refreshing = true;
+    this.refreshAgain = false;
+    try {
+      const topics = [...new Set(this.assignment.all().map((s) => s.topic))];
+      if (topics.length > 0) await this.client.refreshMetadata(topics);
+      this.refreshFailures = 0;
+    } catch (err) {
+      this.refreshFailures++;
+      this.refreshAgain = true;
+      this.logger.debug('metadata refresh failed', { error: (err as Error).message });
+    } finally {
+      this.refreshing = false;
+    }
+    this.route();
+    this.wakeFetchers();
+    if (this.refreshAgain) this.requestMetadataRefresh();
+  }
+
+  async close(): Promise<void> {
+    this.closed = true;
+    if (this.refreshTimer !== null) clearTimeout(this.refreshTimer);
+    this.refreshTimer = null;
+    await Promise.all([...this.fetchers.values()].map((f) => f.close()));
+    this.fetchers.clear();
+  }
+}

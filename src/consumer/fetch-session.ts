@@ -1,0 +1,163 @@
+// Client side of a fetch session (KIP-227), one per broker.
+//
+// Why: without a session every Fetch lists every assigned partition and every response repeats every partition's
+// metadata, even for idle partitions. With a session the broker remembers the partition set; an incremental request
+// carries only partitions whose fetch parameters changed (usually: the ones that just returned data) plus the ones
+// to forget, and the response carries only partitions with news.
+//
+// Metadata rules (KIP-227):
+//   sessionId 0, epoch -1   full fetch, no session wanted (used when Fetch < v7)
+//   sessionId 0, epoch 0    full fetch, create a session
+//   sessionId S, epoch 0    full fetch, close S and create a new one (after an error or a lost response)
+//   sessionId S, epoch N>0  incremental fetch in session S; the next epoch is N+1, wrapping to 1
+//   sessionId S, epoch -1   close S (sent on close)
+// A response with sessionId 0 means the broker kept no session; the next request is full again.
+// FETCH_SESSION_ID_NOT_FOUND and INVALID_FETCH_SESSION_EPOCH: the broker lost or distrusts the session; the next
+// request is full. A request that failed on the wire leaves the broker's view unknown, so the same applies.
+
+export interface SessionPartition {
+  topic: string;
+  /** Topic id (Fetch v13+ identifies topics by id); undefined when not known. */
+  topicId: string | undefined;
+  partition: number;
+  fetchOffset: bigint;
+  partitionMaxBytes: number;
+  currentLeaderEpoch: number;
+  lastFetchedEpoch: number;
+}
+
+export interface ForgottenTopic {
+  topic: string;
+  topicId: string | undefined;
+  partitions: number[];
+}
+
+export interface SessionRequest {
+  sessionId: number;
+  sessionEpoch: number;
+  /** True when the request carries every wanted partition (no session, or a new session). */
+  full: boolean;
+  /** Partitions to put in the request, in request order. */
+  partitions: SessionPartition[];
+  /** Incremental requests only: partitions to remove from the session. */
+  forgotten: ForgottenTopic[];
+}
+
+export const INVALID_SESSION_ID = 0;
+export const INITIAL_EPOCH = 0;
+export const FINAL_EPOCH = -1;
+
+function key(p: { topic: string; partition: number }): string {
+  return `${p.topic}:${p.partition}`;
+}
+
+function samePartition(a: SessionPartition, b: SessionPartition): boolean {
+  return a.fetchOffset === b.fetchOffset
+    && a.partitionMaxBytes === b.partitionMaxBytes
+    && a.currentLeaderEpoch === b.currentLeaderEpoch
+    && a.lastFetchedEpoch === b.lastFetchedEpoch
+    && a.topicId === b.topicId;
+}
+
+export class FetchSession {
+  private sessionId = INVALID_SESSION_ID;
+  private epoch = INITIAL_EPOCH;
+  /** Partitions the broker holds in the session, as of the last successful response. */
+  private session = new Map<string, SessionPartition>();
+  /** What the in-flight request will make the session, committed when its response succeeds. */
+  private pending: Map<string, SessionPartition> | null = null;
+  private readonly enabled: boolean;
+
+  /** `enabled` is false when the broker's Fetch version predates sessions (< v7). */
+  constructor(enabled = true) {
+    this.enabled = enabled;
+  }
+
+  get id(): number {
+    return this.sessionId;
+  }
+
+  /** Number of partitions the broker keeps in the session. */
+  get size(): number {
+    return this.session.size;
+  }
+
+  /**
+   * Builds the next request from the partitions wanted now (in the caller's priority order). Partitions in the
+   * session but not wanted are forgotten; wanted partitions identical to the session's copy are left out.
+   */
+  build(wanted: readonly SessionPartition[]): SessionRequest {
+    const next = new Map<string, SessionPartition>();
+    for (const p of wanted) next.set(key(p), p);
+    this.pending = next;
+    if (!this.enabled) {
+      return { sessionId: INVALID_SESSION_ID, sessionEpoch: FINAL_EPOCH, full: true, partitions: [...wanted], forgotten: [] };
+    }
+    if (this.sessionId === INVALID_SESSION_ID || this.epoch === INITIAL_EPOCH) {
+      return { sessionId: this.sessionId, sessionEpoch: INITIAL_EPOCH, full: true, partitions: [...wanted], forgotten: [] };
+    }
+    const partitions: SessionPartition[] = [];
+    for (const p of wanted) {
+      const had = this.session.get(key(p));
+      if (had === undefined || !samePartition(had, p)) partitions.push(p);
+    }
+    const forgottenByTopic = new Map<string, ForgottenTopic>();
+    const forget = (p: SessionPartition): void => {
+      const tkey = `${p.topic}\u0000${p.topicId ?? ''}`;
+      let t = forgottenByTopic.get(tkey);
+      if (t === undefined) {
+        t = { topic: p.topic, topicId: p.topicId, partitions: [] };
+        forgottenByTopic.set(tkey, t);
+      }
+      t.partitions.push(p.partition);
+    };
+    for (const [k, had] of this.session) {
+      const now = next.get(k);
+      // A topic recreated under the same name has a new id: the old id's partition must be forgotten explicitly.
+      if (now === undefined || now.topicId !== had.topicId) forget(had);
+    }
+    return { sessionId: this.sessionId, sessionEpoch: this.epoch, full: false, partitions, forgotten: [...forgottenByTopic.values()] };
+  }
+
+  /**
+   * Records the outcome of the request built last. `errorCode` is the response's top-level error code.
+   * Returns true when the session survived (the pending partition set is now the session).
+   */
+  onResponse(errorCode: number, responseSessionId: number): boolean {
+    const pending = this.pending;
+    this.pending = null;
+    if (!this.enabled) return true;
+    if (errorCode !== 0) {
+      // FETCH_SESSION_ID_NOT_FOUND (70), INVALID_FETCH_SESSION_EPOCH (71) and any other top-level error: start over
+      // with a full fetch. Closing the old id (sessionId S, epoch 0) frees its slot in the broker's session cache.
+      this.epoch = INITIAL_EPOCH;
+      if (errorCode === 70) this.sessionId = INVALID_SESSION_ID;
+      this.session.clear();
+      return false;
+    }
+    if (pending !== null) this.session = pending;
+    if (responseSessionId === INVALID_SESSION_ID) {
+      // The broker kept no session (cache full, or sessions disabled): every request stays full.
+      this.sessionId = INVALID_SESSION_ID;
+      this.epoch = INITIAL_EPOCH;
+      this.session.clear();
+      return true;
+    }
+    this.sessionId = responseSessionId;
+    this.epoch = this.epoch >= 0x7fffffff ? 1 : this.epoch + 1;
+    return true;
+  }
+
+  /** The request failed on the wire or timed out: the broker's view is unknown, so the next request is full. */
+  onFailure(): void {
+    this.pending = null;
+    this.epoch = INITIAL_EPOCH;
+    this.session.clear();
+  }
+
+  /** Metadata for the final request that closes the session (sent on close when a session exists). */
+  closeRequest(): { sessionId: number; sessionEpoch: number } | null {
+    if (!this.enabled || this.sessionId === INVALID_SESSION_ID) return null;
+    return { sessionId: this.sessionId, sessionEpoch: FINAL_EPOCH };
+  }
+}

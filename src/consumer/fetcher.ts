@@ -1,0 +1,396 @@
+// One fetcher per broker: a loop sending one Fetch at a time for all the partitions this broker leads, on the
+// broker's 'fetch' lane (so a long poll never delays a heartbeat or a commit).
+//
+// The loop is: build the next request (fetch session diff, byte budget, rotation), send it, turn the response into
+// chunks in the FetchBuffer, repeat at once. Because chunks are handed to the application from the buffer, the next
+// Fetch is in flight while the application processes the previous one; the byte budget is what stops it running
+// ahead without bound.
+//
+// Fairness: each request lists partitions in a rotated order (and partitions that need a bigger limit first), so
+// with fetch.max.bytes reached the same partitions are not always the ones left out (KIP-74 fills the response in
+// request order). Inside a fetch session the broker additionally moves partitions that returned data to the end of
+// its own list.
+
+import { isGregorError } from '../errors.js';
+import { errorName, kafkaError } from '../protocol/error-codes.js';
+import { ApiKeys, type ConsumerClient } from './client.js';
+import type { FetchBuffer } from './fetch-buffer.js';
+import { FetchSession, type SessionPartition } from './fetch-session.js';
+import type { ConsumerLogger } from './logger.js';
+import type { PartitionState } from './partition-state.js';
+import { ChunkRecords, scanRecordSet, type AbortedTransaction } from './record-source.js';
+import { backoff, sleep } from './retry.js';
+import type { ConsumerSettings } from './settings.js';
+import { responseTopicName } from './topic-ids.js';
+
+/** What a fetcher asks of the fetch manager. */
+export interface FetcherHost {
+  readonly client: ConsumerClient;
+  readonly settings: ConsumerSettings;
+  readonly buffer: FetchBuffer;
+  readonly logger: ConsumerLogger;
+  /** Owned partitions whose current leader is `nodeId` and which may be fetched now. */
+  fetchableFor(nodeId: number): PartitionState[];
+  /** Number of owned partitions (for each partition's share of the byte budget). */
+  ownedCount(): number;
+  /** Whether `state` is still owned (not revoked). */
+  owns(state: PartitionState): boolean;
+  /** Bytes other fetchers have asked for and not received yet. */
+  reservedBytes(except: Fetcher): number;
+  /** A leader moved, a topic id is missing...: refresh metadata and re-route. */
+  requestMetadataRefresh(topic?: string): void;
+  /** OFFSET_OUT_OF_RANGE for a partition. */
+  outOfRange(state: PartitionState, offset: bigint): void;
+  /** The broker reports a diverging epoch (KIP-320): validate the position. */
+  diverged(state: PartitionState): void;
+}
+
+/** Partition-level errors that mean "ask the metadata again, the leader may have moved". */
+const REROUTE_CODES = new Set([
+  3, // UNKNOWN_TOPIC_OR_PARTITION
+  5, // LEADER_NOT_AVAILABLE
+  6, // NOT_LEADER_OR_FOLLOWER
+  9, // REPLICA_NOT_AVAILABLE
+  56, // KAFKA_STORAGE_ERROR
+  74, // FENCED_LEADER_EPOCH
+  75, // UNKNOWN_LEADER_EPOCH
+  78, // OFFSET_NOT_AVAILABLE
+  100, // UNKNOWN_TOPIC_ID
+  103, // INCONSISTENT_TOPIC_ID
+]);
+
+/** Top-level errors that only mean the fetch session must start over. */
+const SESSION_CODES = new Set([70, 71, 106]);
+
+interface InFlightPartition {
+  state: PartitionState;
+  generation: number;
+  fetchOffset: bigint;
+}
+
+export class Fetcher {
+  readonly nodeId: number;
+  private readonly host: FetcherHost;
+  private readonly session = new FetchSession(true);
+  private rotation = 0;
+  private running = false;
+  private closed = false;
+  private wakeup: (() => void) | null = null;
+  private woken = false;
+  private failures = 0;
+  /** Bytes the in-flight request may bring (its maxBytes), counted against the shared budget. */
+  reserved = 0;
+  private readonly lifetime = new AbortController();
+
+  constructor(nodeId: number, host: FetcherHost) {
+    this.nodeId = nodeId;
+    this.host = host;
+  }
+
+  start(): void {
+    if (this.running || this.closed) return;
+    this.running = true;
+    void this.loop().finally(() => {
+      this.running = false;
+    });
+  }
+
+  /** Something changed (data delivered, partition resumed, assignment changed): build a new request if idle. */
+  wake(): void {
+    this.woken = true;
+    const w = this.wakeup;
+    if (w !== null) {
+      this.wakeup = null;
+      w();
+    }
+  }
+
+  /** Stops the loop; best effort, closes the broker-side fetch session. */
+  async close(): Promise<void> {
+    if (this.closed) return;
+    this.closed = true;
+    this.lifetime.abort();
+    this.wake();
+    const close = this.session.closeRequest();
+    if (close === null) return;
+    try {
+      await this.host.client.request(this.nodeId, ApiKeys.Fetch, {
+        replicaId: -1,
+        maxWaitMs: 0,
+        minBytes: 0,
+        maxBytes: 0,
+        isolationLevel: 0,
+        sessionId: close.sessionId,
+        sessionEpoch: close.sessionEpoch,
+        topics: [],
+        forgottenTopicsData: [],
+        rackId: this.host.settings.clientRack,
+      }, { lane: 'fetch', timeoutMs: 1000 });
+    } catch {
+      // The broker evicts idle sessions by itself; closing is a courtesy.
+    }
+  }
+
+  private waitForWake(): Promise<void> {
+    if (this.woken) {
+      this.woken = false;
+      return Promise.resolve();
+    }
+    return new Promise((resolve) => {
+      this.wakeup = () => {
+        this.woken = false;
+        resolve();
+      };
+    });
+  }
+
+  private async loop(): Promise<void> {
+    while (!this.closed) {
+      this.woken = false;
+      const request = this.plan();
+      if (request === null) {
+        await this.waitForWake();
+        continue;
+      }
+      try {
+        await this.fetchOnce(request);
+        this.failures = 0;
+      } catch (err) {
+        if (this.closed) return;
+        this.session.onFailure();
+        this.failures++;
+        const wait = backoff(this.failures, this.host.settings.retryBackoffMs, this.host.settings.retryBackoffMaxMs);
+        this.host.logger.debug('fetch failed', { broker: this.nodeId, error: (err as Error).message, retryInMs: wait });
+        if (isGregorError(err) && !err.retriable && err.code !== 'ERR_PROTOCOL') {
+          // Authentication, authorization, unsupported version: the application must hear about it.
+          this.host.buffer.pushError(err);
+        }
+        // The broker may be gone or no longer leader: look again before the retry.
+        this.host.requestMetadataRefresh();
+        try {
+          await sleep(wait, this.lifetime.signal);
+        } catch {
+          return;
+        }
+      } finally {
+        this.reserved = 0;
+      }
+    }
+  }
+
+  /** The partitions and limits of the next request, or null when there is nothing to fetch now. */
+  private plan(): { partitions: SessionPartition[]; inFlight: InFlightPartition[]; maxBytes: number } | null {
+    const { settings, buffer } = this.host;
+    const candidates = this.host.fetchableFor(this.nodeId);
+    const owned = this.host.ownedCount();
+    const wanted: PartitionState[] = [];
+    for (const s of candidates) if (buffer.wantsMore(s, owned)) wanted.push(s);
+    if (wanted.length === 0 && this.session.size === 0) return null;
+    const left = buffer.budgetLeft() - this.host.reservedBytes(this);
+    // Fetch only with room for at least one partition's worth; a nearly full buffer waits for the application,
+    // instead of sending a stream of tiny fetches.
+    const minRoom = Math.min(settings.fetchMaxBytes, settings.maxPartitionFetchBytes, Math.floor(buffer.budgetBytes / 4));
+    if (wanted.length > 0 && left < Math.max(1, minRoom)) return null;
+    // Rotate the start so every partition takes its turn at the front; partitions blocked by a batch bigger than
+    // their limit go first (KIP-74 returns at least one whole batch for the first partition).
+    const n = wanted.length;
+    const start = n === 0 ? 0 : this.rotation++ % n;
+    const ordered: PartitionState[] = [];
+    for (let i = 0; i < n; i++) {
+      const s = wanted[(start + i) % n];
+      if (s.maxBytesOverride > 0) ordered.unshift(s);
+      else ordered.push(s);
+    }
+    const partitions: SessionPartition[] = [];
+    const inFlight: InFlightPartition[] = [];
+    for (const s of ordered) {
+      partitions.push({
+        topic: s.topic,
+        topicId: this.host.client.topicId(s.topic),
+        partition: s.partition,
+        fetchOffset: s.fetchOffset,
+        partitionMaxBytes: Math.max(settings.maxPartitionFetchBytes, s.maxBytesOverride),
+        currentLeaderEpoch: s.leaderEpoch,
+        lastFetchedEpoch: s.lastFetchedEpoch,
+      });
+      inFlight.push({ state: s, generation: s.generation, fetchOffset: s.fetchOffset });
+    }
+    if (partitions.length === 0) {
+      // Nothing wanted, but the broker's session still holds partitions: nothing is sent; an incremental request
+      // forgetting them goes out with the next real fetch. (Idle sessions are evicted by the broker.)
+      return null;
+    }
+    const override = ordered.reduce((m, s) => Math.max(m, s.maxBytesOverride), 0);
+    const maxBytes = Math.max(1, Math.min(settings.fetchMaxBytes, Math.max(left, override)));
+    return { partitions, inFlight, maxBytes };
+  }
+
+  private async fetchOnce(plan: { partitions: SessionPartition[]; inFlight: InFlightPartition[]; maxBytes: number }): Promise<void> {
+    const { settings, client } = this.host;
+    this.reserved = plan.maxBytes;
+    let usedTopicIds = false;
+    let missingTopicId: string | undefined;
+    const res = await client.request(this.nodeId, ApiKeys.Fetch, (version: number) => {
+      usedTopicIds = version >= 13;
+      const partitions = usedTopicIds ? plan.partitions.filter((p) => {
+        if (p.topicId !== undefined) return true;
+        missingTopicId = p.topic;
+        return false;
+      }) : plan.partitions;
+      const req = this.session.build(partitions);
+      return {
+        replicaId: -1,
+        maxWaitMs: settings.fetchMaxWaitMs,
+        minBytes: settings.fetchMinBytes,
+        maxBytes: plan.maxBytes,
+        isolationLevel: settings.isolationLevel === 'read_committed' ? 1 : 0,
+        sessionId: req.sessionId,
+        sessionEpoch: req.sessionEpoch,
+        topics: groupByTopic(req.partitions, (p) => ({
+          partition: p.partition,
+          currentLeaderEpoch: p.currentLeaderEpoch,
+          fetchOffset: p.fetchOffset,
+          lastFetchedEpoch: p.lastFetchedEpoch,
+          logStartOffset: -1n,
+          partitionMaxBytes: p.partitionMaxBytes,
+        })).map((t) => ({ topic: t.topic, topicId: t.topicId, partitions: t.items })),
+        forgottenTopicsData: req.forgotten.map((f) => ({ topic: f.topic, topicId: f.topicId, partitions: f.partitions })),
+        rackId: settings.clientRack,
+      };
+    }, { lane: 'fetch', timeoutMs: settings.requestTimeoutMs + settings.fetchMaxWaitMs, signal: this.lifetime.signal });
+    if (missingTopicId !== undefined) this.host.requestMetadataRefresh(missingTopicId);
+    const sessionOk = this.session.onResponse(res.errorCode ?? 0, res.sessionId ?? 0);
+    if (!sessionOk) {
+      if (!SESSION_CODES.has(res.errorCode)) {
+        throw kafkaError(res.errorCode, `Fetch from broker ${this.nodeId}`);
+      }
+      this.host.logger.debug('fetch session reset', { broker: this.nodeId, error: errorName(res.errorCode) });
+      return;
+    }
+    this.handleResponse(res, plan.inFlight);
+  }
+
+  private handleResponse(res: any, inFlight: readonly InFlightPartition[]): void {
+    const { settings, buffer, client } = this.host;
+    const byKey = new Map<string, InFlightPartition>();
+    for (const f of inFlight) byKey.set(f.state.key, f);
+    const readCommitted = settings.isolationLevel === 'read_committed';
+    for (const t of res.responses ?? []) {
+      const topic = responseTopicName(t, (id) => client.topicName(id));
+      if (topic === undefined) {
+        this.host.requestMetadataRefresh();
+        continue;
+      }
+      for (const p of t.partitions ?? []) {
+        const f = byKey.get(`${topic}:${p.partitionIndex}`);
+        // In an incremental session the broker may answer for partitions of the session that were not in this
+        // request; their fetch parameters are unchanged since they were last sent.
+        const state = f?.state ?? this.sessionPartition(topic, p.partitionIndex);
+        if (state === undefined || !this.host.owns(state)) continue;
+        const generation = f?.generation ?? state.generation;
+        if (state.generation !== generation) continue; // seek/reset/revoke while in flight: stale
+        if (state.phase !== 'fetching') continue;
+        const code: number = p.errorCode;
+        if (code !== 0) {
+          this.partitionError(state, code, f?.fetchOffset ?? state.fetchOffset);
+          continue;
+        }
+        state.highWatermark = p.highWatermark;
+        state.lastStableOffset = p.lastStableOffset;
+        state.logStartOffset = p.logStartOffset;
+        if (p.divergingEpoch !== undefined && p.divergingEpoch !== null && p.divergingEpoch.epoch >= 0) {
+          this.host.diverged(state);
+          continue;
+        }
+        const records: Buffer | null = p.records;
+        if (records === null || records.length === 0) continue;
+        const fetchOffset = state.fetchOffset;
+        const scan = scanRecordSet(records);
+        if (scan.nextOffset === undefined) {
+          if (scan.firstEntrySize !== undefined) {
+            // A batch larger than what we asked for: ask for exactly its size next time, first in the request.
+            state.maxBytesOverride = scan.firstEntrySize;
+            this.host.logger.debug('batch larger than the fetch limit: growing it', {
+              topic, partition: state.partition, bytes: scan.firstEntrySize,
+            });
+          } else if (scan.malformed) {
+            // Nothing decodable at the fetch offset: hand the bytes to the decoder so the application gets the
+            // located CorruptRecordError, and stop fetching this partition until it seeks.
+            state.fetchHeld = true;
+            buffer.push({
+              state, generation, bytes: records.length, endOffset: fetchOffset, endEpoch: state.lastFetchedEpoch,
+              records: new ChunkRecords(topic, state.partition, records, fetchOffset, {
+                checkCrcs: true, readCommitted, abortedTransactions: null,
+              }),
+            });
+          }
+          continue;
+        }
+        state.maxBytesOverride = 0;
+        state.fetchOffset = scan.nextOffset;
+        state.lastFetchedEpoch = scan.lastEpoch;
+        if (scan.malformed) state.fetchHeld = true;
+        const aborted: AbortedTransaction[] | null = readCommitted ? p.abortedTransactions : null;
+        buffer.push({
+          state,
+          generation,
+          bytes: records.length,
+          endOffset: scan.nextOffset,
+          endEpoch: scan.lastEpoch,
+          records: new ChunkRecords(topic, state.partition, records, fetchOffset, {
+            checkCrcs: settings.checkCrcs,
+            readCommitted,
+            abortedTransactions: aborted,
+          }),
+        });
+      }
+    }
+  }
+
+  private sessionPartition(topic: string, partition: number): PartitionState | undefined {
+    for (const s of this.host.fetchableFor(this.nodeId)) if (s.topic === topic && s.partition === partition) return s;
+    return undefined;
+  }
+
+  private partitionError(state: PartitionState, code: number, fetchOffset: bigint): void {
+    if (code === 1) {
+      // OFFSET_OUT_OF_RANGE: only meaningful if we still want that offset.
+      if (state.fetchOffset === fetchOffset) this.host.outOfRange(state, fetchOffset);
+      return;
+    }
+    if (REROUTE_CODES.has(code)) {
+      this.host.logger.debug('partition moved or unavailable: refreshing metadata', {
+        topic: state.topic, partition: state.partition, error: errorName(code),
+      });
+      this.host.requestMetadataRefresh(state.topic);
+      return;
+    }
+    const err = kafkaError(code, `Fetch ${state.topic}[${state.partition}] at offset ${fetchOffset}`);
+    if (err.retriable) {
+      this.host.requestMetadataRefresh(state.topic);
+      return;
+    }
+    // Not retriable (authorization, corrupt message on the broker...): the partition stops, the application hears.
+    this.host.buffer.dropPartition(state);
+    state.fail(err);
+    this.host.buffer.pushError(err);
+  }
+}
+
+function groupByTopic<T>(
+  partitions: readonly SessionPartition[],
+  map: (p: SessionPartition) => T,
+): { topic: string; topicId: string | undefined; items: T[] }[] {
+  const out: { topic: string; topicId: string | undefined; items: T[] }[] = [];
+  const index = new Map<string, number>();
+  for (const p of partitions) {
+    let i = index.get(p.topic);
+    if (i === undefined) {
+      i = out.length;
+      index.set(p.topic, i);
+      out.push({ topic: p.topic, topicId: p.topicId, items: [] });
+    }
+    out[i].items.push(map(p));
+  }
+  return out;
+}

@@ -1,0 +1,557 @@
+// Classic consumer group membership (JoinGroup / SyncGroup / Heartbeat / LeaveGroup), as an explicit state machine.
+//
+//   unjoined --join()--> joining --JoinGroup ok--> syncing --SyncGroup ok--> stable
+//      ^                  |  ^                      |                          |
+//      |                  |  +--- MEMBER_ID_REQUIRED (KIP-394), REBALANCE_IN_PROGRESS, coordinator moved ----+
+//      |                  +--> fatal (fenced, bad config, not authorised): the application is told, membership stops
+//      +---- poll timeout (max.poll.interval.ms): LeaveGroup, partitions lost; rejoin on the next poll
+//   stable --heartbeat says REBALANCE_IN_PROGRESS / subscription or metadata changed--> joining
+//   stable --heartbeat says UNKNOWN_MEMBER_ID / ILLEGAL_GENERATION--> partitions lost --> joining
+//   any --close()--> leaving --LeaveGroup (dynamic members only, KIP-345)--> left
+//
+// Heartbeats run on their own timer over the coordinator's 'group' lane, whatever the application is doing: a slow
+// handler never misses a heartbeat (the complaint behind KafkaJS #1083). Only max.poll.interval.ms bounds how long
+// the application may go without polling, as in the Java client.
+//
+// Rebalance protocols (KIP-429): EAGER revokes everything before rejoining (committing delivered offsets first when
+// auto-commit is on); COOPERATIVE keeps owned partitions, revokes only what the new assignment takes away, then
+// rejoins so the partitions can move. The protocol follows partition.assignment.strategy (assignors/index.ts).
+
+import { GregorError, StateError } from '../../errors.js';
+import { errorName, kafkaError } from '../../protocol/error-codes.js';
+import { ApiKeys, type ConsumerClient } from '../client.js';
+import type { ConsumerLogger } from '../logger.js';
+import { partitionKey, type TopicPartition } from '../partition-state.js';
+import { backoff, sleep } from '../retry.js';
+import type { ConsumerSettings } from '../settings.js';
+import type { Assignor, AssignorMember, RebalanceProtocol } from './assignors/index.js';
+import { chooseRebalanceProtocol, getAssignor, joinGroupProtocols, parseAssignmentStrategy } from './assignors/index.js';
+import {
+  CONSUMER_PROTOCOL_LATEST_VERSION,
+  CONSUMER_PROTOCOL_TYPE,
+  decodeAssignment,
+  decodeSubscription,
+  encodeAssignment,
+  type TopicPartitions,
+} from './consumer-protocol.js';
+import type { GroupCoordinator } from './coordinator.js';
+
+export type MemberState = 'unjoined' | 'joining' | 'syncing' | 'stable' | 'leaving' | 'left';
+
+/** What the membership asks of the consumer. */
+export interface MembershipHost {
+  readonly client: ConsumerClient;
+  readonly settings: ConsumerSettings;
+  readonly logger: ConsumerLogger;
+  /** The topics the subscription means now (a pattern is resolved against fresh metadata). */
+  subscribedTopics(): Promise<string[]>;
+  /** Partitions owned now. */
+  ownedPartitions(): TopicPartition[];
+  /** New partitions: start owning and fetching them. */
+  assigned(partitions: TopicPartition[]): Promise<void>;
+  /** Partitions taken away in an orderly way: deliver nothing more of them, commit delivered offsets, drop them. */
+  revoked(partitions: TopicPartition[]): Promise<void>;
+  /** Partitions lost (session expired, fenced, poll timeout): drop them, commit nothing. */
+  lost(partitions: TopicPartition[]): Promise<void>;
+  /** Date.now() of the application's last poll (or iteration step). */
+  lastPollAt(): number;
+  /** An error the membership cannot get past; the application must hear about it. */
+  fatal(error: GregorError): void;
+}
+
+/** JoinGroup / SyncGroup errors after which retrying cannot help. */
+const FATAL_JOIN_CODES = new Set([
+  23, // INCONSISTENT_GROUP_PROTOCOL
+  24, // INVALID_GROUP_ID
+  26, // INVALID_SESSION_TIMEOUT
+  30, // GROUP_AUTHORIZATION_FAILED
+  81, // GROUP_MAX_SIZE_REACHED
+  82, // FENCED_INSTANCE_ID
+  111, // UNRELEASED_INSTANCE_ID
+]);
+
+function flatten(list: readonly TopicPartitions[]): TopicPartition[] {
+  const out: TopicPartition[] = [];
+  for (const t of list) for (const p of t.partitions) out.push({ topic: t.topic, partition: p });
+  return out;
+}
+
+function group(list: readonly TopicPartition[]): TopicPartitions[] {
+  const by = new Map<string, number[]>();
+  for (const tp of list) {
+    let ps = by.get(tp.topic);
+    if (ps === undefined) by.set(tp.topic, (ps = []));
+    ps.push(tp.partition);
+  }
+  return [...by].map(([topic, partitions]) => ({ topic, partitions: partitions.sort((a, b) => a - b) }));
+}
+
+export class ClassicMembership {
+  state: MemberState = 'unjoined';
+  memberId = '';
+  generationId = -1;
+  protocolName: string | null = null;
+  private readonly assignors: Assignor[];
+  readonly rebalanceProtocol: RebalanceProtocol;
+  /** The last assignment received, for sticky assignors' user data and cooperative diffs. */
+  private lastAssignment: { partitions: TopicPartitions[] | null; generationId: number } = { partitions: null, generationId: -1 };
+  private rejoinWanted = true;
+  private rejoinReason = 'joining the group';
+  /** max.poll.interval.ms was exceeded: stay out until the application polls again. */
+  private waitingForPoll = false;
+  private stopped = false;
+  private wakeup: (() => void) | null = null;
+  private heartbeatTimer: NodeJS.Timeout | null = null;
+  private metadataTimer: NodeJS.Timeout | null = null;
+  private lastHeartbeatOk = 0;
+  /** Subscribed topics and partition counts at the last join (a change means a rebalance is needed). */
+  private joinedSnapshot = '';
+  /** Leader only: all members' topics at the last assignment, watched for partition count changes. */
+  private groupTopics: string[] = [];
+  private running: Promise<void> | null = null;
+  private readonly lifetime = new AbortController();
+
+  constructor(
+    private readonly host: MembershipHost,
+    private readonly coordinator: GroupCoordinator,
+  ) {
+    this.assignors = parseAssignmentStrategy(host.settings.assignmentStrategies);
+    this.rebalanceProtocol = chooseRebalanceProtocol(this.assignors);
+  }
+
+  get groupId(): string {
+    return this.coordinator.groupId;
+  }
+
+  private get isStatic(): boolean {
+    return this.host.settings.groupInstanceId !== null;
+  }
+
+  /** Identity for OffsetCommit: valid only while the member is stable in a generation. */
+  commitIdentity(): { generationId: number; memberId: string; groupInstanceId: string | null } | null {
+    if (this.generationId < 0 || this.memberId === '') return null;
+    return { generationId: this.generationId, memberId: this.memberId, groupInstanceId: this.host.settings.groupInstanceId };
+  }
+
+  /** Starts the membership loop (joins the group). */
+  start(): void {
+    if (this.running !== null) return;
+    this.running = this.run();
+    this.scheduleMetadataCheck();
+  }
+
+  /** Asks for a rebalance (subscription changed, metadata changed, a heartbeat said so). */
+  requestRejoin(reason: string): void {
+    if (!this.rejoinWanted) this.host.logger.debug('rejoin requested', { group: this.groupId, reason });
+    this.rejoinWanted = true;
+    this.rejoinReason = reason;
+    this.signal();
+  }
+
+  /** Called on every application poll: a member that left for exceeding max.poll.interval.ms rejoins now. */
+  onPoll(): void {
+    if (this.waitingForPoll) {
+      this.waitingForPoll = false;
+      this.requestRejoin('the application polled again after exceeding max.poll.interval.ms');
+    }
+  }
+
+  /** Revokes (committing first, via the host), leaves the group (dynamic members), stops. Safe to call twice. */
+  async leave(reason = 'the consumer is closing'): Promise<void> {
+    if (this.stopped) return;
+    this.stopped = true;
+    this.stopHeartbeats();
+    if (this.metadataTimer !== null) clearTimeout(this.metadataTimer);
+    this.signal();
+    const owned = this.host.ownedPartitions();
+    if (owned.length > 0) {
+      try {
+        await this.host.revoked(owned);
+      } catch (err) {
+        this.host.logger.warn('revoke on leave failed', { error: (err as Error).message });
+      }
+    }
+    this.state = 'leaving';
+    // Static members keep their membership until session.timeout.ms, so a restart within it causes no rebalance
+    // (KIP-345); only dynamic members send LeaveGroup.
+    if (this.memberId !== '' && !this.isStatic) {
+      const memberId = this.memberId;
+      try {
+        const res = await this.coordinator.request(ApiKeys.LeaveGroup, (version) => version >= 3
+          ? { groupId: this.groupId, members: [{ memberId, groupInstanceId: null, reason }] }
+          : { groupId: this.groupId, memberId }, Date.now() + this.host.settings.requestTimeoutMs);
+        if (res.errorCode !== 0) this.host.logger.debug('LeaveGroup answered', { error: errorName(res.errorCode) });
+      } catch (err) {
+        this.host.logger.debug('LeaveGroup failed', { error: (err as Error).message });
+      }
+    }
+    this.lifetime.abort();
+    this.memberId = '';
+    this.generationId = -1;
+    this.state = 'left';
+    await this.running?.catch(() => {});
+  }
+
+  private signal(): void {
+    const w = this.wakeup;
+    if (w !== null) {
+      this.wakeup = null;
+      w();
+    }
+  }
+
+  private waitForSignal(): Promise<void> {
+    return new Promise((resolve) => {
+      this.wakeup = resolve;
+    });
+  }
+
+  private async run(): Promise<void> {
+    let failures = 0;
+    while (!this.stopped) {
+      if (this.waitingForPoll || (this.state === 'stable' && !this.rejoinWanted)) {
+        await this.waitForSignal();
+        continue;
+      }
+      try {
+        const outcome = await this.joinAndSync();
+        failures = outcome === 'retry' ? failures + 1 : 0;
+        if (outcome === 'retry') {
+          await sleep(backoff(failures, this.host.settings.retryBackoffMs, this.host.settings.retryBackoffMaxMs), this.lifetime.signal);
+        }
+      } catch (err) {
+        if (this.stopped) return;
+        const error = err instanceof GregorError ? err : new StateError(`group membership: ${String(err)}`, { cause: err });
+        if (!error.retriable) {
+          this.host.logger.warn('group membership failed', { group: this.groupId, error: error.message });
+          this.stopped = true;
+          this.state = 'unjoined';
+          this.stopHeartbeats();
+          this.host.fatal(error);
+          return;
+        }
+        failures++;
+        this.host.logger.debug('join failed, retrying', { group: this.groupId, error: error.message });
+        this.state = 'unjoined';
+        try {
+          await sleep(backoff(failures, this.host.settings.retryBackoffMs, this.host.settings.retryBackoffMaxMs), this.lifetime.signal);
+        } catch {
+          return;
+        }
+      }
+    }
+  }
+
+  /** One JoinGroup + SyncGroup round. 'retry' after a retriable broker answer, 'again' to rejoin at once. */
+  private async joinAndSync(): Promise<'done' | 'retry' | 'again'> {
+    const { settings, logger } = this.host;
+    this.stopHeartbeats();
+    this.state = 'joining';
+    if (this.rebalanceProtocol === 'EAGER') {
+      const owned = this.host.ownedPartitions();
+      if (owned.length > 0) await this.host.revoked(owned);
+    }
+    const deadline = Date.now() + settings.defaultApiTimeoutMs;
+    await this.coordinator.find(deadline, this.lifetime.signal);
+    const topics = await this.host.subscribedTopics();
+    this.joinedSnapshot = this.snapshot(topics);
+    const owned = this.rebalanceProtocol === 'COOPERATIVE' ? group(this.host.ownedPartitions()) : [];
+    const protocols = joinGroupProtocols(this.assignors, {
+      topics,
+      ownedPartitions: owned,
+      generationId: this.generationId,
+      rackId: settings.clientRack === '' ? null : settings.clientRack,
+      lastAssignment: { ownedPartitions: this.lastAssignment.partitions, generationId: this.lastAssignment.generationId },
+    });
+    const reason = this.rejoinReason;
+    this.rejoinWanted = false;
+    // JoinGroup may be held by the coordinator for up to the rebalance timeout (max.poll.interval.ms) while it
+    // waits for the other members.
+    const joinTimeout = Math.max(settings.requestTimeoutMs, settings.maxPollIntervalMs + 5000);
+    const join = await this.coordinator.request(ApiKeys.JoinGroup, {
+      groupId: this.groupId,
+      sessionTimeoutMs: settings.sessionTimeoutMs,
+      rebalanceTimeoutMs: settings.maxPollIntervalMs,
+      memberId: this.memberId,
+      groupInstanceId: settings.groupInstanceId,
+      protocolType: CONSUMER_PROTOCOL_TYPE,
+      protocols,
+      reason,
+    }, Date.now() + joinTimeout, { timeoutMs: joinTimeout, signal: this.lifetime.signal });
+    const code: number = this.coordinator.note(join.errorCode);
+    if (code !== 0) return this.joinError(code, join);
+    this.memberId = join.memberId;
+    this.generationId = join.generationId;
+    this.protocolName = join.protocolName;
+    const isLeader = join.leader === join.memberId;
+    logger.debug('joined group', { group: this.groupId, generation: this.generationId, member: this.memberId, leader: isLeader, protocol: this.protocolName });
+
+    this.state = 'syncing';
+    let assignments: { memberId: string; assignment: Buffer }[] = [];
+    if (isLeader && !join.skipAssignment) assignments = await this.assign(join.members, this.protocolName ?? '');
+    const sync = await this.coordinator.request(ApiKeys.SyncGroup, {
+      groupId: this.groupId,
+      generationId: this.generationId,
+      memberId: this.memberId,
+      groupInstanceId: settings.groupInstanceId,
+      protocolType: CONSUMER_PROTOCOL_TYPE,
+      protocolName: this.protocolName,
+      assignments,
+    }, Date.now() + settings.requestTimeoutMs, { signal: this.lifetime.signal });
+    const syncCode: number = this.coordinator.note(sync.errorCode);
+    if (syncCode !== 0) return this.syncError(syncCode);
+    const assignment: Buffer = sync.assignment;
+    const assigned = assignment.length === 0 ? [] : decodeAssignment(assignment).assignedPartitions;
+    if (this.stopped) return 'done';
+    this.state = 'stable';
+    this.lastHeartbeatOk = Date.now();
+    this.scheduleHeartbeat();
+    await this.apply(assigned);
+    return 'done';
+  }
+
+  private joinError(code: number, join: any): 'retry' | 'again' {
+    switch (code) {
+      case 79: // MEMBER_ID_REQUIRED (KIP-394): the broker gave us an id; join again with it at once.
+        this.memberId = join.memberId;
+        this.rejoinWanted = true;
+        return 'again';
+      case 25: // UNKNOWN_MEMBER_ID: our id expired; join as a new member.
+        this.resetMember();
+        this.rejoinWanted = true;
+        return 'again';
+      case 27: // REBALANCE_IN_PROGRESS
+      case 14: // COORDINATOR_LOAD_IN_PROGRESS
+      case 15: // COORDINATOR_NOT_AVAILABLE
+      case 16: // NOT_COORDINATOR
+      case 22: // ILLEGAL_GENERATION
+        this.rejoinWanted = true;
+        return 'retry';
+      default:
+        this.rejoinWanted = true;
+        if (FATAL_JOIN_CODES.has(code)) throw kafkaError(code, `JoinGroup for group ${JSON.stringify(this.groupId)}`);
+        throw kafkaError(code, `JoinGroup for group ${JSON.stringify(this.groupId)}`);
+    }
+  }
+
+  private syncError(code: number): 'retry' | 'again' {
+    this.rejoinWanted = true;
+    switch (code) {
+      case 27: // REBALANCE_IN_PROGRESS: another round started; join it.
+        return 'again';
+      case 25: // UNKNOWN_MEMBER_ID
+      case 22: // ILLEGAL_GENERATION
+        this.resetMember();
+        return 'again';
+      case 14:
+      case 15:
+      case 16:
+        return 'retry';
+      default:
+        throw kafkaError(code, `SyncGroup for group ${JSON.stringify(this.groupId)}`);
+    }
+  }
+
+  /** Leader: runs the elected assignor over every member's subscription. */
+  private async assign(members: any[], protocolName: string): Promise<{ memberId: string; assignment: Buffer }[]> {
+    const assignor = this.assignors.find((a) => a.name === protocolName) ?? getAssignor(protocolName);
+    let version = CONSUMER_PROTOCOL_LATEST_VERSION;
+    const input: AssignorMember[] = members.map((m) => {
+      const sub = decodeSubscription(m.metadata);
+      version = Math.min(version, sub.version);
+      return {
+        memberId: m.memberId,
+        groupInstanceId: m.groupInstanceId,
+        topics: sub.topics,
+        userData: sub.userData,
+        ownedPartitions: sub.ownedPartitions,
+        generationId: sub.generationId,
+        rackId: sub.rackId,
+      };
+    });
+    const topics = [...new Set(input.flatMap((m) => m.topics))].sort();
+    await this.host.client.refreshMetadata(topics, { signal: this.lifetime.signal });
+    const partitionsPerTopic = new Map<string, number>();
+    for (const t of topics) {
+      const n = this.host.client.partitionCount(t);
+      if (n !== undefined) partitionsPerTopic.set(t, n);
+    }
+    this.groupTopics = topics;
+    this.joinedSnapshot = this.snapshot(await this.host.subscribedTopics());
+    const result = assignor.assign({
+      members: input,
+      partitionsPerTopic,
+      onWarning: (message) => this.host.logger.warn(`assignor ${assignor.name}: ${message}`, { group: this.groupId }),
+    });
+    this.host.logger.debug('assigned partitions as leader', {
+      group: this.groupId,
+      assignor: assignor.name,
+      members: input.length,
+      partitions: [...partitionsPerTopic.values()].reduce((a, b) => a + b, 0),
+    });
+    return input.map((m) => ({
+      memberId: m.memberId,
+      assignment: encodeAssignment({ assignedPartitions: result.get(m.memberId) ?? [] }, version),
+    }));
+  }
+
+  /** Applies an assignment: EAGER adds everything (all was revoked); COOPERATIVE revokes the difference first. */
+  private async apply(assignedList: TopicPartitions[]): Promise<void> {
+    const assigned = flatten(assignedList);
+    this.lastAssignment = { partitions: assignedList, generationId: this.generationId };
+    const owned = this.host.ownedPartitions();
+    const ownedKeys = new Set(owned.map((tp) => partitionKey(tp.topic, tp.partition)));
+    const newKeys = new Set(assigned.map((tp) => partitionKey(tp.topic, tp.partition)));
+    const revoked = owned.filter((tp) => !newKeys.has(partitionKey(tp.topic, tp.partition)));
+    const added = assigned.filter((tp) => !ownedKeys.has(partitionKey(tp.topic, tp.partition)));
+    if (revoked.length > 0) {
+      await this.host.revoked(revoked);
+      // KIP-429: partitions given up must be re-assigned in a further rebalance.
+      if (this.rebalanceProtocol === 'COOPERATIVE') this.requestRejoin('partitions were revoked (cooperative rebalance)');
+    }
+    if (added.length > 0 || owned.length === 0) await this.host.assigned(added);
+  }
+
+  private resetMember(): void {
+    this.memberId = '';
+    this.generationId = -1;
+  }
+
+  // --- heartbeats ------------------------------------------------------------------------------------------------
+
+  private scheduleHeartbeat(): void {
+    this.stopHeartbeats();
+    if (this.stopped) return;
+    this.heartbeatTimer = setTimeout(() => void this.heartbeat(), this.host.settings.heartbeatIntervalMs);
+    this.heartbeatTimer.unref();
+  }
+
+  private stopHeartbeats(): void {
+    if (this.heartbeatTimer !== null) clearTimeout(this.heartbeatTimer);
+    this.heartbeatTimer = null;
+  }
+
+  private async heartbeat(): Promise<void> {
+    this.heartbeatTimer = null;
+    if (this.state !== 'stable' || this.stopped) return;
+    const { settings, logger } = this.host;
+    if (Date.now() - this.host.lastPollAt() > settings.maxPollIntervalMs) {
+      await this.pollTimeout();
+      return;
+    }
+    const generationId = this.generationId;
+    let code: number;
+    try {
+      const res = await this.coordinator.request(ApiKeys.Heartbeat, {
+        groupId: this.groupId,
+        generationId,
+        memberId: this.memberId,
+        groupInstanceId: settings.groupInstanceId,
+      }, Date.now() + settings.requestTimeoutMs, { timeoutMs: Math.min(settings.requestTimeoutMs, settings.sessionTimeoutMs) });
+      code = this.coordinator.note(res.errorCode);
+    } catch (err) {
+      if (this.stopped) return;
+      logger.debug('heartbeat failed', { group: this.groupId, error: (err as Error).message });
+      if (Date.now() - this.lastHeartbeatOk > settings.sessionTimeoutMs) {
+        // The coordinator has surely expired us by now.
+        await this.loseAll('no successful heartbeat within session.timeout.ms');
+        this.requestRejoin('the session expired');
+        return;
+      }
+      this.scheduleHeartbeat();
+      return;
+    }
+    if (this.state !== 'stable' || this.generationId !== generationId) return;
+    switch (code) {
+      case 0:
+        this.lastHeartbeatOk = Date.now();
+        break;
+      case 27: // REBALANCE_IN_PROGRESS: rejoin (EAGER revokes first, with a commit of delivered offsets).
+        this.lastHeartbeatOk = Date.now();
+        this.requestRejoin('the coordinator started a rebalance');
+        return;
+      case 22: // ILLEGAL_GENERATION
+      case 25: // UNKNOWN_MEMBER_ID
+        if (code === 25) this.memberId = '';
+        this.generationId = -1;
+        await this.loseAll(`heartbeat: ${errorName(code)}`);
+        this.requestRejoin(`heartbeat answered ${errorName(code)}`);
+        return;
+      case 82: // FENCED_INSTANCE_ID: another member took our group.instance.id
+        await this.loseAll('fenced by another member with the same group.instance.id');
+        this.stopped = true;
+        this.host.fatal(kafkaError(code, `Heartbeat for group ${JSON.stringify(this.groupId)} (group.instance.id ${JSON.stringify(settings.groupInstanceId)})`));
+        return;
+      default:
+        logger.debug('heartbeat error', { group: this.groupId, error: errorName(code) });
+        if (Date.now() - this.lastHeartbeatOk > settings.sessionTimeoutMs) {
+          await this.loseAll('no successful heartbeat within session.timeout.ms');
+          this.requestRejoin('the session expired');
+          return;
+        }
+    }
+    this.scheduleHeartbeat();
+  }
+
+  /** max.poll.interval.ms passed without a poll: leave, report the partitions lost, rejoin on the next poll. */
+  private async pollTimeout(): Promise<void> {
+    const { settings, logger } = this.host;
+    logger.warn('max.poll.interval.ms exceeded: leaving the group until the next poll', { group: this.groupId, maxPollIntervalMs: settings.maxPollIntervalMs });
+    this.waitingForPoll = true;
+    this.state = 'unjoined';
+    const memberId = this.memberId;
+    if (memberId !== '' && !this.isStatic) {
+      try {
+        await this.coordinator.request(ApiKeys.LeaveGroup, (version) => version >= 3
+          ? { groupId: this.groupId, members: [{ memberId, groupInstanceId: null, reason: 'consumer poll timeout has expired' }] }
+          : { groupId: this.groupId, memberId }, Date.now() + settings.requestTimeoutMs);
+      } catch (err) {
+        logger.debug('LeaveGroup failed', { error: (err as Error).message });
+      }
+      this.memberId = '';
+    }
+    this.generationId = -1;
+    await this.loseAll('max.poll.interval.ms exceeded');
+  }
+
+  private async loseAll(reason: string): Promise<void> {
+    const owned = this.host.ownedPartitions();
+    this.lastAssignment = { partitions: null, generationId: -1 };
+    if (owned.length === 0) return;
+    this.host.logger.warn('partitions lost', { group: this.groupId, reason, partitions: owned.length });
+    await this.host.lost(owned);
+  }
+
+  // --- metadata watch --------------------------------------------------------------------------------------------
+
+  private snapshot(topics: readonly string[]): string {
+    return [...topics].sort().map((t) => `${t}:${this.host.client.partitionCount(t) ?? -1}`).join(',');
+  }
+
+  /**
+   * Every metadata.max.age.ms: a pattern may match new topics, and partitions may have been added; either changes
+   * the assignment, so the member rejoins (the leader also watches the topics of the other members).
+   */
+  private scheduleMetadataCheck(): void {
+    if (this.stopped || this.host.settings.metadataMaxAgeMs <= 0) return;
+    this.metadataTimer = setTimeout(() => void this.checkMetadata(), this.host.settings.metadataMaxAgeMs);
+    this.metadataTimer.unref();
+  }
+
+  private async checkMetadata(): Promise<void> {
+    if (this.stopped) return;
+    try {
+      if (this.state === 'stable' && !this.rejoinWanted) {
+        const topics = await this.host.subscribedTopics();
+        const before = this.groupTopics.map((t) => this.host.client.partitionCount(t) ?? -1).join(',');
+        if (this.groupTopics.length > 0) await this.host.client.refreshMetadata(this.groupTopics);
+        const after = this.groupTopics.map((t) => this.host.client.partitionCount(t) ?? -1).join(',');
+        if (this.snapshot(topics) !== this.joinedSnapshot) this.requestRejoin('the subscribed topics or their partitions changed');
+        else if (before !== after) this.requestRejoin('partitions were added to a topic of the group');
+      }
+    } catch (err) {
+      this.host.logger.debug('metadata check failed', { error: (err as Error).message });
+    }
+    this.scheduleMetadataCheck();
+  }
+}

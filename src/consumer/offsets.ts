@@ -1,0 +1,579 @@
+// Offsets: the one module that sets positions from outside the delivery path, and the one that commits.
+//
+// - Start positions: OffsetFetch (the group's committed offset and its leader epoch), else auto.offset.reset via
+//   ListOffsets (earliest, latest), else (none) an InvalidOffsetError for the application.
+// - Resets: OFFSET_OUT_OF_RANGE and log truncation (KIP-320) per auto.offset.reset; seekToBeginning/End.
+// - Commits: serialised (one OffsetCommit in flight, in call order). Auto-commit commits positions, that is offsets
+//   of messages already handed to the application plus one, never anything only fetched; only owned partitions;
+//   a manual commit commits exactly what it is given.
+
+import { GregorError, StateError, TimeoutError } from '../errors.js';
+import { errorName, kafkaError } from '../protocol/error-codes.js';
+import type { Assignment } from './assignment.js';
+import { ApiKeys, type ConsumerClient } from './client.js';
+import { InvalidOffsetError, type InvalidOffsetReason } from './errors.js';
+import type { FetchBuffer } from './fetch-buffer.js';
+import type { GroupCoordinator } from './group/coordinator.js';
+import type { ConsumerLogger } from './logger.js';
+import { partitionKey, type PartitionState, type TopicPartition } from './partition-state.js';
+import { backoff, sleep, withRetries } from './retry.js';
+import type { ConsumerSettings } from './settings.js';
+import { responseTopicName } from './topic-ids.js';
+
+/** Who commits: the member's identity in its group generation (classic), or the anonymous identity (assign()). */
+export interface CommitIdentity {
+  generationId: number;
+  memberId: string;
+  groupInstanceId: string | null;
+}
+
+export interface CommittedOffset {
+  offset: bigint;
+  leaderEpoch: number;
+  metadata: string | null;
+}
+
+export interface OffsetToCommit extends TopicPartition {
+  offset: bigint;
+  leaderEpoch?: number;
+  metadata?: string | null;
+}
+
+export interface ListedOffset {
+  offset: bigint;
+  timestamp: bigint;
+  leaderEpoch: number;
+}
+
+export interface OffsetResetEvent {
+  topic: string;
+  partition: number;
+  /** Position before the reset (null when there was none). */
+  from: bigint | null;
+  to: bigint;
+  reason: InvalidOffsetReason | 'seek-to-beginning' | 'seek-to-end';
+}
+
+/** Timestamps ListOffsets understands besides real times. */
+export const EARLIEST_TIMESTAMP = -2n;
+export const LATEST_TIMESTAMP = -1n;
+
+/** Partition-level errors of ListOffsets/OffsetForLeaderEpoch that mean "metadata is stale, try again". */
+const STALE_LEADER_CODES = new Set([3, 5, 6, 74, 75, 78, 100]);
+
+export class OffsetManager {
+  /** Tail of the commit chain: commits run one at a time, in call order. */
+  private commitTail: Promise<unknown> = Promise.resolve();
+  /** Last offset committed by this consumer per partition, to skip auto-commits that would change nothing. */
+  private readonly lastCommitted = new Map<string, bigint>();
+  /** Start-position and reset work in progress per partition; position() waits on it. */
+  private readonly pending = new Map<string, Promise<void>>();
+  private autoCommitTimer: NodeJS.Timeout | null = null;
+  private closed = false;
+  /** Aborts background offset work on close. */
+  private readonly lifetime = new AbortController();
+  onReset: (event: OffsetResetEvent) => void = () => {};
+
+  constructor(
+    private readonly client: ConsumerClient,
+    private readonly settings: ConsumerSettings,
+    private readonly assignment: Assignment,
+    private readonly buffer: FetchBuffer,
+    private readonly coordinator: GroupCoordinator | null,
+    private readonly identity: () => CommitIdentity | null,
+    private readonly logger: ConsumerLogger,
+    /** Called whenever partitions become fetchable, so fetchers wake up. */
+    private readonly onPositionsChanged: () => void,
+  ) {}
+
+  // ---------------------------------------------------------------------------------------------------------------
+  // Start positions and resets
+
+  /**
+   * Finds start positions for newly owned partitions, in the background. Retriable failures are retried until
+   * they succeed or the consumer closes; a non-retriable one fails the partitions with that error.
+   */
+  initialize(states: readonly PartitionState[]): void {
+    const todo = states.filter((s) => s.phase === 'initializing');
+    if (todo.length === 0) return;
+    this.track(todo, this.runUntilDone('find start positions', () => this.initializeOnce(todo), todo));
+  }
+
+  /** Resets partitions to the earliest or latest offset (seekToBeginning/End, or auto.offset.reset). */
+  reset(states: readonly PartitionState[], target: 'earliest' | 'latest', reason: OffsetResetEvent['reason']): Promise<void> {
+    for (const s of states) {
+      s.phase = 'resetting';
+      s.pendingReset = target;
+      s.generation++;
+      this.buffer.dropPartition(s);
+    }
+    const work = this.runUntilDone(`reset offsets to ${target}`, () => this.resetOnce(states, target, reason), states);
+    this.track(states, work);
+    return work;
+  }
+
+  /** Applies auto.offset.reset after OFFSET_OUT_OF_RANGE, truncation, or a missing committed offset. */
+  resetByPolicy(states: readonly PartitionState[], reason: InvalidOffsetReason, detail?: string): void {
+    if (states.length === 0) return;
+    const policy = this.settings.autoOffsetReset;
+    if (policy === 'none') {
+      for (const s of states) {
+        const err = new InvalidOffsetError(reason, s.topic, s.partition, reason === 'no-committed-offset' ? null : s.fetchOffset, detail);
+        this.buffer.dropPartition(s);
+        s.fail(err);
+        this.buffer.pushError(err);
+      }
+      return;
+    }
+    void this.reset(states, policy, reason);
+  }
+
+  /** Moves a partition to an offset chosen by the application. Takes effect at once for delivery and fetching. */
+  seek(state: PartitionState, offset: bigint, leaderEpoch = -1): void {
+    this.buffer.dropPartition(state);
+    state.moveTo(offset, leaderEpoch);
+    this.onPositionsChanged();
+  }
+
+  /** Resolves when no start-position or reset work is pending for the partition. */
+  async settled(state: PartitionState, deadline: number): Promise<void> {
+    for (;;) {
+      const work = this.pending.get(state.key);
+      if (work === undefined) return;
+      const left = deadline - Date.now();
+      if (left <= 0) throw new TimeoutError(`${state.topic}[${state.partition}]: the position is not known yet`);
+      let timer: NodeJS.Timeout | undefined;
+      await Promise.race([work.catch(() => {}), new Promise<void>((r) => { timer = setTimeout(r, left); })]);
+      clearTimeout(timer);
+    }
+  }
+
+  private track(states: readonly PartitionState[], work: Promise<void>): void {
+    for (const s of states) this.pending.set(s.key, work);
+    const done = (): void => {
+      for (const s of states) if (this.pending.get(s.key) === work) this.pending.delete(s.key);
+    };
+    work.then(done, done);
+  }
+
+  /** Retries `once` with backoff while it fails retriably; a non-retriable failure fails the partitions. */
+  private async runUntilDone(what: string, once: () => Promise<void>, states: readonly PartitionState[]): Promise<void> {
+    for (let attempt = 1; !this.closed; attempt++) {
+      try {
+        await once();
+        this.onPositionsChanged();
+        return;
+      } catch (err) {
+        if (this.closed) return;
+        const retriable = err instanceof GregorError && err.retriable;
+        if (!retriable) {
+          const error = err instanceof GregorError ? err : new StateError(`${what}: ${String(err)}`, { cause: err });
+          this.logger.warn(`${what} failed`, { error: error.message });
+          for (const s of states) {
+            if (this.assignment.getByKey(s.key) === s && s.phase !== 'fetching') s.fail(error);
+          }
+          this.buffer.pushError(error);
+          return;
+        }
+        this.logger.debug(`${what}: retrying`, { attempt, error: (err as Error).message });
+        try {
+          await sleep(backoff(attempt, this.settings.retryBackoffMs, this.settings.retryBackoffMaxMs), this.lifetime.signal);
+        } catch {
+          return;
+        }
+      }
+    }
+  }
+
+  private owned(s: PartitionState): boolean {
+    return this.assignment.getByKey(s.key) === s;
+  }
+
+  private async initializeOnce(states: readonly PartitionState[]): Promise<void> {
+    const todo = states.filter((s) => this.owned(s) && s.phase === 'initializing');
+    if (todo.length === 0) return;
+    const generations = new Map(todo.map((s) => [s, s.generation]));
+    const committed = this.coordinator === null ? new Map<string, CommittedOffset>() : await this.fetchCommitted(todo, this.deadline());
+    const noOffset: PartitionState[] = [];
+    for (const s of todo) {
+      if (!this.owned(s) || s.phase !== 'initializing' || s.generation !== generations.get(s)) continue;
+      const c = committed.get(s.key);
+      if (c !== undefined && c.offset >= 0n) {
+        s.moveTo(c.offset, c.leaderEpoch);
+        // KIP-320: a committed offset with an epoch older than the leader's is checked against the leader's log
+        // before fetching from it (the log may have been truncated under it).
+        const leader = this.client.leaderFor(s.topic, s.partition);
+        if (c.leaderEpoch >= 0 && leader !== undefined && leader.leaderEpoch > c.leaderEpoch) s.phase = 'validating';
+        this.logger.debug('start position from committed offset', { topic: s.topic, partition: s.partition, offset: String(c.offset) });
+      } else {
+        noOffset.push(s);
+      }
+    }
+    if (noOffset.length === 0) return;
+    if (this.settings.autoOffsetReset === 'none') {
+      this.resetByPolicy(noOffset, 'no-committed-offset');
+      return;
+    }
+    await this.resetOnce(noOffset, this.settings.autoOffsetReset, 'no-committed-offset');
+  }
+
+  private async resetOnce(states: readonly PartitionState[], target: 'earliest' | 'latest', reason: OffsetResetEvent['reason']): Promise<void> {
+    const todo = states.filter((s) => this.owned(s) && (s.phase === 'resetting' || s.phase === 'initializing'));
+    if (todo.length === 0) return;
+    const generations = new Map(todo.map((s) => [s, s.generation]));
+    const timestamp = target === 'earliest' ? EARLIEST_TIMESTAMP : LATEST_TIMESTAMP;
+    const found = await this.listOffsets(todo.map((s) => ({ topic: s.topic, partition: s.partition, timestamp })), this.deadline());
+    for (const s of todo) {
+      if (!this.owned(s) || s.generation !== generations.get(s)) continue;
+      const r = found.get(s.key);
+      if (r === undefined || r === null) continue;
+      const from = s.position;
+      s.moveTo(r.offset, r.leaderEpoch);
+      this.logger.info('offset reset', { topic: s.topic, partition: s.partition, to: String(r.offset), reason });
+      this.onReset({ topic: s.topic, partition: s.partition, from, to: r.offset, reason });
+    }
+  }
+
+  /**
+   * Checks positions against the current leader's log after a leader change (KIP-320): OffsetForLeaderEpoch with the
+   * epoch of the last consumed record. When the leader's log ends below the position, the log was truncated (an
+   * unclean election or a lost replica): auto.offset.reset decides, as in the Java client (a reset seeks to the
+   * first offset known to diverge; none fails the partition with InvalidOffsetError 'truncated').
+   */
+  validate(states: readonly PartitionState[]): void {
+    const todo = states.filter((s) => s.phase === 'validating');
+    if (todo.length === 0) return;
+    this.track(todo, this.runUntilDone('validate positions after a leader change', () => this.validateOnce(todo), todo));
+  }
+
+  private async validateOnce(states: readonly PartitionState[]): Promise<void> {
+    const todo = states.filter((s) => this.owned(s) && s.phase === 'validating');
+    if (todo.length === 0) return;
+    const byLeader = new Map<number, PartitionState[]>();
+    const unknownLeader: PartitionState[] = [];
+    for (const s of todo) {
+      if (s.positionEpoch < 0) {
+        s.phase = 'fetching'; // nothing to check against: no epoch known for the position
+        continue;
+      }
+      const leader = this.client.leaderFor(s.topic, s.partition);
+      if (leader === undefined || leader.leaderId < 0) {
+        unknownLeader.push(s);
+        continue;
+      }
+      s.leaderId = leader.leaderId;
+      s.leaderEpoch = leader.leaderEpoch;
+      let list = byLeader.get(leader.leaderId);
+      if (list === undefined) byLeader.set(leader.leaderId, (list = []));
+      list.push(s);
+    }
+    let stale = unknownLeader.length > 0;
+    await Promise.all([...byLeader].map(async ([leaderId, list]) => {
+      const generations = new Map(list.map((s) => [s, s.generation]));
+      const topics = new Map<string, { topic: string; partitions: Record<string, unknown>[] }>();
+      for (const s of list) {
+        let t = topics.get(s.topic);
+        if (t === undefined) topics.set(s.topic, (t = { topic: s.topic, partitions: [] }));
+        t.partitions.push({ partition: s.partition, currentLeaderEpoch: s.leaderEpoch, leaderEpoch: s.positionEpoch });
+      }
+      const res = await this.client.request(leaderId, ApiKeys.OffsetForLeaderEpoch, { replicaId: -1, topics: [...topics.values()] });
+      const truncatedNone: PartitionState[] = [];
+      const undefinedEnd: PartitionState[] = [];
+      for (const t of res.topics ?? []) {
+        for (const p of t.partitions ?? []) {
+          const s = list.find((x) => x.topic === t.topic && x.partition === p.partition);
+          if (s === undefined || !this.owned(s) || s.generation !== generations.get(s) || s.phase !== 'validating') continue;
+          if (p.errorCode !== 0) {
+            if (STALE_LEADER_CODES.has(p.errorCode)) {
+              stale = true;
+              continue;
+            }
+            throw kafkaError(p.errorCode, `OffsetForLeaderEpoch ${s.topic}[${s.partition}]`);
+          }
+          const endOffset = BigInt(p.endOffset);
+          if (endOffset < 0n || p.leaderEpoch < 0) {
+            undefinedEnd.push(s);
+          } else if (s.position !== null && endOffset < s.position) {
+            const from = s.position;
+            if (this.settings.autoOffsetReset === 'none') {
+              truncatedNone.push(s);
+            } else {
+              this.buffer.dropPartition(s);
+              s.moveTo(endOffset, p.leaderEpoch);
+              this.logger.warn('log truncation detected: position reset to the divergence point',
+                { topic: s.topic, partition: s.partition, from: String(from), to: String(endOffset) });
+              this.onReset({ topic: s.topic, partition: s.partition, from, to: endOffset, reason: 'truncated' });
+            }
+          } else {
+            s.phase = 'fetching';
+          }
+        }
+      }
+      if (truncatedNone.length > 0) this.resetByPolicy(truncatedNone, 'truncated');
+      if (undefinedEnd.length > 0) this.resetByPolicy(undefinedEnd, 'out-of-range', 'the leader knows no end offset for the epoch');
+    }));
+    if (stale) {
+      this.client.markStale();
+      await this.client.refreshMetadata([...new Set(todo.map((s) => s.topic))]);
+      throw kafkaError(6, 'OffsetForLeaderEpoch: the leader moved while positions were validated');
+    }
+  }
+
+  private deadline(): number {
+    return Date.now() + this.settings.defaultApiTimeoutMs;
+  }
+
+  // ---------------------------------------------------------------------------------------------------------------
+  // ListOffsets
+
+  /**
+   * Offsets for timestamps (EARLIEST_TIMESTAMP, LATEST_TIMESTAMP, or ms since the epoch), asked of each partition's
+   * leader. Null for a partition with no record at or after the timestamp. Retries stale-leader errors.
+   */
+  async listOffsets(
+    requests: readonly (TopicPartition & { timestamp: bigint })[],
+    deadline: number,
+  ): Promise<Map<string, ListedOffset | null>> {
+    const result = new Map<string, ListedOffset | null>();
+    let todo = [...requests];
+    for (let attempt = 1; todo.length > 0; attempt++) {
+      const missing = todo.filter((r) => this.client.leaderFor(r.topic, r.partition) === undefined);
+      if (missing.length > 0) await this.client.refreshMetadata([...new Set(missing.map((r) => r.topic))]);
+      const byLeader = new Map<number, (TopicPartition & { timestamp: bigint; epoch: number })[]>();
+      const retry: typeof todo = [];
+      for (const r of todo) {
+        const leader = this.client.leaderFor(r.topic, r.partition);
+        if (leader === undefined || leader.leaderId < 0) {
+          if (this.client.partitionCount(r.topic) === undefined) {
+            throw kafkaError(3, `ListOffsets ${r.topic}[${r.partition}]`);
+          }
+          retry.push(r);
+          continue;
+        }
+        let list = byLeader.get(leader.leaderId);
+        if (list === undefined) byLeader.set(leader.leaderId, (list = []));
+        list.push({ ...r, epoch: leader.leaderEpoch });
+      }
+      await Promise.all([...byLeader].map(async ([leaderId, list]) => {
+        try {
+          const failed = await this.listOffsetsAt(leaderId, list, result);
+          retry.push(...failed);
+        } catch (err) {
+          if (!(err instanceof GregorError && err.retriable)) throw err;
+          this.client.markStale();
+          retry.push(...list);
+        }
+      }));
+      todo = retry;
+      if (todo.length === 0) break;
+      if (Date.now() >= deadline) {
+        throw new TimeoutError(`ListOffsets: no answer for ${todo.map((r) => `${r.topic}[${r.partition}]`).join(', ')} in time`);
+      }
+      this.client.markStale();
+      await sleep(backoff(attempt, this.settings.retryBackoffMs, this.settings.retryBackoffMaxMs), this.lifetime.signal);
+      await this.client.refreshMetadata([...new Set(todo.map((r) => r.topic))]);
+    }
+    return result;
+  }
+
+  /** One ListOffsets to one leader; returns the requests to retry (stale leader). */
+  private async listOffsetsAt(
+    leaderId: number,
+    list: readonly (TopicPartition & { timestamp: bigint; epoch: number })[],
+    result: Map<string, ListedOffset | null>,
+  ): Promise<(TopicPartition & { timestamp: bigint })[]> {
+    const topics = new Map<string, { name: string; partitions: Record<string, unknown>[] }>();
+    for (const r of list) {
+      let t = topics.get(r.topic);
+      if (t === undefined) topics.set(r.topic, (t = { name: r.topic, partitions: [] }));
+      t.partitions.push({ partitionIndex: r.partition, currentLeaderEpoch: r.epoch, timestamp: r.timestamp });
+    }
+    const res = await this.client.request(leaderId, ApiKeys.ListOffsets, {
+      replicaId: -1,
+      isolationLevel: this.settings.isolationLevel === 'read_committed' ? 1 : 0,
+      topics: [...topics.values()],
+      timeoutMs: this.settings.requestTimeoutMs,
+    });
+    const retry: (TopicPartition & { timestamp: bigint })[] = [];
+    const answered = new Set<string>();
+    for (const t of res.topics ?? []) {
+      for (const p of t.partitions ?? []) {
+        const key = partitionKey(t.name, p.partitionIndex);
+        const req = list.find((r) => r.topic === t.name && r.partition === p.partitionIndex);
+        if (req === undefined) continue;
+        answered.add(key);
+        if (p.errorCode === 0) {
+          const offset = BigInt(p.offset);
+          result.set(key, offset < 0n ? null : { offset, timestamp: BigInt(p.timestamp), leaderEpoch: p.leaderEpoch ?? -1 });
+        } else if (STALE_LEADER_CODES.has(p.errorCode)) {
+          retry.push(req);
+        } else {
+          throw kafkaError(p.errorCode, `ListOffsets ${t.name}[${p.partitionIndex}]`);
+        }
+      }
+    }
+    for (const r of list) if (!answered.has(partitionKey(r.topic, r.partition))) retry.push(r);
+    return retry;
+  }
+
+  // ---------------------------------------------------------------------------------------------------------------
+  // OffsetFetch
+
+  /** The group's committed offsets (OffsetFetch, stable offsets only: KIP-447). Absent partitions have none. */
+  async fetchCommitted(partitions: readonly TopicPartition[], deadline: number): Promise<Map<string, CommittedOffset>> {
+    const coordinator = this.requireCoordinator('committed()');
+    const byTopic = new Map<string, number[]>();
+    for (const tp of partitions) {
+      let list = byTopic.get(tp.topic);
+      if (list === undefined) byTopic.set(tp.topic, (list = []));
+      list.push(tp.partition);
+    }
+    const topics = [...byTopic].map(([name, partitionIndexes]) => ({ name, topicId: this.client.topicId(name), partitionIndexes }));
+    const groupId = coordinator.groupId;
+    return withRetries(async () => {
+      // v8+ batches groups; older versions take one group.
+      const res = await coordinator.request(ApiKeys.OffsetFetch, (version) => version >= 8
+        ? { groups: [{ groupId, memberId: null, memberEpoch: -1, topics }], requireStable: true }
+        : { groupId, topics: topics.map(({ name, partitionIndexes }) => ({ name, partitionIndexes })), requireStable: version >= 7 }, deadline);
+      const group = Array.isArray(res.groups) && res.groups.length > 0 ? res.groups.find((g: any) => g.groupId === groupId) ?? res.groups[0] : res;
+      if (group === undefined) throw kafkaError(-1, `OffsetFetch for group ${groupId}: no answer for the group`);
+      const topError = coordinator.note(group.errorCode ?? 0);
+      if (topError !== 0) throw kafkaError(topError, `OffsetFetch for group ${JSON.stringify(groupId)}`);
+      const out = new Map<string, CommittedOffset>();
+      for (const t of group.topics ?? []) {
+        const name = responseTopicName(t, (id) => this.client.topicName(id));
+        if (name === undefined) continue;
+        for (const p of t.partitions ?? []) {
+          const code = coordinator.note(p.errorCode ?? 0);
+          if (code !== 0) throw kafkaError(code, `OffsetFetch ${name}[${p.partitionIndex}] for group ${JSON.stringify(groupId)}`);
+          const offset = BigInt(p.committedOffset);
+          if (offset >= 0n) {
+            out.set(partitionKey(name, p.partitionIndex), { offset, leaderEpoch: p.committedLeaderEpoch ?? -1, metadata: p.metadata ?? null });
+          }
+        }
+      }
+      return out;
+    }, this.retryOptions(`fetch committed offsets of group ${JSON.stringify(groupId)}`, deadline));
+  }
+
+  // ---------------------------------------------------------------------------------------------------------------
+  // OffsetCommit
+
+  /** Commits exactly these offsets (manual commit). Rejects with the broker's exact error when one is not retriable. */
+  commit(offsets: readonly OffsetToCommit[], deadline = this.deadline()): Promise<void> {
+    const run = this.commitTail.then(() => this.commitNow(offsets, deadline));
+    this.commitTail = run.catch(() => {});
+    return run;
+  }
+
+  /**
+   * Commits the positions of owned partitions (offsets of delivered messages + 1) that changed since the last
+   * commit. Used by auto-commit, commit() without arguments, before a revoke and on close.
+   */
+  commitDelivered(states?: readonly PartitionState[], deadline = this.deadline()): Promise<void> {
+    const run = this.commitTail.then(() => {
+      const offsets: OffsetToCommit[] = [];
+      for (const s of states ?? this.assignment.all()) {
+        if (!this.owned(s) || s.position === null) continue;
+        if (this.lastCommitted.get(s.key) === s.position) continue;
+        offsets.push({ topic: s.topic, partition: s.partition, offset: s.position, leaderEpoch: s.positionEpoch, metadata: null });
+      }
+      return offsets.length === 0 ? undefined : this.commitNow(offsets, deadline);
+    });
+    this.commitTail = run.catch(() => {});
+    return run;
+  }
+
+  startAutoCommit(): void {
+    if (!this.settings.enableAutoCommit || this.coordinator === null || this.autoCommitTimer !== null) return;
+    this.autoCommitTimer = setInterval(() => {
+      this.commitDelivered(undefined, Date.now() + this.settings.autoCommitIntervalMs).catch((err: unknown) => {
+        // Auto-commit failures are not fatal: the next interval (or the revoke/close commit) tries again.
+        this.logger.warn('auto-commit failed', { error: (err as Error).message });
+      });
+    }, this.settings.autoCommitIntervalMs);
+    this.autoCommitTimer.unref();
+  }
+
+  stopAutoCommit(): void {
+    if (this.autoCommitTimer !== null) clearInterval(this.autoCommitTimer);
+    this.autoCommitTimer = null;
+  }
+
+  /** Forgets the commit bookkeeping of partitions no longer owned. */
+  forget(states: readonly PartitionState[]): void {
+    for (const s of states) {
+      this.lastCommitted.delete(s.key);
+      this.pending.delete(s.key);
+    }
+  }
+
+  close(): void {
+    this.closed = true;
+    this.stopAutoCommit();
+    this.lifetime.abort();
+  }
+
+  private async commitNow(offsets: readonly OffsetToCommit[], deadline: number): Promise<void> {
+    const coordinator = this.requireCoordinator('commit()');
+    const identity = this.identity();
+    if (identity === null) throw new StateError('commit(): the consumer is not a member of its group right now (rebalancing)');
+    const byTopic = new Map<string, Record<string, unknown>[]>();
+    for (const o of offsets) {
+      let list = byTopic.get(o.topic);
+      if (list === undefined) byTopic.set(o.topic, (list = []));
+      list.push({
+        partitionIndex: o.partition,
+        committedOffset: o.offset,
+        committedLeaderEpoch: o.leaderEpoch ?? -1,
+        committedMetadata: o.metadata ?? null,
+      });
+    }
+    const topics = [...byTopic].map(([name, partitions]) => ({ name, topicId: this.client.topicId(name), partitions }));
+    const groupId = coordinator.groupId;
+    await withRetries(async () => {
+      const res = await coordinator.request(ApiKeys.OffsetCommit, {
+        groupId,
+        generationIdOrMemberEpoch: identity.generationId,
+        memberId: identity.memberId,
+        groupInstanceId: identity.groupInstanceId,
+        retentionTimeMs: -1n,
+        topics,
+      }, deadline);
+      let retriable: GregorError | null = null;
+      for (const t of res.topics ?? []) {
+        const name = responseTopicName(t, (id) => this.client.topicName(id)) ?? '?';
+        for (const p of t.partitions ?? []) {
+          const code = coordinator.note(p.errorCode);
+          if (code === 0) continue;
+          const err = kafkaError(code, `OffsetCommit ${name}[${p.partitionIndex}] for group ${JSON.stringify(groupId)}`);
+          // REBALANCE_IN_PROGRESS is retriable for the broker, but retrying cannot succeed in this generation.
+          if (!err.retriable || code === 27) throw err;
+          retriable = err;
+        }
+      }
+      if (retriable !== null) throw retriable;
+    }, this.retryOptions(`commit offsets for group ${JSON.stringify(groupId)}`, deadline, (err) => (err as GregorError).retriable && (err as { errorCode?: number }).errorCode !== 27));
+    for (const o of offsets) this.lastCommitted.set(partitionKey(o.topic, o.partition), o.offset);
+    this.logger.debug('committed', { group: groupId, offsets: offsets.map((o) => `${o.topic}[${o.partition}]@${o.offset}`).join(' ') });
+  }
+
+  private requireCoordinator(what: string): GroupCoordinator {
+    if (this.coordinator === null) throw new StateError(`${what} needs group.id to be set`);
+    return this.coordinator;
+  }
+
+  private retryOptions(what: string, deadline: number, isRetriable?: (err: unknown) => boolean) {
+    return {
+      deadline,
+      backoffMs: this.settings.retryBackoffMs,
+      backoffMaxMs: this.settings.retryBackoffMaxMs,
+      signal: this.lifetime.signal,
+      what,
+      isRetriable: isRetriable ?? ((err: unknown) => err instanceof GregorError && err.retriable),
+      onRetry: (err: unknown) => {
+        this.logger.debug(`${what}: retrying`, { error: (err as Error).message, code: errorName((err as { errorCode?: number }).errorCode ?? 0) });
+      },
+    };
+  }
+}

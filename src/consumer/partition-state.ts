@@ -1,0 +1,134 @@
+// One assigned partition's state: where the application is (position), where fetching is (fetch cursor), and what
+// the last fetch said about the log (high watermark, last stable offset, log start offset).
+//
+// Invariants (see DESIGN.md, "Consumer"):
+// - `position` is the offset of the next record the application will receive. It is advanced only by the delivery
+//   path (handing a message out, or draining a fetched chunk whose remaining records are invisible: control records,
+//   aborted transactions) and set only by offsets.ts (start position, seek, reset). Commits are built from it, so
+//   nothing ahead of what the application received is ever committed.
+// - `fetchOffset` >= `position` while data is buffered; it is where the next Fetch starts. Buffered data always covers
+//   [position, fetchOffset) exactly, so dropping the buffer means setting fetchOffset back to position.
+// - `generation` changes whenever the position is moved from outside the delivery path (seek, reset, revoke). A
+//   fetch response or buffered chunk carrying an older generation is discarded, never delivered.
+
+import type { GregorError } from '../errors.js';
+
+export type PartitionPhase =
+  /** No position yet: waiting for the committed offset (OffsetFetch) or a reset (ListOffsets). */
+  | 'initializing'
+  /** Has a position; fetched when not paused and its buffer is under its share. */
+  | 'fetching'
+  /** After a leader change: the position is being checked against the new leader's log (KIP-320). */
+  | 'validating'
+  /** Waiting for ListOffsets to resolve auto.offset.reset, seekToBeginning/End or offsetsForTimes. */
+  | 'resetting'
+  /** A per-partition error is waiting for the application (corrupt batch, out of range with policy none...). */
+  | 'failed'
+  /** Being revoked or lost: nothing more is fetched or delivered; removed from the assignment next. */
+  | 'revoking';
+
+export type ResetTarget = 'earliest' | 'latest';
+
+export class PartitionState {
+  readonly topic: string;
+  readonly partition: number;
+  /** `${topic}:${partition}`, the key of every per-partition map in the consumer. */
+  readonly key: string;
+
+  phase: PartitionPhase = 'initializing';
+  /** Next offset to hand to the application; null until known. */
+  position: bigint | null = null;
+  /** Leader epoch of the record before `position` (committed with it, used for truncation detection), -1 if unknown. */
+  positionEpoch = -1;
+  /** Next offset to fetch. */
+  fetchOffset: bigint = -1n;
+  /** Leader epoch of the last fetched batch (Fetch v12+ lastFetchedEpoch). */
+  lastFetchedEpoch = -1;
+  /** Bumped whenever the position moves outside the delivery path; stale fetches are dropped. */
+  generation = 0;
+
+  /** Paused by the application: nothing fetched, nothing delivered, buffered data kept. */
+  paused = false;
+  /**
+   * Fetching stops until the buffered data has been delivered: a malformed entry was fetched, and fetching past it
+   * (or again at it) would only repeat it. Delivery then fails the partition with the located error.
+   */
+  fetchHeld = false;
+  /** Fetched bytes of this partition not yet handed to the application. */
+  bufferedBytes = 0;
+  /** Set when a batch larger than the per-partition limit blocks progress: the next fetch asks for this much. */
+  maxBytesOverride = 0;
+  /** Reset to perform when phase is 'resetting'. */
+  pendingReset: ResetTarget | bigint | null = null;
+  /** Error for the application when phase is 'failed'. */
+  error: GregorError | null = null;
+
+  /** Leader as last known from metadata: broker id and leader epoch (sent as currentLeaderEpoch, KIP-320). */
+  leaderId = -1;
+  leaderEpoch = -1;
+
+  /** From the last fetch response for this partition; -1 until one arrived. */
+  highWatermark = -1n;
+  lastStableOffset = -1n;
+  logStartOffset = -1n;
+
+  constructor(topic: string, partition: number) {
+    this.topic = topic;
+    this.partition = partition;
+    this.key = partitionKey(topic, partition);
+  }
+
+  /** True when this partition may be included in the next Fetch. */
+  get fetchable(): boolean {
+    return this.phase === 'fetching' && !this.paused && !this.fetchHeld;
+  }
+
+  /**
+   * Moves the position from outside the delivery path (start, seek, reset). Buffered and in-flight data become
+   * stale; the caller drops the buffered chunks (see FetchBuffer.dropPartition).
+   */
+  moveTo(offset: bigint, epoch: number): void {
+    this.position = offset;
+    this.positionEpoch = epoch;
+    this.fetchOffset = offset;
+    this.lastFetchedEpoch = epoch;
+    this.generation++;
+    this.phase = 'fetching';
+    this.pendingReset = null;
+    this.error = null;
+    this.maxBytesOverride = 0;
+    this.fetchHeld = false;
+  }
+
+  /** Puts the partition into the failed phase; fetching stops until the application seeks. */
+  fail(error: GregorError): void {
+    this.phase = 'failed';
+    this.error = error;
+    this.generation++;
+    if (this.position !== null) this.fetchOffset = this.position;
+  }
+
+  /**
+   * Lag from the last fetch response: records between the position and the high watermark (the last stable offset
+   * under read_committed, as the Java client's currentLag). Null until both are known. No request is made.
+   */
+  lag(readCommitted: boolean): bigint | null {
+    const end = readCommitted ? this.lastStableOffset : this.highWatermark;
+    if (this.position === null || end < 0n) return null;
+    const lag = end - this.position;
+    return lag > 0n ? lag : 0n;
+  }
+}
+
+export function partitionKey(topic: string, partition: number): string {
+  return `${topic}:${partition}`;
+}
+
+export interface TopicPartition {
+  topic: string;
+  partition: number;
+}
+
+export interface TopicPartitionOffset extends TopicPartition {
+  offset: bigint;
+}

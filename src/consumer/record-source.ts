@@ -1,0 +1,168 @@
+// Turning one partition's fetched `records` bytes into the messages the application may see.
+//
+// Two steps, at two times:
+// 1. When the Fetch response arrives, `scanRecordSet` walks only the entry headers ([int64 offset][int32 length],
+//    the magic and lastOffsetDelta): no CRC, no decompression. It says where the next fetch starts, how many bytes
+//    are complete, and whether a batch larger than the fetch limit blocks progress. This keeps the fetch loop cheap
+//    and lets the next Fetch go out while the application is still busy with this data.
+// 2. When the chunk reaches the head of the buffer, `ChunkRecords` decodes it (CRC32C checked, decompressed) with
+//    the records layer and hands out messages one by one. Only the chunk being delivered is decoded, so memory
+//    holds compressed bytes for everything else.
+//
+// What is never delivered: records below the fetch offset (the broker returns whole batches), control batches
+// (transaction markers), and under read_committed the batches of aborted transactions. The abort filter is the
+// Java client's: the Fetch response lists aborted transactions (producerId, firstOffset); walking batches in offset
+// order, a producer id becomes "aborted" once a batch reaches its firstOffset, its transactional batches are skipped
+// while it is, and its ABORT control marker ends it.
+
+import type { GregorError } from '../errors.js';
+import { decodeRecordSet } from '../protocol/records/decode.js';
+import { ControlType, type KafkaRecord, type RecordBatch } from '../protocol/records/record.js';
+import type { RecordSource } from './fetch-buffer.js';
+import { Message } from './message.js';
+
+export interface RecordSetScan {
+  /** Bytes covered by complete entries. */
+  completeBytes: number;
+  /** Offset after the last complete entry; undefined when no entry is complete. */
+  nextOffset: bigint | undefined;
+  /** Leader epoch of the last complete v2 batch (-1 for legacy entries or none). */
+  lastEpoch: number;
+  /** Set when no entry is complete but one started: its full size, so the next fetch can ask for that much. */
+  firstEntrySize: number | undefined;
+  /** An entry header is malformed (negative length, unknown magic): decoding will report it. */
+  malformed: boolean;
+}
+
+/** Walks the entry headers of a record set (see the file comment). Never throws. */
+export function scanRecordSet(records: Buffer): RecordSetScan {
+  const n = records.length;
+  let p = 0;
+  let nextOffset: bigint | undefined;
+  let lastEpoch = -1;
+  let firstEntrySize: number | undefined;
+  let malformed = false;
+  while (n - p >= 12) {
+    const length = records.readInt32BE(p + 8);
+    if (length < 5) {
+      malformed = true;
+      break;
+    }
+    const size = 12 + length;
+    if (size > n - p) {
+      if (nextOffset === undefined) firstEntrySize = size;
+      break;
+    }
+    const magic = records[p + 16];
+    if (magic === 2) {
+      if (length < 49) {
+        malformed = true;
+        break;
+      }
+      nextOffset = records.readBigInt64BE(p) + BigInt(records.readInt32BE(p + 23)) + 1n;
+      lastEpoch = records.readInt32BE(p + 12);
+    } else if (magic === 0 || magic === 1) {
+      // A legacy entry's offset is its last offset (a compressed wrapper carries its last inner record's offset).
+      nextOffset = records.readBigInt64BE(p) + 1n;
+      lastEpoch = -1;
+    } else {
+      malformed = true;
+      break;
+    }
+    p += size;
+  }
+  return { completeBytes: p, nextOffset, lastEpoch, firstEntrySize, malformed };
+}
+
+export interface AbortedTransaction {
+  producerId: bigint;
+  firstOffset: bigint;
+}
+
+export interface ChunkOptions {
+  checkCrcs: boolean;
+  /** read_committed: filter aborted transactions. */
+  readCommitted: boolean;
+  /** From the Fetch response (read_committed only); null or empty when none. */
+  abortedTransactions: readonly AbortedTransaction[] | null;
+}
+
+/** The messages of one fetched chunk, decoded on first use. */
+export class ChunkRecords implements RecordSource {
+  private batches: RecordBatch[] | null = null;
+  private error: GregorError | undefined;
+  private batchIndex = 0;
+  private recordIndex = 0;
+  private current: KafkaRecord[] | null = null;
+  /** read_committed bookkeeping: aborted transactions not yet reached (ascending firstOffset), active aborted ids. */
+  private pendingAborts: AbortedTransaction[] | null = null;
+  private abortedProducers: Set<bigint> | null = null;
+
+  constructor(
+    private readonly topic: string,
+    private readonly partition: number,
+    private readonly records: Buffer,
+    /** The fetch offset: records below it are not delivered. */
+    private readonly minOffset: bigint,
+    private readonly options: ChunkOptions,
+  ) {}
+
+  next(): Message | null {
+    const current = this.current;
+    if (current !== null && this.recordIndex < current.length) {
+      return new Message(this.topic, this.partition, current[this.recordIndex++]);
+    }
+    return this.advance();
+  }
+
+  /** Moves to the next batch with deliverable records; throws the decoding error once earlier batches are done. */
+  private advance(): Message | null {
+    if (this.batches === null) this.decode();
+    const batches = this.batches!;
+    while (this.batchIndex < batches.length) {
+      const batch = batches[this.batchIndex++];
+      if (!this.visible(batch)) continue;
+      const records = batch.records;
+      if (records.length === 0) continue;
+      this.current = records;
+      this.recordIndex = 1;
+      return new Message(this.topic, this.partition, records[0]);
+    }
+    this.current = null;
+    if (this.error !== undefined) throw this.error;
+    return null;
+  }
+
+  private decode(): void {
+    const result = decodeRecordSet(this.records, {
+      checkCrcs: this.options.checkCrcs,
+      topic: this.topic,
+      partition: this.partition,
+      minOffset: this.minOffset,
+    });
+    this.batches = result.batches;
+    this.error = result.error;
+    const aborted = this.options.abortedTransactions;
+    if (this.options.readCommitted && aborted !== null && aborted.length > 0) {
+      this.pendingAborts = [...aborted].sort((a, b) => (a.firstOffset < b.firstOffset ? -1 : a.firstOffset > b.firstOffset ? 1 : 0));
+      this.abortedProducers = new Set();
+    }
+  }
+
+  /** Whether a batch's records may reach the application (see the file comment for the abort rules). */
+  private visible(batch: RecordBatch): boolean {
+    const producers = this.abortedProducers;
+    if (producers !== null && batch.producerId >= 0n) {
+      const pending = this.pendingAborts!;
+      while (pending.length > 0 && pending[0].firstOffset <= batch.lastOffset) {
+        producers.add(pending.shift()!.producerId);
+      }
+      if (batch.isControl) {
+        if (batch.controlType === ControlType.ABORT) producers.delete(batch.producerId);
+        return false;
+      }
+      if (batch.isTransactional && producers.has(batch.producerId)) return false;
+    }
+    return !batch.isControl;
+  }
+}

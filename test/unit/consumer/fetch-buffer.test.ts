@@ -1,0 +1,143 @@
+// The fetch buffer: delivery advances positions, paused partitions are held back, stale chunks are dropped,
+// budgets are counted in bytes, and a corrupt chunk fails only its partition.
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { FetchBuffer, type Chunk } from '../../../src/consumer/fetch-buffer.js';
+import { PartitionState } from '../../../src/consumer/partition-state.js';
+import { ChunkRecords } from '../../../src/consumer/record-source.js';
+import { CorruptRecordError } from '../../../src/errors.js';
+import { ControlType, encodeControlBatch, encodeRecordBatch } from '../../../src/protocol/records/index.js';
+
+function state(topic: string, partition: number, position = 0n): PartitionState {
+  const s = new PartitionState(topic, partition);
+  s.moveTo(position, -1);
+  return s;
+}
+
+function chunk(s: PartitionState, from: bigint, values: string[], tail: Buffer[] = []): Chunk {
+  const records = Buffer.concat([
+    encodeRecordBatch({ baseOffset: from, records: values.map((v) => ({ value: v })), partitionLeaderEpoch: 4 }),
+    ...tail,
+  ]);
+  const end = from + BigInt(values.length) + BigInt(tail.length);
+  return {
+    state: s,
+    generation: s.generation,
+    bytes: records.length,
+    endOffset: end,
+    endEpoch: 4,
+    records: new ChunkRecords(s.topic, s.partition, records, from, { checkCrcs: true, readCommitted: false, abortedTransactions: null }),
+  };
+}
+
+function values(buffer: FetchBuffer): string[] {
+  const out: string[] = [];
+  for (let m = buffer.next(); m !== null; m = buffer.next()) out.push(`${m.topic}-${m.partition}:${m.offset}:${m.valueString()}`);
+  return out;
+}
+
+test('delivery hands out chunks in arrival order and advances each position', () => {
+  const b = new FetchBuffer(1 << 20);
+  const a = state('t', 0);
+  const c = state('t', 1);
+  b.push(chunk(a, 0n, ['x', 'y']));
+  b.push(chunk(c, 0n, ['z']));
+  assert.deepEqual(values(b), ['t-0:0:x', 't-0:1:y', 't-1:0:z']);
+  assert.equal(a.position, 2n);
+  assert.equal(a.positionEpoch, 4);
+  assert.equal(c.position, 1n);
+  assert.equal(b.bufferedBytes, 0);
+  assert.equal(a.bufferedBytes, 0);
+});
+
+test('a chunk ending in invisible records (a commit marker) moves the position past them once drained', () => {
+  const b = new FetchBuffer(1 << 20);
+  const a = state('t', 0);
+  const marker = encodeControlBatch({ baseOffset: 1n, controlType: ControlType.COMMIT, producerId: 3n, producerEpoch: 0 });
+  b.push(chunk(a, 0n, ['x'], [marker]));
+  assert.equal(b.next()?.offset, 0n);
+  assert.equal(a.position, 1n);
+  assert.equal(b.next(), null);
+  assert.equal(a.position, 2n, 'the position skips the control record, so lag reaches 0');
+});
+
+test('bytes are counted globally and per partition; a partition is fetched again only under its share', () => {
+  const b = new FetchBuffer(1000);
+  const a = state('t', 0);
+  assert.equal(b.wantsMore(a, 4), true);
+  const ch = chunk(a, 0n, ['x'.repeat(300)]);
+  b.push(ch);
+  assert.equal(b.bufferedBytes, ch.bytes);
+  assert.equal(a.bufferedBytes, ch.bytes);
+  assert.equal(b.budgetLeft(), 1000 - ch.bytes);
+  assert.equal(b.wantsMore(a, 4), false, 'over its quarter of the budget');
+  assert.equal(b.wantsMore(a, 1), true, 'alone, it may use the whole budget');
+  values(b);
+  assert.equal(b.budgetLeft(), 1000);
+});
+
+test('a paused partition keeps its data, others flow; resume delivers it without gap or duplicate', () => {
+  const b = new FetchBuffer(1 << 20);
+  const a = state('t', 0);
+  const c = state('t', 1);
+  b.push(chunk(a, 0n, ['a0', 'a1', 'a2']));
+  b.push(chunk(c, 0n, ['c0']));
+  assert.equal(b.next()?.valueString(), 'a0');
+  a.paused = true;
+  b.pause(a);
+  assert.deepEqual(values(b), ['t-1:0:c0']);
+  assert.ok(a.bufferedBytes > 0, 'parked data is still counted');
+  a.paused = false;
+  b.resume(a);
+  assert.deepEqual(values(b), ['t-0:1:a1', 't-0:2:a2']);
+  assert.equal(a.position, 3n);
+});
+
+test('a seek makes buffered chunks stale: they are dropped and their bytes released', () => {
+  const b = new FetchBuffer(1 << 20);
+  const a = state('t', 0);
+  let released = 0;
+  b.onRelease = () => released++;
+  b.push(chunk(a, 0n, ['x', 'y']));
+  b.dropPartition(a);
+  a.moveTo(100n, -1);
+  assert.equal(b.next(), null);
+  assert.equal(b.bufferedBytes, 0);
+  assert.equal(a.position, 100n);
+  assert.ok(released > 0);
+  // A chunk fetched before the seek but pushed after it is ignored too.
+  const old = chunk(a, 0n, ['late']);
+  a.moveTo(5n, -1);
+  b.push(old);
+  assert.equal(b.next(), null);
+  assert.equal(a.position, 5n);
+});
+
+test('a corrupt batch fails its partition at the bad offset; other partitions keep flowing', () => {
+  const b = new FetchBuffer(1 << 20);
+  const a = state('t', 0);
+  const c = state('t', 1);
+  const bad = encodeRecordBatch({ baseOffset: 1n, records: [{ value: 'bad' }] });
+  bad[bad.length - 1] ^= 1;
+  b.push(chunk(a, 0n, ['ok'], [bad]));
+  b.push(chunk(c, 0n, ['fine']));
+  assert.equal(b.next()?.valueString(), 'ok');
+  assert.throws(() => b.next(), CorruptRecordError);
+  assert.equal(a.position, 1n, 'not advanced past the corrupt batch');
+  assert.equal(a.phase, 'failed');
+  assert.equal(a.fetchable, false);
+  assert.deepEqual(values(b), ['t-1:0:fine']);
+  a.moveTo(2n, -1);
+  assert.equal(a.fetchable, true, 'a seek clears the failure');
+});
+
+test('onData listeners fire once on push and can be cancelled', () => {
+  const b = new FetchBuffer(1 << 20);
+  let fired = 0;
+  b.onData(() => fired++);
+  const cancel = b.onData(() => fired += 10);
+  cancel();
+  b.push(chunk(state('t', 0), 0n, ['x']));
+  b.push(chunk(state('t', 1), 0n, ['y']));
+  assert.equal(fired, 1);
+});

@@ -1,0 +1,107 @@
+// What reaches the application from a fetched record set: offsets at or after the fetch offset, no control records,
+// and under read_committed no records of aborted transactions (Fetch's abortedTransactions list).
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { ChunkRecords, scanRecordSet } from '../../../src/consumer/record-source.js';
+import { CorruptRecordError } from '../../../src/errors.js';
+import { ControlType, encodeControlBatch, encodeRecordBatch } from '../../../src/protocol/records/index.js';
+import type { Message } from '../../../src/consumer/message.js';
+
+function batch(baseOffset: bigint, values: string[], extra: { producerId?: bigint; isTransactional?: boolean; epoch?: number } = {}): Buffer {
+  return encodeRecordBatch({
+    baseOffset,
+    records: values.map((v, i) => ({ key: `k${i}`, value: v, timestamp: 1000 + i })),
+    producerId: extra.producerId,
+    producerEpoch: 0,
+    isTransactional: extra.isTransactional,
+    partitionLeaderEpoch: extra.epoch ?? 0,
+  });
+}
+
+function drain(source: ChunkRecords): Message[] {
+  const out: Message[] = [];
+  for (let m = source.next(); m !== null; m = source.next()) out.push(m);
+  return out;
+}
+
+const plain = { checkCrcs: true, readCommitted: false, abortedTransactions: null };
+
+test('scan finds the next fetch offset and the last epoch without decoding', () => {
+  const set = Buffer.concat([batch(0n, ['a', 'b']), batch(2n, ['c'], { epoch: 3 })]);
+  const s = scanRecordSet(set);
+  assert.equal(s.nextOffset, 3n);
+  assert.equal(s.lastEpoch, 3);
+  assert.equal(s.completeBytes, set.length);
+  assert.equal(s.malformed, false);
+});
+
+test('scan of a partial tail stops before it; a lone partial batch reports its full size', () => {
+  const first = batch(0n, ['a']);
+  const second = batch(1n, ['b'.repeat(100)]);
+  const s = scanRecordSet(Buffer.concat([first, second.subarray(0, 40)]));
+  assert.equal(s.nextOffset, 1n);
+  assert.equal(s.completeBytes, first.length);
+  assert.equal(s.firstEntrySize, undefined);
+  const lone = scanRecordSet(second.subarray(0, 40));
+  assert.equal(lone.nextOffset, undefined);
+  assert.equal(lone.firstEntrySize, second.length);
+});
+
+test('scan flags a malformed header instead of throwing', () => {
+  const bad = batch(0n, ['a']);
+  bad.writeInt32BE(-5, 8);
+  assert.equal(scanRecordSet(bad).malformed, true);
+});
+
+test('records below the fetch offset are skipped; messages carry topic, partition, offset, key, value', () => {
+  const set = batch(10n, ['a', 'b', 'c', 'd']);
+  const msgs = drain(new ChunkRecords('t', 2, set, 12n, plain));
+  assert.deepEqual(msgs.map((m) => [m.offset, m.valueString()]), [[12n, 'c'], [13n, 'd']]);
+  assert.equal(msgs[0].topic, 't');
+  assert.equal(msgs[0].partition, 2);
+  assert.equal(msgs[0].keyString(), 'k2');
+  assert.equal(msgs[0].timestamp, 1002);
+  assert.equal(msgs[0].timestampType, 'CreateTime');
+});
+
+test('control batches are never delivered', () => {
+  const set = Buffer.concat([
+    batch(0n, ['a'], { producerId: 7n, isTransactional: true }),
+    encodeControlBatch({ baseOffset: 1n, controlType: ControlType.COMMIT, producerId: 7n, producerEpoch: 0 }),
+    batch(2n, ['b']),
+  ]);
+  assert.deepEqual(drain(new ChunkRecords('t', 0, set, 0n, plain)).map((m) => m.offset), [0n, 2n]);
+});
+
+test('read_committed drops the batches of an aborted transaction and keeps committed and other producers', () => {
+  const set = Buffer.concat([
+    batch(0n, ['p1-aborted-1'], { producerId: 1n, isTransactional: true }),
+    batch(1n, ['p2-committed'], { producerId: 2n, isTransactional: true }),
+    batch(2n, ['p1-aborted-2'], { producerId: 1n, isTransactional: true }),
+    encodeControlBatch({ baseOffset: 3n, controlType: ControlType.ABORT, producerId: 1n, producerEpoch: 0 }),
+    encodeControlBatch({ baseOffset: 4n, controlType: ControlType.COMMIT, producerId: 2n, producerEpoch: 0 }),
+    batch(5n, ['p1-next-txn'], { producerId: 1n, isTransactional: true }),
+    batch(6n, ['plain']),
+  ]);
+  const aborted = [{ producerId: 1n, firstOffset: 0n }];
+  const committed = drain(new ChunkRecords('t', 0, set, 0n, { checkCrcs: true, readCommitted: true, abortedTransactions: aborted }));
+  assert.deepEqual(committed.map((m) => m.valueString()), ['p2-committed', 'p1-next-txn', 'plain']);
+  const uncommitted = drain(new ChunkRecords('t', 0, set, 0n, plain));
+  assert.deepEqual(uncommitted.map((m) => m.valueString()), ['p1-aborted-1', 'p2-committed', 'p1-aborted-2', 'p1-next-txn', 'plain']);
+});
+
+test('a corrupt batch: earlier batches are delivered, then a located CorruptRecordError', () => {
+  const good = batch(0n, ['a', 'b']);
+  const bad = batch(2n, ['c']);
+  bad[bad.length - 1] ^= 0xff; // breaks the CRC
+  const source = new ChunkRecords('t', 1, Buffer.concat([good, bad]), 0n, plain);
+  assert.equal(source.next()?.offset, 0n);
+  assert.equal(source.next()?.offset, 1n);
+  assert.throws(() => source.next(), (err: unknown) => {
+    assert.ok(err instanceof CorruptRecordError);
+    assert.equal(err.topic, 't');
+    assert.equal(err.partition, 1);
+    assert.equal(err.baseOffset, 2n);
+    return true;
+  });
+});
