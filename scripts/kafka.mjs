@@ -637,6 +637,8 @@ const USAGE = `usage: node scripts/kafka.mjs <start|stop|status|jars> [--nodes 1
   jars    download the Kafka jars only (${CLIENTS_JAR})`;
 
 async function main(argv) {
+  // `kafka.mjs status | head` closes our stdout early: not an error.
+  process.stdout.on('error', (e) => { if (e.code === 'EPIPE') process.exit(process.exitCode ?? 0); else throw e; });
   const [cmd, ...rest] = argv;
   const opts = parseArgs(rest);
   // With --json, stdout carries only the JSON document; progress goes to stderr.
