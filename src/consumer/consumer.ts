@@ -1,0 +1,759 @@
+// The public Consumer: Kafka's consumer API, async where it does I/O, over the modules of this folder.
+//
+//   settings.ts       the configuration values the consumer reads
+//   assignment.ts     what is owned (subscription or manual assignment), one PartitionState per partition
+//   offsets.ts        start positions, seeks, resets, commits (the only writer of positions besides delivery)
+//   fetch-manager.ts  routes partitions to per-broker fetchers (fetcher.ts, fetch-session.ts)
+//   fetch-buffer.ts   fetched chunks waiting for the application, bounded in bytes; delivery advances positions
+//   group/classic.ts  classic group membership (join, sync, heartbeats, leave)
+//
+// Lifecycle: idle (constructed, nothing to read) -> active (subscribe() or assign()) -> closing -> closed. Calls
+// that make no sense in the current state throw StateError. Nothing connects before subscribe()/assign().
+
+import { EventEmitter } from 'node:events';
+import { resolveConfig, type ConsumerConfig, type ResolvedConsumerConfig } from '../config/index.js';
+import { GregorError, StateError, UnsupportedError } from '../errors.js';
+import { kafkaError } from '../protocol/error-codes.js';
+import { Assignment } from './assignment.js';
+import type { ConsumerClient } from './client.js';
+import { PoolClient, loggerFrom, networkOptionsFrom } from './cluster-client.js';
+import { FetchBuffer } from './fetch-buffer.js';
+import { FetchManager } from './fetch-manager.js';
+import { ClassicMembership, type MembershipHost } from './group/classic.js';
+import { GroupCoordinator } from './group/coordinator.js';
+import type { ConsumerLogger } from './logger.js';
+import type { Message } from './message.js';
+import { EARLIEST_TIMESTAMP, LATEST_TIMESTAMP, OffsetManager, type CommitIdentity, type OffsetResetEvent, type OffsetToCommit } from './offsets.js';
+import { partitionKey, type PartitionState, type TopicPartition } from './partition-state.js';
+import { consumerSettings, type ConsumerSettings } from './settings.js';
+
+export type ConsumerState = 'idle' | 'active' | 'closing' | 'closed';
+
+/** Called around rebalances (subscribe() only). Each callback may return a promise; the rebalance waits for it. */
+export interface RebalanceListener {
+  /** New partitions; their start positions are being looked up (seek() here overrides the committed offset). */
+  assigned?(partitions: TopicPartition[]): void | Promise<void>;
+  /** Partitions taken away in an orderly rebalance; delivered offsets were committed (auto-commit); commit here. */
+  revoked?(partitions: TopicPartition[]): void | Promise<void>;
+  /** Partitions lost (session expired, fenced, max.poll.interval.ms exceeded): another member may own them already. */
+  lost?(partitions: TopicPartition[]): void | Promise<void>;
+}
+
+export interface PartitionAssignment extends TopicPartition {
+  /** Start here instead of the committed offset (or auto.offset.reset). */
+  offset?: bigint | number;
+}
+
+export interface OffsetCommit extends TopicPartition {
+  /** The next offset to read: the offset of the last processed message + 1. */
+  offset: bigint | number;
+  leaderEpoch?: number;
+  metadata?: string | null;
+}
+
+export interface CommittedOffsetInfo extends TopicPartition {
+  /** Null when the group has no committed offset for the partition. */
+  offset: bigint | null;
+  leaderEpoch: number;
+  metadata: string | null;
+}
+
+export interface TimestampQuery extends TopicPartition {
+  /** Milliseconds since the epoch (number, bigint or Date). */
+  timestamp: number | bigint | Date;
+}
+
+export interface OffsetForTime extends TopicPartition {
+  /** Earliest offset whose timestamp is at or after the query; null when there is none. */
+  offset: bigint | null;
+  /** That record's timestamp; null when there is none. */
+  timestamp: number | null;
+  leaderEpoch: number;
+}
+
+export interface PartitionLag extends TopicPartition {
+  position: bigint | null;
+  /** From the last Fetch response (no request is made). */
+  highWatermark: bigint | null;
+  lastStableOffset: bigint | null;
+  /** Records between the position and the high watermark (last stable offset under read_committed). */
+  lag: bigint | null;
+}
+
+export interface ConsumerOptions {
+  /** Replaces the connection layer (tests and embedding). Default: connections built from the configuration. */
+  client?: ConsumerClient;
+  /** Receives the consumer's log lines. Default: from gregor.logger / gregor.log.level. */
+  logger?: ConsumerLogger;
+}
+
+export interface ConsumerEvents {
+  assigned: [partitions: TopicPartition[]];
+  revoked: [partitions: TopicPartition[]];
+  lost: [partitions: TopicPartition[]];
+  offsetReset: [event: OffsetResetEvent];
+}
+
+const ANONYMOUS: CommitIdentity = { generationId: -1, memberId: '', groupInstanceId: null };
+
+function toOffset(value: unknown, what: string): bigint {
+  if (typeof value === 'bigint') {
+    if (value >= 0n) return value;
+  } else if (typeof value === 'number' && Number.isSafeInteger(value) && value >= 0) {
+    return BigInt(value);
+  }
+  throw new TypeError(`${what}: an offset must be a non-negative integer (bigint or safe number), got ${String(value)}`);
+}
+
+function checkTopicPartition(tp: unknown, what: string): TopicPartition {
+  const x = tp as Partial<TopicPartition> | null;
+  if (x === null || typeof x !== 'object' || typeof x.topic !== 'string' || x.topic.length === 0) {
+    throw new TypeError(`${what}: expected { topic, partition } with a non-empty topic name, got ${JSON.stringify(tp)}`);
+  }
+  if (typeof x.partition !== 'number' || !Number.isInteger(x.partition) || x.partition < 0) {
+    throw new TypeError(`${what}: partition of ${JSON.stringify(x.topic)} must be an integer >= 0, got ${String(x.partition)}`);
+  }
+  return { topic: x.topic, partition: x.partition };
+}
+
+function describe(tp: TopicPartition): string {
+  return `${tp.topic}[${tp.partition}]`;
+}
+
+export class Consumer extends EventEmitter<ConsumerEvents> implements AsyncIterable<Message> {
+  /** The resolved configuration (secrets are redacted when printed). */
+  readonly config: ResolvedConsumerConfig;
+  private readonly settings: ConsumerSettings;
+  private readonly logger: ConsumerLogger;
+  private readonly client: ConsumerClient;
+  private readonly assignmentState = new Assignment();
+  private readonly buffer: FetchBuffer;
+  private readonly coordinator: GroupCoordinator | null;
+  private readonly offsets: OffsetManager;
+  private readonly fetches: FetchManager;
+  private membership: ClassicMembership | null = null;
+  private listener: RebalanceListener | null = null;
+  private lifecycle: ConsumerState = 'idle';
+  private closing: Promise<void> | null = null;
+  /** The message handed out last; the application is still processing it until it polls again. */
+  private inHand: Message | null = null;
+  private lastPoll = Date.now();
+  private waitingPolls = 0;
+  private readonly reportedTopics = new Set<string>();
+
+  /**
+   * @param config Kafka's property names ('bootstrap.servers', 'group.id', ...) with values, or a configuration
+   *   resolved by resolveConfig(). Unknown or invalid properties throw ConfigError naming the closest valid one.
+   */
+  constructor(config: ConsumerConfig | ResolvedConsumerConfig | Readonly<Record<string, unknown>>, options: ConsumerOptions = {}) {
+    super();
+    this.config = resolveConfig('consumer', config as ConsumerConfig);
+    this.settings = consumerSettings(this.config as unknown as Record<string, unknown>);
+    const logger = options.logger ?? loggerFrom(this.config);
+    this.logger = logger;
+    this.client = options.client ?? new PoolClient(networkOptionsFrom(this.config, loggerFrom(this.config)), {
+      retryBackoffMs: this.settings.retryBackoffMs,
+      allowAutoTopicCreation: (this.config as unknown as Record<string, unknown>)['allow.auto.create.topics'] === true,
+    });
+    this.buffer = new FetchBuffer(this.settings.fetchBufferBytes);
+    this.coordinator = this.settings.groupId === null ? null : new GroupCoordinator(this.client, this.settings.groupId, this.settings);
+    this.offsets = new OffsetManager(
+      this.client, this.settings, this.assignmentState, this.buffer, this.coordinator,
+      () => this.commitIdentity(), logger, () => this.fetches.update(),
+    );
+    this.offsets.onReset = (event) => this.emit('offsetReset', event);
+    this.fetches = new FetchManager(this.client, this.settings, this.buffer, this.assignmentState, this.offsets, logger);
+  }
+
+  /** idle, active, closing or closed. */
+  get state(): ConsumerState {
+    return this.lifecycle;
+  }
+
+  // ---------------------------------------------------------------------------------------------------------------
+  // What to read
+
+  /**
+   * Joins the consumer group (group.id) and reads the partitions it assigns: of these topics, or of every topic
+   * matching the pattern (checked again every metadata.max.age.ms). Calling it again changes the subscription.
+   */
+  subscribe(topics: readonly string[] | RegExp, listener?: RebalanceListener): void {
+    this.checkOpen('subscribe()');
+    if (this.assignmentState.mode === 'assign') {
+      throw new StateError('subscribe(): the consumer has a manual assignment; call unsubscribe() first (assign() and subscribe() are exclusive)');
+    }
+    if (this.coordinator === null) throw new StateError('subscribe() needs group.id: partitions are assigned by a consumer group');
+    if (this.settings.groupProtocol === 'consumer') {
+      throw new UnsupportedError('group.protocol=consumer (KIP-848) is not available yet in this version of gregor; use classic');
+    }
+    if (topics instanceof RegExp) {
+      this.assignmentState.pattern = topics;
+      this.assignmentState.topics = [];
+    } else {
+      if (!Array.isArray(topics) || topics.length === 0) {
+        throw new TypeError('subscribe(): expected a non-empty array of topic names or a RegExp');
+      }
+      for (const t of topics) {
+        if (typeof t !== 'string' || t.length === 0) throw new TypeError(`subscribe(): topic names must be non-empty strings, got ${JSON.stringify(t)}`);
+      }
+      this.assignmentState.pattern = null;
+      this.assignmentState.topics = [...new Set(topics)];
+    }
+    this.listener = listener ?? null;
+    this.reportedTopics.clear();
+    this.lastPoll = Date.now();
+    if (this.membership !== null) {
+      this.membership.requestRejoin('the subscription changed');
+      return;
+    }
+    this.assignmentState.mode = 'subscribe';
+    this.lifecycle = 'active';
+    this.membership = new ClassicMembership(this.membershipHost(), this.coordinator);
+    this.membership.start();
+    this.fetches.start();
+    this.offsets.startAutoCommit();
+  }
+
+  /**
+   * Reads exactly these partitions, without group membership (commits still go to group.id when set). Replaces the
+   * previous assignment. A partition given an offset starts there; the others at the committed offset, else per
+   * auto.offset.reset.
+   */
+  assign(partitions: readonly PartitionAssignment[]): void {
+    this.checkOpen('assign()');
+    if (this.assignmentState.mode === 'subscribe') {
+      throw new StateError('assign(): the consumer is subscribed; call unsubscribe() first (assign() and subscribe() are exclusive)');
+    }
+    if (!Array.isArray(partitions)) throw new TypeError('assign(): expected an array of { topic, partition, offset? }');
+    const wanted = new Map<string, PartitionAssignment>();
+    for (const p of partitions) {
+      const tp = checkTopicPartition(p, 'assign()');
+      const offset = p.offset === undefined ? undefined : toOffset(p.offset, `assign() ${describe(tp)}`);
+      wanted.set(partitionKey(tp.topic, tp.partition), { ...tp, offset });
+    }
+    const removed = this.assignmentState.all().filter((s) => !wanted.has(s.key));
+    if (removed.length > 0) {
+      this.commitOnRemoval(removed);
+      this.drop(removed);
+    }
+    const added = this.assignmentState.add([...wanted.values()]);
+    const toInitialize: PartitionState[] = [];
+    for (const s of added) {
+      const offset = wanted.get(s.key)?.offset;
+      if (offset === undefined) toInitialize.push(s);
+      else this.offsets.seek(s, offset as bigint);
+    }
+    this.offsets.initialize(toInitialize);
+    this.assignmentState.mode = this.assignmentState.size > 0 ? 'assign' : 'none';
+    this.lifecycle = 'active';
+    this.lastPoll = Date.now();
+    this.fetches.start();
+    this.fetches.update();
+    if (this.coordinator !== null) this.offsets.startAutoCommit();
+    void this.checkTopics(added.map((s) => ({ topic: s.topic, partition: s.partition })));
+  }
+
+  /** Stops reading: revokes (committing delivered offsets when auto-commit is on) and leaves the group. */
+  async unsubscribe(): Promise<void> {
+    this.checkOpen('unsubscribe()');
+    const membership = this.membership;
+    if (membership !== null) {
+      // The membership stays reachable while leaving: the revoke's commit needs its generation and member id.
+      await membership.leave('the consumer unsubscribed');
+      this.membership = null;
+    } else if (this.assignmentState.size > 0) {
+      const states = this.assignmentState.all();
+      if (this.settings.enableAutoCommit && this.coordinator !== null) {
+        await this.offsets.commitDelivered(states).catch((err: unknown) => this.logger.warn('commit on unsubscribe failed', { error: (err as Error).message }));
+      }
+      this.drop(states);
+    }
+    this.assignmentState.mode = 'none';
+    this.assignmentState.topics = [];
+    this.assignmentState.pattern = null;
+    this.buffer.clear();
+  }
+
+  /** The partitions owned now. */
+  assignment(): TopicPartition[] {
+    return this.assignmentState.partitions();
+  }
+
+  /** The subscribed topics (after resolving a pattern: the topics matched at the last rebalance). */
+  subscription(): string[] | RegExp {
+    return this.assignmentState.pattern ?? [...this.assignmentState.topics];
+  }
+
+  // ---------------------------------------------------------------------------------------------------------------
+  // Reading
+
+  /**
+   * The next message, or null when none arrived within `timeoutMs`. Rejects with a partition's error (corrupt batch,
+   * offset out of range with auto.offset.reset=none, ...) when one is waiting; other partitions keep flowing.
+   */
+  poll(timeoutMs = 1000): Promise<Message | null> {
+    try {
+      this.checkReadable('poll()');
+      this.beforePoll();
+      const m = this.take();
+      if (m !== null) return Promise.resolve(m);
+    } catch (err) {
+      return Promise.reject(err);
+    }
+    if (!(timeoutMs > 0)) return Promise.resolve(null);
+    return this.waitForMessage(timeoutMs);
+  }
+
+  /**
+   * Messages as they arrive, until close(). Backpressure: fetching pauses while the buffered data is over its byte
+   * budget, so a slow loop body never makes memory grow. Breaking out of the loop does not close the consumer.
+   */
+  [Symbol.asyncIterator](): AsyncIterator<Message> {
+    return {
+      next: (): Promise<IteratorResult<Message>> => {
+        if (this.lifecycle === 'closing' || this.lifecycle === 'closed') return Promise.resolve({ done: true, value: undefined });
+        let m: Message | null;
+        try {
+          this.checkReadable('iteration');
+          this.beforePoll();
+          m = this.take();
+        } catch (err) {
+          return Promise.reject(err);
+        }
+        if (m !== null) return Promise.resolve({ done: false, value: m });
+        return this.waitForMessage(Infinity).then((w) => (w === null ? { done: true, value: undefined } : { done: false, value: w }));
+      },
+      return: (): Promise<IteratorResult<Message>> => Promise.resolve({ done: true, value: undefined }),
+    };
+  }
+
+  // ---------------------------------------------------------------------------------------------------------------
+  // Offsets
+
+  /**
+   * Commits offsets to the group. Without arguments: the positions of all owned partitions, i.e. the offset after
+   * the last message handed out. With a list: exactly those offsets (each the next offset to read). Rejects with
+   * the broker's exact error when the commit fails for a non-retriable reason.
+   */
+  async commit(offsets?: readonly OffsetCommit[]): Promise<void> {
+    this.checkOpen('commit()');
+    if (this.coordinator === null) throw new StateError('commit() needs group.id: offsets are committed to a consumer group');
+    if (offsets === undefined) {
+      await this.offsets.commitDelivered();
+      return;
+    }
+    if (!Array.isArray(offsets)) throw new TypeError('commit(): expected an array of { topic, partition, offset }');
+    const list: OffsetToCommit[] = offsets.map((o) => {
+      const tp = checkTopicPartition(o, 'commit()');
+      if (this.assignmentState.mode === 'subscribe' && !this.assignmentState.has(tp)) {
+        throw new StateError(`commit(): ${describe(tp)} is not assigned to this member; committing it could overwrite its owner's progress`);
+      }
+      return { ...tp, offset: toOffset(o.offset, `commit() ${describe(tp)}`), leaderEpoch: o.leaderEpoch ?? -1, metadata: o.metadata ?? null };
+    });
+    if (list.length === 0) return;
+    await this.offsets.commit(list);
+  }
+
+  /** The group's committed offsets for these partitions (default: the owned ones). */
+  async committed(partitions?: readonly TopicPartition[], timeoutMs = this.settings.defaultApiTimeoutMs): Promise<CommittedOffsetInfo[]> {
+    this.checkOpen('committed()');
+    if (this.coordinator === null) throw new StateError('committed() needs group.id: offsets are committed to a consumer group');
+    const list = (partitions ?? this.assignmentState.partitions()).map((p) => checkTopicPartition(p, 'committed()'));
+    if (list.length === 0) return [];
+    await this.client.refreshMetadata([...new Set(list.map((tp) => tp.topic))]);
+    const found = await this.offsets.fetchCommitted(list, Date.now() + timeoutMs);
+    return list.map((tp) => {
+      const c = found.get(partitionKey(tp.topic, tp.partition));
+      return { ...tp, offset: c?.offset ?? null, leaderEpoch: c?.leaderEpoch ?? -1, metadata: c?.metadata ?? null };
+    });
+  }
+
+  /** The offset of the next message this consumer will hand out for an owned partition (waits until it is known). */
+  async position(partition: TopicPartition, timeoutMs = this.settings.defaultApiTimeoutMs): Promise<bigint> {
+    this.checkOpen('position()');
+    const state = this.owned(checkTopicPartition(partition, 'position()'), 'position()');
+    const deadline = Date.now() + timeoutMs;
+    for (;;) {
+      await this.offsets.settled(state, deadline);
+      if (state.phase === 'failed' && state.error !== null) throw state.error;
+      if (this.assignmentState.getByKey(state.key) !== state) throw new StateError(`position(): ${describe(state)} was revoked meanwhile`);
+      if (state.position !== null && state.phase !== 'resetting' && state.phase !== 'initializing') return state.position;
+      if (Date.now() >= deadline) throw kafkaError(7, `position() of ${describe(state)}: not known within ${timeoutMs} ms`);
+      await new Promise((r) => setTimeout(r, Math.min(50, Math.max(1, deadline - Date.now()))));
+    }
+  }
+
+  /** Moves an owned partition's position: the next message handed out for it is at `offset`. */
+  seek(partition: TopicPartition, offset: bigint | number): void {
+    this.checkOpen('seek()');
+    const tp = checkTopicPartition(partition, 'seek()');
+    const state = this.owned(tp, 'seek()');
+    this.offsets.seek(state, toOffset(offset, `seek() ${describe(tp)}`));
+  }
+
+  /** Moves partitions (default: all owned) to their earliest offset. Resolves when the new positions are known. */
+  seekToBeginning(partitions?: readonly TopicPartition[]): Promise<void> {
+    return this.seekToEdge(partitions, 'earliest');
+  }
+
+  /** Moves partitions (default: all owned) to their end (the last stable offset under read_committed). */
+  seekToEnd(partitions?: readonly TopicPartition[]): Promise<void> {
+    return this.seekToEdge(partitions, 'latest');
+  }
+
+  /** For each partition, the earliest offset whose timestamp is at or after the given time (ListOffsets). */
+  async offsetsForTimes(queries: readonly TimestampQuery[], timeoutMs = this.settings.defaultApiTimeoutMs): Promise<OffsetForTime[]> {
+    this.checkOpen('offsetsForTimes()');
+    const requests = queries.map((q) => {
+      const tp = checkTopicPartition(q, 'offsetsForTimes()');
+      const t = q.timestamp instanceof Date ? q.timestamp.getTime() : q.timestamp;
+      const ts = typeof t === 'bigint' ? t : typeof t === 'number' && Number.isSafeInteger(t) ? BigInt(t) : null;
+      if (ts === null || ts < 0n) throw new TypeError(`offsetsForTimes() ${describe(tp)}: timestamp must be a non-negative integer or a Date`);
+      return { ...tp, timestamp: ts };
+    });
+    const found = await this.listOffsets(requests, timeoutMs);
+    return requests.map((r) => {
+      const f = found.get(partitionKey(r.topic, r.partition));
+      return {
+        topic: r.topic,
+        partition: r.partition,
+        offset: f?.offset ?? null,
+        timestamp: f === undefined || f === null ? null : Number(f.timestamp),
+        leaderEpoch: f?.leaderEpoch ?? -1,
+      };
+    });
+  }
+
+  /** The earliest offset of each partition (its log start offset). */
+  async beginningOffsets(partitions: readonly TopicPartition[], timeoutMs = this.settings.defaultApiTimeoutMs): Promise<Map<string, bigint>> {
+    return this.edgeOffsets(partitions, EARLIEST_TIMESTAMP, timeoutMs, 'beginningOffsets()');
+  }
+
+  /** The end offset of each partition (high watermark; last stable offset under read_committed). */
+  async endOffsets(partitions: readonly TopicPartition[], timeoutMs = this.settings.defaultApiTimeoutMs): Promise<Map<string, bigint>> {
+    return this.edgeOffsets(partitions, LATEST_TIMESTAMP, timeoutMs, 'endOffsets()');
+  }
+
+  /**
+   * Per owned partition: position, the high watermark and last stable offset from the last Fetch response, and the
+   * lag between them. No request is made; null until a fetch answered for the partition.
+   */
+  lag(): PartitionLag[] {
+    const readCommitted = this.settings.isolationLevel === 'read_committed';
+    return this.assignmentState.all().map((s) => ({
+      topic: s.topic,
+      partition: s.partition,
+      position: s.position,
+      highWatermark: s.highWatermark >= 0n ? s.highWatermark : null,
+      lastStableOffset: s.lastStableOffset >= 0n ? s.lastStableOffset : null,
+      lag: s.lag(readCommitted),
+    }));
+  }
+
+  // ---------------------------------------------------------------------------------------------------------------
+  // Flow control
+
+  /** Stops fetching and delivering these partitions; what was fetched is kept and delivered after resume(). */
+  pause(partitions: readonly TopicPartition[]): void {
+    this.checkOpen('pause()');
+    for (const p of partitions) {
+      const state = this.owned(checkTopicPartition(p, 'pause()'), 'pause()');
+      if (state.paused) continue;
+      state.paused = true;
+      this.buffer.pause(state);
+    }
+    this.fetches.update();
+  }
+
+  resume(partitions: readonly TopicPartition[]): void {
+    this.checkOpen('resume()');
+    for (const p of partitions) {
+      const state = this.owned(checkTopicPartition(p, 'resume()'), 'resume()');
+      if (!state.paused) continue;
+      state.paused = false;
+      this.buffer.resume(state);
+    }
+    this.fetches.update();
+  }
+
+  /** The partitions paused now. */
+  paused(): TopicPartition[] {
+    return this.assignmentState.all().filter((s) => s.paused).map((s) => ({ topic: s.topic, partition: s.partition }));
+  }
+
+  // ---------------------------------------------------------------------------------------------------------------
+  // Closing
+
+  /**
+   * Commits the delivered offsets when auto-commit is on, leaves the group, closes every connection. Pending polls
+   * resolve with null and iterations end. Safe to call more than once: later calls return the same promise.
+   */
+  close(): Promise<void> {
+    if (this.closing !== null) return this.closing;
+    this.lifecycle = 'closing';
+    this.closing = this.shutdown();
+    return this.closing;
+  }
+
+  private async shutdown(): Promise<void> {
+    this.buffer.wake();
+    this.offsets.stopAutoCommit();
+    const membership = this.membership;
+    try {
+      if (membership !== null) {
+        await membership.leave('the consumer is closing');
+        this.membership = null;
+      } else if (this.assignmentState.size > 0 && this.settings.enableAutoCommit && this.coordinator !== null) {
+        await this.offsets.commitDelivered().catch((err: unknown) => this.logger.warn('commit on close failed', { error: (err as Error).message }));
+      }
+    } finally {
+      this.drop(this.assignmentState.all());
+      await this.fetches.close();
+      this.offsets.close();
+      this.buffer.clear();
+      await this.client.close();
+      this.lifecycle = 'closed';
+    }
+  }
+
+  // ---------------------------------------------------------------------------------------------------------------
+  // Internals
+
+  private checkOpen(what: string): void {
+    if (this.lifecycle === 'closing' || this.lifecycle === 'closed') throw new StateError(`${what} called after close()`);
+  }
+
+  private checkReadable(what: string): void {
+    this.checkOpen(what);
+    if (this.assignmentState.mode === 'none') throw new StateError(`${what} called before subscribe() or assign()`);
+  }
+
+  private owned(tp: TopicPartition, what: string): PartitionState {
+    const state = this.assignmentState.get(tp.topic, tp.partition);
+    if (state === undefined) throw new StateError(`${what}: ${describe(tp)} is not assigned to this consumer`);
+    return state;
+  }
+
+  /** Marks the previous message processed (the application came back for more) and notes the poll time. */
+  private beforePoll(): void {
+    this.inHand = null;
+    this.lastPoll = Date.now();
+    this.membership?.onPoll();
+  }
+
+  /** The next buffered message, or a waiting error thrown. */
+  private take(): Message | null {
+    const err = this.buffer.takeError();
+    if (err !== undefined) throw err;
+    const m = this.buffer.next();
+    this.inHand = m;
+    return m;
+  }
+
+  private waitForMessage(timeoutMs: number): Promise<Message | null> {
+    return new Promise<Message | null>((resolve, reject) => {
+      let timer: NodeJS.Timeout | undefined;
+      let cancel: (() => void) | undefined;
+      this.waitingPolls++;
+      const finish = (): void => {
+        this.waitingPolls--;
+        if (timer !== undefined) clearTimeout(timer);
+        cancel?.();
+      };
+      const attempt = (): void => {
+        if (this.lifecycle === 'closing' || this.lifecycle === 'closed') {
+          finish();
+          resolve(null);
+          return;
+        }
+        let m: Message | null;
+        try {
+          this.lastPoll = Date.now();
+          m = this.take();
+        } catch (err) {
+          finish();
+          reject(err);
+          return;
+        }
+        if (m !== null) {
+          finish();
+          resolve(m);
+          return;
+        }
+        cancel = this.buffer.onData(attempt);
+      };
+      if (Number.isFinite(timeoutMs)) {
+        timer = setTimeout(() => {
+          finish();
+          resolve(null);
+        }, timeoutMs);
+      }
+      cancel = this.buffer.onData(attempt);
+    });
+  }
+
+  private commitIdentity(): CommitIdentity | null {
+    if (this.assignmentState.mode === 'subscribe') return this.membership?.commitIdentity() ?? null;
+    return ANONYMOUS;
+  }
+
+  /** Offsets the application has finished with: the position, minus the message it is still processing. */
+  private finishedOffsets(states: readonly PartitionState[]): OffsetToCommit[] {
+    const out: OffsetToCommit[] = [];
+    const m = this.inHand;
+    for (const s of states) {
+      if (s.position === null) continue;
+      let offset = s.position;
+      let leaderEpoch = s.positionEpoch;
+      if (m !== null && m.topic === s.topic && m.partition === s.partition && m.offset + 1n === s.position) {
+        offset = m.offset;
+        leaderEpoch = m.leaderEpoch;
+      }
+      out.push({ topic: s.topic, partition: s.partition, offset, leaderEpoch, metadata: null });
+    }
+    return out;
+  }
+
+  private commitOnRemoval(states: readonly PartitionState[]): void {
+    if (!this.settings.enableAutoCommit || this.coordinator === null) return;
+    const list = this.finishedOffsets(states);
+    if (list.length === 0) return;
+    this.offsets.commit(list).catch((err: unknown) => this.logger.warn('commit of removed partitions failed', { error: (err as Error).message }));
+  }
+
+  /** Stops fetching and delivering partitions and forgets them. */
+  private drop(states: readonly PartitionState[]): void {
+    for (const s of states) {
+      this.buffer.dropPartition(s);
+      s.phase = 'revoking';
+    }
+    this.assignmentState.remove(states.map((s) => ({ topic: s.topic, partition: s.partition })));
+    this.offsets.forget(states);
+    if (this.inHand !== null && states.some((s) => s.topic === this.inHand!.topic && s.partition === this.inHand!.partition)) this.inHand = null;
+    this.fetches.update();
+  }
+
+  private async seekToEdge(partitions: readonly TopicPartition[] | undefined, target: 'earliest' | 'latest'): Promise<void> {
+    const what = target === 'earliest' ? 'seekToBeginning()' : 'seekToEnd()';
+    this.checkOpen(what);
+    const states = partitions === undefined
+      ? this.assignmentState.all()
+      : partitions.map((p) => this.owned(checkTopicPartition(p, what), what));
+    if (states.length === 0) return;
+    await this.offsets.reset(states, target, target === 'earliest' ? 'seek-to-beginning' : 'seek-to-end');
+    for (const s of states) if (s.phase === 'failed' && s.error !== null) throw s.error;
+  }
+
+  private async listOffsets(requests: readonly (TopicPartition & { timestamp: bigint })[], timeoutMs: number) {
+    if (requests.length === 0) return new Map();
+    await this.client.refreshMetadata([...new Set(requests.map((r) => r.topic))]);
+    return this.offsets.listOffsets(requests, Date.now() + timeoutMs);
+  }
+
+  private async edgeOffsets(partitions: readonly TopicPartition[], timestamp: bigint, timeoutMs: number, what: string): Promise<Map<string, bigint>> {
+    this.checkOpen(what);
+    const requests = partitions.map((p) => ({ ...checkTopicPartition(p, what), timestamp }));
+    const found = await this.listOffsets(requests, timeoutMs);
+    const out = new Map<string, bigint>();
+    for (const r of requests) {
+      const f = found.get(partitionKey(r.topic, r.partition));
+      if (f !== undefined && f !== null) out.set(partitionKey(r.topic, r.partition), f.offset);
+    }
+    return out;
+  }
+
+  /** assign() of topics or partitions that do not exist is reported to the application, not waited on silently. */
+  private async checkTopics(partitions: readonly TopicPartition[]): Promise<void> {
+    if (partitions.length === 0) return;
+    const topics = [...new Set(partitions.map((tp) => tp.topic))];
+    try {
+      await this.client.refreshMetadata(topics);
+    } catch {
+      return; // connection problems surface through fetching
+    }
+    for (const tp of partitions) {
+      if (this.assignmentState.get(tp.topic, tp.partition) === undefined) continue;
+      const count = this.client.partitionCount(tp.topic);
+      if (count === undefined) this.reportUnknownTopic(tp.topic);
+      else if (tp.partition >= count) {
+        this.buffer.pushError(kafkaError(3, `assign(): ${describe(tp)} does not exist (the topic has ${count} partitions)`));
+      }
+    }
+  }
+
+  private reportUnknownTopic(topic: string): void {
+    if (this.reportedTopics.has(topic)) return;
+    this.reportedTopics.add(topic);
+    this.logger.warn('topic does not exist', { topic });
+    this.buffer.pushError(kafkaError(3, `topic ${JSON.stringify(topic)} does not exist`));
+  }
+
+  private membershipHost(): MembershipHost {
+    return {
+      client: this.client,
+      settings: this.settings,
+      logger: this.logger,
+      subscribedTopics: async () => {
+        const a = this.assignmentState;
+        if (a.pattern !== null) {
+          await this.client.refreshMetadata('all');
+          return this.client.topicNames()
+            .filter((t) => !(this.settings.excludeInternalTopics && this.client.isInternalTopic(t)) && a.matches(t))
+            .sort();
+        }
+        await this.client.refreshMetadata(a.topics);
+        for (const t of a.topics) if (this.client.partitionCount(t) === undefined) this.reportUnknownTopic(t);
+        return [...a.topics];
+      },
+      ownedPartitions: () => this.assignmentState.partitions(),
+      assigned: async (partitions) => {
+        const added = this.assignmentState.add(partitions);
+        this.offsets.initialize(added);
+        this.fetches.update();
+        this.logger.info('partitions assigned', { partitions: partitions.map(describe).join(' ') });
+        this.emit('assigned', partitions);
+        await this.callListener('assigned', partitions);
+      },
+      revoked: async (partitions) => {
+        const states = partitions.map((tp) => this.assignmentState.get(tp.topic, tp.partition)).filter((s): s is PartitionState => s !== undefined);
+        // Nothing more of these partitions reaches the application from here on (R6).
+        for (const s of states) {
+          this.buffer.dropPartition(s);
+          s.generation++;
+          s.phase = 'revoking';
+        }
+        if (this.settings.enableAutoCommit) {
+          // Closing: everything handed out is done. A rebalance: the message in the application's hands is not.
+          const list = this.lifecycle === 'closing'
+            ? states.filter((s) => s.position !== null).map((s) => ({ topic: s.topic, partition: s.partition, offset: s.position!, leaderEpoch: s.positionEpoch, metadata: null }))
+            : this.finishedOffsets(states);
+          if (list.length > 0) {
+            await this.offsets.commit(list).catch((err: unknown) => this.logger.warn('commit before revoke failed', { error: (err as Error).message }));
+          }
+        }
+        this.emit('revoked', partitions);
+        await this.callListener('revoked', partitions);
+        this.drop(states);
+        this.logger.info('partitions revoked', { partitions: partitions.map(describe).join(' ') });
+      },
+      lost: async (partitions) => {
+        const states = partitions.map((tp) => this.assignmentState.get(tp.topic, tp.partition)).filter((s): s is PartitionState => s !== undefined);
+        this.drop(states);
+        this.emit('lost', partitions);
+        await this.callListener('lost', partitions);
+      },
+      lastPollAt: () => (this.waitingPolls > 0 ? Date.now() : this.lastPoll),
+      fatal: (error: GregorError) => this.buffer.pushError(error),
+    };
+  }
+
+  private async callListener(which: keyof RebalanceListener, partitions: TopicPartition[]): Promise<void> {
+    const fn = this.listener?.[which];
+    if (fn === undefined) return;
+    try {
+      await fn.call(this.listener, partitions);
+    } catch (err) {
+      this.logger.warn(`rebalance listener ${which}() threw`, { error: (err as Error).message });
+    }
+  }
+}
