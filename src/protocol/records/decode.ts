@@ -274,12 +274,24 @@ export function decodeBatchV2(
     if (headerCount < 0) throw new CorruptRecordError(`record ${i}: header count ${headerCount}`);
     const headersStart = p;
     for (let h = 0; h < headerCount; h++) {
-      const hk = readVarint(data, p, recEnd, 'header key length');
-      p = varintEnd;
+      let hk: number;
+      if (p < recEnd && (b = data[p]) < 0x80) {
+        hk = (b >>> 1) ^ -(b & 1);
+        p++;
+      } else {
+        hk = readVarint(data, p, recEnd, 'header key length');
+        p = varintEnd;
+      }
       if (hk < 0) throw new CorruptRecordError(`record ${i}: header ${h} has a null or negative key length`);
       p += hk;
-      const hv = readVarint(data, p, recEnd, 'header value length');
-      p = varintEnd;
+      let hv: number;
+      if (p < recEnd && (b = data[p]) < 0x80) {
+        hv = (b >>> 1) ^ -(b & 1);
+        p++;
+      } else {
+        hv = readVarint(data, p, recEnd, 'header value length');
+        p = varintEnd;
+      }
       if (hv > 0) p += hv;
       else if (hv < -1) throw new CorruptRecordError(`record ${i}: header ${h} value length ${hv}`);
     }
