@@ -101,6 +101,8 @@ interface PendingRefresh {
 }
 
 export class Metadata {
+  /** Metadata requests sent (after coalescing), for tests and metrics. */
+  readonly stats = { requests: 0, failures: 0 };
   private readonly pool: Pool;
   private readonly maxAgeMs: number;
   private readonly retryBackoffMs: number;
@@ -341,6 +343,7 @@ export class Metadata {
     const wasStale = this.stale;
     this.stale = false;
     let response: any;
+    this.stats.requests += 1;
     try {
       response = await broker.request(ApiKey.Metadata, (version: number) => ({
         // v0 has no null: an empty list means "all topics" there. From v1, null means all and [] means none.
@@ -349,6 +352,7 @@ export class Metadata {
         includeTopicAuthorizedOperations: false,
       }));
     } catch (err) {
+      this.stats.failures += 1;
       if (wasStale) this.stale = true;
       throw err;
     }

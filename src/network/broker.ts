@@ -60,6 +60,8 @@ export interface BrokerStats {
   connectFailures: number;
   /** KIP-368 re-authentications completed. */
   reauthentications: number;
+  /** The session lifetime the broker announced at the last authentication (0: none, no re-authentication needed). */
+  sessionLifetimeMs: number;
 }
 
 interface LaneState {
@@ -68,6 +70,8 @@ interface LaneState {
   ready: Promise<Connection> | undefined;
   readonly backoff: Backoff;
   reauthTimer: NodeJS.Timeout | undefined;
+  /** KIP-368 session lifetime of the open connection; 0 when the broker set none (re-authentication is refused). */
+  sessionLifetimeMs: number;
 }
 
 const API_NAMES = new Map<number, string>(Object.entries(ApiKey).map(([name, key]) => [key as number, name]));
@@ -84,7 +88,7 @@ export class Broker {
   readonly rack: string | null;
   /** host:port */
   readonly address: string;
-  readonly stats: BrokerStats = { connectAttempts: 0, connectFailures: 0, reauthentications: 0 };
+  readonly stats: BrokerStats = { connectAttempts: 0, connectFailures: 0, reauthentications: 0, sessionLifetimeMs: 0 };
 
   private readonly options: ResolvedNetworkOptions;
   private readonly lanes = new Map<Lane, LaneState>();
@@ -109,6 +113,7 @@ export class Broker {
         ready: undefined,
         backoff: new Backoff({ initialMs: options.reconnectBackoffMs, maxMs: options.reconnectBackoffMaxMs }),
         reauthTimer: undefined,
+        sessionLifetimeMs: 0,
       });
     }
   }
@@ -290,6 +295,7 @@ export class Broker {
     s.ready = undefined;
     if (s.reauthTimer) clearTimeout(s.reauthTimer);
     s.reauthTimer = undefined;
+    s.sessionLifetimeMs = 0;
     // An unexpected close waits a backoff before the next attempt, so a broker that accepts and drops
     // connections is not hammered; closing an idle connection ourselves does not.
     if (!(err instanceof IdleClose) && !this.closed) s.backoff.fail();
@@ -358,6 +364,8 @@ export class Broker {
    * handshake starts after those in-flight requests.
    */
   private scheduleReauth(s: LaneState, conn: Connection, lifetimeMs: number): void {
+    this.stats.sessionLifetimeMs = lifetimeMs;
+    s.sessionLifetimeMs = lifetimeMs;
     if (s.reauthTimer) clearTimeout(s.reauthTimer);
     s.reauthTimer = undefined;
     if (lifetimeMs <= 0 || !this.options.sasl?.reauthenticate) return;
@@ -368,14 +376,19 @@ export class Broker {
 
   /**
    * Re-authenticates a lane's open connection now (KIP-368), as the session-lifetime timer does; also useful after
-   * rotating credentials. Requests already in flight complete; new ones wait until it is done. Rejects (and closes
-   * the connection) when the broker refuses; resolves at once when the lane has no open connection.
+   * rotating credentials. Requests already in flight complete; new ones wait until it is done. Resolves false without
+   * doing anything when the lane has no open connection or its broker announced no session lifetime (a broker
+   * refuses re-authentication then, with ILLEGAL_SASL_STATE). Rejects, and closes the connection, when the broker
+   * refuses the credentials.
    */
-  async reauthenticate(lane: Lane = 'default'): Promise<void> {
+  async reauthenticate(lane: Lane = 'default'): Promise<boolean> {
     const s = this.lanes.get(lane);
     const conn = s?.conn;
-    if (s === undefined || conn === undefined || !conn.isOpen || !this.options.sasl) return;
+    if (s === undefined || conn === undefined || !conn.isOpen || !this.options.sasl || s.sessionLifetimeMs <= 0) {
+      return false;
+    }
     await this.runReauth(s, conn);
+    return true;
   }
 
   private async runReauth(s: LaneState, conn: Connection): Promise<void> {

@@ -102,7 +102,10 @@ export async function authenticateSasl(
     const resp = await send(ApiKey.SaslAuthenticate, versions.authenticate, { authBytes: out }, options);
     if (resp.errorCode !== 0) {
       const brokerMessage = typeof resp.errorMessage === 'string' ? scrub(resp.errorMessage, secrets) : '';
-      const serverError = session instanceof OAuthBearerSession && session.serverError ? ` ${session.serverError}` : '';
+      const serverError =
+        session instanceof OAuthBearerSession && session.serverError && !brokerMessage.includes(session.serverError)
+          ? ` ${session.serverError}`
+          : '';
       throw new AuthenticationError(
         `SASL ${mechanism} authentication with broker ${address} failed: ${errorName(resp.errorCode)}` +
           (brokerMessage ? `: ${brokerMessage}` : '') +
