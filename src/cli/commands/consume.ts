@@ -1,0 +1,168 @@
+// gregor consume: the hands-on consumer loop as a command.
+//
+//   consumer.subscribe(topics)
+//   while running: msg = poll(1 s); None -> "Waiting..."; else print the line
+//   on Ctrl-C: close (commit what was delivered, leave the group)
+//
+// Ctrl-C does not interrupt a poll in progress: the poll ends within its 1 s timeout, and a message it returns is
+// printed before closing. That matters for correctness, not just tidiness: with auto-commit, close() commits
+// every message the consumer handed over, so a message handed over must also be printed, or it would be
+// committed unseen.
+
+import { randomBytes } from 'node:crypto';
+import { resolveConfig, type GregorLogger, type ResolvedConsumerConfig } from '../../config/index.js';
+import {
+  UsageError, checkTopicName, configFileArg, mergeProperties, oneOf, parseCommandArgs, parseProperties, positiveInt,
+  propertyOverrides, type Override,
+} from '../args.js';
+import type { CliConsumer, CliDeps } from '../deps.js';
+import { LineWriter, formatJson, formatText } from '../output.js';
+
+const COMMAND = 'consume';
+/** The hands-on polls with a 1.0 s timeout. */
+export const POLL_TIMEOUT_MS = 1000;
+
+export interface ConsumeOptions {
+  readonly configFile: string;
+  readonly topics: readonly string[];
+  readonly groupId: string | undefined;
+  readonly fromBeginning: boolean;
+  readonly count: number | undefined;
+  readonly format: 'text' | 'json';
+  readonly properties: ReadonlyArray<[string, string]>;
+  readonly verbose: boolean;
+}
+
+/** Parses `gregor consume` arguments; 'help' when --help was asked for. Throws UsageError. */
+export function parseConsumeArgs(argv: string[]): ConsumeOptions | 'help' {
+  const { values, positionals } = parseCommandArgs(COMMAND, argv, {
+    'topic': { type: 'string', short: 't', multiple: true },
+    'group': { type: 'string', short: 'g' },
+    'from-beginning': { type: 'boolean' },
+    'count': { type: 'string', short: 'n' },
+    'format': { type: 'string' },
+    'property': { type: 'string', short: 'p', multiple: true },
+    'verbose': { type: 'boolean', short: 'v' },
+    'help': { type: 'boolean', short: 'h' },
+  });
+  if (values.help === true) return 'help';
+  const configFile = configFileArg(COMMAND, positionals);
+  const topics = (values.topic as string[] | undefined) ?? [];
+  if (topics.length === 0) throw new UsageError('at least one --topic <name> is required', COMMAND);
+  const unique = [...new Set(topics.map((t) => checkTopicName(COMMAND, t)))];
+  const group = values.group as string | undefined;
+  if (group !== undefined && group.trim() === '') throw new UsageError('--group needs a non-empty id', COMMAND);
+  return {
+    configFile,
+    topics: unique,
+    groupId: group?.trim(),
+    fromBeginning: values['from-beginning'] === true,
+    count: positiveInt(COMMAND, '--count', values.count as string | undefined),
+    format: oneOf(COMMAND, '--format', values.format as string | undefined, ['text', 'json'] as const, 'text'),
+    properties: parseProperties(COMMAND, values.property as string[] | undefined),
+    verbose: values.verbose === true,
+  };
+}
+
+/** gregor's log lines on stderr, as `gregor: <level>: <message>`; fields only with --verbose. */
+export function stderrLogger(deps: Pick<CliDeps, 'stderr'>, verbose: boolean): GregorLogger {
+  return (level, message, fields) => {
+    const extra = verbose && fields !== undefined && Object.keys(fields).length > 0 ? ` ${safeJson(fields)}` : '';
+    deps.stderr.write(`gregor: ${level}: ${message}${extra}\n`);
+  };
+}
+
+function safeJson(value: unknown): string {
+  try {
+    return JSON.stringify(value, (_k, v: unknown) => (typeof v === 'bigint' ? v.toString() : v));
+  } catch {
+    return '[unprintable]';
+  }
+}
+
+/**
+ * The consumer configuration: the file, then --property, then the dedicated flags. Without any group id a fresh
+ * group is made up, and - as Kafka's console consumer does for its generated groups - auto-commit is turned off
+ * unless asked for, so a throwaway group leaves no offsets behind.
+ */
+export function consumeConfig(opts: ConsumeOptions, deps: Pick<CliDeps, 'stderr'>): ResolvedConsumerConfig {
+  const overrides: Override[] = propertyOverrides([...opts.properties]);
+  if (opts.groupId !== undefined) overrides.push({ name: 'group.id', value: opts.groupId, origin: '--group' });
+  if (opts.fromBeginning) overrides.push({ name: 'auto.offset.reset', value: 'earliest', origin: '--from-beginning' });
+  overrides.push({ name: 'gregor.logger', value: stderrLogger(deps, opts.verbose), origin: 'gregor consume' });
+  if (opts.verbose) overrides.push({ name: 'gregor.log.level', value: 'debug', origin: '--verbose' });
+  const merged = mergeProperties('consumer', opts.configFile, overrides);
+  let generatedGroup: string | undefined;
+  if (!merged.has('group.id')) {
+    generatedGroup = `gregor-consume-${randomBytes(4).toString('hex')}`;
+    merged.values['group.id'] = generatedGroup;
+    if (!merged.has('enable.auto.commit')) merged.values['enable.auto.commit'] = false;
+  }
+  const config = resolveConfig('consumer', merged.values, {
+    origins: merged.origins,
+    onWarning: (w) => { deps.stderr.write(`gregor: warning: ${w.message}\n`); },
+  });
+  if (generatedGroup !== undefined && opts.verbose) {
+    const commits = config['enable.auto.commit'] ? 'auto-commit on' : 'commits nothing';
+    deps.stderr.write(`gregor: no group.id given; using the new group ${generatedGroup} (${commits})\n`);
+  }
+  return config;
+}
+
+async function closeQuietly(consumer: CliConsumer, deps: CliDeps, verbose: boolean): Promise<void> {
+  try {
+    await consumer.close();
+  } catch (err) {
+    if (verbose) deps.stderr.write(`gregor: closing after the error also failed: ${(err as Error).message}\n`);
+  }
+}
+
+/** Runs the consume loop until --count, Ctrl-C/SIGTERM, or a closed stdout. Resolves to the exit code. */
+export async function runConsume(opts: ConsumeOptions, deps: CliDeps): Promise<number> {
+  const config = consumeConfig(opts, deps);
+  let stopping = false;
+  const onSignal = () => {
+    if (stopping) {
+      deps.stderr.write('gregor: interrupted again; exiting without closing cleanly\n');
+      deps.exit(130);
+      return;
+    }
+    stopping = true;
+    if (opts.verbose) deps.stderr.write('gregor: closing (Ctrl-C again to exit at once)\n');
+  };
+  deps.signals.on('SIGINT', onSignal);
+  deps.signals.on('SIGTERM', onSignal);
+  const writer = new LineWriter(deps.stdout);
+  const format = opts.format === 'json' ? formatJson : formatText;
+  let consumer: CliConsumer | undefined;
+  let printed = 0;
+  try {
+    try {
+      consumer = await deps.createConsumer(config);
+      if (!stopping) await consumer.subscribe([...opts.topics]);
+      while (!stopping && !writer.broken && (opts.count === undefined || printed < opts.count)) {
+        const backpressure = writer.ready();
+        if (backpressure !== undefined) await backpressure;
+        const message = await consumer.poll(POLL_TIMEOUT_MS);
+        if (message === null) {
+          if (!stopping) deps.stderr.write('Waiting...\n');
+          continue;
+        }
+        writer.push(format(message));
+        printed++;
+      }
+      await writer.end();
+    } catch (err) {
+      // What was handed over is printed even when the next poll fails: it may be committed on close.
+      writer.flush();
+      if (consumer !== undefined) await closeQuietly(consumer, deps, opts.verbose);
+      throw err;
+    }
+    await consumer.close();
+  } finally {
+    deps.signals.off('SIGINT', onSignal);
+    deps.signals.off('SIGTERM', onSignal);
+  }
+  if (opts.verbose) deps.stderr.write(`gregor: printed ${printed} message${printed === 1 ? '' : 's'}\n`);
+  return 0;
+}
