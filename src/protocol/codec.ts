@@ -27,7 +27,25 @@ const API_VERSIONS_KEY = 18;
 const UNSUPPORTED_VERSION = 35;
 
 type ReadFn = (r: Reader) => unknown;
-type WriteFn = (w: Writer, v: unknown, path: string) => void;
+type WriteFn = (w: Writer, v: unknown) => void;
+
+// Encoding errors learn their field path on the way up (each struct and array level prepends its segment), so the
+// success path never builds path strings.
+const PATH = Symbol('gregor.fieldPath');
+
+function withPath(err: unknown, segment: string): unknown {
+  if (typeof err === 'object' && err !== null) {
+    const e = err as { [PATH]?: string[] };
+    (e[PATH] ??= []).unshift(segment);
+  }
+  return err;
+}
+
+function pathOf(err: unknown): string {
+  const segs = (err as { [PATH]?: string[] })[PATH];
+  if (segs === undefined || segs.length === 0) return '';
+  return segs.map((seg, i) => (seg.startsWith('[') || i === 0 ? seg : `.${seg}`)).join('');
+}
 
 const enum Mode {
   Regular = 0,
@@ -55,6 +73,8 @@ interface StructPlan {
   readonly byTag: ReadonlyMap<number, FieldPlan>;
   readonly known: ReadonlySet<string>;
   readonly minSize: number;
+  /** Reads one struct: generated code when allowed (see compileReader), the generic loop otherwise. */
+  readonly read: (r: Reader) => Record<string, unknown>;
 }
 
 export interface MessagePlan {
@@ -97,8 +117,12 @@ function describe(v: unknown): string {
   return String(v);
 }
 
-function typeError(path: string, expected: string, v: unknown): ProtocolError {
-  return new ProtocolError(`${path}: expected ${expected}, got ${describe(v)}`);
+function typeError(expected: string, v: unknown): ProtocolError {
+  return new ProtocolError(`expected ${expected}, got ${describe(v)}`);
+}
+
+function nullError(): ProtocolError {
+  return new ProtocolError('null is not allowed in this version');
 }
 
 function implicitDefault(def: FieldDef): unknown {
@@ -155,58 +179,58 @@ function scalarWriter(def: FieldDef, flexible: boolean, nullable: boolean): Writ
       : elem === 'uint16' ? (w, v) => w.uint16(v)
       : elem === 'int32' ? (w, v) => w.int32(v)
       : (w, v) => w.uint32(v);
-    return (w, v, path) => {
-      if (typeof v !== 'number' || !Number.isInteger(v) || v < min || v > max) throw typeError(path, `an ${elem}`, v);
+    return (w, v) => {
+      if (typeof v !== 'number' || !Number.isInteger(v) || v < min || v > max) throw typeError(`an ${elem}`, v);
       put(w, v);
     };
   }
   switch (elem) {
     case 'int64':
-      return (w, v, path) => {
+      return (w, v) => {
         if (typeof v === 'bigint') {
-          if (v < -(1n << 63n) || v >= 1n << 63n) throw typeError(path, 'an int64', v);
+          if (v < -(1n << 63n) || v >= 1n << 63n) throw typeError('an int64', v);
           w.int64(v);
         } else if (typeof v === 'number' && Number.isSafeInteger(v)) w.int64FromNumber(v);
-        else throw typeError(path, 'an int64 (bigint or safe integer)', v);
+        else throw typeError('an int64 (bigint or safe integer)', v);
       };
     case 'float64':
-      return (w, v, path) => {
-        if (typeof v !== 'number') throw typeError(path, 'a float64', v);
+      return (w, v) => {
+        if (typeof v !== 'number') throw typeError('a float64', v);
         w.float64(v);
       };
     case 'bool':
-      return (w, v, path) => {
-        if (typeof v !== 'boolean') throw typeError(path, 'a boolean', v);
+      return (w, v) => {
+        if (typeof v !== 'boolean') throw typeError('a boolean', v);
         w.boolean(v);
       };
     case 'uuid':
-      return (w, v, path) => {
+      return (w, v) => {
         if (typeof v === 'string') w.raw(uuidFromString(v));
         else if (v instanceof Uint8Array && v.length === UUID_SIZE) w.raw(v);
-        else throw typeError(path, 'a UUID (string or 16-byte Buffer)', v);
+        else throw typeError('a UUID (string or 16-byte Buffer)', v);
       };
     case 'string':
-      return (w, v, path) => {
+      return (w, v) => {
         if (v === null) {
-          if (!nullable) throw new ProtocolError(`${path}: null is not allowed in this version`);
+          if (!nullable) throw nullError();
           if (flexible) w.uvarint(0);
           else w.int16(-1);
         } else if (typeof v === 'string') {
           if (flexible) w.compactString(v);
           else w.string(v);
-        } else throw typeError(path, 'a string', v);
+        } else throw typeError('a string', v);
       };
     case 'bytes':
     case 'records':
-      return (w, v, path) => {
+      return (w, v) => {
         if (v === null) {
-          if (!nullable) throw new ProtocolError(`${path}: null is not allowed in this version`);
+          if (!nullable) throw nullError();
           if (flexible) w.uvarint(0);
           else w.int32(-1);
         } else if (v instanceof Uint8Array) {
           if (flexible) w.compactBytes(v);
           else w.bytes(v);
-        } else throw typeError(path, 'a Buffer', v);
+        } else throw typeError('a Buffer', v);
       };
     default:
       throw new ProtocolError(`no writer for type ${elem}`);
@@ -294,19 +318,19 @@ function compileField(def: FieldDef, version: number, flexible: boolean, parentP
 
   if (def.elem === 'struct') {
     const child = compileStruct(def.fields!, version, flexible, def.isArray ? `${what}[]` : what);
-    elemRead = (r) => readStruct(r, child);
-    elemWrite = (w, v, path) => writeStruct(w, child, v, path);
+    elemRead = child.read;
+    elemWrite = (w, v) => writeStruct(w, child, v);
     elemMin = child.minSize;
     if (!def.isArray && nullable) {
       // A nullable struct is preceded by an int8 marker: -1 for null, 1 for present.
       const inner = elemRead;
       const innerWrite = elemWrite;
       elemRead = (r) => (r.int8(`${what} null marker`) < 0 ? null : inner(r));
-      elemWrite = (w, v, path) => {
+      elemWrite = (w, v) => {
         if (v === null) w.int8(-1);
         else {
           w.int8(1);
-          innerWrite(w, v, path);
+          innerWrite(w, v);
         }
       };
       elemMin = 1;
@@ -330,17 +354,23 @@ function compileField(def: FieldDef, version: number, flexible: boolean, parentP
       for (let i = 0; i < n; i++) a.push(elemRead(r));
       return a;
     };
-    write = (w, v, path) => {
+    write = (w, v) => {
       if (v === null) {
-        if (!nullable) throw new ProtocolError(`${path}: null is not allowed in this version`);
+        if (!nullable) throw nullError();
         if (flexible) w.uvarint(0);
         else w.int32(-1);
         return;
       }
-      if (!Array.isArray(v)) throw typeError(path, 'an array', v);
+      if (!Array.isArray(v)) throw typeError('an array', v);
       if (flexible) w.uvarint(v.length + 1);
       else w.int32(v.length);
-      for (let i = 0; i < v.length; i++) elemWrite(w, v[i], `${path}[${i}]`);
+      for (let i = 0; i < v.length; i++) {
+        try {
+          elemWrite(w, v[i]);
+        } catch (err) {
+          throw withPath(err, `[${i}]`);
+        }
+      }
     };
     minSize = flexible ? 1 : 4;
   } else {
@@ -362,7 +392,33 @@ function compileStruct(defs: readonly FieldDef[], version: number, flexible: boo
   }
   let minSize = flexible ? 1 : 0;
   for (const f of fields) minSize += f.minSize;
-  return { flexible, fields, tagged, byTag, known: new Set(defs.map((d) => d.key)), minSize };
+  const plan = { flexible, fields, tagged, byTag, known: new Set(defs.map((d) => d.key)), minSize, read: undefined as unknown };
+  plan.read = compileReader(plan as unknown as StructPlan);
+  return plan as unknown as StructPlan;
+}
+
+const IDENTIFIER = /^[A-Za-z_][A-Za-z0-9_]*$/;
+let codeGeneration = true;
+
+/**
+ * A struct reader. Decoding is the consumer's hot path (a Fetch response holds thousands of partitions), so when
+ * the runtime allows it the reader is generated code building the object as one literal: V8 then creates every
+ * decoded struct with the same hidden class in one step, instead of growing an object key by key through a
+ * megamorphic keyed store. Only field readers and defaults are passed in; the generated text contains nothing but
+ * property names checked against IDENTIFIER. Without code generation (node --disallow-code-generation-from-strings)
+ * the generic loop does the same work, slower.
+ */
+function compileReader(plan: StructPlan): (r: Reader) => Record<string, unknown> {
+  if (codeGeneration && plan.fields.every((f) => IDENTIFIER.test(f.key))) {
+    const props = plan.fields.map((f, i) => (f.mode === Mode.Regular ? `${f.key}: F[${i}].read(r)` : `${f.key}: F[${i}].dflt`));
+    const body = `return function read(r) {\n  const o = { ${props.join(', ')} };\n${plan.flexible ? '  readTagged(r, plan, o);\n' : ''}  return o;\n};`;
+    try {
+      return new Function('F', 'plan', 'readTagged', body)(plan.fields, plan, readTagged) as (r: Reader) => Record<string, unknown>;
+    } catch {
+      codeGeneration = false;
+    }
+  }
+  return (r) => readStruct(r, plan);
 }
 
 function readStruct(r: Reader, plan: StructPlan): Record<string, unknown> {
@@ -402,22 +458,30 @@ function readTagged(r: Reader, plan: StructPlan, o: Record<string, unknown>): vo
   }
 }
 
-function writeStruct(w: Writer, plan: StructPlan, v: unknown, path: string): void {
-  if (typeof v !== 'object' || v === null || Array.isArray(v)) throw typeError(path || 'body', 'an object', v);
+function writeStruct(w: Writer, plan: StructPlan, v: unknown): void {
+  if (typeof v !== 'object' || v === null || Array.isArray(v)) throw typeError('an object', v);
   const o = v as Record<string, unknown>;
-  for (const k in o) {
-    if (!plan.known.has(k)) throw new ProtocolError(`${path ? `${path}.` : ''}${k}: unknown field`);
-  }
   const fields = plan.fields;
+  let given = 0;
   for (let i = 0; i < fields.length; i++) {
     const f = fields[i];
     const x = o[f.key];
-    if (f.mode === Mode.Regular) {
-      f.write(w, x === undefined ? f.dflt : x, path ? `${path}.${f.key}` : f.key);
-    } else if (f.mode === Mode.Absent && x !== undefined && !f.def.ignorable && !f.isDefault(x)) {
-      throw new UnsupportedError(
-        `${path ? `${path}.` : ''}${f.key} = ${describe(x)} cannot be sent in this version (the field exists in versions ${formatVersions(f.def.versions)})`,
-      );
+    if (x !== undefined) given++;
+    try {
+      if (f.mode === Mode.Regular) {
+        f.write(w, x === undefined ? f.dflt : x);
+      } else if (f.mode === Mode.Absent && x !== undefined && !f.def.ignorable && !f.isDefault(x)) {
+        throw new UnsupportedError(`${describe(x)} cannot be sent in this version (the field exists in versions ${formatVersions(f.def.versions)})`);
+      }
+    } catch (err) {
+      throw withPath(err, f.key);
+    }
+  }
+  // Every property must be a field of the definition: a misspelt name would otherwise be dropped silently.
+  // Counting first keeps the common case to one Object.keys() call.
+  if (Object.keys(o).length !== given) {
+    for (const k in o) {
+      if (!plan.known.has(k)) throw withPath(new ProtocolError('unknown field'), k);
     }
   }
   if (!plan.flexible) return;
@@ -432,7 +496,11 @@ function writeStruct(w: Writer, plan: StructPlan, v: unknown, path: string): voi
     const x = o[f.key];
     if (x === undefined || f.isDefault(x)) continue;
     const sub = new Writer(64);
-    f.write(sub, x, path ? `${path}.${f.key}` : f.key);
+    try {
+      f.write(sub, x);
+    } catch (err) {
+      throw withPath(err, f.key);
+    }
     w.uvarint(f.def.tag!);
     w.uvarint(sub.length);
     w.raw(sub.finish());
@@ -477,13 +545,15 @@ export function messagePlan(apiKey: number, version: number, isRequest: boolean)
 // Entry points
 
 function annotate(err: unknown, label: string, decoding: boolean): GregorError {
+  const path = pathOf(err);
+  const where = path === '' ? label : `${label}: ${path}`;
   if (err instanceof GregorError) {
-    err.message = `${label}: ${err.message}`;
+    err.message = `${where}: ${err.message}`;
     return err;
   }
   // Anything else (a RangeError from Buffer, say) is still reported as a typed protocol error.
   const msg = err instanceof Error ? err.message : String(err);
-  return new ProtocolError(`${label}: ${decoding ? 'cannot decode' : 'cannot encode'}: ${msg}`, { cause: err });
+  return new ProtocolError(`${where}: ${decoding ? 'cannot decode' : 'cannot encode'}: ${msg}`, { cause: err });
 }
 
 function encodeFramed(plan: MessagePlan, body: unknown, header: (w: Writer) => void): Buffer {
@@ -491,7 +561,7 @@ function encodeFramed(plan: MessagePlan, body: unknown, header: (w: Writer) => v
   const at = w.reserve(4);
   try {
     header(w);
-    writeStruct(w, plan.body, body, '');
+    writeStruct(w, plan.body, body);
   } catch (err) {
     throw annotate(err, plan.label, false);
   }
@@ -524,7 +594,7 @@ export function decodeResponse(apiKey: number, apiVersion: number, frame: Buffer
     if (apiKey === API_VERSIONS_KEY && apiVersion > 0 && r.remaining >= 2 && frame.readInt16BE(r.offset) === UNSUPPORTED_VERSION) {
       plan = messagePlan(apiKey, 0, false);
     }
-    const body = readStruct(r, plan.body);
+    const body = plan.body.read(r);
     r.expectEnd('the response body');
     return { correlationId, body };
   } catch (err) {
@@ -544,7 +614,7 @@ export function decodeRequest(frame: Buffer): { apiKey: number; apiVersion: numb
     const correlationId = r.int32('correlation id');
     const clientId = r.nullableString('client id');
     if (plan.flexibleHeader) r.skipTaggedFields();
-    const body = readStruct(r, plan.body);
+    const body = plan.body.read(r);
     r.expectEnd('the request body');
     return { apiKey, apiVersion, correlationId, clientId, body };
   } catch (err) {
