@@ -94,6 +94,8 @@ export class Broker {
   private readonly lanes = new Map<Lane, LaneState>();
   private versions: Map<number, VersionRange> | undefined;
   private versionsPromise: Promise<Map<number, VersionRange>> | undefined;
+  /** Set when a connection dropped unexpectedly: the broker may have restarted with another version. */
+  private renegotiate = false;
   private fatal: Error | undefined;
   private closed = false;
   private readonly closeController = new AbortController();
@@ -136,6 +138,14 @@ export class Broker {
   connection(lane: Lane = 'default'): Connection | undefined {
     const conn = this.lanes.get(lane)?.conn;
     return conn?.isOpen ? conn : undefined;
+  }
+
+  /**
+   * True when a request on this lane would queue on the client (in-flight cap reached); wait for the connection's
+   * 'drain' event (see `connection(lane)`) to apply backpressure upstream. False when the lane is not open.
+   */
+  isBusy(lane: Lane = 'default'): boolean {
+    return this.connection(lane)?.busy ?? false;
   }
 
   /** Requests in flight or queued over all lanes; used to pick the least loaded broker. */
@@ -260,7 +270,7 @@ export class Broker {
     s.conn = conn;
     try {
       await conn.connect();
-      if (this.versions === undefined) await this.negotiate(conn);
+      if (this.versions === undefined || this.renegotiate) await this.negotiate(conn);
       if (o.sasl) {
         const result = await this.authenticate(conn);
         this.scheduleReauth(s, conn, result.sessionLifetimeMs);
@@ -298,11 +308,20 @@ export class Broker {
     s.sessionLifetimeMs = 0;
     // An unexpected close waits a backoff before the next attempt, so a broker that accepts and drops
     // connections is not hammered; closing an idle connection ourselves does not.
-    if (!(err instanceof IdleClose) && !this.closed) s.backoff.fail();
+    if (!(err instanceof IdleClose) && !this.closed) {
+      s.backoff.fail();
+      // A broker that went away may come back upgraded or downgraded (a rolling upgrade): ask for its versions again
+      // on the next connection, keeping the old ones for lanes still open meanwhile.
+      this.renegotiate = true;
+    }
   }
 
   /** ApiVersions, once per broker (KIP-511 fallback when the broker does not know our version). */
   private negotiate(conn: Connection): Promise<Map<number, VersionRange>> {
+    if (this.renegotiate && this.versions !== undefined) {
+      this.renegotiate = false;
+      this.versionsPromise = undefined;
+    }
     if (this.versionsPromise === undefined) {
       const p = this.runApiVersions(conn);
       this.versionsPromise = p;
@@ -311,7 +330,9 @@ export class Broker {
           this.versions = v;
         },
         () => {
-          if (this.versionsPromise === p) this.versionsPromise = undefined;
+          if (this.versionsPromise !== p) return;
+          this.versionsPromise = undefined;
+          if (this.versions !== undefined) this.renegotiate = true;
         },
       );
     }

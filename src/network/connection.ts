@@ -95,6 +95,7 @@ export class Connection extends EventEmitter {
   private readonly inFlight = new Map<number, Pending>();
   private readonly queue: Pending[] = [];
   private paused = false;
+  private wasBusy = false;
   private corked = false;
   private closeError: Error | undefined;
   private lastActivity = Date.now();
@@ -247,6 +248,7 @@ export class Connection extends EventEmitter {
       }
       if (options.urgent) this.queue.unshift(p);
       else this.queue.push(p);
+      if (this.busy) this.wasBusy = true;
       this.lastActivity = Date.now();
       if (this.state === 'open') this.pump();
     });
@@ -383,7 +385,11 @@ export class Connection extends EventEmitter {
 
   private afterResponse(): void {
     this.pump();
-    if (this.inFlight.size < this.config.maxInFlight && this.queue.length === 0) this.emit('drain');
+    // 'drain' marks the busy -> not busy transition only, like a stream's.
+    if (this.wasBusy && !this.busy) {
+      this.wasBusy = false;
+      this.emit('drain');
+    }
   }
 
   private onTimeout(p: Pending, timeoutMs: number): void {
