@@ -428,6 +428,7 @@ export class OffsetManager {
       if (list === undefined) byTopic.set(tp.topic, (list = []));
       list.push(tp.partition);
     }
+    await this.ensureTopicIds([...byTopic.keys()]);
     const topics = [...byTopic].map(([name, partitionIndexes]) => ({ name, topicId: this.client.topicId(name), partitionIndexes }));
     const groupId = coordinator.groupId;
     return withRetries(async () => {
@@ -529,6 +530,7 @@ export class OffsetManager {
         committedMetadata: o.metadata ?? null,
       });
     }
+    await this.ensureTopicIds([...byTopic.keys()]);
     const topics = [...byTopic].map(([name, partitions]) => ({ name, topicId: this.client.topicId(name), partitions }));
     const groupId = coordinator.groupId;
     await withRetries(async () => {
@@ -556,6 +558,21 @@ export class OffsetManager {
     }, this.retryOptions(`commit offsets for group ${JSON.stringify(groupId)}`, deadline, (err) => (err as GregorError).retriable && (err as { errorCode?: number }).errorCode !== 27));
     for (const o of offsets) this.lastCommitted.set(partitionKey(o.topic, o.partition), o.offset);
     this.logger.debug('committed', { group: groupId, offsets: offsets.map((o) => `${o.topic}[${o.partition}]@${o.offset}`).join(' ') });
+  }
+
+  /**
+   * OffsetCommit v10 and OffsetFetch v10 name topics by id only (KIP-516): the ids must be in the metadata cache
+   * before such a request is built. A topic that still has no id does not exist.
+   */
+  private async ensureTopicIds(topics: readonly string[]): Promise<void> {
+    const missing = topics.filter((t) => this.client.topicId(t) === undefined);
+    if (missing.length === 0) return;
+    await this.client.refreshMetadata(missing);
+    for (const t of missing) {
+      if (this.client.topicId(t) === undefined && this.client.partitionCount(t) === undefined) {
+        throw kafkaError(3, `topic ${JSON.stringify(t)}`);
+      }
+    }
   }
 
   private requireCoordinator(what: string): GroupCoordinator {
