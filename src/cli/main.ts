@@ -53,8 +53,8 @@ function commandName(argv: string[]): { name: string; rest: string[] } {
   }
   if (first === 'consume') return { name: first, rest: second === undefined ? [] : [second, ...rest] };
   const subs = SUBCOMMANDS[first];
+  if (isHelp(second)) return { name: `${first} help`, rest: [] };
   if (second === undefined || second.startsWith('-')) {
-    if (isHelp(second)) return { name: `${first} help`, rest: [] };
     throw new UsageError(`missing subcommand: ${subs.map((s) => `'${first} ${s}'`).join(' or ')}`, first);
   }
   if (!subs.includes(second)) {
