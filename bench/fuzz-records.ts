@@ -3,13 +3,17 @@
 //
 //   npm run build && node dist/bench/fuzz-records.js [--cases 1000000] [--seed 1]
 //
-// The seeds are valid record sets (every codec, headers, control batches, legacy magic 0/1). Mutations: bit flips,
-// interesting byte and int32 values, truncation, insertion, deletion, duplication, and random garbage. Because a
-// CRC check rejects nearly every mutation at once, a third of the cases re-seal the mutated batch with a correct
-// CRC32C, and another third mutate the *decompressed* records of a compressed batch and recompress them, so the
-// mutations reach the record parser behind the checksum and the codec. The unit test runs a 20k-case sample.
+// The seeds are valid record sets: segments written by Kafka's Java producer and captured from the broker
+// (every codec, with a COMMIT marker), and gregor-encoded ones (headers, control batches, legacy magic 0/1).
+// Mutations: bit flips, interesting byte and int32 values, truncation, insertion, deletion, duplication, and random
+// garbage. Because a CRC check rejects nearly every mutation at once, a third of the cases re-seal the mutated batch
+// with a correct CRC32C, and another third mutate the *decompressed* records of a compressed batch and recompress
+// them, so the mutations reach the record parser behind the checksum and the codec. The unit test runs a 20k-case
+// sample.
 
-import { pathToFileURL } from 'node:url';
+import { existsSync, readFileSync } from 'node:fs';
+import { dirname, join } from 'node:path';
+import { fileURLToPath, pathToFileURL } from 'node:url';
 import { CorruptRecordError, isGregorError } from '../src/errors.js';
 import { compress } from '../src/protocol/records/compression.js';
 import { crc32, crc32c } from '../src/protocol/records/crc32c.js';
@@ -58,9 +62,16 @@ export function legacyMessage(o: {
   return b;
 }
 
-/** Valid record sets to mutate. */
+// dist/bench -> repository root: segments captured from the real broker (test/unit/records/fixtures).
+const FIXTURES = join(dirname(fileURLToPath(import.meta.url)), '..', '..', 'test', 'unit', 'records', 'fixtures');
+
+/** Valid record sets to mutate: Java producer segments captured from the broker, plus gregor-encoded ones. */
 export function seedSets(): Buffer[] {
   const sets: Buffer[] = [];
+  for (const codec of ['none', 'gzip', 'snappy', 'lz4', 'zstd']) {
+    const file = join(FIXTURES, `java-${codec}.log`);
+    if (existsSync(file)) sets.push(readFileSync(file));
+  }
   const codecs: CompressionType[] = ['none', 'gzip', 'snappy', 'lz4', 'zstd'];
   for (const compression of codecs) {
     sets.push(
