@@ -69,7 +69,7 @@ const FIXTURES = join(dirname(fileURLToPath(import.meta.url)), '..', '..', 'test
 export function seedSets(): Buffer[] {
   const sets: Buffer[] = [];
   for (const codec of ['none', 'gzip', 'snappy', 'lz4', 'zstd']) {
-    const file = join(FIXTURES, `java-${codec}.log`);
+    const file = join(FIXTURES, `java-${codec}.bin`);
     if (existsSync(file)) sets.push(readFileSync(file));
   }
   const codecs: CompressionType[] = ['none', 'gzip', 'snappy', 'lz4', 'zstd'];

@@ -2,6 +2,7 @@
 // with keys, headers and null markers) and a transactional producer-perf-test (30 records of 40 random capital
 // letters, then a COMMIT marker), one file per codec. Segment files have the Fetch response's record-set layout.
 // The integration test regenerates such data on every run; these fixtures keep the check in the broker-free suite.
+// (Named .bin: each is a copy of a partition's 00000000000000000000.log, and *.log is gitignored.)
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { readFileSync } from 'node:fs';
@@ -14,7 +15,7 @@ const FIXTURES = join(dirname(fileURLToPath(import.meta.url)), '..', '..', '..',
 
 for (const codec of ['none', 'gzip', 'snappy', 'lz4', 'zstd'] as CompressionType[]) {
   test(`Java producer segment, ${codec}`, () => {
-    const set = readFileSync(join(FIXTURES, `java-${codec}.log`));
+    const set = readFileSync(join(FIXTURES, `java-${codec}.bin`));
     const r = decodeRecordSet(set, { checkCrcs: true, topic: 'fixture', partition: 0 });
     assert.equal(r.error, undefined, r.error?.message);
     assert.equal(r.incompleteTail, false);
