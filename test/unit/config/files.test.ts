@@ -166,3 +166,26 @@ test('missing, unreadable, directory and non-UTF-8 files: ConfigError naming the
   // A UTF-8 byte order mark is not part of the first key.
   assert.equal(loadConfigFile(file('bom.properties', '\ufeffa=1')).values.a, '1');
 });
+
+test('the repository\'s own Java client property files (used with Kafka\'s tools) resolve for gregor', () => {
+  const root = new URL('../../../../config/', import.meta.url);
+  const expected: Record<string, [string, string | undefined, string | undefined]> = {
+    'plaintext.properties': ['PLAINTEXT', undefined, undefined],
+    'sasl-plain.properties': ['SASL_SSL', 'PLAIN', 'plain-user'],
+    'sasl-scram-sha-256.properties': ['SASL_SSL', 'SCRAM-SHA-256', 'scram256-user'],
+    'sasl-scram-sha-512.properties': ['SASL_SSL', 'SCRAM-SHA-512', 'scram512-user'],
+  };
+  for (const [name, [protocol, mechanism, user]] of Object.entries(expected)) {
+    const f = loadConfigFile(new URL(name, root).pathname);
+    const warnings: string[] = [];
+    const c = resolveConfig('consumer', { ...f.values, 'bootstrap.servers': '127.0.0.1:9094' }, { origins: f.origins, onWarning: (w) => warnings.push(w.message) });
+    assert.equal(c['security.protocol'], protocol, name);
+    assert.equal(c['sasl.mechanism'], mechanism, name);
+    assert.equal(c['sasl.username'], user, name);
+    if (protocol === 'SASL_SSL') {
+      assert.equal(c['ssl.ca.location'], '.kafka/tls/ca.pem', name);
+      assert.ok((c['sasl.password']?.reveal().length ?? 0) > 0, name);
+    }
+    assert.deepEqual(warnings, [], name);
+  }
+});
