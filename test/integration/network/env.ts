@@ -1,38 +1,17 @@
-// The real broker for the network integration tests: started (idempotently) by the project's harness,
-// `node scripts/kafka.mjs start --json`, which prints its addresses, CA file and SASL users.
-import { execFileSync } from 'node:child_process';
-import { randomBytes } from 'node:crypto';
-import { dirname, join } from 'node:path';
-import { fileURLToPath } from 'node:url';
+// The real broker for the network integration tests, reached through the shared harness helper
+// (test/integration/helpers/kafka.ts: `node scripts/kafka.mjs start --json`, idempotent), plus topic helpers that use
+// gregor's own CreateTopics/DeleteTopics requests (no JVM per test).
 import { Pool } from '../../../src/network/pool.js';
 import type { NetworkOptions, SaslMechanismName } from '../../../src/network/options.js';
 import { ApiKey } from '../../../src/protocol/index.js';
-
-export interface KafkaEnv {
-  bootstrap: string;
-  saslSslBootstrap: string;
-  caFile: string;
-  users: Record<'PLAIN' | 'SCRAM-SHA-256' | 'SCRAM-SHA-512', { username: string; password: string }>;
-}
-
-// dist/test/integration/network/env.js -> repository root
-export const ROOT = join(dirname(fileURLToPath(import.meta.url)), '..', '..', '..', '..');
-
-let cached: KafkaEnv | undefined;
+import { kafkaEnvSync, uniqueName as sharedUniqueName, type KafkaEnv } from '../helpers/kafka.js';
 
 export function kafka(): KafkaEnv {
-  if (cached === undefined) {
-    const out = execFileSync(process.execPath, [join(ROOT, 'scripts', 'kafka.mjs'), 'start', '--json'], {
-      cwd: ROOT,
-      encoding: 'utf8',
-      stdio: ['ignore', 'pipe', 'inherit'],
-      timeout: 10 * 60_000,
-    });
-    const line = out.trim().split('\n').filter((l) => l.startsWith('{')).pop();
-    if (line === undefined) throw new Error(`kafka.mjs start --json printed no JSON:\n${out}`);
-    cached = JSON.parse(line) as KafkaEnv;
-  }
-  return cached;
+  return kafkaEnvSync(1);
+}
+
+export function uniqueName(prefix: string): string {
+  return sharedUniqueName(prefix);
 }
 
 export function plaintextOptions(extra: Partial<NetworkOptions> = {}): NetworkOptions {
@@ -50,10 +29,6 @@ export function saslSslOptions(mechanism: Exclude<SaslMechanismName, 'OAUTHBEARE
     sasl: { mechanism, username: user.username, password: user.password },
     ...extra,
   };
-}
-
-export function uniqueName(prefix: string): string {
-  return `${prefix}-${Date.now().toString(36)}-${randomBytes(3).toString('hex')}`;
 }
 
 /** Creates a topic with gregor's own CreateTopics request (no JVM per test) and waits until its leaders are known. */
