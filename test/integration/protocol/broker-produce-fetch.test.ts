@@ -35,10 +35,11 @@ test('Produce at every version appends a batch, and the base offsets follow one 
   for (const v of versions(supportedVersions(ApiKey.Produce))) {
     const values = [`v${v}-a`, `v${v}-b`];
     const records = encodeRecordBatch({ records: values.map((value, i) => ({ key: `k${i}`, value, timestamp: 1_700_000_000_000 + v })) });
-    const body = await broker.send(ApiKey.Produce, v, {
+    // A partition just created may answer NOT_LEADER_OR_FOLLOWER for a moment (retriable: nothing was written).
+    const body = await until(() => broker.send(ApiKey.Produce, v, {
       acks: -1, timeoutMs: 30_000,
       topicData: [{ name: topic, topicId, partitionData: [{ index: 0, records }] }],
-    });
+    }), (b) => b.responses[0].partitionResponses[0].errorCode !== ErrorCode.NOT_LEADER_OR_FOLLOWER, 'partition leader ready');
     const r = body.responses[0];
     if (v >= 13) assert.equal(r.topicId, topicId);
     else assert.equal(r.name, topic);

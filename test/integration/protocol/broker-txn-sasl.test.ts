@@ -65,7 +65,9 @@ test('a transaction per version: InitProducerId, AddPartitionsToTxn, Produce, Ad
 
     const value = `txn-${i}-${commit ? 'commit' : 'abort'}`;
     const records = encodeRecordBatch({ records: [{ value }], producerId, producerEpoch, baseSequence: 0, isTransactional: true });
-    const produced = await broker.send(ApiKey.Produce, 11, { transactionalId, acks: -1, timeoutMs: 30_000, topicData: [{ name: topic, partitionData: [{ index: 0, records }] }] });
+    // A partition just created may answer NOT_LEADER_OR_FOLLOWER for a moment (retriable: nothing was written).
+    const produced = await until(() => broker.send(ApiKey.Produce, 11, { transactionalId, acks: -1, timeoutMs: 30_000, topicData: [{ name: topic, partitionData: [{ index: 0, records }] }] }),
+      (b) => b.responses[0].partitionResponses[0].errorCode !== ErrorCode.NOT_LEADER_OR_FOLLOWER, 'partition leader ready');
     ok(produced.responses[0].partitionResponses[0].errorCode, `${label}: transactional Produce`);
     offset = produced.responses[0].partitionResponses[0].baseOffset;
 

@@ -4,12 +4,12 @@
 
 import { execFileSync } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
-import { readFileSync } from 'node:fs';
+import { mkdirSync, readFileSync, renameSync, writeFileSync } from 'node:fs';
 import { connect, type Socket } from 'node:net';
 import { dirname, join } from 'node:path';
 import { connect as tlsConnect } from 'node:tls';
 import { fileURLToPath } from 'node:url';
-import { decodeResponse, encodeRequest, type RequestBody, type ResponseBody } from '../../../src/protocol/index.js';
+import { apiKeyName, decodeResponse, encodeRequest, type RequestBody, type ResponseBody } from '../../../src/protocol/index.js';
 
 export interface KafkaEnv {
   bootstrap: string;
@@ -46,8 +46,38 @@ function hostPort(address: string): { host: string; port: number } {
   return { host: first.slice(0, i), port: Number(first.slice(i + 1)) };
 }
 
-/** Every raw response frame received, by API key and version; tests may save a few as fuzz fixtures. */
+/** Every raw response frame received, by API key and version. */
 export const captured: { apiKey: number; version: number; frame: Buffer }[] = [];
+
+// GREGOR_CAPTURE_FIXTURES=1 saves one real response per API and version (up to 2 KiB each) under
+// test/fixtures/protocol/<Api>.json, the seeds of the protocol fuzz script (bench/fuzz-protocol.ts).
+if (process.env.GREGOR_CAPTURE_FIXTURES) {
+  process.on('exit', () => {
+    const dir = join(ROOT, 'test', 'fixtures', 'protocol');
+    mkdirSync(dir, { recursive: true });
+    const byApi = new Map<number, Map<number, string>>();
+    for (const c of captured) {
+      if (c.frame.length > 2048) continue;
+      const m = byApi.get(c.apiKey) ?? new Map<number, string>();
+      if (!m.has(c.version)) m.set(c.version, c.frame.toString('hex'));
+      byApi.set(c.apiKey, m);
+    }
+    for (const [apiKey, frames] of byApi) {
+      const file = join(dir, `${apiKeyName(apiKey)}.json`);
+      let existing: Record<string, string> = {};
+      try {
+        existing = (JSON.parse(readFileSync(file, 'utf8')) as { frames: Record<string, string> }).frames;
+      } catch {
+        // first capture
+      }
+      for (const [v, hex] of frames) existing[`v${v}`] ??= hex;
+      const sorted = Object.fromEntries(Object.entries(existing).sort((a, b) => Number(a[0].slice(1)) - Number(b[0].slice(1))));
+      const tmp = `${file}.${process.pid}.tmp`;
+      writeFileSync(tmp, `${JSON.stringify({ apiKey, frames: sorted }, null, 1)}\n`);
+      renameSync(tmp, file);
+    }
+  });
+}
 
 export class RawBroker {
   private buffered: Buffer = Buffer.alloc(0);
