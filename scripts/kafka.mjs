@@ -645,8 +645,8 @@ async function main(argv) {
   const log = (m) => (opts.json ? process.stderr : process.stdout).write(`kafka: ${m}\n`);
   switch (cmd) {
     case 'start': {
-      const { info: i } = await start(opts.nodes ?? 1, log);
-      if (opts.json) process.stdout.write(`${JSON.stringify(i)}\n`);
+      const { info: i, alreadyRunning } = await start(opts.nodes ?? 1, log);
+      if (opts.json) process.stdout.write(`${JSON.stringify({ ...i, startedNow: !alreadyRunning })}\n`);
       else log(`Kafka ${KAFKA_VERSION} on 127.0.0.1:\n${describe(i)}`);
       return 0;
     }

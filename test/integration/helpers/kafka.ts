@@ -36,6 +36,8 @@ export interface KafkaEnv {
   clientsJar: string;
   kafkaVersion: string;
   layout: 'single' | 'cluster';
+  /** True when the ensureKafka() call that filled this started the broker (it was not running before). */
+  startedNow: boolean;
   nodes: { id: number; pid: number | null; plaintext: number; controller: number; saslSsl: number; log: string }[];
 }
 
@@ -96,6 +98,14 @@ export function kafkaEnvSync(nodes: 1 | 3 = 1): KafkaEnv {
 
 export async function ensureKafka(opts: { nodes?: 1 | 3 } = {}): Promise<KafkaEnv> {
   return kafkaEnvSync(opts.nodes ?? 1);
+}
+
+/** Stops a layout (`kafka.mjs stop --nodes N`); for tests that started the three-node cluster themselves. */
+export function stopKafka(nodes: 1 | 3): void {
+  execFileSync(process.execPath, [join(ROOT, 'scripts', 'kafka.mjs'), 'stop', '--nodes', String(nodes)], {
+    cwd: ROOT, stdio: ['ignore', 'ignore', 'inherit'], timeout: 5 * 60_000,
+  });
+  started.delete(nodes);
 }
 
 let counter = 0;
