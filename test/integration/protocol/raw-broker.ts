@@ -2,42 +2,18 @@
 // gregor's codec, responses matched by correlation id. It exercises the codec against the real broker without the
 // network layer (src/network owns real connections), so a codec bug cannot hide behind connection logic.
 
-import { execFileSync } from 'node:child_process';
-import { randomBytes } from 'node:crypto';
 import { mkdirSync, readFileSync, renameSync, writeFileSync } from 'node:fs';
 import { connect, type Socket } from 'node:net';
-import { dirname, join } from 'node:path';
+import { join } from 'node:path';
 import { connect as tlsConnect } from 'node:tls';
-import { fileURLToPath } from 'node:url';
+import { ROOT, kafkaEnvSync, type KafkaEnv } from '../helpers/kafka.js';
 import { apiKeyName, decodeResponse, encodeRequest, type RequestBody, type ResponseBody } from '../../../src/protocol/index.js';
 
-export interface KafkaEnv {
-  bootstrap: string;
-  saslSslBootstrap: string;
-  caFile: string;
-  users: Record<'PLAIN' | 'SCRAM-SHA-256' | 'SCRAM-SHA-512', { username: string; password: string }>;
-}
-
-// dist/test/integration/protocol/raw-broker.js -> repository root
-export const ROOT = join(dirname(fileURLToPath(import.meta.url)), '..', '..', '..', '..');
-
-let cached: KafkaEnv | undefined;
+export { uniqueName } from '../helpers/kafka.js';
 
 /** Starts the project's single-node broker if it is not running (idempotent) and returns its addresses. */
 export function kafkaEnv(): KafkaEnv {
-  if (cached === undefined) {
-    const out = execFileSync(process.execPath, [join(ROOT, 'scripts', 'kafka.mjs'), 'start', '--json'], {
-      cwd: ROOT, encoding: 'utf8', stdio: ['ignore', 'pipe', 'inherit'], timeout: 10 * 60_000,
-    });
-    const line = out.trim().split('\n').filter((l) => l.startsWith('{')).pop();
-    if (line === undefined) throw new Error(`kafka.mjs start --json printed no JSON:\n${out}`);
-    cached = JSON.parse(line) as KafkaEnv;
-  }
-  return cached;
-}
-
-export function uniqueName(prefix: string): string {
-  return `${prefix}-${Date.now().toString(36)}-${randomBytes(3).toString('hex')}`;
+  return kafkaEnvSync(1);
 }
 
 function hostPort(address: string): { host: string; port: number } {
