@@ -102,12 +102,12 @@ function decodeCases(): void {
         }
       });
       if (sink < 0) console.log(sink);
-      if (compression === 'none' && valueSize === 100) headerRow(sink);
       console.log(
         `${String(valueSize).padStart(5)}  ${compression.padEnd(7)} ${fmt(set.length / 1024, 0).padStart(9)}  | ` +
           `${fmt(count / tDecode / 1e6, 2).padStart(16)} ${fmt(payloadBytes / tDecode / 1e6, 0).padStart(6)}  | ` +
           `${fmt(count / tRead / 1e6, 2).padStart(14)} ${fmt(payloadBytes / tRead / 1e6, 0).padStart(6)}`,
       );
+      if (compression === 'none' && valueSize === 100) headerRow(sink);
     }
   }
 }
