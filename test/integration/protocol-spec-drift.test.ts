@@ -2,8 +2,7 @@
 // common/message/*.json files inside the kafka-clients jar the harness downloads into .kafka/lib. Fails on any
 // difference in field names, types, version ranges, nullability, tagged fields, defaults, ignorable flags,
 // flexibleVersions, validVersions or latestVersionUnstable; and the error-code table against Kafka's Errors enum.
-// The spec files are read from the jar at test time and
-// never copied into the repository.
+// The spec files are read from the jar at test time and never copied into the repository.
 //
 // The jar is read with a small zip central-directory reader and node:zlib, so no tool or dependency is needed.
 
