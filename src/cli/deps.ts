@@ -89,15 +89,19 @@ function notYet(what: string): never {
 }
 
 /**
- * The real process and clients. The client hooks are filled in as the consumer and admin land (they live in
- * src/consumer and src/cluster; the CLI only calls their public API).
+ * The real process and clients. The admin hooks are filled in as the admin side lands (src/cluster); the CLI only
+ * calls the clients' public API.
  */
 export const defaultDeps: CliDeps = {
   stdout: process.stdout,
   stderr: process.stderr,
   signals: process,
   exit: (code) => process.exit(code),
-  createConsumer: () => notYet('the consumer'),
+  // Loaded on first use, so `gregor --help` and argument errors never load the client stack.
+  createConsumer: async (config) => {
+    const { Consumer } = await import('../consumer/consumer.js');
+    return new Consumer(config);
+  },
   describeCluster: async () => notYet('cluster describe'),
   listGroups: async () => notYet('groups list'),
   describeGroup: async () => notYet('groups describe'),

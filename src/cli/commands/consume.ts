@@ -64,10 +64,15 @@ export function parseConsumeArgs(argv: string[]): ConsumeOptions | 'help' {
   };
 }
 
-/** gregor's log lines on stderr, as `gregor: <level>: <message>`; fields only with --verbose. */
+/**
+ * gregor's log lines on stderr as `gregor: <level>: <message> <fields>`, with --verbose only. Without it the client
+ * logs nothing: a failure reaches the user once, as the one error line main() prints, not also as the log lines
+ * that led to it.
+ */
 export function stderrLogger(deps: Pick<CliDeps, 'stderr'>, verbose: boolean): GregorLogger {
+  if (!verbose) return () => {};
   return (level, message, fields) => {
-    const extra = verbose && fields !== undefined && Object.keys(fields).length > 0 ? ` ${safeJson(fields)}` : '';
+    const extra = fields !== undefined && Object.keys(fields).length > 0 ? ` ${safeJson(fields)}` : '';
     deps.stderr.write(`gregor: ${level}: ${message}${extra}\n`);
   };
 }

@@ -200,11 +200,20 @@ test('config warnings go to stderr as gregor: warning: lines', async () => {
   assert.match(h.stderr.text, /^gregor: warning: .*config\.ini:11: acks is a producer property; a consumer ignores it$/m);
 });
 
-test('the consumer gets a logger that writes gregor: <level>: lines to stderr', async () => {
+test('with --verbose the consumer gets a logger that writes gregor: <level>: lines to stderr', async () => {
   const h = harness([msg('a', '1')]);
   await runConsume(opts(configFile(HANDS_ON_INI), { count: 1, verbose: true }), h.deps);
   const config = h.consumers[0].config;
   assert.equal(config['gregor.log.level'], 'debug');
   config['gregor.logger']?.('info', 'joined group', { generation: 3 });
   assert.match(h.stderr.text, /^gregor: info: joined group \{"generation":3\}$/m);
+});
+
+test('without --verbose the consumer logs nothing: a failure is reported once, by main', async () => {
+  const h = harness([msg('a', '1')]);
+  await runConsume(opts(configFile(HANDS_ON_INI), { count: 1 }), h.deps);
+  const config = h.consumers[0].config;
+  assert.equal(typeof config['gregor.logger'], 'function');
+  config['gregor.logger']?.('error', 'broker unusable');
+  assert.equal(h.stderr.text, '');
 });

@@ -119,7 +119,7 @@ test('admin commands read [default] (and [admin]), not [consumer]: no consumer-p
 });
 
 test('commands whose client is not wired in yet fail with exit 1 and say so', async () => {
-  const h = harness([], { createConsumer: defaultDeps.createConsumer, describeCluster: defaultDeps.describeCluster });
+  const h = harness([], { describeCluster: defaultDeps.describeCluster });
   assert.equal(await main(['cluster', 'describe', configFile(HANDS_ON_INI)], h.deps), EXIT_FAILURE);
   assert.match(h.stderr.text, /^gregor: cluster describe is not available in this build of gregor yet\n$/);
 });
