@@ -179,3 +179,23 @@ test('round trip at every version keeps what the version can carry', () => {
     assert.equal(d.rackId, v >= 3 ? 'eu-1' : null);
   }
 });
+
+test("bytes written by Kafka's Java consumer (4.3.1), captured from the broker with DescribeGroups", () => {
+  // test/integration/group/java-member-metadata.test.ts prints these; topic "java-metadata-27098-mwuer25i-1-7f1d".
+  const topic = 'java-metadata-27098-mwuer25i-1-7f1d';
+  const topicHex = '0023' + Buffer.from(topic).toString('hex');
+  // A cooperative-sticky member after its second rebalance: owns 0-2 from generation 2, rack "rack-a".
+  const coop = hex(`0003 00000001 ${topicHex} 00000004 00000002 00000001 ${topicHex} 00000003 00000000 00000001 00000002 00000002 0006 7261636b2d61`);
+  assert.deepEqual(decodeSubscription(coop), {
+    version: 3, topics: [topic], userData: Buffer.from([0, 0, 0, 2]), ownedPartitions: [{ topic, partitions: [0, 1, 2] }],
+    generationId: 2, rackId: 'rack-a', trailingBytes: 0,
+  });
+  // Re-encoded by gregor: the same bytes.
+  assert.deepEqual(encodeSubscription(decodeSubscription(coop)), coop);
+  // An eager (range) member rejoining: nothing owned (it revoked everything first), generation 1, no rack.
+  const range = hex(`0003 00000001 ${topicHex} ffffffff 00000000 00000001 ffff`);
+  assert.deepEqual(decodeSubscription(range), {
+    version: 3, topics: [topic], userData: null, ownedPartitions: [], generationId: 1, rackId: null, trailingBytes: 0,
+  });
+  assert.deepEqual(encodeSubscription(decodeSubscription(range)), range);
+});
