@@ -1,0 +1,383 @@
+// The minimal producer: public, documented as minimal. gregor is a consumer; this producer exists so tests, the
+// demo and applications that need to write a few records can do it without a second client library. It covers the
+// essentials with Java-compatible behaviour (property names, defaults, the key partitioner, idempotence,
+// transactions) and leaves out the rest (interceptors, metrics, custom partitioners, transaction protocol v2).
+//
+//   const producer = new Producer({ 'bootstrap.servers': 'localhost:9092' });
+//   const { partition, offset } = await producer.send({ topic: 't', key: 'k', value: 'v' });
+//   await producer.close();
+//
+// send() resolves once the record is acknowledged as acks asks (with its offset), or rejects with a typed error.
+// Records are batched per partition (batch.size, linger.ms) and compressed (compression.type); see accumulator.ts,
+// sender.ts and transactions.ts for the mechanics, DESIGN.md "Producer and admin" for the overview.
+
+import { inspect } from 'node:util';
+import { resolveConfig, type ProducerConfig, type ResolvedProducerConfig } from '../config/index.js';
+import { AbortError, StateError } from '../errors.js';
+import { ErrorCode, kafkaError } from '../protocol/index.js';
+import { RECORD_BATCH_OVERHEAD, type CompressionType } from '../protocol/records/index.js';
+import { RecordAccumulator, type Delivery } from './accumulator.js';
+import { connectCluster, type ClusterHandle } from './connect.js';
+import { withRetries, type RetryPolicy } from './control.js';
+import { StickyPartitioner, partitionForKey } from './partitioner.js';
+import { prepareRecord, type ProducerRecord, type RecordMetadata } from './record.js';
+import { Sender, type SenderStats } from './sender.js';
+import { TransactionManager, type ConsumerGroupMetadata, type OffsetToCommit, type TransactionState } from './transactions.js';
+
+export type ProducerState = 'ready' | 'closing' | 'closed';
+
+export interface TimeoutOptions {
+  /** Deadline of the call in milliseconds; default delivery.timeout.ms. */
+  timeoutMs?: number;
+}
+
+export interface CloseOptions {
+  /**
+   * How long to wait for queued records to be acknowledged. Default: until each is acknowledged or fails (never
+   * longer than delivery.timeout.ms). 0 fails everything still queued at once with AbortError.
+   */
+  timeoutMs?: number;
+}
+
+interface Prepared {
+  topic: string;
+  partition: number | undefined;
+  prepared: ReturnType<typeof prepareRecord>['prepared'];
+  size: number;
+}
+
+const ACKS: Record<string, number> = { all: -1, '1': 1, '0': 0 };
+
+export class Producer {
+  /** The resolved configuration (secrets redacted when printed). */
+  readonly config: ResolvedProducerConfig;
+  private readonly cluster: ClusterHandle;
+  private readonly accumulator: RecordAccumulator;
+  private readonly txn: TransactionManager;
+  private readonly sender: Sender;
+  private readonly sticky: StickyPartitioner;
+  private readonly retry: RetryPolicy;
+  private readonly requestTimeoutMs: number;
+  private readonly deliveryTimeoutMs: number;
+  private readonly maxRequestSize: number;
+  private readonly topicLoads = new Map<string, Promise<void>>();
+  private lifecycle: ProducerState = 'ready';
+  private closing: Promise<void> | undefined;
+
+  /**
+   * @param config Kafka's producer property names ('bootstrap.servers', 'acks', 'transactional.id', ...), or a
+   *   configuration resolved by resolveConfig('producer', ...). Unknown or invalid properties throw ConfigError.
+   *   No connection is opened until the first send() or initTransactions().
+   */
+  constructor(config: ProducerConfig | ResolvedProducerConfig | Readonly<Record<string, unknown>>) {
+    this.config = resolveConfig('producer', config as ProducerConfig);
+    const c = this.config as unknown as Record<string, unknown>;
+    this.requestTimeoutMs = c['request.timeout.ms'] as number;
+    this.deliveryTimeoutMs = c['delivery.timeout.ms'] as number;
+    this.maxRequestSize = c['max.request.size'] as number;
+    this.retry = { retryBackoffMs: c['retry.backoff.ms'] as number, retryBackoffMaxMs: c['retry.backoff.max.ms'] as number };
+    this.cluster = connectCluster(this.config);
+    this.accumulator = new RecordAccumulator({ batchSize: c['batch.size'] as number, deliveryTimeoutMs: this.deliveryTimeoutMs });
+    this.txn = new TransactionManager(this.cluster.pool, {
+      transactionalId: c['transactional.id'] as string | undefined,
+      idempotent: c['enable.idempotence'] === true,
+      transactionTimeoutMs: c['transaction.timeout.ms'] as number,
+      retry: this.retry,
+      logger: this.cluster.logger,
+    });
+    this.sender = new Sender(this.cluster, this.accumulator, this.txn, {
+      acks: ACKS[c['acks'] as string],
+      lingerMs: c['linger.ms'] as number,
+      requestTimeoutMs: this.requestTimeoutMs,
+      deliveryTimeoutMs: this.deliveryTimeoutMs,
+      maxRequestSize: this.maxRequestSize,
+      retries: c['retries'] as number,
+      retryBackoffMs: this.retry.retryBackoffMs,
+      retryBackoffMaxMs: this.retry.retryBackoffMaxMs,
+      compression: c['compression.type'] as CompressionType,
+    });
+    this.sticky = new StickyPartitioner(c['batch.size'] as number);
+  }
+
+  /** ready, closing or closed. */
+  get state(): ProducerState {
+    return this.lifecycle;
+  }
+
+  /** The transaction state ('uninitialized', 'ready', 'in-transaction', ...); undefined without transactional.id. */
+  get transactionState(): TransactionState | undefined {
+    return this.txn.isTransactional ? this.txn.state : undefined;
+  }
+
+  /** The producer id and epoch given by the broker (idempotence, transactions); undefined before one was assigned. */
+  get producerIdentity(): { producerId: bigint; producerEpoch: number } | undefined {
+    return this.txn.hasProducerId ? { producerId: this.txn.producerId, producerEpoch: this.txn.producerEpoch } : undefined;
+  }
+
+  /** Requests, batches and retries so far (for tests and logs). */
+  get stats(): Readonly<SenderStats> {
+    return this.sender.stats;
+  }
+
+  // ---- sending ------------------------------------------------------------------------------------------------------
+
+  /**
+   * Sends one record. Resolves with where it was written once acknowledged (acks=all: by every in-sync replica;
+   * acks=1: the leader; acks=0: once written to the socket, offset -1n). Rejects with TypeError/RangeError for a
+   * malformed record, KafkaError (MESSAGE_TOO_LARGE, TOPIC_AUTHORIZATION_FAILED, PRODUCER_FENCED...), TimeoutError
+   * (delivery.timeout.ms passed; the record may or may not have been written), StateError (after close(), or
+   * outside a transaction when transactional.id is set).
+   */
+  send(record: ProducerRecord): Promise<RecordMetadata> {
+    return this.enqueue([record], () => 'send()').then((r) => r[0]);
+  }
+
+  /**
+   * Sends records in order (records of one partition are written in this order). Every record is checked before any
+   * is queued: a malformed one rejects the call and sends nothing. Resolves when all are acknowledged; rejects with
+   * the first failure (records of other partitions may have been written).
+   */
+  sendBatch(records: readonly ProducerRecord[]): Promise<RecordMetadata[]> {
+    if (!Array.isArray(records)) return Promise.reject(new TypeError('sendBatch(): expected an array of records'));
+    if (records.length === 0) return Promise.resolve([]);
+    return this.enqueue(records, (i) => `sendBatch() record ${i}`);
+  }
+
+  private async enqueue(records: readonly ProducerRecord[], where: (i: number) => string): Promise<RecordMetadata[]> {
+    const what = where(0).replace(/ record 0$/, '');
+    this.checkOpen(what);
+    this.txn.checkSend(what);
+    const now = Date.now();
+    const prepared: Prepared[] = records.map((r, i) => prepareRecord(r, where(i), now));
+    for (let i = 0; i < prepared.length; i++) {
+      const total = prepared[i].size + RECORD_BATCH_OVERHEAD;
+      if (total > this.maxRequestSize) {
+        throw kafkaError(ErrorCode.MESSAGE_TOO_LARGE,
+          `${where(i)}: the record is ${total} bytes in a batch, more than max.request.size (${this.maxRequestSize})`);
+      }
+    }
+    // Topic metadata (partition counts) first; an await here only when a topic is not cached yet.
+    for (const topic of new Set(prepared.map((p) => p.topic))) {
+      if (this.cluster.metadata.partitionCount(topic) === undefined) await this.loadTopic(topic);
+    }
+    // Synchronous unless a partition number is beyond the cached count: send() calls made one after the other are
+    // appended in that order (an await per record would let a shorter call overtake a longer one).
+    const partitions: number[] = [];
+    for (let i = 0; i < prepared.length; i++) {
+      const chosen = this.choosePartition(prepared[i], where(i));
+      partitions.push(typeof chosen === 'number' ? chosen : await chosen);
+    }
+    this.checkOpen(what);
+    this.txn.checkSend(what);
+
+    const results: Array<Promise<RecordMetadata>> = [];
+    for (let i = 0; i < prepared.length; i++) {
+      const p = prepared[i];
+      if (!this.accumulator.tryReserve(p.size)) await this.accumulator.reserve(p.size);
+      if (this.lifecycle === 'closed') {
+        this.accumulator.unreserve(p.size);
+        throw new StateError(`${what} called after close()`);
+      }
+      let delivery!: Delivery;
+      results.push(new Promise<RecordMetadata>((resolve, reject) => {
+        delivery = { resolve, reject };
+      }));
+      const { full } = this.accumulator.append(p.topic, partitions[i], p.prepared, p.size, delivery, Date.now());
+      if (full || i === prepared.length - 1) this.sender.wakeup();
+    }
+    return Promise.all(results);
+  }
+
+  /** Loads a topic's metadata (coalesced per topic), retrying while the broker does not know it yet. */
+  private loadTopic(topic: string): Promise<void> {
+    let p = this.topicLoads.get(topic);
+    if (p === undefined) {
+      p = withRetries(`metadata for topic '${topic}'`, Date.now() + this.requestTimeoutMs, this.retry,
+        () => this.cluster.metadata.refresh([topic], { requireTopics: true }),
+      ).finally(() => this.topicLoads.delete(topic));
+      this.topicLoads.set(topic, p);
+    }
+    return p;
+  }
+
+  private choosePartition(p: Prepared, where: string): number | Promise<number> {
+    const { metadata } = this.cluster;
+    const count = metadata.partitionCount(p.topic) ?? 0;
+    if (p.partition !== undefined) {
+      if (p.partition < count) return p.partition;
+      // Partitions may have been added since the cache was filled: look once more before refusing.
+      const explicit = p.partition;
+      return metadata.refresh([p.topic]).then(() => {
+        const now = metadata.partitionCount(p.topic) ?? 0;
+        if (explicit >= now) {
+          throw new RangeError(`${where}: topic '${p.topic}' has ${now} partition${now === 1 ? '' : 's'} (0-${now - 1}); partition ${explicit} does not exist`);
+        }
+        return explicit;
+      });
+    }
+    if (count <= 0) throw kafkaError(ErrorCode.LEADER_NOT_AVAILABLE, `${where}: topic '${p.topic}' has no partitions yet`);
+    if (p.prepared.key !== null) return partitionForKey(p.prepared.key, count);
+    const available = (metadata.partitionsFor(p.topic) ?? []).filter((m) => m !== undefined && m.leaderId >= 0).map((m) => m.partition);
+    return this.sticky.partition(p.topic, count, p.size, available);
+  }
+
+  /**
+   * Sends everything queued now without waiting for linger.ms, and resolves when all of it is acknowledged or
+   * failed (each send() reports its own outcome). Records sent during the flush are not waited for.
+   */
+  async flush(): Promise<void> {
+    this.checkOpen('flush()');
+    await this.drain();
+  }
+
+  private async drain(): Promise<void> {
+    const pending = this.accumulator.allBatches();
+    if (pending.length === 0) return;
+    this.accumulator.flushing += 1;
+    this.sender.wakeup();
+    try {
+      await Promise.all(pending.map((b) => b.done()));
+    } finally {
+      this.accumulator.flushing -= 1;
+    }
+  }
+
+  // ---- transactions -------------------------------------------------------------------------------------------------
+
+  /**
+   * Needs transactional.id. Finds the transaction coordinator (FindCoordinator key type 1) and gets a producer id and
+   * epoch (InitProducerId), fencing older producers with the same transactional.id and finishing (aborting) any
+   * transaction one of them left open. Call once, before the first beginTransaction().
+   */
+  async initTransactions(options: TimeoutOptions = {}): Promise<void> {
+    this.checkOpen('initTransactions()');
+    await this.txn.initTransactions(this.deadline(options));
+  }
+
+  /** Opens a transaction: the records sent until commitTransaction()/abortTransaction() are written atomically. */
+  beginTransaction(): void {
+    this.checkOpen('beginTransaction()');
+    this.txn.beginTransaction();
+  }
+
+  /**
+   * Flushes the transaction's records and commits it (EndTxn). If one of its records failed, rejects with that
+   * error and the transaction must be aborted. A fenced producer rejects with KafkaError PRODUCER_FENCED.
+   */
+  async commitTransaction(options: TimeoutOptions = {}): Promise<void> {
+    this.checkOpen('commitTransaction()');
+    this.txn.checkCommit();
+    const previous = this.txn.beginEnding(true);
+    try {
+      await this.drain();
+    } catch (err) {
+      this.txn.restore(previous);
+      throw err;
+    }
+    const failed = this.txn.abortableError;
+    if (failed !== undefined) throw failed;
+    if (this.txn.state === 'fatal-error') this.txn.checkSend('commitTransaction()');
+    await this.txn.endTransaction(true, previous, this.deadline(options));
+  }
+
+  /**
+   * Aborts the transaction (EndTxn): records not sent yet fail with AbortError, records already written are marked
+   * aborted (read_committed consumers skip them). Allowed after a failed send or commit.
+   */
+  async abortTransaction(options: TimeoutOptions = {}): Promise<void> {
+    this.checkOpen('abortTransaction()');
+    await this.abort(options);
+  }
+
+  private async abort(options: TimeoutOptions): Promise<void> {
+    this.txn.checkAbort();
+    const previous = this.txn.beginEnding(false);
+    this.accumulator.failUnsent(new AbortError('the transaction was aborted before these records were sent'));
+    // Batches already sent must be answered first: an EndTxn overtaking them would leave them outside the abort.
+    await Promise.all(this.accumulator.allBatches().map((b) => b.done()));
+    if (this.txn.state === 'fatal-error') this.txn.checkSend('abortTransaction()');
+    await this.txn.endTransaction(false, previous, this.deadline(options));
+  }
+
+  /**
+   * Adds a consumer group's offsets to the transaction (exactly-once read-process-write, KIP-98/KIP-447): they are
+   * committed with the transaction's records, or discarded with them. `offsets` are the next offsets to read.
+   */
+  async sendOffsetsToTransaction(offsets: readonly OffsetToCommit[], group: ConsumerGroupMetadata, options: TimeoutOptions = {}): Promise<void> {
+    this.checkOpen('sendOffsetsToTransaction()');
+    if (!Array.isArray(offsets)) throw new TypeError('sendOffsetsToTransaction(): expected an array of { topic, partition, offset }');
+    for (const [i, o] of offsets.entries()) {
+      if (typeof o?.topic !== 'string' || o.topic === '' || !Number.isInteger(o.partition) || o.partition < 0 || typeof o.offset !== 'bigint' || o.offset < 0n) {
+        throw new TypeError(`sendOffsetsToTransaction(): offset ${i} must be { topic: non-empty string, partition: integer >= 0, offset: bigint >= 0 }`);
+      }
+    }
+    await this.txn.sendOffsets(offsets, group, this.deadline(options));
+  }
+
+  // ---- closing ------------------------------------------------------------------------------------------------------
+
+  /**
+   * Sends what is queued and waits for it (see CloseOptions), aborts a transaction left open (as the Java client
+   * does), then closes every connection. Later calls to any method reject with StateError; close() again is a no-op.
+   */
+  close(options: CloseOptions = {}): Promise<void> {
+    if (this.closing !== undefined) return this.closing;
+    this.lifecycle = 'closing';
+    this.closing = this.shutdown(options).finally(() => {
+      this.lifecycle = 'closed';
+    });
+    return this.closing;
+  }
+
+  private async shutdown(options: CloseOptions): Promise<void> {
+    const timeoutMs = options.timeoutMs;
+    if (timeoutMs !== undefined && (!Number.isFinite(timeoutMs) || timeoutMs < 0)) {
+      throw new TypeError(`close(): timeoutMs must be a number >= 0, got ${String(timeoutMs)}`);
+    }
+    const closed = new StateError('the producer was closed before these records were sent');
+    try {
+      if (timeoutMs === 0) {
+        this.accumulator.failUnsent(new AbortError('the producer was closed before these records were sent', { cause: closed }));
+      } else {
+        let timer: NodeJS.Timeout | undefined;
+        const drained = this.drain();
+        await (timeoutMs === undefined ? drained : Promise.race([drained, new Promise<void>((resolve) => {
+          timer = setTimeout(resolve, timeoutMs);
+        })]));
+        if (timer !== undefined) clearTimeout(timer);
+        const txnState = this.txn.isTransactional ? this.txn.state : undefined;
+        if (txnState === 'in-transaction' || txnState === 'abortable-error') {
+          await this.abort({ timeoutMs: timeoutMs ?? this.requestTimeoutMs }).catch((err: Error) => {
+            this.cluster.logger.warn('close(): aborting the open transaction failed; the coordinator aborts it after transaction.timeout.ms', { error: err.message });
+          });
+        }
+      }
+    } finally {
+      this.sender.stop();
+      this.accumulator.failUnsent(new AbortError('the producer was closed before these records were sent', { cause: closed }));
+      this.accumulator.rejectWaiters(new StateError('send() called while the producer was closing'));
+      await this.cluster.close();
+      // Batches that were in flight fail with the pool's AbortError; nothing is left pending.
+      for (const b of this.accumulator.allBatches()) {
+        b.fail(new AbortError('the producer was closed before these records were acknowledged', { cause: closed }));
+        this.accumulator.remove(b);
+      }
+    }
+  }
+
+  private checkOpen(what: string): void {
+    if (this.lifecycle !== 'ready') throw new StateError(`${what} called after close()`);
+  }
+
+  private deadline(options: TimeoutOptions): number {
+    const t = options.timeoutMs;
+    if (t !== undefined && (typeof t !== 'number' || !Number.isFinite(t) || t < 0)) {
+      throw new TypeError(`timeoutMs must be a number >= 0, got ${String(t)}`);
+    }
+    return Date.now() + (t ?? this.deliveryTimeoutMs);
+  }
+
+  [inspect.custom](): string {
+    return `Producer { state: ${this.lifecycle}, ${this.txn.describe()}, queued batches: ${this.accumulator.pendingBatches} }`;
+  }
+}
