@@ -174,6 +174,8 @@ export function decodeBatchV2(
   const count = buf.readInt32BE(start + 57);
   const lastOffsetDelta = buf.readInt32BE(start + 23);
   if (count < 0) throw new CorruptRecordError(`negative record count ${count}`);
+  // A negative delta would put nextOffset at or before baseOffset: the consumer would fetch the same batch forever.
+  if (lastOffsetDelta < 0) throw new CorruptRecordError(`negative lastOffsetDelta ${lastOffsetDelta}`);
   if (codec > 4) throw new CorruptRecordError(`unknown compression codec id ${codec}`);
   const isLogAppendTime = (attributes & 0x08) !== 0;
   const baseTimestamp = int64AsNumber(buf, start + 27);
@@ -209,6 +211,7 @@ export function decodeBatchV2(
   }
   const skipBelow = minOffset > batch.baseOffset ? Number(minOffset - batch.baseOffset) : 0;
   const records = batch.records;
+  let prevOffsetDelta = -1;
 
   for (let i = 0; i < count; i++) {
     let b: number;
@@ -241,6 +244,11 @@ export function decodeBatchV2(
       offsetDelta = readVarint(data, p, recEnd, 'offset delta');
       p = varintEnd;
     }
+    // Offsets within a batch strictly increase (compaction leaves gaps) and end at lastOffsetDelta at the latest.
+    if (offsetDelta <= prevOffsetDelta || offsetDelta > lastOffsetDelta) {
+      throw new CorruptRecordError(`record ${i}: offset delta ${offsetDelta} out of order or beyond lastOffsetDelta ${lastOffsetDelta}`);
+    }
+    prevOffsetDelta = offsetDelta;
     let keyLength: number;
     if (p < recEnd && (b = data[p]) < 0x80) {
       keyLength = (b >>> 1) ^ -(b & 1);

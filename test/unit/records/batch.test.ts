@@ -268,6 +268,8 @@ test('structural corruption behind a valid CRC is caught: counts, lengths, trail
     ['record length too long', (b) => (b[61] = 0x7e, b), /out of bounds/],
     ['key length -2', (b) => (b[65] = 0x03, b), /key length -2/],
     ['header count negative', (b) => (b[base.indexOf('v') + 1] = 0x01, b), /header count -1/],
+    ['negative lastOffsetDelta', (b) => (b.writeInt32BE(-1, 23), b), /negative lastOffsetDelta -1/],
+    ['offset beyond lastOffsetDelta', (b) => (b.writeInt32BE(0, 23), b), /record 1: offset delta 1 .* beyond lastOffsetDelta 0/],
   ];
   for (const [name, mutate, expected] of cases) {
     const r = decodeRecordSet(reseal(mutate(Buffer.from(base))));
@@ -287,6 +289,8 @@ test('structural corruption behind a valid CRC is caught: counts, lengths, trail
   const short = Buffer.from(base.subarray(0, 40));
   short.writeInt32BE(28, 8);
   assert.match(decodeRecordSet(short).error!.message, /smaller than a v2 batch header/);
+  const unordered = encodeRecordBatch({ records: [{ value: 'a', offsetDelta: 1 }, { value: 'b', offsetDelta: 0 }] });
+  assert.match(decodeRecordSet(unordered).error!.message, /record 1: offset delta 0 out of order/);
   // A control batch whose record key is too short to hold [version][type].
   const ctl = encodeRecordBatch({ records: [{ key: 'ab', value: 'x' }] });
   ctl.writeInt16BE(0x30, 21);
