@@ -40,8 +40,9 @@ test("KIP-54's example: three members, then C1 leaves and only C1's partitions m
 });
 
 test('a member joins: each of the others gives up one, nothing else moves', () => {
+  // 8 partitions, 3 members: quotas 3, 3, 2. C0 and C2 keep their first three; their fourth goes to C3.
   const result = sticky([eager('C0', 't0p0 t1p1 t2p0 t3p0', 2), eager('C2', 't0p1 t1p0 t2p1 t3p1', 2), eager('C3', null, -1)]);
-  assert.deepEqual(result, { C0: tp('t1p1 t2p0 t3p0'), C2: tp('t1p0 t2p1 t3p1'), C3: tp('t0p0 t0p1') });
+  assert.deepEqual(result, { C0: tp('t0p0 t1p1 t2p0'), C2: tp('t0p1 t1p0 t2p1'), C3: tp('t3p0 t3p1') });
 });
 
 test('a member that unsubscribes a topic loses its partitions of that topic, to members that want them', () => {
@@ -80,7 +81,7 @@ test('sticky user data: v1 bytes as Java writes them; v0 still read; anything el
 
   const warnings: string[] = [];
   const result = sticky([{ memberId: 'A', topics: ['t'], userData: Buffer.from('garbage!') }, { memberId: 'B', topics: ['t'], userData: v0 }], [['t', 2]], warnings);
-  assert.deepEqual(result, { A: tp('tp0'), B: tp('tp1') }); // B keeps one of its v0 claims; balance moves the other
+  assert.deepEqual(result, { A: tp('tp1'), B: tp('tp0') }); // B keeps one of its v0 claims (its quota is 1)
   assert.deepEqual(warnings, ['member "A": user data is not sticky assignor data; treated as owning nothing']);
 
   // No user data before the first assignment, as Java.
@@ -100,11 +101,11 @@ const member = (memberId: string, topics: string[], owned: string, generationId:
 
 test('cooperative: a joining member gets moved partitions only in the follow-up rebalance', () => {
   const round1 = coop([member('A', ['t'], 'tp0 tp1 tp2 tp3 tp4 tp5', 3), member('B', ['t'], '', -1)], [['t', 6]]);
-  // A gives up three; nobody gets them yet.
-  assert.deepEqual(Object.fromEntries(round1), { A: tp('tp3 tp4 tp5'), B: [] });
-  // A revoked tp0..tp2 and rejoined; now they are free and B gets them.
-  const round2 = coop([member('A', ['t'], 'tp3 tp4 tp5', 4), member('B', ['t'], '', 4)], [['t', 6]]);
-  assert.deepEqual(Object.fromEntries(round2), { A: tp('tp3 tp4 tp5'), B: tp('tp0 tp1 tp2') });
+  // A keeps three and gives up three; nobody gets those yet.
+  assert.deepEqual(Object.fromEntries(round1), { A: tp('tp0 tp1 tp2'), B: [] });
+  // A revoked tp3..tp5 and rejoined; now they are free and B gets them.
+  const round2 = coop([member('A', ['t'], 'tp0 tp1 tp2', 4), member('B', ['t'], '', 4)], [['t', 6]]);
+  assert.deepEqual(Object.fromEntries(round2), { A: tp('tp0 tp1 tp2'), B: tp('tp3 tp4 tp5') });
 });
 
 test('cooperative: a partition claimed by two members stays with the one that keeps it; the other revokes', () => {
@@ -115,12 +116,12 @@ test('cooperative: a partition claimed by two members stays with the one that ke
 });
 
 test('cooperative: claims from an older generation block a transfer until given up (KAFKA-12984)', () => {
-  // B (generation 4) still lists tp0, which A (generation 5) owns now: A's claim is the trusted one. The free tp2
-  // goes to B; balance then takes one of A's two for the new member C: tp0. But A and B both still list tp0, so
-  // C gets it only in the follow-up rebalance.
+  // B (generation 4) still lists tp0, which A (generation 5) owns now: A's claim is the trusted one. Quotas are 1
+  // each: A keeps tp0 and must give up tp1, dealt to B - but A still owns tp1, so B gets it only in the follow-up
+  // rebalance. tp2, owned by nobody, goes to C at once.
   const members = [member('A', ['t'], 'tp0 tp1', 5), member('B', ['t'], 'tp0', 4), member('C', ['t'], '', -1)];
   const a = coop(members, [['t', 3]]);
-  assert.deepEqual(Object.fromEntries(a), { A: tp('tp1'), B: tp('tp2'), C: [] });
+  assert.deepEqual(Object.fromEntries(a), { A: tp('tp0'), B: [], C: tp('tp2') });
   assert.deepEqual(checkAssignment(members, a, 'COOPERATIVE'), []);
   // Generations from the user data (subscription v0/v1, no generation field): the same outcome.
   const old = members.map((m) => ({ ...m, generationId: -1, userData: assignors['cooperative-sticky'].subscriptionUserData({ ownedPartitions: null, generationId: m.generationId! }) }));
