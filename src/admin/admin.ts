@@ -1,0 +1,563 @@
+// The minimal admin client: public, documented as minimal. Enough for tests, the demo, the CLI's `cluster
+// describe`, and applications that need to create a topic: topics (create, delete, list, describe), the cluster
+// (id, controller, brokers), offsets by time (ListOffsets) and configs (DescribeConfigs).
+//
+//   const admin = new Admin({ 'bootstrap.servers': 'localhost:9092' });
+//   await admin.createTopics([{ topic: 'orders', numPartitions: 6 }]);
+//   await admin.close();
+//
+// Every call retries retriable errors (NOT_CONTROLLER, a leader moving, a lost connection) with backoff until
+// default.api.timeout.ms (or the call's timeoutMs), and rejects with the broker's KafkaError otherwise
+// (TOPIC_ALREADY_EXISTS, UNKNOWN_TOPIC_OR_PARTITION, POLICY_VIOLATION, ...), naming the topic.
+// In KRaft any broker forwards CreateTopics and DeleteTopics to the active controller, so they go to any broker.
+
+import { inspect } from 'node:util';
+import { resolveConfig, type AdminConfig, type ResolvedAdminConfig } from '../config/index.js';
+import { KafkaError, StateError, TimeoutError, isGregorError } from '../errors.js';
+import { ApiKey, ErrorCode, isRetriable, kafkaError } from '../protocol/index.js';
+import { connectCluster, type ClusterHandle } from '../producer/connect.js';
+import { withRetries, type RetryPolicy } from '../producer/control.js';
+
+export interface NewTopic {
+  topic: string;
+  /** Default: the broker's num.partitions. */
+  numPartitions?: number;
+  /** Default: the broker's default.replication.factor. */
+  replicationFactor?: number;
+  /** Topic configs, e.g. { 'cleanup.policy': 'compact', 'retention.ms': '60000' }. */
+  configs?: Readonly<Record<string, string>>;
+}
+
+export interface AdminCallOptions {
+  /** Deadline of the call in milliseconds; default default.api.timeout.ms. */
+  timeoutMs?: number;
+}
+
+export interface CreateTopicsOptions extends AdminCallOptions {
+  /** Ask the broker to validate only; nothing is created. */
+  validateOnly?: boolean;
+  /** A topic that already exists is not an error (its TOPIC_ALREADY_EXISTS is ignored). */
+  ifNotExists?: boolean;
+  /** Wait until the new topics' partitions all have a leader in the metadata (default true). */
+  waitForMetadata?: boolean;
+}
+
+export interface DeleteTopicsOptions extends AdminCallOptions {
+  /** A topic that does not exist is not an error. */
+  ifExists?: boolean;
+}
+
+export interface CreatedTopic {
+  topic: string;
+  /** Kafka's printed form (22 characters of base64); '' when the broker did not say (validateOnly). */
+  topicId: string;
+  numPartitions: number;
+  replicationFactor: number;
+  /** false when ifNotExists skipped an existing topic. */
+  created: boolean;
+}
+
+export interface TopicListing {
+  name: string;
+  topicId: string;
+  partitions: number;
+  replicationFactor: number;
+  internal: boolean;
+}
+
+export interface PartitionDescription {
+  partition: number;
+  /** -1 without a leader. */
+  leader: number;
+  leaderEpoch: number;
+  replicas: readonly number[];
+  isr: readonly number[];
+  offline: readonly number[];
+}
+
+export interface TopicDescription {
+  name: string;
+  topicId: string;
+  internal: boolean;
+  partitions: PartitionDescription[];
+}
+
+export interface BrokerNode {
+  nodeId: number;
+  host: string;
+  port: number;
+  rack: string | null;
+}
+
+export interface ClusterDescription {
+  clusterId: string | null;
+  /** -1 when the broker does not say. In KRaft, a broker reports a random broker here (the quorum is separate). */
+  controllerId: number;
+  brokers: BrokerNode[];
+}
+
+/** Which offset to look up: the first, the next to be written, the one with the largest timestamp, or by time. */
+export type OffsetSpec = 'earliest' | 'latest' | 'max-timestamp' | { timestamp: number | Date };
+
+export interface OffsetQuery {
+  topic: string;
+  partition: number;
+  spec: OffsetSpec;
+}
+
+export interface ListedOffset {
+  topic: string;
+  partition: number;
+  /** -1n when no record has a timestamp at or after the one asked for. */
+  offset: bigint;
+  /** -1 for earliest/latest. */
+  timestamp: number;
+  leaderEpoch: number;
+}
+
+export interface ListOffsetsOptions extends AdminCallOptions {
+  /** read_committed: 'latest' is the last stable offset (nothing past an open transaction). Default read_uncommitted. */
+  isolationLevel?: 'read_uncommitted' | 'read_committed';
+}
+
+export type ConfigResourceType = 'topic' | 'broker';
+
+export interface ConfigEntry {
+  name: string;
+  value: string | null;
+  readOnly: boolean;
+  isSensitive: boolean;
+  /** Where the value comes from: 'default', 'topic', 'dynamic-broker', 'static-broker', ... */
+  source: string;
+}
+
+export interface ConfigResourceDescription {
+  type: ConfigResourceType;
+  name: string;
+  configs: ConfigEntry[];
+}
+
+const SPEC_TIMESTAMPS = { earliest: -2n, latest: -1n, 'max-timestamp': -3n } as const;
+const RESOURCE_TYPES: Record<ConfigResourceType, number> = { topic: 2, broker: 4 };
+const CONFIG_SOURCES = ['unknown', 'dynamic-topic', 'dynamic-broker', 'dynamic-default-broker', 'static-broker', 'default', 'dynamic-broker-logger', 'client-metrics', 'group'];
+
+/** A retriable error used while waiting for metadata to catch up with a create or delete. */
+function notYet(message: string): TimeoutError {
+  return new TimeoutError(message, { retriable: true });
+}
+
+function checkTopicName(name: unknown, what: string): string {
+  if (typeof name !== 'string' || name.length === 0) throw new TypeError(`${what}: a topic name must be a non-empty string, got ${JSON.stringify(name)}`);
+  return name;
+}
+
+function checkCount(value: unknown, what: string): number {
+  if (value === undefined) return -1;
+  if (!Number.isInteger(value) || ((value as number) < 1 && value !== -1)) {
+    throw new TypeError(`${what} must be an integer >= 1 (or -1 for the broker's default), got ${String(value)}`);
+  }
+  return value as number;
+}
+
+export class Admin {
+  readonly config: ResolvedAdminConfig;
+  private readonly cluster: ClusterHandle;
+  private readonly retry: RetryPolicy;
+  private readonly apiTimeoutMs: number;
+  private readonly requestTimeoutMs: number;
+  private closed = false;
+
+  /**
+   * @param config Kafka's admin property names ('bootstrap.servers', 'security.protocol', ...), or a configuration
+   *   resolved by resolveConfig('admin', ...). No connection is opened before the first call.
+   */
+  constructor(config: AdminConfig | ResolvedAdminConfig | Readonly<Record<string, unknown>>) {
+    this.config = resolveConfig('admin', config as AdminConfig);
+    const c = this.config as unknown as Record<string, unknown>;
+    this.retry = { retryBackoffMs: c['retry.backoff.ms'] as number, retryBackoffMaxMs: c['retry.backoff.max.ms'] as number };
+    this.apiTimeoutMs = c['default.api.timeout.ms'] as number;
+    this.requestTimeoutMs = c['request.timeout.ms'] as number;
+    this.cluster = connectCluster(this.config);
+  }
+
+  // ---- topics -------------------------------------------------------------------------------------------------------
+
+  /**
+   * Creates topics and (by default) waits until each one's partitions have leaders in the metadata, so a producer or
+   * consumer started next finds them. Rejects with the first topic's KafkaError (TOPIC_ALREADY_EXISTS,
+   * INVALID_REPLICATION_FACTOR, INVALID_CONFIG, ...) after the others were created.
+   */
+  async createTopics(topics: readonly NewTopic[], options: CreateTopicsOptions = {}): Promise<CreatedTopic[]> {
+    this.checkOpen('createTopics()');
+    if (!Array.isArray(topics) || topics.length === 0) throw new TypeError('createTopics(): expected a non-empty array of { topic, numPartitions?, replicationFactor?, configs? }');
+    const requested = topics.map((t: NewTopic, i) => {
+      if (typeof t !== 'object' || t === null) throw new TypeError(`createTopics(): topic ${i} must be an object { topic, ... }`);
+      const name = checkTopicName(t.topic, `createTopics() topic ${i}`);
+      const configs = Object.entries(t.configs ?? {}).map(([k, v]) => {
+        if (typeof v !== 'string') throw new TypeError(`createTopics() topic '${name}': config ${k} must be a string, got ${typeof v}`);
+        return { name: k, value: v };
+      });
+      return {
+        name,
+        numPartitions: checkCount(t.numPartitions, `createTopics() topic '${name}': numPartitions`),
+        replicationFactor: checkCount(t.replicationFactor, `createTopics() topic '${name}': replicationFactor`),
+        assignments: [],
+        configs,
+      };
+    });
+    const deadline = this.deadline(options);
+    const res = await withRetries('CreateTopics', deadline, this.retry, async () => {
+      const broker = await this.cluster.pool.anyBroker();
+      const r = await broker.request(ApiKey.CreateTopics, {
+        topics: requested,
+        timeoutMs: Math.max(1, Math.min(this.requestTimeoutMs, deadline - Date.now())),
+        validateOnly: options.validateOnly === true,
+      });
+      // NOT_CONTROLLER (and other retriable codes) for every topic: try the whole request again.
+      const retriable = (r.topics as any[]).find((t) => t.errorCode !== 0 && isRetriable(t.errorCode));
+      if (retriable !== undefined) throw kafkaError(retriable.errorCode, `CreateTopics '${retriable.name}'`, retriable.errorMessage);
+      return r;
+    });
+    const out: CreatedTopic[] = [];
+    let firstError: KafkaError | undefined;
+    for (const t of res.topics as any[]) {
+      if (t.errorCode === ErrorCode.TOPIC_ALREADY_EXISTS && options.ifNotExists === true) {
+        out.push({ topic: t.name, topicId: '', numPartitions: -1, replicationFactor: -1, created: false });
+        continue;
+      }
+      if (t.errorCode !== 0) {
+        firstError ??= kafkaError(t.errorCode, `CreateTopics '${t.name}'`, t.errorMessage);
+        continue;
+      }
+      out.push({ topic: t.name, topicId: t.topicId ?? '', numPartitions: t.numPartitions, replicationFactor: t.replicationFactor, created: true });
+    }
+    const created = out.filter((t) => t.created && options.validateOnly !== true);
+    if (created.length > 0 && options.waitForMetadata !== false) await this.waitForTopics(created, deadline);
+    if (firstError !== undefined) throw firstError;
+    // Topics skipped by ifNotExists: report what the cluster has.
+    const skipped = out.filter((t) => !t.created);
+    if (skipped.length > 0) {
+      await this.cluster.metadata.refresh(skipped.map((t) => t.topic)).catch(() => undefined);
+      for (const t of skipped) {
+        const md = this.cluster.metadata.topic(t.topic);
+        if (md === undefined) continue;
+        t.topicId = md.topicId;
+        t.numPartitions = md.partitions.length;
+        t.replicationFactor = md.partitions[0]?.replicas.length ?? -1;
+      }
+    }
+    return out;
+  }
+
+  private async waitForTopics(topics: readonly CreatedTopic[], deadline: number): Promise<void> {
+    const { metadata } = this.cluster;
+    const names = topics.map((t) => t.topic);
+    await withRetries(`waiting for the metadata of ${names.join(', ')}`, deadline, this.retry, async () => {
+      await metadata.refresh(names);
+      for (const t of topics) {
+        const md = metadata.topic(t.topic);
+        const partitions = md?.partitions ?? [];
+        const expected = t.numPartitions > 0 ? t.numPartitions : partitions.length;
+        if (md === undefined || partitions.length === 0 || partitions.length < expected || partitions.some((p) => p === undefined || p.leaderId < 0)) {
+          throw notYet(`topic '${t.topic}' has no leader for every partition yet`);
+        }
+        if (t.topicId === '') t.topicId = md.topicId;
+      }
+    });
+  }
+
+  /**
+   * Deletes topics and waits until the metadata no longer lists them (so a topic of the same name can be created
+   * next). Rejects with the first topic's KafkaError (UNKNOWN_TOPIC_OR_PARTITION unless ifExists, ...).
+   */
+  async deleteTopics(topics: readonly string[], options: DeleteTopicsOptions = {}): Promise<void> {
+    this.checkOpen('deleteTopics()');
+    if (!Array.isArray(topics) || topics.length === 0) throw new TypeError('deleteTopics(): expected a non-empty array of topic names');
+    const names = topics.map((t: string, i) => checkTopicName(t, `deleteTopics() topic ${i}`));
+    const deadline = this.deadline(options);
+    const res = await withRetries('DeleteTopics', deadline, this.retry, async () => {
+      const broker = await this.cluster.pool.anyBroker();
+      const timeoutMs = Math.max(1, Math.min(this.requestTimeoutMs, deadline - Date.now()));
+      const r = await broker.request(ApiKey.DeleteTopics, (v: number) => v >= 6
+        ? { topics: names.map((name) => ({ name })), timeoutMs }
+        : { topicNames: names, timeoutMs });
+      const retriable = (r.responses as any[]).find((t) => t.errorCode !== 0 && t.errorCode !== ErrorCode.UNKNOWN_TOPIC_OR_PARTITION && isRetriable(t.errorCode));
+      if (retriable !== undefined) throw kafkaError(retriable.errorCode, `DeleteTopics '${retriable.name}'`, retriable.errorMessage);
+      return r;
+    });
+    let firstError: KafkaError | undefined;
+    const deleted: string[] = [];
+    for (const t of res.responses as any[]) {
+      if (t.errorCode === 0) deleted.push(t.name);
+      else if (!(t.errorCode === ErrorCode.UNKNOWN_TOPIC_OR_PARTITION && options.ifExists === true)) {
+        firstError ??= kafkaError(t.errorCode, `DeleteTopics '${t.name}'`, t.errorMessage);
+      }
+    }
+    if (deleted.length > 0) {
+      const { metadata } = this.cluster;
+      await withRetries(`waiting for ${deleted.join(', ')} to leave the metadata`, deadline, this.retry, async () => {
+        await metadata.refresh(deleted);
+        const still = deleted.filter((t) => metadata.topic(t) !== undefined || metadata.topicError(t) === ErrorCode.LEADER_NOT_AVAILABLE);
+        if (still.length > 0) throw notYet(`topic${still.length === 1 ? '' : 's'} ${still.join(', ')} still in the metadata`);
+      });
+      metadata.untrack(deleted);
+    }
+    if (firstError !== undefined) throw firstError;
+  }
+
+  /** Every topic in the cluster (internal ones such as __consumer_offsets only with includeInternal). */
+  async listTopics(options: AdminCallOptions & { includeInternal?: boolean } = {}): Promise<TopicListing[]> {
+    this.checkOpen('listTopics()');
+    const { metadata } = this.cluster;
+    await withRetries('Metadata (all topics)', this.deadline(options), this.retry, () => metadata.refresh('all'));
+    const out: TopicListing[] = [];
+    for (const name of metadata.topicNames()) {
+      const t = metadata.topic(name)!;
+      if (t.isInternal && options.includeInternal !== true) continue;
+      out.push({ name, topicId: t.topicId, partitions: t.partitions.length, replicationFactor: t.partitions[0]?.replicas.length ?? 0, internal: t.isInternal });
+    }
+    return out.sort((a, b) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0));
+  }
+
+  /** Partitions, leaders, replicas and ISR of topics. Rejects with UNKNOWN_TOPIC_OR_PARTITION for a missing topic. */
+  async describeTopics(topics: readonly string[], options: AdminCallOptions = {}): Promise<TopicDescription[]> {
+    this.checkOpen('describeTopics()');
+    if (!Array.isArray(topics) || topics.length === 0) throw new TypeError('describeTopics(): expected a non-empty array of topic names');
+    const names = topics.map((t: string, i) => checkTopicName(t, `describeTopics() topic ${i}`));
+    const { metadata } = this.cluster;
+    await withRetries(`Metadata for ${names.join(', ')}`, this.deadline(options), this.retry, async () => {
+      await metadata.refresh(names);
+      for (const n of names) {
+        const code = metadata.topicError(n);
+        // A missing topic is an answer, not a reason to wait.
+        if (code === ErrorCode.UNKNOWN_TOPIC_OR_PARTITION) throw kafkaError(code, `describeTopics() '${n}'`, null, { retriable: false });
+        if (code !== undefined) throw kafkaError(code, `describeTopics() '${n}'`);
+      }
+    });
+    return names.map((n) => {
+      const t = metadata.topic(n)!;
+      return {
+        name: n,
+        topicId: t.topicId,
+        internal: t.isInternal,
+        partitions: t.partitions.filter((p) => p !== undefined).map((p) => ({
+          partition: p.partition, leader: p.leaderId, leaderEpoch: p.leaderEpoch, replicas: p.replicas, isr: p.isr, offline: p.offline,
+        })),
+      };
+    });
+  }
+
+  // ---- cluster ------------------------------------------------------------------------------------------------------
+
+  /** Cluster id, controller and brokers: DescribeCluster (KIP-700) where the broker has it, else Metadata. */
+  async describeCluster(options: AdminCallOptions = {}): Promise<ClusterDescription> {
+    this.checkOpen('describeCluster()');
+    return withRetries('DescribeCluster', this.deadline(options), this.retry, async () => {
+      const broker = await this.cluster.pool.anyBroker();
+      if (broker.apiVersions?.has(ApiKey.DescribeCluster)) {
+        const r = await broker.request(ApiKey.DescribeCluster, { includeClusterAuthorizedOperations: false, endpointType: 1, includeFencedBrokers: false });
+        if (r.errorCode !== 0) throw kafkaError(r.errorCode, 'DescribeCluster', r.errorMessage);
+        return {
+          clusterId: r.clusterId ?? null,
+          controllerId: r.controllerId,
+          brokers: (r.brokers as any[]).map((b) => ({ nodeId: b.brokerId, host: b.host, port: b.port, rack: b.rack ?? null })).sort((a, b) => a.nodeId - b.nodeId),
+        };
+      }
+      const { metadata } = this.cluster;
+      await metadata.refresh([]);
+      return { clusterId: metadata.clusterId, controllerId: metadata.controllerId, brokers: [...metadata.brokers].map((b) => ({ ...b })).sort((a, b) => a.nodeId - b.nodeId) };
+    });
+  }
+
+  // ---- offsets ------------------------------------------------------------------------------------------------------
+
+  /**
+   * Offsets of partitions by spec (ListOffsets to each leader): 'earliest' (log start), 'latest' (log end, or the
+   * last stable offset with read_committed), 'max-timestamp', or the first offset whose timestamp is at or after
+   * { timestamp }. Leaders that moved are looked up again.
+   */
+  async listOffsets(queries: readonly OffsetQuery[], options: ListOffsetsOptions = {}): Promise<ListedOffset[]> {
+    this.checkOpen('listOffsets()');
+    if (!Array.isArray(queries)) throw new TypeError('listOffsets(): expected an array of { topic, partition, spec }');
+    const wanted = queries.map((q: OffsetQuery, i) => {
+      const topic = checkTopicName(q?.topic, `listOffsets() query ${i}`);
+      if (!Number.isInteger(q.partition) || q.partition < 0) throw new TypeError(`listOffsets() query ${i}: partition must be an integer >= 0, got ${String(q.partition)}`);
+      let timestamp: bigint;
+      if (typeof q.spec === 'string' && q.spec in SPEC_TIMESTAMPS) timestamp = SPEC_TIMESTAMPS[q.spec];
+      else if (typeof q.spec === 'object' && q.spec !== null && 'timestamp' in q.spec) {
+        const t = q.spec.timestamp instanceof Date ? q.spec.timestamp.getTime() : q.spec.timestamp;
+        if (!Number.isInteger(t) || t < 0) throw new TypeError(`listOffsets() query ${i}: timestamp must be milliseconds since the epoch (>= 0) or a Date`);
+        timestamp = BigInt(t);
+      } else {
+        throw new TypeError(`listOffsets() query ${i}: spec must be 'earliest', 'latest', 'max-timestamp' or { timestamp }, got ${JSON.stringify(q.spec)}`);
+      }
+      return { topic, partition: q.partition, timestamp };
+    });
+    const isolationLevel = options.isolationLevel === 'read_committed' ? 1 : 0;
+    // Answers by query index: one partition may be asked about several times (earliest and latest), but a broker
+    // refuses a request naming a partition twice (INVALID_REQUEST), so such queries go out in successive rounds.
+    const results: Array<ListedOffset | undefined> = wanted.map(() => undefined);
+    await withRetries('ListOffsets', this.deadline(options), this.retry, async () => {
+      for (;;) {
+        const seen = new Set<string>();
+        const round: number[] = [];
+        for (let i = 0; i < wanted.length; i++) {
+          const k = `${wanted[i].topic}\u0000${wanted[i].partition}`;
+          if (results[i] === undefined && !seen.has(k)) {
+            seen.add(k);
+            round.push(i);
+          }
+        }
+        if (round.length === 0) return;
+        await this.listOffsetsRound(wanted, round, results, isolationLevel);
+      }
+    });
+    return results as ListedOffset[];
+  }
+
+  /** One round of ListOffsets (each partition at most once), to every leader concerned. Fills `results`. */
+  private async listOffsetsRound(
+    wanted: ReadonlyArray<{ topic: string; partition: number; timestamp: bigint }>,
+    round: readonly number[],
+    results: Array<ListedOffset | undefined>,
+    isolationLevel: number,
+  ): Promise<void> {
+    const { metadata, pool } = this.cluster;
+    const unknown = [...new Set(round.filter((i) => metadata.leaderFor(wanted[i].topic, wanted[i].partition) === undefined).map((i) => wanted[i].topic))];
+    if (unknown.length > 0) {
+      await metadata.refresh(unknown);
+      for (const t of unknown) {
+        const code = metadata.topicError(t);
+        // A topic that does not exist is an answer; a leader being elected is worth waiting for.
+        if (code === ErrorCode.UNKNOWN_TOPIC_OR_PARTITION) throw kafkaError(code, `listOffsets() topic '${t}'`, null, { retriable: false });
+        if (code !== undefined) throw kafkaError(code, `listOffsets() topic '${t}'`);
+      }
+    }
+    const byLeader = new Map<number, number[]>();
+    for (const i of round) {
+      const w = wanted[i];
+      const leader = metadata.leaderFor(w.topic, w.partition);
+      if (leader === undefined) {
+        const count = metadata.partitionCount(w.topic);
+        if (count !== undefined && w.partition >= count) {
+          throw kafkaError(ErrorCode.UNKNOWN_TOPIC_OR_PARTITION, `listOffsets() ${w.topic}-${w.partition}: the topic has ${count} partitions`, null, { retriable: false });
+        }
+        throw notYet(`no leader known for ${w.topic}-${w.partition}`);
+      }
+      byLeader.set(leader.leaderId, [...(byLeader.get(leader.leaderId) ?? []), i]);
+    }
+    let retry: Error | undefined;
+    await Promise.all([...byLeader].map(async ([leaderId, indices]) => {
+      const byTopic = new Map<string, number[]>();
+      for (const i of indices) byTopic.set(wanted[i].topic, [...(byTopic.get(wanted[i].topic) ?? []), i]);
+      const index = new Map<string, number>(indices.map((i) => [`${wanted[i].topic}\u0000${wanted[i].partition}`, i]));
+      // 'max-timestamp' (-3) needs ListOffsets v7 (KIP-734).
+      const minVersion = indices.some((i) => wanted[i].timestamp === -3n) ? 7 : undefined;
+      const r = await pool.request(leaderId, ApiKey.ListOffsets, {
+        replicaId: -1,
+        isolationLevel,
+        topics: [...byTopic].map(([name, is]) => ({
+          name, partitions: is.map((i) => ({ partitionIndex: wanted[i].partition, currentLeaderEpoch: -1, timestamp: wanted[i].timestamp })),
+        })),
+        timeoutMs: this.requestTimeoutMs,
+      }, { minVersion });
+      for (const t of r.topics as any[]) {
+        for (const p of t.partitions as any[]) {
+          const i = index.get(`${t.name}\u0000${p.partitionIndex}`);
+          if (i === undefined) continue;
+          if (p.errorCode !== 0) {
+            const err = kafkaError(p.errorCode, `ListOffsets ${t.name}-${p.partitionIndex}`);
+            if (!err.retriable) throw err;
+            metadata.handleError(p.errorCode, t.name);
+            retry = err;
+            continue;
+          }
+          results[i] = { topic: t.name, partition: p.partitionIndex, offset: p.offset, timestamp: Number(p.timestamp), leaderEpoch: p.leaderEpoch };
+        }
+      }
+    }));
+    if (retry !== undefined) {
+      await metadata.refresh([...new Set(round.map((i) => wanted[i].topic))]).catch(() => undefined);
+      throw retry;
+    }
+  }
+
+  // ---- configs ------------------------------------------------------------------------------------------------------
+
+  /** Configuration of topics and brokers (DescribeConfigs), every entry with its value's source. */
+  async describeConfigs(resources: ReadonlyArray<{ type: ConfigResourceType; name: string }>, options: AdminCallOptions = {}): Promise<ConfigResourceDescription[]> {
+    this.checkOpen('describeConfigs()');
+    if (!Array.isArray(resources) || resources.length === 0) throw new TypeError('describeConfigs(): expected a non-empty array of { type: "topic" | "broker", name }');
+    const list = resources.map((r: { type: ConfigResourceType; name: string }, i) => {
+      if (r?.type !== 'topic' && r?.type !== 'broker') throw new TypeError(`describeConfigs() resource ${i}: type must be 'topic' or 'broker', got ${JSON.stringify(r?.type)}`);
+      if (typeof r.name !== 'string' || (r.type === 'topic' && r.name === '')) throw new TypeError(`describeConfigs() resource ${i}: name must be a string (a topic name, or a broker id)`);
+      return r;
+    });
+    return withRetries('DescribeConfigs', this.deadline(options), this.retry, async () => {
+      const out: ConfigResourceDescription[] = [];
+      // A broker's own configs must be asked from that broker; topics from any.
+      const groups = new Map<number | 'any', typeof list>();
+      for (const r of list) {
+        const target = r.type === 'broker' && /^\d+$/.test(r.name) ? Number(r.name) : 'any';
+        groups.set(target, [...(groups.get(target) ?? []), r]);
+      }
+      const answers = new Map<string, ConfigResourceDescription>();
+      for (const [target, rs] of groups) {
+        if (target !== 'any' && this.cluster.pool.broker(target) === undefined) await this.cluster.metadata.refresh([]);
+        const broker = target === 'any' ? await this.cluster.pool.anyBroker() : this.cluster.pool.brokerFor(target);
+        const res = await broker.request(ApiKey.DescribeConfigs, {
+          resources: rs.map((r) => ({ resourceType: RESOURCE_TYPES[r.type], resourceName: r.name, configurationKeys: null })),
+          includeSynonyms: false,
+          includeDocumentation: false,
+        });
+        for (const r of res.results as any[]) {
+          const type: ConfigResourceType = r.resourceType === RESOURCE_TYPES.topic ? 'topic' : 'broker';
+          if (r.errorCode !== 0) throw kafkaError(r.errorCode, `DescribeConfigs ${type} '${r.resourceName}'`, r.errorMessage);
+          answers.set(`${type}\u0000${r.resourceName}`, {
+            type,
+            name: r.resourceName,
+            configs: (r.configs as any[]).map((e) => ({
+              name: e.name, value: e.value, readOnly: e.readOnly, isSensitive: e.isSensitive, source: CONFIG_SOURCES[e.configSource] ?? 'unknown',
+            })),
+          });
+        }
+      }
+      for (const r of list) {
+        const a = answers.get(`${r.type}\u0000${r.name}`);
+        if (a === undefined) throw kafkaError(ErrorCode.UNKNOWN_SERVER_ERROR, `DescribeConfigs ${r.type} '${r.name}': no result in the response`, null, { retriable: false });
+        out.push(a);
+      }
+      return out;
+    });
+  }
+
+  // ---- lifecycle ----------------------------------------------------------------------------------------------------
+
+  /** Closes every connection. Later calls reject with StateError; close() again is a no-op. */
+  async close(): Promise<void> {
+    if (this.closed) return;
+    this.closed = true;
+    await this.cluster.close();
+  }
+
+  private checkOpen(what: string): void {
+    if (this.closed) throw new StateError(`${what} called after close()`);
+  }
+
+  private deadline(options: AdminCallOptions): number {
+    const t = options.timeoutMs;
+    if (t !== undefined && (typeof t !== 'number' || !Number.isFinite(t) || t < 0)) {
+      throw new TypeError(`timeoutMs must be a number >= 0, got ${String(t)}`);
+    }
+    return Date.now() + (t ?? this.apiTimeoutMs);
+  }
+
+  [inspect.custom](): string {
+    return `Admin { ${this.closed ? 'closed' : 'open'} }`;
+  }
+}
+
+/** Whether an error is the broker's TOPIC_ALREADY_EXISTS (for callers that create idempotently by hand). */
+export function isTopicAlreadyExists(err: unknown): boolean {
+  return isGregorError(err) && err.code === 'ERR_KAFKA' && (err as KafkaError).errorCode === ErrorCode.TOPIC_ALREADY_EXISTS;
+}
