@@ -45,3 +45,18 @@ export {
   AbortError,
   type GregorErrorCode,
 } from './errors.js';
+
+// The minimal producer and admin client (tests, the demo, tools; the consumer remains the product).
+export {
+  Producer, murmur2, partitionForKey,
+  type Bytes, type CloseOptions, type ConsumerGroupMetadata, type OffsetToCommit, type ProducerHeader, type ProducerRecord,
+  type ProducerState, type ProducerStats, type RecordMetadata, type TimeoutOptions, type TransactionState,
+} from './producer/index.js';
+export {
+  Admin, isTopicAlreadyExists,
+  type AdminCallOptions, type BrokerNode, type ClusterDescription, type ConfigEntry, type ConfigResourceDescription,
+  type ConfigResourceType, type CreateTopicsOptions, type CreatedTopic, type DeleteTopicsOptions, type ListOffsetsOptions,
+  type ListedOffset, type NewTopic, type OffsetQuery, type OffsetSpec, type PartitionDescription, type TopicDescription,
+  type TopicListing,
+} from './admin/index.js';
+export type { ProducerConfig, AdminConfig, ResolvedProducerConfig, ResolvedAdminConfig } from './config/index.js';
