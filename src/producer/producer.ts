@@ -322,6 +322,10 @@ export class Producer {
    */
   close(options: CloseOptions = {}): Promise<void> {
     if (this.closing !== undefined) return this.closing;
+    const t = options.timeoutMs;
+    if (t !== undefined && (typeof t !== 'number' || Number.isNaN(t) || t < 0)) {
+      return Promise.reject(new TypeError(`close(): timeoutMs must be a number >= 0, got ${String(t)}`));
+    }
     this.lifecycle = 'closing';
     this.closing = this.shutdown(options).finally(() => {
       this.lifecycle = 'closed';
@@ -330,10 +334,7 @@ export class Producer {
   }
 
   private async shutdown(options: CloseOptions): Promise<void> {
-    const timeoutMs = options.timeoutMs;
-    if (timeoutMs !== undefined && (!Number.isFinite(timeoutMs) || timeoutMs < 0)) {
-      throw new TypeError(`close(): timeoutMs must be a number >= 0, got ${String(timeoutMs)}`);
-    }
+    const timeoutMs = options.timeoutMs === Infinity ? undefined : options.timeoutMs;
     const closed = new StateError('the producer was closed before these records were sent');
     try {
       if (timeoutMs === 0) {
