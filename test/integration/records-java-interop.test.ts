@@ -8,12 +8,9 @@
 // CRC-validated by DumpLogSegments (the Java client's record classes and codecs).
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { execFileSync } from 'node:child_process';
-import { randomBytes } from 'node:crypto';
 import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
-import { fileURLToPath } from 'node:url';
 import {
   decodeRecordSet,
   encodeControlBatch,
@@ -21,34 +18,19 @@ import {
   type CompressionType,
   type RecordBatch,
 } from '../../src/protocol/records/index.js';
+import { createTopic, deleteTopic, ensureKafka, kafkaTool, uniqueName } from './helpers/kafka.js';
 
-// dist/test/integration/X.js -> repository root
-const ROOT = join(dirname(fileURLToPath(import.meta.url)), '..', '..', '..');
-const TOOL = join(ROOT, 'scripts', 'kafka-tool');
-
-interface Env {
-  bootstrap: string;
-  dataDir: string;
-}
-
-function kafka(): Env {
-  const out = execFileSync(process.execPath, [join(ROOT, 'scripts', 'kafka.mjs'), 'start', '--json'], {
-    cwd: ROOT,
-    encoding: 'utf8',
-    stdio: ['ignore', 'pipe', 'inherit'],
-    timeout: 10 * 60_000,
-  });
-  const line = out.trim().split('\n').filter((l) => l.startsWith('{')).pop();
-  if (line === undefined) throw new Error(`kafka.mjs start --json printed no JSON:\n${out}`);
-  const env = JSON.parse(line) as { bootstrap: string; nodes: Array<{ log: string }> };
+/** The broker's log directory (log.dirs of the single node), where partition directories live. */
+async function dataDir(): Promise<string> {
+  const env = await ensureKafka();
   const props = readFileSync(join(dirname(env.nodes[0].log), 'server.properties'), 'utf8');
-  const dataDir = /^log\.dirs=(.*)$/m.exec(props)?.[1]?.split(',')[0];
-  if (dataDir === undefined) throw new Error('no log.dirs in server.properties');
-  return { bootstrap: env.bootstrap, dataDir };
+  const dir = /^log\.dirs=(.*)$/m.exec(props)?.[1]?.split(',')[0];
+  if (dir === undefined) throw new Error('no log.dirs in server.properties');
+  return dir;
 }
 
-function tool(args: string[], input?: string): string {
-  return execFileSync(TOOL, args, { cwd: ROOT, input, encoding: 'utf8', maxBuffer: 256 * 1024 * 1024, timeout: 180_000 });
+async function tool(name: string, args: string[], input?: string): Promise<string> {
+  return (await kafkaTool(name, args, { input, timeoutMs: 300_000 })).stdout;
 }
 
 interface DumpBatch {
@@ -144,39 +126,42 @@ function consoleInput(n: number): { text: string; expected: Array<{ key: string 
 const CODECS: CompressionType[] = ['none', 'gzip', 'snappy', 'lz4', 'zstd'];
 
 test('records written by the Java producer decode identically to DumpLogSegments, every codec', { timeout: 15 * 60_000 }, async (t) => {
-  const env = kafka();
-  const suffix = `${Date.now().toString(36)}-${randomBytes(3).toString('hex')}`;
+  const env = await ensureKafka();
+  const logDir = await dataDir();
   for (const codec of CODECS) {
-    await t.test(codec, () => {
-      const topic = `gregor-records-interop-${codec}-${suffix}`;
-      tool(['topics', '--bootstrap-server', env.bootstrap, '--create', '--topic', topic, '--partitions', '1', '--replication-factor', '1']);
+    await t.test(codec, async () => {
+      const topic = uniqueName(`records-interop-${codec}`);
+      await createTopic(topic, 1);
       const { text, expected } = consoleInput(600);
       const start = Date.now();
-      tool(
+      // Not helpers/kafka.ts produce(): console-producer's --compression-codec (default none) overrides a
+      // compression.type given as a property, so the codec must be passed with that flag.
+      await tool(
+        'console-producer',
         [
-          'console-producer', '--bootstrap-server', env.bootstrap, '--topic', topic, '--compression-codec', codec,
+          '--bootstrap-server', env.bootstrap, '--topic', topic, '--compression-codec', codec,
           '--command-property', 'linger.ms=200', '--command-property', 'batch.size=1000000',
           '--reader-property', 'parse.key=true', '--reader-property', 'parse.headers=true',
-          '--reader-property', 'null.marker=<NULL>',
+          '--reader-property', 'null.marker=<NULL>', '--request-timeout-ms', '30000',
         ],
         text,
       );
       const end = Date.now();
-      tool([
-        'producer-perf-test', '--bootstrap-server', env.bootstrap, '--topic', topic, '--num-records', '3000',
-        '--record-size', '300', '--throughput', '-1', '--transactional-id', `gregor-interop-${codec}-${suffix}`,
-        // One --command-property with several values: repeating the flag keeps only the last one.
+      await tool('producer-perf-test', [
+        '--bootstrap-server', env.bootstrap, '--topic', topic, '--num-records', '3000',
+        '--record-size', '300', '--throughput', '-1', '--transactional-id', uniqueName(`records-interop-tx-${codec}`),
+        // One --command-property with several values: in this tool, repeating the flag keeps only the last one.
         '--transaction-duration-ms', '200', '--command-property', `compression.type=${codec}`, 'linger.ms=20', 'batch.size=65536',
       ]);
 
-      const file = join(env.dataDir, `${topic}-0`, '00000000000000000000.log');
+      const file = join(logDir, `${topic}-0`, '00000000000000000000.log');
       assert.ok(existsSync(file), file);
       const segment = readFileSync(file);
       const r = decodeRecordSet(segment, { checkCrcs: true, topic, partition: 0 });
       assert.equal(r.error, undefined, r.error?.message);
       assert.equal(r.incompleteTail, false);
       assert.equal(r.bytesRead, segment.length);
-      const dump = parseDump(tool(['dump-log', '--files', file, '--print-data-log']));
+      const dump = parseDump(await tool('dump-log', ['--files', file, '--print-data-log']));
       const records = compareWithDump(r.batches, dump, codec);
 
       // The console producer's records, in order: keys, values, header keys *and values*, timestamps in range.
@@ -202,12 +187,12 @@ test('records written by the Java producer decode identically to DumpLogSegments
       const txBatches = r.batches.filter((b) => b.isTransactional && !b.isControl);
       assert.ok(txBatches.length >= 1 && txBatches.every((b) => b.producerId >= 0n));
       t.diagnostic(`${codec}: ${r.batches.length} batches (${markers.length} commit markers), ${records} records, ${segment.length} bytes`);
-      tool(['topics', '--bootstrap-server', env.bootstrap, '--delete', '--topic', topic]);
+      await deleteTopic(topic);
     });
   }
 });
 
-test('batches encoded by gregor are valid to Kafka: DumpLogSegments reads them, every codec', { timeout: 5 * 60_000 }, () => {
+test('batches encoded by gregor are valid to Kafka: DumpLogSegments reads them, every codec', { timeout: 5 * 60_000 }, async () => {
   const dir = mkdtempSync(join(tmpdir(), 'gregor-records-'));
   try {
     const partitionDir = join(dir, 'gregor-encoded-0');
@@ -232,7 +217,7 @@ test('batches encoded by gregor are valid to Kafka: DumpLogSegments reads them, 
     batches.push(encodeControlBatch({ baseOffset: offset, controlType: 1, producerId: 1000n, producerEpoch: 3, partitionLeaderEpoch: 0, timestamp: t0 }));
     const file = join(partitionDir, '00000000000000000000.log');
     writeFileSync(file, Buffer.concat(batches));
-    const out = tool(['dump-log', '--files', file, '--print-data-log']);
+    const out = await tool('dump-log', ['--files', file, '--print-data-log']);
     const dump = parseDump(out);
     assert.equal(dump.length, CODECS.length + 1, out.slice(0, 2000));
     assert.ok(dump.every((d) => d.fields.isvalid === 'true'), 'Kafka validated every CRC');
