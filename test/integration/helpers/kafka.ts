@@ -257,7 +257,10 @@ export async function produce(topic: string, records: Iterable<TestRecord>, opts
     '--reader-property', `headers.separator=${HEADERS_SEP}`, '--reader-property', `headers.key.separator=${HEADER_KV_SEP}`,
     '--reader-property', `null.marker=${NULL_MARKER}`,
     // The tool's own 1.5 s request timeout is short for a busy 2-core machine.
-    '--request-timeout-ms', '30000'];
+    '--request-timeout-ms', '30000',
+    // console-producer's --compression-codec defaults to none and overrides a compression.type property, so the
+    // codec must be passed through the flag or the data is silently written uncompressed.
+    '--compression-codec', props['compression.type']];
   for (const [k, v] of Object.entries(props)) args.push('--command-property', `${k}=${v}`);
   await kafkaTool('console-producer', args, { input: `${lines.join('\n')}\n`, timeoutMs: 300_000 });
   return lines.length;
