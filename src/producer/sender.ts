@@ -350,9 +350,10 @@ export class Sender {
     this.accumulator.remove(batch);
     if (this.txn.isTransactional) {
       this.txn.noteFailure(err);
+      // The transaction cannot commit: what is still queued for it fails now, not at commit time.
       const state = this.txn.state;
-      if (state === 'abortable-error' || state === 'fatal-error') {
-        // The transaction cannot commit: what is still queued for it fails now, not at commit time.
+      if (state === 'fatal-error') this.accumulator.failUnsent(err);
+      else if (state === 'abortable-error') {
         this.accumulator.failUnsent(new StateError(`the transaction failed (${err.message}); it must be aborted`, { cause: err }));
       }
     } else if (batch.sent && this.txn.idempotent) {
