@@ -618,7 +618,7 @@ export class Consumer extends EventEmitter<ConsumerEvents> implements AsyncItera
     if (!this.settings.enableAutoCommit || this.coordinator === null) return;
     const list = this.finishedOffsets(states);
     if (list.length === 0) return;
-    this.offsets.commit(list).catch((err: unknown) => this.logger.warn('commit of removed partitions failed', { error: (err as Error).message }));
+    this.offsets.commitChanged(list).catch((err: unknown) => this.logger.warn('commit of removed partitions failed', { error: (err as Error).message }));
   }
 
   /** Stops fetching and delivering partitions and forgets them. */
@@ -728,7 +728,7 @@ export class Consumer extends EventEmitter<ConsumerEvents> implements AsyncItera
             ? states.filter((s) => s.position !== null).map((s) => ({ topic: s.topic, partition: s.partition, offset: s.position!, leaderEpoch: s.positionEpoch, metadata: null }))
             : this.finishedOffsets(states);
           if (list.length > 0) {
-            await this.offsets.commit(list).catch((err: unknown) => this.logger.warn('commit before revoke failed', { error: (err as Error).message }));
+            await this.offsets.commitChanged(list).catch((err: unknown) => this.logger.warn('commit before revoke failed', { error: (err as Error).message }));
           }
         }
         this.emit('revoked', partitions);

@@ -200,6 +200,7 @@ export class OffsetManager {
       const c = committed.get(s.key);
       if (c !== undefined && c.offset >= 0n) {
         s.moveTo(c.offset, c.leaderEpoch);
+        this.lastCommitted.set(s.key, c.offset);
         // KIP-320: a committed offset with an epoch older than the leader's is checked against the leader's log
         // before fetching from it (the log may have been truncated under it).
         const leader = this.client.leaderFor(s.topic, s.partition);
@@ -465,6 +466,12 @@ export class OffsetManager {
     const run = this.commitTail.then(() => this.commitNow(offsets, deadline));
     this.commitTail = run.catch(() => {});
     return run;
+  }
+
+  /** Commits these offsets, leaving out those equal to what this consumer last committed (revoke, close). */
+  commitChanged(offsets: readonly OffsetToCommit[], deadline = this.deadline()): Promise<void> {
+    const changed = offsets.filter((o) => this.lastCommitted.get(partitionKey(o.topic, o.partition)) !== o.offset);
+    return changed.length === 0 ? Promise.resolve() : this.commit(changed, deadline);
   }
 
   /**

@@ -1,0 +1,104 @@
+// Two gregor consumers subscribed in one group split the partitions without overlap and together consume every
+// record exactly once; when one closes, the other takes over its partitions from the committed offsets; the group
+// as Kafka's consumer-groups tool describes it matches what the members believe they own.
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import type { Consumer, Message, TopicPartition } from '../../../src/index.js';
+import { committedOffsets, createTopic, ensureKafka, kafkaTool, produce, uniqueName } from '../helpers/kafka.js';
+import { newConsumer } from './env.js';
+
+const PARTITIONS = 6;
+
+function waitFor(check: () => boolean, what: string, timeoutMs = 60_000): Promise<void> {
+  return new Promise((resolve, reject) => {
+    const started = Date.now();
+    const tick = (): void => {
+      if (check()) resolve();
+      else if (Date.now() - started > timeoutMs) reject(new Error(`timed out waiting for ${what}`));
+      else setTimeout(tick, 50);
+    };
+    tick();
+  });
+}
+
+/** Polls in the background (as an application would) and records what each member receives. */
+function run(c: Consumer, sink: Message[]): { stop: () => Promise<void> } {
+  let stopped = false;
+  const loop = (async () => {
+    while (!stopped) {
+      const m = await c.poll(200);
+      if (m !== null) sink.push(m);
+    }
+  })();
+  return { stop: async () => { stopped = true; await loop; } };
+}
+
+const key = (tp: TopicPartition): string => `${tp.topic}:${tp.partition}`;
+
+test('two members split the partitions without overlap, consume everything once, and hand over on close', async () => {
+  const env = await ensureKafka();
+  const topic = uniqueName('group');
+  const group = uniqueName('g');
+  await createTopic(topic, PARTITIONS);
+  const props = { 'group.id': group, 'auto.offset.reset': 'earliest', 'session.timeout.ms': 10_000, 'heartbeat.interval.ms': 500 };
+  const a = await newConsumer({ ...props, 'client.id': 'member-a' });
+  const b = await newConsumer({ ...props, 'client.id': 'member-b' });
+  const gotA: Message[] = [];
+  const gotB: Message[] = [];
+  const events: string[] = [];
+  a.subscribe([topic], { assigned: (p) => { events.push(`a+${p.length}`); }, revoked: (p) => { events.push(`a-${p.length}`); } });
+  let runA = { stop: async () => {} };
+  let runB = { stop: async () => {} };
+  try {
+    runA = run(a, gotA);
+    await waitFor(() => a.assignment().length === PARTITIONS, 'member a to own every partition');
+    b.subscribe([topic], { assigned: (p) => { events.push(`b+${p.length}`); } });
+    runB = run(b, gotB);
+    await waitFor(() => a.assignment().length > 0 && b.assignment().length > 0 && a.assignment().length + b.assignment().length === PARTITIONS,
+      'the partitions to be split between a and b');
+    const ownedA = new Set(a.assignment().map(key));
+    const ownedB = new Set(b.assignment().map(key));
+    assert.equal([...ownedA].filter((k) => ownedB.has(k)).length, 0, 'no partition owned by both');
+    assert.equal(ownedA.size + ownedB.size, PARTITIONS);
+
+    // Kafka's view of the group agrees with the members'.
+    const described = await kafkaTool('consumer-groups', ['--bootstrap-server', env.bootstrap, '--describe', '--members', '--verbose', '--group', group]);
+    const rows = described.stdout.split('\n').filter((l) => l.includes('member-'));
+    assert.equal(rows.length, 2, described.stdout);
+    for (const [client, owned] of [['member-a', ownedA], ['member-b', ownedB]] as const) {
+      const row = rows.find((r) => r.includes(client))!;
+      // Kafka 4.x prints the assignment as topic:0,1,2
+      const parts = new Set([...row.matchAll(new RegExp(`${topic}:([\\d,]+)`, 'g'))].flatMap((m) => m[1].split(',').map((p) => `${topic}:${p}`)));
+      assert.deepEqual([...parts].sort(), [...owned].sort(), `${client}: consumer-groups --describe --members`);
+    }
+
+    const COUNT = 3000;
+    await produce(topic, Array.from({ length: COUNT }, (_, i) => ({ key: `k${i}`, value: `v${i}` })));
+    await waitFor(() => gotA.length + gotB.length >= COUNT, 'every record to be consumed');
+    for (const m of gotA) assert.ok(ownedA.has(key(m)), `a received ${key(m)} it does not own`);
+    for (const m of gotB) assert.ok(ownedB.has(key(m)), `b received ${key(m)} it does not own`);
+    const values = [...gotA, ...gotB].map((m) => m.valueString());
+    assert.equal(new Set(values).size, COUNT, 'each record once');
+    assert.equal(values.length, COUNT);
+
+    // b leaves: a takes its partitions over from b's committed offsets, so nothing is delivered twice.
+    await runB.stop();
+    await b.close();
+    await waitFor(() => a.assignment().length === PARTITIONS, 'a to own every partition again');
+    await produce(topic, Array.from({ length: 600 }, (_, i) => ({ key: `later${i}`, value: `later${i}` })));
+    await waitFor(() => gotA.filter((m) => m.valueString()!.startsWith('later')).length >= 600, 'a to consume the later records');
+    await new Promise((r) => setTimeout(r, 1000));
+    const all = [...gotA, ...gotB].map((m) => m.valueString());
+    assert.equal(all.length, COUNT + 600, 'nothing was delivered twice across the handover');
+    await runA.stop();
+    await a.close();
+  } finally {
+    await runA.stop();
+    await runB.stop();
+    await Promise.all([a.close(), b.close()]);
+  }
+  const committed = await committedOffsets(group);
+  assert.equal(committed.length, PARTITIONS);
+  for (const r of committed) assert.equal(r.lag, 0n, `${topic}[${r.partition}] committed to the end on close`);
+  assert.deepEqual(events.slice(0, 1), ['a+6']);
+});
