@@ -295,6 +295,8 @@ export class Producer {
     this.accumulator.failUnsent(new AbortError('the transaction was aborted before these records were sent'));
     // Batches already sent must be answered first: an EndTxn overtaking them would leave them outside the abort.
     await Promise.all(this.accumulator.allBatches().map((b) => b.done()));
+    // An AddPartitionsToTxn still out may register a partition: EndTxn must follow it, not be skipped.
+    await this.txn.addsSettled();
     if (this.txn.state === 'fatal-error') this.txn.checkSend('abortTransaction()');
     await this.txn.endTransaction(false, previous, this.deadline(options));
   }

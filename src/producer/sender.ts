@@ -69,7 +69,14 @@ export class Sender {
     this.scheduled = true;
     setImmediate(() => {
       this.scheduled = false;
-      if (!this.stopped) this.run();
+      if (this.stopped) return;
+      try {
+        this.run();
+      } catch (err) {
+        // A bug must fail the sends it concerns, not crash the application from a timer callback.
+        this.cluster.logger.error('producer sender failed', { error: (err as Error).message });
+        this.accumulator.failUnsent(err as Error);
+      }
     });
   }
 

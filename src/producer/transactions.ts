@@ -277,7 +277,12 @@ export class TransactionManager {
    * is out are gathered into the next one. Rejects (and moves to abortable-error or fatal-error) on failure.
    */
   addPartitions(partitions: ReadonlyArray<{ topic: string; partition: number }>, deadline: number): Promise<void> {
-    const coordinator = this.requireTransactional('AddPartitionsToTxn');
+    let coordinator: Coordinator;
+    try {
+      coordinator = this.requireTransactional('AddPartitionsToTxn');
+    } catch (err) {
+      return Promise.reject(err);
+    }
     for (const p of partitions) {
       const key = tpKey(p.topic, p.partition);
       if (!this.added.has(key)) this.toAdd.set(key, p);
@@ -297,6 +302,11 @@ export class TransactionManager {
       this.adding = undefined;
     });
     return this.adding;
+  }
+
+  /** Resolves when no AddPartitionsToTxn is out (its outcome decides whether EndTxn is needed). */
+  async addsSettled(): Promise<void> {
+    await this.adding?.catch(() => undefined);
   }
 
   private async sendAddPartitions(coordinator: Coordinator, partitions: ReadonlyArray<{ topic: string; partition: number }>, deadline: number): Promise<void> {
