@@ -137,7 +137,12 @@ export class Consumer extends EventEmitter<ConsumerEvents> implements AsyncItera
   private closing: Promise<void> | null = null;
   /** The message handed out last; the application is still processing it until it polls again. */
   private inHand: Message | null = null;
+  /** The batch handed out last by pollBatch(): in the application's hands until it polls again. */
+  private inHandBatch: Message[] | null = null;
+  /** Date.now() when a poll was last noticed, and the poll counter then (see pollActivity()). */
   private lastPoll = Date.now();
+  private polls = 0;
+  private pollsSeen = 0;
   private waitingPolls = 0;
   private readonly reportedTopics = new Set<string>();
 
@@ -302,6 +307,45 @@ export class Consumer extends EventEmitter<ConsumerEvents> implements AsyncItera
     }
     if (!(timeoutMs > 0)) return Promise.resolve(null);
     return this.waitForMessage(timeoutMs);
+  }
+
+  /**
+   * The messages available now, up to `max` (default max.poll.records), waiting up to `timeoutMs` for the first one;
+   * an empty array when none arrived in time. One promise per batch instead of one per message: the fastest way to
+   * read. Messages of the previous batch count as processed once this is called again.
+   */
+  async pollBatch(timeoutMs = 1000, max = this.settings.maxPollRecords): Promise<Message[]> {
+    const first = await this.poll(timeoutMs);
+    if (first === null) return [];
+    const batch = [first];
+    // Errors found after the first message wait for the next call: the messages before them are delivered first.
+    while (batch.length < max && !this.buffer.hasError) {
+      const m = this.buffer.next();
+      if (m === null) break;
+      batch.push(m);
+    }
+    this.inHand = null;
+    this.inHandBatch = batch;
+    return batch;
+  }
+
+  /**
+   * Batches of messages as they arrive, until close() (see pollBatch()). `for await (const batch of
+   * consumer.batches()) for (const m of batch) ...` costs one promise per batch.
+   */
+  batches(max = this.settings.maxPollRecords): AsyncIterable<Message[]> {
+    return {
+      [Symbol.asyncIterator]: () => ({
+        next: async (): Promise<IteratorResult<Message[]>> => {
+          for (;;) {
+            if (this.lifecycle === 'closing' || this.lifecycle === 'closed') return { done: true, value: undefined };
+            const batch = await this.pollBatch(60_000, max);
+            if (batch.length > 0) return { done: false, value: batch };
+          }
+        },
+        return: async (): Promise<IteratorResult<Message[]>> => ({ done: true, value: undefined }),
+      }),
+    };
   }
 
   /**
@@ -534,11 +578,28 @@ export class Consumer extends EventEmitter<ConsumerEvents> implements AsyncItera
     return state;
   }
 
-  /** Marks the previous message processed (the application came back for more) and notes the poll time. */
+  /**
+   * Marks the previous message processed (the application came back for more) and counts the poll. The clock is
+   * read by the heartbeat timer, not here: a counter costs nothing per message (see pollActivity()).
+   */
   private beforePoll(): void {
     this.inHand = null;
-    this.lastPoll = Date.now();
-    this.membership?.onPoll();
+    this.inHandBatch = null;
+    this.polls++;
+    if (this.membership !== null) this.membership.onPoll();
+  }
+
+  /**
+   * When the application last polled, as max.poll.interval.ms needs it: now while a poll is waiting, else the time
+   * the poll counter was last seen moving (read every heartbeat interval, so precise to one interval).
+   */
+  private pollActivity(): number {
+    if (this.waitingPolls > 0) return Date.now();
+    if (this.polls !== this.pollsSeen) {
+      this.pollsSeen = this.polls;
+      this.lastPoll = Date.now();
+    }
+    return this.lastPoll;
   }
 
   /** The next buffered message, or a waiting error thrown. */
@@ -568,7 +629,6 @@ export class Consumer extends EventEmitter<ConsumerEvents> implements AsyncItera
         }
         let m: Message | null;
         try {
-          this.lastPoll = Date.now();
           m = this.take();
         } catch (err) {
           finish();
@@ -600,16 +660,21 @@ export class Consumer extends EventEmitter<ConsumerEvents> implements AsyncItera
   /** Offsets the application has finished with: the position, minus the message it is still processing. */
   private finishedOffsets(states: readonly PartitionState[]): OffsetToCommit[] {
     const out: OffsetToCommit[] = [];
-    const m = this.inHand;
+    // The first message in the application's hands, per partition: nothing from it on is finished.
+    const held = new Map<string, Message>();
+    for (const m of this.inHandBatch ?? (this.inHand === null ? [] : [this.inHand])) {
+      const k = partitionKey(m.topic, m.partition);
+      if (!held.has(k)) held.set(k, m);
+    }
     for (const s of states) {
-      if (s.position === null) continue;
-      let offset = s.position;
-      let leaderEpoch = s.positionEpoch;
-      if (m !== null && m.topic === s.topic && m.partition === s.partition && m.offset + 1n === s.position) {
-        offset = m.offset;
-        leaderEpoch = m.leaderEpoch;
+      const position = s.position;
+      if (position === null) continue;
+      const m = held.get(s.key);
+      if (m !== undefined && m.offset < position) {
+        out.push({ topic: s.topic, partition: s.partition, offset: m.offset, leaderEpoch: m.leaderEpoch, metadata: null });
+      } else {
+        out.push({ topic: s.topic, partition: s.partition, offset: position, leaderEpoch: s.positionEpoch, metadata: null });
       }
-      out.push({ topic: s.topic, partition: s.partition, offset, leaderEpoch, metadata: null });
     }
     return out;
   }
@@ -629,7 +694,6 @@ export class Consumer extends EventEmitter<ConsumerEvents> implements AsyncItera
     }
     this.assignmentState.remove(states.map((s) => ({ topic: s.topic, partition: s.partition })));
     this.offsets.forget(states);
-    if (this.inHand !== null && states.some((s) => s.topic === this.inHand!.topic && s.partition === this.inHand!.partition)) this.inHand = null;
     this.fetches.update();
   }
 
@@ -742,7 +806,7 @@ export class Consumer extends EventEmitter<ConsumerEvents> implements AsyncItera
         this.emit('lost', partitions);
         await this.callListener('lost', partitions);
       },
-      lastPollAt: () => (this.waitingPolls > 0 ? Date.now() : this.lastPoll),
+      lastPollAt: () => this.pollActivity(),
       fatal: (error: GregorError) => this.buffer.pushError(error),
     };
   }

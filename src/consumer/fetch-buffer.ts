@@ -119,14 +119,14 @@ export class FetchBuffer {
         throw err;
       }
       if (message !== null) {
-        state.position = message.offset + 1n;
-        state.positionEpoch = message.leaderEpoch;
+        state.advance(message);
         return message;
       }
       // Exhausted: what remains up to endOffset was invisible (control records, aborted transactions, records
       // below the fetch offset), so the position moves to the chunk's end.
       this.current = null;
-      if (state.position === null || state.position < chunk.endOffset) {
+      const position = state.position;
+      if (position === null || position < chunk.endOffset) {
         state.position = chunk.endOffset;
         state.positionEpoch = chunk.endEpoch;
       }

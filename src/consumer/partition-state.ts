@@ -36,10 +36,44 @@ export class PartitionState {
   readonly key: string;
 
   phase: PartitionPhase = 'initializing';
+  private basePosition: bigint | null = null;
+  private baseEpoch = -1;
+  /**
+   * The last message handed out since the position was last set explicitly. The position is derived from it on
+   * demand, so delivering a message costs a pointer write instead of BigInt arithmetic (the hot path).
+   */
+  private delivered: { readonly offset: bigint; readonly leaderEpoch: number } | null = null;
+
   /** Next offset to hand to the application; null until known. */
-  position: bigint | null = null;
+  get position(): bigint | null {
+    const d = this.delivered;
+    return d === null ? this.basePosition : d.offset + 1n;
+  }
+
+  set position(offset: bigint | null) {
+    this.basePosition = offset;
+    this.delivered = null;
+  }
+
   /** Leader epoch of the record before `position` (committed with it, used for truncation detection), -1 if unknown. */
-  positionEpoch = -1;
+  get positionEpoch(): number {
+    const d = this.delivered;
+    return d === null ? this.baseEpoch : d.leaderEpoch;
+  }
+
+  set positionEpoch(epoch: number) {
+    const d = this.delivered;
+    if (d !== null) {
+      this.basePosition = d.offset + 1n;
+      this.delivered = null;
+    }
+    this.baseEpoch = epoch;
+  }
+
+  /** Delivery path: `message` was handed to the application; the position is now its offset + 1. */
+  advance(message: { readonly offset: bigint; readonly leaderEpoch: number }): void {
+    this.delivered = message;
+  }
   /** Next offset to fetch. */
   fetchOffset: bigint = -1n;
   /** Leader epoch of the last fetched batch (Fetch v12+ lastFetchedEpoch). */

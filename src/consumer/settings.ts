@@ -28,6 +28,8 @@ export interface ConsumerSettings {
   isolationLevel: IsolationLevel;
   clientRack: string;
   checkCrcs: boolean;
+  /** Most messages one pollBatch() returns (max.poll.records). */
+  maxPollRecords: number;
   /** Assignor names in preference order (partition.assignment.strategy). */
   assignmentStrategies: string[];
   requestTimeoutMs: number;
@@ -131,6 +133,7 @@ export function consumerSettings(props: Props): ConsumerSettings {
     isolationLevel: oneOf(props, 'isolation.level', 'read_uncommitted', ['read_uncommitted', 'read_committed'] as const),
     clientRack: str(props, 'client.rack', ''),
     checkCrcs: bool(props, 'check.crcs', true),
+    maxPollRecords: int(props, 'max.poll.records', 500, 1),
     assignmentStrategies: assignmentStrategies.length > 0 ? assignmentStrategies : ['range'],
     requestTimeoutMs: int(props, 'request.timeout.ms', 30000, 1),
     defaultApiTimeoutMs: int(props, 'default.api.timeout.ms', 60000, 1),
