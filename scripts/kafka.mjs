@@ -45,6 +45,18 @@ export const USERS = {
   'SCRAM-SHA-512': { username: 'scram512-user', password: 'scram512-secret' },
 };
 
+// SASL mechanisms of the SASL_SSL listener. OAUTHBEARER takes unsecured (unsigned, alg "none") JWTs: see
+// serverProperties(); any token with a "sub" and a future "exp" claim is accepted, which is what a test needs.
+export const SASL_MECHANISMS = ['PLAIN', 'SCRAM-SHA-256', 'SCRAM-SHA-512', 'OAUTHBEARER'];
+
+// KIP-368: the broker announces this session lifetime in SaslAuthenticate and closes a connection used after it
+// unless the client re-authenticated on it (the Java tools and gregor do). Brokers default to 0 (no lifetime, no
+// re-authentication), so without it re-authentication cannot be tested at all. 5 s lets the re-authentication
+// tests (test/integration/network/reauth.test.ts) watch several rounds in seconds; SASL_SSL clients that live longer
+// simply re-authenticate every ~4.5 s, which also exercises it under the other SASL tests. A client that does not
+// implement KIP-368 is disconnected after 5 s on this listener: use PLAINTEXT for those.
+export const SASL_SESSION_LIFETIME_MS = 5000;
+
 class UsageError extends Error {}
 class EnvError extends Error {}
 
@@ -83,9 +95,11 @@ function info(l) {
     caFile: join(TLS, 'ca.pem'),
     clientsJar: CLIENTS_JAR,
     users: USERS,
+    saslMechanisms: SASL_MECHANISMS,
+    saslSessionLifetimeMs: SASL_SESSION_LIFETIME_MS,
     nodes: l.nodes.map((n) => ({
       id: n.id, pid: readPid(n), plaintext: n.plaintext, controller: n.controller, saslSsl: n.saslSsl,
-      log: join(n.dir, 'broker.log'),
+      log: join(n.dir, 'broker.log'), dataDir: join(n.dir, 'data'),
     })),
   };
 }
@@ -219,9 +233,9 @@ function serverProperties(l, n) {
     'inter.broker.listener.name=PLAINTEXT',
     `log.dirs=${join(n.dir, 'data')}`,
     '',
-    '# SASL_SSL: TLS with our own CA, then PLAIN or SCRAM. A bare sasl.jaas.config is ignored by brokers;',
-    '# each mechanism needs its own listener-scoped entry.',
-    'listener.name.sasl_ssl.sasl.enabled.mechanisms=PLAIN,SCRAM-SHA-256,SCRAM-SHA-512',
+    '# SASL_SSL: TLS with our own CA, then PLAIN, SCRAM or OAUTHBEARER. A bare sasl.jaas.config is ignored by',
+    '# brokers; each mechanism needs its own listener-scoped entry.',
+    `listener.name.sasl_ssl.sasl.enabled.mechanisms=${SASL_MECHANISMS.join(',')}`,
     `listener.name.sasl_ssl.ssl.keystore.location=${join(TLS, 'server.p12')}`,
     // The default keystore type is JKS; ours is PKCS12.
     'listener.name.sasl_ssl.ssl.keystore.type=PKCS12',
@@ -231,6 +245,15 @@ function serverProperties(l, n) {
     // SCRAM users are stored in the cluster metadata: added at format time (StorageTool -S).
     `${jaas('SCRAM-SHA-256')}org.apache.kafka.common.security.scram.ScramLoginModule required;`,
     `${jaas('SCRAM-SHA-512')}org.apache.kafka.common.security.scram.ScramLoginModule required;`,
+    // OAUTHBEARER (KIP-255) without an identity provider: with no sasl.server.callback.handler.class the broker
+    // validates tokens with OAuthBearerUnsecuredValidatorCallbackHandler (unsigned JWT with "sub" and "exp",
+    // "iat"/"nbf" consistent if present). The login module gives the broker its own token (unused here:
+    // inter-broker traffic is PLAINTEXT) and must be configured for the mechanism to start.
+    `${jaas('OAUTHBEARER')}org.apache.kafka.common.security.oauthbearer.OAuthBearerLoginModule required ` +
+      'unsecuredLoginStringClaim_sub="broker";',
+    // KIP-368 session lifetime, scoped to this listener and each mechanism (Kafka's documented form for it): see
+    // SASL_SESSION_LIFETIME_MS for why it is short. For OAUTHBEARER the lifetime is also capped by the token's "exp".
+    ...SASL_MECHANISMS.map((m) => `listener.name.sasl_ssl.${m.toLowerCase()}.connections.max.reauth.ms=${SASL_SESSION_LIFETIME_MS}`),
     '',
     '# Tests create their topics explicitly (test/integration/helpers/kafka.ts createTopic): a typo in a topic',
     '# name must fail as UNKNOWN_TOPIC_OR_PARTITION instead of silently creating a one-partition topic.',
@@ -606,7 +629,8 @@ function status() {
 function describe(i) {
   return [
     `  bootstrap (PLAINTEXT): ${i.bootstrap}`,
-    `  bootstrap (SASL_SSL):  ${i.saslSslBootstrap}   (PLAIN, SCRAM-SHA-256, SCRAM-SHA-512)`,
+    `  bootstrap (SASL_SSL):  ${i.saslSslBootstrap}   (${i.saslMechanisms.join(', ')}; ` +
+      `re-authentication every ${i.saslSessionLifetimeMs / 1000} s)`,
     `  CA file:               ${i.caFile}`,
     `  users:                 ${Object.entries(i.users).map(([m, u]) => `${m} ${u.username}/${u.password}`).join(', ')}`,
     `  logs:                  ${i.nodes.map((n) => n.log).join(', ')}`,

@@ -11,7 +11,8 @@ import {
   type KafkaEnv, type SaslMechanism, type TestRecord,
 } from './helpers/kafka.js';
 
-const MECHANISMS: SaslMechanism[] = ['PLAIN', 'SCRAM-SHA-256', 'SCRAM-SHA-512'];
+// OAUTHBEARER: the Java client's unsecured login module mints the token (config/sasl-oauthbearer.properties).
+const MECHANISMS: (SaslMechanism | 'OAUTHBEARER')[] = ['PLAIN', 'SCRAM-SHA-256', 'SCRAM-SHA-512', 'OAUTHBEARER'];
 
 describe('local Kafka harness', () => {
   // Topics are left in place: names are unique, and `npm run kafka:stop -- --clean` wipes them all.
@@ -28,6 +29,7 @@ describe('local Kafka harness', () => {
     assert.match(env.saslSslBootstrap, /^127\.0\.0\.1:\d+$/);
     assert.match(readFileSync(env.caFile, 'utf8'), /-----BEGIN CERTIFICATE-----/);
     assert.deepEqual(env.users, USERS);
+    assert.deepEqual(env.saslMechanisms, MECHANISMS);
     assert.equal(env.kafkaVersion, '4.3.1');
   });
 

@@ -10,10 +10,11 @@
 // Each Java tool is a new JVM (about 1 s here): batch work into few calls, never one per test case.
 import { execFileSync, spawn } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
-import { existsSync } from 'node:fs';
+import { existsSync, readdirSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 
+/** The SASL mechanisms with a user and password (OAUTHBEARER takes a token instead: unsecuredToken()). */
 export type SaslMechanism = 'PLAIN' | 'SCRAM-SHA-256' | 'SCRAM-SHA-512';
 export type Compression = 'none' | 'gzip' | 'snappy' | 'lz4' | 'zstd';
 
@@ -26,8 +27,15 @@ export interface KafkaUser {
 export interface KafkaEnv {
   /** PLAINTEXT bootstrap, e.g. "127.0.0.1:9092" (three nodes: a comma-separated list). */
   bootstrap: string;
-  /** SASL_SSL bootstrap, e.g. "127.0.0.1:9094"; offers PLAIN, SCRAM-SHA-256 and SCRAM-SHA-512. */
+  /** SASL_SSL bootstrap, e.g. "127.0.0.1:9094"; offers the saslMechanisms. */
   saslSslBootstrap: string;
+  /** Enabled on the SASL_SSL listener: PLAIN, SCRAM-SHA-256, SCRAM-SHA-512 and OAUTHBEARER (unsecured tokens). */
+  saslMechanisms: (SaslMechanism | 'OAUTHBEARER')[];
+  /**
+   * KIP-368: the session lifetime the broker announces on SASL_SSL for every mechanism (connections.max.reauth.ms,
+   * a few seconds); a client must re-authenticate within it or the broker closes the connection.
+   */
+  saslSessionLifetimeMs: number;
   /** PEM file of the CA that signed the broker's certificate (SAN DNS:localhost, IP:127.0.0.1). */
   caFile: string;
   /** One user per SASL mechanism. */
@@ -38,7 +46,7 @@ export interface KafkaEnv {
   layout: 'single' | 'cluster';
   /** True when the ensureKafka() call that filled this started the broker (it was not running before). */
   startedNow: boolean;
-  nodes: { id: number; pid: number | null; plaintext: number; controller: number; saslSsl: number; log: string }[];
+  nodes: { id: number; pid: number | null; plaintext: number; controller: number; saslSsl: number; log: string; dataDir: string }[];
 }
 
 /** The repository root (this file compiles to dist/test/integration/helpers/kafka.js). */
@@ -56,11 +64,12 @@ export const USERS: Readonly<Record<SaslMechanism, KafkaUser>> = {
 };
 
 /** Client property files in config/ for kafka-tool's --command-config (paths relative to ROOT, where it runs). */
-export const CLIENT_CONFIG: Readonly<Record<'PLAINTEXT' | SaslMechanism, string>> = {
+export const CLIENT_CONFIG: Readonly<Record<'PLAINTEXT' | SaslMechanism | 'OAUTHBEARER', string>> = {
   PLAINTEXT: 'config/plaintext.properties',
   PLAIN: 'config/sasl-plain.properties',
   'SCRAM-SHA-256': 'config/sasl-scram-sha-256.properties',
   'SCRAM-SHA-512': 'config/sasl-scram-sha-512.properties',
+  OAUTHBEARER: 'config/sasl-oauthbearer.properties',
 };
 
 function findRoot(from: string): string {
@@ -98,6 +107,58 @@ export function kafkaEnvSync(nodes: 1 | 3 = 1): KafkaEnv {
 
 export async function ensureKafka(opts: { nodes?: 1 | 3 } = {}): Promise<KafkaEnv> {
   return kafkaEnvSync(opts.nodes ?? 1);
+}
+
+let jars: { lib: string; clientsJar: string } | undefined;
+
+/**
+ * Kafka's jars in .kafka/lib (`node scripts/kafka.mjs jars`: downloaded once, re-fetched when the pom changes), for
+ * tests that run Java code or read the protocol specs from kafka-clients without a broker. Memoised per process.
+ */
+export function kafkaJars(): { lib: string; clientsJar: string } {
+  if (jars === undefined) {
+    try {
+      execFileSync(process.execPath, [join(ROOT, 'scripts', 'kafka.mjs'), 'jars'], {
+        cwd: ROOT, stdio: ['ignore', 'ignore', 'pipe'], encoding: 'utf8', timeout: 10 * 60_000,
+      });
+    } catch (e) {
+      const err = e as { stderr?: string; message: string };
+      throw new Error(`could not get the Kafka jars (node scripts/kafka.mjs jars):\n${err.stderr ?? err.message}`);
+    }
+    const lib = join(ROOT, '.kafka', 'lib');
+    const clients = readdirSync(lib).filter((f) => /^kafka-clients-[\d.]+\.jar$/.test(f));
+    if (clients.length !== 1) throw new Error(`expected one kafka-clients jar in ${lib}, found: ${clients.join(', ') || 'none'}`);
+    jars = { lib, clientsJar: join(lib, clients[0]) };
+  }
+  return jars;
+}
+
+/**
+ * Host and port of the first address in a bootstrap list such as KafkaEnv.bootstrap ("127.0.0.1:9092" or a
+ * comma-separated list), for tests that open a socket themselves. Ports move with GREGOR_KAFKA_PORT_BASE: take them
+ * from here, never from a literal.
+ */
+export function hostPort(bootstrap: string): { host: string; port: number } {
+  const first = bootstrap.split(',')[0].trim();
+  const i = first.lastIndexOf(':');
+  const port = Number(first.slice(i + 1));
+  if (i <= 0 || !Number.isInteger(port) || port <= 0 || port > 65535) throw new Error(`hostPort: not host:port: '${bootstrap}'`);
+  return { host: first.slice(0, i), port };
+}
+
+/**
+ * An unsecured OAUTHBEARER token as the SASL_SSL listener accepts it (KIP-255; the broker's unsecured validator):
+ * a JWT with header {"alg":"none"}, the claims `sub`, `iat` and `exp` (seconds), and an empty signature. Validity
+ * starts now and lasts `lifetimeMs` (default one hour; a negative value gives an already expired token). `claims`
+ * adds or overrides claims (e.g. `scope`).
+ */
+export function unsecuredToken(opts: { sub?: string; lifetimeMs?: number; claims?: Record<string, unknown> } = {}): string {
+  const nowS = Date.now() / 1000;
+  const exp = nowS + (opts.lifetimeMs ?? 3_600_000) / 1000;
+  // The broker refuses an `iat` after `exp` as inconsistent: an expired token must fail as expired.
+  const claims = { sub: opts.sub ?? 'oauth-user', iat: Math.min(nowS, exp - 1), exp, ...opts.claims };
+  const part = (o: object): string => Buffer.from(JSON.stringify(o), 'utf8').toString('base64url');
+  return `${part({ alg: 'none' })}.${part(claims)}.`;
 }
 
 /** Stops a layout (`kafka.mjs stop --nodes N`); for tests that started the three-node cluster themselves. */
