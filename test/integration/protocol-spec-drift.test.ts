@@ -8,41 +8,19 @@
 
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { dirname, join } from 'node:path';
+import { join } from 'node:path';
 import { spawnSync } from 'node:child_process';
-import { fileURLToPath } from 'node:url';
 import { inflateRawSync } from 'node:zlib';
 import { API_DEFS, formatVersions, type FieldDef, type MessageDef } from '../../src/protocol/messages/index.js';
 import { ApiKey } from '../../src/protocol/api-keys.js';
 import { supportedVersions } from '../../src/protocol/index.js';
+import { kafkaJars } from './helpers/kafka.js';
 import { ERROR_CODES } from '../../src/protocol/error-codes.js';
 
-function repoRoot(): string {
-  let dir = dirname(fileURLToPath(import.meta.url));
-  while (!existsSync(join(dir, 'package.json'))) {
-    const up = dirname(dir);
-    if (up === dir) throw new Error('cannot find the repository root');
-    dir = up;
-  }
-  return dir;
-}
-
-const ROOT = repoRoot();
-
-function clientsJar(): string {
-  const pom = readFileSync(join(ROOT, 'scripts', 'kafka', 'pom.xml'), 'utf8');
-  const version = /<kafka\.version>([^<]+)<\/kafka\.version>/.exec(pom)?.[1];
-  assert.ok(version, 'scripts/kafka/pom.xml names no kafka.version');
-  const jar = join(ROOT, '.kafka', 'lib', `kafka-clients-${version}.jar`);
-  if (!existsSync(jar)) {
-    const r = spawnSync(process.execPath, [join(ROOT, 'scripts', 'kafka.mjs'), 'jars'], { cwd: ROOT, encoding: 'utf8' });
-    assert.equal(r.status, 0, `node scripts/kafka.mjs jars failed:\n${r.stdout}${r.stderr}`);
-  }
-  assert.ok(existsSync(jar), `${jar} is missing`);
-  return jar;
-}
+// The jar matching scripts/kafka/pom.xml's kafka.version (the harness re-fetches the jars when the pom changes).
+const clientsJar = (): string => kafkaJars().clientsJar;
 
 /** Reads the entries of a zip file whose names match `filter`: a central-directory walk, stored or deflated. */
 function readZip(path: string, filter: (name: string) => boolean): Map<string, Buffer> {
@@ -272,7 +250,7 @@ test('the error-code table matches Kafka\'s Errors enum (code, name, retriable)'
       '  }',
       '}',
     ].join('\n'));
-    const libs = join(ROOT, '.kafka', 'lib');
+    const libs = kafkaJars().lib;
     const r = spawnSync('java', ['-cp', `${clientsJar()}:${join(libs, '*')}`, src], { encoding: 'utf8' });
     assert.equal(r.status, 0, r.stderr);
     const theirs = r.stdout.split('\n').filter((l) => /^-?\d+\t/.test(l)).map((l) => {

@@ -10,7 +10,7 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { dirname, join } from 'node:path';
+import { join } from 'node:path';
 import {
   decodeRecordSet,
   encodeControlBatch,
@@ -22,11 +22,7 @@ import { createTopic, deleteTopic, ensureKafka, kafkaTool, uniqueName } from './
 
 /** The broker's log directory (log.dirs of the single node), where partition directories live. */
 async function dataDir(): Promise<string> {
-  const env = await ensureKafka();
-  const props = readFileSync(join(dirname(env.nodes[0].log), 'server.properties'), 'utf8');
-  const dir = /^log\.dirs=(.*)$/m.exec(props)?.[1]?.split(',')[0];
-  if (dir === undefined) throw new Error('no log.dirs in server.properties');
-  return dir;
+  return (await ensureKafka()).nodes[0].dataDir;
 }
 
 async function tool(name: string, args: string[], input?: string): Promise<string> {

@@ -6,9 +6,8 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
-import { existsSync, readdirSync } from 'node:fs';
+import { readdirSync } from 'node:fs';
 import { join } from 'node:path';
-import { fileURLToPath } from 'node:url';
 import { assignors, checkAssignment, encodeStickyUserData } from '../../../src/consumer/group/assignors/index.js';
 import type { AssignorMember, GroupAssignment, PartitionInfo } from '../../../src/consumer/group/assignors/index.js';
 import { decodeSubscription, encodeAssignment, encodeSubscription } from '../../../src/consumer/group/consumer-protocol.js';
@@ -25,15 +24,10 @@ import {
   retained,
   trustedOwners,
 } from '../../unit/assignors/helpers.js';
-
-const root = fileURLToPath(new URL('../../../../', import.meta.url));
-const lib = join(root, '.kafka', 'lib');
+import { ROOT, kafkaJars } from '../helpers/kafka.js';
 
 function classpath(): string {
-  if (!existsSync(join(lib, '.complete'))) {
-    const r = spawnSync(process.execPath, [join(root, 'scripts', 'kafka.mjs'), 'jars'], { stdio: 'inherit' });
-    assert.equal(r.status, 0, 'downloading the Kafka jars (node scripts/kafka.mjs jars) failed');
-  }
+  const { lib } = kafkaJars();
   const jars = readdirSync(lib).filter((f) => /^(kafka-clients|slf4j-api)-.*\.jar$/.test(f));
   assert.equal(jars.length, 2, `kafka-clients and slf4j-api jars in ${lib}`);
   return jars.map((j) => join(lib, j)).join(':');
@@ -41,7 +35,7 @@ function classpath(): string {
 
 /** Runs all commands through one JVM; returns its output lines. */
 function oracle(commands: string[]): string[] {
-  const r = spawnSync('java', ['-cp', classpath(), join(root, 'test', 'integration', 'group', 'AssignorOracle.java')], {
+  const r = spawnSync('java', ['-cp', classpath(), join(ROOT, 'test', 'integration', 'group', 'AssignorOracle.java')], {
     input: commands.join('\n') + '\n',
     encoding: 'utf8',
     maxBuffer: 256 * 1024 * 1024,

@@ -4,13 +4,14 @@ import assert from 'node:assert/strict';
 import { Pool } from '../../../src/network/pool.js';
 import { ApiKey, supportedVersions } from '../../../src/protocol/index.js';
 import { UnsupportedError } from '../../../src/errors.js';
-import { plaintextOptions, saslSslOptions } from './env.js';
+import { oauthBearerOptions, plaintextOptions, saslSslOptions, unsecuredToken } from './env.js';
 
 const setups = [
-  ['PLAINTEXT 127.0.0.1:9092', () => plaintextOptions()],
+  ['PLAINTEXT', () => plaintextOptions()],
   ['SASL_SSL PLAIN', () => saslSslOptions('PLAIN')],
   ['SASL_SSL SCRAM-SHA-256', () => saslSslOptions('SCRAM-SHA-256')],
   ['SASL_SSL SCRAM-SHA-512', () => saslSslOptions('SCRAM-SHA-512')],
+  ['SASL_SSL OAUTHBEARER', () => oauthBearerOptions(() => unsecuredToken())],
 ] as const;
 
 for (const [name, options] of setups) {

@@ -8,7 +8,7 @@ import { noopLogger } from '../../../src/network/options.js';
 import { ApiKey } from '../../../src/protocol/index.js';
 import { encodeRecordBatch } from '../../../src/protocol/records/encode.js';
 import { AbortError, ConnectionError, ProtocolError, StateError, TimeoutError } from '../../../src/errors.js';
-import { createTopic, deleteTopic, plaintextOptions, uniqueName } from './env.js';
+import { createTopic, deleteTopic, hostPort, kafkaEnvSync, literal, plaintextOptions, uniqueName } from './env.js';
 import { longPollFetch, topicIdOf } from './fetch-helpers.js';
 
 const topic = uniqueName('net-conn');
@@ -44,10 +44,11 @@ test('an address nobody listens on: ConnectionError naming it, after a bounded n
 });
 
 test('bootstrap skips a dead address and uses a live one', async () => {
-  const pool = new Pool(plaintextOptions({ bootstrapServers: ['127.0.0.1:1', plaintextOptions().bootstrapServers as string] }));
+  const live = kafkaEnvSync().bootstrap;
+  const pool = new Pool(plaintextOptions({ bootstrapServers: ['127.0.0.1:1', live] }));
   try {
     const b = await pool.bootstrap();
-    assert.equal(b.port, 9092);
+    assert.equal(b.port, hostPort(live).port);
   } finally {
     await pool.close();
   }
@@ -93,7 +94,7 @@ test('a request timeout fails that request with TimeoutError and closes the conn
     const second = longPollFetch(broker, topic, topicId, 5000);
     const err = await slow.then(() => assert.fail('must time out'), (e: unknown) => e);
     assert.ok(err instanceof TimeoutError, String(err));
-    assert.match(err.message, /127\.0\.0\.1:9092 timed out after 300 ms/);
+    assert.match(err.message, new RegExp(`${literal(kafkaEnvSync().bootstrap)} timed out after 300 ms`));
     // The other request on that connection is failed too (the stream state is unknown), with the cause attached.
     const err2 = await second.then(() => assert.fail('must fail'), (e: unknown) => e);
     assert.ok(err2 instanceof ConnectionError, String(err2));
@@ -141,9 +142,10 @@ test('close() rejects pending requests with AbortError and later calls with Stat
 });
 
 test('a response larger than receive.message.max.bytes is a ProtocolError and closes the connection', async () => {
+  const { host, port } = hostPort(kafkaEnvSync().bootstrap);
   const conn = new Connection({
-    host: '127.0.0.1',
-    port: 9092,
+    host,
+    port,
     tls: undefined,
     clientId: 'gregor-it',
     connectionSetupTimeoutMs: 5000,
@@ -158,7 +160,7 @@ test('a response larger than receive.message.max.bytes is a ProtocolError and cl
   const closed = new Promise<Error>((resolve) => conn.once('close', resolve));
   await assert.rejects(conn.request(ApiKey.ApiVersions, 3, { clientSoftwareName: 'gregor', clientSoftwareVersion: '0' }), (e: unknown) => {
     assert.ok(e instanceof ProtocolError, String(e));
-    assert.match(e.message, /exceeds the maximum of 64 bytes.*127\.0\.0\.1:9092/);
+    assert.match(e.message, new RegExp(`exceeds the maximum of 64 bytes.*${literal(kafkaEnvSync().bootstrap)}`));
     return true;
   });
   assert.ok((await closed) instanceof ProtocolError);

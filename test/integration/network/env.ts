@@ -2,24 +2,18 @@
 // (test/integration/helpers/kafka.ts: `node scripts/kafka.mjs start --json`, idempotent), plus topic helpers that use
 // gregor's own CreateTopics/DeleteTopics requests (no JVM per test).
 import { Pool } from '../../../src/network/pool.js';
-import type { NetworkOptions, SaslMechanismName } from '../../../src/network/options.js';
+import type { NetworkOptions, OAuthTokenProvider, SaslMechanismName } from '../../../src/network/options.js';
 import { ApiKey } from '../../../src/protocol/index.js';
-import { kafkaEnvSync, uniqueName as sharedUniqueName, type KafkaEnv } from '../helpers/kafka.js';
+import { kafkaEnvSync } from '../helpers/kafka.js';
 
-export function kafka(): KafkaEnv {
-  return kafkaEnvSync(1);
-}
-
-export function uniqueName(prefix: string): string {
-  return sharedUniqueName(prefix);
-}
+export { hostPort, kafkaEnvSync, uniqueName, unsecuredToken } from '../helpers/kafka.js';
 
 export function plaintextOptions(extra: Partial<NetworkOptions> = {}): NetworkOptions {
-  return { bootstrapServers: kafka().bootstrap, clientId: 'gregor-network-it', ...extra };
+  return { bootstrapServers: kafkaEnvSync().bootstrap, clientId: 'gregor-network-it', ...extra };
 }
 
 export function saslSslOptions(mechanism: Exclude<SaslMechanismName, 'OAUTHBEARER'>, extra: Partial<NetworkOptions> = {}): NetworkOptions {
-  const env = kafka();
+  const env = kafkaEnvSync();
   const user = env.users[mechanism];
   return {
     bootstrapServers: env.saslSslBootstrap,
@@ -29,6 +23,24 @@ export function saslSslOptions(mechanism: Exclude<SaslMechanismName, 'OAUTHBEARE
     sasl: { mechanism, username: user.username, password: user.password },
     ...extra,
   };
+}
+
+/** SASL_SSL with OAUTHBEARER: the listener accepts unsecured tokens (helpers/kafka.ts unsecuredToken()). */
+export function oauthBearerOptions(oauthTokenProvider: OAuthTokenProvider, extra: Partial<NetworkOptions> = {}): NetworkOptions {
+  const env = kafkaEnvSync();
+  return {
+    bootstrapServers: env.saslSslBootstrap,
+    clientId: 'gregor-network-it',
+    securityProtocol: 'SASL_SSL',
+    ssl: { caLocation: env.caFile },
+    sasl: { mechanism: 'OAUTHBEARER', oauthTokenProvider },
+    ...extra,
+  };
+}
+
+/** A RegExp source matching `s` literally (addresses carry dots), to build patterns around the harness's addresses. */
+export function literal(s: string): string {
+  return s.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
 }
 
 /** Creates a topic with gregor's own CreateTopics request (no JVM per test) and waits until its leaders are known. */

@@ -6,13 +6,14 @@ import assert from 'node:assert/strict';
 import {
   ApiKey, ErrorCode, decodeResponse, encodeRequest, errorName, implementedApis, supportedVersions, ZERO_UUID_STRING,
 } from '../../../src/protocol/index.js';
-import { RawBroker, kafkaEnv, uniqueName, until, versions } from './raw-broker.js';
+import { RawBroker, uniqueName, until, versions } from './raw-broker.js';
+import { hostPort, kafkaEnvSync } from '../helpers/kafka.js';
 
 let broker: RawBroker;
 let port: number;
 
 before(async () => {
-  port = Number(kafkaEnv().bootstrap.split(':').pop());
+  port = hostPort(kafkaEnvSync().bootstrap).port;
   broker = await RawBroker.plaintext();
 });
 after(() => broker?.close());

@@ -6,21 +6,10 @@ import { mkdirSync, readFileSync, renameSync, writeFileSync } from 'node:fs';
 import { connect, type Socket } from 'node:net';
 import { join } from 'node:path';
 import { connect as tlsConnect } from 'node:tls';
-import { ROOT, kafkaEnvSync, type KafkaEnv } from '../helpers/kafka.js';
+import { ROOT, hostPort, kafkaEnvSync } from '../helpers/kafka.js';
 import { apiKeyName, decodeResponse, encodeRequest, type RequestBody, type ResponseBody } from '../../../src/protocol/index.js';
 
 export { uniqueName } from '../helpers/kafka.js';
-
-/** Starts the project's single-node broker if it is not running (idempotent) and returns its addresses. */
-export function kafkaEnv(): KafkaEnv {
-  return kafkaEnvSync(1);
-}
-
-function hostPort(address: string): { host: string; port: number } {
-  const first = address.split(',')[0].trim();
-  const i = first.lastIndexOf(':');
-  return { host: first.slice(0, i), port: Number(first.slice(i + 1)) };
-}
 
 /** Every raw response frame received, by API key and version. */
 export const captured: { apiKey: number; version: number; frame: Buffer }[] = [];
@@ -73,14 +62,14 @@ export class RawBroker {
   }
 
   static async plaintext(): Promise<RawBroker> {
-    const { host, port } = hostPort(kafkaEnv().bootstrap);
+    const { host, port } = hostPort(kafkaEnvSync().bootstrap);
     const socket = connect({ host, port });
     await new Promise<void>((resolve, reject) => socket.once('connect', resolve).once('error', reject));
     return new RawBroker(socket);
   }
 
   static async saslSsl(): Promise<RawBroker> {
-    const env = kafkaEnv();
+    const env = kafkaEnvSync();
     const { host, port } = hostPort(env.saslSslBootstrap);
     const socket = tlsConnect({ host, port, ca: readFileSync(env.caFile), servername: host === '127.0.0.1' ? undefined : host });
     await new Promise<void>((resolve, reject) => socket.once('secureConnect', resolve).once('error', reject));
