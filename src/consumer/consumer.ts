@@ -145,6 +145,9 @@ export class Consumer extends EventEmitter<ConsumerEvents> implements AsyncItera
   private pollsSeen = 0;
   private waitingPolls = 0;
   private readonly reportedTopics = new Set<string>();
+  /** Messages handed out from the buffer since the event loop last had a turn, and when that was. */
+  private sinceYield = 0;
+  private lastYield = performance.now();
 
   /**
    * @param config Kafka's property names ('bootstrap.servers', 'group.id', ...) with values, or a configuration
@@ -301,7 +304,7 @@ export class Consumer extends EventEmitter<ConsumerEvents> implements AsyncItera
       this.checkReadable('poll()');
       this.beforePoll();
       const m = this.take();
-      if (m !== null) return Promise.resolve(m);
+      if (m !== null) return this.handOut(m);
     } catch (err) {
       return Promise.reject(err);
     }
@@ -326,7 +329,8 @@ export class Consumer extends EventEmitter<ConsumerEvents> implements AsyncItera
     }
     this.inHand = null;
     this.inHandBatch = batch;
-    return batch;
+    this.sinceYield += 255;
+    return this.handOut(batch);
   }
 
   /**
@@ -364,7 +368,7 @@ export class Consumer extends EventEmitter<ConsumerEvents> implements AsyncItera
         } catch (err) {
           return Promise.reject(err);
         }
-        if (m !== null) return Promise.resolve({ done: false, value: m });
+        if (m !== null) return this.handOut({ done: false, value: m });
         return this.waitForMessage(Infinity).then((w) => (w === null ? { done: true, value: undefined } : { done: false, value: w }));
       },
       return: (): Promise<IteratorResult<Message>> => Promise.resolve({ done: true, value: undefined }),
@@ -602,6 +606,24 @@ export class Consumer extends EventEmitter<ConsumerEvents> implements AsyncItera
     return this.lastPoll;
   }
 
+  /**
+   * Resolves with `value`. A loop over buffered messages runs in microtasks only, which never lets the event loop
+   * read sockets or run timers; with a synchronous handler and a full buffer that would starve heartbeats (and the
+   * next Fetch response) for as long as the buffer lasts. So every few milliseconds of such a run, the value is
+   * handed out through setImmediate instead, giving I/O and timers their turn. Checked every 256 messages: the
+   * clock is not read per message.
+   */
+  private handOut<T>(value: T): Promise<T> {
+    if (++this.sinceYield < 256) return Promise.resolve(value);
+    this.sinceYield = 0;
+    const now = performance.now();
+    if (now - this.lastYield < 5) return Promise.resolve(value);
+    return new Promise((resolve) => setImmediate(() => {
+      this.lastYield = performance.now();
+      resolve(value);
+    }));
+  }
+
   /** The next buffered message, or a waiting error thrown. */
   private take(): Message | null {
     const err = this.buffer.takeError();
@@ -640,6 +662,7 @@ export class Consumer extends EventEmitter<ConsumerEvents> implements AsyncItera
           resolve(m);
           return;
         }
+        this.lastYield = performance.now();
         cancel = this.buffer.onData(attempt);
       };
       if (Number.isFinite(timeoutMs)) {

@@ -211,8 +211,10 @@ export class FetchBuffer {
 
   private takeChunk(): Chunk | null {
     while (this.head < this.queue.length) {
-      const c = this.queue[this.head++];
-      if (this.head > 1024 && this.head * 2 > this.queue.length) this.compact(() => true);
+      const c = this.queue[this.head];
+      // Clear the slot: a consumed chunk must not stay reachable (it holds its fetched bytes and decoded records).
+      this.queue[this.head++] = undefined as unknown as Chunk;
+      if (this.head > 64 && this.head * 2 > this.queue.length) this.compact(() => true);
       if (c.state.generation !== c.generation) {
         this.release(c);
         continue;

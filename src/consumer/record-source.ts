@@ -87,6 +87,8 @@ export interface ChunkOptions {
   abortedTransactions: readonly AbortedTransaction[] | null;
 }
 
+const EMPTY: RecordBatch[] = [];
+
 /** The messages of one fetched chunk, decoded on first use. */
 export class ChunkRecords implements RecordSource {
   private batches: RecordBatch[] | null = null;
@@ -128,7 +130,9 @@ export class ChunkRecords implements RecordSource {
       this.recordIndex = 1;
       return new Message(this.topic, this.partition, records[0]);
     }
+    // Exhausted: let go of the decoded batches now rather than when the chunk object is collected.
     this.current = null;
+    this.batches = EMPTY;
     if (this.error !== undefined) throw this.error;
     return null;
   }
