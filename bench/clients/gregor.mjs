@@ -1,0 +1,55 @@
+// gregor, through its public API: subscribe() in a fresh group, `for await` over the consumer (the idiom README
+// shows). With --api run, the same through consumer.run() when that API exists (issue 6).
+import { Consumer } from '../../dist/src/index.js';
+import { deadline, parseArgs, reportAndClose, Tally } from './common.mjs';
+
+const argv = process.argv.slice(2);
+let api = 'iterator';
+const apiAt = argv.indexOf('--api');
+if (apiAt !== -1) {
+  api = argv[apiAt + 1];
+  argv.splice(apiAt, 2);
+}
+const args = parseArgs(argv);
+const config = {
+  'bootstrap.servers': args.bootstrap,
+  'group.id': args.group,
+  'auto.offset.reset': 'earliest',
+};
+if (args.fetch !== null) {
+  config['fetch.max.bytes'] = args.fetch.maxBytes;
+  config['max.partition.fetch.bytes'] = args.fetch.partitionMaxBytes;
+  config['fetch.min.bytes'] = args.fetch.minBytes;
+  config['fetch.max.wait.ms'] = args.fetch.maxWaitMs;
+}
+const tally = new Tally(`gregor-${api}`, args.expected);
+deadline(tally);
+const consumer = new Consumer(config);
+consumer.subscribe([args.topic]);
+tally.connected();
+
+if (api === 'iterator') {
+  for await (const m of consumer) {
+    const v = m.value;
+    if (tally.add(v === null ? 0 : v.length)) break;
+  }
+} else if (api === 'run') {
+  if (typeof consumer.run !== 'function') {
+    process.stderr.write('bench client: this gregor has no consumer.run() yet (issue 6)\n');
+    process.exit(4);
+  }
+  // run() resolves when the consumer closes; the tally resolves at the expected count.
+  const running = consumer.run(async (m) => {
+    const v = m.value;
+    tally.add(v === null ? 0 : v.length);
+  });
+  running.catch((err) => {
+    process.stderr.write(`bench client: run() failed: ${err?.stack ?? err}\n`);
+    process.exit(1);
+  });
+  await tally.done;
+} else {
+  process.stderr.write(`bench client: unknown --api '${api}' (iterator or run)\n`);
+  process.exit(2);
+}
+await reportAndClose(tally, () => consumer.close());

@@ -1,0 +1,92 @@
+// The clients of the benchmark: how each is started, on which runtime, and whether its default fetch sizes already
+// equal the "equal fetch sizes" values (then the second pass reuses its default-pass figures instead of re-running).
+import { join } from 'node:path';
+import { parseJavaPerf, parseJsonReport } from './measure.mjs';
+import { KAFKA_TOOL } from './kafka-tools.mjs';
+import { BENCH, FRANZ_BIN, ROOT, VENV } from './paths.mjs';
+
+/**
+ * The values every client gets in the second pass: the Java consumer's defaults (fetch.max.bytes 50 MiB,
+ * max.partition.fetch.bytes 1 MiB, fetch.min.bytes 1, fetch.max.wait.ms 500), which are also librdkafka's and
+ * gregor's. KafkaJS (10 MiB total, 5 s wait), @platformatic/kafka (50 MiB per partition, 5 s wait), Confluent's
+ * KafkaJS-style API (10 MiB per partition) and franz-go (5 s wait) differ from them by default.
+ */
+export const EQUAL_FETCH = { maxBytes: 52_428_800, partitionMaxBytes: 1_048_576, minBytes: 1, maxWaitMs: 500 };
+
+/**
+ * @typedef {{ id: string, label: string, family: 'gregor' | 'node' | 'other', runtime: string, needs: string[],
+ *   defaultsEqual: boolean, defaultPassOnly?: boolean,
+ *   command: (a: { topic: string, group: string, expected: number, bootstrap: string, fetch: typeof EQUAL_FETCH | null }) => import('./measure.mjs').Command }} Client
+ */
+
+function nodeArgs(a) {
+  const args = ['--bootstrap', a.bootstrap, '--topic', a.topic, '--group', a.group, '--expected', String(a.expected)];
+  if (a.fetch !== null) {
+    args.push('--fetch-max-bytes', String(a.fetch.maxBytes), '--max-partition-fetch-bytes', String(a.fetch.partitionMaxBytes),
+      '--fetch-min-bytes', String(a.fetch.minBytes), '--fetch-max-wait-ms', String(a.fetch.maxWaitMs));
+  }
+  return args;
+}
+
+function nodeClient(id, label, family, file, node, runtime, extra = {}) {
+  return {
+    id, label, family, runtime, needs: extra.needs ?? [], defaultsEqual: extra.defaultsEqual ?? false,
+    defaultPassOnly: extra.defaultPassOnly ?? false,
+    command: (a) => ({
+      cmd: node, args: [...(extra.nodeFlags ?? []), join(BENCH, 'clients', file), ...(extra.args ?? []), ...nodeArgs(a)],
+      env: extra.env, cwd: ROOT, parse: parseJsonReport,
+    }),
+  };
+}
+
+/**
+ * @param {{ node24: string, node24Version: string, hasRun: boolean }} env
+ * @returns {Client[]}
+ */
+export function allClients({ node24, node24Version, hasRun }) {
+  const n24 = `Node ${node24Version}`;
+  const list = [
+    nodeClient('gregor', 'gregor (for await)', 'gregor', 'gregor.mjs', node24, n24, { defaultsEqual: true }),
+  ];
+  if (hasRun) {
+    list.push(nodeClient('gregor-run', 'gregor (run())', 'gregor', 'gregor.mjs', node24, n24, { defaultsEqual: true, args: ['--api', 'run'] }));
+  }
+  if (process.version !== node24Version) {
+    list.push(nodeClient('gregor-node20', `gregor (for await) on Node ${process.version}`, 'gregor', 'gregor.mjs', process.execPath,
+      `Node ${process.version}`, { defaultsEqual: true, defaultPassOnly: true }));
+  }
+  list.push(
+    nodeClient('kafkajs', 'KafkaJS (eachMessage)', 'node', 'kafkajs.mjs', node24, n24, { needs: ['kafkajs'] }),
+    nodeClient('platformatic', '@platformatic/kafka (stream)', 'node', 'platformatic.mjs', node24, n24, { needs: ['platformatic'] }),
+    nodeClient('confluent-kafkajs', 'Confluent JS (KafkaJS API, eachMessage)', 'node', 'confluent-kafkajs.mjs', node24, n24, { needs: ['confluent'] }),
+    nodeClient('confluent-callback', 'Confluent JS (callback API, flowing)', 'node', 'confluent-callback.mjs', node24, n24, {
+      needs: ['confluent'], defaultsEqual: true,
+    }),
+    {
+      id: 'java', label: 'Java consumer (consumer-perf-test)', family: 'other', runtime: 'JVM', needs: ['java'], defaultsEqual: true,
+      command: (a) => {
+        const args = ['consumer-perf-test', '--bootstrap-server', a.bootstrap, '--topic', a.topic, '--group', a.group,
+          '--num-records', String(a.expected), '--timeout', '60000'];
+        if (a.fetch !== null) {
+          args.push('--command-property', `fetch.max.bytes=${a.fetch.maxBytes}`, `max.partition.fetch.bytes=${a.fetch.partitionMaxBytes}`,
+            `fetch.min.bytes=${a.fetch.minBytes}`, `fetch.max.wait.ms=${a.fetch.maxWaitMs}`);
+        }
+        // kafka-tool tunes its JVMs for quick start (C1 only); a throughput run wants the C2 compiler back. The heap is
+        // raised from kafka-tool's 256 MiB to 1 GiB so that 50 MiB fetches never make the collector the bottleneck.
+        return { cmd: KAFKA_TOOL, args, env: { KAFKA_TOOL_OPTS: '-XX:TieredStopAtLevel=4', KAFKA_TOOL_HEAP: '1g' }, cwd: ROOT, parse: parseJavaPerf };
+      },
+    },
+    {
+      id: 'python', label: 'confluent-kafka (Python, poll())', family: 'other', runtime: 'CPython', needs: ['python'], defaultsEqual: true,
+      command: (a) => ({ cmd: join(VENV, 'bin', 'python'), args: [join(BENCH, 'clients', 'confluent_python.py'), ...nodeArgs(a)], cwd: ROOT, parse: parseJsonReport }),
+    },
+    {
+      id: 'franz', label: 'franz-go', family: 'other', runtime: 'Go', needs: ['franz'], defaultsEqual: false,
+      command: (a) => ({
+        cmd: FRANZ_BIN, cwd: ROOT, parse: parseJsonReport,
+        args: nodeArgs(a).map((s) => (s.startsWith('--') ? s.slice(1) : s)),
+      }),
+    },
+  );
+  return list;
+}

@@ -1,0 +1,14 @@
+// Where the benchmark keeps things. Installed peers and built binaries live outside git: bench/peers/node_modules,
+// bench/peers/node24/node_modules (Node 24 itself) and .kafka/bench/ (the Python venv, the franz-go binary, profiles).
+import { dirname, join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+
+export const BENCH = join(dirname(fileURLToPath(import.meta.url)), '..');
+export const ROOT = join(BENCH, '..');
+export const PEERS = join(BENCH, 'peers');
+export const NODE24_DIR = join(PEERS, 'node24');
+export const CACHE = join(ROOT, '.kafka', 'bench');
+export const VENV = join(CACHE, 'venv');
+export const FRANZ_BIN = join(CACHE, 'franz-bench');
+export const RESULTS = join(BENCH, 'results');
+export const RAW = join(RESULTS, 'raw');

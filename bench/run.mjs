@@ -1,0 +1,217 @@
+#!/usr/bin/env node
+// `npm run bench`: gregor against every peer on the local broker, side by side (issue 7).
+//
+//   node bench/run.mjs [--quick] [--runs N] [--clients a,b] [--workloads 100b,1k,1k-lz4,1k-zstd]
+//                      [--passes default,equal] [--profile] [--no-readme] [--bootstrap host:port]
+//
+//   --quick     a tenth of each workload; results go to bench/results/raw/ only (latest.* is for full runs)
+//   --profile   no comparison: profiles gregor (node --cpu-prof) on the 100-byte workload and writes
+//               bench/results/profile-gregor-100b.md (self time per function)
+//
+// First run installs the peers outside the project (bench/lib/setup.mjs) and produces the workloads once with the
+// Java producer (bench/lib/workloads.mjs). Every client then runs as its own process under /usr/bin/time, one after
+// the other (never two at once), in an order that rotates from run to run. Full runs write bench/results/latest.md,
+// latest.svg (default settings), latest-equal.svg and latest.json, and refresh README's table between its
+// `<!-- bench:start -->` and `<!-- bench:end -->` markers.
+import { spawnSync } from 'node:child_process';
+import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { cpus, loadavg, totalmem, release, type } from 'node:os';
+import { join } from 'node:path';
+import { allClients, EQUAL_FETCH } from './lib/clients.mjs';
+import { measure, TIME_BIN } from './lib/measure.mjs';
+import { BENCH, PEERS, RAW, RESULTS, ROOT } from './lib/paths.mjs';
+import { profileGregor } from './lib/profile.mjs';
+import { markdown, readmeTable, summarise, svg } from './lib/report.mjs';
+import { setup } from './lib/setup.mjs';
+import { ensureWorkload, workloads } from './lib/workloads.mjs';
+
+const USAGE = 'usage: node bench/run.mjs [--quick] [--runs N] [--clients a,b] [--workloads 100b,1k,1k-lz4,1k-zstd] '
+  + '[--passes default,equal] [--profile] [--no-readme] [--bootstrap host:port]';
+
+function parse(argv) {
+  const o = { quick: false, runs: 3, clients: null, workloads: null, passes: ['default', 'equal'], profile: false, readme: true, bootstrap: '127.0.0.1:9092' };
+  for (let i = 0; i < argv.length; i++) {
+    const a = argv[i];
+    const value = () => {
+      if (i + 1 >= argv.length) throw new Error(`${a} needs a value`);
+      return argv[++i];
+    };
+    if (a === '--quick') o.quick = true;
+    else if (a === '--profile') o.profile = true;
+    else if (a === '--no-readme') o.readme = false;
+    else if (a === '--runs') {
+      o.runs = Number(value());
+      if (!Number.isInteger(o.runs) || o.runs < 1) throw new Error('--runs must be a positive integer');
+    } else if (a === '--clients') o.clients = value().split(',');
+    else if (a === '--workloads') o.workloads = value().split(',');
+    else if (a === '--passes') {
+      o.passes = value().split(',');
+      for (const p of o.passes) if (p !== 'default' && p !== 'equal') throw new Error(`unknown pass '${p}' (default, equal)`);
+    } else if (a === '--bootstrap') o.bootstrap = value();
+    else if (a === '-h' || a === '--help') {
+      process.stdout.write(`${USAGE}\n`);
+      process.exit(0);
+    } else throw new Error(`unknown argument '${a}'`);
+  }
+  return o;
+}
+
+const log = (msg) => process.stderr.write(`bench: ${msg}\n`);
+
+function firstLine(cmd, args) {
+  const r = spawnSync(cmd, args, { encoding: 'utf8' });
+  if (r.error || r.status !== 0) return null;
+  return `${r.stdout}${r.stderr}`.trim().split('\n')[0];
+}
+
+function peerVersion(pkg) {
+  const f = join(PEERS, 'node_modules', pkg, 'package.json');
+  return existsSync(f) ? JSON.parse(readFileSync(f, 'utf8')).version : null;
+}
+
+async function main() {
+  const opts = parse(process.argv.slice(2));
+  if (!existsSync(TIME_BIN)) throw new Error(`${TIME_BIN} not found: it measures each client's CPU time and peak RSS (apt-get install time)`);
+  if (!existsSync(join(ROOT, 'dist', 'src', 'index.js'))) throw new Error('dist/ is missing: run `npm run bench` (it builds first)');
+
+  // The shared broker: started if it is not running, never stopped or restarted (others use it).
+  const started = spawnSync(process.execPath, [join(ROOT, 'scripts', 'kafka.mjs'), 'start'], { stdio: ['ignore', 'ignore', 'inherit'] });
+  if (started.status !== 0) throw new Error('the local broker did not start (npm run kafka:start)');
+
+  const env = setup(log);
+  if (env.node24 === null) throw new Error(`Node 24 could not be installed: ${env.problems.get('node24')}`);
+  const { Consumer } = await import('../dist/src/index.js');
+  const hasRun = typeof Consumer.prototype.run === 'function';
+
+  const selected = workloads(opts.quick).filter((w) => opts.workloads === null || opts.workloads.includes(w.id));
+  if (selected.length === 0) throw new Error(`no workload matches --workloads ${opts.workloads}`);
+  for (const w of selected) log(`${w.topic}: ${ensureWorkload(opts.bootstrap, w, log)}`);
+
+  if (opts.profile) {
+    const w = workloads(opts.quick)[0];
+    const out = await profileGregor({ node24: env.node24, node24Version: env.node24Version, workload: w, bootstrap: opts.bootstrap, quick: opts.quick, log });
+    log(`profile written to ${out}`);
+    return;
+  }
+
+  const clients = allClients({ node24: env.node24, node24Version: env.node24Version, hasRun })
+    .filter((c) => opts.clients === null || opts.clients.includes(c.id));
+  if (clients.length === 0) throw new Error(`no client matches --clients ${opts.clients}`);
+  const unavailable = {};
+  for (const c of clients) {
+    const missing = c.needs.find((n) => !env.peers.has(n));
+    if (missing !== undefined) unavailable[c.id] = env.problems.get(missing) ?? `${missing} unavailable`;
+  }
+  const notes = [];
+  if (!hasRun) notes.push('gregor\'s consumer.run() (issue 6) does not exist yet in this build: only its async iteration is measured.');
+  notes.push('Clients that decode a whole first fetch before handing out the first record (@platformatic/kafka, franz-go) '
+    + 'look faster from first record to last than they are end to end: compare the total column too.');
+  notes.push('The Java consumer is Kafka\'s consumer-perf-test (via scripts/kafka-tool, C2 compiler on, 1 GiB heap); its rate '
+    + 'is its own fetch.nMsg.sec (records over the time after the group join), its CPU and RSS include the JVM\'s start.');
+  notes.push('The Python client uses poll() one message at a time, as the confluent-kafka getting-started guide does.');
+
+  const runnable = clients.filter((c) => unavailable[c.id] === undefined);
+  const results = {
+    date: new Date().toISOString().replace(/\.\d+Z$/, 'Z'),
+    quick: opts.quick,
+    runs: opts.runs,
+    passes: opts.passes,
+    equalFetch: EQUAL_FETCH,
+    machine: {
+      cpus: cpus().length, cpuModel: cpus()[0]?.model.trim() ?? 'unknown', memGiB: Math.round(totalmem() / 2 ** 30),
+      os: `${type()} ${release()}`, loadStart: loadavg().map((x) => +x.toFixed(2)), loadEnd: [],
+    },
+    versions: {
+      node24: `Node ${env.node24Version}`, nodeSystem: `Node ${process.version}`,
+      kafka: (await import('../scripts/kafka.mjs')).KAFKA_VERSION,
+      peers: [
+        `KafkaJS ${peerVersion('kafkajs')}`, `@platformatic/kafka ${peerVersion('@platformatic/kafka')}`,
+        `@confluentinc/kafka-javascript ${peerVersion('@confluentinc/kafka-javascript')}`,
+        `${firstLine('java', ['-version'])}`, `Python confluent-kafka ${readFileSync(join(BENCH, 'clients', 'requirements.txt'), 'utf8').trim().split('==')[1]}`,
+        `franz-go ${/twmb\/franz-go (v\S+)/.exec(readFileSync(join(BENCH, 'franz', 'go.mod'), 'utf8'))?.[1]} (${firstLine('go', ['version'])})`,
+      ].join(', '),
+    },
+    workloads: selected,
+    clients: clients.map(({ command: _c, ...rest }) => rest),
+    unavailable,
+    notes,
+    samples: [],
+  };
+
+  const stamp = results.date.replace(/[:]/g, '-');
+  let n = 0;
+  for (const pass of opts.passes) {
+    const fetch = pass === 'equal' ? EQUAL_FETCH : null;
+    const inPass = runnable.filter((c) => pass === 'default' || (!c.defaultsEqual && !c.defaultPassOnly));
+    for (const w of selected) {
+      for (let run = 0; run < opts.runs; run++) {
+        // Rotate the order each run so that no client always goes first (cold broker page cache) or last.
+        const order = inPass.map((_, i) => inPass[(i + run) % inPass.length]);
+        for (const c of order) {
+          const group = `gregor-bench-${c.id}-${stamp}-${++n}`;
+          const cmd = c.command({ topic: w.topic, group, expected: w.records, bootstrap: opts.bootstrap, fetch });
+          const sample = { pass, workload: w.id, client: c.id, run: run + 1, load1: +loadavg()[0].toFixed(2) };
+          try {
+            Object.assign(sample, { ok: true }, await measure(cmd, { timeoutMs: opts.quick ? 180_000 : 600_000 }));
+            if (sample.records < w.records) throw new Error(`read ${sample.records} of ${w.records} records`);
+            log(`${pass} ${w.id} run ${run + 1} ${c.id}: ${Math.round(sample.records / (sample.activeMs / 1000)).toLocaleString('en-US')} rec/s, `
+              + `total ${(sample.totalMs / 1000).toFixed(2)} s, CPU ${sample.cpuS.toFixed(2)} s, RSS ${Math.round(sample.rssKiB / 1024)} MiB`);
+          } catch (err) {
+            Object.assign(sample, { ok: false, error: err.message });
+            log(`${pass} ${w.id} run ${run + 1} ${c.id}: FAILED ${err.message}`);
+          }
+          results.samples.push(sample);
+        }
+      }
+    }
+  }
+  results.machine.loadEnd = loadavg().map((x) => +x.toFixed(2));
+
+  const summary = summarise(results);
+  mkdirSync(RAW, { recursive: true });
+  writeFileSync(join(RAW, `${stamp}${opts.quick ? '-quick' : ''}.json`), `${JSON.stringify({ ...results, summary }, null, 1)}\n`);
+  const dir = opts.quick ? RAW : RESULTS;
+  const base = opts.quick ? 'quick-latest' : 'latest';
+  writeFileSync(join(dir, `${base}.json`), `${JSON.stringify({ ...results, summary }, null, 1)}\n`);
+  writeFileSync(join(dir, `${base}.md`), markdown(results, summary));
+  writeFileSync(join(dir, `${base}.svg`), svg(results, summary, 'default'));
+  if (opts.passes.includes('equal')) writeFileSync(join(dir, `${base}-equal.svg`), svg(results, summary, 'equal'));
+  log(`results: ${join(dir, `${base}.md`)}`);
+  process.stdout.write(`${markdown(results, summary)}\n`);
+
+  const full = !opts.quick && opts.clients === null && opts.workloads === null && opts.passes.includes('default');
+  if (opts.readme && full) updateReadme(results, summary);
+}
+
+function updateReadme(results, summary) {
+  const file = join(ROOT, 'README.md');
+  const text = readFileSync(file, 'utf8');
+  const start = '<!-- bench:start -->';
+  const end = '<!-- bench:end -->';
+  const a = text.indexOf(start);
+  const b = text.indexOf(end);
+  if (a === -1 || b < a) {
+    log('README.md has no bench markers: table not updated');
+    return;
+  }
+  const m = results.machine;
+  const body = [
+    start,
+    `Latest full run: ${results.date.slice(0, 10)}, ${m.cpus} cores (${m.cpuModel}), ${m.memGiB} GiB RAM, load average `
+      + `${m.loadStart[0]} → ${m.loadEnd[0]}; Node clients on ${results.versions.node24}, gregor also on ${results.versions.nodeSystem}; `
+      + `Kafka ${results.versions.kafka} on the same machine. Default settings, median of ${results.runs} runs `
+      + '(records/s from first record to last). Full tables: [bench/results/latest.md](bench/results/latest.md).',
+    '',
+    readmeTable(results, summary),
+    '',
+    '![records per second](bench/results/latest.svg)',
+    end,
+  ].join('\n');
+  writeFileSync(file, text.slice(0, a) + body + text.slice(b + end.length));
+  log('README.md benchmark table updated');
+}
+
+main().catch((err) => {
+  log(err.message);
+  process.exitCode = 1;
+});
