@@ -141,3 +141,17 @@ test('onData listeners fire once on push and can be cancelled', () => {
   b.push(chunk(state('t', 1), 0n, ['y']));
   assert.equal(fired, 1);
 });
+
+test('a consumed chunk is not kept reachable by the queue while new chunks keep arriving', () => {
+  const b = new FetchBuffer(1 << 24);
+  const a = state('t', 0);
+  let next = 0n;
+  for (let round = 0; round < 200; round++) {
+    b.push(chunk(a, next, ['x', 'y']));
+    next += 2n;
+    assert.equal(b.next()?.valueString(), 'x');
+    assert.equal(b.next()?.valueString(), 'y');
+  }
+  const queue = (b as unknown as { queue: unknown[] }).queue;
+  assert.ok(queue.filter((c) => c !== undefined).length <= 1, `queue holds ${queue.filter((c) => c !== undefined).length} chunks`);
+});
