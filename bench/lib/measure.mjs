@@ -96,7 +96,10 @@ export function measure(command, { timeoutMs = 600_000 } = {}) {
       const why = signal !== null ? `killed (${signal}${signal === 'SIGKILL' ? `, over ${timeoutMs} ms` : ''})`
         : code !== 0 ? `exit ${code}` : report === null ? 'no report line' : null;
       if (why !== null) {
-        reject(new Error(`${why}: ${stderr.trim().split('\n').slice(-3).join(' | ').slice(0, 600)}`));
+        // The clients say what went wrong on a 'bench client:' line; otherwise the last lines of stderr.
+        const lines = stderr.trim().split('\n');
+        const own = lines.filter((l) => l.startsWith('bench client:')).map((l) => l.slice('bench client:'.length).trim());
+        reject(new Error(`${why}: ${(own.length > 0 ? own : lines.slice(-3)).join(' | ').slice(0, 600)}`));
         return;
       }
       // The last line of time(1)'s output: "%e %U %S %M" (earlier lines, if any, say the command failed).

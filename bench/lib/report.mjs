@@ -174,8 +174,8 @@ export function svg(results, summary, pass = 'default') {
   const o = [];
   o.push(`<svg xmlns="http://www.w3.org/2000/svg" width="${width}" height="${height}" viewBox="0 0 ${width} ${height}" font-family="sans-serif" font-size="12">`);
   o.push(`<rect width="${width}" height="${height}" fill="#fff"/>`);
-  o.push(`<text x="10" y="22" font-size="15" font-weight="bold">${esc(`Records per second, ${PASS_TITLES[pass].toLowerCase()} (median; whiskers: min–max of ${results.runs} runs)`)}</text>`);
-  o.push(`<text x="10" y="40" fill="#495057">${esc(`${results.date.slice(0, 10)} · ${results.machine.cpus} cores · ${results.versions.node24} · Kafka ${results.versions.kafka}${results.quick ? ' · quick run' : ''}`)}</text>`);
+  o.push(`<text x="10" y="22" font-size="15" font-weight="bold">${esc(`Records per second, ${PASS_TITLES[pass].toLowerCase()}: first record to last (median; whiskers min–max of ${results.runs} runs)`)}</text>`);
+  o.push(`<text x="10" y="40" fill="#495057">${esc(`${results.date.slice(0, 10)} · ${results.machine.cpus} cores · ${results.versions.node24} · Kafka ${results.versions.kafka}${results.quick ? ' · quick run' : ''} · thin dark bar: end to end, connecting included`)}</text>`);
   results.workloads.forEach((w, wi) => {
     const top = 58 + wi * panelH;
     const rows = summary.filter((r) => r.pass === pass && r.workload === w.id);
@@ -186,11 +186,14 @@ export function svg(results, summary, pass = 'default') {
       const r = rows.find((x) => x.client === c.id);
       o.push(`<text x="${labelW - 8}" y="${y + 12}" text-anchor="end">${esc(c.label)}</text>`);
       if (!r?.recordsPerS) {
-        o.push(`<text x="${labelW + 4}" y="${y + 12}" fill="#868e96">not measured</text>`);
+        const why = r?.unavailable ?? (r?.errors.length ? `failed: ${r.errors[0].replace(/^exit \d+: /, '')}` : 'not measured');
+        o.push(`<text x="${labelW + 4}" y="${y + 12}" fill="#868e96">${esc(why.slice(0, 70))}</text>`);
         return;
       }
       const sx = (v) => labelW + (v / max) * barW;
       o.push(`<rect x="${labelW}" y="${y + 2}" width="${(sx(r.recordsPerS.median) - labelW).toFixed(1)}" height="${rowH - 5}" fill="${colors[c.family]}"/>`);
+      // End to end (records over the whole process time, connecting included): the thin dark bar inside.
+      o.push(`<rect x="${labelW}" y="${y + rowH - 6}" width="${(sx(r.e2ePerS.median) - labelW).toFixed(1)}" height="3" fill="#212529" opacity="0.55"/>`);
       const wy = y + 2 + (rowH - 5) / 2;
       o.push(`<line x1="${sx(r.recordsPerS.min).toFixed(1)}" x2="${sx(r.recordsPerS.max).toFixed(1)}" y1="${wy}" y2="${wy}" stroke="#212529"/>`);
       o.push(`<text x="${(sx(r.recordsPerS.max) + 6).toFixed(1)}" y="${y + 12}" fill="#212529">${esc(fmtInt(r.recordsPerS.median))}</text>`);
