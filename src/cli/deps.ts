@@ -4,7 +4,7 @@
 // in-memory stand-ins, and the real clients plug in through `defaultDeps` below. The CLI uses only the public
 // client API; it never reaches into the consumer's internals.
 
-import { UnsupportedError } from '../errors.js';
+import { TimeoutError, UnsupportedError } from '../errors.js';
 import type { ResolvedAdminConfig, ResolvedConsumerConfig } from '../config/index.js';
 
 /** The message fields the CLI prints (gregor's Message has all of them). */
@@ -84,13 +84,37 @@ export interface CliDeps {
   describeGroup(config: ResolvedAdminConfig, groupId: string): Promise<GroupDescription>;
 }
 
+/**
+ * `work`, or a TimeoutError once default.api.timeout.ms has passed. Why a deadline of its own: the admin calls
+ * retry until that deadline, but a bootstrap that never connects waits the network layer's own bootstrap
+ * timeout (30 s) first. At the deadline `abandon` closes the client, which ends every pending connection attempt,
+ * so the process can exit at once.
+ */
+export async function withinApiTimeout<T>(work: Promise<T>, config: ResolvedAdminConfig, abandon: () => Promise<void>): Promise<T> {
+  const timeoutMs = config['default.api.timeout.ms'];
+  let timer: NodeJS.Timeout | undefined;
+  const deadline = new Promise<never>((_resolve, reject) => {
+    timer = setTimeout(() => {
+      const servers = config['bootstrap.servers'].join(',');
+      reject(new TimeoutError(`no answer from the cluster at ${servers} within ${timeoutMs / 1000} s (default.api.timeout.ms)`));
+      abandon().catch(() => undefined);
+    }, timeoutMs);
+  });
+  work.catch(() => undefined); // rejected after the deadline: already reported
+  try {
+    return await Promise.race([work, deadline]);
+  } finally {
+    clearTimeout(timer);
+  }
+}
+
 function notYet(what: string): never {
   throw new UnsupportedError(`${what} is not available in this build of gregor yet`);
 }
 
 /**
- * The real process and clients. The admin hooks are filled in as the admin side lands (src/cluster); the CLI only
- * calls the clients' public API.
+ * The real process and clients. The CLI only calls the clients' public API (Consumer, Admin); the group views wait
+ * for the groups issue.
  */
 export const defaultDeps: CliDeps = {
   stdout: process.stdout,
@@ -102,7 +126,24 @@ export const defaultDeps: CliDeps = {
     const { Consumer } = await import('../consumer/consumer.js');
     return new Consumer(config);
   },
-  describeCluster: async () => notYet('cluster describe'),
+  describeCluster: async (config) => {
+    const { Admin } = await import('../admin/index.js');
+    const admin = new Admin(config);
+    // Two reads of the same cluster state: DescribeCluster (KIP-700) for the id, controller and brokers, and an
+    // all-topics Metadata request for the topics. Internal topics are kept (marked), as Kafka's own tools do.
+    const work = Promise.all([admin.describeCluster(), admin.listTopics({ includeInternal: true })]);
+    try {
+      const [cluster, topics] = await withinApiTimeout(work, config, () => admin.close());
+      return {
+        clusterId: cluster.clusterId,
+        controllerId: cluster.controllerId < 0 ? null : cluster.controllerId,
+        brokers: cluster.brokers.map((b) => ({ id: b.nodeId, host: b.host, port: b.port, rack: b.rack })),
+        topics: topics.map((t) => ({ name: t.name, partitions: t.partitions, replicationFactor: t.replicationFactor, internal: t.internal })),
+      };
+    } finally {
+      await admin.close();
+    }
+  },
   listGroups: async () => notYet('groups list'),
   describeGroup: async () => notYet('groups describe'),
 };

@@ -1,11 +1,15 @@
 // gregor cluster describe, gregor groups list, gregor groups describe: read-only views of the cluster.
 // The data comes from the admin side of gregor through CliDeps; this file parses the command line and prints.
 
-import { UsageError, configFileArg, loadClientConfig, oneOf, parseCommandArgs, parseProperties, propertyOverrides } from '../args.js';
-import type { ResolvedAdminConfig } from '../../config/index.js';
+import { UsageError, configFileArg, mergeProperties, oneOf, parseCommandArgs, parseProperties, propertyOverrides } from '../args.js';
+import { resolveConfig, type GregorLogger, type ResolvedAdminConfig } from '../../config/index.js';
+import { TimeoutError } from '../../errors.js';
+import { stderrLogger } from './consume.js';
 import type { CliDeps, ClusterDescription, GroupListing } from '../deps.js';
 
 export interface AdminCommandOptions {
+  /** 'cluster describe', 'groups list' or 'groups describe'. */
+  readonly command: string;
   readonly configFile: string;
   readonly format: 'text' | 'json';
   readonly properties: ReadonlyArray<[string, string]>;
@@ -30,6 +34,7 @@ export function parseAdminArgs(command: string, argv: string[], needsGroup = fal
   const group = values.group as string | undefined;
   if (needsGroup && (group === undefined || group.trim() === '')) throw new UsageError('--group <id> is required', command);
   return {
+    command,
     configFile,
     format: oneOf(command, '--format', values.format as string | undefined, ['text', 'json'] as const, 'text'),
     properties: parseProperties(command, values.property as string[] | undefined),
@@ -38,9 +43,51 @@ export function parseAdminArgs(command: string, argv: string[], needsGroup = fal
   };
 }
 
-function adminConfig(opts: AdminCommandOptions, deps: CliDeps): ResolvedAdminConfig {
-  return loadClientConfig('admin', opts.configFile, propertyOverrides([...opts.properties]),
-    (w) => { deps.stderr.write(`gregor: warning: ${w.message}\n`); });
+/**
+ * How long an admin command waits for the cluster unless the file or --property sets default.api.timeout.ms.
+ * The admin client's own default (60 s, as Java's) suits an application; a person at a terminal who typed a wrong
+ * port should hear about it sooner. Retriable failures (connection refused, no leader yet) are retried until then;
+ * a refused password or a TLS failure ends the command at once.
+ */
+export const ADMIN_COMMAND_TIMEOUT_MS = 15_000;
+
+/**
+ * The admin client's log lines: on stderr with --verbose only (as for consume), and the last problem reported
+ * (a refused connection, a broker that went away) remembered, so that "no answer within 15 s" can say why.
+ */
+export class AdminLog {
+  lastProblem: string | undefined;
+  readonly logger: GregorLogger;
+
+  constructor(deps: Pick<CliDeps, 'stderr'>, verbose: boolean) {
+    const print = stderrLogger(deps, verbose);
+    this.logger = (level, message, fields) => {
+      if (level === 'warn' || level === 'error') {
+        const error = fields?.error;
+        this.lastProblem = typeof error === 'string' ? error : message;
+      }
+      print(level, message, fields);
+    };
+  }
+
+  /** The error, with the last problem the client logged when the error itself does not already say it. */
+  explain(err: unknown): unknown {
+    const problem = this.lastProblem;
+    if (!(err instanceof TimeoutError) || problem === undefined || err.message.includes(problem)) return err;
+    return new TimeoutError(`${err.message}; last problem: ${problem}`, { cause: err });
+  }
+}
+
+export function adminConfig(opts: AdminCommandOptions, deps: Pick<CliDeps, 'stderr'>, log: AdminLog): ResolvedAdminConfig {
+  const overrides = propertyOverrides([...opts.properties]);
+  overrides.push({ name: 'gregor.logger', value: log.logger, origin: `gregor ${opts.command}` });
+  if (opts.verbose) overrides.push({ name: 'gregor.log.level', value: 'debug', origin: '--verbose' });
+  const merged = mergeProperties('admin', opts.configFile, overrides);
+  if (!merged.has('default.api.timeout.ms')) merged.values['default.api.timeout.ms'] = ADMIN_COMMAND_TIMEOUT_MS;
+  return resolveConfig('admin', merged.values, {
+    origins: merged.origins,
+    onWarning: (w) => { deps.stderr.write(`gregor: warning: ${w.message}\n`); },
+  });
 }
 
 /** Left-aligned columns separated by two spaces; the last column is not padded. */
@@ -80,20 +127,31 @@ function json(value: unknown): string {
   return JSON.stringify(value, (_k, v: unknown) => (typeof v === 'bigint' ? v.toString() : v), 2);
 }
 
+/** Runs one admin call with the command's configuration; errors come back explained (see AdminLog). */
+async function withAdmin<T>(opts: AdminCommandOptions, deps: CliDeps, call: (config: ResolvedAdminConfig) => Promise<T>): Promise<T> {
+  const log = new AdminLog(deps, opts.verbose);
+  const config = adminConfig(opts, deps, log);
+  try {
+    return await call(config);
+  } catch (err) {
+    throw log.explain(err);
+  }
+}
+
 export async function runClusterDescribe(opts: AdminCommandOptions, deps: CliDeps): Promise<number> {
-  const description = await deps.describeCluster(adminConfig(opts, deps));
+  const description = await withAdmin(opts, deps, (config) => deps.describeCluster(config));
   deps.stdout.write(`${opts.format === 'json' ? json(description) : formatCluster(description)}\n`);
   return 0;
 }
 
 export async function runGroupsList(opts: AdminCommandOptions, deps: CliDeps): Promise<number> {
-  const groups = await deps.listGroups(adminConfig(opts, deps));
+  const groups = await withAdmin(opts, deps, (config) => deps.listGroups(config));
   deps.stdout.write(`${opts.format === 'json' ? json(groups) : formatGroups(groups)}\n`);
   return 0;
 }
 
 export async function runGroupsDescribe(opts: AdminCommandOptions, deps: CliDeps): Promise<number> {
-  const description = await deps.describeGroup(adminConfig(opts, deps), opts.groupId!);
+  const description = await withAdmin(opts, deps, (config) => deps.describeGroup(config, opts.groupId!));
   // The text layout of a group description comes with the groups issue; until then both formats print JSON.
   deps.stdout.write(`${json(description)}\n`);
   return 0;

@@ -119,9 +119,9 @@ test('admin commands read [default] (and [admin]), not [consumer]: no consumer-p
 });
 
 test('commands whose client is not wired in yet fail with exit 1 and say so', async () => {
-  const h = harness([], { describeCluster: defaultDeps.describeCluster });
-  assert.equal(await main(['cluster', 'describe', configFile(HANDS_ON_INI)], h.deps), EXIT_FAILURE);
-  assert.match(h.stderr.text, /^gregor: cluster describe is not available in this build of gregor yet\n$/);
+  const h = harness([], { listGroups: defaultDeps.listGroups });
+  assert.equal(await main(['groups', 'list', configFile(HANDS_ON_INI)], h.deps), EXIT_FAILURE);
+  assert.match(h.stderr.text, /^gregor: groups list is not available in this build of gregor yet\n$/);
 });
 
 // The real launcher, as a user runs it: exit codes come from the process.

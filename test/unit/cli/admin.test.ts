@@ -1,0 +1,83 @@
+// The admin commands' own logic: configuration (the command's default deadline, the logger), the deadline around
+// a call, and how a timeout is explained. Talking to a real cluster is tested in test/integration/cli/admin.test.ts.
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { ADMIN_COMMAND_TIMEOUT_MS, AdminLog, adminConfig, parseAdminArgs, type AdminCommandOptions } from '../../../src/cli/commands/admin.js';
+import { withinApiTimeout } from '../../../src/cli/deps.js';
+import { main, EXIT_FAILURE } from '../../../src/cli/main.js';
+import { AuthenticationError, TimeoutError } from '../../../src/errors.js';
+import { HANDS_ON_INI, MemoryStream, configFile, harness } from './fakes.js';
+
+function options(args: string[]): AdminCommandOptions {
+  const opts = parseAdminArgs('cluster describe', [configFile(HANDS_ON_INI), ...args]);
+  assert.notEqual(opts, 'help');
+  return opts as AdminCommandOptions;
+}
+
+test('cluster describe waits 15 s by default; the file or --property may say otherwise', () => {
+  const stderr = new MemoryStream();
+  const quiet = new AdminLog({ stderr }, false);
+  assert.equal(adminConfig(options([]), { stderr }, quiet)['default.api.timeout.ms'], ADMIN_COMMAND_TIMEOUT_MS);
+  assert.equal(adminConfig(options(['-p', 'default.api.timeout.ms=2500']), { stderr }, quiet)['default.api.timeout.ms'], 2500);
+  const fromFile = parseAdminArgs('cluster describe', [configFile(`${HANDS_ON_INI}\n[admin]\ndefault.api.timeout.ms=4000\n`)]) as AdminCommandOptions;
+  assert.equal(adminConfig(fromFile, { stderr }, quiet)['default.api.timeout.ms'], 4000);
+  assert.equal(stderr.text, '');
+});
+
+test('the admin client logs through the command: silent without --verbose, but the last problem is kept', () => {
+  const stderr = new MemoryStream();
+  const log = new AdminLog({ stderr }, false);
+  const config = adminConfig(options([]), { stderr }, log);
+  config['gregor.logger']!('warn', 'connection failed', { broker: '127.0.0.1:1', error: 'cannot connect to 127.0.0.1:1: connection refused [ECONNREFUSED]' });
+  assert.equal(stderr.text, '');
+  assert.equal(log.lastProblem, 'cannot connect to 127.0.0.1:1: connection refused [ECONNREFUSED]');
+
+  const verbose = new AdminLog({ stderr }, true);
+  const loud = adminConfig(options(['--verbose']), { stderr }, verbose);
+  assert.equal(loud['gregor.log.level'], 'debug');
+  loud['gregor.logger']!('warn', 'connection failed', { error: 'x' });
+  assert.equal(stderr.text, 'gregor: warn: connection failed {"error":"x"}\n');
+});
+
+test('a timeout is explained by the last problem, once; other errors pass unchanged', () => {
+  const log = new AdminLog({ stderr: new MemoryStream() }, false);
+  const bare = new TimeoutError('no answer from the cluster at h:1 within 15 s (default.api.timeout.ms)');
+  assert.equal(log.explain(bare), bare, 'nothing logged: nothing to add');
+  log.logger('warn', 'connection failed', { error: 'cannot connect to h:1: connection refused [ECONNREFUSED]' });
+  const explained = log.explain(bare) as TimeoutError;
+  assert.ok(explained instanceof TimeoutError);
+  assert.equal(explained.message, 'no answer from the cluster at h:1 within 15 s (default.api.timeout.ms); last problem: cannot connect to h:1: connection refused [ECONNREFUSED]');
+  assert.equal(explained.cause, bare);
+  const already = new TimeoutError('DescribeCluster: gave up: cannot connect to h:1: connection refused [ECONNREFUSED]');
+  assert.equal(log.explain(already), already);
+  const auth = new AuthenticationError('SASL PLAIN authentication failed');
+  assert.equal(log.explain(auth), auth);
+});
+
+test('withinApiTimeout: the result when the work ends first; a TimeoutError and the client abandoned otherwise', async () => {
+  const stderr = new MemoryStream();
+  const config = adminConfig(options(['-p', 'default.api.timeout.ms=20']), { stderr }, new AdminLog({ stderr }, false));
+  let abandoned = 0;
+  assert.equal(await withinApiTimeout(Promise.resolve(42), config, async () => { abandoned++; }), 42);
+  assert.equal(abandoned, 0);
+  await assert.rejects(withinApiTimeout(new Promise<never>(() => {}), config, async () => { abandoned++; }),
+    (err: unknown) => err instanceof TimeoutError && err.message === 'no answer from the cluster at 127.0.0.1:9094 within 0.02 s (default.api.timeout.ms)');
+  assert.equal(abandoned, 1);
+  // Work that fails later, after the deadline was reported, is no unhandled rejection.
+  let fail!: (e: Error) => void;
+  const late = new Promise<never>((_r, reject) => { fail = reject; });
+  await assert.rejects(withinApiTimeout(late, config, async () => {}), TimeoutError);
+  fail(new Error('closed'));
+});
+
+test('through main: a timeout from the admin side is one explained line, exit 1', async () => {
+  const h = harness([], {
+    describeCluster: async (config) => {
+      config['gregor.logger']!('warn', 'connection failed', { error: 'cannot connect to 127.0.0.1:9094: connection refused [ECONNREFUSED]' });
+      throw new TimeoutError('no answer from the cluster at 127.0.0.1:9094 within 15 s (default.api.timeout.ms)');
+    },
+  });
+  assert.equal(await main(['cluster', 'describe', configFile(HANDS_ON_INI)], h.deps), EXIT_FAILURE);
+  assert.equal(h.stderr.text, 'gregor: no answer from the cluster at 127.0.0.1:9094 within 15 s (default.api.timeout.ms); '
+    + 'last problem: cannot connect to 127.0.0.1:9094: connection refused [ECONNREFUSED]\n');
+});
