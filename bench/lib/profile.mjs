@@ -7,33 +7,67 @@ import { allClients } from './clients.mjs';
 import { measure } from './measure.mjs';
 import { CACHE, RAW, RESULTS, ROOT } from './paths.mjs';
 
-/** Self time (ms) per function and per file from a .cpuprofile (V8's sampling profile). */
-export function selfTimes(profile) {
+/**
+ * Self time (ms) per function and per file from a .cpuprofile (V8's sampling profile), over the samples in
+ * [from, to) (indexes into profile.samples). Each function also names its nearest caller in gregor's or the bench's
+ * own code, so that runtime functions (Buffer.concat, subarray...) say who called them.
+ */
+export function selfTimes(profile, from = 0, to = profile.samples.length) {
   const byId = new Map(profile.nodes.map((n) => [n.id, n]));
-  const self = new Map();
-  for (let i = 0; i < profile.samples.length; i++) {
-    const id = profile.samples[i];
-    // timeDeltas[i] is the time *before* sample i; the sample stands for the interval that follows, which the next
-    // delta measures. The difference is one interval over the whole profile.
-    const dt = (profile.timeDeltas[i + 1] ?? 0) / 1000;
-    self.set(id, (self.get(id) ?? 0) + dt);
-  }
+  const parent = new Map();
+  for (const n of profile.nodes) for (const c of n.children ?? []) parent.set(c, n.id);
+  const where = (id) => {
+    const f = byId.get(id).callFrame;
+    const url = f.url.startsWith('file://') ? relative(ROOT, fileURLToPath(f.url)) : f.url;
+    return { name: f.functionName || '(anonymous)', url, line: f.lineNumber + 1 };
+  };
+  const own = (url) => url.startsWith('dist/') || url.startsWith('bench/');
   const fns = new Map();
   const files = new Map();
   let total = 0;
-  for (const [id, ms] of self) {
-    const f = byId.get(id).callFrame;
+  for (let i = from; i < to; i++) {
+    const id = profile.samples[i];
+    // timeDeltas[i] is the time before sample i; the sample stands for the interval that follows it.
+    const ms = (profile.timeDeltas[i + 1] ?? 0) / 1000;
     total += ms;
-    let url = f.url;
-    if (url.startsWith('file://')) url = relative(ROOT, fileURLToPath(url));
-    const name = f.functionName || '(anonymous)';
-    const key = url ? `${name} ${url}:${f.lineNumber + 1}` : name;
-    fns.set(key, (fns.get(key) ?? 0) + ms);
-    const fileKey = url || name;
+    const w = where(id);
+    const key = w.url ? `${w.name} ${w.url}:${w.line}` : w.name;
+    let caller = '';
+    if (!own(w.url) && w.url !== '') {
+      for (let q = parent.get(id); q !== undefined; q = parent.get(q)) {
+        const c = where(q);
+        if (own(c.url)) {
+          caller = `${c.name} ${c.url}:${c.line}`;
+          break;
+        }
+      }
+    }
+    const e = fns.get(key) ?? { ms: 0, callers: new Map() };
+    e.ms += ms;
+    if (caller) e.callers.set(caller, (e.callers.get(caller) ?? 0) + ms);
+    fns.set(key, e);
+    const fileKey = w.url || w.name;
     files.set(fileKey, (files.get(fileKey) ?? 0) + ms);
   }
-  const sorted = (m) => [...m].sort((a, b) => b[1] - a[1]);
-  return { total, functions: sorted(fns), files: sorted(files) };
+  const functions = [...fns].sort((a, b) => b[1].ms - a[1].ms).map(([k, e]) => {
+    const top = [...e.callers].sort((a, b) => b[1] - a[1])[0];
+    return [k, e.ms, top ? top[0] : ''];
+  });
+  return { total, functions, files: [...files].sort((a, b) => b[1] - a[1]) };
+}
+
+/** The samples from the first to the last one spent decoding records: the consumption itself. */
+export function activeWindow(profile) {
+  const byId = new Map(profile.nodes.map((n) => [n.id, n]));
+  let first = -1;
+  let last = -1;
+  for (let i = 0; i < profile.samples.length; i++) {
+    if (byId.get(profile.samples[i]).callFrame.url.includes('/protocol/records/')) {
+      if (first === -1) first = i;
+      last = i;
+    }
+  }
+  return first === -1 ? [0, profile.samples.length] : [first, last + 1];
 }
 
 export async function profileGregor({ node24, node24Version, workload, bootstrap, quick, log }) {
@@ -47,18 +81,22 @@ export async function profileGregor({ node24, node24Version, workload, bootstrap
   const sample = await measure(cmd);
   const file = readdirSync(dir).find((f) => f.endsWith('.cpuprofile'));
   if (file === undefined) throw new Error(`no .cpuprofile written in ${dir}`);
-  const p = selfTimes(JSON.parse(readFileSync(join(dir, file), 'utf8')));
-  const pct = (ms) => `${((ms / p.total) * 100).toFixed(1)} %`;
+  const profile = JSON.parse(readFileSync(join(dir, file), 'utf8'));
+  const [from, to] = activeWindow(profile);
+  const p = selfTimes(profile, from, to);
+  const whole = selfTimes(profile);
+  const pct = (ms, of) => `${((ms / of) * 100).toFixed(1)} %`;
   const L = [
     `# Where gregor spends its CPU: ${workload.label}, ${workload.records.toLocaleString('en-US')} records`, '',
     `${new Date().toISOString().slice(0, 10)}, Node ${node24Version}, \`node --cpu-prof\` on bench/clients/gregor.mjs (for await, `
       + `default settings). This run: ${Math.round(sample.records / (sample.activeMs / 1000)).toLocaleString('en-US')} records/s, `
-      + `CPU ${sample.cpuS.toFixed(2)} s, profile ${(p.total / 1000).toFixed(2)} s sampled (startup and connecting included; `
-      + '"(idle)" is time waiting for the network).', '',
-    '## Self time per function (top 30)', '', '| function | self ms | share |', '|---|--:|--:|',
-    ...p.functions.slice(0, 30).map(([k, ms]) => `| \`${k}\` | ${ms.toFixed(1)} | ${pct(ms)} |`), '',
+      + `CPU ${sample.cpuS.toFixed(2)} s. The tables cover the consumption itself: ${(p.total / 1000).toFixed(2)} s from the first `
+      + `record batch decoded to the last (the whole profile, startup and group join included, is ${(whole.total / 1000).toFixed(2)} s). `
+      + '"(idle)" is the event loop waiting for the network; "(program)" is V8 outside JavaScript (compilation, IC misses).', '',
+    '## Self time per function (top 30)', '', '| function | self ms | share | called from (nearest gregor/bench frame) |', '|---|--:|--:|---|',
+    ...p.functions.slice(0, 30).map(([k, ms, caller]) => `| \`${k}\` | ${ms.toFixed(1)} | ${pct(ms, p.total)} | ${caller ? `\`${caller}\`` : ''} |`), '',
     '## Self time per file (top 15)', '', '| file | self ms | share |', '|---|--:|--:|',
-    ...p.files.slice(0, 15).map(([k, ms]) => `| \`${k}\` | ${ms.toFixed(1)} | ${pct(ms)} |`), '',
+    ...p.files.slice(0, 15).map(([k, ms]) => `| \`${k}\` | ${ms.toFixed(1)} | ${pct(ms, p.total)} |`), '',
   ];
   const out = join(quick ? RAW : RESULTS, quick ? 'profile-gregor-100b-quick.md' : 'profile-gregor-100b.md');
   mkdirSync(join(out, '..'), { recursive: true });
