@@ -42,8 +42,9 @@ Precedence: the file, then --property, then --group and --from-beginning.
 
 export const CLUSTER_DESCRIBE_USAGE = `Usage: gregor cluster describe <config-file> [options]
 
-Prints the cluster id, the controller, the brokers and the topics with their partition counts.
-Reads the [default] and [admin] sections of an INI file.
+Prints the cluster id, the controller, the brokers and the topics with their partition counts
+(internal topics marked). Reads the [default] and [admin] sections of an INI file. Gives up when the cluster
+has not answered within 15 s (default.api.timeout.ms, unless the file or --property sets it).
 
 Options:
   --format <text|json>     text (default) or json
