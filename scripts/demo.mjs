@@ -148,7 +148,7 @@ async function writePoems(gregor, bootstrap, poems) {
 
 // ---- 3, 5. the CLI ------------------------------------------------------------------------------------------------
 
-/** Runs bin/gregor.js as a user would, output straight to the terminal. Resolves to its exit status. */
+/** Runs bin/gregor.js as a user would, output straight to the terminal. Resolves to its exit status or signal. */
 function gregorCli(args, limitMs) {
   process.stdout.write(`$ gregor ${args.join(' ')}\n`);
   return new Promise((resolve, reject) => {
@@ -158,7 +158,7 @@ function gregorCli(args, limitMs) {
       reject(new DemoError(`gregor ${args[0]} did not finish within ${limitMs / 1000} s; stopped it`));
     }, limitMs);
     child.on('error', (err) => { clearTimeout(timer); reject(err); });
-    child.on('close', (code, signal) => { clearTimeout(timer); resolve(code ?? (signal === null ? 1 : 128)); });
+    child.on('close', (code, signal) => { clearTimeout(timer); resolve(code ?? signal); });
   });
 }
 
@@ -193,7 +193,8 @@ async function run() {
 
     say('the cluster, as gregor sees it');
     const describe = await gregorCli(['cluster', 'describe', CONFIG, ...bootstrapArgs(bootstrap)], 60_000);
-    if (describe !== 0) throw new DemoError(`gregor cluster describe exited ${describe}`);
+    if (interrupted) throw new DemoError('interrupted');
+    if (describe !== 0) throw new DemoError(`gregor cluster describe ended with ${describe}`);
 
     if (records === 0) {
       await writePoems(gregor, bootstrap, poems);
@@ -206,8 +207,8 @@ async function run() {
     say(`reading them back over SASL_SSL (PLAIN) with a new consumer group, from the beginning`);
     const consume = await gregorCli(['consume', CONFIG, '--topic', TOPIC, '--from-beginning', '--count', String(records),
       '--group', groupName(), ...bootstrapArgs(bootstrap)], CONSUME_LIMIT_MS);
-    if (consume !== 0) throw new DemoError(`gregor consume exited ${consume}`);
     if (interrupted) throw new DemoError('interrupted');
+    if (consume !== 0) throw new DemoError(`gregor consume ended with ${consume}`);
   } finally {
     if (kafka.startedNow) stopKafka();
     process.off('SIGINT', onSignal);
