@@ -75,6 +75,9 @@ export function loggerFrom(config: ResolvedConsumerConfig): ConsumerLogger & Net
   const fn = c['gregor.logger'] as GregorLogger | undefined;
   const level = (c['gregor.log.level'] as (typeof LEVELS)[number] | undefined) ?? 'warn';
   const max = LEVELS.indexOf(level);
+  // The default sink is the application's stderr: the same warning (a broker down, retried every second) is printed
+  // at most once per 30 s there. A configured gregor.logger gets every line.
+  const lastPrinted = new Map<string, number>();
   const emit = (lvl: (typeof LEVELS)[number], message: string, fields?: Record<string, unknown>): void => {
     if (LEVELS.indexOf(lvl) > max) return;
     if (fn !== undefined) {
@@ -82,6 +85,10 @@ export function loggerFrom(config: ResolvedConsumerConfig): ConsumerLogger & Net
       return;
     }
     if (lvl === 'error' || lvl === 'warn') {
+      const now = Date.now();
+      if (now - (lastPrinted.get(message) ?? -Infinity) < 30_000) return;
+      lastPrinted.set(message, now);
+      if (lastPrinted.size > 1000) lastPrinted.clear();
       const extra = fields === undefined ? '' : ` ${JSON.stringify(fields, (_k, v) => (typeof v === 'bigint' ? v.toString() : v))}`;
       process.stderr.write(`gregor ${lvl}: ${message}${extra}\n`);
     }

@@ -831,6 +831,7 @@ export class Consumer extends EventEmitter<ConsumerEvents> implements AsyncItera
       },
       lastPollAt: () => this.pollActivity(),
       fatal: (error: GregorError) => this.buffer.pushError(error),
+      report: (error: GregorError) => this.buffer.pushError(error),
     };
   }
 

@@ -19,7 +19,7 @@ import { FetchSession, type SessionPartition } from './fetch-session.js';
 import type { ConsumerLogger } from './logger.js';
 import type { PartitionState } from './partition-state.js';
 import { ChunkRecords, scanRecordSet, type AbortedTransaction } from './record-source.js';
-import { backoff, sleep } from './retry.js';
+import { FailureStreak, backoff, sleep } from './retry.js';
 import type { ConsumerSettings } from './settings.js';
 import { responseTopicName } from './topic-ids.js';
 
@@ -78,6 +78,7 @@ export class Fetcher {
   private wakeup: (() => void) | null = null;
   private woken = false;
   private failures = 0;
+  private readonly streak: FailureStreak;
   /** Bytes the in-flight request may bring (its maxBytes), counted against the shared budget. */
   reserved = 0;
   private readonly lifetime = new AbortController();
@@ -85,6 +86,7 @@ export class Fetcher {
   constructor(nodeId: number, host: FetcherHost) {
     this.nodeId = nodeId;
     this.host = host;
+    this.streak = new FailureStreak(host.settings.defaultApiTimeoutMs);
   }
 
   start(): void {
@@ -155,14 +157,16 @@ export class Fetcher {
       try {
         await this.fetchOnce(request);
         this.failures = 0;
+        this.streak.ok();
       } catch (err) {
         if (this.closed) return;
         this.session.onFailure();
         this.failures++;
         const wait = backoff(this.failures, this.host.settings.retryBackoffMs, this.host.settings.retryBackoffMaxMs);
         this.host.logger.debug('fetch failed', { broker: this.nodeId, error: (err as Error).message, retryInMs: wait });
-        if (isGregorError(err) && !err.retriable && err.code !== 'ERR_PROTOCOL') {
-          // Authentication, authorization, unsupported version: the application must hear about it.
+        if (isGregorError(err) && ((!err.retriable && err.code !== 'ERR_PROTOCOL') || this.streak.fail())) {
+          // Authentication, authorization, unsupported version, or a broker unreachable for default.api.timeout.ms:
+          // the application must hear about it (fetching goes on retrying).
           this.host.buffer.pushError(err);
         }
         // The broker may be gone or no longer leader: look again before the retry.

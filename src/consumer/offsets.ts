@@ -16,7 +16,7 @@ import type { FetchBuffer } from './fetch-buffer.js';
 import type { GroupCoordinator } from './group/coordinator.js';
 import type { ConsumerLogger } from './logger.js';
 import { partitionKey, type PartitionState, type TopicPartition } from './partition-state.js';
-import { backoff, sleep, withRetries } from './retry.js';
+import { FailureStreak, backoff, sleep, withRetries } from './retry.js';
 import type { ConsumerSettings } from './settings.js';
 import { responseTopicName } from './topic-ids.js';
 
@@ -158,7 +158,9 @@ export class OffsetManager {
 
   /** Retries `once` with backoff while it fails retriably; a non-retriable failure fails the partitions. */
   private async runUntilDone(what: string, once: () => Promise<void>, states: readonly PartitionState[]): Promise<void> {
+    const streak = new FailureStreak(this.settings.defaultApiTimeoutMs);
     for (let attempt = 1; !this.closed; attempt++) {
+      const startedAt = Date.now();
       try {
         await once();
         this.onPositionsChanged();
@@ -176,6 +178,7 @@ export class OffsetManager {
           return;
         }
         this.logger.debug(`${what}: retrying`, { attempt, error: (err as Error).message });
+        if (streak.fail(startedAt)) this.buffer.pushError(err as GregorError);
         try {
           await sleep(backoff(attempt, this.settings.retryBackoffMs, this.settings.retryBackoffMaxMs), this.lifetime.signal);
         } catch {

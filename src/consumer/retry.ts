@@ -65,3 +65,34 @@ export async function withRetries<T>(op: (attempt: number) => Promise<T>, option
     }
   }
 }
+
+/**
+ * A run of consecutive failures of background work that retries by itself (fetching, start positions, joining).
+ * Retrying forever in silence is a stall the application cannot see (a complaint about every Node client); so once a
+ * streak has lasted `windowMs` (default.api.timeout.ms), its last error is reported to the application, once per
+ * window, while the retries go on.
+ */
+export class FailureStreak {
+  private since = 0;
+  private reportedAt = 0;
+
+  constructor(private readonly windowMs: number) {}
+
+  /**
+   * Records a failure of an attempt that started at `startedAt` (default: now); true when the application should
+   * hear about it now.
+   */
+  fail(startedAt?: number): boolean {
+    const now = Date.now();
+    if (this.since === 0) this.since = startedAt ?? now;
+    if (now - this.since < this.windowMs) return false;
+    if (this.reportedAt !== 0 && now - this.reportedAt < this.windowMs) return false;
+    this.reportedAt = now;
+    return true;
+  }
+
+  ok(): void {
+    this.since = 0;
+    this.reportedAt = 0;
+  }
+}

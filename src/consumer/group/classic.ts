@@ -22,7 +22,7 @@ import { errorName, kafkaError } from '../../protocol/error-codes.js';
 import { ApiKeys, type ConsumerClient } from '../client.js';
 import type { ConsumerLogger } from '../logger.js';
 import { partitionKey, type TopicPartition } from '../partition-state.js';
-import { backoff, sleep } from '../retry.js';
+import { FailureStreak, backoff, sleep } from '../retry.js';
 import type { ConsumerSettings } from '../settings.js';
 import type { Assignor, AssignorMember, RebalanceProtocol } from './assignors/index.js';
 import { chooseRebalanceProtocol, getAssignor, joinGroupProtocols, parseAssignmentStrategy } from './assignors/index.js';
@@ -57,6 +57,8 @@ export interface MembershipHost {
   lastPollAt(): number;
   /** An error the membership cannot get past; the application must hear about it. */
   fatal(error: GregorError): void;
+  /** A retriable error that has lasted (coordinator unreachable...): the application hears, retries go on. */
+  report(error: GregorError): void;
 }
 
 /** JoinGroup / SyncGroup errors after which retrying cannot help. */
@@ -208,14 +210,18 @@ export class ClassicMembership {
 
   private async run(): Promise<void> {
     let failures = 0;
+    // Failing to join for default.api.timeout.ms is reported to the application (retries go on): no silent stall.
+    const streak = new FailureStreak(this.host.settings.defaultApiTimeoutMs);
     while (!this.stopped) {
       if (this.waitingForPoll || (this.state === 'stable' && !this.rejoinWanted)) {
         await this.waitForSignal();
         continue;
       }
+      const attemptStartedAt = Date.now();
       try {
         const outcome = await this.joinAndSync();
         failures = outcome === 'retry' ? failures + 1 : 0;
+        if (outcome === 'done') streak.ok();
         if (outcome === 'retry') {
           await sleep(backoff(failures, this.host.settings.retryBackoffMs, this.host.settings.retryBackoffMaxMs), this.lifetime.signal);
         }
@@ -231,7 +237,8 @@ export class ClassicMembership {
           return;
         }
         failures++;
-        this.host.logger.debug('join failed, retrying', { group: this.groupId, error: error.message });
+        this.host.logger.warn('joining the group failed, retrying', { group: this.groupId, error: error.message });
+        if (streak.fail(attemptStartedAt)) this.host.report(error);
         this.state = 'unjoined';
         try {
           await sleep(backoff(failures, this.host.settings.retryBackoffMs, this.host.settings.retryBackoffMaxMs), this.lifetime.signal);
