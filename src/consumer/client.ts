@@ -56,6 +56,8 @@ export interface ConsumerClient {
   topicId(topic: string): string | undefined;
   /** Topic name for a topic id (responses of Fetch v13+ carry only ids). */
   topicName(topicId: string): string | undefined;
+  /** The error the last metadata refresh returned for a topic (UNKNOWN_TOPIC_OR_PARTITION...), undefined if none. */
+  topicError(topic: string): number | undefined;
   /** Number of partitions from the metadata cache; undefined when the topic is unknown. */
   partitionCount(topic: string): number | undefined;
   /** Whether a topic is internal (__consumer_offsets...): pattern subscriptions skip those by default. */

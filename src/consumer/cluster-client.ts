@@ -141,6 +141,10 @@ export class PoolClient implements ConsumerClient {
     return this.metadata.topicName(topicId);
   }
 
+  topicError(topic: string): number | undefined {
+    return this.metadata.topicError(topic);
+  }
+
   partitionCount(topic: string): number | undefined {
     return this.metadata.partitionCount(topic);
   }

@@ -768,11 +768,19 @@ export class Consumer extends EventEmitter<ConsumerEvents> implements AsyncItera
     }
   }
 
+  /**
+   * A topic the metadata does not describe: reported once to the application when the broker says it does not exist
+   * or may not be read (UNKNOWN_TOPIC_OR_PARTITION, TOPIC_AUTHORIZATION_FAILED...). A retriable answer
+   * (LEADER_NOT_AVAILABLE while an auto-created topic gets its leaders) is waited out.
+   */
   private reportUnknownTopic(topic: string): void {
     if (this.reportedTopics.has(topic)) return;
+    const code = this.client.topicError(topic) ?? 3;
+    const error = kafkaError(code, code === 3 ? `topic ${JSON.stringify(topic)} does not exist` : `topic ${JSON.stringify(topic)}`);
+    if (error.retriable && code !== 3) return;
     this.reportedTopics.add(topic);
-    this.logger.warn('topic does not exist', { topic });
-    this.buffer.pushError(kafkaError(3, `topic ${JSON.stringify(topic)} does not exist`));
+    this.logger.warn('topic cannot be read', { topic, error: error.errorName });
+    this.buffer.pushError(error);
   }
 
   private membershipHost(): MembershipHost {
