@@ -11,7 +11,7 @@
 // request order). Inside a fetch session the broker additionally moves partitions that returned data to the end of
 // its own list.
 
-import { isGregorError } from '../errors.js';
+import { StateError, isGregorError } from '../errors.js';
 import { errorName, kafkaError } from '../protocol/error-codes.js';
 import { ApiKeys, type ConsumerClient } from './client.js';
 import type { FetchBuffer } from './fetch-buffer.js';
@@ -92,7 +92,11 @@ export class Fetcher {
   start(): void {
     if (this.running || this.closed) return;
     this.running = true;
-    void this.loop().finally(() => {
+    this.loop().catch((err: unknown) => {
+      // A bug, not a broker answer: say so where the application will see it rather than crash the process.
+      this.host.logger.warn('fetcher stopped by an unexpected error', { broker: this.nodeId, error: String(err) });
+      this.host.buffer.pushError(err instanceof Error && isGregorError(err) ? err : new StateError(`fetcher for broker ${this.nodeId} failed: ${String(err)}`, { cause: err }));
+    }).finally(() => {
       this.running = false;
     });
   }

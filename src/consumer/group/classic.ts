@@ -429,7 +429,12 @@ export class ClassicMembership {
   private scheduleHeartbeat(): void {
     this.stopHeartbeats();
     if (this.stopped) return;
-    this.heartbeatTimer = setTimeout(() => void this.heartbeat(), this.host.settings.heartbeatIntervalMs);
+    this.heartbeatTimer = setTimeout(() => {
+      this.heartbeat().catch((err: unknown) => {
+        this.host.logger.warn('heartbeat failed unexpectedly', { group: this.groupId, error: String(err) });
+        this.scheduleHeartbeat();
+      });
+    }, this.host.settings.heartbeatIntervalMs);
     this.heartbeatTimer.unref();
   }
 
