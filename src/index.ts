@@ -57,6 +57,6 @@ export {
   type AdminCallOptions, type BrokerNode, type ClusterDescription, type ConfigEntry, type ConfigResourceDescription,
   type ConfigResourceType, type CreateTopicsOptions, type CreatedTopic, type DeleteTopicsOptions, type ListOffsetsOptions,
   type ListedOffset, type NewTopic, type OffsetQuery, type OffsetSpec, type PartitionDescription, type TopicDescription,
-  type TopicListing,
+  type TopicListing, type GroupDescription, type GroupListing, type GroupMember, type GroupMemberAssignment, type GroupOffset,
 } from './admin/index.js';
 export type { ProducerConfig, AdminConfig, ResolvedProducerConfig, ResolvedAdminConfig } from './config/index.js';

@@ -1,6 +1,7 @@
 // The minimal admin client: public, documented as minimal. Enough for tests, the demo, the CLI's `cluster
-// describe`, and applications that need to create a topic: topics (create, delete, list, describe), the cluster
-// (id, controller, brokers), offsets by time (ListOffsets) and configs (DescribeConfigs).
+// describe` and `groups`, and applications that need to create a topic: topics (create, delete, list, describe), the
+// cluster (id, controller, brokers), groups (list, describe, committed offsets: groups.ts), offsets by time
+// (ListOffsets) and configs (DescribeConfigs).
 //
 //   const admin = new Admin({ 'bootstrap.servers': 'localhost:9092' });
 //   await admin.createTopics([{ topic: 'orders', numPartitions: 6 }]);
@@ -17,6 +18,7 @@ import { KafkaError, StateError, TimeoutError, isGregorError } from '../errors.j
 import { ApiKey, ErrorCode, isRetriable, kafkaError } from '../protocol/index.js';
 import { connectCluster, type ClusterHandle } from '../producer/connect.js';
 import { withRetries, type RetryPolicy } from '../producer/control.js';
+import { describeGroup, listGroupOffsets, listGroups, type GroupContext, type GroupDescription, type GroupListing, type GroupOffset } from './groups.js';
 
 export interface NewTopic {
   topic: string;
@@ -149,6 +151,11 @@ function notYet(message: string): TimeoutError {
 function checkTopicName(name: unknown, what: string): string {
   if (typeof name !== 'string' || name.length === 0) throw new TypeError(`${what}: a topic name must be a non-empty string, got ${JSON.stringify(name)}`);
   return name;
+}
+
+function checkGroupId(id: unknown, what: string): string {
+  if (typeof id !== 'string' || id.length === 0) throw new TypeError(`${what}: a group id must be a non-empty string, got ${JSON.stringify(id)}`);
+  return id;
 }
 
 function checkCount(value: unknown, what: string): number {
@@ -369,6 +376,32 @@ export class Admin {
     });
   }
 
+  // ---- groups -------------------------------------------------------------------------------------------------------
+
+  /** Every group in the cluster (ListGroups to each broker): id, protocol type, state and type (classic, consumer...). */
+  async listGroups(options: AdminCallOptions = {}): Promise<GroupListing[]> {
+    this.checkOpen('listGroups()');
+    return listGroups(this.groupContext(), this.deadline(options));
+  }
+
+  /**
+   * Groups as their coordinators describe them: state, assignor, members and what each owns. KIP-848 groups and
+   * classic groups alike; a group that does not exist has state 'Dead' and no members.
+   */
+  async describeGroups(groupIds: readonly string[], options: AdminCallOptions = {}): Promise<GroupDescription[]> {
+    this.checkOpen('describeGroups()');
+    if (!Array.isArray(groupIds) || groupIds.length === 0) throw new TypeError('describeGroups(): expected a non-empty array of group ids');
+    const ids = groupIds.map((g: string, i) => checkGroupId(g, `describeGroups() group ${i}`));
+    const deadline = this.deadline(options);
+    return Promise.all(ids.map((id) => describeGroup(this.groupContext(), id, deadline)));
+  }
+
+  /** The group's committed offsets, partitions without one left out (OffsetFetch at the group's coordinator). */
+  async listGroupOffsets(groupId: string, options: AdminCallOptions = {}): Promise<GroupOffset[]> {
+    this.checkOpen('listGroupOffsets()');
+    return listGroupOffsets(this.groupContext(), checkGroupId(groupId, 'listGroupOffsets()'), this.deadline(options));
+  }
+
   // ---- offsets ------------------------------------------------------------------------------------------------------
 
   /**
@@ -538,6 +571,10 @@ export class Admin {
     if (this.closed) return;
     this.closed = true;
     await this.cluster.close();
+  }
+
+  private groupContext(): GroupContext {
+    return { cluster: this.cluster, retry: this.retry };
   }
 
   private checkOpen(what: string): void {

@@ -21,3 +21,4 @@ export {
   type TopicDescription,
   type TopicListing,
 } from './admin.js';
+export type { GroupDescription, GroupListing, GroupMember, GroupMemberAssignment, GroupOffset } from './groups.js';

@@ -4,7 +4,8 @@
 // in-memory stand-ins, and the real clients plug in through `defaultDeps` below. The CLI uses only the public
 // client API; it never reaches into the consumer's internals.
 
-import { TimeoutError, UnsupportedError } from '../errors.js';
+import { TimeoutError } from '../errors.js';
+import { clusterView, groupView, groupsView, type AdminCalls } from './admin-views.js';
 import type { ResolvedAdminConfig, ResolvedConsumerConfig } from '../config/index.js';
 
 /** The message fields the CLI prints (gregor's Message has all of them). */
@@ -55,8 +56,38 @@ export interface GroupListing {
   readonly groupType?: string;
 }
 
-/** `gregor groups describe`: a plain object printed as it is (the groups issue defines its fields). */
-export type GroupDescription = Readonly<Record<string, unknown>>;
+/** One partition of a group: owned by a member, or committed to, or both. */
+export interface GroupPartitionView {
+  readonly topic: string;
+  readonly partition: number;
+  /** null: no committed offset yet. */
+  readonly committed: bigint | null;
+  /** The partition's log end offset (the next offset to be written); null when it could not be read. */
+  readonly logEndOffset: bigint | null;
+  /** logEndOffset - committed; null when either is unknown. */
+  readonly lag: bigint | null;
+  /** The member that owns the partition now; null when none does. */
+  readonly memberId: string | null;
+}
+
+/** `gregor groups describe`: the group, its members and what they own, committed offsets and lag per partition. */
+export interface GroupDetails {
+  readonly groupId: string;
+  /** 'classic' or 'consumer' (KIP-848). */
+  readonly type: string;
+  readonly state: string;
+  readonly protocolType: string;
+  readonly assignor: string;
+  readonly coordinator: BrokerDescription;
+  readonly members: ReadonlyArray<{
+    readonly memberId: string;
+    readonly groupInstanceId: string | null;
+    readonly clientId: string;
+    readonly clientHost: string;
+    readonly assignment: ReadonlyArray<{ readonly topic: string; readonly partitions: readonly number[] }>;
+  }>;
+  readonly offsets: readonly GroupPartitionView[];
+}
 
 /** A writable text stream: process.stdout, or a stand-in in tests. */
 export interface OutputStream {
@@ -81,7 +112,7 @@ export interface CliDeps {
   createConsumer(config: ResolvedConsumerConfig): CliConsumer | Promise<CliConsumer>;
   describeCluster(config: ResolvedAdminConfig): Promise<ClusterDescription>;
   listGroups(config: ResolvedAdminConfig): Promise<readonly GroupListing[]>;
-  describeGroup(config: ResolvedAdminConfig, groupId: string): Promise<GroupDescription>;
+  describeGroup(config: ResolvedAdminConfig, groupId: string): Promise<GroupDetails>;
 }
 
 /**
@@ -108,42 +139,31 @@ export async function withinApiTimeout<T>(work: Promise<T>, config: ResolvedAdmi
   }
 }
 
-function notYet(what: string): never {
-  throw new UnsupportedError(`${what} is not available in this build of gregor yet`);
+/** Runs `view` with a new Admin, within default.api.timeout.ms, and closes the Admin. */
+async function withAdmin<T>(config: ResolvedAdminConfig, view: (admin: AdminCalls) => Promise<T>): Promise<T> {
+  const { Admin } = await import('../admin/index.js');
+  const admin = new Admin(config);
+  try {
+    return await withinApiTimeout(view(admin), config, () => admin.close());
+  } finally {
+    await admin.close();
+  }
 }
 
 /**
- * The real process and clients. The CLI only calls the clients' public API (Consumer, Admin); the group views wait
- * for the groups issue.
+ * The real process and clients. The CLI only calls the clients' public API (Consumer, Admin), loaded on first use,
+ * so `gregor --help` and argument errors never load the client stack.
  */
 export const defaultDeps: CliDeps = {
   stdout: process.stdout,
   stderr: process.stderr,
   signals: process,
   exit: (code) => process.exit(code),
-  // Loaded on first use, so `gregor --help` and argument errors never load the client stack.
   createConsumer: async (config) => {
     const { Consumer } = await import('../consumer/consumer.js');
     return new Consumer(config);
   },
-  describeCluster: async (config) => {
-    const { Admin } = await import('../admin/index.js');
-    const admin = new Admin(config);
-    // Two reads of the same cluster state: DescribeCluster (KIP-700) for the id, controller and brokers, and an
-    // all-topics Metadata request for the topics. Internal topics are kept (marked), as Kafka's own tools do.
-    const work = Promise.all([admin.describeCluster(), admin.listTopics({ includeInternal: true })]);
-    try {
-      const [cluster, topics] = await withinApiTimeout(work, config, () => admin.close());
-      return {
-        clusterId: cluster.clusterId,
-        controllerId: cluster.controllerId < 0 ? null : cluster.controllerId,
-        brokers: cluster.brokers.map((b) => ({ id: b.nodeId, host: b.host, port: b.port, rack: b.rack })),
-        topics: topics.map((t) => ({ name: t.name, partitions: t.partitions, replicationFactor: t.replicationFactor, internal: t.internal })),
-      };
-    } finally {
-      await admin.close();
-    }
-  },
-  listGroups: async () => notYet('groups list'),
-  describeGroup: async () => notYet('groups describe'),
+  describeCluster: (config) => withAdmin(config, clusterView),
+  listGroups: (config) => withAdmin(config, groupsView),
+  describeGroup: (config, groupId) => withAdmin(config, (admin) => groupView(admin, groupId)),
 };

@@ -55,8 +55,9 @@ Options:
 
 export const GROUPS_LIST_USAGE = `Usage: gregor groups list <config-file> [options]
 
-Lists the consumer groups of the cluster with their state and protocol.
-Reads the [default] and [admin] sections of an INI file.
+Lists the groups of the cluster (every broker is asked) with their state, type (classic or consumer, the
+KIP-848 protocol) and protocol type. Reads the [default] and [admin] sections of an INI file.
+Gives up after 15 s (default.api.timeout.ms, unless the file or --property sets it).
 
 Options:
   --format <text|json>     text (default) or json
@@ -67,8 +68,10 @@ Options:
 
 export const GROUPS_DESCRIBE_USAGE = `Usage: gregor groups describe <config-file> --group <id> [options]
 
-Describes one consumer group: state, protocol, members, assignments, committed offsets and lag per partition.
-Reads the [default] and [admin] sections of an INI file.
+Describes one consumer group (classic or KIP-848): state, protocol and assignor, coordinator, members and the
+partitions each owns, and per partition the committed offset, the log end offset and the lag between them.
+A group with neither members nor committed offsets does not exist: exit 1.
+Reads the [default] and [admin] sections of an INI file. Gives up after 15 s (default.api.timeout.ms).
 
 Options:
   -g, --group <id>         the group to describe (required)

@@ -5,7 +5,7 @@ import { UsageError, configFileArg, mergeProperties, oneOf, parseCommandArgs, pa
 import { resolveConfig, type GregorLogger, type ResolvedAdminConfig } from '../../config/index.js';
 import { TimeoutError } from '../../errors.js';
 import { stderrLogger } from './consume.js';
-import type { CliDeps, ClusterDescription, GroupListing } from '../deps.js';
+import type { CliDeps, ClusterDescription, GroupDetails, GroupListing } from '../deps.js';
 
 export interface AdminCommandOptions {
   /** 'cluster describe', 'groups list' or 'groups describe'. */
@@ -123,6 +123,35 @@ export function formatGroups(groups: readonly GroupListing[]): string {
     sorted.map((g) => [g.groupId, g.state ?? '-', g.groupType ?? '-', g.protocolType ?? '-']));
 }
 
+/** A member's partitions, compactly: `orders:0,1,2 payments:3`. */
+function partitionsText(assignment: GroupDetails['members'][number]['assignment']): string {
+  return assignment.length === 0 ? '-' : assignment.map((a) => `${a.topic}:${a.partitions.join(',')}`).join(' ');
+}
+
+const orDash = (v: bigint | string | null) => (v === null || v === '' ? '-' : String(v));
+
+export function formatGroup(g: GroupDetails): string {
+  const c = g.coordinator;
+  const lines = [
+    `Group: ${g.groupId}`,
+    `State: ${g.state}`,
+    `Protocol: ${g.type}${g.protocolType !== '' && g.type === 'classic' ? ` (protocol type ${g.protocolType})` : ''}, assignor ${g.assignor === '' ? '-' : g.assignor}`,
+    `Coordinator: ${c.id}${c.host === '' ? '' : ` (${c.host}:${c.port})`}`,
+    `Members: ${g.members.length}`,
+  ];
+  if (g.members.length > 0) {
+    const members = [...g.members].sort((a, b) => (a.memberId < b.memberId ? -1 : a.memberId > b.memberId ? 1 : 0));
+    lines.push(table(['  MEMBER-ID', 'INSTANCE-ID', 'CLIENT-ID', 'HOST', 'PARTITIONS'],
+      members.map((m) => [`  ${m.memberId}`, m.groupInstanceId ?? '-', m.clientId, m.clientHost, partitionsText(m.assignment)])));
+  }
+  lines.push(`Partitions: ${g.offsets.length}`);
+  if (g.offsets.length > 0) {
+    lines.push(table(['  TOPIC', 'PARTITION', 'COMMITTED', 'LOG-END', 'LAG', 'MEMBER-ID'],
+      g.offsets.map((o) => [`  ${o.topic}`, String(o.partition), orDash(o.committed), orDash(o.logEndOffset), orDash(o.lag), orDash(o.memberId)])));
+  }
+  return lines.join('\n');
+}
+
 function json(value: unknown): string {
   return JSON.stringify(value, (_k, v: unknown) => (typeof v === 'bigint' ? v.toString() : v), 2);
 }
@@ -152,7 +181,6 @@ export async function runGroupsList(opts: AdminCommandOptions, deps: CliDeps): P
 
 export async function runGroupsDescribe(opts: AdminCommandOptions, deps: CliDeps): Promise<number> {
   const description = await withAdmin(opts, deps, (config) => deps.describeGroup(config, opts.groupId!));
-  // The text layout of a group description comes with the groups issue; until then both formats print JSON.
-  deps.stdout.write(`${json(description)}\n`);
+  deps.stdout.write(`${opts.format === 'json' ? json(description) : formatGroup(description)}\n`);
   return 0;
 }

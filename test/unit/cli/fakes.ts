@@ -68,7 +68,16 @@ export function harness(steps: PollStep[] = [], overrides: Partial<CliDeps> = {}
     },
     describeCluster: async () => ({ clusterId: 'c1', controllerId: 1, brokers: [{ id: 1, host: '127.0.0.1', port: 9092 }], topics: [{ name: 'poems', partitions: 3, replicationFactor: 1 }] }),
     listGroups: async () => [{ groupId: 'g1', state: 'Stable', protocolType: 'consumer', groupType: 'classic' }],
-    describeGroup: async (_config, groupId) => ({ groupId, state: 'Empty' }),
+    describeGroup: async (_config, groupId) => ({
+      groupId, type: 'classic', state: 'Stable', protocolType: 'consumer', assignor: 'range',
+      coordinator: { id: 1, host: '127.0.0.1', port: 9094 },
+      members: [{ memberId: 'm-1', groupInstanceId: null, clientId: 'gregor', clientHost: '/127.0.0.1', assignment: [{ topic: 'poems', partitions: [0, 1] }] }],
+      offsets: [
+        { topic: 'poems', partition: 0, committed: 10n, logEndOffset: 12n, lag: 2n, memberId: 'm-1' },
+        { topic: 'poems', partition: 1, committed: null, logEndOffset: 12n, lag: null, memberId: 'm-1' },
+        { topic: 'poems', partition: 2, committed: 12n, logEndOffset: null, lag: null, memberId: null },
+      ],
+    }),
     ...overrides,
   };
   return { deps, stdout, stderr, signals, exits, consumers };
