@@ -139,6 +139,9 @@ export class Consumer extends EventEmitter<ConsumerEvents> implements AsyncItera
   private inHand: Message | null = null;
   /** The batch handed out last by pollBatch(): in the application's hands until it polls again. */
   private inHandBatch: Message[] | null = null;
+  /** Revokes waiting for the application to come back for more (see untilProcessed()). */
+  private pollWaiters: (() => void)[] = [];
+  private unsubscribing = false;
   /** Date.now() when a poll was last noticed, and the poll counter then (see pollActivity()). */
   private lastPoll = Date.now();
   private polls = 0;
@@ -267,7 +270,12 @@ export class Consumer extends EventEmitter<ConsumerEvents> implements AsyncItera
     const membership = this.membership;
     if (membership !== null) {
       // The membership stays reachable while leaving: the revoke's commit needs its generation and member id.
-      await membership.leave('the consumer unsubscribed');
+      this.unsubscribing = true;
+      try {
+        await membership.leave('the consumer unsubscribed');
+      } finally {
+        this.unsubscribing = false;
+      }
       this.membership = null;
     } else if (this.assignmentState.size > 0) {
       const states = this.assignmentState.all();
@@ -545,6 +553,7 @@ export class Consumer extends EventEmitter<ConsumerEvents> implements AsyncItera
 
   private async shutdown(): Promise<void> {
     this.buffer.wake();
+    for (const w of this.pollWaiters.splice(0)) w();
     this.offsets.stopAutoCommit();
     const membership = this.membership;
     try {
@@ -590,6 +599,11 @@ export class Consumer extends EventEmitter<ConsumerEvents> implements AsyncItera
     this.inHand = null;
     this.inHandBatch = null;
     this.polls++;
+    if (this.pollWaiters.length > 0) {
+      const waiters = this.pollWaiters;
+      this.pollWaiters = [];
+      for (const w of waiters) w();
+    }
     if (this.membership !== null) this.membership.onPoll();
   }
 
@@ -817,9 +831,14 @@ export class Consumer extends EventEmitter<ConsumerEvents> implements AsyncItera
           s.generation++;
           s.phase = 'revoking';
         }
+        // Closing or unsubscribing: the application called us, so everything handed out is done. A rebalance: a
+        // message of these partitions may still be in the application's hands; the revoke waits until it polls
+        // again (bounded by max.poll.interval.ms, as the coordinator waits for our JoinGroup that long), so that
+        // message is committed as processed rather than delivered twice.
+        const appCalled = this.lifecycle === 'closing' || this.unsubscribing;
+        if (!appCalled) await this.untilProcessed(states);
         if (this.settings.enableAutoCommit) {
-          // Closing: everything handed out is done. A rebalance: the message in the application's hands is not.
-          const list = this.lifecycle === 'closing'
+          const list = appCalled
             ? states.filter((s) => s.position !== null).map((s) => ({ topic: s.topic, partition: s.partition, offset: s.position!, leaderEpoch: s.positionEpoch, metadata: null }))
             : this.finishedOffsets(states);
           if (list.length > 0) {
@@ -841,6 +860,26 @@ export class Consumer extends EventEmitter<ConsumerEvents> implements AsyncItera
       fatal: (error: GregorError) => this.buffer.pushError(error),
       report: (error: GregorError) => this.buffer.pushError(error),
     };
+  }
+
+  /**
+   * Resolves when no message of these partitions is in the application's hands: at once if none is, else at the
+   * application's next poll, or when max.poll.interval.ms since its last poll has passed (then the message counts as
+   * unfinished and is delivered again to the next owner: at least once).
+   */
+  private untilProcessed(states: readonly PartitionState[]): Promise<void> {
+    const held = this.inHandBatch ?? (this.inHand === null ? [] : [this.inHand]);
+    const keys = new Set(states.map((s) => s.key));
+    if (this.waitingPolls > 0 || !held.some((m) => keys.has(partitionKey(m.topic, m.partition)))) return Promise.resolve();
+    const limit = Math.max(0, this.pollActivity() + this.settings.maxPollIntervalMs - Date.now());
+    return new Promise((resolve) => {
+      const timer = setTimeout(done, limit);
+      function done(): void {
+        clearTimeout(timer);
+        resolve();
+      }
+      this.pollWaiters.push(done);
+    });
   }
 
   private async callListener(which: keyof RebalanceListener, partitions: TopicPartition[]): Promise<void> {

@@ -104,6 +104,7 @@ export class ClassicMembership {
   private stopped = false;
   private wakeup: (() => void) | null = null;
   private heartbeatTimer: NodeJS.Timeout | null = null;
+  private heartbeatsOn = false;
   private metadataTimer: NodeJS.Timeout | null = null;
   private lastHeartbeatOk = 0;
   /** Subscribed topics and partition counts at the last join (a change means a rebalance is needed). */
@@ -252,12 +253,14 @@ export class ClassicMembership {
   /** One JoinGroup + SyncGroup round. 'retry' after a retriable broker answer, 'again' to rejoin at once. */
   private async joinAndSync(): Promise<'done' | 'retry' | 'again'> {
     const { settings, logger } = this.host;
-    this.stopHeartbeats();
     this.state = 'joining';
+    // Heartbeats go on while the revoke runs (it may wait for the application to finish the message in its
+    // hands): the coordinator keeps the session only while they arrive. They stop when JoinGroup is sent.
     if (this.rebalanceProtocol === 'EAGER') {
       const owned = this.host.ownedPartitions();
       if (owned.length > 0) await this.host.revoked(owned);
     }
+    this.stopHeartbeats();
     const deadline = Date.now() + settings.defaultApiTimeoutMs;
     await this.coordinator.find(deadline, this.lifetime.signal);
     const topics = await this.host.subscribedTopics();
@@ -429,6 +432,7 @@ export class ClassicMembership {
   private scheduleHeartbeat(): void {
     this.stopHeartbeats();
     if (this.stopped) return;
+    this.heartbeatsOn = true;
     this.heartbeatTimer = setTimeout(() => {
       this.heartbeat().catch((err: unknown) => {
         this.host.logger.warn('heartbeat failed unexpectedly', { group: this.groupId, error: String(err) });
@@ -439,15 +443,20 @@ export class ClassicMembership {
   }
 
   private stopHeartbeats(): void {
+    this.heartbeatsOn = false;
     if (this.heartbeatTimer !== null) clearTimeout(this.heartbeatTimer);
     this.heartbeatTimer = null;
   }
 
+  /**
+   * Heartbeats are due from SyncGroup until the next JoinGroup is sent: while stable, and while a rebalance revokes
+   * partitions before its JoinGroup (the revoke may wait for the application to finish the message in its hands).
+   */
   private async heartbeat(): Promise<void> {
     this.heartbeatTimer = null;
-    if (this.state !== 'stable' || this.stopped) return;
+    if (!this.heartbeatsOn || this.stopped) return;
     const { settings, logger } = this.host;
-    if (Date.now() - this.host.lastPollAt() > settings.maxPollIntervalMs) {
+    if (this.state === 'stable' && Date.now() - this.host.lastPollAt() > settings.maxPollIntervalMs) {
       await this.pollTimeout();
       return;
     }
@@ -473,14 +482,15 @@ export class ClassicMembership {
       this.scheduleHeartbeat();
       return;
     }
-    if (this.state !== 'stable' || this.generationId !== generationId) return;
+    if (!this.heartbeatsOn || this.generationId !== generationId) return;
     switch (code) {
       case 0:
         this.lastHeartbeatOk = Date.now();
         break;
       case 27: // REBALANCE_IN_PROGRESS: rejoin (EAGER revokes first, with a commit of delivered offsets).
         this.lastHeartbeatOk = Date.now();
-        this.requestRejoin('the coordinator started a rebalance');
+        if (this.state === 'stable') this.requestRejoin('the coordinator started a rebalance');
+        else this.scheduleHeartbeat(); // already revoking before the JoinGroup: keep the session alive
         return;
       case 22: // ILLEGAL_GENERATION
       case 25: // UNKNOWN_MEMBER_ID
