@@ -1,11 +1,12 @@
 // The admin commands' own logic: configuration (the command's default deadline, the logger), the deadline around
-// a call, and how a timeout is explained. Talking to a real cluster is tested in test/integration/cli/admin.test.ts.
+// a call, how a timeout is explained, and how a group's view is assembled. Talking to a real cluster is tested in test/integration/cli/admin.test.ts.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { ADMIN_COMMAND_TIMEOUT_MS, AdminLog, adminConfig, parseAdminArgs, type AdminCommandOptions } from '../../../src/cli/commands/admin.js';
 import { withinApiTimeout } from '../../../src/cli/deps.js';
 import { main, EXIT_FAILURE } from '../../../src/cli/main.js';
-import { AuthenticationError, TimeoutError } from '../../../src/errors.js';
+import { AuthenticationError, KafkaError, TimeoutError } from '../../../src/errors.js';
+import { groupView, type AdminCalls } from '../../../src/cli/admin-views.js';
 import { HANDS_ON_INI, MemoryStream, configFile, harness } from './fakes.js';
 
 function options(args: string[]): AdminCommandOptions {
@@ -80,4 +81,47 @@ test('through main: a timeout from the admin side is one explained line, exit 1'
   assert.equal(await main(['cluster', 'describe', configFile(HANDS_ON_INI)], h.deps), EXIT_FAILURE);
   assert.equal(h.stderr.text, 'gregor: no answer from the cluster at 127.0.0.1:9094 within 15 s (default.api.timeout.ms); '
     + 'last problem: cannot connect to 127.0.0.1:9094: connection refused [ECONNREFUSED]\n');
+});
+
+// groupView's assembly, over an in-memory stand-in of the Admin calls it makes (the real calls are tested against
+// the broker in test/integration/cli/groups.test.ts).
+function adminStub(group: { state: string; members: { memberId: string; assignment: { topic: string; partitions: number[] }[] }[] },
+  committed: { topic: string; partition: number; offset: bigint }[], ends: Record<string, bigint | Error>): AdminCalls {
+  return {
+    describeCluster: async () => ({ clusterId: 'c', controllerId: 1, brokers: [{ nodeId: 1, host: 'h', port: 9094, rack: null }] }),
+    listTopics: async () => [],
+    listGroups: async () => [],
+    describeGroups: async ([groupId]) => [{
+      groupId, type: 'classic', state: group.state, protocolType: 'consumer', assignor: 'range', coordinator: 1,
+      members: group.members.map((m) => ({ ...m, groupInstanceId: null, clientId: 'c', clientHost: '/h' })),
+    }],
+    listGroupOffsets: async () => committed.map((c) => ({ ...c, leaderEpoch: -1, metadata: null })),
+    listOffsets: async (queries) => queries.map((q) => {
+      const end = ends[`${q.topic}-${q.partition}`];
+      if (end instanceof Error) throw end;
+      return { topic: q.topic, partition: q.partition, offset: end, timestamp: -1, leaderEpoch: 0 };
+    }),
+  };
+}
+
+test('groupView: owned and committed partitions, lag where both ends are known, unknown log ends shown as such', async () => {
+  const admin = adminStub(
+    { state: 'Stable', members: [{ memberId: 'm1', assignment: [{ topic: 'b', partitions: [1, 0] }] }] },
+    [{ topic: 'b', partition: 0, offset: 5n }, { topic: 'a', partition: 2, offset: 7n }],
+    { 'b-0': 9n, 'b-1': 3n, 'a-2': new Error('UNKNOWN_TOPIC_OR_PARTITION') },
+  );
+  const view = await groupView(admin, 'g');
+  assert.deepEqual(view.coordinator, { id: 1, host: 'h', port: 9094 });
+  assert.deepEqual(view.offsets, [
+    { topic: 'a', partition: 2, committed: 7n, logEndOffset: null, lag: null, memberId: null },
+    { topic: 'b', partition: 0, committed: 5n, logEndOffset: 9n, lag: 4n, memberId: 'm1' },
+    { topic: 'b', partition: 1, committed: null, logEndOffset: 3n, lag: null, memberId: 'm1' },
+  ]);
+});
+
+test('groupView: no members and no offsets is no group (GROUP_ID_NOT_FOUND); offsets alone are a group', async () => {
+  await assert.rejects(groupView(adminStub({ state: 'Dead', members: [] }, [], {}), 'ghost'),
+    (err: unknown) => err instanceof KafkaError && err.errorName === 'GROUP_ID_NOT_FOUND' && err.message === "group 'ghost' does not exist (no members, no committed offsets)");
+  const view = await groupView(adminStub({ state: 'Dead', members: [] }, [{ topic: 't', partition: 0, offset: 1n }], { 't-0': 1n }), 'old');
+  assert.deepEqual(view.offsets.map((o) => o.lag), [0n]);
 });
