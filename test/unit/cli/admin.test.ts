@@ -1,5 +1,6 @@
 // The admin commands' own logic: configuration (the command's default deadline, the logger), the deadline around
-// a call, how a timeout is explained, and how a group's view is assembled. Talking to a real cluster is tested in test/integration/cli/admin.test.ts.
+// a call, how a timeout is explained, and how a group's view is assembled. Talking to a real cluster is tested in
+// test/integration/cli/admin.test.ts and groups.test.ts.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { ADMIN_COMMAND_TIMEOUT_MS, AdminLog, adminConfig, parseAdminArgs, type AdminCommandOptions } from '../../../src/cli/commands/admin.js';
