@@ -82,6 +82,7 @@ async function main() {
   if (env.node24 === null) throw new Error(`Node 24 could not be installed: ${env.problems.get('node24')}`);
   const { Consumer } = await import('../dist/src/index.js');
   const hasRun = typeof Consumer.prototype.run === 'function';
+  const hasBatches = typeof Consumer.prototype.batches === 'function';
 
   const selected = workloads(opts.quick).filter((w) => opts.workloads === null || opts.workloads.includes(w.id));
   if (selected.length === 0) throw new Error(`no workload matches --workloads ${opts.workloads}`);
@@ -89,12 +90,12 @@ async function main() {
 
   if (opts.profile) {
     const w = workloads(opts.quick)[0];
-    const out = await profileGregor({ node24: env.node24, node24Version: env.node24Version, workload: w, bootstrap: opts.bootstrap, quick: opts.quick, log });
+    const out = await profileGregor({ node24: env.node24, node24Version: env.node24Version, hasBatches, workload: w, bootstrap: opts.bootstrap, quick: opts.quick, log });
     log(`profile written to ${out}`);
     return;
   }
 
-  const clients = allClients({ node24: env.node24, node24Version: env.node24Version, hasRun })
+  const clients = allClients({ node24: env.node24, node24Version: env.node24Version, hasRun, hasBatches })
     .filter((c) => opts.clients === null || opts.clients.includes(c.id));
   if (clients.length === 0) throw new Error(`no client matches --clients ${opts.clients}`);
   const unavailable = {};
@@ -103,7 +104,8 @@ async function main() {
     if (missing !== undefined) unavailable[c.id] = env.problems.get(missing) ?? `${missing} unavailable`;
   }
   const notes = [];
-  if (!hasRun) notes.push('gregor\'s consumer.run() (issue 6) does not exist yet in this build: only its async iteration is measured.');
+  if (!hasRun) notes.push('gregor\'s consumer.run() (issue 6) does not exist yet in this build: not measured.');
+  if (hasBatches) notes.push('gregor (batches()) is `for await (const batch of consumer.batches()) for (const m of batch)`: one promise per batch instead of one per message.');
   notes.push('Clients that decode a whole first fetch before handing out the first record (@platformatic/kafka, franz-go) '
     + 'look faster from first record to last than they are end to end: compare the total column too.');
   notes.push('The Java consumer is Kafka\'s consumer-perf-test (via scripts/kafka-tool, C2 compiler on, 1 GiB heap); its rate '

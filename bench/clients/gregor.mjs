@@ -1,5 +1,6 @@
 // gregor, through its public API: subscribe() in a fresh group, `for await` over the consumer (the idiom README
-// shows). With --api run, the same through consumer.run() when that API exists (issue 6).
+// shows). With --api batches: `for await` over consumer.batches() (one promise per batch); with --api run: through
+// consumer.run() when that API exists (issue 6).
 import { Consumer } from '../../dist/src/index.js';
 import { deadline, parseArgs, reportAndClose, Tally } from './common.mjs';
 
@@ -33,6 +34,15 @@ if (api === 'iterator') {
     const v = m.value;
     if (tally.add(v === null ? 0 : v.length)) break;
   }
+} else if (api === 'batches') {
+  let done = false;
+  for await (const batch of consumer.batches()) {
+    for (const m of batch) {
+      const v = m.value;
+      if (tally.add(v === null ? 0 : v.length)) done = true;
+    }
+    if (done) break;
+  }
 } else if (api === 'run') {
   if (typeof consumer.run !== 'function') {
     process.stderr.write('bench client: this gregor has no consumer.run() yet (issue 6)\n');
@@ -49,7 +59,7 @@ if (api === 'iterator') {
   });
   await tally.done;
 } else {
-  process.stderr.write(`bench client: unknown --api '${api}' (iterator or run)\n`);
+  process.stderr.write(`bench client: unknown --api '${api}' (iterator, batches or run)\n`);
   process.exit(2);
 }
 await reportAndClose(tally, () => consumer.close());

@@ -40,14 +40,17 @@ function nodeClient(id, label, family, file, node, runtime, extra = {}) {
 }
 
 /**
- * @param {{ node24: string, node24Version: string, hasRun: boolean }} env
+ * @param {{ node24: string, node24Version: string, hasRun: boolean, hasBatches?: boolean }} env
  * @returns {Client[]}
  */
-export function allClients({ node24, node24Version, hasRun }) {
+export function allClients({ node24, node24Version, hasRun, hasBatches = false }) {
   const n24 = `Node ${node24Version}`;
   const list = [
     nodeClient('gregor', 'gregor (for await)', 'gregor', 'gregor.mjs', node24, n24, { defaultsEqual: true }),
   ];
+  if (hasBatches) {
+    list.push(nodeClient('gregor-batches', 'gregor (batches())', 'gregor', 'gregor.mjs', node24, n24, { defaultsEqual: true, args: ['--api', 'batches'] }));
+  }
   if (hasRun) {
     list.push(nodeClient('gregor-run', 'gregor (run())', 'gregor', 'gregor.mjs', node24, n24, { defaultsEqual: true, args: ['--api', 'run'] }));
   }

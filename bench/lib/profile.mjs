@@ -70,14 +70,14 @@ export function activeWindow(profile) {
   return first === -1 ? [0, profile.samples.length] : [first, last + 1];
 }
 
-export async function profileGregor({ node24, node24Version, workload, bootstrap, quick, log }) {
-  const dir = join(CACHE, 'profiles');
+/** Profiles one gregor client (one API) and returns its Markdown section. */
+async function profileOne(client, { workload, bootstrap, node24Version, log }) {
+  const dir = join(CACHE, 'profiles', client.id);
   rmSync(dir, { recursive: true, force: true });
   mkdirSync(dir, { recursive: true });
-  const gregor = allClients({ node24, node24Version, hasRun: false }).find((c) => c.id === 'gregor');
-  const cmd = gregor.command({ topic: workload.topic, group: `gregor-bench-profile-${Date.now()}`, expected: workload.records, bootstrap, fetch: null });
+  const cmd = client.command({ topic: workload.topic, group: `gregor-bench-profile-${Date.now()}`, expected: workload.records, bootstrap, fetch: null });
   cmd.args.unshift('--cpu-prof', '--cpu-prof-dir', dir);
-  log(`profiling gregor on ${workload.topic} (${node24Version})`);
+  log(`profiling ${client.label} on ${workload.topic} (${node24Version})`);
   const sample = await measure(cmd);
   const file = readdirSync(dir).find((f) => f.endsWith('.cpuprofile'));
   if (file === undefined) throw new Error(`no .cpuprofile written in ${dir}`);
@@ -86,18 +86,31 @@ export async function profileGregor({ node24, node24Version, workload, bootstrap
   const p = selfTimes(profile, from, to);
   const whole = selfTimes(profile);
   const pct = (ms, of) => `${((ms / of) * 100).toFixed(1)} %`;
-  const L = [
-    `# Where gregor spends its CPU: ${workload.label}, ${workload.records.toLocaleString('en-US')} records`, '',
-    `${new Date().toISOString().slice(0, 10)}, Node ${node24Version}, \`node --cpu-prof\` on bench/clients/gregor.mjs (for await, `
-      + `default settings). This run: ${Math.round(sample.records / (sample.activeMs / 1000)).toLocaleString('en-US')} records/s, `
-      + `CPU ${sample.cpuS.toFixed(2)} s. The tables cover the consumption itself: ${(p.total / 1000).toFixed(2)} s from the first `
-      + `record batch decoded to the last (the whole profile, startup and group join included, is ${(whole.total / 1000).toFixed(2)} s). `
-      + '"(idle)" is the event loop waiting for the network; "(program)" is V8 outside JavaScript (compilation, IC misses).', '',
-    '## Self time per function (top 30)', '', '| function | self ms | share | called from (nearest gregor/bench frame) |', '|---|--:|--:|---|',
+  return [
+    `## ${client.label}`, '',
+    `This run: ${Math.round(sample.records / (sample.activeMs / 1000)).toLocaleString('en-US')} records/s, CPU ${sample.cpuS.toFixed(2)} s, `
+      + `peak RSS ${Math.round(sample.rssKiB / 1024)} MiB. The tables cover the consumption itself: ${(p.total / 1000).toFixed(2)} s `
+      + `from the first record batch decoded to the last (the whole profile, startup and group join included, is `
+      + `${(whole.total / 1000).toFixed(2)} s). Raw profile: .kafka/bench/profiles/${client.id}/ (open it in Chrome DevTools).`, '',
+    '### Self time per function (top 30)', '', '| function | self ms | share | called from (nearest gregor/bench frame) |', '|---|--:|--:|---|',
     ...p.functions.slice(0, 30).map(([k, ms, caller]) => `| \`${k}\` | ${ms.toFixed(1)} | ${pct(ms, p.total)} | ${caller ? `\`${caller}\`` : ''} |`), '',
-    '## Self time per file (top 15)', '', '| file | self ms | share |', '|---|--:|--:|',
+    '### Self time per file (top 15)', '', '| file | self ms | share |', '|---|--:|--:|',
     ...p.files.slice(0, 15).map(([k, ms]) => `| \`${k}\` | ${ms.toFixed(1)} | ${pct(ms, p.total)} |`), '',
   ];
+}
+
+/** `--profile`: gregor's async iteration (and batches(), when this build has it) on the 100-byte workload. */
+export async function profileGregor({ node24, node24Version, hasBatches, workload, bootstrap, quick, log }) {
+  const clients = allClients({ node24, node24Version, hasRun: false, hasBatches })
+    .filter((c) => c.id === 'gregor' || c.id === 'gregor-batches');
+  const L = [
+    `# Where gregor spends its CPU: ${workload.label}, ${workload.records.toLocaleString('en-US')} records`, '',
+    `${new Date().toISOString().slice(0, 10)}, Node ${node24Version}, \`node --cpu-prof\` on bench/clients/gregor.mjs, default settings. `
+      + '"(idle)" is the event loop waiting for the network; "(program)" is V8 outside JavaScript (compilation, IC misses); '
+      + 'the for-await loop\'s own cost (promise resolution, resuming the loop) shows as the anonymous top-level function of '
+      + 'bench/clients/gregor.mjs.', '',
+  ];
+  for (const c of clients) L.push(...await profileOne(c, { workload, bootstrap, node24Version, log }));
   const out = join(quick ? RAW : RESULTS, quick ? 'profile-gregor-100b-quick.md' : 'profile-gregor-100b.md');
   mkdirSync(join(out, '..'), { recursive: true });
   writeFileSync(out, L.join('\n'));
