@@ -156,9 +156,9 @@ export class Consumer extends EventEmitter<ConsumerEvents> implements AsyncItera
    * @param config Kafka's property names ('bootstrap.servers', 'group.id', ...) with values, or a configuration
    *   resolved by resolveConfig(). Unknown or invalid properties throw ConfigError naming the closest valid one.
    */
-  constructor(config: ConsumerConfig | ResolvedConsumerConfig | Readonly<Record<string, unknown>>, options: ConsumerOptions = {}) {
+  constructor(config: ConsumerConfig | ResolvedConsumerConfig, options: ConsumerOptions = {}) {
     super();
-    this.config = resolveConfig('consumer', config as ConsumerConfig);
+    this.config = resolveConfig('consumer', config);
     this.settings = consumerSettings(this.config as unknown as Record<string, unknown>);
     const logger = options.logger ?? loggerFrom(this.config);
     this.logger = logger;
