@@ -298,6 +298,9 @@ export class Fetcher {
         const generation = f?.generation ?? state.generation;
         if (state.generation !== generation) continue; // seek/reset/revoke while in flight: stale
         if (state.phase !== 'fetching') continue;
+        // Another fetcher may have delivered this range meanwhile (the partition moved to a new leader while this
+        // request was out): only data starting where the partition's cursor is now may be buffered.
+        if (f !== undefined && state.fetchOffset !== f.fetchOffset) continue;
         const code: number = p.errorCode;
         if (code !== 0) {
           this.partitionError(state, code, f?.fetchOffset ?? state.fetchOffset);
