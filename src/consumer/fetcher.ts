@@ -79,6 +79,8 @@ export class Fetcher {
   private woken = false;
   private failures = 0;
   private readonly streak: FailureStreak;
+  /** Fetch requests sent: full (new session, or none) and incremental (KIP-227). */
+  readonly stats = { full: 0, incremental: 0 };
   /** Bytes the in-flight request may bring (its maxBytes), counted against the shared budget. */
   reserved = 0;
   private readonly lifetime = new AbortController();
@@ -117,6 +119,7 @@ export class Fetcher {
     this.closed = true;
     this.lifetime.abort();
     this.wake();
+    this.host.logger.debug('fetch requests', { broker: this.nodeId, ...this.stats });
     const close = this.session.closeRequest();
     if (close === null) return;
     try {
@@ -246,6 +249,8 @@ export class Fetcher {
         return false;
       }) : plan.partitions;
       const req = this.session.build(partitions);
+      if (req.full) this.stats.full++;
+      else this.stats.incremental++;
       return {
         replicaId: -1,
         maxWaitMs: settings.fetchMaxWaitMs,
@@ -267,7 +272,11 @@ export class Fetcher {
       };
     }, { lane: 'fetch', timeoutMs: settings.requestTimeoutMs + settings.fetchMaxWaitMs, signal: this.lifetime.signal });
     if (missingTopicId !== undefined) this.host.requestMetadataRefresh(missingTopicId);
+    const previousSession = this.session.id;
     const sessionOk = this.session.onResponse(res.errorCode ?? 0, res.sessionId ?? 0);
+    if (this.session.id !== previousSession && this.session.id !== 0) {
+      this.host.logger.debug('fetch session established', { broker: this.nodeId, sessionId: this.session.id });
+    }
     if (!sessionOk) {
       if (!SESSION_CODES.has(res.errorCode)) {
         throw kafkaError(res.errorCode, `Fetch from broker ${this.nodeId}`);

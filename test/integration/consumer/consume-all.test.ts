@@ -32,7 +32,14 @@ test('100,000 records over 6 partitions from the Java producer: each consumed on
     list.push(i);
   }
 
-  const consumer = await newConsumer({ 'group.id': uniqueName('g'), 'auto.offset.reset': 'earliest' });
+  const fetchStats: Record<string, unknown>[] = [];
+  const consumer = await newConsumer({
+    'group.id': uniqueName('g'), 'auto.offset.reset': 'earliest',
+    'gregor.log.level': 'debug',
+    'gregor.logger': (_level: string, message: string, fields?: Record<string, unknown>) => {
+      if (message === 'fetch requests' && fields !== undefined) fetchStats.push(fields);
+    },
+  });
   consumer.subscribe([topic]);
   const seen = new Uint8Array(COUNT);
   const next = new Map<number, number>(); // partition -> index into expected list
@@ -62,4 +69,8 @@ test('100,000 records over 6 partitions from the Java producer: each consumed on
   } finally {
     await consumer.close();
   }
+  // Fetch sessions (KIP-227) were used: after the first full request, the requests were incremental.
+  assert.equal(fetchStats.length, 1, JSON.stringify(fetchStats));
+  const { full, incremental } = fetchStats[0] as { full: number; incremental: number };
+  assert.ok(full >= 1 && incremental > full, `full ${full}, incremental ${incremental}`);
 });
