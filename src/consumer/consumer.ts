@@ -5,6 +5,8 @@
 //   offsets.ts        start positions, seeks, resets, commits (the only writer of positions besides delivery)
 //   fetch-manager.ts  routes partitions to per-broker fetchers (fetcher.ts, fetch-session.ts)
 //   fetch-buffer.ts   fetched chunks waiting for the application, bounded in bytes; delivery advances positions
+//   delivery.ts       handing messages out, and what the application holds (for commits and revokes)
+//   api.ts            the public types of this API and the checks of its arguments
 //   group/classic.ts  classic group membership (join, sync, heartbeats, leave)
 //
 // Lifecycle: idle (constructed, nothing to read) -> active (subscribe() or assign()) -> closing -> closed. Calls
@@ -18,107 +20,27 @@ import { Assignment } from './assignment.js';
 import type { ConsumerClient } from './client.js';
 import { PoolClient, loggerFrom, networkOptionsFrom } from './cluster-client.js';
 import { FetchBuffer } from './fetch-buffer.js';
+import { Delivery } from './delivery.js';
 import { FetchManager } from './fetch-manager.js';
 import { ClassicMembership, type MembershipHost } from './group/classic.js';
 import { GroupCoordinator } from './group/coordinator.js';
 import type { ConsumerLogger } from './logger.js';
 import type { Message } from './message.js';
-import { EARLIEST_TIMESTAMP, LATEST_TIMESTAMP, OffsetManager, type CommitIdentity, type OffsetResetEvent, type OffsetToCommit } from './offsets.js';
+import { EARLIEST_TIMESTAMP, LATEST_TIMESTAMP, OffsetManager, type CommitIdentity, type OffsetToCommit } from './offsets.js';
 import { partitionKey, type PartitionState, type TopicPartition } from './partition-state.js';
 import { consumerSettings, type ConsumerSettings } from './settings.js';
+import {
+  checkTopicPartition, describe, toOffset,
+  type CommittedOffsetInfo, type ConsumerEvents, type ConsumerOptions, type ConsumerState, type OffsetCommit,
+  type OffsetForTime, type PartitionAssignment, type PartitionLag, type RebalanceListener, type TimestampQuery,
+} from './api.js';
 
-export type ConsumerState = 'idle' | 'active' | 'closing' | 'closed';
-
-/** Called around rebalances (subscribe() only). Each callback may return a promise; the rebalance waits for it. */
-export interface RebalanceListener {
-  /** New partitions; their start positions are being looked up (seek() here overrides the committed offset). */
-  assigned?(partitions: TopicPartition[]): void | Promise<void>;
-  /** Partitions taken away in an orderly rebalance; delivered offsets were committed (auto-commit); commit here. */
-  revoked?(partitions: TopicPartition[]): void | Promise<void>;
-  /** Partitions lost (session expired, fenced, max.poll.interval.ms exceeded): another member may own them already. */
-  lost?(partitions: TopicPartition[]): void | Promise<void>;
-}
-
-export interface PartitionAssignment extends TopicPartition {
-  /** Start here instead of the committed offset (or auto.offset.reset). */
-  offset?: bigint | number;
-}
-
-export interface OffsetCommit extends TopicPartition {
-  /** The next offset to read: the offset of the last processed message + 1. */
-  offset: bigint | number;
-  leaderEpoch?: number;
-  metadata?: string | null;
-}
-
-export interface CommittedOffsetInfo extends TopicPartition {
-  /** Null when the group has no committed offset for the partition. */
-  offset: bigint | null;
-  leaderEpoch: number;
-  metadata: string | null;
-}
-
-export interface TimestampQuery extends TopicPartition {
-  /** Milliseconds since the epoch (number, bigint or Date). */
-  timestamp: number | bigint | Date;
-}
-
-export interface OffsetForTime extends TopicPartition {
-  /** Earliest offset whose timestamp is at or after the query; null when there is none. */
-  offset: bigint | null;
-  /** That record's timestamp; null when there is none. */
-  timestamp: number | null;
-  leaderEpoch: number;
-}
-
-export interface PartitionLag extends TopicPartition {
-  position: bigint | null;
-  /** From the last Fetch response (no request is made). */
-  highWatermark: bigint | null;
-  lastStableOffset: bigint | null;
-  /** Records between the position and the high watermark (last stable offset under read_committed). */
-  lag: bigint | null;
-}
-
-export interface ConsumerOptions {
-  /** Replaces the connection layer (tests and embedding). Default: connections built from the configuration. */
-  client?: ConsumerClient;
-  /** Receives the consumer's log lines. Default: from gregor.logger / gregor.log.level. */
-  logger?: ConsumerLogger;
-}
-
-export interface ConsumerEvents {
-  assigned: [partitions: TopicPartition[]];
-  revoked: [partitions: TopicPartition[]];
-  lost: [partitions: TopicPartition[]];
-  offsetReset: [event: OffsetResetEvent];
-}
+export type {
+  CommittedOffsetInfo, ConsumerEvents, ConsumerOptions, ConsumerState, OffsetCommit, OffsetForTime, PartitionAssignment,
+  PartitionLag, RebalanceListener, TimestampQuery,
+};
 
 const ANONYMOUS: CommitIdentity = { generationId: -1, memberId: '', groupInstanceId: null };
-
-function toOffset(value: unknown, what: string): bigint {
-  if (typeof value === 'bigint') {
-    if (value >= 0n) return value;
-  } else if (typeof value === 'number' && Number.isSafeInteger(value) && value >= 0) {
-    return BigInt(value);
-  }
-  throw new TypeError(`${what}: an offset must be a non-negative integer (bigint or safe number), got ${String(value)}`);
-}
-
-function checkTopicPartition(tp: unknown, what: string): TopicPartition {
-  const x = tp as Partial<TopicPartition> | null;
-  if (x === null || typeof x !== 'object' || typeof x.topic !== 'string' || x.topic.length === 0) {
-    throw new TypeError(`${what}: expected { topic, partition } with a non-empty topic name, got ${JSON.stringify(tp)}`);
-  }
-  if (typeof x.partition !== 'number' || !Number.isInteger(x.partition) || x.partition < 0) {
-    throw new TypeError(`${what}: partition of ${JSON.stringify(x.topic)} must be an integer >= 0, got ${String(x.partition)}`);
-  }
-  return { topic: x.topic, partition: x.partition };
-}
-
-function describe(tp: TopicPartition): string {
-  return `${tp.topic}[${tp.partition}]`;
-}
 
 export class Consumer extends EventEmitter<ConsumerEvents> implements AsyncIterable<Message> {
   /** The resolved configuration (secrets are redacted when printed). */
@@ -135,22 +57,9 @@ export class Consumer extends EventEmitter<ConsumerEvents> implements AsyncItera
   private listener: RebalanceListener | null = null;
   private lifecycle: ConsumerState = 'idle';
   private closing: Promise<void> | null = null;
-  /** The message handed out last; the application is still processing it until it polls again. */
-  private inHand: Message | null = null;
-  /** The batch handed out last by pollBatch(): in the application's hands until it polls again. */
-  private inHandBatch: Message[] | null = null;
-  /** Revokes waiting for the application to come back for more (see untilProcessed()). */
-  private pollWaiters: (() => void)[] = [];
+  private readonly delivery: Delivery;
   private unsubscribing = false;
-  /** Date.now() when a poll was last noticed, and the poll counter then (see pollActivity()). */
-  private lastPoll = Date.now();
-  private polls = 0;
-  private pollsSeen = 0;
-  private waitingPolls = 0;
   private readonly reportedTopics = new Set<string>();
-  /** Messages handed out from the buffer since the event loop last had a turn, and when that was. */
-  private sinceYield = 0;
-  private lastYield = performance.now();
 
   /**
    * @param config Kafka's property names ('bootstrap.servers', 'group.id', ...) with values, or a configuration
@@ -173,6 +82,7 @@ export class Consumer extends EventEmitter<ConsumerEvents> implements AsyncItera
       () => this.commitIdentity(), logger, () => this.fetches.update(),
     );
     this.offsets.onReset = (event) => this.emit('offsetReset', event);
+    this.delivery = new Delivery(this.buffer, () => this.lifecycle === 'closing' || this.lifecycle === 'closed');
     this.fetches = new FetchManager(this.client, this.settings, this.buffer, this.assignmentState, this.offsets, logger);
   }
 
@@ -212,7 +122,7 @@ export class Consumer extends EventEmitter<ConsumerEvents> implements AsyncItera
     }
     this.listener = listener ?? null;
     this.reportedTopics.clear();
-    this.lastPoll = Date.now();
+    this.delivery.resetPollClock();
     if (this.membership !== null) {
       this.membership.requestRejoin('the subscription changed');
       return;
@@ -257,7 +167,7 @@ export class Consumer extends EventEmitter<ConsumerEvents> implements AsyncItera
     this.offsets.initialize(toInitialize);
     this.assignmentState.mode = this.assignmentState.size > 0 ? 'assign' : 'none';
     this.lifecycle = 'active';
-    this.lastPoll = Date.now();
+    this.delivery.resetPollClock();
     this.fetches.start();
     this.fetches.update();
     if (this.coordinator !== null) this.offsets.startAutoCommit();
@@ -311,13 +221,13 @@ export class Consumer extends EventEmitter<ConsumerEvents> implements AsyncItera
     try {
       this.checkReadable('poll()');
       this.beforePoll();
-      const m = this.take();
-      if (m !== null) return this.handOut(m);
+      const m = this.delivery.take();
+      if (m !== null) return this.delivery.handOut(m);
     } catch (err) {
       return Promise.reject(err);
     }
     if (!(timeoutMs > 0)) return Promise.resolve(null);
-    return this.waitForMessage(timeoutMs);
+    return this.delivery.waitForMessage(timeoutMs);
   }
 
   /**
@@ -335,10 +245,8 @@ export class Consumer extends EventEmitter<ConsumerEvents> implements AsyncItera
       if (m === null) break;
       batch.push(m);
     }
-    this.inHand = null;
-    this.inHandBatch = batch;
-    this.sinceYield += 255;
-    return this.handOut(batch);
+    this.delivery.holdBatch(batch);
+    return this.delivery.handOut(batch);
   }
 
   /**
@@ -372,12 +280,12 @@ export class Consumer extends EventEmitter<ConsumerEvents> implements AsyncItera
         try {
           this.checkReadable('iteration');
           this.beforePoll();
-          m = this.take();
+          m = this.delivery.take();
         } catch (err) {
           return Promise.reject(err);
         }
-        if (m !== null) return this.handOut({ done: false, value: m });
-        return this.waitForMessage(Infinity).then((w) => (w === null ? { done: true, value: undefined } : { done: false, value: w }));
+        if (m !== null) return this.delivery.handOut({ done: false, value: m });
+        return this.delivery.waitForMessage(Infinity).then((w) => (w === null ? { done: true, value: undefined } : { done: false, value: w }));
       },
       return: (): Promise<IteratorResult<Message>> => Promise.resolve({ done: true, value: undefined }),
     };
@@ -552,8 +460,7 @@ export class Consumer extends EventEmitter<ConsumerEvents> implements AsyncItera
   }
 
   private async shutdown(): Promise<void> {
-    this.buffer.wake();
-    for (const w of this.pollWaiters.splice(0)) w();
+    this.delivery.releaseWaiters();
     this.offsets.stopAutoCommit();
     const membership = this.membership;
     try {
@@ -591,102 +498,10 @@ export class Consumer extends EventEmitter<ConsumerEvents> implements AsyncItera
     return state;
   }
 
-  /**
-   * Marks the previous message processed (the application came back for more) and counts the poll. The clock is
-   * read by the heartbeat timer, not here: a counter costs nothing per message (see pollActivity()).
-   */
+  /** The application came back for more (poll, iteration step, pollBatch). */
   private beforePoll(): void {
-    this.inHand = null;
-    this.inHandBatch = null;
-    this.polls++;
-    if (this.pollWaiters.length > 0) {
-      const waiters = this.pollWaiters;
-      this.pollWaiters = [];
-      for (const w of waiters) w();
-    }
+    this.delivery.beforePoll();
     if (this.membership !== null) this.membership.onPoll();
-  }
-
-  /**
-   * When the application last polled, as max.poll.interval.ms needs it: now while a poll is waiting, else the time
-   * the poll counter was last seen moving (read every heartbeat interval, so precise to one interval).
-   */
-  private pollActivity(): number {
-    if (this.waitingPolls > 0) return Date.now();
-    if (this.polls !== this.pollsSeen) {
-      this.pollsSeen = this.polls;
-      this.lastPoll = Date.now();
-    }
-    return this.lastPoll;
-  }
-
-  /**
-   * Resolves with `value`. A loop over buffered messages runs in microtasks only, which never lets the event loop
-   * read sockets or run timers; with a synchronous handler and a full buffer that would starve heartbeats (and the
-   * next Fetch response) for as long as the buffer lasts. So every few milliseconds of such a run, the value is
-   * handed out through setImmediate instead, giving I/O and timers their turn. Checked every 256 messages: the
-   * clock is not read per message.
-   */
-  private handOut<T>(value: T): Promise<T> {
-    if (++this.sinceYield < 256) return Promise.resolve(value);
-    this.sinceYield = 0;
-    const now = performance.now();
-    if (now - this.lastYield < 5) return Promise.resolve(value);
-    return new Promise((resolve) => setImmediate(() => {
-      this.lastYield = performance.now();
-      resolve(value);
-    }));
-  }
-
-  /** The next buffered message, or a waiting error thrown. */
-  private take(): Message | null {
-    const err = this.buffer.takeError();
-    if (err !== undefined) throw err;
-    const m = this.buffer.next();
-    this.inHand = m;
-    return m;
-  }
-
-  private waitForMessage(timeoutMs: number): Promise<Message | null> {
-    return new Promise<Message | null>((resolve, reject) => {
-      let timer: NodeJS.Timeout | undefined;
-      let cancel: (() => void) | undefined;
-      this.waitingPolls++;
-      const finish = (): void => {
-        this.waitingPolls--;
-        if (timer !== undefined) clearTimeout(timer);
-        cancel?.();
-      };
-      const attempt = (): void => {
-        if (this.lifecycle === 'closing' || this.lifecycle === 'closed') {
-          finish();
-          resolve(null);
-          return;
-        }
-        let m: Message | null;
-        try {
-          m = this.take();
-        } catch (err) {
-          finish();
-          reject(err);
-          return;
-        }
-        if (m !== null) {
-          finish();
-          resolve(m);
-          return;
-        }
-        this.lastYield = performance.now();
-        cancel = this.buffer.onData(attempt);
-      };
-      if (Number.isFinite(timeoutMs)) {
-        timer = setTimeout(() => {
-          finish();
-          resolve(null);
-        }, timeoutMs);
-      }
-      cancel = this.buffer.onData(attempt);
-    });
   }
 
   private commitIdentity(): CommitIdentity | null {
@@ -694,31 +509,9 @@ export class Consumer extends EventEmitter<ConsumerEvents> implements AsyncItera
     return ANONYMOUS;
   }
 
-  /** Offsets the application has finished with: the position, minus the message it is still processing. */
-  private finishedOffsets(states: readonly PartitionState[]): OffsetToCommit[] {
-    const out: OffsetToCommit[] = [];
-    // The first message in the application's hands, per partition: nothing from it on is finished.
-    const held = new Map<string, Message>();
-    for (const m of this.inHandBatch ?? (this.inHand === null ? [] : [this.inHand])) {
-      const k = partitionKey(m.topic, m.partition);
-      if (!held.has(k)) held.set(k, m);
-    }
-    for (const s of states) {
-      const position = s.position;
-      if (position === null) continue;
-      const m = held.get(s.key);
-      if (m !== undefined && m.offset < position) {
-        out.push({ topic: s.topic, partition: s.partition, offset: m.offset, leaderEpoch: m.leaderEpoch, metadata: null });
-      } else {
-        out.push({ topic: s.topic, partition: s.partition, offset: position, leaderEpoch: s.positionEpoch, metadata: null });
-      }
-    }
-    return out;
-  }
-
   private commitOnRemoval(states: readonly PartitionState[]): void {
     if (!this.settings.enableAutoCommit || this.coordinator === null) return;
-    const list = this.finishedOffsets(states);
+    const list = this.delivery.finishedOffsets(states);
     if (list.length === 0) return;
     this.offsets.commitChanged(list).catch((err: unknown) => this.logger.warn('commit of removed partitions failed', { error: (err as Error).message }));
   }
@@ -836,11 +629,11 @@ export class Consumer extends EventEmitter<ConsumerEvents> implements AsyncItera
         // again (bounded by max.poll.interval.ms, as the coordinator waits for our JoinGroup that long), so that
         // message is committed as processed rather than delivered twice.
         const appCalled = this.lifecycle === 'closing' || this.unsubscribing;
-        if (!appCalled) await this.untilProcessed(states);
+        if (!appCalled) await this.delivery.untilProcessed(states, this.settings.maxPollIntervalMs);
         if (this.settings.enableAutoCommit) {
           const list = appCalled
             ? states.filter((s) => s.position !== null).map((s) => ({ topic: s.topic, partition: s.partition, offset: s.position!, leaderEpoch: s.positionEpoch, metadata: null }))
-            : this.finishedOffsets(states);
+            : this.delivery.finishedOffsets(states);
           if (list.length > 0) {
             await this.offsets.commitChanged(list).catch((err: unknown) => this.logger.warn('commit before revoke failed', { error: (err as Error).message }));
           }
@@ -856,30 +649,10 @@ export class Consumer extends EventEmitter<ConsumerEvents> implements AsyncItera
         this.emit('lost', partitions);
         await this.callListener('lost', partitions);
       },
-      lastPollAt: () => this.pollActivity(),
+      lastPollAt: () => this.delivery.pollActivity(),
       fatal: (error: GregorError) => this.buffer.pushError(error),
       report: (error: GregorError) => this.buffer.pushError(error),
     };
-  }
-
-  /**
-   * Resolves when no message of these partitions is in the application's hands: at once if none is, else at the
-   * application's next poll, or when max.poll.interval.ms since its last poll has passed (then the message counts as
-   * unfinished and is delivered again to the next owner: at least once).
-   */
-  private untilProcessed(states: readonly PartitionState[]): Promise<void> {
-    const held = this.inHandBatch ?? (this.inHand === null ? [] : [this.inHand]);
-    const keys = new Set(states.map((s) => s.key));
-    if (this.waitingPolls > 0 || !held.some((m) => keys.has(partitionKey(m.topic, m.partition)))) return Promise.resolve();
-    const limit = Math.max(0, this.pollActivity() + this.settings.maxPollIntervalMs - Date.now());
-    return new Promise((resolve) => {
-      const timer = setTimeout(done, limit);
-      function done(): void {
-        clearTimeout(timer);
-        resolve();
-      }
-      this.pollWaiters.push(done);
-    });
   }
 
   private async callListener(which: keyof RebalanceListener, partitions: TopicPartition[]): Promise<void> {

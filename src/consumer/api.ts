@@ -1,0 +1,98 @@
+// The public types of the Consumer API and the checks of its arguments (kept apart from consumer.ts, which is the
+// behaviour). Offsets are bigint (Kafka's int64); a safe integer number is accepted where the application passes one.
+
+import type { ConsumerLogger } from './logger.js';
+import type { OffsetResetEvent } from './offsets.js';
+import type { TopicPartition } from './partition-state.js';
+import type { ConsumerClient } from './client.js';
+
+export type ConsumerState = 'idle' | 'active' | 'closing' | 'closed';
+
+/** Called around rebalances (subscribe() only). Each callback may return a promise; the rebalance waits for it. */
+export interface RebalanceListener {
+  /** New partitions; their start positions are being looked up (seek() here overrides the committed offset). */
+  assigned?(partitions: TopicPartition[]): void | Promise<void>;
+  /** Partitions taken away in an orderly rebalance; delivered offsets were committed (auto-commit); commit here. */
+  revoked?(partitions: TopicPartition[]): void | Promise<void>;
+  /** Partitions lost (session expired, fenced, max.poll.interval.ms exceeded): another member may own them already. */
+  lost?(partitions: TopicPartition[]): void | Promise<void>;
+}
+
+export interface PartitionAssignment extends TopicPartition {
+  /** Start here instead of the committed offset (or auto.offset.reset). */
+  offset?: bigint | number;
+}
+
+export interface OffsetCommit extends TopicPartition {
+  /** The next offset to read: the offset of the last processed message + 1. */
+  offset: bigint | number;
+  leaderEpoch?: number;
+  metadata?: string | null;
+}
+
+export interface CommittedOffsetInfo extends TopicPartition {
+  /** Null when the group has no committed offset for the partition. */
+  offset: bigint | null;
+  leaderEpoch: number;
+  metadata: string | null;
+}
+
+export interface TimestampQuery extends TopicPartition {
+  /** Milliseconds since the epoch (number, bigint or Date). */
+  timestamp: number | bigint | Date;
+}
+
+export interface OffsetForTime extends TopicPartition {
+  /** Earliest offset whose timestamp is at or after the query; null when there is none. */
+  offset: bigint | null;
+  /** That record's timestamp; null when there is none. */
+  timestamp: number | null;
+  leaderEpoch: number;
+}
+
+export interface PartitionLag extends TopicPartition {
+  position: bigint | null;
+  /** From the last Fetch response (no request is made). */
+  highWatermark: bigint | null;
+  lastStableOffset: bigint | null;
+  /** Records between the position and the high watermark (last stable offset under read_committed). */
+  lag: bigint | null;
+}
+
+export interface ConsumerOptions {
+  /** Replaces the connection layer (tests and embedding). Default: connections built from the configuration. */
+  client?: ConsumerClient;
+  /** Receives the consumer's log lines. Default: from gregor.logger / gregor.log.level. */
+  logger?: ConsumerLogger;
+}
+
+export interface ConsumerEvents {
+  assigned: [partitions: TopicPartition[]];
+  revoked: [partitions: TopicPartition[]];
+  lost: [partitions: TopicPartition[]];
+  offsetReset: [event: OffsetResetEvent];
+}
+
+export function toOffset(value: unknown, what: string): bigint {
+  if (typeof value === 'bigint') {
+    if (value >= 0n) return value;
+  } else if (typeof value === 'number' && Number.isSafeInteger(value) && value >= 0) {
+    return BigInt(value);
+  }
+  throw new TypeError(`${what}: an offset must be a non-negative integer (bigint or safe number), got ${String(value)}`);
+}
+
+export function checkTopicPartition(tp: unknown, what: string): TopicPartition {
+  const x = tp as Partial<TopicPartition> | null;
+  if (x === null || typeof x !== 'object' || typeof x.topic !== 'string' || x.topic.length === 0) {
+    throw new TypeError(`${what}: expected { topic, partition } with a non-empty topic name, got ${JSON.stringify(tp)}`);
+  }
+  if (typeof x.partition !== 'number' || !Number.isInteger(x.partition) || x.partition < 0) {
+    throw new TypeError(`${what}: partition of ${JSON.stringify(x.topic)} must be an integer >= 0, got ${String(x.partition)}`);
+  }
+  return { topic: x.topic, partition: x.partition };
+}
+
+export function describe(tp: TopicPartition): string {
+  return `${tp.topic}[${tp.partition}]`;
+}

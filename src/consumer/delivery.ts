@@ -1,0 +1,196 @@
+// Handing messages to the application, and knowing what it holds.
+//
+// - take()/waitForMessage(): a message from the FetchBuffer now, or when one arrives (a poll with a timeout).
+// - handOut(): resolves a value; once a buffered run has lasted 5 ms, through setImmediate (see below).
+// - What the application holds: the message (or batch) handed out last, until it polls again. A message counts as
+//   processed when the application comes back for more; finishedOffsets() and untilProcessed() build on that.
+// - Poll activity for max.poll.interval.ms: a counter per poll, turned into a time by pollActivity(), which the
+//   heartbeat timer calls (no clock read per message).
+
+import type { FetchBuffer } from './fetch-buffer.js';
+import type { Message } from './message.js';
+import type { OffsetToCommit } from './offsets.js';
+import { partitionKey, type PartitionState } from './partition-state.js';
+
+export class Delivery {
+  /** The message handed out last; the application is still processing it until it polls again. */
+  private inHand: Message | null = null;
+  /** The batch handed out last by pollBatch(): in the application's hands until it polls again. */
+  private inHandBatch: Message[] | null = null;
+  /** Revokes waiting for the application to come back for more (see untilProcessed()). */
+  private pollWaiters: (() => void)[] = [];
+  private lastPoll = Date.now();
+  private polls = 0;
+  private pollsSeen = 0;
+  private waitingPolls = 0;
+  /** Messages handed out from the buffer since the event loop last had a turn, and when that was. */
+  private sinceYield = 0;
+  private lastYield = performance.now();
+
+  constructor(
+    private readonly buffer: FetchBuffer,
+    /** True once the consumer is closing: waiting polls resolve with null. */
+    private readonly isClosing: () => boolean,
+  ) {}
+
+  /** Restarts the max.poll.interval.ms clock (subscribe, assign). */
+  resetPollClock(): void {
+    this.lastPoll = Date.now();
+  }
+
+  /**
+   * The application came back for more: what it held is processed. Counts the poll (the clock is read by the
+   * heartbeat timer, not here) and releases revokes waiting for this moment.
+   */
+  beforePoll(): void {
+    this.inHand = null;
+    this.inHandBatch = null;
+    this.polls++;
+    if (this.pollWaiters.length > 0) {
+      const waiters = this.pollWaiters;
+      this.pollWaiters = [];
+      for (const w of waiters) w();
+    }
+  }
+
+  /**
+   * When the application last polled, as max.poll.interval.ms needs it: now while a poll is waiting, else the time
+   * the poll counter was last seen moving (read every heartbeat interval, so precise to one interval).
+   */
+  pollActivity(): number {
+    if (this.waitingPolls > 0) return Date.now();
+    if (this.polls !== this.pollsSeen) {
+      this.pollsSeen = this.polls;
+      this.lastPoll = Date.now();
+    }
+    return this.lastPoll;
+  }
+
+  /** The next buffered message (now in the application's hands), or a waiting error thrown. */
+  take(): Message | null {
+    const err = this.buffer.takeError();
+    if (err !== undefined) throw err;
+    const m = this.buffer.next();
+    this.inHand = m;
+    return m;
+  }
+
+  /** The application now holds this batch (pollBatch()). */
+  holdBatch(batch: Message[]): void {
+    this.inHand = null;
+    this.inHandBatch = batch;
+    this.sinceYield += 255;
+  }
+
+  /**
+   * Resolves with `value`. A loop over buffered messages runs in microtasks only, which never lets the event loop
+   * read sockets or run timers; with a synchronous handler and a full buffer that would starve heartbeats (and the
+   * next Fetch response) for as long as the buffer lasts. So every few milliseconds of such a run, the value is
+   * handed out through setImmediate instead, giving I/O and timers their turn. Checked every 256 messages: the
+   * clock is not read per message.
+   */
+  handOut<T>(value: T): Promise<T> {
+    if (++this.sinceYield < 256) return Promise.resolve(value);
+    this.sinceYield = 0;
+    const now = performance.now();
+    if (now - this.lastYield < 5) return Promise.resolve(value);
+    return new Promise((resolve) => setImmediate(() => {
+      this.lastYield = performance.now();
+      resolve(value);
+    }));
+  }
+
+  /** A message as soon as one is buffered; null after `timeoutMs` (Infinity: never) or when the consumer closes. */
+  waitForMessage(timeoutMs: number): Promise<Message | null> {
+    return new Promise<Message | null>((resolve, reject) => {
+      let timer: NodeJS.Timeout | undefined;
+      let cancel: (() => void) | undefined;
+      this.waitingPolls++;
+      const finish = (): void => {
+        this.waitingPolls--;
+        if (timer !== undefined) clearTimeout(timer);
+        cancel?.();
+      };
+      const attempt = (): void => {
+        if (this.isClosing()) {
+          finish();
+          resolve(null);
+          return;
+        }
+        let m: Message | null;
+        try {
+          m = this.take();
+        } catch (err) {
+          finish();
+          reject(err);
+          return;
+        }
+        if (m !== null) {
+          finish();
+          resolve(m);
+          return;
+        }
+        this.lastYield = performance.now();
+        cancel = this.buffer.onData(attempt);
+      };
+      if (Number.isFinite(timeoutMs)) {
+        timer = setTimeout(() => {
+          finish();
+          resolve(null);
+        }, timeoutMs);
+      }
+      cancel = this.buffer.onData(attempt);
+    });
+  }
+
+  private held(): readonly Message[] {
+    return this.inHandBatch ?? (this.inHand === null ? [] : [this.inHand]);
+  }
+
+  /** Offsets the application has finished with: each position, minus the messages it still holds. */
+  finishedOffsets(states: readonly PartitionState[]): OffsetToCommit[] {
+    const out: OffsetToCommit[] = [];
+    // The first message in the application's hands, per partition: nothing from it on is finished.
+    const first = new Map<string, Message>();
+    for (const m of this.held()) {
+      const k = partitionKey(m.topic, m.partition);
+      if (!first.has(k)) first.set(k, m);
+    }
+    for (const s of states) {
+      const position = s.position;
+      if (position === null) continue;
+      const m = first.get(s.key);
+      if (m !== undefined && m.offset < position) {
+        out.push({ topic: s.topic, partition: s.partition, offset: m.offset, leaderEpoch: m.leaderEpoch, metadata: null });
+      } else {
+        out.push({ topic: s.topic, partition: s.partition, offset: position, leaderEpoch: s.positionEpoch, metadata: null });
+      }
+    }
+    return out;
+  }
+
+  /**
+   * Resolves when no message of these partitions is in the application's hands: at once if none is, else at the
+   * application's next poll, or when `maxPollIntervalMs` since its last poll has passed (then the message counts
+   * as unfinished and is delivered again to the next owner: at least once).
+   */
+  untilProcessed(states: readonly PartitionState[], maxPollIntervalMs: number): Promise<void> {
+    const keys = new Set(states.map((s) => s.key));
+    if (this.waitingPolls > 0 || !this.held().some((m) => keys.has(partitionKey(m.topic, m.partition)))) return Promise.resolve();
+    const limit = Math.max(0, this.pollActivity() + maxPollIntervalMs - Date.now());
+    return new Promise((resolve) => {
+      const timer = setTimeout(done, limit);
+      function done(): void {
+        clearTimeout(timer);
+        resolve();
+      }
+      this.pollWaiters.push(done);
+    });
+  }
+
+  /** Closing: nothing waits for the application any more. */
+  releaseWaiters(): void {
+    for (const w of this.pollWaiters.splice(0)) w();
+    this.buffer.wake();
+  }
+}
