@@ -628,10 +628,11 @@ export class Consumer extends EventEmitter<ConsumerEvents> implements AsyncItera
         // message of these partitions may still be in the application's hands; the revoke waits until it polls
         // again (bounded by max.poll.interval.ms, as the coordinator waits for our JoinGroup that long), so that
         // message is committed as processed rather than delivered twice.
-        const appCalled = this.lifecycle === 'closing' || this.unsubscribing;
-        if (!appCalled) await this.delivery.untilProcessed(states, this.settings.maxPollIntervalMs);
+        const appCalled = (): boolean => this.lifecycle === 'closing' || this.unsubscribing;
+        if (!appCalled()) await this.delivery.untilProcessed(states, this.settings.maxPollIntervalMs);
         if (this.settings.enableAutoCommit) {
-          const list = appCalled
+          // Asked again after the wait: close() may have come meanwhile, and then everything handed out is done.
+          const list = appCalled()
             ? states.filter((s) => s.position !== null).map((s) => ({ topic: s.topic, partition: s.partition, offset: s.position!, leaderEpoch: s.positionEpoch, metadata: null }))
             : this.delivery.finishedOffsets(states);
           if (list.length > 0) {
