@@ -86,16 +86,21 @@ async function profileOne(client, { workload, bootstrap, node24Version, log }) {
   const p = selfTimes(profile, from, to);
   const whole = selfTimes(profile);
   const pct = (ms, of) => `${((ms / of) * 100).toFixed(1)} %`;
+  // Share of the time the process was busy (idle excluded): steadier than the share of the window on a loaded machine,
+  // where waiting for a busy broker inflates "(idle)".
+  const busy = p.total - (p.functions.find(([k]) => k === '(idle)')?.[1] ?? 0);
+  const busyPct = (k, ms) => (k === '(idle)' ? '' : pct(ms, busy));
   return [
     `## ${client.label}`, '',
     `This run: ${Math.round(sample.records / (sample.activeMs / 1000)).toLocaleString('en-US')} records/s, CPU ${sample.cpuS.toFixed(2)} s, `
       + `peak RSS ${Math.round(sample.rssKiB / 1024)} MiB. The tables cover the consumption itself: ${(p.total / 1000).toFixed(2)} s `
       + `from the first record batch decoded to the last (the whole profile, startup and group join included, is `
       + `${(whole.total / 1000).toFixed(2)} s). Raw profile: .kafka/bench/profiles/${client.id}/ (open it in Chrome DevTools).`, '',
-    '### Self time per function (top 30)', '', '| function | self ms | share | called from (nearest gregor/bench frame) |', '|---|--:|--:|---|',
-    ...p.functions.slice(0, 30).map(([k, ms, caller]) => `| \`${k}\` | ${ms.toFixed(1)} | ${pct(ms, p.total)} | ${caller ? `\`${caller}\`` : ''} |`), '',
-    '### Self time per file (top 15)', '', '| file | self ms | share |', '|---|--:|--:|',
-    ...p.files.slice(0, 15).map(([k, ms]) => `| \`${k}\` | ${ms.toFixed(1)} | ${pct(ms, p.total)} |`), '',
+    '### Self time per function (top 30)', '',
+    '| function | self ms | share of window | share of busy time | called from (nearest gregor/bench frame) |', '|---|--:|--:|--:|---|',
+    ...p.functions.slice(0, 30).map(([k, ms, caller]) => `| \`${k}\` | ${ms.toFixed(1)} | ${pct(ms, p.total)} | ${busyPct(k, ms)} | ${caller ? `\`${caller}\`` : ''} |`), '',
+    '### Self time per file (top 15)', '', '| file | self ms | share of window | share of busy time |', '|---|--:|--:|--:|',
+    ...p.files.slice(0, 15).map(([k, ms]) => `| \`${k}\` | ${ms.toFixed(1)} | ${pct(ms, p.total)} | ${busyPct(k, ms)} |`), '',
   ];
 }
 
