@@ -8,21 +8,25 @@
 //   delivery.ts       handing messages out, and what the application holds (for commits and revokes)
 //   api.ts            the public types of this API and the checks of its arguments
 //   group/classic.ts  classic group membership (join, sync, heartbeats, leave)
+//   group/consumer-group.ts  KIP-848 membership (group.protocol=consumer: ConsumerGroupHeartbeat, reconciliation)
 //
 // Lifecycle: idle (constructed, nothing to read) -> active (subscribe() or assign()) -> closing -> closed. Calls
 // that make no sense in the current state throw StateError. Nothing connects before subscribe()/assign().
 
 import { EventEmitter } from 'node:events';
 import { resolveConfig, type ConsumerConfig, type ResolvedConsumerConfig } from '../config/index.js';
-import { GregorError, StateError, UnsupportedError } from '../errors.js';
+import { GregorError, StateError } from '../errors.js';
 import { kafkaError } from '../protocol/error-codes.js';
 import { Assignment } from './assignment.js';
 import type { ConsumerClient } from './client.js';
-import { PoolClient, loggerFrom, networkOptionsFrom } from './cluster-client.js';
+import { networkOptionsFrom } from '../cluster/network-options.js';
+import { PoolClient, loggerFrom } from './cluster-client.js';
 import { FetchBuffer } from './fetch-buffer.js';
 import { Delivery } from './delivery.js';
 import { FetchManager } from './fetch-manager.js';
-import { ClassicMembership, type MembershipHost } from './group/classic.js';
+import { toBrokerRegex } from './group/broker-regex.js';
+import { ClassicMembership } from './group/classic.js';
+import { ConsumerGroupMembership, type ConsumerGroupHost } from './group/consumer-group.js';
 import { GroupCoordinator } from './group/coordinator.js';
 import type { ConsumerLogger } from './logger.js';
 import type { Message } from './message.js';
@@ -53,7 +57,7 @@ export class Consumer extends EventEmitter<ConsumerEvents> implements AsyncItera
   private readonly coordinator: GroupCoordinator | null;
   private readonly offsets: OffsetManager;
   private readonly fetches: FetchManager;
-  private membership: ClassicMembership | null = null;
+  private membership: ClassicMembership | ConsumerGroupMembership | null = null;
   private listener: RebalanceListener | null = null;
   private lifecycle: ConsumerState = 'idle';
   private closing: Promise<void> | null = null;
@@ -104,9 +108,8 @@ export class Consumer extends EventEmitter<ConsumerEvents> implements AsyncItera
       throw new StateError('subscribe(): the consumer has a manual assignment; call unsubscribe() first (assign() and subscribe() are exclusive)');
     }
     if (this.coordinator === null) throw new StateError('subscribe() needs group.id: partitions are assigned by a consumer group');
-    if (this.settings.groupProtocol === 'consumer') {
-      throw new UnsupportedError('group.protocol=consumer (KIP-848) is not available yet in this version of gregor; use classic');
-    }
+    // KIP-848: the broker evaluates a pattern with RE2/J; refuse what it cannot express before changing anything.
+    if (this.settings.groupProtocol === 'consumer' && topics instanceof RegExp) toBrokerRegex(topics);
     if (topics instanceof RegExp) {
       this.assignmentState.pattern = topics;
       this.assignmentState.topics = [];
@@ -129,7 +132,9 @@ export class Consumer extends EventEmitter<ConsumerEvents> implements AsyncItera
     }
     this.assignmentState.mode = 'subscribe';
     this.lifecycle = 'active';
-    this.membership = new ClassicMembership(this.membershipHost(), this.coordinator);
+    this.membership = this.settings.groupProtocol === 'consumer'
+      ? new ConsumerGroupMembership(this.membershipHost(), this.coordinator)
+      : new ClassicMembership(this.membershipHost(), this.coordinator);
     this.membership.start();
     this.fetches.start();
     this.offsets.startAutoCommit();
@@ -590,9 +595,12 @@ export class Consumer extends EventEmitter<ConsumerEvents> implements AsyncItera
     this.buffer.pushError(error);
   }
 
-  private membershipHost(): MembershipHost {
+  private membershipHost(): ConsumerGroupHost {
     return {
       client: this.client,
+      subscription: () => this.assignmentState.pattern !== null
+        ? { pattern: this.assignmentState.pattern }
+        : { topics: this.assignmentState.topics },
       settings: this.settings,
       logger: this.logger,
       subscribedTopics: async () => {

@@ -15,6 +15,8 @@ export interface ConsumerSettings {
   groupId: string | null;
   groupInstanceId: string | null;
   groupProtocol: 'classic' | 'consumer';
+  /** group.remote.assignor: the broker-side assignor a KIP-848 member asks for (null: the broker's default). */
+  groupRemoteAssignor: string | null;
   autoOffsetReset: OffsetResetPolicy;
   enableAutoCommit: boolean;
   autoCommitIntervalMs: number;
@@ -117,6 +119,7 @@ export function consumerSettings(props: Props): ConsumerSettings {
     groupId: optStr(props, 'group.id'),
     groupInstanceId: optStr(props, 'group.instance.id'),
     groupProtocol: oneOf(props, 'group.protocol', 'classic', ['classic', 'consumer'] as const),
+    groupRemoteAssignor: optStr(props, 'group.remote.assignor'),
     // librdkafka spellings (smallest, beginning, largest, end, error) map onto Kafka's three policies.
     autoOffsetReset: oneOf(props, 'auto.offset.reset', 'latest', ['earliest', 'latest', 'none'] as const, {
       smallest: 'earliest', beginning: 'earliest', largest: 'latest', end: 'latest', error: 'none',

@@ -1,0 +1,197 @@
+// The KIP-848 consumer group protocol (group.protocol=consumer) against the real broker: the broker assigns, gregor
+// members reconcile (revoke, acknowledge, assign), share a group with Kafka's Java consumer, follow a broker-side
+// regex subscription, and hand partitions over from committed offsets. The harness broker lowers the KIP-848
+// session and heartbeat timeouts; setGroupConfig lowers them further per group.
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { spawn } from 'node:child_process';
+import type { Consumer, Message, TopicPartition } from '../../../src/index.js';
+import { KAFKA_TOOL, committedOffsets, createTopic, ensureKafka, kafkaTool, produce, setGroupConfig, uniqueName } from '../helpers/kafka.js';
+import { newConsumer } from '../consumer/env.js';
+
+function waitFor(check: () => boolean, what: string, timeoutMs = 60_000): Promise<void> {
+  return new Promise((resolve, reject) => {
+    const started = Date.now();
+    const tick = (): void => {
+      if (check()) resolve();
+      else if (Date.now() - started > timeoutMs) reject(new Error(`timed out waiting for ${what}`));
+      else setTimeout(tick, 50);
+    };
+    tick();
+  });
+}
+
+/** Polls in the background (as an application would) and records what the member receives. */
+function run(c: Consumer, sink: Message[]): { stop: () => Promise<void> } {
+  let stopped = false;
+  const loop = (async () => {
+    while (!stopped) {
+      const m = await c.poll(200);
+      if (m !== null) sink.push(m);
+    }
+  })();
+  return { stop: async () => { stopped = true; await loop; } };
+}
+
+const key = (tp: TopicPartition): string => `${tp.topic}:${tp.partition}`;
+
+async function kip848Consumer(group: string, props: Record<string, unknown> = {}): Promise<Consumer> {
+  return newConsumer({ 'group.id': group, 'group.protocol': 'consumer', 'auto.offset.reset': 'earliest', ...props });
+}
+
+async function fastGroup(group: string): Promise<void> {
+  await setGroupConfig(group, { 'consumer.session.timeout.ms': '6000', 'consumer.heartbeat.interval.ms': '250' });
+}
+
+test('KIP-848: one member is assigned every partition and consumes each record exactly once', async () => {
+  const topic = uniqueName('k848one');
+  const group = uniqueName('g848');
+  await createTopic(topic, 3);
+  await fastGroup(group);
+  const COUNT = 900;
+  await produce(topic, Array.from({ length: COUNT }, (_, i) => ({ key: `k${i}`, value: `v${i}` })));
+  const c = await kip848Consumer(group);
+  const got: Message[] = [];
+  const assigned: TopicPartition[][] = [];
+  c.subscribe([topic], { assigned: (p) => { assigned.push(p); } });
+  const r = run(c, got);
+  try {
+    await waitFor(() => got.length >= COUNT, 'every record');
+    await new Promise((res) => setTimeout(res, 500));
+    assert.equal(got.length, COUNT);
+    assert.equal(new Set(got.map((m) => m.valueString())).size, COUNT, 'each record once');
+    assert.deepEqual(c.assignment().map(key).sort(), [0, 1, 2].map((p) => `${topic}:${p}`));
+    assert.equal(assigned.flat().length, 3);
+  } finally {
+    await r.stop();
+    await c.close();
+  }
+  const committed = await committedOffsets(group);
+  assert.equal(committed.length, 3);
+  for (const row of committed) assert.equal(row.lag, 0n, `${topic}[${row.partition}] committed to the end on close`);
+});
+
+test('KIP-848: two members split 6 partitions without overlap; on close the other takes over from committed offsets', async () => {
+  const env = await ensureKafka();
+  const topic = uniqueName('k848two');
+  const group = uniqueName('g848');
+  await createTopic(topic, 6);
+  await fastGroup(group);
+  const a = await kip848Consumer(group, { 'client.id': 'member-a' });
+  const b = await kip848Consumer(group, { 'client.id': 'member-b' });
+  const gotA: Message[] = [];
+  const gotB: Message[] = [];
+  a.subscribe([topic]);
+  let runB = { stop: async () => {} };
+  const runA = run(a, gotA);
+  try {
+    await waitFor(() => a.assignment().length === 6, 'a to own every partition');
+    const joinedAt = Date.now();
+    b.subscribe([topic]);
+    runB = run(b, gotB);
+    await waitFor(() => a.assignment().length > 0 && b.assignment().length > 0 && a.assignment().length + b.assignment().length === 6,
+      'the partitions to be split between a and b');
+    console.log(`# KIP-848 rebalance: member b joined -> all 6 partitions owned again in ${Date.now() - joinedAt} ms`);
+    const ownedA = new Set(a.assignment().map(key));
+    const ownedB = new Set(b.assignment().map(key));
+    assert.equal([...ownedA].filter((k) => ownedB.has(k)).length, 0, 'no partition owned by both');
+
+    const described = await kafkaTool('consumer-groups', ['--bootstrap-server', env.bootstrap, '--describe', '--members', '--verbose', '--group', group]);
+    const rows = described.stdout.split('\n').filter((l) => l.includes('member-'));
+    assert.equal(rows.length, 2, described.stdout);
+
+    const COUNT = 3000;
+    await produce(topic, Array.from({ length: COUNT }, (_, i) => ({ key: `k${i}`, value: `v${i}` })));
+    await waitFor(() => gotA.length + gotB.length >= COUNT, 'every record to be consumed');
+    for (const m of gotA) assert.ok(ownedA.has(key(m)), `a received ${key(m)} it does not own`);
+    for (const m of gotB) assert.ok(ownedB.has(key(m)), `b received ${key(m)} it does not own`);
+    const values = [...gotA, ...gotB].map((m) => m.valueString());
+    assert.equal(new Set(values).size, COUNT, 'each record once');
+    assert.equal(values.length, COUNT);
+
+    await runB.stop();
+    const leftAt = Date.now();
+    await b.close();
+    await waitFor(() => a.assignment().length === 6, 'a to own every partition again');
+    console.log(`# KIP-848 takeover: member b closed -> a owns all 6 partitions in ${Date.now() - leftAt} ms`);
+    await produce(topic, Array.from({ length: 600 }, (_, i) => ({ key: `later${i}`, value: `later${i}` })));
+    await waitFor(() => gotA.filter((m) => m.valueString()!.startsWith('later')).length >= 600, 'a to consume the later records');
+    await new Promise((r) => setTimeout(r, 1000));
+    assert.equal([...gotA, ...gotB].length, COUNT + 600, 'nothing was delivered twice across the handover');
+  } finally {
+    await runA.stop();
+    await runB.stop();
+    await Promise.all([a.close(), b.close()]);
+  }
+  const committed = await committedOffsets(group);
+  assert.equal(committed.length, 6);
+  for (const r of committed) assert.equal(r.lag, 0n);
+});
+
+test('KIP-848: a gregor member and a Java console consumer share a group without overlap', async () => {
+  const env = await ensureKafka();
+  const topic = uniqueName('k848java');
+  const group = uniqueName('g848');
+  await createTopic(topic, 6);
+  await fastGroup(group);
+  const g = await kip848Consumer(group, { 'client.id': 'gregor-member' });
+  const got: Message[] = [];
+  g.subscribe([topic]);
+  const r = run(g, got);
+  const java = spawn(KAFKA_TOOL, ['console-consumer', '--bootstrap-server', env.bootstrap, '--topic', topic, '--group', group,
+    '--from-beginning', '--consumer-property', 'group.protocol=consumer', '--consumer-property', 'client.id=java-member',
+    '--consumer-property', 'auto.commit.interval.ms=200'], { stdio: ['ignore', 'pipe', 'pipe'] });
+  let javaOut = '';
+  java.stdout.on('data', (d: Buffer) => { javaOut += d.toString(); });
+  try {
+    await waitFor(() => g.assignment().length > 0 && g.assignment().length < 6, 'gregor to share the partitions with Java', 90_000);
+    let javaParts: string[] = [];
+    await waitFor(() => true, 'noop');
+    for (let i = 0; i < 40; i++) {
+      const d = await kafkaTool('consumer-groups', ['--bootstrap-server', env.bootstrap, '--describe', '--members', '--verbose', '--group', group]);
+      const row = d.stdout.split('\n').find((l) => l.includes('java-member'));
+      javaParts = row === undefined ? [] : [...row.matchAll(new RegExp(`${topic}:([\\d,]+)`, 'g'))].flatMap((m) => m[1]!.split(',').map((p) => `${topic}:${p}`));
+      const mine = g.assignment().map(key);
+      if (javaParts.length + mine.length === 6 && javaParts.every((p) => !mine.includes(p))) break;
+      await new Promise((res) => setTimeout(res, 500));
+    }
+    const mine = g.assignment().map(key);
+    assert.ok(javaParts.length > 0, 'Java owns some partitions');
+    assert.equal(javaParts.filter((p) => mine.includes(p)).length, 0, 'no partition owned by both');
+    assert.equal(javaParts.length + mine.length, 6, 'together they own every partition');
+    const COUNT = 1200;
+    await produce(topic, Array.from({ length: COUNT }, (_, i) => ({ key: `k${i}`, value: `v${i}` })));
+    await waitFor(() => got.length + javaOut.split('\n').filter((l) => l.startsWith('v')).length >= COUNT, 'every record to be consumed');
+    const javaValues = javaOut.split('\n').filter((l) => l.startsWith('v'));
+    const all = [...got.map((m) => m.valueString()), ...javaValues];
+    assert.equal(new Set(all).size, COUNT, 'together they consumed everything');
+    assert.equal(all.length, COUNT, 'nothing twice');
+    for (const m of got) assert.ok(mine.includes(key(m)), `gregor received ${key(m)} it does not own`);
+  } finally {
+    java.kill('SIGTERM');
+    await r.stop();
+    await g.close();
+  }
+});
+
+test('KIP-848: a regex subscription (evaluated by the broker) picks up a new matching topic', async () => {
+  const prefix = uniqueName('k848re');
+  const group = uniqueName('g848');
+  await createTopic(`${prefix}-a`, 2);
+  await fastGroup(group);
+  const c = await kip848Consumer(group);
+  const got: Message[] = [];
+  c.subscribe(new RegExp(`^${prefix.replace(/[^A-Za-z0-9]/g, '\\$&')}-`));
+  const r = run(c, got);
+  try {
+    await waitFor(() => c.assignment().length === 2, 'the first topic to be assigned');
+    await createTopic(`${prefix}-b`, 2);
+    await produce(`${prefix}-b`, [{ key: 'x', value: 'in-new-topic' }]);
+    await waitFor(() => got.some((m) => m.valueString() === 'in-new-topic'), 'the record of the new topic', 90_000);
+    assert.equal(c.assignment().length, 4);
+    assert.ok(c.assignment().every((tp) => tp.topic.startsWith(prefix)));
+  } finally {
+    await r.stop();
+    await c.close();
+  }
+});
