@@ -67,7 +67,7 @@ export function toBrokerRegex(pattern: RegExp): string {
     if (c === '[') {
       // JavaScript's [^] (any character) and [] (nothing) are not RE2 syntax.
       if (src.startsWith('[^]', i)) {
-        out += '(?s:.)';
+        out += '[\\s\\S]';
         i += 2;
         continue;
       }
