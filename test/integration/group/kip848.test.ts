@@ -198,3 +198,41 @@ test('KIP-848: a regex subscription (evaluated by the broker) picks up a new mat
     await c.close();
   }
 });
+
+test('KIP-848: an assignor the broker does not have is a typed fatal error (UNSUPPORTED_ASSIGNOR)', async () => {
+  const topic = uniqueName('k848bad');
+  const group = uniqueName('g848');
+  await createTopic(topic, 1);
+  const c = await kip848Consumer(group, { 'group.remote.assignor': 'no-such-assignor' });
+  try {
+    c.subscribe([topic]);
+    await assert.rejects(c.poll(15_000), (err: unknown) => (err as { errorName?: string }).errorName === 'UNSUPPORTED_ASSIGNOR');
+  } finally {
+    await c.close();
+  }
+});
+
+test('KIP-848: a member that stops polling past max.poll.interval.ms leaves; its partitions are lost and move', async () => {
+  const topic = uniqueName('k848poll');
+  const group = uniqueName('g848');
+  await createTopic(topic, 2);
+  await fastGroup(group);
+  const slow = await kip848Consumer(group, { 'client.id': 'slow', 'max.poll.interval.ms': 3000 });
+  const other = await kip848Consumer(group, { 'client.id': 'other' });
+  const lost: TopicPartition[][] = [];
+  slow.subscribe([topic], { lost: (p) => { lost.push(p); } });
+  const got: Message[] = [];
+  let r = { stop: async () => {} };
+  try {
+    await slow.poll(5000); // joins; then the application stops polling
+    await waitFor(() => slow.assignment().length === 2, 'slow to own both partitions');
+    await waitFor(() => lost.flat().length === 2, 'slow to report its partitions lost', 30_000);
+    assert.equal(slow.assignment().length, 0);
+    other.subscribe([topic]);
+    r = run(other, got);
+    await waitFor(() => other.assignment().length === 2, 'other to own both partitions', 30_000);
+  } finally {
+    await r.stop();
+    await Promise.all([slow.close(), other.close()]);
+  }
+});
