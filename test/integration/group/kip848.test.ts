@@ -236,3 +236,49 @@ test('KIP-848: a member that stops polling past max.poll.interval.ms leaves; its
     await Promise.all([slow.close(), other.close()]);
   }
 });
+
+test('KIP-848 static membership: a restart with the same group.instance.id gets its partitions back; a duplicate is refused', async () => {
+  const topic = uniqueName('k848static');
+  const group = uniqueName('g848');
+  await createTopic(topic, 4);
+  await setGroupConfig(group, { 'consumer.session.timeout.ms': '20000', 'consumer.heartbeat.interval.ms': '250' });
+  const a = await kip848Consumer(group, { 'group.instance.id': 'static-a', 'client.id': 'static-a' });
+  const b = await kip848Consumer(group, { 'client.id': 'dynamic-b' });
+  let a2: Consumer | null = null;
+  let dup: Consumer | null = null;
+  const gotA: Message[] = [];
+  const gotB: Message[] = [];
+  const revokedB: TopicPartition[][] = [];
+  a.subscribe([topic]);
+  const runA = run(a, gotA);
+  let runA2 = { stop: async () => {} };
+  b.subscribe([topic], { revoked: (p) => { revokedB.push(p); } });
+  const runB = run(b, gotB);
+  try {
+    await waitFor(() => a.assignment().length === 2 && b.assignment().length === 2, 'a and b to own two partitions each');
+    const ownedA = a.assignment().map(key).sort();
+    const ownedB = b.assignment().map(key).sort();
+
+    // A second member with the same instance id while a is alive: UNRELEASED_INSTANCE_ID, a typed fatal error.
+    dup = await kip848Consumer(group, { 'group.instance.id': 'static-a' });
+    dup.subscribe([topic]);
+    await assert.rejects(dup.poll(15_000), (err: unknown) => (err as { errorName?: string }).errorName === 'UNRELEASED_INSTANCE_ID');
+
+    // a closes (epoch -2: the broker keeps its assignment); a restart with the same id gets the same partitions.
+    await runA.stop();
+    await a.close();
+    await new Promise((r) => setTimeout(r, 1500));
+    assert.deepEqual(b.assignment().map(key).sort(), ownedB, 'b is not given the static member\'s partitions');
+    a2 = await kip848Consumer(group, { 'group.instance.id': 'static-a', 'client.id': 'static-a' });
+    a2.subscribe([topic]);
+    runA2 = run(a2, []);
+    await waitFor(() => a2!.assignment().length === 2, 'the restarted static member to own two partitions');
+    assert.deepEqual(a2.assignment().map(key).sort(), ownedA, 'the same partitions as before the restart');
+    assert.equal(revokedB.flat().length, 0, 'b had nothing revoked');
+  } finally {
+    await runA.stop();
+    await runB.stop();
+    await runA2.stop();
+    await Promise.all([a.close(), b.close(), a2?.close(), dup?.close()]);
+  }
+});
