@@ -282,3 +282,27 @@ test('KIP-848 static membership: a restart with the same group.instance.id gets 
     await Promise.all([a.close(), b.close(), a2?.close(), dup?.close()]);
   }
 });
+
+test('KIP-848: subscribe() again changes the subscription in a heartbeat; the old topic is revoked, the new one assigned', async () => {
+  const first = uniqueName('k848sub1');
+  const second = uniqueName('k848sub2');
+  const group = uniqueName('g848');
+  await Promise.all([createTopic(first, 2), createTopic(second, 3)]);
+  await fastGroup(group);
+  await produce(second, [{ key: 'k', value: 'in-second' }]);
+  const c = await kip848Consumer(group);
+  const revoked: TopicPartition[][] = [];
+  const got: Message[] = [];
+  c.subscribe([first]);
+  const r = run(c, got);
+  try {
+    await waitFor(() => c.assignment().length === 2, 'the first topic to be assigned');
+    c.subscribe([second], { revoked: (p) => { revoked.push(p); } });
+    await waitFor(() => c.assignment().length === 3 && c.assignment().every((tp) => tp.topic === second), 'the second topic to replace the first');
+    await waitFor(() => got.some((m) => m.valueString() === 'in-second'), 'a record of the second topic');
+    assert.deepEqual(revoked.flat().map(key).sort(), [`${first}:0`, `${first}:1`]);
+  } finally {
+    await r.stop();
+    await c.close();
+  }
+});
