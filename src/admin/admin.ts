@@ -16,8 +16,8 @@ import { inspect } from 'node:util';
 import { resolveConfig, type AdminConfig, type ResolvedAdminConfig } from '../config/index.js';
 import { KafkaError, StateError, TimeoutError, isGregorError } from '../errors.js';
 import { ApiKey, ErrorCode, isRetriable, kafkaError } from '../protocol/index.js';
-import { connectCluster, type ClusterHandle } from '../producer/connect.js';
-import { withRetries, type RetryPolicy } from '../producer/control.js';
+import { connectCluster, type ClusterHandle } from '../cluster/connect.js';
+import { withRetries, type RetryPolicy } from '../cluster/control.js';
 import { describeGroup, listGroupOffsets, listGroups, type GroupContext, type GroupDescription, type GroupListing, type GroupOffset } from './groups.js';
 
 export interface NewTopic {

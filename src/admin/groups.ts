@@ -6,8 +6,8 @@
 import { KafkaError, isGregorError } from '../errors.js';
 import { decodeAssignment, CONSUMER_PROTOCOL_TYPE } from '../consumer/group/consumer-protocol.js';
 import { ApiKey, ErrorCode, kafkaError } from '../protocol/index.js';
-import type { ClusterHandle } from '../producer/connect.js';
-import { Coordinator, CoordinatorType, withRetries, type RetryPolicy } from '../producer/control.js';
+import type { ClusterHandle } from '../cluster/connect.js';
+import { Coordinator, CoordinatorType, withRetries, type RetryPolicy } from '../cluster/control.js';
 
 export interface GroupListing {
   groupId: string;

@@ -1,5 +1,6 @@
-// Requests outside the data path: finding a coordinator (FindCoordinator), and running a control request
-// (InitProducerId, AddPartitionsToTxn, EndTxn, ...) with retries and backoff until a deadline.
+// Requests outside the data path: finding a coordinator (FindCoordinator, group or transaction), and running a
+// control request (InitProducerId, EndTxn, the admin client's group and topic calls, ...) with retries and backoff
+// until a deadline. Used by the producer and the admin client alike, hence in the cluster layer below both.
 //
 // Retried: errors marked retriable (connection lost, request timed out, COORDINATOR_LOAD_IN_PROGRESS,
 // CONCURRENT_TRANSACTIONS...). NOT_COORDINATOR and COORDINATOR_NOT_AVAILABLE also forget the cached coordinator, so

@@ -1,68 +1,13 @@
 // The ConsumerClient over the real layers below: a connection Pool (src/network) and the metadata cache
-// (src/cluster). Also maps a resolved consumer configuration (Kafka's property names) onto the network layer's
-// options object: that mapping is the consumer's job, so the network layer never learns property names.
+// (src/cluster), and the consumer's logger. The resolved configuration's mapping onto the network layer's options is
+// shared with the producer and the admin client: src/cluster/network-options.ts.
 
-import { isSecret, type GregorLogger, type ResolvedConsumerConfig } from '../config/index.js';
+import type { GregorLogger, ResolvedConsumerConfig } from '../config/index.js';
 import { Metadata } from '../cluster/metadata.js';
 import { Pool } from '../network/pool.js';
-import type { Logger as NetworkLogger, NetworkOptions, SaslMechanismName, SecurityProtocol } from '../network/options.js';
-import { secret } from '../network/secret.js';
-import type { SslOptions } from '../network/tls.js';
+import type { Logger as NetworkLogger, NetworkOptions } from '../network/options.js';
 import type { ConsumerClient, LeaderInfo, RequestBody, RequestOptions } from './client.js';
 import type { ConsumerLogger } from './logger.js';
-
-/** Reads a credential from the resolved configuration into the network layer's Secret, never into a plain string. */
-function credential(value: unknown) {
-  if (value === undefined || value === null) return undefined;
-  // The two Secret classes (config's and network's) both refuse to print; the value moves from one to the other here.
-  return secret(isSecret(value) ? value.reveal() : String(value));
-}
-
-function opt<T>(value: T | undefined | null): T | undefined {
-  return value === null ? undefined : value;
-}
-
-/** The network options a consumer configuration asks for. */
-export function networkOptionsFrom(config: ResolvedConsumerConfig, logger: NetworkLogger): NetworkOptions {
-  const c = config as unknown as Record<string, unknown>;
-  const protocol = c['security.protocol'] as SecurityProtocol;
-  const options: NetworkOptions = {
-    bootstrapServers: c['bootstrap.servers'] as readonly string[],
-    clientId: (c['client.id'] as string) || 'gregor',
-    securityProtocol: protocol,
-    requestTimeoutMs: c['request.timeout.ms'] as number,
-    connectionSetupTimeoutMs: c['socket.connection.setup.timeout.ms'] as number,
-    connectionsMaxIdleMs: c['connections.max.idle.ms'] as number,
-    reconnectBackoffMs: c['reconnect.backoff.ms'] as number,
-    reconnectBackoffMaxMs: c['reconnect.backoff.max.ms'] as number,
-    metadataMaxAgeMs: c['metadata.max.age.ms'] as number,
-    logger,
-  };
-  if (protocol === 'SASL_PLAINTEXT' || protocol === 'SASL_SSL') {
-    options.sasl = {
-      mechanism: (c['sasl.mechanism'] as SaslMechanismName | undefined) ?? 'PLAIN',
-      username: opt(c['sasl.username'] as string | undefined),
-      password: credential(c['sasl.password']),
-      // Config's provider type is a superset of the network's (it may add lifetimeMs and principalName).
-      oauthTokenProvider: opt(c['sasl.oauthbearer.token.provider'] as NonNullable<NetworkOptions['sasl']>['oauthTokenProvider']),
-    };
-  }
-  if (protocol === 'SSL' || protocol === 'SASL_SSL') {
-    const ssl: SslOptions = {
-      caLocation: opt(c['ssl.ca.location'] as string | undefined),
-      ca: opt(c['ssl.ca.pem'] as string | undefined),
-      certLocation: opt(c['ssl.certificate.location'] as string | undefined),
-      cert: opt(c['ssl.certificate.pem'] as string | undefined),
-      keyLocation: opt(c['ssl.key.location'] as string | undefined),
-      key: credential(c['ssl.key.pem']),
-      passphrase: credential(c['ssl.key.password']),
-      endpointIdentification: c['ssl.endpoint.identification.algorithm'] === 'none' ? '' : 'https',
-      rejectUnauthorized: c['enable.ssl.certificate.verification'] !== false,
-    };
-    options.ssl = ssl;
-  }
-  return options;
-}
 
 const LEVELS = ['error', 'warn', 'info', 'debug'] as const;
 

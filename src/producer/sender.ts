@@ -20,7 +20,7 @@ import { backoffDelay } from '../network/backoff.js';
 import { ApiKey, ErrorCode, kafkaError } from '../protocol/index.js';
 import { encodeRecordBatch, type CompressionType } from '../protocol/records/index.js';
 import type { ProducerBatch, RecordAccumulator } from './accumulator.js';
-import type { ClusterHandle } from './connect.js';
+import type { ClusterHandle } from '../cluster/connect.js';
 import { TXN_MAX_VERSIONS, fencedError, type TransactionManager } from './transactions.js';
 
 export interface SenderSettings {

@@ -24,7 +24,7 @@ import { StateError, isGregorError, type KafkaError } from '../errors.js';
 import type { Logger } from '../network/options.js';
 import type { Pool } from '../network/pool.js';
 import { ApiKey, ErrorCode, errorName, kafkaError } from '../protocol/index.js';
-import { Coordinator, CoordinatorType, withRetries, type RetryPolicy } from './control.js';
+import { Coordinator, CoordinatorType, withRetries, type RetryPolicy } from '../cluster/control.js';
 
 export type TransactionState =
   | 'uninitialized'
