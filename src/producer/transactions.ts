@@ -38,22 +38,17 @@ export type TransactionState =
 /** Highest versions of the transactional APIs gregor sends (transaction protocol v1, see above). */
 export const TXN_MAX_VERSIONS = { AddPartitionsToTxn: 3, EndTxn: 4, Produce: 11 } as const;
 
-// Codes the protocol layer's ErrorCode constants do not name (the full table is in error-codes.ts).
-const OPERATION_NOT_ATTEMPTED = 55;
-const TRANSACTION_COORDINATOR_FENCED = 52;
-const UNSUPPORTED_FOR_MESSAGE_FORMAT = 43;
-
 /** Errors after which this transactional producer can do nothing but close (Java: fatal errors). */
 const FATAL = new Set<number>([
   ErrorCode.PRODUCER_FENCED,
   ErrorCode.INVALID_PRODUCER_EPOCH,
   ErrorCode.TRANSACTIONAL_ID_AUTHORIZATION_FAILED,
   ErrorCode.CLUSTER_AUTHORIZATION_FAILED,
-  TRANSACTION_COORDINATOR_FENCED,
+  ErrorCode.TRANSACTION_COORDINATOR_FENCED,
   ErrorCode.INVALID_PRODUCER_ID_MAPPING,
   ErrorCode.INVALID_TXN_STATE,
   ErrorCode.UNSUPPORTED_VERSION,
-  UNSUPPORTED_FOR_MESSAGE_FORMAT,
+  ErrorCode.UNSUPPORTED_FOR_MESSAGE_FORMAT,
 ]);
 
 /** True for a KafkaError that ends a transactional producer's life. */
@@ -330,7 +325,7 @@ export class TransactionManager {
       for (const t of res.resultsByTopicV3AndBelow ?? []) {
         for (const p of t.resultsByPartition ?? []) {
           if (p.partitionErrorCode === 0) this.added.add(tpKey(t.name, p.partitionIndex));
-          else if (worst === undefined || worst.code === OPERATION_NOT_ATTEMPTED) worst = { code: p.partitionErrorCode, where: `${t.name}-${p.partitionIndex}` };
+          else if (worst === undefined || worst.code === ErrorCode.OPERATION_NOT_ATTEMPTED) worst = { code: p.partitionErrorCode, where: `${t.name}-${p.partitionIndex}` };
         }
       }
       if (worst !== undefined) {
