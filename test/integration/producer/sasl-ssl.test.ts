@@ -28,11 +28,20 @@ test('producer and admin over SASL_SSL (SCRAM-SHA-512): create, send, transactio
     producer.beginTransaction();
     const sent = await producer.sendBatch([{ topic, key: 'a', value: 'one' }, { topic, key: 'b', value: 'two' }, { topic, partition: 1, value: 'three' }]);
     await producer.commitTransaction();
-    const latest = await admin.listOffsets([0, 1].map((partition) => ({ topic, partition, spec: 'latest' as const })), { isolationLevel: 'read_committed' });
-    // Each partition ends with a COMMIT marker after its records.
+    // Each partition ends with a COMMIT marker after its records. EndTxn answers once the coordinator has logged
+    // PrepareCommit; the markers (and so the last stable offset) follow asynchronously, so wait for them, bounded.
+    const expected = (partition: number) => {
+      const records = sent.filter((s) => s.partition === partition).length;
+      return records === 0 ? 0n : BigInt(records) + 1n;
+    };
+    const list = () => admin.listOffsets([0, 1].map((partition) => ({ topic, partition, spec: 'latest' as const })), { isolationLevel: 'read_committed' });
+    let latest = await list();
+    for (const deadline = Date.now() + 15_000; latest.some((l) => l.offset !== expected(l.partition)) && Date.now() < deadline;) {
+      await new Promise((r) => setTimeout(r, 100));
+      latest = await list();
+    }
     for (const l of latest) {
-      const records = sent.filter((s) => s.partition === l.partition).length;
-      assert.equal(l.offset, records === 0 ? 0n : BigInt(records) + 1n, `partition ${l.partition}: ${records} records + the commit marker`);
+      assert.equal(l.offset, expected(l.partition), `partition ${l.partition}: its records + the commit marker`);
     }
   } finally {
     await producer.close();
