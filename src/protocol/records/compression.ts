@@ -78,7 +78,7 @@ function optional<T>(name: string): T | undefined {
   return mod as T | undefined;
 }
 
-/** Node >= 22.15 / 23.8 ship zstd in node:zlib; prefer it over any package. */
+/** Node >= 22.15 / 23.8 ship zstd in node:zlib: the fallback decoder when zstd-napi is missing, and the encoder. */
 const zlibZstd: ZlibZstd | undefined =
   typeof (zlib as unknown as Partial<ZlibZstd>).zstdDecompressSync === 'function' &&
   process.env.GREGOR_DISABLE_NATIVE?.split(',').includes('node:zlib') !== true
@@ -98,7 +98,7 @@ export function codecImplementations(): Record<Exclude<CompressionType, 'none'>,
       encode: optional<Lz4Module>('lz4-napi') ? 'lz4-napi (native) frame' : 'unavailable',
     },
     zstd: {
-      decode: zlibZstd ? 'node:zlib' : zstdNapi ? 'zstd-napi (native)' : optional('fzstd') ? 'fzstd (JS)' : 'unavailable',
+      decode: optional('zstd-napi/binding') ? 'zstd-napi (native)' : zlibZstd ? 'node:zlib' : optional('fzstd') ? 'fzstd (JS)' : 'unavailable',
       encode: zlibZstd ? 'node:zlib' : zstdNapi ? 'zstd-napi (native)' : 'unavailable',
     },
   };
@@ -229,6 +229,11 @@ function snappyDecompress(data: Uint8Array, maxBytes: number): Buffer {
 let zstdDctx: InstanceType<ZstdBinding['DCtx']> | undefined;
 
 function zstdDecompress(data: Uint8Array, maxBytes: number): Buffer {
+  // zstd-napi first: it reuses one decompression context, where node:zlib's zstdDecompressSync builds a new one per
+  // batch. Measured by the benchmark (1 KiB zstd, Node 24, 3 interleaved runs): 467k vs 349k records/s, 1.55 vs 2.05
+  // CPU s. node:zlib (Node >= 22.15) stays the fallback when the native package is missing.
+  const napi = optional<ZstdBinding>('zstd-napi/binding');
+  if (napi !== undefined) return zstdNapiDecompress(napi, data, maxBytes);
   if (zlibZstd !== undefined) {
     let out: Buffer;
     try {
@@ -240,8 +245,6 @@ function zstdDecompress(data: Uint8Array, maxBytes: number): Buffer {
     if (out.length > maxBytes) throw decompressedTooLarge(maxBytes);
     return out;
   }
-  const napi = optional<ZstdBinding>('zstd-napi/binding');
-  if (napi !== undefined) return zstdNapiDecompress(napi, data, maxBytes);
   const fzstd = optional<FzstdModule>('fzstd');
   if (fzstd !== undefined) return fzstdDecompress(fzstd, data, maxBytes);
   throw unavailable('zstd', 'zstd-napi or fzstd (or Node >= 22.15)');
