@@ -6,7 +6,7 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawn } from 'node:child_process';
 import type { Consumer, Message, TopicPartition } from '../../../src/index.js';
-import { KAFKA_TOOL, createTopic, ensureKafka, kafkaTool, produce, uniqueName } from '../helpers/kafka.js';
+import { KAFKA_TOOL, committedOffsets, createTopic, ensureKafka, kafkaTool, produce, uniqueName } from '../helpers/kafka.js';
 import { newConsumer } from '../consumer/env.js';
 
 const PARTITIONS = 6;
@@ -126,3 +126,109 @@ for (const strategy of STRATEGIES) {
     }
   });
 }
+
+test('classic static membership (KIP-345): restarting a static member within session.timeout.ms revokes nothing on the other member', async () => {
+  const topic = uniqueName('static');
+  const group = uniqueName('gstatic');
+  await createTopic(topic, 4);
+  // range is EAGER: any rebalance would revoke every partition of the other member, so "no revoke" means "no rebalance".
+  const props = {
+    'group.id': group, 'group.protocol': 'classic', 'auto.offset.reset': 'earliest', 'session.timeout.ms': 30_000,
+    'heartbeat.interval.ms': 500, 'partition.assignment.strategy': 'range',
+  };
+  const other = await newConsumer({ ...props, 'client.id': 'other' });
+  const otherRevoked: TopicPartition[][] = [];
+  const otherAssigned: TopicPartition[][] = [];
+  other.subscribe([topic], { assigned: (p) => { otherAssigned.push(p); }, revoked: (p) => { otherRevoked.push(p); } });
+  const gotOther: Message[] = [];
+  const runOther = run(other, gotOther);
+  let s = await newConsumer({ ...props, 'client.id': 'static-1', 'group.instance.id': 'static-instance-1' });
+  const gotS: Message[] = [];
+  s.subscribe([topic]);
+  let runS = run(s, gotS);
+  try {
+    await waitFor(() => other.assignment().length > 0 && s.assignment().length > 0 && other.assignment().length + s.assignment().length === 4,
+      'the partitions to be split between the two members');
+    await new Promise((r) => setTimeout(r, 2000)); // let the join round settle before taking the baseline
+    const otherBefore = other.assignment().map(key).sort();
+    const staticBefore = s.assignment().map(key).sort();
+    const revokesBefore = otherRevoked.length;
+    const assignsBefore = otherAssigned.length;
+    await produce(topic, Array.from({ length: 400 }, (_, i) => ({ key: `k${i}`, value: `before${i}` })));
+    await waitFor(() => gotS.length + gotOther.length >= 400, 'the first records to be consumed');
+
+    // Restart: close() sends no LeaveGroup for a static member, and the new instance rejoins under the same id.
+    await runS.stop();
+    await s.close();
+    s = await newConsumer({ ...props, 'client.id': 'static-1', 'group.instance.id': 'static-instance-1' });
+    const gotS2: Message[] = [];
+    s.subscribe([topic]);
+    runS = run(s, gotS2);
+    await waitFor(() => s.assignment().length > 0, 'the restarted static member to get its partitions back');
+    assert.deepEqual(s.assignment().map(key).sort(), staticBefore, 'the restarted static member got the same partitions');
+    await produce(topic, Array.from({ length: 400 }, (_, i) => ({ key: `k${i}`, value: `after${i}` })));
+    await waitFor(() => [...gotS, ...gotS2, ...gotOther].length >= 800, 'the later records to be consumed');
+    await new Promise((r) => setTimeout(r, 1500));
+    assert.equal(otherRevoked.length, revokesBefore, `the other member's revoked listener was not called: ${JSON.stringify(otherRevoked.slice(revokesBefore))}`);
+    assert.equal(otherAssigned.length, assignsBefore, 'the other member saw no new assignment');
+    assert.deepEqual(other.assignment().map(key).sort(), otherBefore, "the other member's assignment is unchanged");
+    const values = [...gotS, ...gotS2, ...gotOther].map((m) => m.valueString());
+    assert.equal(new Set(values).size, 800, 'everything consumed');
+    assert.equal(values.length, 800, 'the restarted member resumed from its committed offsets: nothing twice');
+    for (const m of gotS2) assert.ok(staticBefore.includes(key(m)), `restarted member received ${key(m)} it did not own`);
+  } finally {
+    await runS.stop();
+    await runOther.stop();
+    await Promise.all([s.close(), other.close()]);
+  }
+});
+
+test('classic static membership (KIP-345): a second member with the same group.instance.id fences the first, which never commits', async () => {
+  const topic = uniqueName('fence');
+  const group = uniqueName('gfence');
+  await createTopic(topic, 2);
+  await produce(topic, Array.from({ length: 200 }, (_, i) => ({ key: `k${i}`, value: `v${i}` })));
+  const props = {
+    'group.id': group, 'group.protocol': 'classic', 'auto.offset.reset': 'earliest', 'session.timeout.ms': 30_000,
+    'heartbeat.interval.ms': 300, 'enable.auto.commit': false, 'group.instance.id': 'same-instance',
+  };
+  const first = await newConsumer({ ...props, 'client.id': 'first' });
+  const second = await newConsumer({ ...props, 'client.id': 'second' });
+  let stopSecond = async (): Promise<void> => {};
+  try {
+    first.subscribe([topic]);
+    const got: Message[] = [];
+    while (got.length < 200) {
+      const m = await first.poll(30_000);
+      assert.ok(m !== null, 'the first member consumes the records');
+      got.push(m);
+    }
+    second.subscribe([topic]);
+    // The second instance takes the id over: the broker fences the first on its next heartbeat.
+    const runSecond = run(second, []);
+    stopSecond = runSecond.stop;
+    let fenced: unknown = null;
+    const deadline = Date.now() + 60_000;
+    while (fenced === null && Date.now() < deadline) {
+      try {
+        await first.poll(500);
+      } catch (e) {
+        fenced = e;
+      }
+    }
+    assert.ok(fenced !== null, 'the first member was told it is fenced');
+    assert.equal((fenced as { errorName?: string }).errorName, 'FENCED_INSTANCE_ID', String(fenced));
+    assert.equal(first.assignment().length, 0, 'the fenced member owns nothing');
+    // Its commit attempts fail or have nothing to commit; either way the group holds no offset from it.
+    await first.commit().catch(() => {});
+    await first.commit([{ topic, partition: 0, offset: 100 }]).then(
+      () => assert.fail('a fenced member committed an explicit offset'),
+      (e: unknown) => { assert.ok(e instanceof Error); },
+    );
+    const committed = await committedOffsets(group);
+    assert.ok(committed.every((r) => r.offset === null), `no committed offset: ${JSON.stringify(committed, (_k, v: unknown) => (typeof v === 'bigint' ? String(v) : v))}`);
+  } finally {
+    await stopSecond();
+    await Promise.all([first.close().catch(() => {}), second.close()]);
+  }
+});
