@@ -4,9 +4,11 @@
 // as a figure (no timed assertion: speed is measured, not asserted).
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { spawn } from 'node:child_process';
+import { spawn, type ChildProcess } from 'node:child_process';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
 import type { Consumer, Message, TopicPartition } from '../../../src/index.js';
-import { KAFKA_TOOL, committedOffsets, createTopic, ensureKafka, kafkaTool, produce, uniqueName } from '../helpers/kafka.js';
+import { KAFKA_TOOL, committedOffsets, createTopic, endOffsets, ensureKafka, kafkaTool, produce, uniqueName } from '../helpers/kafka.js';
 import { newConsumer } from '../consumer/env.js';
 
 const PARTITIONS = 6;
@@ -231,4 +233,146 @@ test('classic static membership (KIP-345): a second member with the same group.i
     await stopSecond();
     await Promise.all([first.close().catch(() => {}), second.close()]);
   }
+});
+
+/**
+ * What the member processes report (member-child.ts), checked as records arrive: per member and partition, offsets
+ * increase; a record delivered a second time must be at or after the last acknowledged commit of its partition
+ * (the only records a new owner may re-read).
+ */
+class Ledger {
+  readonly delivered = new Map<number, Map<bigint, number>>();
+  readonly committed = new Map<number, bigint>();
+  readonly lastByMember = new Map<string, bigint>();
+  readonly problems: string[] = [];
+  readonly events: string[] = [];
+  duplicates = 0;
+  total = 0;
+  /** Delivery time of the latest record per partition (for rebalance figures). */
+  readonly lastSeen = new Map<number, number>();
+
+  line(l: string): void {
+    const f = l.split(' ');
+    if (f[0] === 'D') {
+      const [, name, ps, os] = f;
+      const p = Number(ps);
+      const o = BigInt(os!);
+      const prev = this.lastByMember.get(`${name}/${p}`);
+      if (prev !== undefined && o <= prev) this.problems.push(`${name} delivered ${p}@${o} after ${p}@${prev}`);
+      this.lastByMember.set(`${name}/${p}`, o);
+      let m = this.delivered.get(p);
+      if (m === undefined) this.delivered.set(p, (m = new Map()));
+      const seen = m.get(o) ?? 0;
+      if (seen > 0) {
+        this.duplicates++;
+        const c = this.committed.get(p) ?? 0n;
+        if (o < c) this.problems.push(`${name} re-delivered ${p}@${o}, before the committed offset ${c}`);
+      }
+      m.set(o, seen + 1);
+      this.total++;
+      this.lastSeen.set(p, Date.now());
+    } else if (f[0] === 'C') {
+      for (const po of f[2]!.split(',')) {
+        const [p, o] = po.split(':');
+        this.committed.set(Number(p), BigInt(o!));
+      }
+    } else if (l.trim() !== '') {
+      this.events.push(l);
+    }
+  }
+
+  /** Every offset below the end of each partition delivered at least once. */
+  missing(ends: Map<number, bigint>): string[] {
+    const out: string[] = [];
+    for (const [p, end] of ends) {
+      const m = this.delivered.get(p) ?? new Map<bigint, number>();
+      for (let o = 0n; o < end; o++) if (!m.has(o)) { out.push(`${p}@${o}`); if (out.length > 20) return out; }
+    }
+    return out;
+  }
+
+  deliveredCount(ends: Map<number, bigint>): number {
+    let n = 0;
+    for (const [p] of ends) n += this.delivered.get(p)?.size ?? 0;
+    return n;
+  }
+}
+
+const CHILD = join(fileURLToPath(new URL('.', import.meta.url)), 'member-child.js');
+
+interface Member { name: string; proc: ChildProcess; assigned: () => number; exited: Promise<number | null> }
+
+function startMember(ledger: Ledger, args: { bootstrap: string; topic: string; group: string; name: string; strategy: string; sessionTimeoutMs: number }): Member {
+  const proc = spawn(process.execPath, [CHILD, args.bootstrap, args.topic, args.group, args.name, args.strategy, String(args.sessionTimeoutMs)],
+    { stdio: ['ignore', 'pipe', 'pipe'] });
+  let buf = '';
+  let owned = new Set<number>();
+  proc.stdout!.on('data', (d: Buffer) => {
+    buf += d.toString();
+    const lines = buf.split('\n');
+    buf = lines.pop()!;
+    for (const l of lines) {
+      const f = l.split(' ');
+      const ps = f[2] === undefined || f[2] === '' ? [] : f[2].split(',').map(Number);
+      if (f[0] === 'A') owned = new Set([...owned, ...ps]);
+      if (f[0] === 'R' || f[0] === 'L') owned = new Set([...owned].filter((p) => !ps.includes(p)));
+      ledger.line(l);
+    }
+  });
+  let err = '';
+  proc.stderr!.on('data', (d: Buffer) => { err += d.toString(); });
+  const exited = new Promise<number | null>((resolve) => proc.once('exit', (code) => {
+    if (code !== 0 && code !== null) ledger.problems.push(`${args.name} exited ${code}: ${err}`);
+    resolve(code);
+  }));
+  return { name: args.name, proc, assigned: () => owned.size, exited };
+}
+
+/** Kafka's Java producer (console-producer, one JVM per batch) writing batches until stop(). */
+function backgroundProducer(topic: string): { stop: () => Promise<number> } {
+  let stopped = false;
+  let n = 0;
+  const loop = (async () => {
+    while (!stopped) {
+      await produce(topic, Array.from({ length: 300 }, (_, i) => ({ key: `k${n + i}`, value: `v${n + i}` })));
+      n += 300;
+    }
+  })();
+  return { stop: async () => { stopped = true; await loop; return n; } };
+}
+
+test('classic group: a SIGKILLed member\'s partitions move to the survivor; nothing lost, re-reads only after its last commit', async () => {
+  const env = await ensureKafka();
+  const topic = uniqueName('kill');
+  const group = uniqueName('gkill');
+  await createTopic(topic, PARTITIONS);
+  const ledger = new Ledger();
+  const common = { bootstrap: env.bootstrap, topic, group, strategy: 'cooperative-sticky', sessionTimeoutMs: 6000 };
+  const a = startMember(ledger, { ...common, name: 'a' });
+  const b = startMember(ledger, { ...common, name: 'b' });
+  const producer = backgroundProducer(topic);
+  try {
+    await waitFor(() => a.assigned() > 0 && b.assigned() > 0 && a.assigned() + b.assigned() === PARTITIONS, 'a and b to split the partitions');
+    await waitFor(() => ledger.total > 1500, 'both members to consume for a while');
+    const killedAt = Date.now();
+    b.proc.kill('SIGKILL');
+    await b.exited;
+    await waitFor(() => a.assigned() === PARTITIONS, 'the survivor to own every partition', 60_000);
+    console.log(`# SIGKILL: survivor owns every partition ${Date.now() - killedAt} ms after the kill (session.timeout.ms 6000)`);
+    const sentAfter = ledger.total;
+    await waitFor(() => ledger.total > sentAfter + 600, 'the survivor to keep consuming');
+  } finally {
+    const produced = await producer.stop();
+    const ends = await endOffsets(topic);
+    const end = [...ends.values()].reduce((x, y) => x + y, 0n);
+    assert.equal(end, BigInt(produced), 'the producer wrote what it said');
+    await waitFor(() => ledger.deliveredCount(ends) >= produced, 'the survivor to consume everything', 60_000).catch(() => {});
+    a.proc.kill('SIGTERM');
+    b.proc.kill('SIGKILL');
+    await a.exited;
+  }
+  const ends = await endOffsets(topic);
+  assert.deepEqual(ledger.missing(ends), [], 'nothing lost');
+  assert.deepEqual(ledger.problems, [], 'ordering per member and re-reads only after the last commit');
+  console.log(`# SIGKILL: ${ledger.total} deliveries, ${ledger.deliveredCount(ends)} distinct records, ${ledger.duplicates} re-read after the killed member's last commit`);
 });
