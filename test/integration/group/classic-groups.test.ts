@@ -300,13 +300,14 @@ class Ledger {
 
 const CHILD = join(fileURLToPath(new URL('.', import.meta.url)), 'member-child.js');
 
-interface Member { name: string; proc: ChildProcess; assigned: () => number; exited: Promise<number | null> }
+interface Member { name: string; proc: ChildProcess; assigned: () => number; firstAssignedAt: () => number | undefined; exited: Promise<number | null> }
 
 function startMember(ledger: Ledger, args: { bootstrap: string; topic: string; group: string; name: string; strategy: string; sessionTimeoutMs: number }): Member {
   const proc = spawn(process.execPath, [CHILD, args.bootstrap, args.topic, args.group, args.name, args.strategy, String(args.sessionTimeoutMs)],
     { stdio: ['ignore', 'pipe', 'pipe'] });
   let buf = '';
   let owned = new Set<number>();
+  let firstAssignedAt: number | undefined;
   proc.stdout!.on('data', (d: Buffer) => {
     buf += d.toString();
     const lines = buf.split('\n');
@@ -315,6 +316,7 @@ function startMember(ledger: Ledger, args: { bootstrap: string; topic: string; g
       const f = l.split(' ');
       const ps = f[2] === undefined || f[2] === '' ? [] : f[2].split(',').map(Number);
       if (f[0] === 'A') owned = new Set([...owned, ...ps]);
+      if (f[0] === 'A' && ps.length > 0) firstAssignedAt ??= Date.now();
       if (f[0] === 'R' || f[0] === 'L') owned = new Set([...owned].filter((p) => !ps.includes(p)));
       ledger.line(l);
     }
@@ -325,7 +327,7 @@ function startMember(ledger: Ledger, args: { bootstrap: string; topic: string; g
     if (code !== 0 && code !== null) ledger.problems.push(`${args.name} exited ${code}: ${err}`);
     resolve(code);
   }));
-  return { name: args.name, proc, assigned: () => owned.size, exited };
+  return { name: args.name, proc, assigned: () => owned.size, firstAssignedAt: () => firstAssignedAt, exited };
 }
 
 /** Kafka's Java producer (console-producer, one JVM per batch) writing batches until stop(). */
@@ -376,3 +378,52 @@ test('classic group: a SIGKILLed member\'s partitions move to the survivor; noth
   assert.deepEqual(ledger.problems, [], 'ordering per member and re-reads only after the last commit');
   console.log(`# SIGKILL: ${ledger.total} deliveries, ${ledger.deliveredCount(ends)} distinct records, ${ledger.duplicates} re-read after the killed member's last commit`);
 });
+
+for (const strategy of ['range', 'cooperative-sticky'] as const) {
+  test(`classic group (${strategy}): scale out and in (1 -> 3 -> 1 processes) under Kafka's Java producer; ledger: nothing lost, order kept per member`, async () => {
+    const env = await ensureKafka();
+    const topic = uniqueName('scale');
+    const group = uniqueName('gscale');
+    await createTopic(topic, PARTITIONS);
+    const ledger = new Ledger();
+    const common = { bootstrap: env.bootstrap, topic, group, strategy, sessionTimeoutMs: 10_000 };
+    const RECORDS = 50_000;
+    // producer-perf-test at 2000 records/s: a steady stream for about 25 s while the group changes.
+    const producing = kafkaTool('producer-perf-test', ['--topic', topic, '--num-records', String(RECORDS), '--record-size', '100',
+      '--throughput', '2000', '--producer-props', `bootstrap.servers=${env.bootstrap}`, 'acks=all', 'linger.ms=5'], { timeoutMs: 180_000 });
+    const members: Member[] = [startMember(ledger, { ...common, name: 'm1' })];
+    const allConsumingSince = (t: number): boolean => [...Array(PARTITIONS).keys()].every((p) => (ledger.lastSeen.get(p) ?? 0) >= t);
+    try {
+      await waitFor(() => members[0]!.assigned() === PARTITIONS && allConsumingSince(Date.now() - 1000), 'm1 to consume every partition');
+      for (const name of ['m2', 'm3']) {
+        const t0 = Date.now();
+        const m = startMember(ledger, { ...common, name });
+        members.push(m);
+        await waitFor(() => m.firstAssignedAt() !== undefined, `${name} to be assigned partitions`);
+        const assignedAt = m.firstAssignedAt()!;
+        await waitFor(() => allConsumingSince(assignedAt), `every partition to be consumed again after ${name} joined`);
+        console.log(`# rebalance ${strategy}: ${name} joins (${members.length} members): assigned ${assignedAt - t0} ms after its process started; every partition consumed again ${Date.now() - t0} ms after`);
+      }
+      await waitFor(() => members.every((m) => m.assigned() > 0) && members.reduce((n, m) => n + m.assigned(), 0) === PARTITIONS, 'three members to share the partitions');
+      for (const m of [members[2]!, members[1]!]) {
+        const t0 = Date.now();
+        m.proc.kill('SIGTERM');
+        assert.equal(await m.exited, 0, `${m.name} left cleanly`);
+        const left = members.filter((x) => x !== m && x.proc.exitCode === null);
+        await waitFor(() => left.reduce((n, x) => n + x.assigned(), 0) === PARTITIONS, `the others to own every partition after ${m.name} left`);
+        console.log(`# rebalance ${strategy}: ${m.name} leaves: the others own every partition ${Date.now() - t0} ms after SIGTERM`);
+      }
+      await producing;
+      const ends = await endOffsets(topic);
+      await waitFor(() => ledger.deliveredCount(ends) >= RECORDS, 'm1 to consume everything', 90_000);
+      assert.equal(members[0]!.assigned(), PARTITIONS, 'm1 owns every partition again');
+      assert.deepEqual(ledger.missing(ends), [], 'nothing lost');
+      assert.deepEqual(ledger.problems, [], 'order per member, re-reads only after the last commit');
+      console.log(`# scale ${strategy}: ${ledger.total} deliveries of ${RECORDS} records, ${ledger.duplicates} re-read; events: ${ledger.events.filter((e) => /^[ARL] /.test(e)).join(' | ')}`);
+    } finally {
+      for (const m of members) m.proc.kill('SIGTERM');
+      await Promise.all(members.map((m) => m.exited));
+      await producing.catch(() => {});
+    }
+  });
+}
