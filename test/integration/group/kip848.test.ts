@@ -258,6 +258,8 @@ test('KIP-848 static membership: a restart with the same group.instance.id gets 
     await waitFor(() => a.assignment().length === 2 && b.assignment().length === 2, 'a and b to own two partitions each');
     const ownedA = a.assignment().map(key).sort();
     const ownedB = b.assignment().map(key).sort();
+    // Revocations while the group first settled into this split are not the point: count from here on.
+    revokedB.length = 0;
 
     // A second member with the same instance id while a is alive: UNRELEASED_INSTANCE_ID, a typed fatal error.
     dup = await kip848Consumer(group, { 'group.instance.id': 'static-a' });
