@@ -4,6 +4,8 @@
 //
 //   node scripts/kafka.mjs start [--nodes 1|3] [--json]   start (idempotent; safe to run concurrently)
 //   node scripts/kafka.mjs stop [--nodes 1|3] [--clean]   stop what runs (both layouts unless --nodes); --clean wipes data
+//   node scripts/kafka.mjs stop --nodes 3 --node N [--kill] stop one node of the cluster (--kill: SIGKILL, a crash)
+//   node scripts/kafka.mjs start --nodes 3 --node N         start that node again (its data is kept)
 //   node scripts/kafka.mjs status [--json]                what runs, pids, ports, RSS
 //   node scripts/kafka.mjs jars                            only download the jars into .kafka/lib
 //
@@ -520,26 +522,28 @@ async function withLock(fn, log) {
 // ---------------------------------------------------------------------------------------------------------------
 // Commands
 
-async function start(nodes, log) {
+async function start(nodes, log, only = null) {
   const l = layout(nodes);
   return withLock(async () => {
+    // --node N: only that node is started (the others are left as they are, running or not).
+    const wanted = only === null ? l.nodes : l.nodes.filter((n) => n.id === only);
     const running = l.nodes.filter((n) => readPid(n) !== null);
-    if (running.length === l.nodes.length) {
+    if (wanted.every((n) => running.includes(n))) {
       // Running: still make sure it answers (it may be mid-shutdown or wedged).
-      for (const n of l.nodes) {
+      for (const n of wanted) {
         if (!(await portAnswers(n.plaintext))) {
           throw new EnvError(`node ${n.id} (pid ${readPid(n)}) runs but port ${n.plaintext} does not answer; ` +
             `see ${join(n.dir, 'broker.log')} or run \`npm run kafka:stop\``);
         }
       }
-      log(`Kafka ${KAFKA_VERSION} (${l.name}) already running.`);
+      log(`Kafka ${KAFKA_VERSION} (${l.name}${only === null ? '' : `, node ${only}`}) already running.`);
       return { info: info(l), alreadyRunning: true };
     }
     // Partially running cluster (a node crashed): start only the missing nodes.
     checkJava();
     ensureJars(log);
     ensureTls(log);
-    const missing = l.nodes.filter((n) => !running.includes(n));
+    const missing = wanted.filter((n) => !running.includes(n));
     for (const n of missing) {
       for (const port of [n.plaintext, n.controller, n.saslSsl]) {
         if (!(await portFree(port))) {
@@ -574,10 +578,13 @@ async function start(nodes, log) {
   }, log);
 }
 
-async function stopLayout(l, clean, log) {
-  const pids = l.nodes.map((n) => ({ n, pid: readPid(n) })).filter((x) => x.pid !== null);
-  for (const { pid } of pids) process.kill(pid, 'SIGTERM');
-  if (pids.length) log(`stopping ${l.name} (pid ${pids.map((x) => x.pid).join(', ')}) ...`);
+async function stopLayout(l, clean, log, only = null, kill = false) {
+  const nodes = only === null ? l.nodes : l.nodes.filter((n) => n.id === only);
+  const pids = nodes.map((n) => ({ n, pid: readPid(n) })).filter((x) => x.pid !== null);
+  // --kill: SIGKILL, a crash as reliability tests need it (no controlled shutdown, no leadership handed over).
+  for (const { pid } of pids) process.kill(pid, kill ? 'SIGKILL' : 'SIGTERM');
+  const what = only === null ? l.name : `${l.name} node ${only}`;
+  if (pids.length) log(`${kill ? 'killing' : 'stopping'} ${what} (pid ${pids.map((x) => x.pid).join(', ')}) ...`);
   const deadline = Date.now() + 60_000;
   for (const { n, pid } of pids) {
     while (isOurBroker(pid, n)) {
@@ -590,20 +597,20 @@ async function stopLayout(l, clean, log) {
       await sleep(200);
     }
   }
-  for (const n of l.nodes) rmSync(join(n.dir, 'broker.pid'), { force: true });
+  for (const n of nodes) rmSync(join(n.dir, 'broker.pid'), { force: true });
   if (clean) {
     rmSync(l.dir, { recursive: true, force: true });
     log(`${l.name}: data wiped (${l.dir})`);
   }
-  if (pids.length) log(`${l.name} stopped`);
+  if (pids.length) log(`${what} ${kill ? 'killed' : 'stopped'}`);
   return pids.length;
 }
 
-async function stop(nodes, clean, log) {
+async function stop(nodes, clean, log, only = null, kill = false) {
   return withLock(async () => {
     const layouts = nodes ? [layout(nodes)] : [layout(1), layout(3)];
     let n = 0;
-    for (const l of layouts) n += await stopLayout(l, clean, log);
+    for (const l of layouts) n += await stopLayout(l, clean, log, only, kill);
     if (n === 0) log('no Kafka running');
   }, log);
 }
@@ -638,7 +645,7 @@ function describe(i) {
 }
 
 function parseArgs(argv) {
-  const opts = { nodes: null, clean: false, json: false };
+  const opts = { nodes: null, node: null, clean: false, json: false, kill: false };
   for (let i = 0; i < argv.length; i++) {
     const a = argv[i];
     if (a === '--nodes') {
@@ -647,16 +654,28 @@ function parseArgs(argv) {
       opts.nodes = Number(v);
     } else if (a.startsWith('--nodes=')) {
       return parseArgs([...argv.slice(0, i), '--nodes', a.slice(8), ...argv.slice(i + 1)]);
+    } else if (a === '--node') {
+      const v = argv[++i];
+      if (v !== '1' && v !== '2' && v !== '3') throw new UsageError(`--node takes 1, 2 or 3, got '${v ?? ''}'`);
+      opts.node = Number(v);
+    } else if (a.startsWith('--node=')) {
+      return parseArgs([...argv.slice(0, i), '--node', a.slice(7), ...argv.slice(i + 1)]);
     } else if (a === '--clean') opts.clean = true;
     else if (a === '--json') opts.json = true;
+    else if (a === '--kill') opts.kill = true;
     else throw new UsageError(`unknown option '${a}'`);
   }
+  if (opts.node !== null && opts.nodes !== 3) throw new UsageError('--node N needs --nodes 3 (a node of the three-node cluster)');
+  if (opts.node !== null && opts.clean) throw new UsageError('--clean wipes a whole layout; it does not combine with --node');
+  if (opts.kill && opts.node === null) throw new UsageError('--kill needs --nodes 3 --node N (one node to crash)');
   return opts;
 }
 
-const USAGE = `usage: node scripts/kafka.mjs <start|stop|status|jars> [--nodes 1|3] [--clean] [--json]
+const USAGE = `usage: node scripts/kafka.mjs <start|stop|status|jars> [--nodes 1|3] [--node N] [--clean] [--kill] [--json]
   start   start the single node (default) or the three-node cluster (--nodes 3); idempotent
+          --nodes 3 --node N: start only node N of the cluster (e.g. again after a stop or a kill)
   stop    stop what runs (both layouts unless --nodes); --clean also wipes data
+          --nodes 3 --node N: stop only node N; --kill: SIGKILL it (a crash) instead of SIGTERM
   status  show what runs
   jars    download the Kafka jars only (${CLIENTS_JAR})`;
 
@@ -669,13 +688,14 @@ async function main(argv) {
   const log = (m) => (opts.json ? process.stderr : process.stdout).write(`kafka: ${m}\n`);
   switch (cmd) {
     case 'start': {
-      const { info: i, alreadyRunning } = await start(opts.nodes ?? 1, log);
+      if (opts.kill) throw new UsageError('--kill is for stop');
+      const { info: i, alreadyRunning } = await start(opts.nodes ?? 1, log, opts.node);
       if (opts.json) process.stdout.write(`${JSON.stringify({ ...i, startedNow: !alreadyRunning })}\n`);
       else log(`Kafka ${KAFKA_VERSION} on 127.0.0.1:\n${describe(i)}`);
       return 0;
     }
     case 'stop':
-      await stop(opts.nodes, opts.clean, log);
+      await stop(opts.nodes, opts.clean, log, opts.node, opts.kill);
       return 0;
     case 'status': {
       const s = status();
