@@ -13,6 +13,7 @@ import { dirname, join } from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 import { ProtocolError, UnsupportedError } from '../src/errors.js';
 import { decodeRequest, decodeResponse, encodeRequest, implementedApis } from '../src/protocol/index.js';
+import { prng } from '../test/support/prng.js';
 
 interface Seed {
   apiKey: number;
@@ -54,17 +55,6 @@ function requestSeeds(): Buffer[] {
     for (let v = range.min; v <= range.max; v++) out.push(encodeRequest(apiKey, v, 1, 'fuzz', {}).subarray(4));
   }
   return out;
-}
-
-function prng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
 }
 
 const INTERESTING = [0x00, 0x01, 0x7f, 0x80, 0xfe, 0xff];

@@ -18,18 +18,8 @@ import { CorruptRecordError, isGregorError } from '../src/errors.js';
 import { compress } from '../src/protocol/records/compression.js';
 import { crc32, crc32c } from '../src/protocol/records/crc32c.js';
 import { decodeRecordSet, encodeControlBatch, encodeRecordBatch, type CompressionType } from '../src/protocol/records/index.js';
-
-/** Small deterministic PRNG (mulberry32). */
-export function prng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
+import { prng } from '../test/support/prng.js';
+export { prng } from '../test/support/prng.js';
 
 /** A legacy message (magic 0 or 1), built per the spec; exported for the unit tests. */
 export function legacyMessage(o: {

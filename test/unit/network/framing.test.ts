@@ -4,18 +4,7 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { FrameReader } from '../../../src/network/framing.js';
 import { ProtocolError } from '../../../src/errors.js';
-
-/** Deterministic PRNG (mulberry32) so a failure can be replayed from its seed. */
-function rng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
+import { prng as rng } from '../../support/prng.js';
 
 function makeFrames(random: () => number, count: number, maxSize: number): Buffer[] {
   const frames: Buffer[] = [];

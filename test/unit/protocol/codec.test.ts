@@ -12,21 +12,10 @@ import {
   type FetchResponse, type MetadataRequest,
 } from '../../../src/protocol/index.js';
 import { API_DEFS, inRange, type FieldDef, type MessageDef } from '../../../src/protocol/messages/index.js';
+import { prng } from '../../support/prng.js';
 
 // ---------------------------------------------------------------------------------------------------------------
 // Random bodies from the definitions
-
-/** Small deterministic PRNG (mulberry32) so failures are reproducible. */
-function prng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
 
 type Rnd = () => number;
 const int = (rnd: Rnd, min: number, max: number): number => min + Math.floor(rnd() * (max - min + 1));
