@@ -19,7 +19,6 @@ import { compress } from '../src/protocol/records/compression.js';
 import { crc32, crc32c } from '../src/protocol/records/crc32c.js';
 import { decodeRecordSet, encodeControlBatch, encodeRecordBatch, type CompressionType } from '../src/protocol/records/index.js';
 import { prng } from '../test/support/prng.js';
-export { prng } from '../test/support/prng.js';
 
 /** A legacy message (magic 0 or 1), built per the spec; exported for the unit tests. */
 export function legacyMessage(o: {

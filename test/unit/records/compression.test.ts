@@ -9,7 +9,7 @@ import { gzipSync } from 'node:zlib';
 import { CorruptRecordError, UnsupportedError } from '../../../src/errors.js';
 import { compress, compressionId, decompress, snappyCompressRaw, COMPRESSION_TYPES } from '../../../src/protocol/records/compression.js';
 import { lz4DecompressFrame, xxh32 } from '../../../src/protocol/records/lz4.js';
-import { prng } from '../../../bench/fuzz-records.js';
+import { prng } from '../../support/prng.js';
 
 const require = createRequire(import.meta.url);
 const MiB = 1024 * 1024;

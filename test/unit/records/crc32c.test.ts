@@ -4,7 +4,7 @@ import assert from 'node:assert/strict';
 import { execFileSync } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
 import { crc32, crc32c, crc32cJs, crc32Js, crcImplementation } from '../../../src/protocol/records/crc32c.js';
-import { prng } from '../../../bench/fuzz-records.js';
+import { prng } from '../../support/prng.js';
 
 test('check values of the catalogue of parametrised CRC algorithms', () => {
   const v = Buffer.from('123456789');
