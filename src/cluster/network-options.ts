@@ -6,14 +6,13 @@
 
 import { isSecret, type AnyResolvedConfig } from '../config/index.js';
 import type { Logger, NetworkOptions, SaslMechanismName, SecurityProtocol } from '../network/options.js';
-import { secret } from '../network/secret.js';
+import { secret, type Secret } from '../network/secret.js';
 import type { SslOptions } from '../network/tls.js';
 
-/** Moves a credential from the config layer's Secret to the network layer's, never through a printable string. */
-function credential(value: unknown) {
+/** A credential as the network layer takes it: config already holds it as a Secret (one class for all layers). */
+function credential(value: unknown): Secret<string> | undefined {
   if (value === undefined || value === null) return undefined;
-  // The two Secret classes (config's and network's) both refuse to print; the value moves from one to the other here.
-  return secret(isSecret(value) ? value.reveal() : String(value));
+  return isSecret(value) ? (value as Secret<string>) : secret(String(value));
 }
 
 function opt<T>(value: T | undefined | null): T | undefined {

@@ -5,7 +5,7 @@
 // for secrets, whose values never appear anywhere.
 
 import { ConfigError } from '../errors.js';
-import { Secret, isSecret } from './secret.js';
+import { Secret, isSecret } from '../network/secret.js';
 import { isSecretProperty } from './properties.js';
 import type { PropertyDef } from './types.js';
 

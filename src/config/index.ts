@@ -12,7 +12,7 @@ export {
   type AnyResolvedConfig, type ConfigWarning, type ResolveOptions, type ResolvedAdminConfig, type ResolvedConfig, type ResolvedConsumerConfig,
   type ResolvedProducerConfig, type ResolvedValue,
 } from './resolve.js';
-export { Secret, isSecret, REDACTED } from './secret.js';
+export { Secret, isSecret, REDACTED } from '../network/secret.js';
 export { parseBrokerAddress, formatBrokerAddress, type BrokerAddress } from './addresses.js';
 export { closestMatch, editDistance } from './suggest.js';
 export { loadConfigFile, type ConfigFile, type ConfigFileFormat, type LoadConfigFileOptions } from './load-file.js';

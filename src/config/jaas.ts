@@ -7,7 +7,7 @@
 // secret, so errors give positions and option names, never a value.
 
 import { ConfigError } from '../errors.js';
-import { Secret } from './secret.js';
+import { Secret } from '../network/secret.js';
 
 export interface JaasLogin {
   /** The login module class, e.g. org.apache.kafka.common.security.plain.PlainLoginModule. */

@@ -12,7 +12,7 @@ import { ConfigError } from '../errors.js';
 import { parseIni } from './ini.js';
 import { isSecretProperty } from './properties.js';
 import { parseProperties } from './properties-file.js';
-import { Secret } from './secret.js';
+import { Secret } from '../network/secret.js';
 import type { ClientKind } from './types.js';
 
 export type ConfigFileFormat = 'ini' | 'properties';

@@ -22,7 +22,7 @@ import {
   IGNORED_PROPERTIES, PROPERTIES, allPropertySpellings, canonicalName, isSecretProperty, propertyDef,
   type ConfigInput, type PropertyName, type PropertyNameFor,
 } from './properties.js';
-import { REDACTED, Secret, isSecret } from './secret.js';
+import { REDACTED, Secret, isSecret } from '../network/secret.js';
 import { closestMatch } from './suggest.js';
 import type { ClientKind, FunctionTypes, PropertyDef } from './types.js';
 

@@ -21,6 +21,11 @@ export class Secret<T = string> {
     return this.#value;
   }
 
+  /** Whether two secrets hold the same value, without revealing either (config checks JAAS against direct properties). */
+  equals(other: Secret<T>): boolean {
+    return this.#value === other.#value;
+  }
+
   toString(): string {
     return REDACTED;
   }
@@ -36,6 +41,10 @@ export class Secret<T = string> {
   [Symbol.toPrimitive](): string {
     return REDACTED;
   }
+}
+
+export function isSecret(value: unknown): value is Secret<unknown> {
+  return value instanceof Secret;
 }
 
 /** Wraps a value in Secret unless it already is one (or is undefined). */

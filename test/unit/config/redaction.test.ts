@@ -106,7 +106,6 @@ test('Secret and redactProperties', () => {
   for (const text of everyRendering(s)) assertClean(text, 'Secret');
   assertClean(JSON.stringify({ s }), 'nested Secret');
   assert.ok(s.equals(new Secret(CANARY)));
-  assert.equal(s.length, CANARY.length);
   const red = redactProperties({ 'sasl.password': CANARY, 'sasl.jaas.config': CANARY, 'my.secret.token': CANARY, 'group.id': 'g' });
   assertClean(JSON.stringify(red), 'redactProperties');
   assert.equal(red['group.id'], 'g');
