@@ -2,10 +2,10 @@
 // connection Pool (with the network options of network-options.ts, shared with the consumer) and its metadata cache.
 //
 // In the cluster layer so that the producer and the admin client, siblings in the layer above, both import it
-// without importing sideways. The consumer builds its own (src/consumer/cluster-client.ts): its logger rate-limits
-// stderr, and it lets tests pass their own ConsumerClient.
+// without importing sideways. The consumer takes the same logger but builds its own pool
+// (src/consumer/cluster-client.ts), so that tests can pass their own ConsumerClient.
 
-import type { GregorLogger, ResolvedAdminConfig, ResolvedProducerConfig } from '../config/index.js';
+import type { AnyResolvedConfig, GregorLogger, ResolvedAdminConfig, ResolvedProducerConfig } from '../config/index.js';
 import type { Logger } from '../network/options.js';
 import { Pool } from '../network/pool.js';
 import { Metadata } from './metadata.js';
@@ -15,11 +15,16 @@ type Config = ResolvedProducerConfig | ResolvedAdminConfig;
 
 const LEVELS = ['error', 'warn', 'info', 'debug'] as const;
 
-/** gregor.logger / gregor.log.level as a Logger; without a gregor.logger, warnings and errors go to stderr. */
-export function loggerFor(config: Config): Logger {
+/**
+ * gregor.logger / gregor.log.level as a Logger, for every client kind. With a configured gregor.logger every line
+ * goes to it. Without one, warnings and errors go to the application's stderr, and the same line (a broker down,
+ * retried every second) is printed there at most once per 30 s; quieter levels go nowhere.
+ */
+export function loggerFor(config: AnyResolvedConfig): Logger {
   const c = config as unknown as Record<string, unknown>;
   const fn = c['gregor.logger'] as GregorLogger | undefined;
   const max = LEVELS.indexOf((c['gregor.log.level'] as (typeof LEVELS)[number] | undefined) ?? 'warn');
+  const lastPrinted = new Map<string, number>();
   const emit = (level: (typeof LEVELS)[number], message: string, fields?: Record<string, unknown>): void => {
     if (LEVELS.indexOf(level) > max) return;
     if (fn !== undefined) {
@@ -27,6 +32,10 @@ export function loggerFor(config: Config): Logger {
       return;
     }
     if (level === 'error' || level === 'warn') {
+      const now = Date.now();
+      if (now - (lastPrinted.get(message) ?? -Infinity) < 30_000) return;
+      lastPrinted.set(message, now);
+      if (lastPrinted.size > 1000) lastPrinted.clear();
       const extra = fields === undefined ? '' : ` ${JSON.stringify(fields, (_k, v) => (typeof v === 'bigint' ? v.toString() : v))}`;
       process.stderr.write(`gregor ${level}: ${message}${extra}\n`);
     }
