@@ -17,6 +17,7 @@ export { Message, type MessageHeader, type TimestampType } from './consumer/mess
 export type { TopicPartition, TopicPartitionOffset } from './consumer/partition-state.js';
 export type { OffsetResetEvent } from './consumer/offsets.js';
 export type { ConsumerLogger } from './consumer/logger.js';
+export type { ConnectAddressResolver } from './network/options.js';
 export { InvalidOffsetError, type InvalidOffsetReason } from './consumer/errors.js';
 
 export {

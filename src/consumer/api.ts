@@ -5,6 +5,7 @@ import type { ConsumerLogger } from './logger.js';
 import type { OffsetResetEvent } from './offsets.js';
 import type { TopicPartition } from './partition-state.js';
 import type { ConsumerClient } from './client.js';
+import type { ConnectAddressResolver } from '../network/options.js';
 
 export type ConsumerState = 'idle' | 'active' | 'closing' | 'closed';
 
@@ -64,6 +65,11 @@ export interface ConsumerOptions {
   client?: ConsumerClient;
   /** Receives the consumer's log lines. Default: from gregor.logger / gregor.log.level. */
   logger?: ConsumerLogger;
+  /**
+   * Where to open the TCP connection to a broker known by an address (bootstrap or advertised): an SSH tunnel, NAT,
+   * or a test's fault proxy (see NetworkOptions.connectAddress). Not a configuration property: it is code.
+   */
+  connectAddress?: ConnectAddressResolver;
 }
 
 export interface ConsumerEvents {

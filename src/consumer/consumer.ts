@@ -75,7 +75,7 @@ export class Consumer extends EventEmitter<ConsumerEvents> implements AsyncItera
     this.settings = consumerSettings(this.config as unknown as Record<string, unknown>);
     const logger = options.logger ?? loggerFrom(this.config);
     this.logger = logger;
-    this.client = options.client ?? new PoolClient(networkOptionsFrom(this.config, loggerFrom(this.config)), {
+    this.client = options.client ?? new PoolClient({ ...networkOptionsFrom(this.config, loggerFrom(this.config)), connectAddress: options.connectAddress }, {
       retryBackoffMs: this.settings.retryBackoffMs,
       allowAutoTopicCreation: (this.config as unknown as Record<string, unknown>)['allow.auto.create.topics'] === true,
     });

@@ -252,10 +252,13 @@ export class Broker {
     if (this.closed) throw new StateError(`broker ${this.address} is closed`);
     if (this.fatal) throw this.fatal;
     const o = this.options;
+    // connectAddress (a tunnel, a test proxy) changes where the socket goes, not whom TLS must find there.
+    const to = o.connectAddress?.({ nodeId: this.nodeId, host: this.host, port: this.port }) ?? this;
+    const tls = o.tls && to.host !== this.host && o.tls.servername === undefined ? { ...o.tls, servername: this.host } : o.tls;
     const conn = new Connection({
-      host: this.host,
-      port: this.port,
-      tls: o.tls,
+      host: to.host,
+      port: to.port,
+      tls,
       clientId: o.clientId,
       connectionSetupTimeoutMs: o.connectionSetupTimeoutMs,
       requestTimeoutMs: o.requestTimeoutMs,

@@ -21,6 +21,7 @@ export {
   parseBrokerAddress,
   resolveNetworkOptions,
   type BrokerAddress,
+  type ConnectAddressResolver,
   type Logger,
   type NetworkOptions,
   type OAuthBearerToken,

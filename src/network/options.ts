@@ -91,7 +91,18 @@ export interface NetworkOptions {
   clientSoftwareName?: string;
   clientSoftwareVersion?: string;
   logger?: Logger;
+  /**
+   * Where to open the TCP connection to a broker, given the address the client knows it by (a bootstrap address, or
+   * the one the broker advertises in Metadata and FindCoordinator). For networks where the advertised address is not
+   * reachable as is (an SSH tunnel, NAT) and for tests that put a fault proxy in front of a broker: the advertised
+   * address would otherwise bypass the proxy after the first Metadata response. The broker keeps its identity (node
+   * id, address in logs and errors) and TLS still verifies the advertised host name. Default: the address itself.
+   */
+  connectAddress?: ConnectAddressResolver;
 }
+
+/** See NetworkOptions.connectAddress. Called at every connection attempt; must not throw. */
+export type ConnectAddressResolver = (broker: { nodeId: number; host: string; port: number }) => BrokerAddress;
 
 export interface BrokerAddress {
   host: string;
@@ -127,6 +138,7 @@ export interface ResolvedNetworkOptions {
   clientSoftwareName: string;
   clientSoftwareVersion: string;
   logger: Logger;
+  connectAddress: ConnectAddressResolver | undefined;
 }
 
 export const NETWORK_DEFAULTS = {
@@ -220,6 +232,12 @@ function resolveSasl(sasl: SaslOptions): ResolvedSasl {
     oauthTokenProvider: sasl.oauthTokenProvider,
     reauthenticate: sasl.reauthenticate ?? true,
   };
+}
+
+function connectAddressOption(value: unknown): ConnectAddressResolver | undefined {
+  if (value === undefined) return undefined;
+  if (typeof value !== 'function') throw new ConfigError(`connectAddress: expected a function, got ${typeof value}`);
+  return value as ConnectAddressResolver;
 }
 
 /** Validates `options`, fills defaults, reads TLS files. Throws ConfigError naming the property. */
@@ -317,5 +335,6 @@ export function resolveNetworkOptions(options: NetworkOptions): ResolvedNetworkO
     clientSoftwareName: options.clientSoftwareName ?? NETWORK_DEFAULTS.clientSoftwareName,
     clientSoftwareVersion: options.clientSoftwareVersion ?? NETWORK_DEFAULTS.clientSoftwareVersion,
     logger: options.logger ?? noopLogger,
+    connectAddress: connectAddressOption(options.connectAddress),
   };
 }
