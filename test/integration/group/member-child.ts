@@ -1,68 +1,98 @@
-// Child process of classic-groups.test.ts: one gregor member of a classic group, in its own process so the test can
-// SIGKILL it. It writes one line per event to stdout (synchronous on a pipe, so a line written is a line the test
-// sees even if the process is killed right after):
-//   A <name> <p,p,...>      assigned (added partitions)    R <name> <p,...>   revoked    L <name> <p,...>   lost
-//   D <name> <p> <offset>   a record delivered to the application
-//   C <name> <p>:<next>,... a commit that the broker acknowledged (next offset to read per partition)
-// Commits are manual (every 100 records, and before a revoke completes), so the test knows exactly which records
-// a killed member had committed. SIGTERM: commit, close (leave the group), exit 0.
-import { Consumer, type TopicPartition } from '../../../src/index.js';
+// Child process of the group scale tests (scale.test.ts, via ledger.ts): one gregor member, in its own process so
+// the test can start it, SIGTERM it (clean leave) or SIGKILL it. Its only argument is a JSON MemberArgs. It writes
+// one line per event to stdout; writes to a pipe are synchronous, so a line written is a line the test sees even if
+// the process is killed right after. Every line carries the wall-clock time (ms, fractional) it was written at:
+//   S <t> <name>                  started, about to subscribe (the member "joins")
+//   A <t> <name> <p,p,...>        assigned (the partitions added)
+//   R <t> <name> <p,...>          revoked (after the commit of what was delivered)
+//   L <t> <name> <p,...>          lost (nothing committed)
+//   D <t> <name> <p> <offset>     a record handed to the application
+//   C <t> <name> <p>:<next>,...   a commit the broker acknowledged (next offset to read per partition)
+//   E <t> <name> <message>        an error the member saw (a refused periodic commit, a poll error)
+//   X <t> <name>                  closed cleanly
+// Commits are manual (every 100 records, and in the revoked listener, before the revoke completes), so the test
+// knows which records a killed member had committed. SIGTERM: commit, close (leave the group), exit 0.
+import { performance } from 'node:perf_hooks';
+import { Consumer, type ConsumerConfig, type TopicPartition } from '../../../src/index.js';
 
-const [bootstrap, topic, group, name, strategy, sessionTimeoutMs] = process.argv.slice(2);
-const consumer = new Consumer({
-  'bootstrap.servers': bootstrap,
-  'group.id': group,
-  'group.protocol': 'classic',
+export interface MemberArgs {
+  bootstrap: string;
+  topic: string;
+  group: string;
+  name: string;
+  /** 'classic' with an assignment strategy, or 'consumer' (KIP-848: the broker assigns). */
+  protocol: 'classic' | 'consumer';
+  strategy?: string;
+  /** Classic only: KIP-848 takes its timeouts from the group's configuration. */
+  sessionTimeoutMs?: number;
+  heartbeatIntervalMs?: number;
+}
+
+const args = JSON.parse(process.argv[2] ?? '{}') as MemberArgs;
+const { topic, name } = args;
+const config: ConsumerConfig = {
+  'bootstrap.servers': args.bootstrap,
+  'group.id': args.group,
+  'group.protocol': args.protocol,
   'client.id': name,
   'auto.offset.reset': 'earliest',
   'enable.auto.commit': false,
-  'partition.assignment.strategy': strategy,
-  'session.timeout.ms': Number(sessionTimeoutMs),
-  'heartbeat.interval.ms': 500,
   'gregor.log.level': 'warn',
-});
-const out = (line: string): void => { process.stdout.write(`${line}\n`); };
+  ...(args.protocol === 'classic' ? {
+    'partition.assignment.strategy': args.strategy ?? 'range',
+    'session.timeout.ms': args.sessionTimeoutMs ?? 6000,
+    'heartbeat.interval.ms': args.heartbeatIntervalMs ?? 500,
+  } : {}),
+};
+const consumer = new Consumer(config);
+const now = (): string => (performance.timeOrigin + performance.now()).toFixed(1);
+const out = (kind: string, rest = ''): void => { process.stdout.write(`${kind} ${now()} ${name}${rest === '' ? '' : ` ${rest}`}\n`); };
 const parts = (p: readonly TopicPartition[]): string => p.map((tp) => tp.partition).join(',');
-// The next offset per owned partition, as delivered: what commit() will store.
+// The next offset per owned partition, as delivered: what a commit stores.
 const next = new Map<number, bigint>();
 
-async function commit(): Promise<void> {
-  const snapshot = [...next.entries()];
+async function commit(partitions?: readonly number[]): Promise<void> {
+  const snapshot = [...next.entries()].filter(([p]) => partitions === undefined || partitions.includes(p));
   if (snapshot.length === 0) return;
   await consumer.commit(snapshot.map(([partition, offset]) => ({ topic, partition, offset })));
-  out(`C ${name} ${snapshot.map(([p, o]) => `${p}:${o}`).join(',')}`);
+  out('C', snapshot.map(([p, o]) => `${p}:${o}`).join(','));
 }
-
-consumer.subscribe([topic], {
-  assigned: (p) => { out(`A ${name} ${parts(p)}`); },
-  revoked: async (p) => {
-    const keep = [...next.entries()].filter(([partition]) => p.some((tp) => tp.partition === partition));
-    if (keep.length > 0) {
-      await consumer.commit(keep.map(([partition, offset]) => ({ topic, partition, offset })));
-      out(`C ${name} ${keep.map(([q, o]) => `${q}:${o}`).join(',')}`);
-    }
-    for (const tp of p) next.delete(tp.partition);
-    out(`R ${name} ${parts(p)}`);
-  },
-  lost: (p) => {
-    for (const tp of p) next.delete(tp.partition);
-    out(`L ${name} ${parts(p)}`);
-  },
-});
 
 let stopping = false;
 process.on('SIGTERM', () => { stopping = true; });
+out('S');
+consumer.subscribe([topic], {
+  assigned: (p) => { out('A', parts(p)); },
+  revoked: async (p) => {
+    // The application may commit before a revoke completes: the next owner starts right after these records.
+    await commit(p.map((tp) => tp.partition)).catch((e: unknown) => { out('E', `revoke commit: ${(e as Error).message.replace(/\n/g, ' ')}`); });
+    for (const tp of p) next.delete(tp.partition);
+    out('R', parts(p));
+  },
+  lost: (p) => {
+    for (const tp of p) next.delete(tp.partition);
+    out('L', parts(p));
+  },
+});
+
 let n = 0;
 while (!stopping) {
-  const m = await consumer.poll(200);
+  let m;
+  try {
+    m = await consumer.poll(200);
+  } catch (e) {
+    out('E', `poll: ${(e as Error).message.replace(/\n/g, ' ')}`);
+    await new Promise((r) => setTimeout(r, 200));
+    continue;
+  }
   if (m === null) continue;
-  out(`D ${name} ${m.partition} ${m.offset}`);
+  out('D', `${m.partition} ${m.offset}`);
   next.set(m.partition, m.offset + 1n);
   if (++n % 100 === 0) {
     // A commit refused during a rebalance is retried at the next 100; the test only trusts acknowledged ones.
-    await commit().catch((e: unknown) => { out(`E ${name} ${(e as Error).message.replace(/\n/g, ' ')}`); });
+    await commit().catch((e: unknown) => { out('E', `commit: ${(e as Error).message.replace(/\n/g, ' ')}`); });
   }
 }
-await commit();
+await commit().catch((e: unknown) => { out('E', `final commit: ${(e as Error).message.replace(/\n/g, ' ')}`); });
 await consumer.close();
-out(`X ${name}`);
+out('X');
