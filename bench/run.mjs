@@ -2,9 +2,12 @@
 // `npm run bench`: gregor against every peer on the local broker, side by side (issue 7).
 //
 //   node bench/run.mjs [--quick] [--runs N] [--clients a,b] [--workloads 100b,1k,1k-lz4,1k-zstd]
-//                      [--passes default,equal] [--profile] [--no-readme] [--bootstrap host:port]
+//                      [--passes default,equal] [--profile] [--no-readme] [--bootstrap host:port] [--baseline DIR]
 //
-//   --quick     a tenth of each workload; results go to bench/results/raw/ only (latest.* is for full runs)
+//   --quick     a tenth of each workload; results go to bench/results/raw/ only (latest.* is for full runs: every
+//               client and workload; a --clients or --workloads subset writes raw/subset-latest.* instead)
+//   --baseline  another built checkout of gregor (e.g. `git archive <commit>` + npm run build): its for-await and
+//               batches() clients run interleaved with this one's, for before/after figures (add them to --clients)
 //   --profile   no comparison: profiles gregor (node --cpu-prof) on the 100-byte workload and writes
 //               bench/results/profile-gregor-100b.md (self time per function)
 //
@@ -16,7 +19,7 @@
 import { spawnSync } from 'node:child_process';
 import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { cpus, loadavg, totalmem, release, type } from 'node:os';
-import { join } from 'node:path';
+import { join, resolve } from 'node:path';
 import { allClients, EQUAL_FETCH } from './lib/clients.mjs';
 import { measure, TIME_BIN } from './lib/measure.mjs';
 import { BENCH, PEERS, RAW, RESULTS, ROOT } from './lib/paths.mjs';
@@ -26,10 +29,10 @@ import { setup } from './lib/setup.mjs';
 import { ensureWorkload, workloads } from './lib/workloads.mjs';
 
 const USAGE = 'usage: node bench/run.mjs [--quick] [--runs N] [--clients a,b] [--workloads 100b,1k,1k-lz4,1k-zstd] '
-  + '[--passes default,equal] [--profile] [--no-readme] [--bootstrap host:port]';
+  + '[--passes default,equal] [--profile] [--no-readme] [--bootstrap host:port] [--baseline DIR]';
 
 function parse(argv) {
-  const o = { quick: false, runs: 3, clients: null, workloads: null, passes: ['default', 'equal'], profile: false, readme: true, bootstrap: '127.0.0.1:9092' };
+  const o = { quick: false, runs: 3, clients: null, workloads: null, passes: ['default', 'equal'], profile: false, readme: true, bootstrap: '127.0.0.1:9092', baseline: null };
   for (let i = 0; i < argv.length; i++) {
     const a = argv[i];
     const value = () => {
@@ -48,6 +51,7 @@ function parse(argv) {
       o.passes = value().split(',');
       for (const p of o.passes) if (p !== 'default' && p !== 'equal') throw new Error(`unknown pass '${p}' (default, equal)`);
     } else if (a === '--bootstrap') o.bootstrap = value();
+    else if (a === '--baseline') o.baseline = resolve(value());
     else if (a === '-h' || a === '--help') {
       process.stdout.write(`${USAGE}\n`);
       process.exit(0);
@@ -95,7 +99,8 @@ async function main() {
     return;
   }
 
-  const clients = allClients({ node24: env.node24, node24Version: env.node24Version, hasRun, hasBatches })
+  if (opts.baseline !== null && !existsSync(join(opts.baseline, 'dist', 'src', 'index.js'))) throw new Error(`--baseline ${opts.baseline}: no dist/src/index.js there (build it first)`);
+  const clients = allClients({ node24: env.node24, node24Version: env.node24Version, hasRun, hasBatches, baseline: opts.baseline })
     .filter((c) => opts.clients === null || opts.clients.includes(c.id));
   if (clients.length === 0) throw new Error(`no client matches --clients ${opts.clients}`);
   const unavailable = {};
@@ -172,8 +177,10 @@ async function main() {
   const summary = summarise(results);
   mkdirSync(RAW, { recursive: true });
   writeFileSync(join(RAW, `${stamp}${opts.quick ? '-quick' : ''}.json`), `${JSON.stringify({ ...results, summary }, null, 1)}\n`);
-  const dir = opts.quick ? RAW : RESULTS;
-  const base = opts.quick ? 'quick-latest' : 'latest';
+  // Only a full run (every client, every workload) replaces bench/results/latest.*; subsets and quick runs go to raw/.
+  const full = !opts.quick && opts.clients === null && opts.workloads === null && opts.passes.includes('default') && opts.baseline === null;
+  const dir = full ? RESULTS : RAW;
+  const base = full ? 'latest' : opts.quick ? 'quick-latest' : 'subset-latest';
   writeFileSync(join(dir, `${base}.json`), `${JSON.stringify({ ...results, summary }, null, 1)}\n`);
   writeFileSync(join(dir, `${base}.md`), markdown(results, summary));
   writeFileSync(join(dir, `${base}.svg`), svg(results, summary, 'default'));
@@ -181,7 +188,6 @@ async function main() {
   log(`results: ${join(dir, `${base}.md`)}`);
   process.stdout.write(`${markdown(results, summary)}\n`);
 
-  const full = !opts.quick && opts.clients === null && opts.workloads === null && opts.passes.includes('default');
   if (opts.readme && full) updateReadme(results, summary);
 }
 

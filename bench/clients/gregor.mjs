@@ -1,8 +1,27 @@
 // gregor, through its public API: subscribe() in a fresh group, `for await` over the consumer (the idiom README
 // shows). With --api batches: `for await` over consumer.batches() (one promise per batch); with --api run: through
 // consumer.run() when that API exists (issue 6).
+import { PerformanceObserver } from 'node:perf_hooks';
 import { Consumer } from '../../dist/src/index.js';
 import { deadline, parseArgs, reportAndClose, Tally } from './common.mjs';
+
+// GREGOR_BENCH_GC=1: the garbage collector's pauses (count and total ms, per kind) on stderr after the report line.
+const gc = { count: 0, ms: 0, byKind: {} };
+if (process.env.GREGOR_BENCH_GC === '1') {
+  const kinds = { 1: 'minor', 2: 'major', 4: 'incremental', 8: 'weakcb' };
+  new PerformanceObserver((list) => {
+    for (const e of list.getEntries()) {
+      gc.count++;
+      gc.ms += e.duration;
+      const k = kinds[e.detail?.kind] ?? String(e.detail?.kind);
+      gc.byKind[k] = (gc.byKind[k] ?? 0) + e.duration;
+    }
+  }).observe({ entryTypes: ['gc'] });
+  process.on('exit', () => {
+    const byKind = Object.entries(gc.byKind).map(([k, ms]) => `${k} ${ms.toFixed(0)} ms`).join(', ');
+    process.stderr.write(`gc: ${gc.count} pauses, ${gc.ms.toFixed(0)} ms (${byKind})\n`);
+  });
+}
 
 const argv = process.argv.slice(2);
 let api = 'iterator';

@@ -33,21 +33,32 @@ function nodeClient(id, label, family, file, node, runtime, extra = {}) {
     id, label, family, runtime, needs: extra.needs ?? [], defaultsEqual: extra.defaultsEqual ?? false,
     defaultPassOnly: extra.defaultPassOnly ?? false,
     command: (a) => ({
-      cmd: node, args: [...(extra.nodeFlags ?? []), join(BENCH, 'clients', file), ...(extra.args ?? []), ...nodeArgs(a)],
+      cmd: node, args: [...(extra.nodeFlags ?? []), join(extra.bench ?? BENCH, 'clients', file), ...(extra.args ?? []), ...nodeArgs(a)],
       env: extra.env, cwd: ROOT, parse: parseJsonReport,
     }),
   };
 }
 
 /**
- * @param {{ node24: string, node24Version: string, hasRun: boolean, hasBatches?: boolean }} env
+ * @param {{ node24: string, node24Version: string, hasRun: boolean, hasBatches?: boolean, baseline?: string | null }} env
+ *   baseline: another checkout of gregor, built (its dist/ and bench/clients/): adds its `for await` and batches()
+ *   as the clients gregor-baseline and gregor-batches-baseline, for before/after figures run interleaved.
  * @returns {Client[]}
  */
-export function allClients({ node24, node24Version, hasRun, hasBatches = false }) {
+export function allClients({ node24, node24Version, hasRun, hasBatches = false, baseline = null }) {
   const n24 = `Node ${node24Version}`;
   const list = [
     nodeClient('gregor', 'gregor (for await)', 'gregor', 'gregor.mjs', node24, n24, { defaultsEqual: true }),
   ];
+  if (baseline !== null) {
+    const bench = join(baseline, 'bench');
+    list.push(
+      nodeClient('gregor-baseline', 'gregor (for await), baseline', 'gregor', 'gregor.mjs', node24, n24, { defaultsEqual: true, defaultPassOnly: true, bench }),
+      nodeClient('gregor-batches-baseline', 'gregor (batches()), baseline', 'gregor', 'gregor.mjs', node24, n24, {
+        defaultsEqual: true, defaultPassOnly: true, bench, args: ['--api', 'batches'],
+      }),
+    );
+  }
   if (hasBatches) {
     list.push(nodeClient('gregor-batches', 'gregor (batches())', 'gregor', 'gregor.mjs', node24, n24, { defaultsEqual: true, args: ['--api', 'batches'] }));
   }

@@ -1,0 +1,270 @@
+// The consumer's CPU cost per record without the network: real record sets, the real decoding and delivery code.
+// A script, not a test:
+//
+//   npm run build && node dist/bench/delivery.js [--workloads 100b,1k-lz4,1k-zstd] [--modes iterate,batches,decode]
+//        [--rounds 5] [--partitions 12] [--fetch-bytes 1048576] [--data-dir .kafka/single/data]
+//
+// The record sets are the broker's own log segments of the benchmark's workload topics (bench/lib/workloads.mjs,
+// produced by Kafka's Java producer): the bytes a Fetch response carries, byte for byte. Each partition's log is cut
+// into fetch-sized chunks at batch boundaries (max.partition.fetch.bytes, 1 MiB by default), and one "response" holds
+// one chunk of every partition, copied into one fresh buffer as the network layer's framing does (so the allocation
+// and garbage of a real response are part of the figure; the socket reads are not). The consumer's FetchBuffer then
+// receives a chunk per partition, and the application side reads it:
+//
+//   iterate  `for await` over an async iterator whose next() is the consumer's own (src/consumer/consumer.ts,
+//            [Symbol.asyncIterator]): beforePoll, Delivery.take, Delivery.handOut; the loop reads every value
+//   batches  the same through pollBatch()'s steps (one promise per batch of max.poll.records = 500)
+//   decode   decodeRecordSet alone over the same chunks, every value read (the records layer's share)
+//
+// A new response is pushed when the buffer runs dry (the fetcher has always answered in time: no waiting is measured);
+// --prefill N pushes N responses before reading starts (a consumer behind its fetcher, the buffer full).
+// Modes alternate within each round; each line reports the median (min-max) over the rounds of records/s, CPU seconds
+// (user + system, process.cpuUsage) per million records, and garbage-collector ms per million records (v8.GCProfiler: every collection's cost).
+
+import { existsSync, readdirSync, readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { GCProfiler } from 'node:v8';
+import { Delivery } from '../src/consumer/delivery.js';
+import { FetchBuffer } from '../src/consumer/fetch-buffer.js';
+import type { Message } from '../src/consumer/message.js';
+import { PartitionState } from '../src/consumer/partition-state.js';
+import { ChunkRecords, scanRecordSet } from '../src/consumer/record-source.js';
+import { decodeRecordSet } from '../src/protocol/records/decode.js';
+
+const WORKLOADS: Record<string, { topic: string; records: number }> = {
+  '100b': { topic: 'gregor-bench-100b-2000000', records: 2_000_000 },
+  '1k': { topic: 'gregor-bench-1k-500000', records: 500_000 },
+  '1k-lz4': { topic: 'gregor-bench-1k-lz4-500000', records: 500_000 },
+  '1k-zstd': { topic: 'gregor-bench-1k-zstd-500000', records: 500_000 },
+};
+const MODES = ['iterate', 'batches', 'decode'] as const;
+type Mode = (typeof MODES)[number];
+
+type Options = { workloads: string[]; modes: Mode[]; rounds: number; partitions: number; fetchBytes: number; dataDir: string; prefill: number };
+
+function parse(argv: string[]): Options {
+  const o = { workloads: ['100b', '1k-lz4', '1k-zstd'], modes: [...MODES] as Mode[], rounds: 5, partitions: 12, fetchBytes: 1 << 20, dataDir: '.kafka/single/data', prefill: 1 };
+  for (let i = 0; i < argv.length; i += 2) {
+    const [flag, value] = [argv[i], argv[i + 1]];
+    if (value === undefined) throw new Error(`${flag} needs a value`);
+    if (flag === '--workloads') o.workloads = value.split(',');
+    else if (flag === '--modes') o.modes = value.split(',') as Mode[];
+    else if (flag === '--rounds') o.rounds = Number(value);
+    else if (flag === '--partitions') o.partitions = Number(value);
+    else if (flag === '--fetch-bytes') o.fetchBytes = Number(value);
+    else if (flag === '--data-dir') o.dataDir = value;
+    else if (flag === '--prefill') o.prefill = Number(value);
+    else throw new Error(`unknown argument ${flag}`);
+  }
+  for (const w of o.workloads) if (WORKLOADS[w] === undefined) throw new Error(`unknown workload ${w} (${Object.keys(WORKLOADS).join(', ')})`);
+  for (const m of o.modes) if (!MODES.includes(m)) throw new Error(`unknown mode ${m} (${MODES.join(', ')})`);
+  return o;
+}
+
+/** One partition's log as fetch-sized record sets (views into the segment files), cut at batch boundaries. */
+function partitionChunks(dir: string, fetchBytes: number): Buffer[] {
+  const logs = readdirSync(dir).filter((f) => f.endsWith('.log')).sort();
+  const chunks: Buffer[] = [];
+  for (const f of logs) {
+    const data = readFileSync(join(dir, f));
+    let p = 0;
+    while (p < data.length) {
+      const scan = scanRecordSet(data.subarray(p, p + fetchBytes));
+      // A batch larger than the fetch size comes whole (KIP-74).
+      const size = scan.completeBytes > 0 ? scan.completeBytes : (scan.firstEntrySize ?? data.length - p);
+      chunks.push(data.subarray(p, p + size));
+      p += size;
+    }
+  }
+  return chunks;
+}
+
+interface Response {
+  parts: { partition: number; bytes: number; endOffset: bigint; endEpoch: number; offset: number }[];
+  size: number;
+  source: Buffer[];
+}
+
+/** Fetch responses in order: response i holds chunk i of every partition that still has one. */
+function responses(perPartition: Buffer[][]): Response[] {
+  const out: Response[] = [];
+  for (let i = 0; ; i++) {
+    const r: Response = { parts: [], size: 0, source: [] };
+    perPartition.forEach((chunks, partition) => {
+      const c = chunks[i];
+      if (c === undefined) return;
+      const scan = scanRecordSet(c);
+      r.parts.push({ partition, bytes: c.length, endOffset: scan.nextOffset!, endEpoch: scan.lastEpoch, offset: r.size });
+      r.source.push(c);
+      r.size += c.length;
+    });
+    if (r.parts.length === 0) return out;
+    out.push(r);
+  }
+}
+
+/** Copies a response into one fresh buffer, as framing assembles a Fetch response, and returns it. */
+function receive(r: Response): Buffer {
+  const frame = Buffer.allocUnsafe(r.size);
+  let p = 0;
+  for (const s of r.source) p += s.copy(frame, p);
+  return frame;
+}
+
+class Feed {
+  next = 0;
+  readonly buffer = new FetchBuffer(Number.MAX_SAFE_INTEGER);
+  readonly delivery = new Delivery(this.buffer, () => false);
+  readonly states: PartitionState[];
+
+  constructor(topic: string, partitions: number, private readonly list: Response[], prefill: number) {
+    this.states = Array.from({ length: partitions }, (_, p) => {
+      const s = new PartitionState(topic, p);
+      s.moveTo(0n, -1);
+      return s;
+    });
+    for (let i = 0; i < prefill; i++) this.push();
+  }
+
+  /** Pushes the next response's chunks; false when there is none left. */
+  push(): boolean {
+    const r = this.list[this.next++];
+    if (r === undefined) return false;
+    const frame = receive(r);
+    for (const part of r.parts) {
+      const s = this.states[part.partition];
+      const records = frame.subarray(part.offset, part.offset + part.bytes);
+      this.buffer.push({
+        state: s, generation: s.generation, bytes: part.bytes, endOffset: part.endOffset, endEpoch: part.endEpoch,
+        records: new ChunkRecords(s.topic, s.partition, records, s.position ?? 0n, { checkCrcs: true, readCommitted: false, abortedTransactions: null }),
+      });
+    }
+    return true;
+  }
+}
+
+/** Mirrors Consumer[Symbol.asyncIterator]'s next() with the network replaced by Feed.push(). */
+function iterator(feed: Feed): AsyncIterable<Message> {
+  const { delivery } = feed;
+  return {
+    [Symbol.asyncIterator]: () => ({
+      next: (): Promise<IteratorResult<Message>> => {
+        delivery.beforePoll();
+        let m = delivery.take();
+        while (m === null && feed.push()) m = delivery.take();
+        if (m === null) return Promise.resolve({ done: true, value: undefined });
+        return delivery.handOut({ done: false, value: m });
+      },
+    }),
+  };
+}
+
+/** Mirrors Consumer.pollBatch() (max.poll.records = 500). */
+async function pollBatch(feed: Feed): Promise<Message[]> {
+  const { delivery, buffer } = feed;
+  delivery.beforePoll();
+  let first = delivery.take();
+  while (first === null && feed.push()) first = delivery.take();
+  if (first === null) return [];
+  const batch = [first];
+  while (batch.length < 500 && !buffer.hasError) {
+    const m = buffer.next();
+    if (m === null) break;
+    batch.push(m);
+  }
+  delivery.holdBatch(batch);
+  return delivery.handOut(batch);
+}
+
+async function run(mode: Mode, topic: string, partitions: number, list: Response[], prefill: number): Promise<{ records: number; bytes: number }> {
+  let records = 0;
+  let bytes = 0;
+  if (mode === 'decode') {
+    for (const r of list) {
+      const frame = receive(r);
+      for (const part of r.parts) {
+        const result = decodeRecordSet(frame.subarray(part.offset, part.offset + part.bytes), { checkCrcs: true, topic, partition: part.partition });
+        if (result.error !== undefined) throw result.error;
+        for (const b of result.batches) {
+          if (b.isControl) continue;
+          for (const rec of b.records) {
+            const v = rec.value;
+            records++;
+            bytes += v === null ? 0 : v.length;
+          }
+        }
+      }
+    }
+  } else if (mode === 'iterate') {
+    const feed = new Feed(topic, partitions, list, prefill);
+    for await (const m of iterator(feed)) {
+      const v = m.value;
+      records++;
+      bytes += v === null ? 0 : v.length;
+    }
+  } else {
+    const feed = new Feed(topic, partitions, list, prefill);
+    for (;;) {
+      const batch = await pollBatch(feed);
+      if (batch.length === 0) break;
+      for (const m of batch) {
+        const v = m.value;
+        records++;
+        bytes += v === null ? 0 : v.length;
+      }
+    }
+  }
+  return { records, bytes };
+}
+
+const median = (xs: number[]): number => {
+  const s = [...xs].sort((a, b) => a - b);
+  return s.length % 2 === 1 ? s[(s.length - 1) / 2] : (s[s.length / 2 - 1] + s[s.length / 2]) / 2;
+};
+const fmt = (xs: number[], digits: number): string => {
+  const f = (x: number): string => x.toLocaleString('en-US', { maximumFractionDigits: digits, minimumFractionDigits: digits });
+  return `${f(median(xs))} (${f(Math.min(...xs))}–${f(Math.max(...xs))})`;
+};
+
+async function main(): Promise<void> {
+  const o = parse(process.argv.slice(2));
+  const settle = (): Promise<void> => new Promise((r) => setImmediate(r));
+  console.log(`node ${process.version}; fetch chunks of ${o.fetchBytes} B per partition; ${o.rounds} rounds; modes alternate within a round`);
+  console.log('workload | mode | records/s | CPU s / M records | GC ms / M records');
+  console.log('---|---|--:|--:|--:');
+  for (const id of o.workloads) {
+    const w = WORKLOADS[id];
+    const perPartition: Buffer[][] = [];
+    for (let p = 0; p < o.partitions; p++) {
+      const dir = join(o.dataDir, `${w.topic}-${p}`);
+      if (!existsSync(dir)) throw new Error(`${dir} not found: run the benchmark once (npm run bench) so the workload exists`);
+      perPartition.push(partitionChunks(dir, o.fetchBytes));
+    }
+    const list = responses(perPartition);
+    const figures = new Map<Mode, { rate: number[]; cpu: number[]; gc: number[] }>(o.modes.map((m) => [m, { rate: [], cpu: [], gc: [] }]));
+    await run(o.modes[0], w.topic, o.partitions, list, o.prefill); // warm-up: compile the hot paths once
+    for (let round = 0; round < o.rounds; round++) {
+      for (let i = 0; i < o.modes.length; i++) {
+        const mode = o.modes[(i + round) % o.modes.length];
+        await settle();
+        const gc = new GCProfiler();
+        gc.start();
+        const cpu0 = process.cpuUsage();
+        const t0 = performance.now();
+        const { records } = await run(mode, w.topic, o.partitions, list, o.prefill);
+        const seconds = (performance.now() - t0) / 1000;
+        const cpu = process.cpuUsage(cpu0);
+        const gcMs = (gc.stop()?.statistics ?? []).reduce((sum, e) => sum + e.cost, 0) / 1000;
+        const f = figures.get(mode)!;
+        f.rate.push(records / seconds);
+        f.cpu.push((cpu.user + cpu.system) / 1e6 / (records / 1e6));
+        f.gc.push(gcMs / (records / 1e6));
+      }
+    }
+    for (const [mode, f] of figures) {
+      console.log(`${id} | ${mode} | ${fmt(f.rate.map((x) => x / 1000), 0)} k | ${fmt(f.cpu, 3)} | ${fmt(f.gc, 0)}`);
+    }
+  }
+}
+
+await main();
