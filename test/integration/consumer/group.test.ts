@@ -3,37 +3,12 @@
 // as Kafka's consumer-groups tool describes it matches what the members believe they own.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import type { Consumer, Message, TopicPartition } from '../../../src/index.js';
+import type { Message } from '../../../src/index.js';
 import { committedOffsets, createTopic, ensureKafka, kafkaTool, produce, uniqueName } from '../helpers/kafka.js';
+import { idle, key, run, waitFor } from '../group/support.js';
 import { newConsumer } from './env.js';
 
 const PARTITIONS = 6;
-
-function waitFor(check: () => boolean, what: string, timeoutMs = 60_000): Promise<void> {
-  return new Promise((resolve, reject) => {
-    const started = Date.now();
-    const tick = (): void => {
-      if (check()) resolve();
-      else if (Date.now() - started > timeoutMs) reject(new Error(`timed out waiting for ${what}`));
-      else setTimeout(tick, 50);
-    };
-    tick();
-  });
-}
-
-/** Polls in the background (as an application would) and records what each member receives. */
-function run(c: Consumer, sink: Message[]): { stop: () => Promise<void> } {
-  let stopped = false;
-  const loop = (async () => {
-    while (!stopped) {
-      const m = await c.poll(200);
-      if (m !== null) sink.push(m);
-    }
-  })();
-  return { stop: async () => { stopped = true; await loop; } };
-}
-
-const key = (tp: TopicPartition): string => `${tp.topic}:${tp.partition}`;
 
 test('two members split the partitions without overlap, consume everything once, and hand over on close', async () => {
   const env = await ensureKafka();
@@ -47,8 +22,8 @@ test('two members split the partitions without overlap, consume everything once,
   const gotB: Message[] = [];
   const events: string[] = [];
   a.subscribe([topic], { assigned: (p) => { events.push(`a+${p.length}`); }, revoked: (p) => { events.push(`a-${p.length}`); } });
-  let runA = { stop: async () => {} };
-  let runB = { stop: async () => {} };
+  let runA = idle;
+  let runB = idle;
   try {
     runA = run(a, gotA);
     await waitFor(() => a.assignment().length === PARTITIONS, 'member a to own every partition');

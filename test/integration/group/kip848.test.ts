@@ -1,47 +1,25 @@
 // The KIP-848 consumer group protocol (group.protocol=consumer) against the real broker: the broker assigns, gregor
 // members reconcile (revoke, acknowledge, assign), share a group with Kafka's Java consumer, follow a broker-side
-// regex subscription, and hand partitions over from committed offsets. The harness broker lowers the KIP-848
-// session and heartbeat timeouts; setGroupConfig lowers them further per group.
+// regex subscription, hand partitions over from committed offsets, and cannot commit once fenced (member epochs).
+// The harness broker lowers the KIP-848 session and heartbeat timeouts; kip848GroupTimeouts lowers them further per
+// group. Scaling with member processes, SIGKILL included, is in scale.test.ts.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawn } from 'node:child_process';
-import type { Consumer, Message, TopicPartition } from '../../../src/index.js';
-import { KAFKA_TOOL, committedOffsets, createTopic, ensureKafka, kafkaTool, produce, setGroupConfig, uniqueName } from '../helpers/kafka.js';
+import { randomUUID } from 'node:crypto';
+import { KafkaError, StateError, type Consumer, type Message, type TopicPartition } from '../../../src/index.js';
+import { ApiKey, kafkaError, supportedVersions } from '../../../src/protocol/index.js';
+import { KAFKA_TOOL, committedOffsets, createTopic, ensureKafka, kafkaTool, produce, uniqueName } from '../helpers/kafka.js';
 import { newConsumer } from '../consumer/env.js';
-
-function waitFor(check: () => boolean, what: string, timeoutMs = 60_000): Promise<void> {
-  return new Promise((resolve, reject) => {
-    const started = Date.now();
-    const tick = (): void => {
-      if (check()) resolve();
-      else if (Date.now() - started > timeoutMs) reject(new Error(`timed out waiting for ${what}`));
-      else setTimeout(tick, 50);
-    };
-    tick();
-  });
-}
-
-/** Polls in the background (as an application would) and records what the member receives. */
-function run(c: Consumer, sink: Message[]): { stop: () => Promise<void> } {
-  let stopped = false;
-  const loop = (async () => {
-    while (!stopped) {
-      const m = await c.poll(200);
-      if (m !== null) sink.push(m);
-    }
-  })();
-  return { stop: async () => { stopped = true; await loop; } };
-}
-
-const key = (tp: TopicPartition): string => `${tp.topic}:${tp.partition}`;
+import { RawBroker } from '../protocol/raw-broker.js';
+import { Ledger, startMember, type MemberProcess } from './ledger.js';
+import { idle, key, kip848GroupTimeouts, partitionsOf, run, sleep, waitFor } from './support.js';
 
 async function kip848Consumer(group: string, props: Record<string, unknown> = {}): Promise<Consumer> {
   return newConsumer({ 'group.id': group, 'group.protocol': 'consumer', 'auto.offset.reset': 'earliest', ...props });
 }
 
-async function fastGroup(group: string): Promise<void> {
-  await setGroupConfig(group, { 'consumer.session.timeout.ms': '6000', 'consumer.heartbeat.interval.ms': '250' });
-}
+const fastGroup = (group: string): Promise<void> => kip848GroupTimeouts(group, 6000, 250);
 
 test('KIP-848: one member is assigned every partition and consumes each record exactly once', async () => {
   const topic = uniqueName('k848one');
@@ -82,7 +60,7 @@ test('KIP-848: two members split 6 partitions without overlap; on close the othe
   const gotA: Message[] = [];
   const gotB: Message[] = [];
   a.subscribe([topic]);
-  let runB = { stop: async () => {} };
+  let runB = idle;
   const runA = run(a, gotA);
   try {
     await waitFor(() => a.assignment().length === 6, 'a to own every partition');
@@ -222,7 +200,7 @@ test('KIP-848: a member that stops polling past max.poll.interval.ms leaves; its
   const lost: TopicPartition[][] = [];
   slow.subscribe([topic], { lost: (p) => { lost.push(p); } });
   const got: Message[] = [];
-  let r = { stop: async () => {} };
+  let r = idle;
   try {
     await slow.poll(5000); // joins; then the application stops polling
     await waitFor(() => slow.assignment().length === 2, 'slow to own both partitions');
@@ -241,7 +219,7 @@ test('KIP-848 static membership: a restart with the same group.instance.id gets 
   const topic = uniqueName('k848static');
   const group = uniqueName('g848');
   await createTopic(topic, 4);
-  await setGroupConfig(group, { 'consumer.session.timeout.ms': '20000', 'consumer.heartbeat.interval.ms': '250' });
+  await kip848GroupTimeouts(group, 20_000, 250);
   const a = await kip848Consumer(group, { 'group.instance.id': 'static-a', 'client.id': 'static-a' });
   const b = await kip848Consumer(group, { 'client.id': 'dynamic-b' });
   let a2: Consumer | null = null;
@@ -251,7 +229,7 @@ test('KIP-848 static membership: a restart with the same group.instance.id gets 
   const revokedB: TopicPartition[][] = [];
   a.subscribe([topic]);
   const runA = run(a, gotA);
-  let runA2 = { stop: async () => {} };
+  let runA2 = idle;
   b.subscribe([topic], { revoked: (p) => { revokedB.push(p); } });
   const runB = run(b, gotB);
   try {
@@ -307,4 +285,144 @@ test('KIP-848: subscribe() again changes the subscription in a heartbeat; the ol
     await r.stop();
     await c.close();
   }
+});
+
+interface DescribedMember { memberId: string; memberEpoch: number; partitions: number[] }
+
+/** The group as its coordinator sees it (ConsumerGroupDescribe): member id, epoch and owned partitions per client id. */
+async function describeMembers(broker: RawBroker, group: string): Promise<Map<string, DescribedMember>> {
+  const res = await broker.send(ApiKey.ConsumerGroupDescribe, supportedVersions(ApiKey.ConsumerGroupDescribe).max, { groupIds: [group], includeAuthorizedOperations: false });
+  const g = res.groups[0]!;
+  const out = new Map<string, DescribedMember>();
+  if (g.errorCode !== 0) return out;
+  for (const m of g.members) {
+    out.set(m.clientId, {
+      memberId: m.memberId,
+      memberEpoch: m.memberEpoch,
+      partitions: m.assignment.topicPartitions.flatMap((tp) => [...tp.partitions]).sort((x, y) => x - y),
+    });
+  }
+  return out;
+}
+
+test('KIP-848 member-epoch fencing of commits: the broker refuses a live gregor member\'s commit with a stale or future epoch (STALE_MEMBER_EPOCH), the owner\'s offsets stay', async () => {
+  const topic = uniqueName('k848epoch');
+  const group = uniqueName('g848');
+  await createTopic(topic, 4);
+  await fastGroup(group);
+  const props = { 'enable.auto.commit': false };
+  const a = await kip848Consumer(group, { ...props, 'client.id': 'epoch-a' });
+  const b = await kip848Consumer(group, { ...props, 'client.id': 'epoch-b' });
+  const broker = await RawBroker.plaintext();
+  const gotA: Message[] = [];
+  const gotB: Message[] = [];
+  a.subscribe([topic]);
+  const runA = run(a, gotA);
+  let runB = idle;
+  try {
+    await waitFor(() => a.assignment().length === 4, 'a to own every partition');
+    let view = new Map<string, DescribedMember>();
+    const agrees = async (): Promise<boolean> => {
+      view = await describeMembers(broker, group);
+      const same = (client: string, c: Consumer): boolean => JSON.stringify(view.get(client)?.partitions ?? null) === JSON.stringify(partitionsOf(c.assignment()));
+      return same('epoch-a', a) && (!view.has('epoch-b') || same('epoch-b', b));
+    };
+    while (!(await agrees())) await sleep(200);
+    const before = view.get('epoch-a')!;
+    b.subscribe([topic]);
+    runB = run(b, gotB);
+    await waitFor(() => a.assignment().length === 2 && b.assignment().length === 2, 'a and b to own two partitions each');
+    const deadline = Date.now() + 60_000;
+    while (!(await agrees()) || view.size !== 2) {
+      assert.ok(Date.now() < deadline, `the coordinator's view to match the members': ${JSON.stringify([...view])}`);
+      await sleep(200);
+    }
+    const now = view.get('epoch-a')!;
+    assert.equal(now.memberId, before.memberId);
+    assert.ok(now.memberEpoch > before.memberEpoch, `a's epoch moved on with the rebalance: ${before.memberEpoch} -> ${now.memberEpoch}`);
+
+    await produce(topic, Array.from({ length: 200 }, (_, i) => ({ key: `k${i}`, value: `v${i}` })));
+    await waitFor(() => gotA.length + gotB.length >= 200, 'the records to be consumed');
+    await Promise.all([a.commit(), b.commit()]);
+    const committed = await committedOffsets(group);
+    const pa = partitionsOf(a.assignment())[0]!;
+    const pb = partitionsOf(b.assignment())[0]!;
+
+    // OffsetCommit v9 (names; v9+ carries the member epoch for KIP-848 members) as member a, offset 0.
+    const commitAs = async (memberId: string, epoch: number, partition: number): Promise<number> => {
+      const res = await broker.send(ApiKey.OffsetCommit, 9, {
+        groupId: group, generationIdOrMemberEpoch: epoch, memberId, groupInstanceId: null,
+        topics: [{ name: topic, partitions: [{ partitionIndex: partition, committedOffset: 0n, committedLeaderEpoch: -1, committedMetadata: null }] }],
+      });
+      return res.topics[0]!.partitions[0]!.errorCode;
+    };
+    const refused: [string, string, number, number, string][] = [
+      ['a\'s epoch from before the rebalance, for a partition b owns now', now.memberId, before.memberEpoch, pb, 'STALE_MEMBER_EPOCH'],
+      ['an epoch ahead of a\'s, for a\'s own partition', now.memberId, now.memberEpoch + 1, pa, 'STALE_MEMBER_EPOCH'],
+      ['a member id the group does not know', randomUUID(), now.memberEpoch, pa, 'UNKNOWN_MEMBER_ID'],
+    ];
+    for (const [what, memberId, epoch, partition, expected] of refused) {
+      const err = kafkaError(await commitAs(memberId, epoch, partition), `OffsetCommit with ${what}`);
+      assert.ok(err instanceof KafkaError, what);
+      assert.equal(err.errorName, expected, `${what}: ${err.message}`);
+      assert.equal(err.retriable, false, `${what}: not retriable (the member must rejoin or refresh its epoch)`);
+    }
+    // At a member's current epoch the coordinator checks no partition ownership (Kafka 4.3: only older epochs are
+    // checked per partition), so a commit for a partition a does not own must be stopped by gregor itself, before
+    // any request.
+    await assert.rejects(a.commit([{ topic, partition: pb, offset: 0 }]), StateError);
+    assert.deepEqual(await committedOffsets(group), committed, 'the refused commits changed no committed offset');
+    console.log(`# KIP-848 epoch fencing: a's epoch ${before.memberEpoch} -> ${now.memberEpoch}; refused: ${refused.map(([, , e, p, x]) => `epoch ${e} p${p} ${x}`).join(', ')}`);
+  } finally {
+    broker.close();
+    await runA.stop();
+    await runB.stop();
+    await Promise.all([a.close(), b.close()]);
+  }
+});
+
+test('KIP-848: a member whose session expired while its event loop was blocked cannot commit over the new owner (UNKNOWN_MEMBER_ID); its partitions are reported lost', async () => {
+  const env = await ensureKafka();
+  const topic = uniqueName('k848expired');
+  const group = uniqueName('g848');
+  await createTopic(topic, 2);
+  const SESSION_TIMEOUT_MS = 2000;
+  await kip848GroupTimeouts(group, SESSION_TIMEOUT_MS, 250);
+  const a = await kip848Consumer(group, { 'client.id': 'blocked', 'enable.auto.commit': false });
+  const lost: number[][] = [];
+  a.subscribe([topic], { lost: (p) => { lost.push(partitionsOf(p)); } });
+  const gotA: Message[] = [];
+  const runA = run(a, gotA);
+  const ledger = new Ledger(2);
+  let other: MemberProcess | null = null;
+  try {
+    await waitFor(() => a.assignment().length === 2, 'a to own both partitions');
+    other = startMember(ledger, { bootstrap: env.bootstrap, topic, group, name: 'other', protocol: 'consumer' });
+    await waitFor(() => a.assignment().length === 1 && ledger.owned('other').length === 1, 'a and the other process to own one partition each');
+    const mine = partitionsOf(a.assignment())[0]!;
+    await produce(topic, Array.from({ length: 200 }, (_, i) => ({ key: `k${i}`, value: `v${i}` })));
+    await waitFor(() => gotA.length > 0, 'a to consume');
+
+    // A synchronous handler hogs the thread for 4 session timeouts: no heartbeat goes out, the coordinator expires
+    // the member and gives its partition to the other process. Right after, still believing it owns the partition,
+    // the application commits an offset nobody else would (so the group's offsets show whether it landed).
+    Atomics.wait(new Int32Array(new SharedArrayBuffer(4)), 0, 0, 4 * SESSION_TIMEOUT_MS);
+    const attempt = a.commit([{ topic, partition: mine, offset: 999_999 }]).then(() => null, (e: unknown) => e);
+    const err = await attempt;
+    assert.ok(err instanceof KafkaError, `the commit is refused by the broker: ${String(err)}`);
+    assert.equal(err.errorName, 'UNKNOWN_MEMBER_ID', err.message);
+    await waitFor(() => lost.flat().includes(mine), 'a to report its partition lost');
+    await waitFor(() => ledger.owned('other').includes(mine), 'the other process to own a\'s partition');
+    const committed = await committedOffsets(group);
+    assert.ok(committed.every((r) => r.offset !== 999_999n), `the fenced member's commit did not land: ${committed.map((r) => `${r.partition}:${r.offset}`).join(' ')}`);
+    console.log(`# KIP-848 session expiry: the blocked member's commit was refused (${err.errorName}); partition ${mine} reported lost and taken over`);
+  } finally {
+    await runA.stop().catch(() => {});
+    if (other !== null) {
+      other.proc.kill('SIGTERM');
+      await other.exited;
+    }
+    await a.close();
+  }
+  assert.deepEqual(ledger.problems, []);
 });
