@@ -121,8 +121,8 @@ export async function coordinatorOf(env: KafkaEnv, group: string, timeoutMs = 12
     const pool = new Pool({ bootstrapServers: env.bootstrap, requestTimeoutMs: 10_000 });
     try {
       const broker = await pool.bootstrap();
-      const r = await broker.request(ApiKey.FindCoordinator, { key: group, keyType: 0, coordinatorKeys: [group] });
-      const c = r.coordinators?.[0] ?? r;
+      const r = await broker.request(ApiKey.FindCoordinator, { keyType: 0, coordinatorKeys: [group] });
+      const c = r.coordinators[0];
       // COORDINATOR_NOT_AVAILABLE (15) / COORDINATOR_LOAD_IN_PROGRESS (14) while __consumer_offsets moves: retried.
       return c.errorCode === 0 && c.nodeId >= 0 ? (c.nodeId as number) : undefined;
     } finally {
