@@ -1,0 +1,73 @@
+// One group member of the reliability scenarios, in its own process so a scenario can SIGKILL it (R3, R14), stop
+// it (SIGSTOP/SIGCONT: a process that stops answering, R8, R14) or bounce it (SIGTERM, R2, R7). It is the shared
+// LedgerMember (../member.ts) writing to its own ledger file (Ledger.toFile: one synchronous line per event, so a
+// line written survives a SIGKILL right after); the parent merges the files (Ledger.load).
+//
+// argv[2]: a JSON MemberSpec (members.ts). Besides the ledger events it records marks:
+//   'ready'                      subscribed, polling
+//   'offsetReset:<reason>'       the consumer applied auto.offset.reset (R4: none may happen after the start)
+//   'error:<name>:<message>'     poll() rejected (R5: retriable errors must not surface; R7: FENCED_INSTANCE_ID)
+//   'stalled:<ms>'               the handler slept as told by a 'stall' command (R8: max.poll.interval.ms)
+// stdin commands, one per line: 'stall <ms>' (the next delivered message's handler awaits <ms> before returning),
+// 'commit' (commit what was delivered now; recorded as committed or commitFailed).
+// SIGTERM: stop polling, commit what was delivered, close (leave the group; a static member does not leave), exit 0.
+import { createInterface } from 'node:readline';
+import { Consumer, type Message } from '../../../src/index.js';
+import { Ledger } from '../ledger.js';
+import { LedgerMember } from '../member.js';
+import type { MemberSpec } from './members.js';
+
+const spec = JSON.parse(process.argv[2] ?? '') as MemberSpec;
+const ledger = Ledger.toFile(spec.ledgerFile);
+const rec = ledger.member(spec.name);
+const consumer = new Consumer({
+  'bootstrap.servers': spec.bootstrap,
+  'group.id': spec.group,
+  'client.id': spec.clientId,
+  'auto.offset.reset': 'earliest',
+  'enable.auto.commit': false,
+  'gregor.log.level': 'warn',
+  ...spec.properties,
+});
+const member = new LedgerMember(consumer, rec);
+consumer.on('offsetReset', (e) => rec.mark(`offsetReset:${e.reason}`));
+
+let stopping = false;
+let stallNext = 0;
+process.on('SIGTERM', () => { stopping = true; });
+createInterface({ input: process.stdin }).on('line', (line) => {
+  const [cmd, arg] = line.trim().split(/\s+/);
+  if (cmd === 'stall') stallNext = Number(arg);
+  else if (cmd === 'commit') member.commit().catch(() => { /* recorded as commitFailed */ });
+});
+
+consumer.subscribe([spec.topic], member.listener());
+rec.mark('ready');
+const describe = (err: unknown): string => {
+  const e = err as { errorName?: string; name?: string; message?: string };
+  return `${e?.errorName ?? e?.name ?? 'Error'}:${String(e?.message ?? err).replace(/\s+/g, ' ').slice(0, 300)}`;
+};
+await member.run({
+  done: () => stopping,
+  timeoutMs: 24 * 3_600_000,
+  commitEvery: spec.commitEvery ?? 200,
+  onMessage: async (_m: Message) => {
+    if (stallNext > 0) {
+      const ms = stallNext;
+      stallNext = 0;
+      await new Promise((r) => setTimeout(r, ms));
+      rec.mark(`stalled:${ms}`);
+    }
+  },
+  onError: async (err) => {
+    rec.mark(`error:${describe(err)}`);
+    process.stderr.write(`member ${spec.name}: poll failed: ${describe(err)}\n`);
+    // A fatal error (fenced) fails every poll: do not spin.
+    await new Promise((r) => setTimeout(r, 200));
+    return true;
+  },
+}).catch((err: unknown) => { rec.mark(`error:${describe(err)}`); });
+await consumer.close().catch((err: unknown) => { rec.mark(`error:close:${describe(err)}`); });
+rec.mark('closed');
+ledger.close();
+process.exit(0);
