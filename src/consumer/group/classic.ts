@@ -490,7 +490,11 @@ export class ClassicMembership {
       case 27: // REBALANCE_IN_PROGRESS: rejoin (EAGER revokes first, with a commit of delivered offsets).
         this.lastHeartbeatOk = Date.now();
         if (this.state === 'stable') this.requestRejoin('the coordinator started a rebalance');
-        else this.scheduleHeartbeat(); // already revoking before the JoinGroup: keep the session alive
+        // Keep the session alive until the JoinGroup goes out (joinAndSync stops the timer then): an EAGER revoke
+        // waits for the application to finish the message in its hands, which may take longer than
+        // session.timeout.ms; without heartbeats the coordinator would expire us mid-rebalance and the revoke's
+        // commit would be refused (UNKNOWN_MEMBER_ID), so the next owner would re-read that message.
+        this.scheduleHeartbeat();
         return;
       case 22: // ILLEGAL_GENERATION
       case 25: // UNKNOWN_MEMBER_ID

@@ -11,7 +11,7 @@ import { ApiKey, supportedVersions } from '../../../src/protocol/index.js';
 import { createTopic, produce, uniqueName } from '../helpers/kafka.js';
 import { newConsumer } from '../consumer/env.js';
 import { RawBroker } from '../protocol/raw-broker.js';
-import { kip848GroupTimeouts, partitionsOf, run, sleep, waitFor } from './support.js';
+import { idle, kip848GroupTimeouts, partitionsOf, run, sleep, waitFor } from './support.js';
 
 const SESSION_TIMEOUT_MS = 3000;
 /** Each message takes this long: several heartbeat intervals, and more than the session timeout. */
@@ -89,6 +89,65 @@ for (const protocol of ['classic', 'consumer'] as const) {
       await runSlow.stop().catch(() => {});
       await runFast.stop();
       await Promise.all([slow.close(), fast.close()]);
+    }
+  });
+}
+
+for (const protocol of ['classic', 'consumer'] as const) {
+  test(`${protocol === 'classic' ? 'classic (range)' : 'KIP-848'}: a member joins while a handler is slower than the session timeout; the rebalance waits for the handler, heartbeats go on, nothing is lost or delivered twice`, async () => {
+    const topic = uniqueName('slowjoin');
+    const group = uniqueName('gslowjoin');
+    await createTopic(topic, 2);
+    const props: Record<string, unknown> = { 'group.id': group, 'group.protocol': protocol, 'auto.offset.reset': 'earliest', 'max.poll.interval.ms': 60_000 };
+    if (protocol === 'classic') {
+      Object.assign(props, { 'session.timeout.ms': SESSION_TIMEOUT_MS, 'heartbeat.interval.ms': 500, 'partition.assignment.strategy': 'range' });
+    } else {
+      await kip848GroupTimeouts(group, SESSION_TIMEOUT_MS, 250);
+    }
+    const COUNT = 20;
+    const slow = await newConsumer({ ...props, 'client.id': 'slow' });
+    const joiner = await newConsumer({ ...props, 'client.id': 'joiner' });
+    const events: string[] = [];
+    const listener = (name: string) => ({
+      assigned: (p: TopicPartition[]) => { events.push(`${name} assigned ${partitionsOf(p).join(',')}`); },
+      revoked: (p: TopicPartition[]) => { events.push(`${name} revoked ${partitionsOf(p).join(',')}`); },
+      lost: (p: TopicPartition[]) => { events.push(`${name} lost ${partitionsOf(p).join(',')}`); },
+    });
+    slow.subscribe([topic], listener('slow'));
+    const gotSlow: Message[] = [];
+    const gotJoiner: Message[] = [];
+    // Had the slow member's session expired, the joiner would have been given both partitions at some point.
+    let joinerMost = 0;
+    const joinerListener = { ...listener('joiner'), assigned: (p: TopicPartition[]) => { events.push(`joiner assigned ${partitionsOf(p).join(',')}`); joinerMost = Math.max(joinerMost, joiner.assignment().length); } };
+    let runSlow = run(slow, gotSlow);
+    let runJoiner = idle; // started once the joiner subscribes, below
+    try {
+      await waitFor(() => slow.assignment().length === 2, 'the slow member to own both partitions');
+      await runSlow.stop();
+      await produce(topic, Array.from({ length: COUNT }, (_, i) => ({ key: `k${i}`, value: `v${i}` })));
+      // The slow member takes a record and works on it for more than two session timeouts; a member joins meanwhile.
+      const first = await slow.poll(30_000);
+      assert.ok(first !== null);
+      gotSlow.push(first);
+      joiner.subscribe([topic], joinerListener);
+      runJoiner = run(joiner, gotJoiner);
+      await sleep(2 * SESSION_TIMEOUT_MS + 1000);
+      // Done: the next poll lets the revoke commit it and complete.
+      runSlow = run(slow, gotSlow);
+      const state = (): string => `slow owns ${partitionsOf(slow.assignment()).join(',')} and got ${gotSlow.length}, joiner owns ${partitionsOf(joiner.assignment()).join(',')} and got ${gotJoiner.length}; events: ${events.join(' | ')}`;
+      await waitFor(() => slow.assignment().length === 1 && joiner.assignment().length === 1, `one partition each (${state()})`);
+      await waitFor(() => gotSlow.length + gotJoiner.length >= COUNT, `every record to be consumed (${state()})`);
+      await sleep(1000); // a record delivered twice would arrive by now
+      const values = [...gotSlow, ...gotJoiner].map((m) => m.valueString());
+      assert.equal(new Set(values).size, COUNT, 'everything consumed');
+      assert.equal(values.length, COUNT, `nothing delivered twice (events: ${events.join(' | ')})`);
+      assert.ok(!events.some((e) => e.includes('lost')), `no partition lost (events: ${events.join(' | ')})`);
+      assert.equal(joinerMost, 1, `the slow member stayed in the group: the joiner never owned both partitions (events: ${events.join(' | ')})`);
+      console.log(`# ${protocol}: a member joined while the handler took ${2 * SESSION_TIMEOUT_MS + 1000} ms (session timeout ${SESSION_TIMEOUT_MS} ms): ${events.join(' | ')}`);
+    } finally {
+      await runSlow.stop();
+      await runJoiner.stop();
+      await Promise.all([slow.close(), joiner.close()]);
     }
   });
 }
