@@ -21,17 +21,23 @@
 import { createServer, connect, type Server, type Socket } from 'node:net';
 import type { ConnectAddressResolver } from '../../src/index.js';
 
+/** The request a response answers (from its header, matched by correlation id). */
+export interface RequestInfo {
+  apiKey: number;
+  apiVersion: number;
+}
+
 export type FaultAction =
   | { type: 'reset'; afterBytes: number }
   | { type: 'truncate'; afterBytes: number }
-  | { type: 'corrupt'; at: number | ((frame: Buffer) => number); xor?: number }
+  | { type: 'corrupt'; at: number | ((frame: Buffer, request: RequestInfo) => number); xor?: number }
   | { type: 'blackhole' };
 
 export interface ResponseFault {
   /** Only responses to requests of this API key (1 = Fetch, 3 = Metadata, 8 = OffsetCommit...). Default: any. */
   apiKey?: number;
   /** Only frames (size prefix included) for which this returns true, e.g. those containing a given value. */
-  match?: (frame: Buffer) => boolean;
+  match?: (frame: Buffer, request: RequestInfo) => boolean;
   /** How many responses to hit (default 1). */
   times?: number;
   action: FaultAction;
@@ -42,7 +48,7 @@ export interface FaultHit {
   apiKey: number;
   /** Frame size, size prefix included. */
   frameBytes: number;
-  /** For corrupt: the frame offset flipped. */
+  /** For corrupt: the frame offset changed; -1 when the locator gave an offset outside the frame (nothing changed). */
   at?: number;
 }
 
@@ -85,8 +91,8 @@ class FrameSplitter {
 class ProxiedConnection {
   readonly requests = new FrameSplitter();
   readonly responses = new FrameSplitter();
-  /** correlation id -> api key of requests in flight. */
-  readonly inFlight = new Map<number, number>();
+  /** correlation id -> the request in flight. */
+  readonly inFlight = new Map<number, RequestInfo>();
   /** Bytes were dropped (black hole): the framing is broken, so the connection is reset when healed. */
   poisoned = false;
   /** Holding everything from a per-response black hole. */
@@ -126,14 +132,18 @@ export class FaultProxy {
   private readonly responseCounts = new Map<number, number>();
   private nextId = 1;
 
-  private constructor(readonly target: { host: string; port: number }, server: Server) {
+  private constructor(readonly target: { host: string; port: number }, server: Server, private readonly frames: boolean) {
     this.server = server;
   }
 
-  /** Starts a proxy on 127.0.0.1 (ephemeral port) forwarding to `target`. */
-  static async start(target: { host: string; port: number }): Promise<FaultProxy> {
+  /**
+   * Starts a proxy on 127.0.0.1 (ephemeral port) forwarding to `target`. `frames: false` forwards bytes as they
+   * come, without reading Kafka frames (TLS listeners): latency, black hole and connection counts still work,
+   * response faults do not.
+   */
+  static async start(target: { host: string; port: number }, opts: { frames?: boolean } = {}): Promise<FaultProxy> {
     const server = createServer();
-    const proxy = new FaultProxy(target, server);
+    const proxy = new FaultProxy(target, server, opts.frames ?? true);
     server.on('connection', (socket) => proxy.onConnection(socket));
     await new Promise<void>((resolve, reject) => {
       server.once('error', reject);
@@ -231,24 +241,30 @@ export class FaultProxy {
     upstream.setNoDelay(true);
     upstream.on('error', done);
     upstream.on('close', done);
+    if (!this.frames) {
+      client.on('data', (chunk: Buffer) => this.forward(c, chunk, false));
+      upstream.on('data', (chunk: Buffer) => this.forward(c, chunk, true));
+      return;
+    }
     client.on('data', (chunk: Buffer) => {
       for (const frame of c.requests.push(chunk)) {
-        if (frame.length >= 12) c.inFlight.set(frame.readInt32BE(8), frame.readInt16BE(4));
+        if (frame.length >= 12) c.inFlight.set(frame.readInt32BE(8), { apiKey: frame.readInt16BE(4), apiVersion: frame.readInt16BE(6) });
         this.forward(c, frame, false);
       }
     });
     upstream.on('data', (chunk: Buffer) => {
       for (const frame of c.responses.push(chunk)) {
-        const apiKey = frame.length >= 8 ? (c.inFlight.get(frame.readInt32BE(4)) ?? -1) : -1;
+        const request = (frame.length >= 8 ? c.inFlight.get(frame.readInt32BE(4)) : undefined) ?? { apiKey: -1, apiVersion: -1 };
         if (frame.length >= 8) c.inFlight.delete(frame.readInt32BE(4));
-        this.onResponse(c, frame, apiKey);
+        this.onResponse(c, frame, request);
       }
     });
   }
 
-  private onResponse(c: ProxiedConnection, frame: Buffer, apiKey: number): void {
+  private onResponse(c: ProxiedConnection, frame: Buffer, request: RequestInfo): void {
     if (c.closed) return;
-    const fault = this.blackholed || c.holding ? undefined : this.faults.find((f) => (f.apiKey === undefined || f.apiKey === apiKey) && (f.match === undefined || f.match(frame)));
+    const apiKey = request.apiKey;
+    const fault = this.blackholed || c.holding ? undefined : this.faults.find((f) => (f.apiKey === undefined || f.apiKey === apiKey) && (f.match === undefined || f.match(frame, request)));
     this.responseCounts.set(apiKey, (this.responseCounts.get(apiKey) ?? 0) + 1);
     if (fault === undefined) {
       this.forward(c, frame, true);
@@ -274,10 +290,10 @@ export class FaultProxy {
       }
       case 'corrupt': {
         const copy = Buffer.from(frame);
-        const at = typeof a.at === 'number' ? a.at : a.at(copy);
-        if (at < 0 || at >= copy.length) throw new Error(`fault proxy: corrupt offset ${at} outside the ${copy.length}-byte frame`);
-        copy[at] ^= a.xor ?? 0xff;
-        hit.at = at;
+        const at = typeof a.at === 'number' ? a.at : a.at(copy, request);
+        // An offset outside the frame (the locator did not find its target) changes nothing: hit.at is -1.
+        if (at >= 0 && at < copy.length) copy[at] ^= a.xor ?? 0xff;
+        hit.at = at >= 0 && at < copy.length ? at : -1;
         this.forward(c, copy, true);
         break;
       }
