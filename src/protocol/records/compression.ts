@@ -14,6 +14,7 @@ import { createRequire } from 'node:module';
 import * as zlib from 'node:zlib';
 import { CorruptRecordError, UnsupportedError } from '../../errors.js';
 import { decompressedTooLarge, lz4DecompressFrame } from './lz4.js';
+import { claimOutput, outputSpace } from './output-slab.js';
 
 export type CompressionType = 'none' | 'gzip' | 'snappy' | 'lz4' | 'zstd';
 
@@ -260,7 +261,9 @@ function zstdNapiDecompress(napi: ZstdBinding, data: Uint8Array, maxBytes: numbe
   dctx.reset(napi.ResetDirective.sessionOnly);
   // One byte of headroom over the limit tells "exactly maxBytes" apart from "more than maxBytes".
   const cap = maxBytes + 1;
-  let out = Buffer.allocUnsafe(Math.min(cap, Math.max(64 * 1024, data.length * 4)));
+  // The rest of the current output slab (output-slab.ts), with room for at least 4x the input; a frame that needs
+  // more continues in a buffer of its own, doubled as needed.
+  let out = outputSpace(Math.min(cap, Math.max(16 * 1024, data.length * 4)), cap);
   let op = 0;
   let ip = 0;
   let pending = 1;
@@ -285,7 +288,7 @@ function zstdNapiDecompress(napi: ZstdBinding, data: Uint8Array, maxBytes: numbe
     throw corrupt('zstd', e);
   }
   if (op > maxBytes) throw decompressedTooLarge(maxBytes);
-  return out.subarray(0, op);
+  return claimOutput(out, op);
 }
 
 function fzstdDecompress(fzstd: FzstdModule, data: Uint8Array, maxBytes: number): Buffer {
