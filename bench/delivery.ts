@@ -2,7 +2,10 @@
 // A script, not a test:
 //
 //   npm run build && node dist/bench/delivery.js [--workloads 100b,1k-lz4,1k-zstd] [--modes iterate,batches,decode]
-//        [--rounds 5] [--partitions 12] [--fetch-bytes 1048576] [--data-dir .kafka/single/data]
+//        [--rounds 5] [--partitions 12] [--fetch-bytes 1048576] [--data-dir .kafka/single/data] [--prefill N]
+//        [--json FILE]      appends every round's raw figures to FILE, one JSON line per workload
+//        [--compare DIR]    also runs another build of gregor (DIR/dist/src, e.g. `git archive <commit>` built there)
+//                           in the same process, interleaved with this one: before/after figures under the same load
 //
 // The record sets are the broker's own log segments of the benchmark's workload topics (bench/lib/workloads.mjs,
 // produced by Kafka's Java producer): the bytes a Fetch response carries, byte for byte. Each partition's log is cut
@@ -21,15 +24,47 @@
 // Modes alternate within each round; each line reports the median (min-max) over the rounds of records/s, CPU seconds
 // (user + system, process.cpuUsage) per million records, and garbage-collector ms per million records (v8.GCProfiler: every collection's cost).
 
-import { existsSync, readdirSync, readFileSync } from 'node:fs';
-import { join } from 'node:path';
+import { appendFileSync, existsSync, readdirSync, readFileSync } from 'node:fs';
+import { join, resolve } from 'node:path';
+import { pathToFileURL } from 'node:url';
 import { GCProfiler } from 'node:v8';
-import { Delivery } from '../src/consumer/delivery.js';
-import { FetchBuffer } from '../src/consumer/fetch-buffer.js';
+import * as delivery from '../src/consumer/delivery.js';
+import * as fetchBuffer from '../src/consumer/fetch-buffer.js';
+import * as message from '../src/consumer/message.js';
 import type { Message } from '../src/consumer/message.js';
-import { PartitionState } from '../src/consumer/partition-state.js';
-import { ChunkRecords, scanRecordSet } from '../src/consumer/record-source.js';
-import { decodeRecordSet } from '../src/protocol/records/decode.js';
+import * as partitionState from '../src/consumer/partition-state.js';
+import * as recordSource from '../src/consumer/record-source.js';
+import * as decode from '../src/protocol/records/decode.js';
+import type { DecodeOptions } from '../src/protocol/records/decode.js';
+
+/** The modules a run uses: this build's, or (--compare) another build's dist/, loaded beside them. */
+interface Impl {
+  name: string;
+  Delivery: typeof delivery.Delivery;
+  FetchBuffer: typeof fetchBuffer.FetchBuffer;
+  Message: typeof message.Message;
+  PartitionState: typeof partitionState.PartitionState;
+  ChunkRecords: typeof recordSource.ChunkRecords;
+  scanRecordSet: typeof recordSource.scanRecordSet;
+  decodeRecordSet: typeof decode.decodeRecordSet;
+}
+
+function implOf(name: string, m: { d: typeof delivery; f: typeof fetchBuffer; m: typeof message; p: typeof partitionState; r: typeof recordSource; c: typeof decode }): Impl {
+  return {
+    name, Delivery: m.d.Delivery, FetchBuffer: m.f.FetchBuffer, Message: m.m.Message, PartitionState: m.p.PartitionState,
+    ChunkRecords: m.r.ChunkRecords, scanRecordSet: m.r.scanRecordSet, decodeRecordSet: m.c.decodeRecordSet,
+  };
+}
+
+async function loadImpl(dir: string): Promise<Impl> {
+  const at = (f: string): Promise<never> => import(pathToFileURL(join(resolve(dir), 'dist', 'src', f)).href) as Promise<never>;
+  return implOf(dir, {
+    d: await at('consumer/delivery.js'), f: await at('consumer/fetch-buffer.js'), m: await at('consumer/message.js'),
+    p: await at('consumer/partition-state.js'), r: await at('consumer/record-source.js'), c: await at('protocol/records/decode.js'),
+  });
+}
+
+const THIS = implOf('this build', { d: delivery, f: fetchBuffer, m: message, p: partitionState, r: recordSource, c: decode });
 
 const WORKLOADS: Record<string, { topic: string; records: number }> = {
   '100b': { topic: 'gregor-bench-100b-2000000', records: 2_000_000 },
@@ -40,10 +75,10 @@ const WORKLOADS: Record<string, { topic: string; records: number }> = {
 const MODES = ['iterate', 'batches', 'decode'] as const;
 type Mode = (typeof MODES)[number];
 
-type Options = { workloads: string[]; modes: Mode[]; rounds: number; partitions: number; fetchBytes: number; dataDir: string; prefill: number };
+type Options = { workloads: string[]; modes: Mode[]; rounds: number; partitions: number; fetchBytes: number; dataDir: string; prefill: number; json: string; compare: string };
 
 function parse(argv: string[]): Options {
-  const o = { workloads: ['100b', '1k-lz4', '1k-zstd'], modes: [...MODES] as Mode[], rounds: 5, partitions: 12, fetchBytes: 1 << 20, dataDir: '.kafka/single/data', prefill: 1 };
+  const o = { workloads: ['100b', '1k-lz4', '1k-zstd'], modes: [...MODES] as Mode[], rounds: 5, partitions: 12, fetchBytes: 1 << 20, dataDir: '.kafka/single/data', prefill: 1, json: '', compare: '' };
   for (let i = 0; i < argv.length; i += 2) {
     const [flag, value] = [argv[i], argv[i + 1]];
     if (value === undefined) throw new Error(`${flag} needs a value`);
@@ -54,6 +89,8 @@ function parse(argv: string[]): Options {
     else if (flag === '--fetch-bytes') o.fetchBytes = Number(value);
     else if (flag === '--data-dir') o.dataDir = value;
     else if (flag === '--prefill') o.prefill = Number(value);
+    else if (flag === '--json') o.json = value;
+    else if (flag === '--compare') o.compare = value;
     else throw new Error(`unknown argument ${flag}`);
   }
   for (const w of o.workloads) if (WORKLOADS[w] === undefined) throw new Error(`unknown workload ${w} (${Object.keys(WORKLOADS).join(', ')})`);
@@ -69,7 +106,7 @@ function partitionChunks(dir: string, fetchBytes: number): Buffer[] {
     const data = readFileSync(join(dir, f));
     let p = 0;
     while (p < data.length) {
-      const scan = scanRecordSet(data.subarray(p, p + fetchBytes));
+      const scan = THIS.scanRecordSet(data.subarray(p, p + fetchBytes));
       // A batch larger than the fetch size comes whole (KIP-74).
       const size = scan.completeBytes > 0 ? scan.completeBytes : (scan.firstEntrySize ?? data.length - p);
       chunks.push(data.subarray(p, p + size));
@@ -93,7 +130,7 @@ function responses(perPartition: Buffer[][]): Response[] {
     perPartition.forEach((chunks, partition) => {
       const c = chunks[i];
       if (c === undefined) return;
-      const scan = scanRecordSet(c);
+      const scan = THIS.scanRecordSet(c);
       r.parts.push({ partition, bytes: c.length, endOffset: scan.nextOffset!, endEpoch: scan.lastEpoch, offset: r.size });
       r.source.push(c);
       r.size += c.length;
@@ -113,13 +150,15 @@ function receive(r: Response): Buffer {
 
 class Feed {
   next = 0;
-  readonly buffer = new FetchBuffer(Number.MAX_SAFE_INTEGER);
-  readonly delivery = new Delivery(this.buffer, () => false);
-  readonly states: PartitionState[];
+  readonly buffer: fetchBuffer.FetchBuffer;
+  readonly delivery: delivery.Delivery;
+  readonly states: partitionState.PartitionState[];
 
-  constructor(topic: string, partitions: number, private readonly list: Response[], prefill: number) {
+  constructor(private readonly impl: Impl, topic: string, partitions: number, private readonly list: Response[], prefill: number) {
+    this.buffer = new impl.FetchBuffer(Number.MAX_SAFE_INTEGER);
+    this.delivery = new impl.Delivery(this.buffer, () => false);
     this.states = Array.from({ length: partitions }, (_, p) => {
-      const s = new PartitionState(topic, p);
+      const s = new impl.PartitionState(topic, p);
       s.moveTo(0n, -1);
       return s;
     });
@@ -136,7 +175,7 @@ class Feed {
       const records = frame.subarray(part.offset, part.offset + part.bytes);
       this.buffer.push({
         state: s, generation: s.generation, bytes: part.bytes, endOffset: part.endOffset, endEpoch: part.endEpoch,
-        records: new ChunkRecords(s.topic, s.partition, records, s.position ?? 0n, { checkCrcs: true, readCommitted: false, abortedTransactions: null }),
+        records: new this.impl.ChunkRecords(s.topic, s.partition, records, s.position ?? 0n, { checkCrcs: true, readCommitted: false, abortedTransactions: null }),
       });
     }
     return true;
@@ -176,14 +215,15 @@ async function pollBatch(feed: Feed): Promise<Message[]> {
   return delivery.handOut(batch);
 }
 
-async function run(mode: Mode, topic: string, partitions: number, list: Response[], prefill: number): Promise<{ records: number; bytes: number }> {
+async function run(impl: Impl, mode: Mode, topic: string, partitions: number, list: Response[], prefill: number): Promise<{ records: number; bytes: number }> {
   let records = 0;
   let bytes = 0;
   if (mode === 'decode') {
     for (const r of list) {
       const frame = receive(r);
       for (const part of r.parts) {
-        const result = decodeRecordSet(frame.subarray(part.offset, part.offset + part.bytes), { checkCrcs: true, topic, partition: part.partition });
+        const opts: DecodeOptions = { checkCrcs: true, topic, partition: part.partition };
+        const result = impl.decodeRecordSet(frame.subarray(part.offset, part.offset + part.bytes), opts);
         if (result.error !== undefined) throw result.error;
         for (const b of result.batches) {
           if (b.isControl) continue;
@@ -196,14 +236,14 @@ async function run(mode: Mode, topic: string, partitions: number, list: Response
       }
     }
   } else if (mode === 'iterate') {
-    const feed = new Feed(topic, partitions, list, prefill);
+    const feed = new Feed(impl, topic, partitions, list, prefill);
     for await (const m of iterator(feed)) {
       const v = m.value;
       records++;
       bytes += v === null ? 0 : v.length;
     }
   } else {
-    const feed = new Feed(topic, partitions, list, prefill);
+    const feed = new Feed(impl, topic, partitions, list, prefill);
     for (;;) {
       const batch = await pollBatch(feed);
       if (batch.length === 0) break;
@@ -228,6 +268,8 @@ const fmt = (xs: number[], digits: number): string => {
 
 async function main(): Promise<void> {
   const o = parse(process.argv.slice(2));
+  const impls = [THIS];
+  if (o.compare !== '') impls.push(await loadImpl(o.compare));
   const settle = (): Promise<void> => new Promise((r) => setImmediate(r));
   console.log(`node ${process.version}; fetch chunks of ${o.fetchBytes} B per partition; ${o.rounds} rounds; modes alternate within a round`);
   console.log('workload | mode | records/s | CPU s / M records | GC ms / M records');
@@ -241,26 +283,31 @@ async function main(): Promise<void> {
       perPartition.push(partitionChunks(dir, o.fetchBytes));
     }
     const list = responses(perPartition);
-    const figures = new Map<Mode, { rate: number[]; cpu: number[]; gc: number[] }>(o.modes.map((m) => [m, { rate: [], cpu: [], gc: [] }]));
-    await run(o.modes[0], w.topic, o.partitions, list, o.prefill); // warm-up: compile the hot paths once
+    const figures = new Map<string, { rate: number[]; cpu: number[]; gc: number[] }>();
+    const runs = impls.flatMap((impl) => o.modes.map((mode) => ({ impl, mode, key: impls.length > 1 ? `${mode} (${impl.name})` : mode })));
+    for (const r of runs) {
+      figures.set(r.key, { rate: [], cpu: [], gc: [] });
+      await run(r.impl, r.mode, w.topic, o.partitions, list, o.prefill); // warm-up: compile the hot paths once
+    }
     for (let round = 0; round < o.rounds; round++) {
-      for (let i = 0; i < o.modes.length; i++) {
-        const mode = o.modes[(i + round) % o.modes.length];
+      for (let i = 0; i < runs.length; i++) {
+        const { impl, mode, key } = runs[(i + round) % runs.length];
         await settle();
         const gc = new GCProfiler();
         gc.start();
         const cpu0 = process.cpuUsage();
         const t0 = performance.now();
-        const { records } = await run(mode, w.topic, o.partitions, list, o.prefill);
+        const { records } = await run(impl, mode, w.topic, o.partitions, list, o.prefill);
         const seconds = (performance.now() - t0) / 1000;
         const cpu = process.cpuUsage(cpu0);
         const gcMs = (gc.stop()?.statistics ?? []).reduce((sum, e) => sum + e.cost, 0) / 1000;
-        const f = figures.get(mode)!;
+        const f = figures.get(key)!;
         f.rate.push(records / seconds);
         f.cpu.push((cpu.user + cpu.system) / 1e6 / (records / 1e6));
         f.gc.push(gcMs / (records / 1e6));
       }
     }
+    if (o.json !== '') appendFileSync(o.json, `${JSON.stringify({ workload: id, node: process.version, figures: Object.fromEntries(figures) })}\n`);
     for (const [mode, f] of figures) {
       console.log(`${id} | ${mode} | ${fmt(f.rate.map((x) => x / 1000), 0)} k | ${fmt(f.cpu, 3)} | ${fmt(f.gc, 0)}`);
     }

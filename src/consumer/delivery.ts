@@ -68,9 +68,9 @@ export class Delivery {
 
   /** The next buffered message (now in the application's hands), or a waiting error thrown. */
   take(): Message | null {
-    const err = this.buffer.takeError();
-    if (err !== undefined) throw err;
-    const m = this.buffer.next();
+    const buffer = this.buffer;
+    if (buffer.hasError) throw buffer.takeError()!;
+    const m = buffer.next();
     this.inHand = m;
     return m;
   }

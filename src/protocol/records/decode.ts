@@ -75,51 +75,95 @@ export interface RecordSetDecodeResult {
 
 /** Decodes a partition's record set. Never throws for bad data: see `RecordSetDecodeResult.error`. */
 export function decodeRecordSet(records: Buffer, opts: DecodeOptions = {}): RecordSetDecodeResult {
-  const checkCrcs = opts.checkCrcs !== false;
-  const maxBytes = opts.maxDecompressedBytes ?? DEFAULT_MAX_DECOMPRESSED_BYTES;
-  const minOffset = opts.minOffset ?? -1n;
+  const reader = new RecordSetReader(records, opts);
   const batches: RecordBatch[] = [];
-  const n = records.length;
-  let p = 0;
-  let incompleteTail = false;
-  let firstBatchSize: number | undefined;
   let error: GregorError | undefined;
-  while (p < n) {
-    if (n - p < LOG_OVERHEAD) {
-      incompleteTail = true;
-      break;
-    }
-    const batchLength = records.readInt32BE(p + 8);
-    if (batchLength < 0) {
-      error = locate(new CorruptRecordError(`negative batch length ${batchLength}`), records, p, opts);
-      break;
-    }
-    const size = LOG_OVERHEAD + batchLength;
-    if (size > n - p) {
-      incompleteTail = true;
-      if (batches.length === 0) firstBatchSize = size;
-      break;
-    }
-    try {
-      const magic = batchLength > 4 ? records[p + 16] : -1;
-      if (magic === 2) batches.push(decodeBatchV2(records, p, p + size, checkCrcs, maxBytes, minOffset));
-      else if (magic === 0 || magic === 1) batches.push(decodeLegacyEntry(records, p, p + size, checkCrcs, maxBytes, minOffset));
-      else throw new CorruptRecordError(magic < 0 ? `entry of ${batchLength} bytes is too short` : `unknown magic ${magic}`);
-    } catch (e) {
-      error = locate(e, records, p, opts);
-      break;
-    }
-    p += size;
+  try {
+    for (let b = reader.next(); b !== null; b = reader.next()) batches.push(b);
+  } catch (e) {
+    error = e as GregorError;
   }
   const last = batches.length === 0 ? undefined : batches[batches.length - 1];
   return {
     batches,
-    bytesRead: p,
+    bytesRead: reader.bytesRead,
     nextOffset: last === undefined ? undefined : last.lastOffset + 1n,
-    incompleteTail,
-    firstBatchSize,
+    incompleteTail: reader.incompleteTail,
+    firstBatchSize: batches.length === 0 ? reader.firstEntrySize : undefined,
     error,
   };
+}
+
+/**
+ * A record set decoded one entry at a time: `next()` decodes the next complete entry (CRC checked, decompressed) and
+ * returns its batch, or null at the end. The consumer decodes this way so that only one batch's records exist at a
+ * time, not a whole fetched chunk's (thousands of short-lived objects fewer for the garbage collector to copy).
+ */
+export class RecordSetReader {
+  private p = 0;
+  private error: GregorError | undefined;
+  private readonly checkCrcs: boolean;
+  private readonly maxBytes: number;
+  private readonly minOffset: bigint;
+  private readonly topic: string;
+  private readonly partition: number;
+  /** Set once next() returned null: the data ended with a partial entry (normal, see the file comment). */
+  incompleteTail = false;
+  /** Set when the partial entry at the end is the first one: its full size (log overhead included). */
+  firstEntrySize: number | undefined = undefined;
+
+  constructor(
+    private readonly records: Buffer,
+    private readonly opts: DecodeOptions = {},
+  ) {
+    this.checkCrcs = opts.checkCrcs !== false;
+    this.maxBytes = opts.maxDecompressedBytes ?? DEFAULT_MAX_DECOMPRESSED_BYTES;
+    this.minOffset = opts.minOffset ?? -1n;
+    this.topic = opts.topic ?? '';
+    this.partition = opts.partition ?? -1;
+  }
+
+  /** Bytes covered by the entries returned so far. */
+  get bytesRead(): number {
+    return this.p;
+  }
+
+  /**
+   * The next complete entry's batch; null when no complete entry remains. Throws the located error of an entry that
+   * cannot be decoded (every entry before it was returned), and again on every later call: nothing is skipped.
+   */
+  next(): RecordBatch | null {
+    if (this.error !== undefined) throw this.error;
+    const records = this.records;
+    const n = records.length;
+    const p = this.p;
+    if (p >= n) return null;
+    if (n - p < LOG_OVERHEAD) {
+      this.incompleteTail = true;
+      return null;
+    }
+    const batchLength = records.readInt32BE(p + 8);
+    if (batchLength < 0) throw (this.error = locate(new CorruptRecordError(`negative batch length ${batchLength}`), records, p, this.opts));
+    const size = LOG_OVERHEAD + batchLength;
+    if (size > n - p) {
+      this.incompleteTail = true;
+      if (p === 0) this.firstEntrySize = size;
+      return null;
+    }
+    let batch: RecordBatch;
+    try {
+      const magic = batchLength > 4 ? records[p + 16] : -1;
+      if (magic === 2) batch = decodeBatchV2(records, p, p + size, this.checkCrcs, this.maxBytes, this.minOffset);
+      else if (magic === 0 || magic === 1) batch = decodeLegacyEntry(records, p, p + size, this.checkCrcs, this.maxBytes, this.minOffset);
+      else throw new CorruptRecordError(magic < 0 ? `entry of ${batchLength} bytes is too short` : `unknown magic ${magic}`);
+    } catch (e) {
+      throw (this.error = locate(e, records, p, this.opts));
+    }
+    batch.topic = this.topic;
+    batch.partition = this.partition;
+    this.p = p + size;
+    return batch;
+  }
 }
 
 /** Adds topic, partition and the entry's offsets to an error from decoding the entry at `start`. */
@@ -311,7 +355,7 @@ export function decodeBatchV2(
         new KafkaRecord(
           batch,
           offsetDelta,
-          isLogAppendTime ? maxTimestamp : baseTimestamp + timestampDelta,
+          timestampDelta,
           data,
           keyStart,
           keyLength,

@@ -2,6 +2,7 @@
 
 export {
   decodeRecordSet,
+  RecordSetReader,
   DEFAULT_MAX_DECOMPRESSED_BYTES,
   LOG_OVERHEAD,
   RECORD_BATCH_OVERHEAD,

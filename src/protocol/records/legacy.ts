@@ -145,10 +145,12 @@ export function decodeLegacyEntry(
 }
 
 function recordOf(batch: RecordBatch, buf: Buffer, m: Message, timestamp: number, abs = m.offset): KafkaRecord {
+  // Records keep their timestamp as a delta from the batch's base timestamp (see KafkaRecord); with LogAppendTime
+  // they read the batch's maxTimestamp, which is the wrapper's timestamp here.
   return new KafkaRecord(
     batch,
     Number(abs - batch.baseOffset),
-    timestamp,
+    timestamp - batch.baseTimestamp,
     buf,
     m.keyStart,
     m.keyLength,

@@ -25,14 +25,20 @@ export const ControlType = { ABORT: 0, COMMIT: 1 } as const;
 
 const NO_HEADERS: readonly RecordHeader[] = Object.freeze([]);
 
-/** One decoded record. Views, not copies: see the file comment. */
+/**
+ * One decoded record. Views, not copies: see the file comment. The consumer hands these out as they are (its
+ * `Message` is this class), so a delivered record is one object; hence the application-facing helpers below.
+ */
 export class KafkaRecord {
   /** The batch this record came from (producer id, transactional flag, leader epoch, compression...). */
   readonly batch: RecordBatch;
   /** `offset - batch.baseOffset`, as a number: cheap arithmetic for the consumer's hot path. */
   readonly offsetDelta: number;
-  /** Milliseconds since the epoch (-1 when the message format has none, magic 0). */
-  readonly timestamp: number;
+  /**
+   * @internal `timestamp - batch.baseTimestamp`. Kept as the (small) delta because a millisecond timestamp does not
+   * fit V8's small integers: a field holding it would cost a separate heap number per record.
+   */
+  readonly _timestampDelta: number;
 
   /** @internal the buffer key, value and headers live in */
   readonly _buf: Buffer;
@@ -52,7 +58,7 @@ export class KafkaRecord {
   constructor(
     batch: RecordBatch,
     offsetDelta: number,
-    timestamp: number,
+    timestampDelta: number,
     buf: Buffer,
     keyStart: number,
     keyLength: number,
@@ -63,7 +69,7 @@ export class KafkaRecord {
   ) {
     this.batch = batch;
     this.offsetDelta = offsetDelta;
-    this.timestamp = timestamp;
+    this._timestampDelta = timestampDelta;
     this._buf = buf;
     this._keyStart = keyStart;
     this._keyLength = keyLength;
@@ -71,6 +77,15 @@ export class KafkaRecord {
     this._valueLength = valueLength;
     this._headersStart = headersStart;
     this._headerCount = headerCount;
+  }
+
+  /**
+   * Milliseconds since the epoch (-1 when the message format has none, magic 0). With LogAppendTime the broker's
+   * append time, which a v2 batch carries once, as its maxTimestamp.
+   */
+  get timestamp(): number {
+    const b = this.batch;
+    return b.timestampType === 'LogAppendTime' ? b.maxTimestamp : b.baseTimestamp + this._timestampDelta;
   }
 
   /** The record's offset in its partition (Kafka's int64). */
@@ -109,8 +124,67 @@ export class KafkaRecord {
     return this.batch.partitionLeaderEpoch;
   }
 
+  /** The topic the record was read from ('' when the decoder was not told: DecodeOptions.topic). */
+  get topic(): string {
+    return this.batch.topic;
+  }
+
+  /** The partition the record was read from (-1 when the decoder was not told). */
+  get partition(): number {
+    return this.batch.partition;
+  }
+
+  /** The key decoded as text (UTF-8 unless told otherwise), or null for a null key. */
+  keyString(encoding: BufferEncoding = 'utf8'): string | null {
+    const key = this.key;
+    return key === null ? null : key.toString(encoding);
+  }
+
+  /** The value decoded as text (UTF-8 unless told otherwise), or null for a null value (a tombstone). */
+  valueString(encoding: BufferEncoding = 'utf8'): string | null {
+    const value = this.value;
+    return value === null ? null : value.toString(encoding);
+  }
+
+  /** The value parsed as JSON; null for a null value. Throws SyntaxError on malformed JSON. */
+  valueJson<T = unknown>(): T | null {
+    const value = this.value;
+    return value === null ? null : (JSON.parse(value.toString('utf8')) as T);
+  }
+
+  /** The last header with this key, as text; null when absent or null-valued. */
+  headerString(key: string, encoding: BufferEncoding = 'utf8'): string | null {
+    const headers = this.headers;
+    for (let i = headers.length - 1; i >= 0; i--) {
+      const h = headers[i];
+      if (h.key === key) return h.value === null ? null : h.value.toString(encoding);
+    }
+    return null;
+  }
+
+  /** The offset to commit once this record is processed: offset + 1 (Kafka commits the next offset to read). */
+  get nextOffset(): bigint {
+    return this.offset + 1n;
+  }
+
+  /** A plain object for logs and JSON output: key, value and header values as UTF-8 text, offset as a string. */
+  toJSON(): Record<string, unknown> {
+    return {
+      topic: this.topic,
+      partition: this.partition,
+      offset: this.offset.toString(),
+      timestamp: this.timestamp,
+      timestampType: this.timestampType,
+      key: this.keyString(),
+      value: this.valueString(),
+      headers: this.headers.map((h) => ({ key: h.key, value: h.value === null ? null : h.value.toString('utf8') })),
+    };
+  }
+
   [inspect.custom](): object {
     return {
+      topic: this.topic,
+      partition: this.partition,
       offset: this.offset,
       timestamp: this.timestamp,
       timestampType: this.timestampType,
@@ -174,6 +248,9 @@ export class RecordBatch {
    * internal). -1 for data batches.
    */
   controlType = -1;
+  /** The topic and partition the batch was read from, when the decoder was told (DecodeOptions); '' and -1 if not. */
+  topic = '';
+  partition = -1;
 
   /** @internal created by the decoders */
   constructor(

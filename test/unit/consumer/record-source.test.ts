@@ -5,7 +5,8 @@ import assert from 'node:assert/strict';
 import { ChunkRecords, scanRecordSet } from '../../../src/consumer/record-source.js';
 import { CorruptRecordError } from '../../../src/errors.js';
 import { ControlType, encodeControlBatch, encodeRecordBatch } from '../../../src/protocol/records/index.js';
-import type { Message } from '../../../src/consumer/message.js';
+import { inspect } from 'node:util';
+import { Message as MessageClass, type Message } from '../../../src/consumer/message.js';
 
 function batch(baseOffset: bigint, values: string[], extra: { producerId?: bigint; isTransactional?: boolean; epoch?: number } = {}): Buffer {
   return encodeRecordBatch({
@@ -104,4 +105,28 @@ test('a corrupt batch: earlier batches are delivered, then a located CorruptReco
     assert.equal(err.baseOffset, 2n);
     return true;
   });
+});
+
+test('a delivered message is the decoded record itself: topic and partition from its batch, timestamps, helpers', () => {
+  const created = encodeRecordBatch({ baseOffset: 5n, records: [{ key: 'k', value: '{"n":1}', timestamp: 1_700_000_000_123, headers: [{ key: 'h', value: 'v' }] }] });
+  const appended = encodeRecordBatch({ baseOffset: 6n, records: [{ value: 'x', timestamp: 1_700_000_009_999 }, { value: 'y', timestamp: 1_700_000_009_990 }], timestampType: 'LogAppendTime' });
+  const [a, b, c] = drain(new ChunkRecords('orders', 7, Buffer.concat([created, appended]), 5n, plain));
+  assert.ok(a instanceof MessageClass);
+  assert.equal(a.topic, 'orders');
+  assert.equal(a.partition, 7);
+  assert.equal(a.offset, 5n);
+  assert.equal(a.nextOffset, 6n);
+  assert.equal(a.timestamp, 1_700_000_000_123);
+  assert.equal(a.timestampType, 'CreateTime');
+  assert.deepEqual(a.valueJson(), { n: 1 });
+  assert.equal(a.headerString('h'), 'v');
+  assert.deepEqual(a.toJSON(), {
+    topic: 'orders', partition: 7, offset: '5', timestamp: 1_700_000_000_123, timestampType: 'CreateTime',
+    key: 'k', value: '{"n":1}', headers: [{ key: 'h', value: 'v' }],
+  });
+  assert.match(inspect(a), /topic: 'orders'/);
+  // LogAppendTime: every record of the batch reads the broker's append time (the batch's maxTimestamp), whatever its
+  // own delta says.
+  assert.deepEqual([b.timestamp, c.timestamp], [1_700_000_009_999, 1_700_000_009_999]);
+  assert.equal(c.timestampType, 'LogAppendTime');
 });
