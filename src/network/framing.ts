@@ -4,9 +4,12 @@
 // chunk often holds many small responses, and a large Fetch response spans many chunks. The reader below hands out
 // each frame (the bytes after the size prefix) as:
 //   - a view (`subarray`) into the chunk when the whole frame lies inside one chunk: no copy, the common case;
-//   - one `Buffer.concat` of exactly the frame's bytes when it spans chunks: each byte is copied once, at the end,
-//     instead of growing an accumulator chunk by chunk (which is quadratic for big frames).
-// The declared size is checked before anything is buffered for it, so a corrupt prefix (or a TLS/plaintext
+//   - a buffer of exactly the frame's size, allocated once its size prefix is read, into which each chunk is copied
+//     as it arrives, when the frame spans chunks. Each byte is copied once either way; copying on arrival (rather
+//     than keeping the chunks and concatenating them at the end) lets every 64 KiB socket chunk die young: kept
+//     until a 12 MiB Fetch response was complete, they outlived young-generation collections and piled up as
+//     external memory, which drives V8's full collections (the benchmark's profile, DESIGN.md "Benchmarks").
+// The declared size is checked before anything is allocated for it, so a corrupt prefix (or a TLS/plaintext
 // mix-up, where the first four bytes of a TLS alert read as a huge length) fails fast instead of allocating.
 
 import { ProtocolError } from '../errors.js';
@@ -19,11 +22,12 @@ export type FrameHandler = (frame: Buffer) => void;
 export class FrameReader {
   private readonly maxFrameBytes: number;
   private readonly minFrameBytes: number;
-  /** Bytes received but not yet part of an emitted frame; empty when we are between frames. */
-  private pending: Buffer[] = [];
-  private pendingBytes = 0;
-  /** Size of the frame being assembled from `pending`, or -1 while its prefix is still incomplete. */
-  private expected = -1;
+  /** The frame being assembled (its size is known), or null between frames. */
+  private frame: Buffer | null = null;
+  private filled = 0;
+  /** Bytes of a size prefix split across chunks (0-3 held; only while `frame` is null). */
+  private readonly prefix = Buffer.alloc(SIZE_PREFIX_BYTES);
+  private prefixBytes = 0;
 
   /**
    * @param maxFrameBytes largest frame accepted (excluding the prefix); bigger declared sizes throw ProtocolError
@@ -35,9 +39,9 @@ export class FrameReader {
     this.minFrameBytes = minFrameBytes;
   }
 
-  /** Bytes held for a frame that is not complete yet (for tests and memory accounting). */
+  /** Bytes received for a frame that is not complete yet, its size prefix included (for tests and accounting). */
   get bufferedBytes(): number {
-    return this.pendingBytes;
+    return this.frame !== null ? SIZE_PREFIX_BYTES + this.filled : this.prefixBytes;
   }
 
   /**
@@ -46,68 +50,61 @@ export class FrameReader {
    */
   push(chunk: Buffer, onFrame: FrameHandler): void {
     if (chunk.length === 0) return;
-    if (this.pendingBytes > 0) {
-      chunk = this.completePending(chunk, onFrame);
-      if (chunk.length === 0) return;
-    }
-    // Fast path: we are at a frame boundary at the start of `chunk`.
     let offset = 0;
+    if (this.prefixBytes > 0) {
+      // The size prefix itself was split: take just enough bytes to finish it.
+      offset = Math.min(SIZE_PREFIX_BYTES - this.prefixBytes, chunk.length);
+      chunk.copy(this.prefix, this.prefixBytes, 0, offset);
+      this.prefixBytes += offset;
+      if (this.prefixBytes < SIZE_PREFIX_BYTES) return;
+      this.prefixBytes = 0;
+      this.begin(this.checkSize(this.prefix.readInt32BE(0)));
+    }
     const end = chunk.length;
+    const frame = this.frame;
+    if (frame !== null) {
+      const missing = frame.length - this.filled;
+      if (end - offset < missing) {
+        chunk.copy(frame, this.filled, offset);
+        this.filled += end - offset;
+        return;
+      }
+      chunk.copy(frame, this.filled, offset, offset + missing);
+      this.frame = null;
+      this.filled = 0;
+      offset += missing;
+      onFrame(frame);
+    }
+    // At a frame boundary: frames wholly inside the chunk are views.
     while (end - offset >= SIZE_PREFIX_BYTES) {
       const size = this.checkSize(chunk.readInt32BE(offset));
       const frameEnd = offset + SIZE_PREFIX_BYTES + size;
-      if (frameEnd > end) break;
+      if (frameEnd > end) {
+        this.begin(size);
+        chunk.copy(this.frame!, 0, offset + SIZE_PREFIX_BYTES);
+        this.filled = end - offset - SIZE_PREFIX_BYTES;
+        return;
+      }
       onFrame(chunk.subarray(offset + SIZE_PREFIX_BYTES, frameEnd));
       offset = frameEnd;
     }
     if (offset < end) {
-      const rest = chunk.subarray(offset);
-      this.pending.push(rest);
-      this.pendingBytes = rest.length;
-      this.expected = rest.length >= SIZE_PREFIX_BYTES ? this.checkSize(rest.readInt32BE(0)) : -1;
+      chunk.copy(this.prefix, 0, offset);
+      this.prefixBytes = end - offset;
     }
   }
 
   /** Drops any partial frame (after the connection closed). */
   reset(): void {
-    this.pending = [];
-    this.pendingBytes = 0;
-    this.expected = -1;
+    this.frame = null;
+    this.filled = 0;
+    this.prefixBytes = 0;
   }
 
-  /**
-   * Adds `chunk` to the partial frame in `pending`. Returns the part of `chunk` after that frame when the frame was
-   * completed (and emitted), or an empty buffer when `chunk` was consumed entirely.
-   */
-  private completePending(chunk: Buffer, onFrame: FrameHandler): Buffer {
-    if (this.expected < 0) {
-      // The size prefix itself was split: take just enough bytes to finish it (at most 3 bytes copied).
-      const need = SIZE_PREFIX_BYTES - this.pendingBytes;
-      if (chunk.length < need) {
-        this.pending.push(chunk);
-        this.pendingBytes += chunk.length;
-        return chunk.subarray(chunk.length);
-      }
-      const prefix = Buffer.concat([...this.pending, chunk.subarray(0, need)], SIZE_PREFIX_BYTES);
-      this.expected = this.checkSize(prefix.readInt32BE(0));
-      this.pending = [prefix];
-      this.pendingBytes = SIZE_PREFIX_BYTES;
-      chunk = chunk.subarray(need);
-    }
-    const total = SIZE_PREFIX_BYTES + this.expected;
-    const missing = total - this.pendingBytes;
-    if (chunk.length < missing) {
-      if (chunk.length > 0) {
-        this.pending.push(chunk);
-        this.pendingBytes += chunk.length;
-      }
-      return chunk.subarray(chunk.length);
-    }
-    this.pending.push(chunk.subarray(0, missing));
-    const whole = Buffer.concat(this.pending, total);
-    this.reset();
-    onFrame(whole.subarray(SIZE_PREFIX_BYTES));
-    return chunk.subarray(missing);
+  /** Starts assembling a frame of `size` bytes (already checked). */
+  private begin(size: number): void {
+    this.frame = Buffer.allocUnsafe(size);
+    this.filled = 0;
   }
 
   private checkSize(size: number): number {
