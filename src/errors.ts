@@ -18,7 +18,8 @@ export type GregorErrorCode =
   | 'ERR_AUTHENTICATION' // SASL failed: wrong credentials, unsupported mechanism
   | 'ERR_TLS' // TLS handshake refused: untrusted CA, wrong host name, bad client certificate
   | 'ERR_UNSUPPORTED' // the broker does not support a needed API version, or a feature is not available
-  | 'ERR_ABORTED'; // an operation was cancelled with an AbortSignal or by close()
+  | 'ERR_ABORTED' // an operation was cancelled with an AbortSignal or by close()
+  | 'ERR_HANDLER'; // an application handler given to consumer.run() failed and its retry policy gave up
 
 export interface GregorErrorOptions {
   cause?: unknown;

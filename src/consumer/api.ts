@@ -5,6 +5,10 @@ import type { ConsumerLogger } from './logger.js';
 import type { OffsetResetEvent } from './offsets.js';
 import type { TopicPartition } from './partition-state.js';
 import type { ConsumerClient } from './client.js';
+
+// run(): its options, contexts and error live with the runner (src/consumer/runner/).
+export { HandlerError, type Batch, type BatchContext, type MessageContext, type Ordering, type RetryPolicy, type RunOptions } from './runner/options.js';
+export type { RunSummary } from './runner/runner.js';
 import type { ConnectAddressResolver } from '../network/options.js';
 
 export type ConsumerState = 'idle' | 'active' | 'closing' | 'closed';

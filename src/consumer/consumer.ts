@@ -7,6 +7,7 @@
 //   fetch-buffer.ts   fetched chunks waiting for the application, bounded in bytes; delivery advances positions
 //   delivery.ts       handing messages out, and what the application holds (for commits and revokes)
 //   api.ts            the public types of this API and the checks of its arguments
+//   runner/           run(): concurrent handlers ordered per partition or key, gap-aware commits
 //   group/classic.ts  classic group membership (join, sync, heartbeats, leave)
 //   group/consumer-group.ts  KIP-848 membership (group.protocol=consumer: ConsumerGroupHeartbeat, reconciliation)
 //
@@ -33,6 +34,8 @@ import type { Message } from './message.js';
 import { EARLIEST_TIMESTAMP, LATEST_TIMESTAMP, OffsetManager, type CommitIdentity, type OffsetToCommit } from './offsets.js';
 import { partitionKey, type PartitionState, type TopicPartition } from './partition-state.js';
 import { consumerSettings, type ConsumerSettings } from './settings.js';
+import { resolveRunOptions, type RunOptions } from './runner/options.js';
+import { Runner, type RunnerHost, type RunSummary } from './runner/runner.js';
 import {
   checkTopicPartition, describe, toOffset,
   type CommittedOffsetInfo, type ConsumerEvents, type ConsumerOptions, type ConsumerState, type OffsetCommit,
@@ -64,6 +67,10 @@ export class Consumer extends EventEmitter<ConsumerEvents> implements AsyncItera
   private readonly delivery: Delivery;
   private unsubscribing = false;
   private readonly reportedTopics = new Set<string>();
+  /** run() in progress: it owns delivery and commits until it settles. */
+  private runner: Runner | null = null;
+  /** Iterators (for await, batches()) handed out and not finished: run() refuses to start beside them. */
+  private openIterators = 0;
 
   /**
    * @param config Kafka's property names ('bootstrap.servers', 'group.id', ...) with values, or a configuration
@@ -260,16 +267,25 @@ export class Consumer extends EventEmitter<ConsumerEvents> implements AsyncItera
    */
   batches(max = this.settings.maxPollRecords): AsyncIterable<Message[]> {
     return {
-      [Symbol.asyncIterator]: () => ({
-        next: async (): Promise<IteratorResult<Message[]>> => {
-          for (;;) {
-            if (this.lifecycle === 'closing' || this.lifecycle === 'closed') return { done: true, value: undefined };
-            const batch = await this.pollBatch(60_000, max);
-            if (batch.length > 0) return { done: false, value: batch };
-          }
-        },
-        return: async (): Promise<IteratorResult<Message[]>> => ({ done: true, value: undefined }),
-      }),
+      [Symbol.asyncIterator]: () => {
+        let open = true;
+        this.openIterators++;
+        const finish = (): IteratorResult<Message[]> => {
+          if (open) this.openIterators--;
+          open = false;
+          return { done: true, value: undefined };
+        };
+        return {
+          next: async (): Promise<IteratorResult<Message[]>> => {
+            for (;;) {
+              if (this.lifecycle === 'closing' || this.lifecycle === 'closed') return finish();
+              const batch = await this.pollBatch(60_000, max);
+              if (batch.length > 0) return { done: false, value: batch };
+            }
+          },
+          return: async (): Promise<IteratorResult<Message[]>> => finish(),
+        };
+      },
     };
   }
 
@@ -278,9 +294,16 @@ export class Consumer extends EventEmitter<ConsumerEvents> implements AsyncItera
    * budget, so a slow loop body never makes memory grow. Breaking out of the loop does not close the consumer.
    */
   [Symbol.asyncIterator](): AsyncIterator<Message> {
+    let open = true;
+    this.openIterators++;
+    const finish = (): IteratorResult<Message> => {
+      if (open) this.openIterators--;
+      open = false;
+      return { done: true, value: undefined };
+    };
     return {
       next: (): Promise<IteratorResult<Message>> => {
-        if (this.lifecycle === 'closing' || this.lifecycle === 'closed') return Promise.resolve({ done: true, value: undefined });
+        if (this.lifecycle === 'closing' || this.lifecycle === 'closed') return Promise.resolve(finish());
         let m: Message | null;
         try {
           this.checkReadable('iteration');
@@ -290,10 +313,36 @@ export class Consumer extends EventEmitter<ConsumerEvents> implements AsyncItera
           return Promise.reject(err);
         }
         if (m !== null) return this.delivery.handOut({ done: false, value: m });
-        return this.delivery.waitForMessage(Infinity).then((w) => (w === null ? { done: true, value: undefined } : { done: false, value: w }));
+        return this.delivery.waitForMessage(Infinity).then((w) => (w === null ? finish() : { done: false, value: w }));
       },
-      return: (): Promise<IteratorResult<Message>> => Promise.resolve({ done: true, value: undefined }),
+      return: (): Promise<IteratorResult<Message>> => Promise.resolve(finish()),
     };
+  }
+
+  // ---------------------------------------------------------------------------------------------------------------
+  // Processing with concurrent handlers
+
+  /**
+   * Hands records to `eachMessage` (or `eachBatch`) concurrently, ordered per partition, per key or not at all, and
+   * commits per partition the completed prefix with the completions beyond it in the commit metadata. Resolves when
+   * `signal` aborts or close() is called, after handlers in flight finished and their completions were committed;
+   * rejects with a HandlerError when the retry policy gives up on a record, or with a partition's error. While it
+   * runs, poll(), iteration, commit() and seek() throw StateError. See README, "run()".
+   */
+  run(options: RunOptions): Promise<RunSummary> {
+    let runner: Runner;
+    try {
+      this.checkReadable('run()');
+      if (this.runner !== null) throw new StateError('run(): already running; one run() at a time');
+      if (this.openIterators > 0) throw new StateError('run(): the consumer is being iterated (for await or batches()); finish the loop first');
+      runner = new Runner(resolveRunOptions(options, this.settings.maxPollRecords), this.runnerHost());
+    } catch (err) {
+      return Promise.reject(err);
+    }
+    this.runner = runner;
+    // run() commits what its handlers completed; position-based auto-commit would commit records not yet handled.
+    this.offsets.stopAutoCommit();
+    return runner.run(this.assignmentState.partitions());
   }
 
   // ---------------------------------------------------------------------------------------------------------------
@@ -306,6 +355,7 @@ export class Consumer extends EventEmitter<ConsumerEvents> implements AsyncItera
    */
   async commit(offsets?: readonly OffsetCommit[]): Promise<void> {
     this.checkOpen('commit()');
+    if (this.runner !== null) throw new StateError('commit(): run() commits the completed records itself while it runs');
     if (this.coordinator === null) throw new StateError('commit() needs group.id: offsets are committed to a consumer group');
     if (offsets === undefined) {
       await this.offsets.commitDelivered();
@@ -355,6 +405,7 @@ export class Consumer extends EventEmitter<ConsumerEvents> implements AsyncItera
   /** Moves an owned partition's position: the next message handed out for it is at `offset`. */
   seek(partition: TopicPartition, offset: bigint | number): void {
     this.checkOpen('seek()');
+    if (this.runner !== null) throw new StateError('seek(): not allowed while run() is processing (stop it with its signal first)');
     const tp = checkTopicPartition(partition, 'seek()');
     const state = this.owned(tp, 'seek()');
     this.offsets.seek(state, toOffset(offset, `seek() ${describe(tp)}`));
@@ -465,6 +516,8 @@ export class Consumer extends EventEmitter<ConsumerEvents> implements AsyncItera
   }
 
   private async shutdown(): Promise<void> {
+    // run() drains first: handlers finish, their completions are committed while the membership still stands.
+    if (this.runner !== null) await this.runner.stop();
     this.delivery.releaseWaiters();
     this.offsets.stopAutoCommit();
     const membership = this.membership;
@@ -495,6 +548,47 @@ export class Consumer extends EventEmitter<ConsumerEvents> implements AsyncItera
   private checkReadable(what: string): void {
     this.checkOpen(what);
     if (this.assignmentState.mode === 'none') throw new StateError(`${what} called before subscribe() or assign()`);
+    if (this.runner !== null) throw new StateError(`${what} called while run() is processing; records go to its handlers`);
+  }
+
+  private runnerHost(): RunnerHost {
+    const state = (tp: TopicPartition): PartitionState | undefined => this.assignmentState.get(tp.topic, tp.partition);
+    return {
+      take: () => {
+        const err = this.buffer.takeError();
+        if (err !== undefined) throw err;
+        return this.buffer.next();
+      },
+      polled: () => this.beforePoll(),
+      onData: (listener) => this.buffer.onData(listener),
+      committed: this.coordinator === null ? null : (tps) => this.offsets.fetchCommitted(tps, Date.now() + this.settings.defaultApiTimeoutMs),
+      commit: (list) => this.offsets.commit(list),
+      pauseFetch: (tp) => {
+        const s = state(tp);
+        if (s === undefined || s.paused) return false;
+        s.paused = true;
+        this.buffer.pause(s);
+        this.fetches.update();
+        return true;
+      },
+      resumeFetch: (tp) => {
+        const s = state(tp);
+        if (s === undefined || !s.paused) return;
+        s.paused = false;
+        this.buffer.resume(s);
+        this.fetches.update();
+      },
+      rewind: (tp, offset) => {
+        const s = state(tp);
+        if (s !== undefined && s.position !== offset) this.offsets.seek(s, offset);
+      },
+      autoCommitIntervalMs: this.settings.autoCommitIntervalMs,
+      logger: this.logger,
+      detach: () => {
+        this.runner = null;
+        if (this.lifecycle === 'active' && this.assignmentState.mode !== 'none') this.offsets.startAutoCommit();
+      },
+    };
   }
 
   private owned(tp: TopicPartition, what: string): PartitionState {
@@ -619,6 +713,7 @@ export class Consumer extends EventEmitter<ConsumerEvents> implements AsyncItera
       assigned: async (partitions) => {
         const added = this.assignmentState.add(partitions);
         this.offsets.initialize(added);
+        this.runner?.assigned(partitions);
         this.fetches.update();
         this.logger.info('partitions assigned', { partitions: partitions.map(describe).join(' ') });
         this.emit('assigned', partitions);
@@ -637,8 +732,13 @@ export class Consumer extends EventEmitter<ConsumerEvents> implements AsyncItera
         // again (bounded by max.poll.interval.ms, as the coordinator waits for our JoinGroup that long), so that
         // message is committed as processed rather than delivered twice.
         const appCalled = (): boolean => this.lifecycle === 'closing' || this.unsubscribing;
-        if (!appCalled()) await this.delivery.untilProcessed(states, this.settings.maxPollIntervalMs);
-        if (this.settings.enableAutoCommit) {
+        if (this.runner !== null) {
+          // run(): its handlers in flight finish (bounded) and their completions are committed, gap metadata included.
+          await this.runner.revoked(partitions);
+        } else if (!appCalled()) {
+          await this.delivery.untilProcessed(states, this.settings.maxPollIntervalMs);
+        }
+        if (this.settings.enableAutoCommit && this.runner === null) {
           // Asked again after the wait: close() may have come meanwhile, and then everything handed out is done.
           const list = appCalled()
             ? states.filter((s) => s.position !== null).map((s) => ({ topic: s.topic, partition: s.partition, offset: s.position!, leaderEpoch: s.positionEpoch, metadata: null }))
@@ -654,6 +754,7 @@ export class Consumer extends EventEmitter<ConsumerEvents> implements AsyncItera
       },
       lost: async (partitions) => {
         const states = partitions.map((tp) => this.assignmentState.get(tp.topic, tp.partition)).filter((s): s is PartitionState => s !== undefined);
+        this.runner?.lost(partitions);
         this.drop(states);
         this.emit('lost', partitions);
         await this.callListener('lost', partitions);

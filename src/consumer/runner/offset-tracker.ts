@@ -1,0 +1,108 @@
+// Per-partition progress of run(): which taken records are not completed yet, and what may be committed.
+//
+// Records of a partition are taken in offset order but complete in any order. The tracker keeps only the offsets
+// taken and not completed (`pending`, ascending) and the last offset taken: every offset up to the last taken that
+// is not pending is completed, or does not exist (compaction, transaction markers) and will never be delivered.
+// So memory is bounded by the records in the runner's hands, however long a gap stays open, and:
+//   committed offset  = the first pending offset, or the last taken + 1 when nothing is pending;
+//   completed ranges  = the stretches between pending offsets (and after the last one, up to the last taken),
+//                       plus the completions inherited from the previous commit that lie ahead (see metadata.ts).
+// Completions inherited from the metadata of the committed offset make add() answer "skip": the record was
+// completed before a crash or by the previous owner, and must not be handled again.
+
+import type { OffsetRange } from './metadata.js';
+
+export interface Committable {
+  /** The first offset not completed: what OffsetCommit stores. */
+  offset: bigint;
+  /** Leader epoch of the record before `offset` when known (KIP-320), else -1. */
+  leaderEpoch: number;
+  /** Completed offsets after `offset`. */
+  ranges: OffsetRange[];
+}
+
+export class OffsetTracker {
+  private readonly pending: bigint[] = [];
+  private lastTaken: bigint | null = null;
+  private lastTakenEpoch = -1;
+  /** Completions loaded from the committed metadata, not yet passed by taken records. */
+  private inherited: OffsetRange[];
+
+  constructor(inherited: readonly OffsetRange[] = []) {
+    this.inherited = [...inherited].sort((a, b) => (a.start < b.start ? -1 : a.start > b.start ? 1 : 0));
+  }
+
+  /** Records taken and not completed. */
+  get pendingCount(): number {
+    return this.pending.length;
+  }
+
+  /** True once a record was taken (before that there is nothing to commit). */
+  get started(): boolean {
+    return this.lastTaken !== null;
+  }
+
+  /**
+   * A record taken from the partition (offsets strictly increase). Returns false when it was completed before
+   * (inherited from the committed metadata): it is not to be handled, and counts as completed.
+   */
+  take(offset: bigint, leaderEpoch = -1): boolean {
+    if (this.lastTaken !== null && offset <= this.lastTaken) {
+      throw new RangeError(`offset tracker: offset ${offset} taken after ${this.lastTaken} (offsets must increase)`);
+    }
+    this.lastTaken = offset;
+    this.lastTakenEpoch = leaderEpoch;
+    while (this.inherited.length > 0 && this.inherited[0].end < offset) this.inherited.shift();
+    if (this.inherited.length > 0 && this.inherited[0].start <= offset) return false;
+    this.pending.push(offset);
+    return true;
+  }
+
+  /** The record at `offset` is completed. Returns false when it was not pending (already completed, never taken). */
+  complete(offset: bigint): boolean {
+    const p = this.pending;
+    // Completions come mostly in offset order: look at the front first.
+    if (p.length > 0 && p[0] === offset) {
+      p.shift();
+      return true;
+    }
+    let lo = 0;
+    let hi = p.length - 1;
+    while (lo <= hi) {
+      const mid = (lo + hi) >>> 1;
+      if (p[mid] === offset) {
+        p.splice(mid, 1);
+        return true;
+      }
+      if (p[mid] < offset) lo = mid + 1;
+      else hi = mid - 1;
+    }
+    return false;
+  }
+
+  /** What to commit now; null before any record was taken. */
+  committable(): Committable | null {
+    const last = this.lastTaken;
+    if (last === null) return null;
+    const p = this.pending;
+    const ranges: OffsetRange[] = [];
+    for (let i = 0; i < p.length; i++) {
+      const start = p[i] + 1n;
+      const end = i + 1 < p.length ? p[i + 1] - 1n : last;
+      if (start <= end) ranges.push({ start, end });
+    }
+    for (const r of this.inherited) {
+      const start = r.start > last ? r.start : last + 1n;
+      if (start > r.end) continue;
+      const prev = ranges[ranges.length - 1];
+      if (prev !== undefined && prev.end + 1n >= start) {
+        if (r.end > prev.end) prev.end = r.end;
+      } else {
+        ranges.push({ start, end: r.end });
+      }
+    }
+    return p.length > 0
+      ? { offset: p[0], leaderEpoch: -1, ranges }
+      : { offset: last + 1n, leaderEpoch: this.lastTakenEpoch, ranges };
+  }
+}

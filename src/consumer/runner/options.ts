@@ -1,0 +1,158 @@
+// The public types of consumer.run() and the checks of its options.
+
+import { GregorError, type GregorErrorOptions } from '../../errors.js';
+import type { Message } from '../message.js';
+
+/**
+ * How records are ordered while they are handled concurrently:
+ * - 'partition': at most one record (or batch) in flight per partition, in offset order.
+ * - 'key': records with the same key in the same partition are handled one at a time in offset order; different
+ *   keys run concurrently, even within one partition. Records with a null key form one key of their own per
+ *   partition (handled in order among themselves).
+ * - 'none': no order; up to `concurrency` in flight.
+ */
+export type Ordering = 'partition' | 'key' | 'none';
+
+export interface MessageContext {
+  /** Aborted when the record's partition is revoked or lost, or when run() stops, after the drain timeout. */
+  readonly signal: AbortSignal;
+  /** 1 for the first try, 2 for the first retry... */
+  readonly attempt: number;
+}
+
+export interface BatchContext extends MessageContext {
+  /**
+   * Marks the batch's records up to and including `offset` completed before the handler returns (they become
+   * committable, and are not handled again if the handler then throws). A message may be given instead of an offset.
+   */
+  resolveOffset(offset: bigint | Message): void;
+}
+
+export interface Batch {
+  readonly topic: string;
+  readonly partition: number;
+  /** In offset order. Under 'key', records of one key appear in their offset order: handle them in that order. */
+  readonly messages: readonly Message[];
+}
+
+export interface RetryPolicy {
+  /** Retries after the first failure before run() stops with a HandlerError (Infinity: retry forever). Default 5. */
+  retries?: number;
+  /** Wait before the first retry, doubled at each retry. Default 100 ms. */
+  initialBackoffMs?: number;
+  /** Longest wait between retries. Default 10 000 ms. */
+  maxBackoffMs?: number;
+}
+
+export interface RunOptions {
+  /** Called once per record. Exactly one of eachMessage and eachBatch. */
+  eachMessage?: (message: Message, context: MessageContext) => void | Promise<void>;
+  /** Called with batches of records of one partition (see README, "run()"). */
+  eachBatch?: (batch: Batch, context: BatchContext) => void | Promise<void>;
+  /** Default 'partition'. */
+  ordering?: Ordering;
+  /** eachMessage: records in flight at most. eachBatch: batches in flight at most. Default 1. */
+  concurrency?: number;
+  /** eachBatch: records per batch at most. Default max.poll.records. */
+  batchSize?: number;
+  /**
+   * A failing handler is retried with exponential backoff (other keys and partitions go on; the failed record's key,
+   * or partition under 'partition', waits). When retries are exhausted run() stops and rejects with a HandlerError.
+   * false: stop at the first failure. Default { retries: 5, initialBackoffMs: 100, maxBackoffMs: 10000 }.
+   */
+  retry?: RetryPolicy | false;
+  /** Records taken from the consumer and not completed yet, at most; fetching pauses above. Default max(1000, 10 x concurrency) (eachBatch: x batchSize). */
+  maxBufferedRecords?: number;
+  /** Bytes (keys and values) of those records, at most. Default 64 MiB. */
+  maxBufferedBytes?: number;
+  /** How long a revoke, close() or abort waits for handlers in flight. Default 30 000 ms. */
+  drainTimeoutMs?: number;
+  /** Longest commit metadata (the broker's offset.metadata.max.bytes). Default 4096. */
+  metadataMaxBytes?: number;
+  /** Stops run(): nothing more is handed out, handlers in flight are awaited, completions committed; run() resolves. */
+  signal?: AbortSignal;
+}
+
+/** A handler failed and the retry policy gave up: run() rejects with this (the record is not committed). */
+export class HandlerError extends GregorError {
+  readonly topic: string;
+  readonly partition: number;
+  /** The failed record (eachBatch: the first record of the batch not resolved). */
+  readonly offset: bigint;
+  readonly attempts: number;
+  constructor(message: string, where: { topic: string; partition: number; offset: bigint; attempts: number }, options?: GregorErrorOptions) {
+    super('ERR_HANDLER', message, options);
+    this.topic = where.topic;
+    this.partition = where.partition;
+    this.offset = where.offset;
+    this.attempts = where.attempts;
+  }
+  override toJSON(): Record<string, unknown> {
+    return { ...super.toJSON(), topic: this.topic, partition: this.partition, offset: String(this.offset), attempts: this.attempts };
+  }
+}
+
+export interface ResolvedRunOptions {
+  eachMessage: NonNullable<RunOptions['eachMessage']> | null;
+  eachBatch: NonNullable<RunOptions['eachBatch']> | null;
+  ordering: Ordering;
+  concurrency: number;
+  batchSize: number;
+  retries: number;
+  initialBackoffMs: number;
+  maxBackoffMs: number;
+  maxBufferedRecords: number;
+  maxBufferedBytes: number;
+  drainTimeoutMs: number;
+  metadataMaxBytes: number;
+  signal: AbortSignal | null;
+}
+
+function count(value: unknown, name: string, dflt: number, min: number, allowInfinity = false): number {
+  if (value === undefined) return dflt;
+  if (typeof value === 'number' && ((Number.isInteger(value) && value >= min) || (allowInfinity && value === Infinity))) return value;
+  throw new TypeError(`run(): ${name} must be an integer >= ${min}${allowInfinity ? ' or Infinity' : ''}, got ${String(value)}`);
+}
+
+export function resolveRunOptions(options: unknown, maxPollRecords: number): ResolvedRunOptions {
+  if (options === null || typeof options !== 'object') throw new TypeError('run(): expected an options object with eachMessage or eachBatch');
+  const o = options as RunOptions;
+  const known = new Set(['eachMessage', 'eachBatch', 'ordering', 'concurrency', 'batchSize', 'retry', 'maxBufferedRecords',
+    'maxBufferedBytes', 'drainTimeoutMs', 'metadataMaxBytes', 'signal']);
+  for (const k of Object.keys(o)) if (!known.has(k)) throw new TypeError(`run(): unknown option ${JSON.stringify(k)}`);
+  const hasMessage = o.eachMessage !== undefined;
+  const hasBatch = o.eachBatch !== undefined;
+  if (hasMessage === hasBatch) throw new TypeError('run(): give exactly one of eachMessage and eachBatch');
+  if (hasMessage && typeof o.eachMessage !== 'function') throw new TypeError('run(): eachMessage must be a function');
+  if (hasBatch && typeof o.eachBatch !== 'function') throw new TypeError('run(): eachBatch must be a function');
+  const ordering = o.ordering ?? 'partition';
+  if (ordering !== 'partition' && ordering !== 'key' && ordering !== 'none') {
+    throw new TypeError(`run(): ordering must be 'partition', 'key' or 'none', got ${JSON.stringify(ordering)}`);
+  }
+  const concurrency = count(o.concurrency, 'concurrency', 1, 1);
+  const batchSize = count(o.batchSize, 'batchSize', maxPollRecords, 1);
+  let retries = 5;
+  let initialBackoffMs = 100;
+  let maxBackoffMs = 10_000;
+  if (o.retry === false) {
+    retries = 0;
+  } else if (o.retry !== undefined) {
+    if (o.retry === null || typeof o.retry !== 'object') throw new TypeError('run(): retry must be an object { retries, initialBackoffMs, maxBackoffMs } or false');
+    retries = count(o.retry.retries, 'retry.retries', retries, 0, true);
+    initialBackoffMs = count(o.retry.initialBackoffMs, 'retry.initialBackoffMs', initialBackoffMs, 0);
+    maxBackoffMs = count(o.retry.maxBackoffMs, 'retry.maxBackoffMs', Math.max(maxBackoffMs, initialBackoffMs), initialBackoffMs);
+  }
+  const perSlot = hasBatch ? batchSize : 1;
+  const maxBufferedRecords = count(o.maxBufferedRecords, 'maxBufferedRecords', Math.max(1000, 10 * concurrency * perSlot), 1);
+  const maxBufferedBytes = count(o.maxBufferedBytes, 'maxBufferedBytes', 64 * 1024 * 1024, 1);
+  const drainTimeoutMs = count(o.drainTimeoutMs, 'drainTimeoutMs', 30_000, 0);
+  const metadataMaxBytes = count(o.metadataMaxBytes, 'metadataMaxBytes', 4096, 16);
+  if (o.signal !== undefined && !(o.signal instanceof AbortSignal)) throw new TypeError('run(): signal must be an AbortSignal');
+  return {
+    eachMessage: o.eachMessage ?? null,
+    eachBatch: o.eachBatch ?? null,
+    ordering, concurrency, batchSize, retries, initialBackoffMs, maxBackoffMs,
+    maxBufferedRecords, maxBufferedBytes, drainTimeoutMs, metadataMaxBytes,
+    signal: o.signal ?? null,
+  };
+}

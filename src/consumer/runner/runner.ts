@@ -1,0 +1,640 @@
+// consumer.run(): the scheduler that hands records to the application's handler concurrently, in the order the
+// `ordering` option asks for, and commits only what is completed (see DESIGN.md, "run(): ordered concurrency").
+//
+// Shape of the data:
+//   Part   one per partition met: its OffsetTracker (what is completed, what may be committed), its lanes, the
+//          flights in progress, an AbortController for its handlers.
+//   Lane   a FIFO of records that must be handled one at a time ('partition': one lane per partition, 'key': one per
+//          key; 'none': one lane that is never busy). A lane is ready when it has records and nothing in flight.
+//   Flight a handler call (one record, or a batch); it occupies one of `concurrency` slots.
+// Flow: pump() takes records from the consumer's fetch buffer while fewer than maxBufferedRecords/Bytes are held
+// (above that the fetch buffer fills and fetching pauses by itself: backpressure), routes each to its lane, and
+// dispatch() starts flights from ready lanes, round robin over partitions. A completion frees its lane and slot.
+//
+// A partition's records are not handed out before its committed offset and metadata were read (OffsetFetch):
+// records completed before a crash or by the previous owner are skipped (metadata.ts).
+
+import { StateError } from '../../errors.js';
+import type { ConsumerLogger } from '../logger.js';
+import type { Message } from '../message.js';
+import type { OffsetToCommit } from '../offsets.js';
+import { partitionKey, type TopicPartition } from '../partition-state.js';
+import { decodeCompleted, encodeCompleted } from './metadata.js';
+import { OffsetTracker } from './offset-tracker.js';
+import { HandlerError, type Batch, type BatchContext, type ResolvedRunOptions } from './options.js';
+
+/** What the runner needs from the consumer (implemented in consumer.ts). */
+export interface RunnerHost {
+  /** The next fetched message, or null; throws a partition's waiting error. */
+  take(): Message | null;
+  /** The runner is alive and came back for records (max.poll.interval.ms). */
+  polled(): void;
+  /** Calls the listener once when data (or an error) arrives; returns a canceller. */
+  onData(listener: () => void): () => void;
+  /** Committed offsets and metadata (OffsetFetch), or null without group.id (then nothing is committed). */
+  committed: ((partitions: TopicPartition[]) => Promise<Map<string, { offset: bigint; metadata: string | null }>>) | null;
+  commit(offsets: OffsetToCommit[]): Promise<void>;
+  /** Stops / restarts fetching one partition (true when the state changed). */
+  pauseFetch(tp: TopicPartition): boolean;
+  resumeFetch(tp: TopicPartition): void;
+  /** Moves an owned partition's position (stop: records taken but not completed are read again later). */
+  rewind(tp: TopicPartition, offset: bigint): void;
+  autoCommitIntervalMs: number;
+  logger: ConsumerLogger;
+  /** run() is over: the consumer is free again. Called before run()'s promise settles. */
+  detach(): void;
+}
+
+export interface RunSummary {
+  /** Handler calls that completed (eachBatch: records of completed batches and resolved offsets). */
+  completed: number;
+  /** Records not handed out because the committed metadata said they were completed already. */
+  skipped: number;
+  /** Handler failures that were retried. */
+  retries: number;
+}
+
+interface Entry {
+  readonly message: Message;
+  readonly offset: bigint;
+  readonly bytes: number;
+  readonly part: Part;
+  readonly lane: Lane;
+  attempt: number;
+  /** Counted out of the held records (completed, dropped, or given up). */
+  released: boolean;
+}
+
+interface Lane {
+  readonly key: string | symbol;
+  readonly queue: Entry[];
+  /** Exclusive lanes run one flight at a time. */
+  readonly exclusive: boolean;
+  busy: boolean;
+  inReady: boolean;
+}
+
+type PartPhase = 'loading' | 'active' | 'revoking' | 'gone';
+
+interface Part {
+  readonly tp: TopicPartition;
+  readonly key: string;
+  phase: PartPhase;
+  tracker: OffsetTracker | null;
+  /** Records taken while the committed metadata was being read. */
+  waiting: Entry[];
+  readonly lanes: Map<string | symbol, Lane>;
+  ready: Lane[];
+  inReadyParts: boolean;
+  readonly flights: Set<Promise<void>>;
+  readonly retryTimers: Set<NodeJS.Timeout>;
+  readonly abort: AbortController;
+  pausedForMetadata: boolean;
+  lastCommit: { offset: bigint; metadata: string } | null;
+}
+
+const NULL_KEY = Symbol('null key');
+const SINGLE_LANE = Symbol('partition lane');
+
+export class Runner {
+  private readonly parts = new Map<string, Part>();
+  private readyParts: Part[] = [];
+  private slots = 0;
+  private held = 0;
+  private heldBytes = 0;
+  private stopping = false;
+  private stopped: Promise<void> | null = null;
+  private failure: unknown = null;
+  private cancelWait: (() => void) | null = null;
+  private kickScheduled = false;
+  private commitChain: Promise<void> = Promise.resolve();
+  private commitTimer: NodeJS.Timeout | null = null;
+  private livenessTimer: NodeJS.Timeout | null = null;
+  private readonly toLoad = new Set<Part>();
+  private loadScheduled = false;
+  private settle!: { resolve: (s: RunSummary) => void; reject: (e: unknown) => void };
+  private readonly summary: RunSummary = { completed: 0, skipped: 0, retries: 0 };
+  private readonly onAbort = (): void => void this.stop();
+
+  constructor(private readonly options: ResolvedRunOptions, private readonly host: RunnerHost) {}
+
+  /** Starts processing; `owned` are the partitions assigned now (their metadata is read at once). */
+  run(owned: readonly TopicPartition[]): Promise<RunSummary> {
+    const done = new Promise<RunSummary>((resolve, reject) => {
+      this.settle = { resolve, reject };
+    });
+    const signal = this.options.signal;
+    if (signal !== null) {
+      if (signal.aborted) {
+        void this.stop();
+        return done;
+      }
+      signal.addEventListener('abort', this.onAbort, { once: true });
+    }
+    if (this.host.committed !== null) {
+      this.commitTimer = setInterval(() => void this.commitAll(null).catch(() => {}), this.host.autoCommitIntervalMs);
+      this.commitTimer.unref();
+    }
+    // While the runner waits for records it is as alive as a waiting poll (max.poll.interval.ms).
+    this.livenessTimer = setInterval(() => {
+      if (this.cancelWait !== null) this.host.polled();
+    }, 1000);
+    this.livenessTimer.unref();
+    this.assigned(owned);
+    this.pump();
+    return done;
+  }
+
+  // ---------------------------------------------------------------------------------------------------------------
+  // Rebalance hooks (called by the consumer's membership host)
+
+  /** Newly assigned partitions: their committed metadata is read before any of their records is handed out. */
+  assigned(partitions: readonly TopicPartition[]): void {
+    for (const tp of partitions) this.partFor(tp);
+  }
+
+  /**
+   * Partitions being revoked: nothing more of them is handed out; flights in progress are awaited (at most
+   * drainTimeoutMs, then their signal is aborted), their completions committed. Resolves when the rebalance may go on.
+   */
+  async revoked(partitions: readonly TopicPartition[]): Promise<void> {
+    const parts = this.existing(partitions);
+    for (const p of parts) this.retire(p, 'revoking');
+    await this.drain(parts);
+    if (this.host.committed !== null) {
+      await this.commitAll(parts).catch((err: unknown) => {
+        this.host.logger.warn('run(): commit before revoke failed', { error: (err as Error).message });
+      });
+    }
+    for (const p of parts) this.forget(p);
+    this.kick();
+  }
+
+  /** Partitions lost (another member may own them): dropped at once, never committed; their handlers are aborted. */
+  lost(partitions: readonly TopicPartition[]): void {
+    for (const p of this.existing(partitions)) {
+      this.retire(p, 'gone');
+      p.abort.abort(new StateError(`${p.key}: partition lost`));
+      this.forget(p);
+    }
+    this.kick();
+  }
+
+  // ---------------------------------------------------------------------------------------------------------------
+  // Stopping
+
+  /**
+   * Stops handing out records, awaits flights (drainTimeoutMs), commits completions, rewinds positions to the first
+   * record not completed, and settles run(). Idempotent.
+   */
+  stop(error?: unknown): Promise<void> {
+    if (error !== undefined && this.failure === null) this.failure = error;
+    if (this.stopped !== null) return this.stopped;
+    this.stopping = true;
+    this.stopped = this.shutdown();
+    return this.stopped;
+  }
+
+  private async shutdown(): Promise<void> {
+    this.cancelWait?.();
+    this.cancelWait = null;
+    this.options.signal?.removeEventListener('abort', this.onAbort);
+    if (this.livenessTimer !== null) clearInterval(this.livenessTimer);
+    const parts = [...this.parts.values()];
+    for (const p of parts) {
+      for (const t of p.retryTimers) clearTimeout(t);
+      p.retryTimers.clear();
+    }
+    await this.drain(parts);
+    if (this.commitTimer !== null) clearInterval(this.commitTimer);
+    if (this.host.committed !== null) {
+      await this.commitAll(null).catch((err: unknown) => {
+        this.host.logger.warn('run(): final commit failed', { error: (err as Error).message });
+      });
+    }
+    for (const p of parts) {
+      if (p.phase === 'gone') continue;
+      // Records taken but not completed were consumed from the fetch buffer: the position goes back to the first
+      // of them so that whatever reads next (poll, another run()) sees them.
+      const first = p.tracker?.committable()?.offset ?? p.waiting[0]?.offset;
+      try {
+        if (first !== undefined) this.host.rewind(p.tp, first);
+        if (p.pausedForMetadata) this.host.resumeFetch(p.tp);
+      } catch (err) {
+        this.host.logger.debug('run(): rewind skipped', { partition: p.key, error: (err as Error).message });
+      }
+    }
+    this.host.detach();
+    if (this.failure !== null) this.settle.reject(this.failure);
+    else this.settle.resolve(this.summary);
+  }
+
+  // ---------------------------------------------------------------------------------------------------------------
+  // Taking records
+
+  /** Runs pump() soon, once, after the event loop had a turn (a synchronous handler must not starve I/O). */
+  private kick(): void {
+    if (this.kickScheduled || this.stopping) return;
+    this.kickScheduled = true;
+    setImmediate(() => {
+      this.kickScheduled = false;
+      this.pump();
+    });
+  }
+
+  private pump(): void {
+    if (this.stopping) return;
+    this.host.polled();
+    const { maxBufferedRecords, maxBufferedBytes } = this.options;
+    while (this.held < maxBufferedRecords && this.heldBytes < maxBufferedBytes) {
+      let m: Message | null;
+      try {
+        m = this.host.take();
+      } catch (err) {
+        void this.stop(err);
+        return;
+      }
+      if (m === null) break;
+      this.route(m);
+    }
+    this.dispatch();
+    if (this.held < maxBufferedRecords && this.heldBytes < maxBufferedBytes && this.cancelWait === null) {
+      this.cancelWait = this.host.onData(() => {
+        this.cancelWait = null;
+        this.kick();
+      });
+    }
+  }
+
+  private partFor(tp: TopicPartition): Part {
+    const key = partitionKey(tp.topic, tp.partition);
+    let p = this.parts.get(key);
+    if (p !== undefined) return p;
+    p = {
+      tp: { topic: tp.topic, partition: tp.partition }, key, phase: 'loading', tracker: null, waiting: [],
+      lanes: new Map(), ready: [], inReadyParts: false, flights: new Set(), retryTimers: new Set(),
+      abort: new AbortController(), pausedForMetadata: false, lastCommit: null,
+    };
+    this.parts.set(key, p);
+    if (this.host.committed === null) {
+      p.tracker = new OffsetTracker();
+      p.phase = 'active';
+    } else {
+      this.toLoad.add(p);
+      if (!this.loadScheduled) {
+        this.loadScheduled = true;
+        setImmediate(() => {
+          this.loadScheduled = false;
+          void this.load();
+        });
+      }
+    }
+    return p;
+  }
+
+  /** Reads committed offsets and metadata of partitions met or assigned since the last call, in one OffsetFetch. */
+  private async load(): Promise<void> {
+    const parts = [...this.toLoad].filter((p) => p.phase === 'loading');
+    this.toLoad.clear();
+    if (parts.length === 0 || this.host.committed === null) return;
+    let found: Map<string, { offset: bigint; metadata: string | null }>;
+    try {
+      found = await this.host.committed(parts.map((p) => p.tp));
+    } catch (err) {
+      if (this.stopping) return;
+      this.host.logger.warn('run(): reading committed metadata failed; retrying', { error: (err as Error).message });
+      await new Promise((r) => setTimeout(r, 1000).unref());
+      for (const p of parts) if (p.phase === 'loading') this.toLoad.add(p);
+      return this.load();
+    }
+    for (const p of parts) {
+      if (p.phase !== 'loading') continue;
+      const c = found.get(p.key);
+      p.tracker = new OffsetTracker(c === undefined ? [] : decodeCompleted(c.offset, c.metadata));
+      if (c !== undefined && c.offset >= 0n) p.lastCommit = { offset: c.offset, metadata: c.metadata ?? '' };
+      p.phase = 'active';
+      const waiting = p.waiting;
+      p.waiting = [];
+      for (const e of waiting) this.admit(e);
+    }
+    this.dispatch();
+    this.kick();
+  }
+
+  private route(m: Message): void {
+    const p = this.partFor(m);
+    if (p.phase === 'revoking' || p.phase === 'gone') return; // the consumer dropped its buffer already; belt and braces
+    const key = this.options.ordering === 'key' ? (m.key === null ? NULL_KEY : m.key.toString('latin1')) : SINGLE_LANE;
+    let lane = p.lanes.get(key);
+    if (lane === undefined) {
+      lane = { key, queue: [], exclusive: this.options.ordering !== 'none', busy: false, inReady: false };
+      p.lanes.set(key, lane);
+    }
+    const bytes = (m.key?.length ?? 0) + (m.value?.length ?? 0) + 64;
+    const e: Entry = { message: m, offset: m.offset, bytes, part: p, lane, attempt: 0, released: false };
+    this.held++;
+    this.heldBytes += bytes;
+    if (p.phase === 'loading') p.waiting.push(e);
+    else this.admit(e);
+  }
+
+  private admit(e: Entry): void {
+    const p = e.part;
+    if (!p.tracker!.take(e.offset, e.message.leaderEpoch)) {
+      this.summary.skipped++;
+      this.release(e);
+      this.dropLaneIfIdle(e.lane, p);
+      return;
+    }
+    e.lane.queue.push(e);
+    if (!e.lane.busy) this.markReady(e.lane, p);
+    if (p.tracker!.pendingCount >= 64 && (p.tracker!.pendingCount & 63) === 0) this.checkMetadataSize(p);
+  }
+
+  private release(e: Entry): void {
+    if (e.released) return;
+    e.released = true;
+    this.held--;
+    this.heldBytes -= e.bytes;
+  }
+
+  private markReady(lane: Lane, p: Part): void {
+    if (lane.inReady || lane.queue.length === 0 || p.phase !== 'active') return;
+    lane.inReady = true;
+    p.ready.push(lane);
+    if (!p.inReadyParts) {
+      p.inReadyParts = true;
+      this.readyParts.push(p);
+    }
+  }
+
+  private dropLaneIfIdle(lane: Lane, p: Part): void {
+    if (lane.queue.length === 0 && !lane.busy && !lane.inReady && p.lanes.get(lane.key) === lane) p.lanes.delete(lane.key);
+  }
+
+  // ---------------------------------------------------------------------------------------------------------------
+  // Dispatching
+
+  private dispatch(): void {
+    const batchMode = this.options.eachBatch !== null;
+    while (!this.stopping && this.slots < this.options.concurrency && this.readyParts.length > 0) {
+      const p = this.readyParts.shift()!;
+      p.inReadyParts = false;
+      if (p.phase !== 'active' || p.ready.length === 0) continue;
+      const entries = batchMode ? this.takeBatch(p) : this.takeOne(p);
+      if (p.ready.length > 0) {
+        p.inReadyParts = true;
+        this.readyParts.push(p);
+      }
+      if (entries.length > 0) this.startFlight(p, entries);
+    }
+  }
+
+  private takeOne(p: Part): Entry[] {
+    const lane = p.ready[0];
+    const e = lane.queue.shift()!;
+    if (lane.exclusive || lane.queue.length === 0) {
+      p.ready.shift();
+      lane.inReady = false;
+    }
+    if (lane.exclusive) lane.busy = true;
+    return [e];
+  }
+
+  /** A batch: records of ready lanes of one partition, each lane's in its order, merged into offset order. */
+  private takeBatch(p: Part): Entry[] {
+    const size = this.options.batchSize;
+    const out: Entry[] = [];
+    let lanes = 0;
+    while (out.length < size && p.ready.length > 0) {
+      const lane = p.ready.shift()!;
+      lane.inReady = false;
+      out.push(...lane.queue.splice(0, size - out.length));
+      lanes++;
+      if (lane.exclusive) lane.busy = true;
+      else if (lane.queue.length > 0) this.markReady(lane, p);
+    }
+    if (lanes > 1) out.sort((a, b) => (a.offset < b.offset ? -1 : 1));
+    return out;
+  }
+
+  private startFlight(p: Part, entries: Entry[]): void {
+    this.slots++;
+    let attempt = 0;
+    for (const e of entries) attempt = Math.max(attempt, ++e.attempt);
+    const flight = this.fly(p, entries, attempt);
+    p.flights.add(flight);
+    void flight.finally(() => p.flights.delete(flight));
+  }
+
+  private async fly(p: Part, entries: Entry[], attempt: number): Promise<void> {
+    let error: unknown = null;
+    let failed = false;
+    const signal = p.abort.signal;
+    try {
+      if (this.options.eachMessage !== null) {
+        await this.options.eachMessage(entries[0].message, { signal, attempt });
+      } else {
+        const first = entries[0].message;
+        const batch: Batch = { topic: first.topic, partition: first.partition, messages: entries.map((e) => e.message) };
+        const context: BatchContext = { signal, attempt, resolveOffset: (o) => this.resolveUpTo(p, entries, o) };
+        await this.options.eachBatch!(batch, context);
+      }
+    } catch (err) {
+      error = err;
+      failed = true;
+    }
+    this.slots--;
+    if (!failed) {
+      for (const e of entries) this.complete(e);
+      this.freeLanes(p, entries);
+    } else {
+      this.failed(p, entries, attempt, error);
+    }
+    this.dispatch();
+    this.kick();
+  }
+
+  private resolveUpTo(p: Part, entries: readonly Entry[], o: bigint | Message): void {
+    const offset = typeof o === 'bigint' ? o : o.offset;
+    if (typeof offset !== 'bigint') throw new TypeError('resolveOffset(): expected a bigint offset or a Message');
+    for (const e of entries) if (e.offset <= offset) this.complete(e);
+    if (p.pausedForMetadata) this.checkMetadataSize(p);
+  }
+
+  /** A record is completed: committable from now on (unless its partition is gone). */
+  private complete(e: Entry): void {
+    if (e.released) return;
+    this.release(e);
+    this.summary.completed++;
+    const p = e.part;
+    if (p.phase === 'gone' || p.tracker === null) return;
+    p.tracker.complete(e.offset);
+    if (p.pausedForMetadata) this.checkMetadataSize(p);
+  }
+
+  private freeLanes(p: Part, entries: readonly Entry[]): void {
+    for (const e of entries) {
+      const lane = e.lane;
+      if (!lane.busy && lane.exclusive) continue;
+      lane.busy = false;
+      this.markReady(lane, p);
+      this.dropLaneIfIdle(lane, p);
+    }
+  }
+
+  private failed(p: Part, entries: Entry[], attempt: number, error: unknown): void {
+    const left = entries.filter((e) => !e.released);
+    const first = left[0] ?? entries[0];
+    if (p.phase !== 'active' || this.stopping) {
+      // Revoked, lost or stopping: the record stays uncompleted (not committed) and is handled again later.
+      for (const e of left) this.release(e);
+      return;
+    }
+    if (left.length === 0) {
+      // eachBatch resolved every record and then threw: nothing is left to retry.
+      this.freeLanes(p, entries);
+      return;
+    }
+    const where = `${first.message.topic}[${first.message.partition}] offset ${first.offset}`;
+    if (attempt > this.options.retries) {
+      for (const e of left) this.release(e);
+      void this.stop(new HandlerError(
+        `run(): the handler failed for ${where} after ${attempt} attempt(s): ${(error as Error)?.message ?? String(error)}`,
+        { topic: first.message.topic, partition: first.message.partition, offset: first.offset, attempts: attempt },
+        { cause: error },
+      ));
+      return;
+    }
+    this.summary.retries++;
+    const delay = Math.min(this.options.maxBackoffMs, this.options.initialBackoffMs * 2 ** (attempt - 1)) * (0.8 + 0.4 * Math.random());
+    this.host.logger.warn('run(): handler failed; retrying', { record: where, attempt, delayMs: Math.round(delay), error: (error as Error)?.message ?? String(error) });
+    // The records go back to the front of their lanes; exclusive lanes stay busy meanwhile, so nothing of the same
+    // key (or partition) overtakes them.
+    const timer = setTimeout(() => {
+      p.retryTimers.delete(timer);
+      if (p.phase !== 'active' || this.stopping) return;
+      const byLane = new Map<Lane, Entry[]>();
+      for (const e of left) {
+        let list = byLane.get(e.lane);
+        if (list === undefined) byLane.set(e.lane, (list = []));
+        list.push(e);
+      }
+      for (const [lane, list] of byLane) {
+        lane.queue.unshift(...list);
+        lane.busy = false;
+        this.markReady(lane, p);
+      }
+      for (const e of entries) if (e.released) this.freeLanes(p, [e]);
+      this.dispatch();
+    }, delay);
+    p.retryTimers.add(timer);
+  }
+
+  // ---------------------------------------------------------------------------------------------------------------
+  // Revoke, loss, drain
+
+  private existing(partitions: readonly TopicPartition[]): Part[] {
+    const out: Part[] = [];
+    for (const tp of partitions) {
+      const p = this.parts.get(partitionKey(tp.topic, tp.partition));
+      if (p !== undefined && p.phase !== 'gone') out.push(p);
+    }
+    return out;
+  }
+
+  /** Nothing more of this partition is handed out; its queued records are dropped (they stay uncommitted). */
+  private retire(p: Part, phase: 'revoking' | 'gone'): void {
+    p.phase = phase;
+    this.toLoad.delete(p);
+    for (const t of p.retryTimers) clearTimeout(t);
+    p.retryTimers.clear();
+    for (const e of p.waiting) this.release(e);
+    p.waiting = [];
+    for (const lane of p.lanes.values()) {
+      for (const e of lane.queue) this.release(e);
+      lane.queue.length = 0;
+      lane.inReady = false;
+    }
+    p.ready = [];
+  }
+
+  private forget(p: Part): void {
+    p.phase = 'gone';
+    if (this.parts.get(p.key) === p) this.parts.delete(p.key);
+  }
+
+  /** Waits for the flights of these partitions, at most drainTimeoutMs; then aborts their handlers' signals. */
+  private async drain(parts: readonly Part[]): Promise<void> {
+    const flights = parts.flatMap((p) => [...p.flights]);
+    if (flights.length === 0) return;
+    let timer: NodeJS.Timeout | undefined;
+    const timedOut = await Promise.race([
+      Promise.allSettled(flights).then(() => false),
+      new Promise<boolean>((r) => { timer = setTimeout(() => r(true), this.options.drainTimeoutMs); }),
+    ]);
+    clearTimeout(timer);
+    if (timedOut) {
+      this.host.logger.warn('run(): handlers still running after drainTimeoutMs; their records stay uncommitted', { partitions: parts.map((p) => p.key).join(' ') });
+      for (const p of parts) {
+        // Their records stay pending: the commit stops before them, and what they complete later is not committed.
+        p.abort.abort(new StateError('run(): drain timed out'));
+      }
+    }
+  }
+
+  // ---------------------------------------------------------------------------------------------------------------
+  // Commits
+
+  /**
+   * Commits the completed prefix and the completions beyond it of `parts` (null: every active partition), serialised
+   * after any commit in progress. Partitions whose metadata does not fit are paused until it does.
+   */
+  private commitAll(parts: readonly Part[] | null): Promise<void> {
+    const run = this.commitChain.then(async () => {
+      const list: OffsetToCommit[] = [];
+      const chosen: { p: Part; offset: bigint; metadata: string }[] = [];
+      for (const p of parts ?? [...this.parts.values()]) {
+        if ((p.phase !== 'active' && p.phase !== 'revoking') || p.tracker === null) continue;
+        const c = p.tracker.committable();
+        if (c === null) continue;
+        const enc = this.checkMetadataSize(p, c);
+        if (p.lastCommit !== null && p.lastCommit.offset === c.offset && p.lastCommit.metadata === enc) continue;
+        list.push({ topic: p.tp.topic, partition: p.tp.partition, offset: c.offset, leaderEpoch: c.leaderEpoch, metadata: enc });
+        chosen.push({ p, offset: c.offset, metadata: enc });
+      }
+      if (list.length === 0) return;
+      await this.host.commit(list);
+      for (const x of chosen) x.p.lastCommit = { offset: x.offset, metadata: x.metadata };
+    });
+    this.commitChain = run.catch(() => {});
+    return run;
+  }
+
+  /**
+   * The metadata for `p` now; pauses fetching the partition when its completions do not fit in metadataMaxBytes
+   * (records beyond the gap would go on piling up) and resumes it once they fit again.
+   */
+  private checkMetadataSize(p: Part, c = p.tracker?.committable() ?? null): string {
+    if (c === null) return '';
+    const enc = encodeCompleted(c.offset, c.ranges, this.options.metadataMaxBytes);
+    if (!enc.complete && !p.pausedForMetadata && p.phase === 'active') {
+      p.pausedForMetadata = true;
+      this.host.logger.info('run(): completions beyond the gap exceed metadataMaxBytes; fetching paused until it closes', { partition: p.key, offset: String(c.offset) });
+      try {
+        this.host.pauseFetch(p.tp);
+      } catch {
+        // no longer owned: nothing to pause
+      }
+    } else if (enc.complete && p.pausedForMetadata) {
+      p.pausedForMetadata = false;
+      try {
+        this.host.resumeFetch(p.tp);
+      } catch {
+        // no longer owned
+      }
+      this.kick();
+    }
+    return enc.metadata;
+  }
+}
