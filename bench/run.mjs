@@ -110,6 +110,8 @@ async function main() {
   }
   const notes = [];
   if (!hasRun) notes.push('gregor\'s consumer.run() (issue 6) does not exist yet in this build: not measured.');
+  else notes.push('gregor (run()) is `consumer.run({ eachMessage: async (m) => ... })` with run()\'s defaults (ordering per partition, '
+    + 'one record in flight, commits of completed records), written as KafkaJS\'s eachMessage client is.');
   if (hasBatches) notes.push('gregor (batches()) is `for await (const batch of consumer.batches()) for (const m of batch)`: one promise per batch instead of one per message.');
   notes.push('Clients that decode a whole first fetch before handing out the first record (@platformatic/kafka, franz-go) '
     + 'look faster from first record to last than they are end to end: compare the total column too.');

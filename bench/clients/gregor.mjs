@@ -1,6 +1,6 @@
 // gregor, through its public API: subscribe() in a fresh group, `for await` over the consumer (the idiom README
-// shows). With --api batches: `for await` over consumer.batches() (one promise per batch); with --api run: through
-// consumer.run() when that API exists (issue 6).
+// shows). With --api batches: `for await` over consumer.batches() (one promise per batch); with --api run:
+// consumer.run({ eachMessage }) (issue 6).
 import { PerformanceObserver } from 'node:perf_hooks';
 import { Consumer } from '../../dist/src/index.js';
 import { deadline, parseArgs, reportAndClose, Tally } from './common.mjs';
@@ -67,10 +67,15 @@ if (api === 'iterator') {
     process.stderr.write('bench client: this gregor has no consumer.run() yet (issue 6)\n');
     process.exit(4);
   }
-  // run() resolves when the consumer closes; the tally resolves at the expected count.
-  const running = consumer.run(async (m) => {
-    const v = m.value;
-    tally.add(v === null ? 0 : v.length);
+  // run() with its defaults (one record at a time per partition, in order) and an async eachMessage, as KafkaJS's
+  // client is written; it resolves once the signal stops it.
+  const stop = new AbortController();
+  const running = consumer.run({
+    eachMessage: async (m) => {
+      const v = m.value;
+      if (tally.add(v === null ? 0 : v.length)) stop.abort();
+    },
+    signal: stop.signal,
   });
   running.catch((err) => {
     process.stderr.write(`bench client: run() failed: ${err?.stack ?? err}\n`);
