@@ -59,3 +59,56 @@ test('R1 steady consumption: ordered, no gap, no duplicate, final commit = last 
     await consumer.close();
   }
 });
+
+test('R1 steady consumption with auto-commit: the commit on close is last delivered + 1', { timeout: 240_000 }, async () => {
+  const started = Date.now();
+  const env = await ensureKafka();
+  const topic = uniqueName('r1-auto');
+  await createLedgerTopic(env.bootstrap, topic, PARTITIONS);
+  const ledger = new Ledger();
+  await writeLedger(ledger, { bootstrap: env.bootstrap, topic, partitions: PARTITIONS, perPartition: 2500, valueBytes: 100 });
+  const group = uniqueName('r1-auto-group');
+  const config = {
+    'bootstrap.servers': env.bootstrap,
+    'group.id': group,
+    'auto.offset.reset': 'earliest' as const,
+    'enable.auto.commit': true,
+    'auto.commit.interval.ms': 200,
+    'gregor.log.level': 'warn' as const,
+  };
+  const consumer = new Consumer(config);
+  // Auto-commits are not visible to the application: the member records deliveries only, and the broker's
+  // committed offsets are read after close() by a second consumer of the group.
+  const member = new LedgerMember(consumer, ledger.member('m1'));
+  let closed = false;
+  try {
+    consumer.subscribe([topic], member.listener());
+    const writing = writeLedger(ledger, { bootstrap: env.bootstrap, topic, partitions: PARTITIONS, perPartition: 2500, valueBytes: 100 });
+    let writerDone = false;
+    void writing.then(() => { writerDone = true; }, () => { writerDone = true; });
+    const deadline = Date.now() + 180_000;
+    while (!(writerDone && ledger.distinctDelivered() >= ledger.producedCount())) {
+      if (Date.now() > deadline) throw new Error(`not done: ${ledger.distinctDelivered()} of ${ledger.producedCount()} delivered`);
+      const m = await consumer.poll(200);
+      if (m !== null) member.rec.delivered(m);
+    }
+    await writing;
+    await consumer.close();
+    closed = true;
+    const reader = new Consumer(config);
+    try {
+      const committed = await reader.committed([...Array(PARTITIONS).keys()].map((partition) => ({ topic, partition })));
+      ledger.member('broker').committed(committed.filter((c) => c.offset !== null).map((c) => ({ topic, partition: c.partition, offset: c.offset as bigint })));
+    } finally {
+      await reader.close();
+    }
+    const check = ledger.check({ allowDuplicatesInWindow: false });
+    finish('R1 steady consumption, auto-commit + close', {
+      check,
+      startedAt: started,
+      notes: `${PARTITIONS} partitions, auto.commit.interval.ms 200; final commits read back after close: ${[...check.finalCommits.values()].join(',')}`,
+    });
+  } finally {
+    if (!closed) await consumer.close();
+  }
+});
