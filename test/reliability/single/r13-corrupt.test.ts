@@ -23,7 +23,27 @@ after(async () => {
   for (const p of proxies) await p.close();
 });
 
-test('R13 corrupt batch: typed error with the offset range, position kept, other partitions flow, seek recovers', { timeout: 240_000 }, async () => {
+/**
+ * Where to flip a byte so that the batch holding `marker` (the value of the record at `offset`) is damaged:
+ * 'record' hits the record's value (the batch CRC no longer matches); 'header' hits the batch's magic byte, found by
+ * looking back from the value for the batch's base offset (8 bytes, big-endian) followed by magic 2 at +16.
+ */
+function locator(kind: 'record' | 'header', marker: Buffer, offset: bigint): (frame: Buffer) => number {
+  if (kind === 'record') return (f) => f.indexOf(marker) + marker.length + 10;
+  return (f) => {
+    const at = f.indexOf(marker);
+    const base = Buffer.alloc(8);
+    for (let o = offset; o >= 0n && o > offset - 500n; o--) {
+      base.writeBigInt64BE(o);
+      for (let i = f.lastIndexOf(base, at); i >= 0; i = i > 0 ? f.lastIndexOf(base, i - 1) : -1) {
+        if (at - i < 64 * 1024 && f[i + 16] === 2) return i + 16;
+      }
+    }
+    return -1;
+  };
+}
+
+for (const kind of ['record', 'header'] as const) test(`R13 corrupt batch (${kind === 'record' ? 'CRC' : 'magic byte'}): typed error with the offset range, position kept, other partitions flow, seek recovers`, { timeout: 240_000 }, async () => {
   const started = Date.now();
   const env = await ensureKafka();
   const topic = uniqueName('r13-corrupt');
@@ -74,7 +94,8 @@ test('R13 corrupt batch: typed error with the offset range, position kept, other
             apiKey: FETCH,
             times: 1000,
             match: (f) => f.includes(bytes),
-            action: { type: 'corrupt', at: (f) => f.indexOf(bytes) + bytes.length + 10 },
+            // Magic 2 xor 5 = 7: an unknown record format.
+            action: { type: 'corrupt', at: locator(kind, bytes, targetOffset), xor: kind === 'record' ? 0xff : 0x05 },
           });
           cancelFault = () => { hits = injected.hits.length; injected.cancel(); };
           void injected.fired.then((hit) => { fault.fired = true; fault.hitAt = hit.at ?? -1; });
@@ -111,17 +132,19 @@ test('R13 corrupt batch: typed error with the offset range, position kept, other
     });
     const check = ledger.check({ allowDuplicatesInWindow: false });
     const named = err.message.includes(`${topic}`) && err.message.includes('1');
-    finish('R13 corrupt batch (CRC)', {
+    finish(`R13 corrupt batch (${kind === 'record' ? 'CRC' : 'magic byte'})`, {
       check,
       recoverMs: firstAfterSeek,
       startedAt: started,
-      notes: `CorruptRecordError [${err.partition}] offsets ${err.baseOffset}-${err.lastOffset} (target @${targetOffset}); ` +
+      notes: `CorruptRecordError [${err.partition}] offsets ${err.baseOffset}-${err.lastOffset ?? '?'} (target @${targetOffset}): "${err.message.replace(topic, '<topic>').slice(0, 90)}"; ` +
         `position at error ${positionAtError}; ${hits} response(s) corrupted; ${deliveredOthersAfterError} records of other partitions after it; recover = seek -> next record of the partition`,
       failures: [
         !fault.fired && 'the proxy never corrupted a response',
+        fault.hitAt === -1 && 'the locator found nothing to corrupt in the response',
         err.topic !== topic && `error names topic ${err.topic}`,
         err.partition !== 1 && `error names partition ${err.partition}, expected 1`,
-        (err.baseOffset === undefined || err.lastOffset === undefined || !(err.baseOffset <= targetOffset && targetOffset <= err.lastOffset)) &&
+        // With an unknown magic byte nothing after it can be trusted: the batch's start is all that can be named.
+        (err.baseOffset === undefined || err.baseOffset > targetOffset || (err.lastOffset === undefined ? kind === 'record' : targetOffset > err.lastOffset)) &&
           `error offset range ${err.baseOffset}-${err.lastOffset} does not hold the corrupted record @${targetOffset}`,
         !named && `error message does not name the partition: ${err.message}`,
         positionAtError === null && 'position() unknown after the error',
