@@ -75,6 +75,15 @@ export class FetchManager implements FetcherHost {
     return sum;
   }
 
+  activeFetchers(): number {
+    if (this.routedVersion !== this.assignment.version) this.route();
+    return this.routes.size;
+  }
+
+  reservationReleased(by: Fetcher): void {
+    for (const f of this.fetchers.values()) if (f !== by) f.wake();
+  }
+
   requestMetadataRefresh(topic?: string): void {
     this.client.markStale(topic);
     if (this.closed) return;

@@ -37,6 +37,10 @@ export interface FetcherHost {
   owns(state: PartitionState): boolean;
   /** Bytes other fetchers have asked for and not received yet. */
   reservedBytes(except: Fetcher): number;
+  /** Brokers that lead fetchable partitions now: each fetcher may reserve at most its share of the byte budget. */
+  activeFetchers(): number;
+  /** `by` received its response: its reservation is free again, so fetchers waiting for room may go on. */
+  reservationReleased(by: Fetcher): void;
   /** A leader moved, a topic id is missing...: refresh metadata and re-route. */
   requestMetadataRefresh(topic?: string): void;
   /** OFFSET_OUT_OF_RANGE for a partition. */
@@ -184,7 +188,9 @@ export class Fetcher {
           return;
         }
       } finally {
+        const had = this.reserved;
         this.reserved = 0;
+        if (had > 0) this.host.reservationReleased(this);
       }
     }
   }
@@ -232,7 +238,11 @@ export class Fetcher {
       return null;
     }
     const override = ordered.reduce((m, s) => Math.max(m, s.maxBytesOverride), 0);
-    const maxBytes = Math.max(1, Math.min(settings.fetchMaxBytes, Math.max(left, override)));
+    // With several leaders, one fetcher reserving all that is left would leave the others no room until its
+    // (long-polling, possibly empty) response came back, and it asks again at once: the other brokers' partitions
+    // would starve. Each fetcher takes at most its share of the budget.
+    const share = Math.floor(buffer.budgetBytes / Math.max(1, this.host.activeFetchers()));
+    const maxBytes = Math.max(1, Math.min(settings.fetchMaxBytes, Math.max(Math.min(left, share), override)));
     return { partitions, inFlight, maxBytes };
   }
 
