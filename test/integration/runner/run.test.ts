@@ -286,3 +286,41 @@ test('close() during run() drains handlers, commits their completions and settle
   const completed = Number(c.offset) + ranges.reduce((n, r) => n + Number(r.end - r.start) + 1, 0);
   assert.equal(completed, finished, 'what finished is exactly what is committed (prefix + metadata)');
 });
+
+test('completions that do not fit in metadataMaxBytes pause fetching the partition until the gap closes', { timeout: 120_000 }, async () => {
+  const topic = await makeTopic('run-metadata-limit', 1);
+  // Two keys alternating: while the first record of key "a" is held, every "b" completes and the completions beyond
+  // the gap are one range per "b" record.
+  const records: KeyedRecord[] = [];
+  for (let i = 0; i < 400; i++) records.push({ partition: 0, key: i % 2 === 0 ? 'a' : 'b', value: String(i >> 1) });
+  await produceRecords(topic, records);
+  const group = uniqueName('run-metadata-limit');
+  const consumer = await runnerConsumer({ 'group.id': group, 'auto.commit.interval.ms': 100 });
+  consumer.assign([{ topic, partition: 0 }]);
+  const stop = new AbortController();
+  let release!: () => void;
+  const held = new Promise<void>((r) => { release = r; });
+  const done = new Set<bigint>();
+  const run = consumer.run({
+    ordering: 'key',
+    concurrency: 4,
+    metadataMaxBytes: 24,
+    signal: stop.signal,
+    eachMessage: async (m) => {
+      if (m.offset === 0n) await held;
+      done.add(m.offset);
+      if (done.size === records.length) stop.abort();
+    },
+  });
+  await until('the partition to be paused for its metadata', () => consumer.paused().length === 1);
+  await until('a commit at the gap', async () => (await committedOf(group, topic, 0)).offset === 0n);
+  const c = await committedOf(group, topic, 0);
+  assert.ok(c.metadata !== null && c.metadata.length <= 24, `metadata ${JSON.stringify(c.metadata)} over the limit`);
+  assert.ok(decodeCompleted(0n, c.metadata).length >= 1, 'the completions that fit are kept');
+  release();
+  await run;
+  assert.equal(done.size, records.length);
+  assert.deepEqual(consumer.paused(), [], 'resumed once the gap closed');
+  await consumer.close();
+  assert.equal((await committedOf(group, topic, 0)).offset, BigInt(records.length));
+});
