@@ -191,3 +191,20 @@ test('R12 black hole longer than request.timeout.ms', { timeout: 240_000 }, asyn
     };
   });
 });
+
+test('R12 every connection reset at once (fetch, group and default lanes), twice', { timeout: 240_000 }, async () => {
+  await scenario('all connections reset (x2)', 'r12-resetall', 1500, async (s) => {
+    const acceptedBefore = s.proxy.accepted;
+    s.proxy.resetAll();
+    const from = Date.now();
+    await nextFetchThrough(s, 60_000);
+    await waitFor(() => s.member.delivered >= 4000, 120_000, '2500 more deliveries after the first reset');
+    s.proxy.resetAll();
+    await nextFetchThrough(s, 60_000);
+    return {
+      from,
+      notes: `${s.proxy.accepted - acceptedBefore} new connections after the resets; group membership kept (no duplicate allowed)`,
+      failures: [s.proxy.accepted <= acceptedBefore && 'no new connection after the resets'],
+    };
+  });
+});
