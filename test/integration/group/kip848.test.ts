@@ -327,7 +327,10 @@ test('KIP-848 member-epoch fencing of commits: the broker refuses a live gregor 
       const same = (client: string, c: Consumer): boolean => JSON.stringify(view.get(client)?.partitions ?? null) === JSON.stringify(partitionsOf(c.assignment()));
       return same('epoch-a', a) && (!view.has('epoch-b') || same('epoch-b', b));
     };
-    while (!(await agrees())) await sleep(200);
+    for (const deadline = Date.now() + 60_000; !(await agrees());) {
+      assert.ok(Date.now() < deadline, `the coordinator's view to match a's: ${JSON.stringify([...view])}`);
+      await sleep(200);
+    }
     const before = view.get('epoch-a')!;
     b.subscribe([topic]);
     runB = run(b, gotB);

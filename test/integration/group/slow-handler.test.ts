@@ -13,7 +13,7 @@ import { newConsumer } from '../consumer/env.js';
 import { RawBroker } from '../protocol/raw-broker.js';
 import { idle, kip848GroupTimeouts, partitionsOf, run, sleep, waitFor } from './support.js';
 
-const SESSION_TIMEOUT_MS = 3000;
+const SESSION_TIMEOUT_MS = 4000;
 /** Each message takes this long: several heartbeat intervals, and more than the session timeout. */
 const HANDLER_MS = SESSION_TIMEOUT_MS + 500;
 const SLOW_MESSAGES = 2;
