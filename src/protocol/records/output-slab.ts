@@ -16,7 +16,7 @@
 /** Bytes per slab. */
 export const SLAB_BYTES = 1 << 20;
 /** Larger outputs get a buffer of their own. */
-const MAX_IN_SLAB = SLAB_BYTES / 4;
+export const MAX_IN_SLAB = SLAB_BYTES / 4;
 
 let slab: Buffer = Buffer.alloc(0);
 let used = 0;
