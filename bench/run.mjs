@@ -8,8 +8,8 @@
 //               client and workload; a --clients or --workloads subset writes raw/subset-latest.* instead)
 //   --baseline  another built checkout of gregor (e.g. `git archive <commit>` + npm run build): its for-await and
 //               batches() clients run interleaved with this one's, for before/after figures (add them to --clients)
-//   --profile   no comparison: profiles gregor (node --cpu-prof) on the 100-byte workload and writes
-//               bench/results/profile-gregor-100b.md (self time per function)
+//   --profile   no comparison: profiles gregor (node --cpu-prof, and its GC pauses) on the 100-byte workload, or on
+//               each of --workloads, and writes bench/results/profile-gregor-<workload>.md (self time per function)
 //
 // First run installs the peers outside the project (bench/lib/setup.mjs) and produces the workloads once with the
 // Java producer (bench/lib/workloads.mjs). Every client then runs as its own process under /usr/bin/time, one after
@@ -93,9 +93,10 @@ async function main() {
   for (const w of selected) log(`${w.topic}: ${ensureWorkload(opts.bootstrap, w, log)}`);
 
   if (opts.profile) {
-    const w = workloads(opts.quick)[0];
-    const out = await profileGregor({ node24: env.node24, node24Version: env.node24Version, hasBatches, workload: w, bootstrap: opts.bootstrap, quick: opts.quick, log });
-    log(`profile written to ${out}`);
+    for (const w of opts.workloads === null ? [selected[0]] : selected) {
+      const out = await profileGregor({ node24: env.node24, node24Version: env.node24Version, hasBatches, workload: w, bootstrap: opts.bootstrap, quick: opts.quick, log });
+      log(`profile written to ${out}`);
+    }
     return;
   }
 

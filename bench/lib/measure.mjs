@@ -109,7 +109,10 @@ export function measure(command, { timeoutMs = 600_000 } = {}) {
         reject(new Error(`cannot read /usr/bin/time output: ${JSON.stringify(rusage)}`));
         return;
       }
+      // GREGOR_BENCH_GC=1 makes gregor's client print its collector pauses (bench/clients/gregor.mjs).
+      const gc = /^gc: (\d+) pauses, (\d+) ms \((.*)\)$/m.exec(stderr);
       resolve({
+        ...(gc === null ? {} : { gc: { pauses: Number(gc[1]), ms: Number(gc[2]), detail: gc[3] } }),
         records: report.records,
         bytes: report.bytes,
         activeMs: report.activeMs,

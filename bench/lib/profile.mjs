@@ -77,6 +77,7 @@ async function profileOne(client, { workload, bootstrap, node24Version, log }) {
   mkdirSync(dir, { recursive: true });
   const cmd = client.command({ topic: workload.topic, group: `gregor-bench-profile-${Date.now()}`, expected: workload.records, bootstrap, fetch: null });
   cmd.args.unshift('--cpu-prof', '--cpu-prof-dir', dir);
+  cmd.env = { ...cmd.env, GREGOR_BENCH_GC: '1' };
   log(`profiling ${client.label} on ${workload.topic} (${node24Version})`);
   const sample = await measure(cmd);
   const file = readdirSync(dir).find((f) => f.endsWith('.cpuprofile'));
@@ -95,7 +96,8 @@ async function profileOne(client, { workload, bootstrap, node24Version, log }) {
     `This run: ${Math.round(sample.records / (sample.activeMs / 1000)).toLocaleString('en-US')} records/s, CPU ${sample.cpuS.toFixed(2)} s, `
       + `peak RSS ${Math.round(sample.rssKiB / 1024)} MiB. The tables cover the consumption itself: ${(p.total / 1000).toFixed(2)} s `
       + `from the first record batch decoded to the last (the whole profile, startup and group join included, is `
-      + `${(whole.total / 1000).toFixed(2)} s). Raw profile: .kafka/bench/profiles/${client.id}/ (open it in Chrome DevTools).`, '',
+      + `${(whole.total / 1000).toFixed(2)} s). Raw profile: .kafka/bench/profiles/${client.id}/ (open it in Chrome DevTools).`
+      + (sample.gc === undefined ? '' : ` Garbage collector (perf_hooks, whole process): ${sample.gc.pauses} pauses, ${sample.gc.ms} ms (${sample.gc.detail}).`), '',
     '### Self time per function (top 30)', '',
     '| function | self ms | share of window | share of busy time | called from (nearest gregor/bench frame) |', '|---|--:|--:|--:|---|',
     ...p.functions.slice(0, 30).map(([k, ms, caller]) => `| \`${k}\` | ${ms.toFixed(1)} | ${pct(ms, p.total)} | ${busyPct(k, ms)} | ${caller ? `\`${caller}\`` : ''} |`), '',
@@ -104,7 +106,10 @@ async function profileOne(client, { workload, bootstrap, node24Version, log }) {
   ];
 }
 
-/** `--profile`: gregor's async iteration (and batches(), when this build has it) on the 100-byte workload. */
+/**
+ * `--profile`: gregor's async iteration (and batches(), when this build has it) on one workload (100 B unless
+ * --workloads says otherwise; each selected workload gets its own file, profile-gregor-<id>.md).
+ */
 export async function profileGregor({ node24, node24Version, hasBatches, workload, bootstrap, quick, log }) {
   const clients = allClients({ node24, node24Version, hasRun: false, hasBatches })
     .filter((c) => c.id === 'gregor' || c.id === 'gregor-batches');
@@ -116,7 +121,7 @@ export async function profileGregor({ node24, node24Version, hasBatches, workloa
       + 'bench/clients/gregor.mjs.', '',
   ];
   for (const c of clients) L.push(...await profileOne(c, { workload, bootstrap, node24Version, log }));
-  const out = join(quick ? RAW : RESULTS, quick ? 'profile-gregor-100b-quick.md' : 'profile-gregor-100b.md');
+  const out = join(quick ? RAW : RESULTS, `profile-gregor-${workload.id}${quick ? '-quick' : ''}.md`);
   mkdirSync(join(out, '..'), { recursive: true });
   writeFileSync(out, L.join('\n'));
   process.stdout.write(`${L.join('\n')}\n`);
