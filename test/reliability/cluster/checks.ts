@@ -63,8 +63,10 @@ export function resumeViolations(ledger: Ledger): string[] {
 }
 
 /** Assignment changes (assigned, revoked, lost) after `since` (ms, ledger time), optionally of some members only. */
-export function rebalanceEventsSince(ledger: Ledger, since: number, members?: (name: string) => boolean): LedgerEvent[] {
-  return ledger.events.filter((e) => (e.t === 'assigned' || e.t === 'revoked' || e.t === 'lost') && e.at >= since
+export type AssignmentEvent = Extract<LedgerEvent, { t: 'assigned' | 'revoked' | 'lost' }>;
+
+export function rebalanceEventsSince(ledger: Ledger, since: number, members?: (name: string) => boolean): AssignmentEvent[] {
+  return ledger.events.filter((e): e is AssignmentEvent => (e.t === 'assigned' || e.t === 'revoked' || e.t === 'lost') && e.at >= since
     && (members === undefined || members(e.member)));
 }
 
@@ -106,13 +108,17 @@ export function settledOn(ledger: Ledger, topic: string, partitions: number, mem
 }
 
 /**
- * Milliseconds from `since` to the first delivery after it of each of `partitions` (the slowest of them), or null
- * when one of them was not delivered again.
+ * Milliseconds from `since` to the first delivery, in each of `partitions`, of a record written after `since` (the
+ * slowest partition), or null when one of them has none yet. Records written before the fault may still sit in the
+ * consumer's buffer and be delivered at once: they say nothing about recovery. This is end to end (the writer's
+ * failover is included), as an application sees it.
  */
 export function recoveryMs(ledger: Ledger, since: number, topic: string, partitions: readonly number[]): number | null {
+  const fresh = new Set<string>();
+  for (const e of ledger.events) if (e.t === 'produced' && e.at >= since && e.topic === topic) fresh.add(`${e.partition}:${e.offset}`);
   let worst = 0;
   for (const p of partitions) {
-    const e = ledger.events.find((x) => x.t === 'delivered' && x.at >= since && x.topic === topic && x.partition === p);
+    const e = ledger.events.find((x) => x.t === 'delivered' && x.at >= since && x.topic === topic && x.partition === p && fresh.has(`${p}:${x.offset}`));
     if (e === undefined) return null;
     worst = Math.max(worst, e.at - since);
   }
