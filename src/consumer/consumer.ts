@@ -154,6 +154,7 @@ export class Consumer extends EventEmitter<ConsumerEvents> implements AsyncItera
    */
   assign(partitions: readonly PartitionAssignment[]): void {
     this.checkOpen('assign()');
+    if (this.runner !== null) throw new StateError('assign(): not allowed while run() is processing (stop it with its signal first)');
     if (this.assignmentState.mode === 'subscribe') {
       throw new StateError('assign(): the consumer is subscribed; call unsubscribe() first (assign() and subscribe() are exclusive)');
     }
@@ -189,6 +190,7 @@ export class Consumer extends EventEmitter<ConsumerEvents> implements AsyncItera
   /** Stops reading: revokes (committing delivered offsets when auto-commit is on) and leaves the group. */
   async unsubscribe(): Promise<void> {
     this.checkOpen('unsubscribe()');
+    if (this.runner !== null) throw new StateError('unsubscribe(): not allowed while run() is processing (stop it with its signal first)');
     const membership = this.membership;
     if (membership !== null) {
       // The membership stays reachable while leaving: the revoke's commit needs its generation and member id.

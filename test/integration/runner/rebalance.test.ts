@@ -5,7 +5,7 @@
 // - handlers in flight on a revoked partition finish before the revoke completes (the drain);
 // - nothing is committed for a partition by a member after its revoke (commits seen through the consumer's logger);
 // - nothing lost, nothing handled twice (finished work is committed before the revoke; the next owner skips it).
-// Eager (range) and cooperative (cooperative-sticky) classic protocols.
+// Eager (range) and cooperative (cooperative-sticky) classic protocols, and KIP-848 (group.protocol=consumer).
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import type { Consumer, ConsumerLogger, TopicPartition } from '../../../src/index.js';
@@ -18,7 +18,7 @@ type Event =
 const PARTITIONS = 4;
 const PER_PARTITION = 150;
 
-for (const strategy of ['range', 'cooperative-sticky'] as const) {
+for (const strategy of ['range', 'cooperative-sticky', 'kip848'] as const) {
   test(`R6: rebalance during slow run() handlers, a second member joining mid-run (${strategy})`, { timeout: 240_000 }, async () => {
     const topic = await makeTopic('run-r6', PARTITIONS);
     const records: KeyedRecord[] = [];
@@ -39,14 +39,16 @@ for (const strategy of ['range', 'cooperative-sticky'] as const) {
       info: () => {},
       warn: () => {},
     });
-    const props = {
-      'group.id': group,
-      'group.protocol': 'classic',
-      'partition.assignment.strategy': strategy,
-      'heartbeat.interval.ms': 500,
-      'session.timeout.ms': 15_000,
-      'auto.commit.interval.ms': 300,
-    };
+    const props = strategy === 'kip848'
+      ? { 'group.id': group, 'group.protocol': 'consumer', 'auto.commit.interval.ms': 300 }
+      : {
+        'group.id': group,
+        'group.protocol': 'classic',
+        'partition.assignment.strategy': strategy,
+        'heartbeat.interval.ms': 500,
+        'session.timeout.ms': 15_000,
+        'auto.commit.interval.ms': 300,
+      };
     const a = await runnerConsumer({ ...props, 'client.id': 'run-r6-a' }, commitLogger('a'));
     const b = await runnerConsumer({ ...props, 'client.id': 'run-r6-b' }, commitLogger('b'));
     const stops = { a: new AbortController(), b: new AbortController() };

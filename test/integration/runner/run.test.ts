@@ -251,6 +251,8 @@ test('wrong-state calls: run() twice, poll()/commit()/seek() during run(), run()
   await assert.rejects(consumer.pollBatch(10), StateError);
   await assert.rejects(consumer.commit(), StateError);
   assert.throws(() => consumer.seek({ topic, partition: 0 }, 0), StateError);
+  assert.throws(() => consumer.assign([{ topic, partition: 0 }]), StateError);
+  await assert.rejects(consumer.unsubscribe(), StateError);
   await until('the record to be handled', () => got === 1);
   stop.abort();
   await run;
