@@ -258,6 +258,7 @@ export class Broker {
     const conn = new Connection({
       host: to.host,
       port: to.port,
+      ...(to === this ? {} : { displayAddress: `${this.address} via ${formatAddress(to)}` }),
       tls,
       clientId: o.clientId,
       connectionSetupTimeoutMs: o.connectionSetupTimeoutMs,

@@ -46,6 +46,11 @@ export interface ConnectionConfig {
   logger: Logger;
   /** Shown in logs and errors next to host:port, e.g. 'node 1 fetch'. */
   label?: string;
+  /**
+   * The address to name in logs and errors when the socket goes elsewhere (NetworkOptions.connectAddress), e.g.
+   * 'broker.example:9094 via 127.0.0.1:40123'. Default: host:port.
+   */
+  displayAddress?: string;
 }
 
 export interface RequestOptions {
@@ -104,7 +109,7 @@ export class Connection extends EventEmitter {
   constructor(config: ConnectionConfig) {
     super();
     this.config = config;
-    this.address = config.host.includes(':') ? `[${config.host}]:${config.port}` : `${config.host}:${config.port}`;
+    this.address = config.displayAddress ?? (config.host.includes(':') ? `[${config.host}]:${config.port}` : `${config.host}:${config.port}`);
     // A response carries at least its correlation id.
     this.reader = new FrameReader(config.maxResponseBytes, 4);
   }
