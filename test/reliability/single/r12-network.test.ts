@@ -35,7 +35,7 @@ interface Setup {
   member: LedgerMember;
 }
 
-async function setup(name: string): Promise<Setup> {
+async function setup(name: string, props: Record<string, unknown> = {}): Promise<Setup> {
   const env = await ensureKafka();
   const topic = uniqueName(name);
   await createLedgerTopic(env.bootstrap, topic, PARTITIONS);
@@ -57,6 +57,7 @@ async function setup(name: string): Promise<Setup> {
     'reconnect.backoff.ms': 100,
     'reconnect.backoff.max.ms': 1000,
     'gregor.log.level': 'error',
+    ...props,
   }, { connectAddress: connectVia([proxy]) });
   return { ledger, topic, proxy, consumer, member: new LedgerMember(consumer, ledger.member('m1')) };
 }
@@ -84,9 +85,9 @@ const MEMORY_BOUND_MIB = 256;
  * Consumes everything; after `afterRecords` deliveries calls `fault(s)`, which returns the moment recovery is
  * measured from (the fault's hit, or its end) and resolves once the fault is over.
  */
-async function scenario(label: string, name: string, afterRecords: number, fault: (s: Setup) => Promise<{ from: number; notes: string; failures?: (string | false)[] }>): Promise<void> {
+async function scenario(label: string, name: string, afterRecords: number, fault: (s: Setup) => Promise<{ from: number; notes: string; failures?: (string | false)[] }>, props: Record<string, unknown> = {}): Promise<void> {
   const started = Date.now();
-  const s = await setup(name);
+  const s = await setup(name, props);
   let faultRun: Promise<{ from: number; notes: string; failures?: (string | false)[] }> | undefined;
   try {
     s.consumer.subscribe([s.topic], s.member.listener());
@@ -192,8 +193,8 @@ test('R12 black hole longer than request.timeout.ms', { timeout: 240_000 }, asyn
   });
 });
 
-test('R12 every connection reset at once (fetch, group and default lanes), twice', { timeout: 240_000 }, async () => {
-  await scenario('all connections reset (x2)', 'r12-resetall', 1500, async (s) => {
+for (const protocol of ['classic', 'consumer'] as const) test(`R12 every connection reset at once (fetch, group and default lanes), twice (group.protocol=${protocol})`, { timeout: 240_000 }, async () => {
+  await scenario(`all connections reset (x2), ${protocol === 'classic' ? 'classic group' : 'KIP-848 group'}`, 'r12-resetall', 1500, async (s) => {
     const acceptedBefore = s.proxy.accepted;
     s.proxy.resetAll();
     const from = Date.now();
@@ -206,5 +207,5 @@ test('R12 every connection reset at once (fetch, group and default lanes), twice
       notes: `${s.proxy.accepted - acceptedBefore} new connections after the resets; group membership kept (no duplicate allowed)`,
       failures: [s.proxy.accepted <= acceptedBefore && 'no new connection after the resets'],
     };
-  });
+  }, { 'group.protocol': protocol });
 });
