@@ -193,6 +193,18 @@ test('R12 black hole longer than request.timeout.ms', { timeout: 240_000 }, asyn
   });
 });
 
+test('R12 black hole on the fetch connection only: one Fetch response never arrives', { timeout: 240_000 }, async () => {
+  await scenario('Fetch response black-holed (fetch lane only)', 'r12-fetch-hole', 1500, async (s) => {
+    // The connection stays open and silent from that response on; heartbeats and commits (other lanes) go on.
+    const r = await oneResponseFault(s, { apiKey: FETCH, match: (f) => f.length > 16 * 1024, action: { type: 'blackhole' } });
+    return {
+      from: r.from,
+      notes: `request.timeout.ms ${REQUEST_TIMEOUT_MS}; recover = response swallowed -> next Fetch response (on a new connection)`,
+      failures: [s.proxy.accepted <= r.acceptedBefore && 'no new connection: the silent fetch connection was never given up'],
+    };
+  });
+});
+
 for (const protocol of ['classic', 'consumer'] as const) test(`R12 every connection reset at once (fetch, group and default lanes), twice (group.protocol=${protocol})`, { timeout: 240_000 }, async () => {
   await scenario(`all connections reset (x2), ${protocol === 'classic' ? 'classic group' : 'KIP-848 group'}`, 'r12-resetall', 1500, async (s) => {
     const acceptedBefore = s.proxy.accepted;
