@@ -27,7 +27,7 @@ import { errorName, kafkaError } from '../../protocol/error-codes.js';
 import { uuidToKafkaString } from '../../protocol/primitives.js';
 import { ApiKeys } from '../client.js';
 import { partitionKey, type TopicPartition } from '../partition-state.js';
-import { backoff, sleep } from '../retry.js';
+import { FailureStreak, backoff, sleep } from '../retry.js';
 import { toBrokerRegex } from './broker-regex.js';
 import type { MembershipHost } from './classic.js';
 import type { GroupCoordinator } from './coordinator.js';
@@ -230,6 +230,10 @@ export class ConsumerGroupMembership {
 
   private async run(): Promise<void> {
     let failures = 0;
+    // A retriable failure reaches the application only once it has lasted default.api.timeout.ms (DESIGN.md,
+    // "Failures"): a coordinator that dies is found again by the next leader of its __consumer_offsets partition
+    // within seconds, and the refused connections in between are no news for the application.
+    const streak = new FailureStreak(this.host.settings.defaultApiTimeoutMs);
     while (!this.stopped) {
       if (this.waitingForPoll) {
         await this.pause(60_000);
@@ -248,6 +252,7 @@ export class ConsumerGroupMembership {
           wait = backoff(failures, this.host.settings.retryBackoffMs, this.host.settings.retryBackoffMaxMs);
         } else {
           failures = 0;
+          streak.ok();
           if (outcome === 'now') wait = 0;
         }
       } catch (err) {
@@ -264,7 +269,7 @@ export class ConsumerGroupMembership {
           // The coordinator has surely expired us by now.
           await this.loseAll('no successful heartbeat within the session timeout');
         }
-        if (failures >= 3) this.host.report(error);
+        if (streak.fail()) this.host.report(error);
         wait = backoff(failures, this.host.settings.retryBackoffMs, this.host.settings.retryBackoffMaxMs);
       }
       if (wait > 0 && !this.stopped) await this.pause(wait);
