@@ -64,8 +64,9 @@ describe('R4 broker faults (three-node cluster)', () => {
         const count = (id: number): number => now.filter((p) => p.leader === id).length;
         const victim = ([1, 2, 3] as NodeId[]).filter((id) => id !== coordinator).sort((x, y) => count(y) - count(x))[0];
         const victimParts = now.filter((p) => p.leader === victim).map((p) => p.partition);
-        scenario.mark('kill broker');
         await killBroker(victim);
+        // Marked once the process is gone: records written before are no evidence of recovery.
+        scenario.mark('kill broker');
         await waitUntil(`new leaders for the partitions of broker ${victim}`, async () =>
           (await describePartitions(env, topic)).every((p) => p.leader >= 0 && p.leader !== victim), 120_000, 500);
         const killed = await waitLedger(group, `deliveries of broker ${victim}'s partitions from their new leaders`,
