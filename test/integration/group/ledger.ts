@@ -236,6 +236,10 @@ export interface MemberProcess {
   proc: ChildProcess;
   /** Exit code (null: killed by a signal). */
   exited: Promise<number | null>;
+  /** True once the process has exited, for whatever reason. */
+  gone(): boolean;
+  /** What it wrote to stderr (the end of it). */
+  stderr(): string;
 }
 
 /** Starts a member process; its reports go to the ledger. An unclean exit that was not a SIGKILL is a problem. */
@@ -250,11 +254,13 @@ export function startMember(ledger: Ledger, args: MemberArgs): MemberProcess {
   });
   let err = '';
   proc.stderr!.on('data', (d: Buffer) => { err += d.toString(); });
+  let gone = false;
   const exited = new Promise<number | null>((resolve) => proc.once('exit', (code, signal) => {
+    gone = true;
     if (code !== 0 && !(signal === 'SIGKILL' && ledger.killed.has(args.name))) ledger.problems.push(`${args.name} exited ${code ?? signal}: ${err.slice(-2000)}`);
     resolve(code);
   }));
-  return { name: args.name, proc, exited };
+  return { name: args.name, proc, exited, gone: () => gone, stderr: () => err.slice(-2000) };
 }
 
 export interface StreamingProducer {

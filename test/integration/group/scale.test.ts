@@ -45,17 +45,19 @@ for (const variant of VARIANTS) {
 
     /** After `t0`: wait for a balanced split over the live members, then for every partition to be consumed again. */
     const settle = async (label: string, t0: number): Promise<void> => {
-      await waitFor(() => ledger.balanced(live()), `${label}: the partitions balanced over ${live().join(', ')}${problemsSoFar()}`);
+      await waitFor(() => ledger.balanced(live()), () => `${label}: the partitions balanced over ${live().join(', ')} (owned: ${live().map((n) => `${n} ${ledger.owned(n).join(',')}`).join('; ')})${problemsSoFar()}`);
       const balancedAt = Date.now();
-      await waitFor(() => ledger.consumedSince(balancedAt), `${label}: every partition consumed again${problemsSoFar()}`);
+      await waitFor(() => ledger.consumedSince(balancedAt), () => `${label}: every partition consumed again${problemsSoFar()}`);
       const figure = `${label}: balanced +${balancedAt - t0} ms, every partition consumed again +${Date.now() - t0} ms`;
       figures.push(figure);
       console.log(`# ${variant.label}: ${figure}`);
     };
     const join = async (name: string): Promise<void> => {
-      members.set(name, startMember(ledger, { ...base, name }));
+      const m = startMember(ledger, { ...base, name });
+      members.set(name, m);
       // From its subscribe(), not from the process start (a node process starting is no part of a rebalance).
-      await waitFor(() => ledger.startedAt(name) !== undefined, `${name} to start`);
+      await waitFor(() => ledger.startedAt(name) !== undefined || m.gone(), () => `${name} to start${problemsSoFar()}; stderr: ${m.stderr()}`);
+      assert.ok(!m.gone(), `${name} exited at start: ${m.stderr()}`);
       await settle(`${name} joins (${live().length - 1} -> ${live().length})`, ledger.startedAt(name)!);
     };
     const leave = (name: string, signal: 'SIGTERM' | 'SIGKILL'): void => {
@@ -85,7 +87,7 @@ for (const variant of VARIANTS) {
       const ends = await endOffsets(topic);
       const end = [...ends.values()].reduce((a, b) => a + b, 0n);
       assert.equal(end, BigInt(produced), 'the topic holds what the producer sent');
-      await waitFor(() => ledger.distinct() >= produced, `m1 to consume everything (${ledger.distinct()} of ${produced})${problemsSoFar()}`);
+      await waitFor(() => ledger.distinct() >= produced, () => `m1 to consume everything (${ledger.distinct()} of ${produced})${problemsSoFar()}`);
       assert.deepEqual(ledger.owned('m1'), [...Array(PARTITIONS).keys()], 'm1 owns every partition at the end');
       const errors = ledger.events.filter((e) => e.startsWith('E '));
       assert.deepEqual(ledger.check(ends), [], `ledger: nothing lost, order per partition, re-reads only after the killed member's last commit (member errors: ${errors.join(' | ') || 'none'})`);

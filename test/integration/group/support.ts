@@ -7,10 +7,11 @@ import { setGroupConfig } from '../helpers/kafka.js';
 export const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms));
 
 /**
- * Resolves once `check()` holds, checking every 50 ms; rejects naming `what` after `timeoutMs`. The timeout is a
- * hang guard, not a performance bound: keep it generous (a loaded 2-core CI machine is slow).
+ * Resolves once `check()` holds, checking every 50 ms; rejects naming `what` after `timeoutMs` (a function is
+ * called then, so the message can show the state at the timeout). The timeout is a hang guard, not a performance
+ * bound: keep it generous (a loaded 2-core CI machine is slow).
  */
-export function waitFor(check: () => boolean, what: string, timeoutMs = 90_000): Promise<void> {
+export function waitFor(check: () => boolean, what: string | (() => string), timeoutMs = 90_000): Promise<void> {
   return new Promise((resolve, reject) => {
     const started = Date.now();
     const tick = (): void => {
@@ -22,7 +23,7 @@ export function waitFor(check: () => boolean, what: string, timeoutMs = 90_000):
         return;
       }
       if (ok) resolve();
-      else if (Date.now() - started > timeoutMs) reject(new Error(`timed out after ${timeoutMs} ms waiting for ${what}`));
+      else if (Date.now() - started > timeoutMs) reject(new Error(`timed out after ${timeoutMs} ms waiting for ${typeof what === 'function' ? what() : what}`));
       else setTimeout(tick, 50);
     };
     tick();
