@@ -31,6 +31,22 @@ export interface ScenarioResult {
   durationMs?: number;
 }
 
+// "No unhandled rejection" is part of every verdict: rejections nobody handled, anywhere in the process, since the
+// previous finish() fail the next one. (Node's test runner reports them too, but not in the table.)
+const unhandled: string[] = [];
+process.on('unhandledRejection', (reason: unknown) => {
+  unhandled.push(reason instanceof Error ? `${reason.name}: ${reason.message}` : String(reason));
+});
+// One that came after the last finish() of the file still fails the run.
+process.on('exit', () => {
+  if (unhandled.length === 0) return;
+  report({
+    scenario: '(unhandled rejection after the last scenario of a file)', records: 0, lost: 0, duplicated: 0, outOfOrder: 0,
+    recoverMs: null, verdict: 'fail', failures: unhandled.splice(0).map((r) => `unhandled rejection: ${r}`),
+  });
+  process.exitCode = 1;
+});
+
 const DEFAULT_FILE = join(dirname(fileURLToPath(import.meta.url)), '..', '..', 'reliability-results.jsonl');
 
 export function resultsFile(): string {
@@ -76,6 +92,7 @@ export function finish(scenario: string, opts: FinishOptions): ScenarioResult {
   const failures = [
     ...(c?.violations ?? []),
     ...(opts.failures ?? []).filter((f): f is string => typeof f === 'string' && f !== ''),
+    ...unhandled.splice(0).map((r) => `unhandled rejection: ${r}`),
   ];
   const result: ScenarioResult = {
     scenario,
