@@ -88,6 +88,8 @@ interface Part {
   inReadyParts: boolean;
   readonly flights: Set<Promise<void>>;
   readonly retryTimers: Set<NodeJS.Timeout>;
+  /** Records waiting for a retry's backoff: in no lane and not in flight. */
+  readonly backingOff: Set<Entry>;
   readonly abort: AbortController;
   pausedForMetadata: boolean;
   lastCommit: { offset: bigint; metadata: string } | null;
@@ -272,7 +274,7 @@ export class Runner {
     if (p !== undefined) return p;
     p = {
       tp: { topic: tp.topic, partition: tp.partition }, key, phase: 'loading', tracker: null, waiting: [],
-      lanes: new Map(), ready: [], inReadyParts: false, flights: new Set(), retryTimers: new Set(),
+      lanes: new Map(), ready: [], inReadyParts: false, flights: new Set(), retryTimers: new Set(), backingOff: new Set(),
       abort: new AbortController(), pausedForMetadata: false, lastCommit: null,
     };
     this.parts.set(key, p);
@@ -511,8 +513,10 @@ export class Runner {
     this.host.logger.warn('run(): handler failed; retrying', { record: where, attempt, delayMs: Math.round(delay), error: (error as Error)?.message ?? String(error) });
     // The records go back to the front of their lanes; exclusive lanes stay busy meanwhile, so nothing of the same
     // key (or partition) overtakes them.
+    for (const e of left) p.backingOff.add(e);
     const timer = setTimeout(() => {
       p.retryTimers.delete(timer);
+      for (const e of left) p.backingOff.delete(e);
       if (p.phase !== 'active' || this.stopping) return;
       const byLane = new Map<Lane, Entry[]>();
       for (const e of left) {
@@ -549,6 +553,8 @@ export class Runner {
     this.toLoad.delete(p);
     for (const t of p.retryTimers) clearTimeout(t);
     p.retryTimers.clear();
+    for (const e of p.backingOff) this.release(e);
+    p.backingOff.clear();
     for (const e of p.waiting) this.release(e);
     p.waiting = [];
     for (const lane of p.lanes.values()) {
