@@ -9,7 +9,9 @@
 //   'error:<name>:<message>'     poll() rejected (R5: retriable errors must not surface; R7: FENCED_INSTANCE_ID)
 //   'stalled:<ms>'               the handler slept as told by a 'stall' command (R8: max.poll.interval.ms)
 // stdin commands, one per line: 'stall <ms>' (the next delivered message's handler awaits <ms> before returning),
-// 'commit' (commit what was delivered now; recorded as committed or commitFailed).
+// 'commit' (commit what was delivered of the partitions it owns now; recorded as committed or commitFailed),
+// 'force-commit' (commit the last delivered offset + 1 of every partition it ever read, owned or not: what a zombie
+// would try; the broker must refuse it after the member was fenced or lost its partitions).
 // SIGTERM: stop polling, commit what was delivered, close (leave the group; a static member does not leave), exit 0.
 import { createInterface } from 'node:readline';
 import { Consumer, type Message } from '../../../src/index.js';
@@ -39,7 +41,12 @@ createInterface({ input: process.stdin }).on('line', (line) => {
   const [cmd, arg] = line.trim().split(/\s+/);
   if (cmd === 'stall') stallNext = Number(arg);
   else if (cmd === 'commit') member.commit().catch(() => { /* recorded as commitFailed */ });
+  else if (cmd === 'force-commit') {
+    const list = [...lastSeen.entries()].map(([partition, offset]) => ({ topic: spec.topic, partition, offset }));
+    if (list.length > 0) consumer.commit(list).then(() => rec.committed(list), (err: unknown) => rec.commitFailed(list, err));
+  }
 });
+const lastSeen = new Map<number, bigint>();
 
 consumer.subscribe([spec.topic], member.listener());
 rec.mark('ready');
@@ -51,7 +58,8 @@ await member.run({
   done: () => stopping,
   timeoutMs: 24 * 3_600_000,
   commitEvery: spec.commitEvery ?? 200,
-  onMessage: async (_m: Message) => {
+  onMessage: async (m: Message) => {
+    lastSeen.set(m.partition, m.offset + 1n);
     if (stallNext > 0) {
       const ms = stallNext;
       stallNext = 0;
