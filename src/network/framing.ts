@@ -12,6 +12,7 @@
 // The declared size is checked before anything is allocated for it, so a corrupt prefix (or a TLS/plaintext
 // mix-up, where the first four bytes of a TLS alert read as a huge length) fails fast instead of allocating.
 
+import { Buffer } from 'node:buffer';
 import { ProtocolError } from '../errors.js';
 
 export const SIZE_PREFIX_BYTES = 4;

@@ -9,7 +9,7 @@
 // to) gigabytes fails with a CorruptRecordError instead of exhausting memory. Errors thrown here carry no location;
 // the batch decoder rethrows them with topic, partition and offsets.
 
-import { kMaxLength } from 'node:buffer';
+import { Buffer, kMaxLength } from 'node:buffer';
 import { createRequire } from 'node:module';
 import * as zlib from 'node:zlib';
 import { CorruptRecordError, UnsupportedError } from '../../errors.js';

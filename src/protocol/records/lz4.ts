@@ -13,6 +13,7 @@
 //   block size, and by the caller's limit, before anything is allocated.
 // Block decoding in JS is fast enough for this role (figures in DESIGN.md "Records").
 
+import { Buffer } from 'node:buffer';
 import { CorruptRecordError } from '../../errors.js';
 import { allocOutput, claimOutput, MAX_IN_SLAB, outputSpace } from './output-slab.js';
 

@@ -13,6 +13,8 @@
 // a record of an uncompressed batch keeps its whole Fetch response alive. Outputs larger than a quarter of a slab get
 // a buffer of their own, so a big batch never strands most of a slab.
 
+import { Buffer } from 'node:buffer';
+
 /** Bytes per slab. */
 export const SLAB_BYTES = 1 << 20;
 /** Larger outputs get a buffer of their own. */
