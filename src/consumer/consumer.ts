@@ -234,6 +234,9 @@ export class Consumer extends EventEmitter<ConsumerEvents> implements AsyncItera
   poll(timeoutMs = 1000): Promise<Message | null> {
     try {
       this.checkReadable('poll()');
+      // A member whose session surely expired (its process stood still) reports its partitions lost before it hands
+      // out anything buffered for them: another member may have read and committed past those records meanwhile.
+      if (this.membership?.sessionLapsed() === true) return this.membership.expireSession().then(() => this.poll(timeoutMs));
       this.beforePoll();
       const m = this.delivery.take();
       if (m !== null) return this.delivery.handOut(m);
@@ -303,12 +306,16 @@ export class Consumer extends EventEmitter<ConsumerEvents> implements AsyncItera
       open = false;
       return { done: true, value: undefined };
     };
-    return {
+    const iterator = {
       next: (): Promise<IteratorResult<Message>> => {
         if (this.lifecycle === 'closing' || this.lifecycle === 'closed') return Promise.resolve(finish());
         let m: Message | null;
         try {
           this.checkReadable('iteration');
+          if (this.membership?.sessionLapsed() === true) {
+            const membership = this.membership;
+            return membership.expireSession().then(() => iterator.next());
+          }
           this.beforePoll();
           m = this.delivery.take();
         } catch (err) {
@@ -319,6 +326,7 @@ export class Consumer extends EventEmitter<ConsumerEvents> implements AsyncItera
       },
       return: (): Promise<IteratorResult<Message>> => Promise.resolve(finish()),
     };
+    return iterator;
   }
 
   // ---------------------------------------------------------------------------------------------------------------

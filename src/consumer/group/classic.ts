@@ -151,6 +151,22 @@ export class ClassicMembership {
     this.signal();
   }
 
+  /**
+   * True when, while heartbeats are due, none succeeded for session.timeout.ms: the coordinator has surely expired
+   * the member (its process was stopped, or its event loop blocked), and another member may have read past what is
+   * buffered here. poll() checks it before handing out anything, so those records are not delivered a second time.
+   */
+  sessionLapsed(): boolean {
+    return this.heartbeatsOn && !this.stopped && Date.now() - this.lastHeartbeatOk > this.host.settings.sessionTimeoutMs;
+  }
+
+  /** After sessionLapsed(): the partitions are lost (nothing committed) and the member joins again. */
+  async expireSession(): Promise<void> {
+    this.lastHeartbeatOk = Date.now();
+    await this.loseAll('no successful heartbeat within session.timeout.ms');
+    this.requestRejoin('the session expired');
+  }
+
   /** Called on every application poll: a member that left for exceeding max.poll.interval.ms rejoins now. */
   onPoll(): void {
     if (this.waitingForPoll) {

@@ -387,6 +387,21 @@ export class ConsumerGroupMembership {
     this.host.fatal(error);
   }
 
+  /**
+   * True when a joined member has had no successful heartbeat for session.timeout.ms (the broker's own session
+   * timeout is not known to the client; the same estimate as run() uses): poll() then reports the partitions lost
+   * before handing out buffered records another member may have read already.
+   */
+  sessionLapsed(): boolean {
+    return !this.stopped && this.memberEpoch > 0 && Date.now() - this.lastHeartbeatOk > this.host.settings.sessionTimeoutMs;
+  }
+
+  /** After sessionLapsed(): the partitions are lost (nothing committed) and the member joins again at epoch 0. */
+  async expireSession(): Promise<void> {
+    await this.loseAll('no successful heartbeat within the session timeout');
+    this.beatNow();
+  }
+
   /** max.poll.interval.ms passed without a poll: leave, report the partitions lost, join again on the next poll. */
   private async pollTimeout(): Promise<void> {
     this.host.logger.warn('max.poll.interval.ms exceeded: leaving the group until the next poll', {
