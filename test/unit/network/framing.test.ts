@@ -1,8 +1,9 @@
 // Frame reassembly under every way TCP can cut a byte stream: random chunk sizes (including 1-byte chunks and
-// prefixes split across chunks), many frames per chunk, and corrupt size prefixes.
+// prefixes split across chunks), many frames per chunk, corrupt size prefixes, and socket reads made through
+// readBuffer()/pushRead() (net.Socket's onread).
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { FrameReader } from '../../../src/network/framing.js';
+import { FrameReader, READ_BYTES } from '../../../src/network/framing.js';
 import { ProtocolError } from '../../../src/errors.js';
 import { prng as rng } from '../../support/prng.js';
 
@@ -112,4 +113,30 @@ test('reset drops a partial frame', () => {
   const out: Buffer[] = [];
   reader.push(Buffer.from([0, 0, 0, 4, 9, 9, 9, 9]), (f) => out.push(f));
   assert.deepEqual(out, [Buffer.from([9, 9, 9, 9])]);
+});
+
+test('onread: reads land in the frame being assembled or in one reused scratch area; every frame arrives intact', () => {
+  const random = rng(11);
+  // Small frames (many per read) and large ones (spanning many reads), in random order.
+  const frames = [...makeFrames(random, 300, 2_000), ...makeFrames(random, 12, 400_000)].sort(() => random() - 0.5);
+  const stream = wire(frames);
+  const reader = new FrameReader(1_000_000, 4);
+  const out: Buffer[] = [];
+  const buffers = new Set<ArrayBufferLike>();
+  let direct = 0;
+  for (let off = 0; off < stream.length; ) {
+    // As the kernel does: fill at most the offered buffer, with whatever has arrived (random amounts).
+    const target = reader.readBuffer();
+    const n = Math.min(target.length, stream.length - off, 1 + Math.floor(random() * 200_000));
+    stream.copy(target, 0, off, off + n);
+    buffers.add(target.buffer);
+    if (target.length !== READ_BYTES) direct += n;
+    reader.pushRead(n, target, (f) => out.push(f));
+    off += n;
+  }
+  assert.equal(out.length, frames.length);
+  for (let i = 0; i < frames.length; i++) assert.ok(out[i].equals(frames[i]), `frame ${i} intact after every later read`);
+  assert.ok(direct > stream.length / 2, `most bytes were read straight into their frame (${direct} of ${stream.length})`);
+  assert.ok(buffers.size <= 13, `one scratch area plus the large frames themselves (${buffers.size} buffers)`);
+  assert.equal(reader.bufferedBytes, 0);
 });
