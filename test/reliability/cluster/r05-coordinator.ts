@@ -32,84 +32,87 @@ function commitAfter(l: Ledger, label: string): number | undefined {
   return c === undefined ? undefined : Math.round(c.at - t);
 }
 
-describe('R5 group coordinator moves (three-node cluster)', () => {
-  let env: KafkaEnv;
-  before(async () => { env = await clusterEnv(); });
-  after(() => { if (env?.startedNow) stopKafka(3); });
+/** Registers the scenario for these group protocols ('classic', 'consumer'). */
+export function registerR5(protocols: readonly string[]): void {
+  describe('R5 group coordinator moves (three-node cluster)', () => {
+    let env: KafkaEnv;
+    before(async () => { env = await clusterEnv(); });
+    after(() => { if (env?.startedNow) stopKafka(3); });
 
-  for (const { protocol, properties } of PROTOCOLS) {
-    it(`R5 (${protocol}): coordinator moved and killed; retriable errors not surfaced, offsets never regress`, { timeout: 600_000 }, async () => {
-      const started = Date.now();
-      const topic = uniqueName(`r5-${protocol}`);
-      const groupId = uniqueName('r5-group');
-      await createLedgerTopic(env.bootstrap, topic, PARTITIONS, { replicationFactor: 3 });
-      await waitIsr(env, [topic]);
-      const ledger = new Ledger();
-      const scenario = ledger.member('scenario');
-      await writeLedger(ledger, { bootstrap: env.bootstrap, topic, partitions: PARTITIONS, perPartition: 300, valueBytes: 100 });
-      const group = new Group(ledger, { bootstrap: env.bootstrap, topic, group: groupId, commitEvery: 200, properties });
-      let writer: { stop(): Promise<unknown> } | undefined;
-      try {
-        group.start('a');
-        group.start('b');
-        await waitLedger(group, 'a two-way split', (l) => settledOn(l, topic, PARTITIONS, ['a#1', 'b#1']) && l.distinctDelivered() >= PARTITIONS * 300, 180_000);
-        scenario.mark('settled');
-        writer = backgroundWriter(ledger, { bootstrap: env.bootstrap, topic, partitions: PARTITIONS, perRound: 20, pauseMs: 100, valueBytes: 100, properties: { 'gregor.log.level': 'error' } });
+    for (const { protocol, properties } of PROTOCOLS.filter((p) => protocols.includes(p.protocol))) {
+      it(`R5 (${protocol}): coordinator moved and killed; retriable errors not surfaced, offsets never regress`, { timeout: 600_000 }, async () => {
+        const started = Date.now();
+        const topic = uniqueName(`r5-${protocol}`);
+        const groupId = uniqueName('r5-group');
+        await createLedgerTopic(env.bootstrap, topic, PARTITIONS, { replicationFactor: 3 });
+        await waitIsr(env, [topic]);
+        const ledger = new Ledger();
+        const scenario = ledger.member('scenario');
+        await writeLedger(ledger, { bootstrap: env.bootstrap, topic, partitions: PARTITIONS, perPartition: 300, valueBytes: 100 });
+        const group = new Group(ledger, { bootstrap: env.bootstrap, topic, group: groupId, commitEvery: 200, properties });
+        let writer: { stop(): Promise<unknown> } | undefined;
+        try {
+          group.start('a');
+          group.start('b');
+          await waitLedger(group, 'a two-way split', (l) => settledOn(l, topic, PARTITIONS, ['a#1', 'b#1']) && l.distinctDelivered() >= PARTITIONS * 300, 180_000);
+          scenario.mark('settled');
+          writer = backgroundWriter(ledger, { bootstrap: env.bootstrap, topic, partitions: PARTITIONS, perRound: 20, pauseMs: 100, valueBytes: 100, properties: { 'gregor.log.level': 'error' } });
 
-        // 1. Move the coordinator (the leader of the group's __consumer_offsets partition) to another broker.
-        const first = await coordinatorOf(env, groupId);
-        const target = ([1, 2, 3] as NodeId[]).find((id) => id !== first) as NodeId;
-        scenario.mark('move coordinator');
-        await moveCoordinator(env, groupId, target);
-        await waitUntil(`node ${target} to coordinate the group`, async () => (await coordinatorOf(env, groupId)) === target, 120_000, 500);
-        await waitLedger(group, 'a commit acknowledged by the new coordinator', (l) => commitAfter(l, 'move coordinator') !== undefined, 120_000);
+          // 1. Move the coordinator (the leader of the group's __consumer_offsets partition) to another broker.
+          const first = await coordinatorOf(env, groupId);
+          const target = ([1, 2, 3] as NodeId[]).find((id) => id !== first) as NodeId;
+          scenario.mark('move coordinator');
+          await moveCoordinator(env, groupId, target);
+          await waitUntil(`node ${target} to coordinate the group`, async () => (await coordinatorOf(env, groupId)) === target, 120_000, 500);
+          await waitLedger(group, 'a commit acknowledged by the new coordinator', (l) => commitAfter(l, 'move coordinator') !== undefined, 120_000);
 
-        // 2. SIGKILL the coordinator broker; the group moves to the next leader of its partition; restart.
-        await killBroker(target);
-        // Marked once the process is gone: a commit acknowledged before says nothing.
-        scenario.mark('kill coordinator');
-        const next = await waitUntil('another coordinator', async () => {
-          const c = await coordinatorOf(env, groupId);
-          return c !== target ? c : undefined;
-        }, 120_000, 500);
-        await waitLedger(group, 'a commit acknowledged after the kill', (l) => commitAfter(l, 'kill coordinator') !== undefined, 180_000);
-        await startBroker(target);
-        await waitIsr(env, [topic, '__consumer_offsets']);
-        scenario.mark('broker back');
-        await waitLedger(group, 'a commit acknowledged after the restart', (l) => commitAfter(l, 'broker back') !== undefined, 120_000);
+          // 2. SIGKILL the coordinator broker; the group moves to the next leader of its partition; restart.
+          await killBroker(target);
+          // Marked once the process is gone: a commit acknowledged before says nothing.
+          scenario.mark('kill coordinator');
+          const next = await waitUntil('another coordinator', async () => {
+            const c = await coordinatorOf(env, groupId);
+            return c !== target ? c : undefined;
+          }, 120_000, 500);
+          await waitLedger(group, 'a commit acknowledged after the kill', (l) => commitAfter(l, 'kill coordinator') !== undefined, 180_000);
+          await startBroker(target);
+          await waitIsr(env, [topic, '__consumer_offsets']);
+          scenario.mark('broker back');
+          await waitLedger(group, 'a commit acknowledged after the restart', (l) => commitAfter(l, 'broker back') !== undefined, 120_000);
 
-        await writer.stop();
-        writer = undefined;
-        await waitLedger(group, 'every acknowledged write to be delivered', (l) => l.distinctDelivered() >= l.producedCount(), 180_000);
-        scenario.mark('stopping');
-        await stopAll(group.live());
-        const final = group.load();
-        const settledAt = markAt(final, 'settled');
-        const stoppingAt = markAt(final, 'stopping');
-        const check = final.check();
-        const errors = marksSince(final, settledAt, 'error:').filter((m) => m.at < stoppingAt);
-        const commitFailures = final.events.filter((e) => e.t === 'commitFailed' && e.at >= settledAt && e.at < stoppingAt)
-          .map((e) => (e.t === 'commitFailed' ? `${e.member} ${e.error}` : ''));
-        const rebalances = rebalanceEventsSince(final, settledAt).filter((e) => e.at < stoppingAt);
-        const moveMs = commitAfter(final, 'move coordinator');
-        const killMs = commitAfter(final, 'kill coordinator');
-        finish(`R5 coordinator moves (${protocol})`, {
-          check,
-          startedAt: started,
-          recoverMs: killMs ?? null,
-          notes: `coordinator ${first} -> ${target} by leader move (first commit after ${moveMs} ms), SIGKILL of ${target} -> ${next} ` +
-            `(first commit after ${killMs} ms; recover = that); ${rebalances.length} assignment events during the faults`,
-          failures: [
-            ...resumeViolations(final),
-            errors.length > 0 && `errors surfaced by poll(): ${errors.slice(0, 5).map((m) => `${m.member} ${m.label}`).join('; ')}`,
-            commitFailures.length > 0 && `${commitFailures.length} commits failed: ${commitFailures.slice(0, 3).join('; ')}`,
-          ],
-        });
-      } finally {
-        await writer?.stop().catch(() => {});
-        await group.dispose();
-        for (const id of [1, 2, 3] as NodeId[]) await startBroker(id).catch(() => {});
-      }
-    });
-  }
-});
+          await writer.stop();
+          writer = undefined;
+          await waitLedger(group, 'every acknowledged write to be delivered', (l) => l.distinctDelivered() >= l.producedCount(), 180_000);
+          scenario.mark('stopping');
+          await stopAll(group.live());
+          const final = group.load();
+          const settledAt = markAt(final, 'settled');
+          const stoppingAt = markAt(final, 'stopping');
+          const check = final.check();
+          const errors = marksSince(final, settledAt, 'error:').filter((m) => m.at < stoppingAt);
+          const commitFailures = final.events.filter((e) => e.t === 'commitFailed' && e.at >= settledAt && e.at < stoppingAt)
+            .map((e) => (e.t === 'commitFailed' ? `${e.member} ${e.error}` : ''));
+          const rebalances = rebalanceEventsSince(final, settledAt).filter((e) => e.at < stoppingAt);
+          const moveMs = commitAfter(final, 'move coordinator');
+          const killMs = commitAfter(final, 'kill coordinator');
+          finish(`R5 coordinator moves (${protocol})`, {
+            check,
+            startedAt: started,
+            recoverMs: killMs ?? null,
+            notes: `coordinator ${first} -> ${target} by leader move (first commit after ${moveMs} ms), SIGKILL of ${target} -> ${next} ` +
+              `(first commit after ${killMs} ms; recover = that); ${rebalances.length} assignment events during the faults`,
+            failures: [
+              ...resumeViolations(final),
+              errors.length > 0 && `errors surfaced by poll(): ${errors.slice(0, 5).map((m) => `${m.member} ${m.label}`).join('; ')}`,
+              commitFailures.length > 0 && `${commitFailures.length} commits failed: ${commitFailures.slice(0, 3).join('; ')}`,
+            ],
+          });
+        } finally {
+          await writer?.stop().catch(() => {});
+          await group.dispose();
+          for (const id of [1, 2, 3] as NodeId[]) await startBroker(id).catch(() => {});
+        }
+      });
+    }
+  });
+}

@@ -48,74 +48,77 @@ function lossFailures(l: Ledger, member: string, since: number, what: string): s
   return out;
 }
 
-describe('R8 session lost / max.poll.interval.ms exceeded', () => {
-  for (const { protocol, freezeMs, properties } of PROTOCOLS) {
-    it(`R8 (${protocol}): partitions lost not revoked, no commit after loss, rejoin resumes from the committed offset`, { timeout: 600_000 }, async () => {
-      const started = Date.now();
-      const env = await ensureKafka();
-      const topic = uniqueName(`r8-${protocol}`);
-      await createLedgerTopic(env.bootstrap, topic, PARTITIONS);
-      const ledger = new Ledger();
-      const scenario = ledger.member('scenario');
-      await writeLedger(ledger, { bootstrap: env.bootstrap, topic, partitions: PARTITIONS, perPartition: 500, valueBytes: 100 });
-      const group = new Group(ledger, { bootstrap: env.bootstrap, topic, group: uniqueName('r8-group'), commitEvery: 100, properties });
-      let writer: { stop(): Promise<unknown> } | undefined;
-      try {
-        group.start('a');
-        const b = group.start('b');
-        await waitLedger(group, 'a two-way split', (l) => settledOn(l, topic, PARTITIONS, ['a#1', 'b#1']), 180_000);
-        writer = backgroundWriter(ledger, { bootstrap: env.bootstrap, topic, partitions: PARTITIONS, perRound: 30, pauseMs: 100, valueBytes: 100, properties: { 'gregor.log.level': 'error' } });
-        await new Promise((r) => setTimeout(r, 1000));
+/** Registers the scenario for these group protocols ('classic', 'consumer'). */
+export function registerR8(protocols: readonly string[]): void {
+  describe('R8 session lost / max.poll.interval.ms exceeded', () => {
+    for (const { protocol, freezeMs, properties } of PROTOCOLS.filter((p) => protocols.includes(p.protocol))) {
+      it(`R8 (${protocol}): partitions lost not revoked, no commit after loss, rejoin resumes from the committed offset`, { timeout: 600_000 }, async () => {
+        const started = Date.now();
+        const env = await ensureKafka();
+        const topic = uniqueName(`r8-${protocol}`);
+        await createLedgerTopic(env.bootstrap, topic, PARTITIONS);
+        const ledger = new Ledger();
+        const scenario = ledger.member('scenario');
+        await writeLedger(ledger, { bootstrap: env.bootstrap, topic, partitions: PARTITIONS, perPartition: 500, valueBytes: 100 });
+        const group = new Group(ledger, { bootstrap: env.bootstrap, topic, group: uniqueName('r8-group'), commitEvery: 100, properties });
+        let writer: { stop(): Promise<unknown> } | undefined;
+        try {
+          group.start('a');
+          const b = group.start('b');
+          await waitLedger(group, 'a two-way split', (l) => settledOn(l, topic, PARTITIONS, ['a#1', 'b#1']), 180_000);
+          writer = backgroundWriter(ledger, { bootstrap: env.bootstrap, topic, partitions: PARTITIONS, perRound: 30, pauseMs: 100, valueBytes: 100, properties: { 'gregor.log.level': 'error' } });
+          await new Promise((r) => setTimeout(r, 1000));
 
-        // 1. Session lost.
-        scenario.mark('freeze b');
-        b.freeze();
-        await waitLedger(group, 'a to take every partition while b is frozen', (l) => settledOn(l, topic, PARTITIONS, ['a#1']), 120_000);
-        const frozenFor = Math.max(0, freezeMs - (Date.now() - markAt(group.load(), 'freeze b')));
-        await new Promise((r) => setTimeout(r, frozenFor));
-        b.send('commit');
-        b.send('force-commit');
-        scenario.mark('thaw b');
-        b.thaw();
-        await waitLedger(group, 'b to report the loss and rejoin', (l) => eventsOf(l, 'b#1', markAt(l, 'thaw b')).some((e) => e.t === 'lost')
-          && settledOn(l, topic, PARTITIONS, ['a#1', 'b#1']), 120_000);
+          // 1. Session lost.
+          scenario.mark('freeze b');
+          b.freeze();
+          await waitLedger(group, 'a to take every partition while b is frozen', (l) => settledOn(l, topic, PARTITIONS, ['a#1']), 120_000);
+          const frozenFor = Math.max(0, freezeMs - (Date.now() - markAt(group.load(), 'freeze b')));
+          await new Promise((r) => setTimeout(r, frozenFor));
+          b.send('commit');
+          b.send('force-commit');
+          scenario.mark('thaw b');
+          b.thaw();
+          await waitLedger(group, 'b to report the loss and rejoin', (l) => eventsOf(l, 'b#1', markAt(l, 'thaw b')).some((e) => e.t === 'lost')
+            && settledOn(l, topic, PARTITIONS, ['a#1', 'b#1']), 120_000);
 
-        // 2. max.poll.interval.ms exceeded by a slow handler.
-        await new Promise((r) => setTimeout(r, 1000));
-        scenario.mark('stall b');
-        b.send('stall 9000');
-        await waitLedger(group, 'b to report the loss after its slow handler and rejoin', (l) => {
-          const since = markAt(l, 'stall b');
-          const evs = eventsOf(l, 'b#1', since);
-          const lost = evs.findIndex((e) => e.t === 'lost');
-          return lost >= 0 && evs.some((e, i) => i > lost && e.t === 'assigned') && settledOn(l, topic, PARTITIONS, ['a#1', 'b#1']);
-        }, 180_000);
+          // 2. max.poll.interval.ms exceeded by a slow handler.
+          await new Promise((r) => setTimeout(r, 1000));
+          scenario.mark('stall b');
+          b.send('stall 9000');
+          await waitLedger(group, 'b to report the loss after its slow handler and rejoin', (l) => {
+            const since = markAt(l, 'stall b');
+            const evs = eventsOf(l, 'b#1', since);
+            const lost = evs.findIndex((e) => e.t === 'lost');
+            return lost >= 0 && evs.some((e, i) => i > lost && e.t === 'assigned') && settledOn(l, topic, PARTITIONS, ['a#1', 'b#1']);
+          }, 180_000);
 
-        await writer.stop();
-        writer = undefined;
-        await waitLedger(group, 'every acknowledged write to be delivered', (l) => l.distinctDelivered() >= l.producedCount(), 180_000);
-        await stopAll(group.live());
-        const final = group.load();
-        const check = final.check();
-        const thawAt = markAt(final, 'thaw b');
-        const stallAt = markAt(final, 'stall b');
-        const refused = final.events.filter((e) => e.t === 'commitFailed' && e.member === 'b#1' && e.at >= thawAt && e.at < stallAt).length;
-        const rejoin = eventsOf(final, 'b#1', thawAt).find((e) => e.t === 'assigned');
-        finish(`R8 session lost / poll timeout (${protocol})`, {
-          check,
-          startedAt: started,
-          recoverMs: rejoin === undefined ? null : Math.round(rejoin.at - thawAt),
-          notes: `frozen ${freezeMs / 1000} s (session lost; ${refused} stale commits refused), then a 9 s handler over max.poll.interval.ms 5 s; recover = thaw to b assigned again`,
-          failures: [
-            ...resumeViolations(final),
-            ...lossFailures(final, 'b#1', thawAt, 'session lost'),
-            ...lossFailures(final, 'b#1', stallAt, 'poll timeout'),
-          ],
-        });
-      } finally {
-        await writer?.stop().catch(() => {});
-        await group.dispose();
-      }
-    });
-  }
-});
+          await writer.stop();
+          writer = undefined;
+          await waitLedger(group, 'every acknowledged write to be delivered', (l) => l.distinctDelivered() >= l.producedCount(), 180_000);
+          await stopAll(group.live());
+          const final = group.load();
+          const check = final.check();
+          const thawAt = markAt(final, 'thaw b');
+          const stallAt = markAt(final, 'stall b');
+          const refused = final.events.filter((e) => e.t === 'commitFailed' && e.member === 'b#1' && e.at >= thawAt && e.at < stallAt).length;
+          const rejoin = eventsOf(final, 'b#1', thawAt).find((e) => e.t === 'assigned');
+          finish(`R8 session lost / poll timeout (${protocol})`, {
+            check,
+            startedAt: started,
+            recoverMs: rejoin === undefined ? null : Math.round(rejoin.at - thawAt),
+            notes: `frozen ${freezeMs / 1000} s (session lost; ${refused} stale commits refused), then a 9 s handler over max.poll.interval.ms 5 s; recover = thaw to b assigned again`,
+            failures: [
+              ...resumeViolations(final),
+              ...lossFailures(final, 'b#1', thawAt, 'session lost'),
+              ...lossFailures(final, 'b#1', stallAt, 'poll timeout'),
+            ],
+          });
+        } finally {
+          await writer?.stop().catch(() => {});
+          await group.dispose();
+        }
+      });
+    }
+  });
+}
