@@ -4,7 +4,7 @@
 // Admin (admin.ts) exposes these as listGroups(), describeGroups() and listGroupOffsets().
 
 import { KafkaError, isGregorError } from '../errors.js';
-import { decodeAssignment, CONSUMER_PROTOCOL_TYPE } from '../consumer/group/consumer-protocol.js';
+import { decodeAssignment, CONSUMER_PROTOCOL_TYPE } from '../protocol/consumer-protocol.js';
 import { ApiKey, ErrorCode, kafkaError } from '../protocol/index.js';
 import type { ClusterHandle } from '../cluster/connect.js';
 import { Coordinator, CoordinatorType, withRetries, type RetryPolicy } from '../cluster/control.js';

@@ -33,7 +33,7 @@ import {
   decodeSubscription,
   encodeAssignment,
   type TopicPartitions,
-} from './consumer-protocol.js';
+} from '../../protocol/consumer-protocol.js';
 import type { GroupCoordinator } from './coordinator.js';
 
 export type MemberState = 'unjoined' | 'joining' | 'syncing' | 'stable' | 'leaving' | 'left';

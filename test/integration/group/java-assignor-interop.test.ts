@@ -10,7 +10,7 @@ import { readdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { assignors, checkAssignment, encodeStickyUserData } from '../../../src/consumer/group/assignors/index.js';
 import type { AssignorMember, GroupAssignment, PartitionInfo } from '../../../src/consumer/group/assignors/index.js';
-import { decodeSubscription, encodeAssignment, encodeSubscription } from '../../../src/consumer/group/consumer-protocol.js';
+import { decodeSubscription, encodeAssignment, encodeSubscription } from '../../../src/protocol/consumer-protocol.js';
 import {
   checkBalanced,
   checkComplete,

@@ -7,7 +7,7 @@ import assert from 'node:assert/strict';
 import { spawn, type ChildProcess } from 'node:child_process';
 import { assignors, checkAssignment, decodeCooperativeStickyUserData } from '../../../src/consumer/group/assignors/index.js';
 import type { AssignorMember } from '../../../src/consumer/group/assignors/index.js';
-import { decodeAssignment, decodeSubscription } from '../../../src/consumer/group/consumer-protocol.js';
+import { decodeAssignment, decodeSubscription } from '../../../src/protocol/consumer-protocol.js';
 import { ApiKey, errorName } from '../../../src/protocol/index.js';
 import { KAFKA_TOOL, ROOT, createTopic, deleteTopic, ensureKafka, uniqueName } from '../helpers/kafka.js';
 import { RawBroker, until } from '../protocol/raw-broker.js';

@@ -2,7 +2,7 @@
 // assignors' own code (they recompute everything from the input).
 import assert from 'node:assert/strict';
 import type { AssignorMember, GroupAssignment, PartitionInfo } from '../../../src/consumer/group/assignors/index.js';
-import type { TopicPartitions } from '../../../src/consumer/group/consumer-protocol.js';
+import type { TopicPartitions } from '../../../src/protocol/consumer-protocol.js';
 export { prng } from '../../support/prng.js';
 
 export const int = (rnd: () => number, lo: number, hi: number): number => lo + Math.floor(rnd() * (hi - lo + 1));

@@ -9,7 +9,7 @@ import {
   encodeStickyUserData,
 } from '../../../src/consumer/group/assignors/index.js';
 import type { AssignorMember } from '../../../src/consumer/group/assignors/index.js';
-import type { TopicPartitions } from '../../../src/consumer/group/consumer-protocol.js';
+import type { TopicPartitions } from '../../../src/protocol/consumer-protocol.js';
 
 const ALL = ['t0', 't1', 't2', 't3'];
 const FOUR_TOPICS: [string, number][] = ALL.map((t) => [t, 2]);

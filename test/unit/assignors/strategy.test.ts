@@ -10,7 +10,7 @@ import {
   parseAssignmentStrategy,
 } from '../../../src/consumer/group/assignors/index.js';
 import type { Assignor } from '../../../src/consumer/group/assignors/index.js';
-import { decodeSubscription } from '../../../src/consumer/group/consumer-protocol.js';
+import { decodeSubscription } from '../../../src/protocol/consumer-protocol.js';
 import { ConfigError, isGregorError } from '../../../src/errors.js';
 
 test('wire names are the Java client\'s, and so are the supported rebalance protocols', () => {

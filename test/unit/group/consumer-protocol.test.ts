@@ -8,7 +8,7 @@ import {
   decodeSubscription,
   encodeAssignment,
   encodeSubscription,
-} from '../../../src/consumer/group/consumer-protocol.js';
+} from '../../../src/protocol/consumer-protocol.js';
 import { isGregorError } from '../../../src/errors.js';
 
 const hex = (s: string): Buffer => Buffer.from(s.replace(/\s+|\/\/[^\n]*/g, ''), 'hex');

@@ -10,7 +10,7 @@
 // strategies in JoinGroup by these names, and the broker picks the one all members support (see index.ts).
 
 import { ProtocolError } from '../../../errors.js';
-import type { TopicPartitions } from '../consumer-protocol.js';
+import type { TopicPartitions } from '../../../protocol/consumer-protocol.js';
 
 /**
  * KIP-429. EAGER: every member revokes everything before it rejoins. COOPERATIVE: members keep what they own

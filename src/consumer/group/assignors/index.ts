@@ -15,7 +15,7 @@
 // range).
 
 import { ConfigError } from '../../../errors.js';
-import { type TopicPartitions, encodeSubscription, normalizeTopicPartitions } from '../consumer-protocol.js';
+import { type TopicPartitions, encodeSubscription, normalizeTopicPartitions } from '../../../protocol/consumer-protocol.js';
 import type { Assignor, AssignorMember, GroupAssignment, MemberOwnState, RebalanceProtocol } from './assignor.js';
 import { cooperativeStickyAssignor } from './cooperative-sticky.js';
 import { rangeAssignor } from './range.js';

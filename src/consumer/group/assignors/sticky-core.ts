@@ -24,7 +24,7 @@
 //     checked exhaustively it keeps the most possible in all but a fraction of a percent of cases (one partition
 //     short), and on random groups it keeps more in place than the Java client's assignor.
 
-import type { TopicPartitions } from '../consumer-protocol.js';
+import type { TopicPartitions } from '../../../protocol/consumer-protocol.js';
 import { type GroupModel, partitionIndex, partitionRacks } from './assignor.js';
 
 /** What a member says it owns, and since which generation (-1: unknown, the oldest possible). */

@@ -12,7 +12,7 @@
 
 import { ProtocolError } from '../../../errors.js';
 import { Reader, Writer } from '../../../protocol/primitives.js';
-import { type TopicPartitions, normalizeTopicPartitions } from '../consumer-protocol.js';
+import { type TopicPartitions, normalizeTopicPartitions } from '../../../protocol/consumer-protocol.js';
 import { type AssignmentInput, type Assignor, type AssignorMember, type GroupAssignment, type MemberOwnState, assignmentFromOwners, buildGroupModel } from './assignor.js';
 import { type MemberClaims, stickyAssign } from './sticky-core.js';
 

@@ -19,8 +19,8 @@
 // what follows. Java does exactly that (it parses a newer version as its highest known one); so do we. Fields that
 // a chosen older version cannot carry are "ignorable" in the spec: encoding at that version drops them, as Java does.
 
-import { ProtocolError } from '../../errors.js';
-import { Reader, Writer } from '../../protocol/primitives.js';
+import { ProtocolError } from '../errors.js';
+import { Reader, Writer } from './primitives.js';
 
 /** The protocol type a consumer group member announces in JoinGroup. */
 export const CONSUMER_PROTOCOL_TYPE = 'consumer';
