@@ -20,7 +20,10 @@ import { stopAll, waitLedger } from './scenario.js';
 
 const PARTITIONS = 6;
 const PROTOCOLS = [
-  { protocol: 'classic', properties: { 'group.protocol': 'classic', 'partition.assignment.strategy': 'cooperative-sticky', 'session.timeout.ms': 10_000, 'heartbeat.interval.ms': 500 } },
+  // A SIGKILLed coordinator is replaced once the controller fences it (~9 s broker session) and the group is loaded:
+  // heartbeats fail meanwhile. A member with no successful heartbeat for session.timeout.ms takes its session as
+  // lost (rightly, in general), so the session is kept well above that failover time.
+  { protocol: 'classic', properties: { 'group.protocol': 'classic', 'partition.assignment.strategy': 'cooperative-sticky', 'session.timeout.ms': 20_000, 'heartbeat.interval.ms': 500 } },
   { protocol: 'consumer', properties: { 'group.protocol': 'consumer' } },
 ] as const;
 
