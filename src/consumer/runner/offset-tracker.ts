@@ -10,6 +10,7 @@
 // Completions inherited from the metadata of the committed offset make add() answer "skip": the record was
 // completed before a crash or by the previous owner, and must not be handled again.
 
+import { Fifo } from './fifo.js';
 import type { OffsetRange } from './metadata.js';
 
 export interface Committable {
@@ -22,7 +23,7 @@ export interface Committable {
 }
 
 export class OffsetTracker {
-  private readonly pending: bigint[] = [];
+  private readonly pending = new Fifo<bigint>();
   private lastTaken: bigint | null = null;
   private lastTakenEpoch = -1;
   /** Completions loaded from the committed metadata, not yet passed by taken records. */
@@ -35,6 +36,18 @@ export class OffsetTracker {
   /** Records taken and not completed. */
   get pendingCount(): number {
     return this.pending.length;
+  }
+
+  /**
+   * True when committable() may have ranges: an offset between the first pending one and the last taken is not
+   * pending (completed out of order, or skipped by compaction), or inherited completions lie ahead. False means the
+   * metadata is empty: the runner skips its size check then (records completed in order, the common case).
+   */
+  hasCompletedAhead(): boolean {
+    if (this.inherited.length > 0) return true;
+    const p = this.pending;
+    if (p.length === 0) return false;
+    return this.lastTaken! - p.at(0)! + 1n !== BigInt(p.length);
   }
 
   /** True once a record was taken (before that there is nothing to commit). */
@@ -62,7 +75,7 @@ export class OffsetTracker {
   complete(offset: bigint): boolean {
     const p = this.pending;
     // Completions come mostly in offset order: look at the front first.
-    if (p.length > 0 && p[0] === offset) {
+    if (p.length > 0 && p.at(0) === offset) {
       p.shift();
       return true;
     }
@@ -70,11 +83,12 @@ export class OffsetTracker {
     let hi = p.length - 1;
     while (lo <= hi) {
       const mid = (lo + hi) >>> 1;
-      if (p[mid] === offset) {
-        p.splice(mid, 1);
+      const at = p.at(mid)!;
+      if (at === offset) {
+        p.removeAt(mid);
         return true;
       }
-      if (p[mid] < offset) lo = mid + 1;
+      if (at < offset) lo = mid + 1;
       else hi = mid - 1;
     }
     return false;
@@ -84,7 +98,7 @@ export class OffsetTracker {
   committable(): Committable | null {
     const last = this.lastTaken;
     if (last === null) return null;
-    const p = this.pending;
+    const p = this.pending.toArray();
     const ranges: OffsetRange[] = [];
     for (let i = 0; i < p.length; i++) {
       const start = p[i] + 1n;

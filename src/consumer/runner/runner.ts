@@ -19,9 +19,10 @@ import type { ConsumerLogger } from '../logger.js';
 import type { Message } from '../message.js';
 import type { OffsetToCommit } from '../offsets.js';
 import { partitionKey, type TopicPartition } from '../partition-state.js';
+import { Fifo } from './fifo.js';
 import { decodeCompleted, encodeCompleted } from './metadata.js';
 import { OffsetTracker } from './offset-tracker.js';
-import { HandlerError, type Batch, type BatchContext, type ResolvedRunOptions } from './options.js';
+import { HandlerError, type Batch, type BatchContext, type MessageContext, type ResolvedRunOptions } from './options.js';
 
 /** What the runner needs from the consumer (implemented in consumer.ts). */
 export interface RunnerHost {
@@ -67,11 +68,19 @@ interface Entry {
 
 interface Lane {
   readonly key: string | symbol;
-  readonly queue: Entry[];
+  readonly part: Part;
+  readonly queue: Fifo<Entry>;
   /** Exclusive lanes run one flight at a time. */
   readonly exclusive: boolean;
   busy: boolean;
   inReady: boolean;
+  /**
+   * Exclusive lanes under eachMessage: the record in flight, and the two callbacks its handler's promise settles,
+   * made once per lane (one flight at a time) instead of once per record.
+   */
+  flying: Entry | null;
+  onDone: (() => void) | null;
+  onFail: ((err: unknown) => void) | null;
 }
 
 type PartPhase = 'loading' | 'active' | 'revoking' | 'gone';
@@ -84,9 +93,15 @@ interface Part {
   /** Records taken while the committed metadata was being read. */
   waiting: Entry[];
   readonly lanes: Map<string | symbol, Lane>;
-  ready: Lane[];
+  /** 'partition' and 'none' orderings: the partition's only lane, found without a Map lookup. */
+  single: Lane | null;
+  ready: Fifo<Lane>;
   inReadyParts: boolean;
-  readonly flights: Set<Promise<void>>;
+  /** Flights in progress; drain() waits for zero (`idle` are its waiters). */
+  flights: number;
+  idle: (() => void)[];
+  /** The context of every first attempt (immutable, shared: a record's first call allocates nothing for it). */
+  readonly firstContext: MessageContext;
   readonly retryTimers: Set<NodeJS.Timeout>;
   /** Records waiting for a retry's backoff: in no lane and not in flight. */
   readonly backingOff: Set<Entry>;
@@ -100,7 +115,7 @@ const SINGLE_LANE = Symbol('partition lane');
 
 export class Runner {
   private readonly parts = new Map<string, Part>();
-  private readyParts: Part[] = [];
+  private readonly readyParts = new Fifo<Part>();
   private slots = 0;
   private held = 0;
   private heldBytes = 0;
@@ -117,6 +132,10 @@ export class Runner {
   private settle!: { resolve: (s: RunSummary) => void; reject: (e: unknown) => void };
   private readonly summary: RunSummary = { completed: 0, skipped: 0, retries: 0 };
   private readonly onAbort = (): void => void this.stop();
+  /** The partition of the last record routed: records come in runs of one partition, so most lookups stop here. */
+  private lastPart: Part | null = null;
+  /** dispatch() is on the stack: a flight completing synchronously leaves the starting to that loop. */
+  private dispatching = false;
 
   constructor(private readonly options: ResolvedRunOptions, private readonly host: RunnerHost) {}
 
@@ -272,10 +291,12 @@ export class Runner {
     const key = partitionKey(tp.topic, tp.partition);
     let p = this.parts.get(key);
     if (p !== undefined) return p;
+    const abort = new AbortController();
     p = {
       tp: { topic: tp.topic, partition: tp.partition }, key, phase: 'loading', tracker: null, waiting: [],
-      lanes: new Map(), ready: [], inReadyParts: false, flights: new Set(), retryTimers: new Set(), backingOff: new Set(),
-      abort: new AbortController(), pausedForMetadata: false, lastCommit: null,
+      lanes: new Map(), single: null, ready: new Fifo<Lane>(), inReadyParts: false, flights: 0, idle: [],
+      firstContext: Object.freeze({ signal: abort.signal, attempt: 1 }), retryTimers: new Set(), backingOff: new Set(),
+      abort, pausedForMetadata: false, lastCommit: null,
     };
     this.parts.set(key, p);
     if (this.host.committed === null) {
@@ -324,20 +345,42 @@ export class Runner {
   }
 
   private route(m: Message): void {
-    const p = this.partFor(m);
-    if (p.phase === 'revoking' || p.phase === 'gone') return; // the consumer dropped its buffer already; belt and braces
-    const key = this.options.ordering === 'key' ? (m.key === null ? NULL_KEY : m.key.toString('latin1')) : SINGLE_LANE;
-    let lane = p.lanes.get(key);
-    if (lane === undefined) {
-      lane = { key, queue: [], exclusive: this.options.ordering !== 'none', busy: false, inReady: false };
-      p.lanes.set(key, lane);
+    let p = this.lastPart;
+    if (p === null || p.tp.partition !== m.partition || p.tp.topic !== m.topic || p.phase === 'gone') {
+      p = this.partFor(m);
+      this.lastPart = p;
     }
-    const bytes = (m.key?.length ?? 0) + (m.value?.length ?? 0) + 64;
-    const e: Entry = { message: m, offset: m.offset, bytes, part: p, lane, attempt: 0, released: false };
+    if (p.phase === 'revoking' || p.phase === 'gone') return; // the consumer dropped its buffer already; belt and braces
+    let lane: Lane | undefined;
+    if (this.options.ordering === 'key') {
+      const key = m.key === null ? NULL_KEY : m.key.toString('latin1');
+      lane = p.lanes.get(key);
+      if (lane === undefined) p.lanes.set(key, (lane = this.newLane(p, key)));
+    } else {
+      lane = p.single ?? undefined;
+      if (lane === undefined) {
+        lane = p.lanes.get(SINGLE_LANE);
+        if (lane === undefined) p.lanes.set(SINGLE_LANE, (lane = this.newLane(p, SINGLE_LANE)));
+        p.single = lane;
+      }
+    }
+    const e: Entry = { message: m, offset: m.offset, bytes: recordBytes(m), part: p, lane, attempt: 0, released: false };
     this.held++;
-    this.heldBytes += bytes;
+    this.heldBytes += e.bytes;
     if (p.phase === 'loading') p.waiting.push(e);
     else this.admit(e);
+  }
+
+  private newLane(p: Part, key: string | symbol): Lane {
+    const lane: Lane = {
+      key, part: p, queue: new Fifo<Entry>(), exclusive: this.options.ordering !== 'none', busy: false, inReady: false,
+      flying: null, onDone: null, onFail: null,
+    };
+    if (lane.exclusive && this.options.eachMessage !== null) {
+      lane.onDone = () => this.landed(lane, lane.flying!, false, null);
+      lane.onFail = (err: unknown) => this.landed(lane, lane.flying!, true, err);
+    }
+    return lane;
   }
 
   private admit(e: Entry): void {
@@ -350,7 +393,9 @@ export class Runner {
     }
     e.lane.queue.push(e);
     if (!e.lane.busy) this.markReady(e.lane, p);
-    if (p.tracker!.pendingCount >= 64 && (p.tracker!.pendingCount & 63) === 0) this.checkMetadataSize(p);
+    // Completions beyond the gap may outgrow the metadata: checked every 64 records held, when there are any (records
+    // completed in order leave none, and then the check is skipped).
+    if (p.tracker!.pendingCount >= 64 && (p.tracker!.pendingCount & 63) === 0 && p.tracker!.hasCompletedAhead()) this.checkMetadataSize(p);
   }
 
   private release(e: Entry): void {
@@ -371,6 +416,8 @@ export class Runner {
   }
 
   private dropLaneIfIdle(lane: Lane, p: Part): void {
+    // A partition's single lane is kept for its lifetime (it would be made again for the next record).
+    if (lane === p.single) return;
     if (lane.queue.length === 0 && !lane.busy && !lane.inReady && p.lanes.get(lane.key) === lane) p.lanes.delete(lane.key);
   }
 
@@ -378,29 +425,96 @@ export class Runner {
   // Dispatching
 
   private dispatch(): void {
-    const batchMode = this.options.eachBatch !== null;
-    while (!this.stopping && this.slots < this.options.concurrency && this.readyParts.length > 0) {
-      const p = this.readyParts.shift()!;
-      p.inReadyParts = false;
-      if (p.phase !== 'active' || p.ready.length === 0) continue;
-      const entries = batchMode ? this.takeBatch(p) : this.takeOne(p);
-      if (p.ready.length > 0) {
-        p.inReadyParts = true;
-        this.readyParts.push(p);
+    // A handler that returns synchronously completes inside this loop (landed() -> dispatch() again): the inner call
+    // returns at once and this loop, which re-reads slots and ready lanes on every turn, goes on.
+    if (this.dispatching) return;
+    this.dispatching = true;
+    try {
+      const batchMode = this.options.eachBatch !== null;
+      while (!this.stopping && this.slots < this.options.concurrency && this.readyParts.length > 0) {
+        const p = this.readyParts.shift()!;
+        p.inReadyParts = false;
+        if (p.phase !== 'active' || p.ready.length === 0) continue;
+        if (batchMode) {
+          const entries = this.takeBatch(p);
+          this.requeue(p);
+          if (entries.length > 0) this.startFlight(p, entries);
+        } else {
+          const lane = p.ready.at(0)!;
+          const e = this.takeOne(p, lane);
+          this.requeue(p);
+          this.startOne(p, lane, e);
+        }
       }
-      if (entries.length > 0) this.startFlight(p, entries);
+    } finally {
+      this.dispatching = false;
     }
   }
 
-  private takeOne(p: Part): Entry[] {
-    const lane = p.ready[0];
+  private requeue(p: Part): void {
+    if (p.ready.length > 0) {
+      p.inReadyParts = true;
+      this.readyParts.push(p);
+    }
+  }
+
+  private takeOne(p: Part, lane: Lane): Entry {
     const e = lane.queue.shift()!;
     if (lane.exclusive || lane.queue.length === 0) {
       p.ready.shift();
       lane.inReady = false;
     }
     if (lane.exclusive) lane.busy = true;
-    return [e];
+    return e;
+  }
+
+  /**
+   * One record to eachMessage: the handler is called directly (no async frame of our own); a synchronous result
+   * lands at once, a promise through `then` with the lane's own callbacks (exclusive lanes) or a closure ('none').
+   */
+  private startOne(p: Part, lane: Lane, e: Entry): void {
+    this.slots++;
+    p.flights++;
+    const attempt = ++e.attempt;
+    let result: void | Promise<void>;
+    try {
+      result = this.options.eachMessage!(e.message, attempt === 1 ? p.firstContext : { signal: p.abort.signal, attempt });
+    } catch (err) {
+      this.landed(lane, e, true, err);
+      return;
+    }
+    if (result === null || result === undefined || typeof (result as { then?: unknown }).then !== 'function') {
+      this.landed(lane, e, false, null);
+    } else if (lane.onDone !== null) {
+      lane.flying = e;
+      (result as PromiseLike<void>).then(lane.onDone, lane.onFail);
+    } else {
+      (result as PromiseLike<void>).then(() => this.landed(lane, e, false, null), (err: unknown) => this.landed(lane, e, true, err));
+    }
+  }
+
+  /** eachMessage's call for `e` settled. */
+  private landed(lane: Lane, e: Entry, failed: boolean, error: unknown): void {
+    const p = lane.part;
+    if (lane.flying === e) lane.flying = null;
+    this.slots--;
+    if (!failed) {
+      this.complete(e);
+      this.freeLane(p, lane);
+    } else {
+      this.failed(p, [e], e.attempt, error);
+    }
+    this.flightDone(p);
+    this.dispatch();
+    this.kick();
+  }
+
+  private flightDone(p: Part): void {
+    if (--p.flights === 0 && p.idle.length > 0) {
+      const idle = p.idle;
+      p.idle = [];
+      for (const f of idle) f();
+    }
   }
 
   /** A batch: records of ready lanes of one partition, each lane's in its order, merged into offset order. */
@@ -411,7 +525,7 @@ export class Runner {
     while (out.length < size && p.ready.length > 0) {
       const lane = p.ready.shift()!;
       lane.inReady = false;
-      out.push(...lane.queue.splice(0, size - out.length));
+      out.push(...lane.queue.take(size - out.length));
       lanes++;
       if (lane.exclusive) lane.busy = true;
       else if (lane.queue.length > 0) this.markReady(lane, p);
@@ -420,13 +534,13 @@ export class Runner {
     return out;
   }
 
+  /** One batch to eachBatch (the per-record path is startOne). */
   private startFlight(p: Part, entries: Entry[]): void {
     this.slots++;
+    p.flights++;
     let attempt = 0;
     for (const e of entries) attempt = Math.max(attempt, ++e.attempt);
-    const flight = this.fly(p, entries, attempt);
-    p.flights.add(flight);
-    void flight.finally(() => p.flights.delete(flight));
+    void this.fly(p, entries, attempt).finally(() => this.flightDone(p));
   }
 
   private async fly(p: Part, entries: Entry[], attempt: number): Promise<void> {
@@ -434,14 +548,10 @@ export class Runner {
     let failed = false;
     const signal = p.abort.signal;
     try {
-      if (this.options.eachMessage !== null) {
-        await this.options.eachMessage(entries[0].message, { signal, attempt });
-      } else {
-        const first = entries[0].message;
-        const batch: Batch = { topic: first.topic, partition: first.partition, messages: entries.map((e) => e.message) };
-        const context: BatchContext = { signal, attempt, resolveOffset: (o) => this.resolveUpTo(p, entries, o) };
-        await this.options.eachBatch!(batch, context);
-      }
+      const first = entries[0].message;
+      const batch: Batch = { topic: first.topic, partition: first.partition, messages: entries.map((e) => e.message) };
+      const context: BatchContext = { signal, attempt, resolveOffset: (o) => this.resolveUpTo(p, entries, o) };
+      await this.options.eachBatch!(batch, context);
     } catch (err) {
       error = err;
       failed = true;
@@ -476,13 +586,14 @@ export class Runner {
   }
 
   private freeLanes(p: Part, entries: readonly Entry[]): void {
-    for (const e of entries) {
-      const lane = e.lane;
-      if (!lane.busy && lane.exclusive) continue;
-      lane.busy = false;
-      this.markReady(lane, p);
-      this.dropLaneIfIdle(lane, p);
-    }
+    for (const e of entries) this.freeLane(p, e.lane);
+  }
+
+  private freeLane(p: Part, lane: Lane): void {
+    if (!lane.busy && lane.exclusive) return;
+    lane.busy = false;
+    this.markReady(lane, p);
+    this.dropLaneIfIdle(lane, p);
   }
 
   private failed(p: Part, entries: Entry[], attempt: number, error: unknown): void {
@@ -525,7 +636,7 @@ export class Runner {
         list.push(e);
       }
       for (const [lane, list] of byLane) {
-        lane.queue.unshift(...list);
+        lane.queue.unshiftAll(list);
         lane.busy = false;
         this.markReady(lane, p);
       }
@@ -558,25 +669,25 @@ export class Runner {
     for (const e of p.waiting) this.release(e);
     p.waiting = [];
     for (const lane of p.lanes.values()) {
-      for (const e of lane.queue) this.release(e);
-      lane.queue.length = 0;
+      for (const e of lane.queue.drain()) this.release(e);
       lane.inReady = false;
     }
-    p.ready = [];
+    p.ready = new Fifo<Lane>();
   }
 
   private forget(p: Part): void {
     p.phase = 'gone';
+    if (this.lastPart === p) this.lastPart = null;
     if (this.parts.get(p.key) === p) this.parts.delete(p.key);
   }
 
   /** Waits for the flights of these partitions, at most drainTimeoutMs; then aborts their handlers' signals. */
   private async drain(parts: readonly Part[]): Promise<void> {
-    const flights = parts.flatMap((p) => [...p.flights]);
-    if (flights.length === 0) return;
+    const busy = parts.filter((p) => p.flights > 0);
+    if (busy.length === 0) return;
     let timer: NodeJS.Timeout | undefined;
     const timedOut = await Promise.race([
-      Promise.allSettled(flights).then(() => false),
+      Promise.all(busy.map((p) => new Promise<void>((r) => p.idle.push(r)))).then(() => false),
       new Promise<boolean>((r) => { timer = setTimeout(() => r(true), this.options.drainTimeoutMs); }),
     ]);
     clearTimeout(timer);
@@ -643,4 +754,13 @@ export class Runner {
     }
     return enc.metadata;
   }
+}
+
+/** What a held record counts for maxBufferedBytes: key and value sizes (read without making their Buffer views). */
+function recordBytes(m: Message): number {
+  const r = m as unknown as { _keyLength?: number; _valueLength?: number };
+  if (r._valueLength !== undefined && r._keyLength !== undefined) {
+    return (r._keyLength > 0 ? r._keyLength : 0) + (r._valueLength > 0 ? r._valueLength : 0) + 64;
+  }
+  return (m.key?.length ?? 0) + (m.value?.length ?? 0) + 64;
 }
