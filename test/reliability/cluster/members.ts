@@ -48,9 +48,19 @@ export class MemberProcess {
     return this.exitInfo === null;
   }
 
+  /** Set when the scenario kills or stops the process: any other exit is a crash the scenario must report. */
+  private ended = false;
+
+  /** The exit status when the process ended without being told to (a crash), else null. */
+  crashed(): string | null {
+    if (this.exitInfo === null || this.ended) return null;
+    return `${this.name} exited by itself (${this.exitInfo.signal ?? `exit ${this.exitInfo.code}`}): ${this.stderr.trim().slice(-1500)}`;
+  }
+
   /** A crash: SIGKILL, resolves once the process is gone. */
   async kill(): Promise<void> {
     if (!this.running) return;
+    this.ended = true;
     this.child.kill('SIGKILL');
     await this.exited;
   }
@@ -58,6 +68,7 @@ export class MemberProcess {
   /** A clean stop: SIGTERM (commit, close, exit 0); SIGKILL after `timeoutMs`, which is then an error. */
   async stop(timeoutMs = 120_000): Promise<void> {
     if (!this.running) return;
+    this.ended = true;
     this.child.kill('SIGCONT'); // a frozen member must be able to stop
     this.child.kill('SIGTERM');
     const timer = setTimeout(() => this.child.kill('SIGKILL'), timeoutMs);

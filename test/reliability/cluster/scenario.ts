@@ -9,6 +9,9 @@ export async function waitLedger(group: Group, what: string, cond: (l: Ledger) =
   for (;;) {
     const l = group.load();
     if (cond(l)) return l;
+    // A member that died by itself (a crash, an unhandled rejection) fails the scenario now, not at the deadline.
+    const crash = group.members.map((m) => m.crashed()).find((c) => c !== null);
+    if (crash !== undefined) throw new Error(`while waiting for ${what}: ${crash}`);
     if (Date.now() > deadline) {
       const err = group.members.map((m) => m.stderr.trim() === '' ? '' : `\n${m.name}: ${m.stderr.trim().slice(-2000)}`).join('');
       throw new Error(`timed out after ${timeoutMs} ms waiting for ${what} (${l.distinctDelivered()} of ${l.producedCount()} delivered)${err}`);
