@@ -56,10 +56,8 @@ export class FrameReader {
    * allocated per read, nothing copied. Otherwise one scratch buffer this reader reuses; frames read into it are
    * copied out (they are small: a large frame continues in a frame buffer of its own).
    *
-   * Not wired yet (connection.ts reads 'data' chunks). Measured on a patched build whose socket read straight into
-   * large frames (fresh 64 KiB buffers between frames rather than the scratch area), 4 interleaved runs each, load
-   * average ~3: 1 KiB lz4 3.42 -> 3.14 CPU s per M records and 246 -> 192 MiB peak RSS; 1 KiB zstd 3.21 -> 2.98 and
-   * 254 -> 193 MiB; 100 B unchanged.
+   * connection.ts passes these to net.connect and tls.connect. Measured (3 interleaved runs, load ~11, see DESIGN.md):
+   * CPU s per M records 100 B 0.72 -> 0.68, 1 KiB lz4 3.90 -> 3.24, 1 KiB zstd 3.60 -> 3.30.
    */
   readBuffer(): Buffer {
     const frame = this.frame;
