@@ -379,6 +379,7 @@ export class Runner {
     if (lane.exclusive && this.options.eachMessage !== null) {
       lane.onDone = () => this.landed(lane, lane.flying!, false, null);
       lane.onFail = (err: unknown) => this.landed(lane, lane.flying!, true, err);
+      // Sound because a native promise settles once, and startOne hands these only to native promises.
     }
     return lane;
   }
@@ -485,11 +486,16 @@ export class Runner {
     }
     if (result === null || result === undefined || typeof (result as { then?: unknown }).then !== 'function') {
       this.landed(lane, e, false, null);
-    } else if (lane.onDone !== null) {
+      return;
+    }
+    // Another thenable might call back twice or synchronously: Promise.resolve() makes it a promise that settles once,
+    // later, as `await` would.
+    const promise = result instanceof Promise ? result : Promise.resolve(result);
+    if (lane.onDone !== null) {
       lane.flying = e;
-      (result as PromiseLike<void>).then(lane.onDone, lane.onFail);
+      promise.then(lane.onDone, lane.onFail);
     } else {
-      (result as PromiseLike<void>).then(() => this.landed(lane, e, false, null), (err: unknown) => this.landed(lane, e, true, err));
+      promise.then(() => this.landed(lane, e, false, null), (err: unknown) => this.landed(lane, e, true, err));
     }
   }
 
