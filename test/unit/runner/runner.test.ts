@@ -171,3 +171,71 @@ test('records completed before (inherited from the committed metadata) are skipp
   assert.equal(summary.skipped, 2);
   assert.equal(host.commits.flat().at(-1)?.offset, 7n);
 });
+
+test('synchronous handler, partition order: every record once and in order per partition, a retry keeps its place', async () => {
+  const host = new FakeHost();
+  const stop = new AbortController();
+  const seen = new Map<number, bigint[]>();
+  const contexts: { attempt: number; frozen: boolean }[] = [];
+  let threw = false;
+  const total = 3 * 1500;
+  let handled = 0;
+  const r = runner(host, {
+    concurrency: 2, maxBufferedRecords: 5000, signal: stop.signal,
+    retry: { retries: 3, initialBackoffMs: 1, maxBackoffMs: 1 },
+    eachMessage: (m, ctx) => {
+      if (m.partition === 1 && m.offset === 700n && !threw) {
+        threw = true;
+        throw new Error('first attempt fails');
+      }
+      if (m.partition === 1 && m.offset === 700n) contexts.push({ attempt: ctx.attempt, frozen: Object.isFrozen(ctx) });
+      if (m.offset === 0n) contexts.push({ attempt: ctx.attempt, frozen: Object.isFrozen(ctx) });
+      let list = seen.get(m.partition);
+      if (list === undefined) seen.set(m.partition, (list = []));
+      list.push(m.offset);
+      if (++handled === total) stop.abort();
+    },
+  });
+  host.committed = async () => new Map();
+  // More records per partition than the queues' first capacities, in runs of one partition as fetches deliver them.
+  for (let chunk = 0; chunk < 3; chunk++) {
+    for (let p = 0; p < 3; p++) host.push(...Array.from({ length: 500 }, (_, i) => record(p, chunk * 500 + i, null)));
+  }
+  const summary = await r.run([0, 1, 2].map((partition) => ({ topic: 't', partition })));
+  assert.equal(summary.completed, total);
+  assert.equal(summary.retries, 1);
+  for (let p = 0; p < 3; p++) assert.deepEqual(seen.get(p), Array.from({ length: 1500 }, (_, i) => BigInt(i)), `partition ${p} in order`);
+  // First attempts share one frozen context per partition; the retry's context says attempt 2.
+  assert.deepEqual(contexts.filter((c) => c.attempt === 1).map((c) => c.frozen), [true, true, true]);
+  assert.deepEqual(contexts.filter((c) => c.attempt !== 1), [{ attempt: 2, frozen: false }]);
+  const last = new Map(host.commits.flat().map((c) => [c.partition, c.offset]));
+  assert.deepEqual([...last.entries()].sort(), [[0, 1500n], [1, 1500n], [2, 1500n]]);
+});
+
+test('a thenable that calls back twice completes its record once; completions out of order commit correctly', async () => {
+  const host = new FakeHost();
+  const stop = new AbortController();
+  let handled = 0;
+  const total = 2000;
+  const r = runner(host, {
+    ordering: 'none', concurrency: 50, maxBufferedRecords: 5000, signal: stop.signal,
+    eachMessage: (m) => {
+      handled++;
+      if (m.offset % 3n === 0n) {
+        // Not a Promise: calls its callback twice, synchronously.
+        return { then: (ok: () => void) => { ok(); ok(); } } as unknown as Promise<void>;
+      }
+      // Later offsets finish first now and then: completions arrive out of offset order.
+      return new Promise<void>((res) => setTimeout(res, Number(m.offset % 7n)));
+    },
+  });
+  host.push(...Array.from({ length: total }, (_, i) => record(0, i, null)));
+  const done = r.run([{ topic: 't', partition: 0 }]);
+  await until(() => handled === total);
+  stop.abort();
+  const summary = await done;
+  assert.equal(handled, total, 'each record handed out once');
+  assert.equal(summary.completed, total, 'each record completed once');
+  assert.equal(host.commits.flat().at(-1)?.offset, BigInt(total));
+  assert.equal(host.commits.flat().at(-1)?.metadata, '');
+});
