@@ -16,7 +16,7 @@
 
 import { EventEmitter } from 'node:events';
 import { resolveConfig, type ConsumerConfig, type ResolvedConsumerConfig } from '../config/index.js';
-import { GregorError, StateError } from '../errors.js';
+import { GregorError, isGregorError, StateError } from '../errors.js';
 import { kafkaError } from '../protocol/error-codes.js';
 import { Assignment } from './assignment.js';
 import type { ConsumerClient } from './client.js';
@@ -75,6 +75,12 @@ export class Consumer extends EventEmitter<ConsumerEvents> implements AsyncItera
   private openIterators = 0;
   /** Messages left to hand out before sessionLapsed() reads the clock again (0: on the next one). */
   private sessionCheckIn = 0;
+  /**
+   * The error that ended this consumer's use (credentials or TLS refused, the membership fenced or failed for good):
+   * every later poll(), iteration step, pollBatch(), commit() and run() rejects with it until close(), as Java's
+   * consumer throws on every poll. Reported once, it would leave later polls returning null like an idle topic.
+   */
+  private fatalError: GregorError | null = null;
 
   /**
    * @param config Kafka's property names ('bootstrap.servers', 'group.id', ...) with values, or a configuration
@@ -245,12 +251,12 @@ export class Consumer extends EventEmitter<ConsumerEvents> implements AsyncItera
       const m = this.delivery.take();
       if (m !== null) return this.delivery.handOut(m);
     } catch (err) {
-      return Promise.reject(err);
+      return this.rejected(err);
     }
     if (!(timeoutMs > 0)) return Promise.resolve(null);
     // Time passes while waiting: the next call reads the clock.
     this.sessionCheckIn = 0;
-    return this.delivery.waitForMessage(timeoutMs);
+    return this.delivery.waitForMessage(timeoutMs).catch(this.rethrow);
   }
 
   /**
@@ -324,11 +330,11 @@ export class Consumer extends EventEmitter<ConsumerEvents> implements AsyncItera
           this.beforePoll();
           m = this.delivery.take();
         } catch (err) {
-          return Promise.reject(err);
+          return this.rejected(err);
         }
         if (m !== null) return this.delivery.handOut({ done: false, value: m });
         this.sessionCheckIn = 0;
-        return this.delivery.waitForMessage(Infinity).then((w) => (w === null ? finish() : { done: false, value: w }));
+        return this.delivery.waitForMessage(Infinity).then((w) => (w === null ? finish() : { done: false, value: w }), this.rethrow);
       },
       return: (): Promise<IteratorResult<Message>> => Promise.resolve(finish()),
     };
@@ -353,7 +359,7 @@ export class Consumer extends EventEmitter<ConsumerEvents> implements AsyncItera
       if (this.openIterators > 0) throw new StateError('run(): the consumer is being iterated (for await or batches()); finish the loop first');
       runner = new Runner(resolveRunOptions(options, this.settings.maxPollRecords), this.runnerHost());
     } catch (err) {
-      return Promise.reject(err);
+      return this.rejected(err);
     }
     this.runner = runner;
     // run() commits what its handlers completed; position-based auto-commit would commit records not yet handled.
@@ -371,6 +377,7 @@ export class Consumer extends EventEmitter<ConsumerEvents> implements AsyncItera
    */
   async commit(offsets?: readonly OffsetCommit[]): Promise<void> {
     this.checkOpen('commit()');
+    if (this.fatalError !== null) throw this.fatalError;
     if (this.runner !== null) throw new StateError('commit(): run() commits the completed records itself while it runs');
     if (this.coordinator === null) throw new StateError('commit() needs group.id: offsets are committed to a consumer group');
     if (offsets === undefined) {
@@ -563,6 +570,7 @@ export class Consumer extends EventEmitter<ConsumerEvents> implements AsyncItera
 
   private checkReadable(what: string): void {
     this.checkOpen(what);
+    if (this.fatalError !== null) throw this.fatalError;
     if (this.assignmentState.mode === 'none') throw new StateError(`${what} called before subscribe() or assign()`);
     if (this.runner !== null) throw new StateError(`${what} called while run() is processing; records go to its handlers`);
   }
@@ -572,7 +580,10 @@ export class Consumer extends EventEmitter<ConsumerEvents> implements AsyncItera
     return {
       take: () => {
         const err = this.buffer.takeError();
-        if (err !== undefined) throw err;
+        if (err !== undefined) {
+          this.noteFatal(err);
+          throw err;
+        }
         return this.buffer.next();
       },
       polled: () => this.beforePoll(),
@@ -634,6 +645,31 @@ export class Consumer extends EventEmitter<ConsumerEvents> implements AsyncItera
   private expireSession(): Promise<void> {
     return this.membership!.expireSession();
   }
+
+  /**
+   * Keeps an error the application was just given when it ends the consumer's use: credentials refused
+   * (AuthenticationError) or TLS refused (TlsError; neither is retriable). The membership's fatal errors (fenced
+   * group.instance.id, ...) are kept where the membership reports them.
+   */
+  private noteFatal(err: unknown): void {
+    if (this.fatalError === null && isGregorError(err) && (err.code === 'ERR_AUTHENTICATION' || err.code === 'ERR_TLS')) this.fatalError = err;
+  }
+
+  /**
+   * A rejection for an error thrown by a call. The sticky fatal error rejects after the event loop's next turn: a
+   * loop that catches and polls again must not spin in microtasks alone, starving timers and sockets.
+   */
+  private rejected<T>(err: unknown): Promise<T> {
+    this.noteFatal(err);
+    if (err !== this.fatalError) return Promise.reject(err);
+    return new Promise<T>((_resolve, reject) => setImmediate(reject, err));
+  }
+
+  /** A waiting poll's rejection: kept when fatal (noteFatal()), then passed on. */
+  private readonly rethrow = (err: unknown): never => {
+    this.noteFatal(err);
+    throw err;
+  };
 
   /** The application came back for more (poll, iteration step, pollBatch). */
   private beforePoll(): void {
@@ -798,7 +834,10 @@ export class Consumer extends EventEmitter<ConsumerEvents> implements AsyncItera
         await this.callListener('lost', partitions);
       },
       lastPollAt: () => this.delivery.pollActivity(),
-      fatal: (error: GregorError) => this.buffer.pushError(error),
+      fatal: (error: GregorError) => {
+        this.fatalError ??= error;
+        this.buffer.pushError(error);
+      },
       report: (error: GregorError) => this.buffer.pushError(error),
     };
   }
