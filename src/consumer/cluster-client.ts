@@ -7,9 +7,6 @@ import { Pool } from '../network/pool.js';
 import type { NetworkOptions } from '../network/options.js';
 import type { ConsumerClient, LeaderInfo, RequestBody, RequestOptions } from './client.js';
 
-/** The consumer's logger: the one every client kind builds from gregor.logger / gregor.log.level. */
-export { loggerFor as loggerFrom } from '../cluster/connect.js';
-
 export class PoolClient implements ConsumerClient {
   readonly pool: Pool;
   readonly metadata: Metadata;

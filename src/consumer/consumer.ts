@@ -21,7 +21,8 @@ import { kafkaError } from '../protocol/error-codes.js';
 import { Assignment } from './assignment.js';
 import type { ConsumerClient } from './client.js';
 import { networkOptionsFrom } from '../cluster/network-options.js';
-import { PoolClient, loggerFrom } from './cluster-client.js';
+import { PoolClient } from './cluster-client.js';
+import { loggerFor } from '../cluster/connect.js';
 import { FetchBuffer } from './fetch-buffer.js';
 import { Delivery } from './delivery.js';
 import { FetchManager } from './fetch-manager.js';
@@ -90,9 +91,9 @@ export class Consumer extends EventEmitter<ConsumerEvents> implements AsyncItera
     super();
     this.config = resolveConfig('consumer', config);
     this.settings = consumerSettings(this.config as unknown as Record<string, unknown>);
-    const logger = options.logger ?? loggerFrom(this.config);
+    const logger = options.logger ?? loggerFor(this.config);
     this.logger = logger;
-    this.client = options.client ?? new PoolClient({ ...networkOptionsFrom(this.config, loggerFrom(this.config)), connectAddress: options.connectAddress }, {
+    this.client = options.client ?? new PoolClient({ ...networkOptionsFrom(this.config, loggerFor(this.config)), connectAddress: options.connectAddress }, {
       retryBackoffMs: this.settings.retryBackoffMs,
       allowAutoTopicCreation: (this.config as unknown as Record<string, unknown>)['allow.auto.create.topics'] === true,
     });
