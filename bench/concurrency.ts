@@ -13,6 +13,7 @@
 // is the topic's end. Prints records/s and elapsed per mode and the key/partition ratio (issue 6 asks >= 8).
 
 import { Admin, Consumer, Producer, type Ordering } from '../src/index.js';
+import { prng as rng } from '../test/support/prng.js';
 
 function arg(name: string, dflt: string): string {
   const i = process.argv.indexOf(`--${name}`);
@@ -27,18 +28,6 @@ const seed = Number(arg('seed', '1'));
 const minMs = Number(arg('min-ms', '2'));
 const maxMs = Number(arg('max-ms', '5'));
 const modes = arg('modes', 'key,partition,none').split(',') as Ordering[];
-
-/** mulberry32: the same delays for every mode and run. */
-function rng(s: number): () => number {
-  let a = s >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
 
 const random = rng(seed);
 const delays = Array.from({ length: records }, () => minMs + random() * (maxMs - minMs));

@@ -18,7 +18,8 @@ import { backgroundWriter, createLedgerTopic, writeLedger } from '../writer.js';
 import { resumeViolations, settledOn } from './checks.js';
 import { clusterEnv, coordinatorOf, describePartitions, killBroker, moveCoordinator, moveLeader, startBroker, waitIsr, type NodeId } from './control.js';
 import { Group, type MemberProcess } from './members.js';
-import { seededRandom, stopAll, waitLedger } from './scenario.js';
+import { stopAll, waitLedger } from './scenario.js';
+import { prng } from '../../support/prng.js';
 
 const PARTITIONS = 6;
 const STEPS = Number(process.env.GREGOR_R14_STEPS ?? 8);
@@ -32,7 +33,7 @@ after(() => { if (env?.startedNow) stopKafka(3); });
 it('R14 randomized history of member kills, pauses, bounces, leader moves, broker kills, coordinator moves', { timeout: 900_000 }, async () => {
   const started = Date.now();
   const seed = Number(process.env.GREGOR_R14_SEED ?? Math.floor(Math.random() * 2 ** 31));
-  const rng = seededRandom(seed);
+  const rng = prng(seed);
   const pick = <T>(list: readonly T[]): T => list[Math.floor(rng() * list.length)];
   const between = (lo: number, hi: number): number => Math.round(lo + rng() * (hi - lo));
   const topic = uniqueName('r14');

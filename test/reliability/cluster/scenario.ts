@@ -60,14 +60,3 @@ export async function stopAll(members: readonly MemberProcess[]): Promise<void> 
   for (const m of members) await m.stop();
 }
 
-/** mulberry32: a small seeded PRNG, so a randomized history can be replayed from its seed. */
-export function seededRandom(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}

@@ -2,18 +2,7 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import { decodeCompleted, encodeCompleted, METADATA_PREFIX, type OffsetRange } from '../../../src/consumer/runner/metadata.js';
-
-/** A small seeded generator (mulberry32) so failures reproduce. */
-function rng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
+import { prng as rng } from '../../support/prng.js';
 
 function randomRanges(random: () => number, committed: bigint, count: number, maxGap: number): OffsetRange[] {
   const out: OffsetRange[] = [];

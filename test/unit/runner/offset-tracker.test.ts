@@ -4,17 +4,7 @@ import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import { decodeCompleted, encodeCompleted } from '../../../src/consumer/runner/metadata.js';
 import { OffsetTracker } from '../../../src/consumer/runner/offset-tracker.js';
-
-function rng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
+import { prng as rng } from '../../support/prng.js';
 
 test('nothing taken: nothing to commit', () => {
   assert.equal(new OffsetTracker().committable(), null);
