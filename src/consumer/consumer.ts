@@ -91,9 +91,12 @@ export class Consumer extends EventEmitter<ConsumerEvents> implements AsyncItera
     super();
     this.config = resolveConfig('consumer', config);
     this.settings = consumerSettings(this.config as unknown as Record<string, unknown>);
-    const logger = options.logger ?? loggerFor(this.config);
+    // One logger from the configuration (one stderr rate limit) for the network layer and, unless the application
+    // passed its own, for the consumer's lines.
+    const configured = loggerFor(this.config);
+    const logger = options.logger ?? configured;
     this.logger = logger;
-    this.client = options.client ?? new PoolClient({ ...networkOptionsFrom(this.config, loggerFor(this.config)), connectAddress: options.connectAddress }, {
+    this.client = options.client ?? new PoolClient({ ...networkOptionsFrom(this.config, configured), connectAddress: options.connectAddress }, {
       retryBackoffMs: this.settings.retryBackoffMs,
       allowAutoTopicCreation: (this.config as unknown as Record<string, unknown>)['allow.auto.create.topics'] === true,
     });
@@ -501,10 +504,7 @@ export class Consumer extends EventEmitter<ConsumerEvents> implements AsyncItera
   pause(partitions: readonly TopicPartition[]): void {
     this.checkOpen('pause()');
     for (const p of partitions) {
-      const state = this.owned(checkTopicPartition(p, 'pause()'), 'pause()');
-      if (state.paused) continue;
-      state.paused = true;
-      this.buffer.pause(state);
+      this.setPaused(this.owned(checkTopicPartition(p, 'pause()'), 'pause()'), true);
     }
     this.fetches.update();
   }
@@ -512,12 +512,21 @@ export class Consumer extends EventEmitter<ConsumerEvents> implements AsyncItera
   resume(partitions: readonly TopicPartition[]): void {
     this.checkOpen('resume()');
     for (const p of partitions) {
-      const state = this.owned(checkTopicPartition(p, 'resume()'), 'resume()');
-      if (!state.paused) continue;
-      state.paused = false;
-      this.buffer.resume(state);
+      this.setPaused(this.owned(checkTopicPartition(p, 'resume()'), 'resume()'), false);
     }
     this.fetches.update();
+  }
+
+  /**
+   * Pauses or resumes one partition's fetching and its buffered data; false when it was so already. The caller
+   * updates the fetchers (once, after a list).
+   */
+  private setPaused(state: PartitionState, paused: boolean): boolean {
+    if (state.paused === paused) return false;
+    state.paused = paused;
+    if (paused) this.buffer.pause(state);
+    else this.buffer.resume(state);
+    return true;
   }
 
   /** The partitions paused now. */
@@ -593,18 +602,13 @@ export class Consumer extends EventEmitter<ConsumerEvents> implements AsyncItera
       commit: (list) => this.offsets.commit(list),
       pauseFetch: (tp) => {
         const s = state(tp);
-        if (s === undefined || s.paused) return false;
-        s.paused = true;
-        this.buffer.pause(s);
+        if (s === undefined || !this.setPaused(s, true)) return false;
         this.fetches.update();
         return true;
       },
       resumeFetch: (tp) => {
         const s = state(tp);
-        if (s === undefined || !s.paused) return;
-        s.paused = false;
-        this.buffer.resume(s);
-        this.fetches.update();
+        if (s !== undefined && this.setPaused(s, false)) this.fetches.update();
       },
       rewind: (tp, offset) => {
         const s = state(tp);

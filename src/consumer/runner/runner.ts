@@ -18,6 +18,7 @@ import { StateError } from '../../errors.js';
 import type { ConsumerLogger } from '../logger.js';
 import type { Message } from '../message.js';
 import type { OffsetToCommit } from '../offsets.js';
+import { backoff } from '../retry.js';
 import { partitionKey, type TopicPartition } from '../partition-state.js';
 import { Fifo } from './fifo.js';
 import { decodeCompleted, encodeCompleted } from './metadata.js';
@@ -626,8 +627,8 @@ export class Runner {
       return;
     }
     this.summary.retries++;
-    const delay = Math.min(this.options.maxBackoffMs, this.options.initialBackoffMs * 2 ** (attempt - 1)) * (0.8 + 0.4 * Math.random());
-    this.host.logger.warn('run(): handler failed; retrying', { record: where, attempt, delayMs: Math.round(delay), error: (error as Error)?.message ?? String(error) });
+    const delay = backoff(attempt, this.options.initialBackoffMs, this.options.maxBackoffMs);
+    this.host.logger.warn('run(): handler failed; retrying', { record: where, attempt, delayMs: delay, error: (error as Error)?.message ?? String(error) });
     // The records go back to the front of their lanes; exclusive lanes stay busy meanwhile, so nothing of the same
     // key (or partition) overtakes them.
     for (const e of left) p.backingOff.add(e);
