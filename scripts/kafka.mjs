@@ -22,7 +22,7 @@
 import { spawn, spawnSync } from 'node:child_process';
 import { createHash, randomBytes } from 'node:crypto';
 import {
-  closeSync, existsSync, mkdirSync, openSync, readFileSync, readdirSync, renameSync, rmSync, statSync, writeFileSync,
+  closeSync, existsSync, mkdirSync, openSync, readFileSync, readdirSync, realpathSync, renameSync, rmSync, statSync, writeFileSync,
   writeSync,
 } from 'node:fs';
 import { connect, createServer } from 'node:net';
@@ -31,7 +31,17 @@ import { fileURLToPath } from 'node:url';
 
 export const ROOT = join(dirname(fileURLToPath(import.meta.url)), '..');
 const POM = join(ROOT, 'scripts', 'kafka', 'pom.xml');
-const KAFKA_DIR = join(ROOT, '.kafka');
+// Resolved through a symlink: git worktrees of this repository link their .kafka to one checkout's and so share
+// its running broker (the pid check compares the node directory in the JVM's command line).
+const KAFKA_DIR = kafkaDir();
+function kafkaDir() {
+  const dir = join(ROOT, '.kafka');
+  try {
+    return realpathSync(dir);
+  } catch {
+    return dir;
+  }
+}
 const LIB = join(KAFKA_DIR, 'lib');
 const TLS = join(KAFKA_DIR, 'tls');
 const LOCK = join(KAFKA_DIR, 'lock');
