@@ -10,6 +10,10 @@
 //   node scripts/test-reliability.mjs --no-build   skip `npm run build`
 //   node scripts/test-reliability.mjs r12 single/  only files whose compiled path contains one of the arguments
 //
+// A scenario file that fails is re-run once, alone, both attempts in the table; one that passes on its re-run is
+// FLAKY: named after the table (`test-reliability: FLAKY (passed only on retry): <file>`) and written to the file
+// GREGOR_FLAKY_FILE names, for .ci/run's summary. As in npm test, a FLAKY file does not fail the run.
+//
 // Files run one at a time by default (GREGOR_RELIABILITY_CONCURRENCY raises it): the scenarios inject faults and
 // measure recovery, and on a 2-core machine two of them at once mostly measure each other.
 import { spawnSync } from 'node:child_process';
@@ -17,7 +21,7 @@ import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { dirname, join, relative } from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
-import { collectTests, failedTestFiles, runNodeTests, selectTests } from './lib/node-tests.mjs';
+import { collectTests, failedTestFiles, flakyReport, recordFlaky, retryEach, runNodeTests, selectTests } from './lib/node-tests.mjs';
 
 const root = join(dirname(fileURLToPath(import.meta.url)), '..');
 const args = process.argv.slice(2);
@@ -59,23 +63,30 @@ function pass(list, label) {
   return { status: r.status, signal: r.signal, results, failedFiles };
 }
 
-let r = pass(files, 'all');
-let results = r.results;
-// As in scripts/run-tests.mjs: a scenario whose file failed is re-run once (at most two files), and both attempts
-// stay in the table, so a fault that shows only sometimes is visible, not hidden; only the second attempt decides.
-if (r.status !== 0 && r.failedFiles.length > 0 && r.failedFiles.length <= 2) {
-  const retry = r.failedFiles;
-  console.error(`\ntest-reliability: FAILED in ${retry.map((f) => relative(root, f)).join(', ')}; re-running once\n`);
+recordFlaky([]);
+const first = pass(files, 'all');
+let results = first.results;
+let status = first.status;
+let flaky = [];
+// As in scripts/run-tests.mjs: a scenario file that failed is re-run once, alone (at most two files), and both
+// attempts stay in the table, so a fault that shows only sometimes is visible, not hidden; only the second attempt
+// decides, and a file that passes only then is reported FLAKY.
+if (first.status !== 0 && first.failedFiles.length > 0 && first.failedFiles.length <= 2) {
+  console.error(`\ntest-reliability: FAILED in ${first.failedFiles.map((f) => relative(root, f)).join(', ')}; re-running once\n`);
   const firstAttempt = results.map((x) => (x.verdict === 'pass' ? x : { ...x, verdict: 'fail (re-run below)' }));
-  r = pass(retry, 'retry');
-  results = [...firstAttempt, ...r.results.map((x) => ({ ...x, scenario: `${x.scenario} [re-run]` }))];
-  if (r.status === 0) console.error(`test-reliability: passed on re-run (flaky, to be fixed): ${retry.map((f) => relative(root, f)).join(', ')}`);
+  const retry = retryEach(first.failedFiles, pass);
+  const tag = (r) => (r.status === 0 ? '[re-run: FLAKY]' : '[re-run]');
+  results = [...firstAttempt, ...retry.runs.flatMap((r) => r.results.map((x) => ({ ...x, scenario: `${x.scenario} ${tag(r)}` })))];
+  status = retry.failed.length === 0 ? 0 : 1;
+  flaky = retry.flaky.map((f) => relative(root, f));
 }
+recordFlaky(flaky);
 
 const failing = results.filter((x) => x.verdict === 'fail').length;
 const secs = Math.round((Date.now() - started) / 1000);
-console.log(`\n## Reliability (${results.length} rows, ${failing} failing, ${secs} s${ci ? ', --ci' : ''})\n`);
+console.log(`\n## Reliability (${results.length} rows, ${failing} failing, ${flaky.length} FLAKY, ${secs} s${ci ? ', --ci' : ''})\n`);
 console.log(formatTable(results));
-const status = failing > 0 || r.status !== 0 ? 1 : 0;
-if (status !== 0) console.error(`\ntest-reliability: FAILED (${failing} failing row(s), test runner exit ${r.status ?? r.signal})`);
-process.exit(status);
+for (const line of flakyReport('test-reliability', flaky)) console.error(line);
+const exit = failing > 0 || status !== 0 ? 1 : 0;
+if (exit !== 0) console.error(`\ntest-reliability: FAILED (${failing} failing row(s), test runner exit ${status ?? first.signal})`);
+process.exit(exit);

@@ -1,7 +1,8 @@
 // What scripts/run-tests.mjs (npm test) and scripts/test-reliability.mjs share: collecting compiled test files,
-// running them with Node's test runner (spec on the terminal, a TAP copy in a file), and naming the files that
-// failed from that TAP, so that a failed file can be re-run once.
-import { readFileSync, readdirSync, statSync } from 'node:fs';
+// running them with Node's test runner (spec on the terminal, a TAP copy in a file), naming the files that failed
+// from that TAP, re-running each of those once, and reporting a file that passed only on that re-run as FLAKY, by
+// name, in the runner's last lines and in the file GREGOR_FLAKY_FILE names (.ci/run puts it in its summary).
+import { readFileSync, readdirSync, statSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { spawnSync } from 'node:child_process';
 
@@ -28,11 +29,13 @@ export function selectTests(files, filters, { ignoreCase = false } = {}) {
 /**
  * Runs `files` with `node --test` at `concurrency`, the spec reporter on stdout and TAP into `tapFile`.
  * Returns the runner's exit status (1 when it died by a signal) and the TAP text ('' when none was written).
+ * `quiet` discards the spec output (for the runner's own tests).
  */
-export function runNodeTests({ node, files, concurrency, tapFile, cwd, env }) {
+export function runNodeTests({ node, files, concurrency, tapFile, cwd, env, quiet = false }) {
   const r = spawnSync(node, ['--test', `--test-concurrency=${concurrency}`,
     '--test-reporter=spec', '--test-reporter-destination=stdout',
-    '--test-reporter=tap', `--test-reporter-destination=${tapFile}`, ...files], { stdio: 'inherit', cwd, env: env ?? process.env });
+    '--test-reporter=tap', `--test-reporter-destination=${tapFile}`, ...files],
+  { stdio: quiet ? 'ignore' : 'inherit', cwd, env: env ?? process.env });
   let tap = '';
   try { tap = readFileSync(tapFile, 'utf8'); } catch { /* the runner died before writing */ }
   return { status: r.status ?? 1, signal: r.signal, tap };
@@ -50,4 +53,46 @@ export function failedTestFiles(tap) {
     if (loc) out.add(loc[1]);
   }
   return [...out];
+}
+
+/**
+ * Re-runs each of `failed` once, alone: `run([file], label)` per file, so that each verdict is that file's own (the
+ * TAP of Node 20 names only failures by file, so one run of several files could not say which of them passed).
+ * Returns the per-file runs, the files that passed on their re-run (`flaky`) and those that failed again (`failed`).
+ */
+export function retryEach(failed, run) {
+  const runs = [];
+  const flaky = [];
+  const again = [];
+  failed.forEach((file, i) => {
+    const r = run([file], `retry-${i + 1}`);
+    runs.push(r);
+    (r.status === 0 ? flaky : again).push(file);
+  });
+  return { runs, flaky, failed: again };
+}
+
+/**
+ * The runner's closing lines about flaky files (none when there are none): one `FLAKY (passed only on retry)` line
+ * per file, then the count. A test that passes only on retry is a defect whose cause is to be fixed; it does not
+ * fail the run (the re-run exists so that one timing failure on a loaded machine does not hide the other results),
+ * which is why it is named here, last, and in .ci/run's summary, where nobody scrolls past it.
+ */
+export function flakyReport(prefix, flaky) {
+  if (flaky.length === 0) return [];
+  return [
+    '',
+    ...flaky.map((f) => `${prefix}: FLAKY (passed only on retry): ${f}`),
+    `${prefix}: ${flaky.length} FLAKY file${flaky.length === 1 ? '' : 's'} (a test that passes only on retry is a defect: fix the cause)`,
+  ];
+}
+
+/**
+ * Writes `flaky`, one name per line, to the file that `env.GREGOR_FLAKY_FILE` names (.ci/run sets it per phase and
+ * reads it back for its summary); empties it when there is none; does nothing when the variable is unset.
+ */
+export function recordFlaky(flaky, env = process.env) {
+  const path = env.GREGOR_FLAKY_FILE;
+  if (!path) return;
+  writeFileSync(path, flaky.map((f) => `${f}\n`).join(''));
 }
