@@ -1,6 +1,6 @@
 // The Runner's own CPU per record, without the network or the decoder: a synthetic host hands plain message objects
 // of 12 partitions, in runs of 140 (as fetches deliver them), to the Runner of a build. Not a benchmark client of
-// bench/run.mjs; for before/after of src/consumer/runner (DESIGN.md, "run(): Cost per record").
+// bench/run.mjs; for before/after of src/consumer/runner (bench/README.md, "run(): cost per record").
 //   node bench/clients/gregor-run-cpu.mjs [DIST_SRC=dist/src] [records=2000000] [async|sync] [concurrency=1] [partition|key|none]
 import { pathToFileURL } from 'node:url';
 import { join, resolve } from 'node:path';

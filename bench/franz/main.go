@@ -1,4 +1,4 @@
-// franz-go consumer for gregor's benchmark (bench/run.mjs builds and runs it; see bench/README section in DESIGN.md).
+// franz-go consumer for gregor's benchmark (bench/run.mjs builds and runs it; see bench/README.md).
 //
 // It reads a topic from the beginning in a fresh consumer group, counts records and value bytes until it has seen
 // -expected records, then prints one JSON line: the same report every client of the benchmark prints, so the
