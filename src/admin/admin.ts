@@ -180,10 +180,10 @@ export class Admin {
    */
   constructor(config: AdminConfig | ResolvedAdminConfig | Readonly<Record<string, unknown>>) {
     this.config = resolveConfig('admin', config as AdminConfig);
-    const c = this.config as unknown as Record<string, unknown>;
-    this.retry = { retryBackoffMs: c['retry.backoff.ms'] as number, retryBackoffMaxMs: c['retry.backoff.max.ms'] as number };
-    this.apiTimeoutMs = c['default.api.timeout.ms'] as number;
-    this.requestTimeoutMs = c['request.timeout.ms'] as number;
+    const c = this.config;
+    this.retry = { retryBackoffMs: c['retry.backoff.ms'], retryBackoffMaxMs: c['retry.backoff.max.ms'] };
+    this.apiTimeoutMs = c['default.api.timeout.ms'];
+    this.requestTimeoutMs = c['request.timeout.ms'];
     this.cluster = connectCluster(this.config);
   }
 

@@ -5,7 +5,7 @@
 // without importing sideways. The consumer takes the same logger but builds its own pool
 // (src/consumer/cluster-client.ts), so that tests can pass their own ConsumerClient.
 
-import type { AnyResolvedConfig, GregorLogger, ResolvedAdminConfig, ResolvedProducerConfig } from '../config/index.js';
+import type { AnyResolvedConfig, ResolvedAdminConfig, ResolvedProducerConfig } from '../config/index.js';
 import type { Logger } from '../network/options.js';
 import { Pool } from '../network/pool.js';
 import { Metadata } from './metadata.js';
@@ -21,9 +21,8 @@ const LEVELS = ['error', 'warn', 'info', 'debug'] as const;
  * retried every second) is printed there at most once per 30 s; quieter levels go nowhere.
  */
 export function loggerFor(config: AnyResolvedConfig): Logger {
-  const c = config as unknown as Record<string, unknown>;
-  const fn = c['gregor.logger'] as GregorLogger | undefined;
-  const max = LEVELS.indexOf((c['gregor.log.level'] as (typeof LEVELS)[number] | undefined) ?? 'warn');
+  const fn = config['gregor.logger'];
+  const max = LEVELS.indexOf(config['gregor.log.level']);
   const lastPrinted = new Map<string, number>();
   const emit = (level: (typeof LEVELS)[number], message: string, fields?: Record<string, unknown>): void => {
     if (LEVELS.indexOf(level) > max) return;
@@ -57,11 +56,10 @@ export interface ClusterHandle {
 }
 
 export function connectCluster(config: Config): ClusterHandle {
-  const c = config as unknown as Record<string, unknown>;
   const logger = loggerFor(config);
   const pool = new Pool(networkOptionsFrom(config, logger));
   const metadata = new Metadata(pool, {
-    retryBackoffMs: c['retry.backoff.ms'] as number,
+    retryBackoffMs: config['retry.backoff.ms'],
     // Neither the producer nor the admin client creates topics by asking for their metadata: a typo in a topic
     // name must be an error, not a new topic (Java's producer asks the broker to auto-create; gregor does not).
     allowAutoTopicCreation: false,

@@ -4,60 +4,54 @@
 // that is the lowest layer allowed to know both sides (src/config is shared by all layers; the network layer never
 // learns property names), and the clients above import it without importing sideways from each other.
 
-import { isSecret, type AnyResolvedConfig } from '../config/index.js';
-import type { Logger, NetworkOptions, SaslMechanismName, SecurityProtocol } from '../network/options.js';
-import { secret, type Secret } from '../network/secret.js';
+import type { AnyResolvedConfig } from '../config/index.js';
+import type { Logger, NetworkOptions } from '../network/options.js';
 import type { SslOptions } from '../network/tls.js';
 
-/** A credential as the network layer takes it: config already holds it as a Secret (one class for all layers). */
-function credential(value: unknown): Secret<string> | undefined {
-  if (value === undefined || value === null) return undefined;
-  return isSecret(value) ? (value as Secret<string>) : secret(String(value));
-}
-
-function opt<T>(value: T | undefined | null): T | undefined {
-  return value === null ? undefined : value;
-}
+/** Java's "never close idle connections" (any negative connections.max.idle.ms) in the network layer's terms. */
+const NEVER_IDLE_MS = Number.MAX_SAFE_INTEGER;
 
 /** The network options a consumer, producer or admin configuration asks for. */
 export function networkOptionsFrom(config: AnyResolvedConfig, logger: Logger): NetworkOptions {
-  const c = config as unknown as Record<string, unknown>;
-  const protocol = c['security.protocol'] as SecurityProtocol;
+  const protocol = config['security.protocol'];
+  const idleMs = config['connections.max.idle.ms'];
   const options: NetworkOptions = {
-    bootstrapServers: c['bootstrap.servers'] as readonly string[],
-    clientId: (c['client.id'] as string) || 'gregor',
+    bootstrapServers: config['bootstrap.servers'],
+    clientId: config['client.id'],
     securityProtocol: protocol,
-    requestTimeoutMs: c['request.timeout.ms'] as number,
-    connectionSetupTimeoutMs: c['socket.connection.setup.timeout.ms'] as number,
-    connectionsMaxIdleMs: c['connections.max.idle.ms'] as number,
-    reconnectBackoffMs: c['reconnect.backoff.ms'] as number,
-    reconnectBackoffMaxMs: c['reconnect.backoff.max.ms'] as number,
-    metadataMaxAgeMs: c['metadata.max.age.ms'] as number,
+    requestTimeoutMs: config['request.timeout.ms'],
+    connectionSetupTimeoutMs: config['socket.connection.setup.timeout.ms'],
+    // Java's Selector: a negative value turns idle expiry off, 0 closes a connection as soon as it is idle (the
+    // network layer counts whole milliseconds of idleness, so "idle for more than 0 ms" is 1).
+    connectionsMaxIdleMs: idleMs < 0 ? NEVER_IDLE_MS : Math.max(1, idleMs),
+    // A first backoff above the maximum is the maximum, as in Java's ExponentialBackoff (not an error there).
+    reconnectBackoffMs: Math.min(config['reconnect.backoff.ms'], config['reconnect.backoff.max.ms']),
+    reconnectBackoffMaxMs: config['reconnect.backoff.max.ms'],
+    metadataMaxAgeMs: config['metadata.max.age.ms'],
     logger,
   };
-  // A producer property only: consumer and admin configurations do not have it and keep the network's default.
-  const inFlight = c['max.in.flight.requests.per.connection'];
-  if (typeof inFlight === 'number') options.maxInFlightRequestsPerConnection = inFlight;
+  // A producer property only: consumer and admin configurations keep the network's default.
+  if (config.kind === 'producer') options.maxInFlightRequestsPerConnection = config['max.in.flight.requests.per.connection'];
   if (protocol === 'SASL_PLAINTEXT' || protocol === 'SASL_SSL') {
     options.sasl = {
-      mechanism: (c['sasl.mechanism'] as SaslMechanismName | undefined) ?? 'PLAIN',
-      username: opt(c['sasl.username'] as string | undefined),
-      password: credential(c['sasl.password']),
+      mechanism: config['sasl.mechanism'] ?? 'PLAIN',
+      username: config['sasl.username'],
+      password: config['sasl.password'],
       // Config's provider type is a superset of the network's (it may add lifetimeMs and principalName).
-      oauthTokenProvider: opt(c['sasl.oauthbearer.token.provider'] as NonNullable<NetworkOptions['sasl']>['oauthTokenProvider']),
+      oauthTokenProvider: config['sasl.oauthbearer.token.provider'],
     };
   }
   if (protocol === 'SSL' || protocol === 'SASL_SSL') {
     const ssl: SslOptions = {
-      caLocation: opt(c['ssl.ca.location'] as string | undefined),
-      ca: opt(c['ssl.ca.pem'] as string | undefined),
-      certLocation: opt(c['ssl.certificate.location'] as string | undefined),
-      cert: opt(c['ssl.certificate.pem'] as string | undefined),
-      keyLocation: opt(c['ssl.key.location'] as string | undefined),
-      key: credential(c['ssl.key.pem']),
-      passphrase: credential(c['ssl.key.password']),
-      endpointIdentification: c['ssl.endpoint.identification.algorithm'] === 'none' ? '' : 'https',
-      rejectUnauthorized: c['enable.ssl.certificate.verification'] !== false,
+      caLocation: config['ssl.ca.location'],
+      ca: config['ssl.ca.pem'],
+      certLocation: config['ssl.certificate.location'],
+      cert: config['ssl.certificate.pem'],
+      keyLocation: config['ssl.key.location'],
+      key: config['ssl.key.pem'],
+      passphrase: config['ssl.key.password'],
+      endpointIdentification: config['ssl.endpoint.identification.algorithm'] === 'none' ? '' : 'https',
+      rejectUnauthorized: config['enable.ssl.certificate.verification'],
     };
     options.ssl = ssl;
   }

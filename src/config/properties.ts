@@ -39,8 +39,10 @@ export const PROPERTIES = {
     default: 'use_all_dns_ips',
     doc: 'use_all_dns_ips tries every address a broker host name resolves to before giving up on it',
   },
+  // Java accepts 0 for the next two, and its client then fails every request (or connection) at once: refused here
+  // as an almost certain mistake, like the other errors Java would not raise (see resolve.ts).
   'request.timeout.ms': {
-    type: 'int', clients: ALL, default: 30000, min: 0, max: INT_MAX,
+    type: 'int', clients: ALL, default: 30000, min: 1, max: INT_MAX,
     doc: 'how long to wait for a response before failing the request (a Fetch adds fetch.max.wait.ms)',
   },
   'default.api.timeout.ms': {
@@ -68,7 +70,7 @@ export const PROPERTIES = {
     doc: 'close a connection unused for this long (-1: never)',
   },
   'socket.connection.setup.timeout.ms': {
-    type: 'int', clients: ALL, default: 10000, min: 0, max: LONG_MAX,
+    type: 'int', clients: ALL, default: 10000, min: 1, max: LONG_MAX,
     doc: 'how long a TCP (and TLS) connect may take; doubles per failure up to the .max.ms value (KIP-601)',
   },
   'socket.connection.setup.timeout.max.ms': {
@@ -304,8 +306,9 @@ export const PROPERTIES = {
     type: 'int', clients: PRODUCER, default: 1048576, min: 0, max: INT_MAX,
     doc: 'largest Produce request, in bytes',
   },
+  // Java has no upper bound; the network layer caps pipelining at 1000 requests per connection.
   'max.in.flight.requests.per.connection': {
-    type: 'int', clients: PRODUCER, default: 5, min: 1, max: INT_MAX,
+    type: 'int', clients: PRODUCER, default: 5, min: 1, max: 1000,
     doc: 'unanswered Produce requests per broker; at most 5 with idempotence',
   },
   'delivery.timeout.ms': {
@@ -320,8 +323,8 @@ export const PROPERTIES = {
 
   // ---- gregor's own ---------------------------------------------------------------------------------------------
   'gregor.fetch.buffer.bytes': {
-    type: 'int', clients: CONSUMER, min: 1, max: LONG_MAX,
-    doc: 'bound on fetched but not yet delivered bytes, all partitions together; unset: fetch.max.bytes',
+    type: 'int', clients: CONSUMER, defaultFrom: 'fetch.max.bytes', min: 1, max: LONG_MAX,
+    doc: 'bound on fetched but not yet delivered bytes, all partitions together; unset: fetch.max.bytes (at least 1)',
   },
   'gregor.log.level': {
     type: 'enum', clients: ALL, values: ['error', 'warn', 'info', 'debug'], default: 'warn',

@@ -37,7 +37,7 @@ export type ResolvedValue<D> =
     : D extends { type: 'password' } ? Secret
     : D extends { type: 'function'; fn: infer F extends keyof FunctionTypes } ? FunctionTypes[F]
     : string)
-  | (D extends { default: unknown } ? never : D extends { required: true } ? never : undefined);
+  | (D extends { default: unknown } ? never : D extends { defaultFrom: string } ? never : D extends { required: true } ? never : undefined);
 
 /** Something a resolver noticed that is not an error: a property of another client, an ignored Java setting. */
 export interface ConfigWarning {
@@ -224,6 +224,11 @@ function applyDefaults(r: Resolution): void {
     if (!applicable(def, r.kind) || r.values.has(name)) continue;
     const value = def.defaultByKind?.[r.kind] ?? def.default;
     r.values.set(name, Array.isArray(value) ? Object.freeze([...value]) : value);
+  }
+  // Second pass: the property a derived default follows has its own value (given or default) by now.
+  for (const [name, def] of Object.entries(PROPERTIES as Record<string, PropertyDef>)) {
+    if (def.defaultFrom === undefined || !applicable(def, r.kind) || r.values.get(name) !== undefined) continue;
+    r.values.set(name, Math.max(def.min ?? -Infinity, r.get<number>(def.defaultFrom)));
   }
 }
 
@@ -505,7 +510,7 @@ export function resolveConfig<K extends ClientKind>(
     const meta = (input as unknown as { [META]: MetaData })[META];
     if (meta.kind === kind) return input as unknown as ResolvedConfig<K>;
     const explicit: Record<string, unknown> = {};
-    for (const name of meta.explicit) explicit[name] = (input as unknown as Record<string, unknown>)[name];
+    for (const [name, value] of Object.entries(input)) if (meta.explicit.has(name)) explicit[name] = value;
     source = explicit;
     quietKinds = true;
   }

@@ -57,6 +57,11 @@ export interface PropertyDef {
   readonly default?: string | number | boolean | readonly string[];
   /** A default that differs by client kind (Java's admin client closes idle connections sooner, for example). */
   readonly defaultByKind?: Partial<Record<ClientKind, string | number | boolean>>;
+  /**
+   * When unset, the resolved value of this other int property (raised to `min`): a bound that follows another
+   * bound unless set on its own (gregor.fetch.buffer.bytes follows fetch.max.bytes).
+   */
+  readonly defaultFrom?: string;
   /** Allowed values of an enum, in their canonical spelling; matching is case-insensitive. */
   readonly values?: readonly string[];
   /** Other spellings of enum values (librdkafka's `smallest` for `earliest`, ...). */

@@ -90,7 +90,7 @@ export class Consumer extends EventEmitter<ConsumerEvents> implements AsyncItera
   constructor(config: ConsumerConfig | ResolvedConsumerConfig, options: ConsumerOptions = {}) {
     super();
     this.config = resolveConfig('consumer', config);
-    this.settings = consumerSettings(this.config as unknown as Record<string, unknown>);
+    this.settings = consumerSettings(this.config);
     // One logger from the configuration (one stderr rate limit) for the network layer and, unless the application
     // passed its own, for the consumer's lines.
     const configured = loggerFor(this.config);
@@ -98,7 +98,7 @@ export class Consumer extends EventEmitter<ConsumerEvents> implements AsyncItera
     this.logger = logger;
     this.client = options.client ?? new PoolClient({ ...networkOptionsFrom(this.config, configured), connectAddress: options.connectAddress }, {
       retryBackoffMs: this.settings.retryBackoffMs,
-      allowAutoTopicCreation: (this.config as unknown as Record<string, unknown>)['allow.auto.create.topics'] === true,
+      allowAutoTopicCreation: this.config['allow.auto.create.topics'],
     });
     this.buffer = new FetchBuffer(this.settings.fetchBufferBytes);
     this.coordinator = this.settings.groupId === null ? null : new GroupCoordinator(this.client, this.settings.groupId, this.settings);

@@ -497,11 +497,16 @@ export class OffsetManager {
 
   startAutoCommit(): void {
     if (!this.settings.enableAutoCommit || this.coordinator === null || this.autoCommitTimer !== null) return;
+    // One auto-commit in flight at a time, as Java's: a tick while one is in flight is skipped, so a short
+    // auto.commit.interval.ms (0 is valid: commit as often as possible) cannot queue up commits faster than they end.
+    let inFlight = false;
     this.autoCommitTimer = setInterval(() => {
+      if (inFlight) return;
+      inFlight = true;
       this.commitDelivered(undefined, Date.now() + this.settings.autoCommitIntervalMs).catch((err: unknown) => {
         // Auto-commit failures are not fatal: the next interval (or the revoke/close commit) tries again.
         this.logger.warn('auto-commit failed', { error: (err as Error).message });
-      });
+      }).finally(() => { inFlight = false; });
     }, this.settings.autoCommitIntervalMs);
     this.autoCommitTimer.unref();
   }

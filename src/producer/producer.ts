@@ -15,7 +15,7 @@ import { inspect } from 'node:util';
 import { resolveConfig, type ProducerConfig, type ResolvedProducerConfig } from '../config/index.js';
 import { AbortError, StateError } from '../errors.js';
 import { ErrorCode, kafkaError } from '../protocol/index.js';
-import { RECORD_BATCH_OVERHEAD, type CompressionType } from '../protocol/records/index.js';
+import { RECORD_BATCH_OVERHEAD } from '../protocol/records/index.js';
 import { RecordAccumulator, type Delivery } from './accumulator.js';
 import { connectCluster, type ClusterHandle } from '../cluster/connect.js';
 import { withRetries, type RetryPolicy } from '../cluster/control.js';
@@ -46,7 +46,7 @@ interface Prepared {
   size: number;
 }
 
-const ACKS: Record<string, number> = { all: -1, '1': 1, '0': 0 };
+const ACKS: Record<ResolvedProducerConfig['acks'], number> = { all: -1, '1': 1, '0': 0 };
 
 export class Producer {
   /** The resolved configuration (secrets redacted when printed). */
@@ -71,32 +71,32 @@ export class Producer {
    */
   constructor(config: ProducerConfig | ResolvedProducerConfig | Readonly<Record<string, unknown>>) {
     this.config = resolveConfig('producer', config as ProducerConfig);
-    const c = this.config as unknown as Record<string, unknown>;
-    this.requestTimeoutMs = c['request.timeout.ms'] as number;
-    this.deliveryTimeoutMs = c['delivery.timeout.ms'] as number;
-    this.maxRequestSize = c['max.request.size'] as number;
-    this.retry = { retryBackoffMs: c['retry.backoff.ms'] as number, retryBackoffMaxMs: c['retry.backoff.max.ms'] as number };
+    const c = this.config;
+    this.requestTimeoutMs = c['request.timeout.ms'];
+    this.deliveryTimeoutMs = c['delivery.timeout.ms'];
+    this.maxRequestSize = c['max.request.size'];
+    this.retry = { retryBackoffMs: c['retry.backoff.ms'], retryBackoffMaxMs: c['retry.backoff.max.ms'] };
     this.cluster = connectCluster(this.config);
-    this.accumulator = new RecordAccumulator({ batchSize: c['batch.size'] as number, deliveryTimeoutMs: this.deliveryTimeoutMs });
+    this.accumulator = new RecordAccumulator({ batchSize: c['batch.size'], deliveryTimeoutMs: this.deliveryTimeoutMs });
     this.txn = new TransactionManager(this.cluster.pool, {
-      transactionalId: c['transactional.id'] as string | undefined,
-      idempotent: c['enable.idempotence'] === true,
-      transactionTimeoutMs: c['transaction.timeout.ms'] as number,
+      transactionalId: c['transactional.id'],
+      idempotent: c['enable.idempotence'],
+      transactionTimeoutMs: c['transaction.timeout.ms'],
       retry: this.retry,
       logger: this.cluster.logger,
     });
     this.sender = new Sender(this.cluster, this.accumulator, this.txn, {
-      acks: ACKS[c['acks'] as string],
-      lingerMs: c['linger.ms'] as number,
+      acks: ACKS[c['acks']],
+      lingerMs: c['linger.ms'],
       requestTimeoutMs: this.requestTimeoutMs,
       deliveryTimeoutMs: this.deliveryTimeoutMs,
       maxRequestSize: this.maxRequestSize,
-      retries: c['retries'] as number,
+      retries: c['retries'],
       retryBackoffMs: this.retry.retryBackoffMs,
       retryBackoffMaxMs: this.retry.retryBackoffMaxMs,
-      compression: c['compression.type'] as CompressionType,
+      compression: c['compression.type'],
     });
-    this.sticky = new StickyPartitioner(c['batch.size'] as number);
+    this.sticky = new StickyPartitioner(c['batch.size']);
   }
 
   /** ready, closing or closed. */

@@ -154,7 +154,13 @@ export class Runner {
       signal.addEventListener('abort', this.onAbort, { once: true });
     }
     if (this.host.committed !== null) {
-      this.commitTimer = setInterval(() => void this.commitAll(null).catch(() => {}), this.host.autoCommitIntervalMs);
+      // One periodic commit in flight at a time (see OffsetManager.startAutoCommit).
+      let inFlight = false;
+      this.commitTimer = setInterval(() => {
+        if (inFlight) return;
+        inFlight = true;
+        void this.commitAll(null).catch(() => {}).finally(() => { inFlight = false; });
+      }, this.host.autoCommitIntervalMs);
       this.commitTimer.unref();
     }
     // While the runner waits for records it is as alive as a waiting poll (max.poll.interval.ms).

@@ -73,7 +73,7 @@ test('configuration mistakes are ConfigErrors naming the property', () => {
   assert.throws(() => new Producer({ 'bootstrap.servers': NOWHERE, 'lnger.ms': 5 } as Record<string, unknown>), (e: unknown) => e instanceof ConfigError && /linger\.ms/.test(e.message));
   // acks=1 without an explicit enable.idempotence: idempotence is turned off, as in the Java client.
   const p = new Producer({ 'bootstrap.servers': NOWHERE, acks: '1' });
-  assert.equal((p.config as unknown as Record<string, unknown>)['enable.idempotence'], false);
+  assert.equal(p.config['enable.idempotence'], false);
   return p.close();
 });
 
