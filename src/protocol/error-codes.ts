@@ -183,6 +183,7 @@ export const ErrorCode = {
   REQUEST_TIMED_OUT: 7,
   REPLICA_NOT_AVAILABLE: 9,
   MESSAGE_TOO_LARGE: 10,
+  OFFSET_METADATA_TOO_LARGE: 12,
   NETWORK_EXCEPTION: 13,
   COORDINATOR_LOAD_IN_PROGRESS: 14,
   COORDINATOR_NOT_AVAILABLE: 15,
@@ -285,5 +286,5 @@ export function kafkaError(code: number, context?: string, brokerMessage?: strin
 
 /** Throws kafkaError(code, ...) unless code is NONE. */
 export function throwIfError(code: number, context?: string, brokerMessage?: string | null): void {
-  if (code !== 0) throw kafkaError(code, context, brokerMessage);
+  if (code !== ErrorCode.NONE) throw kafkaError(code, context, brokerMessage);
 }

@@ -18,6 +18,11 @@ export {
   ERROR_CODES, ErrorCode, errorInfo, errorInfoByName, errorName, isRetriable, kafkaError, throwIfError,
   type ErrorCodeInfo, type ErrorCodeName,
 } from './error-codes.js';
+export {
+  COORDINATOR_MOVED_CODES, FATAL_FOR_COMMIT_CODES, FATAL_FOR_JOIN_CODES, FATAL_FOR_TRANSACTION_CODES, FETCH_SESSION_RESET_CODES,
+  LEADER_MOVED_CODES, controllerMoved, coordinatorMoved, fatalForCommit, fatalForJoin, fatalForTransaction, fetchSessionReset,
+  leaderMoved, producerFenced, staleMetadata,
+} from './error-kinds.js';
 export type * from './messages/types.js';
 
 export interface VersionSpan {
