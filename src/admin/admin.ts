@@ -221,7 +221,7 @@ export class Admin {
         validateOnly: options.validateOnly === true,
       });
       // NOT_CONTROLLER (and other retriable codes) for every topic: try the whole request again.
-      const retriable = (r.topics as any[]).find((t) => t.errorCode !== 0 && isRetriable(t.errorCode));
+      const retriable = (r.topics as any[]).find((t) => t.errorCode !== ErrorCode.NONE && isRetriable(t.errorCode));
       if (retriable !== undefined) throw kafkaError(retriable.errorCode, `CreateTopics '${retriable.name}'`, retriable.errorMessage);
       return r;
     });
@@ -232,7 +232,7 @@ export class Admin {
         out.push({ topic: t.name, topicId: '', numPartitions: -1, replicationFactor: -1, created: false });
         continue;
       }
-      if (t.errorCode !== 0) {
+      if (t.errorCode !== ErrorCode.NONE) {
         firstError ??= kafkaError(t.errorCode, `CreateTopics '${t.name}'`, t.errorMessage);
         continue;
       }
@@ -288,14 +288,14 @@ export class Admin {
       const r = await broker.request(ApiKey.DeleteTopics, (v: number) => v >= 6
         ? { topics: names.map((name) => ({ name })), timeoutMs }
         : { topicNames: names, timeoutMs });
-      const retriable = (r.responses as any[]).find((t) => t.errorCode !== 0 && t.errorCode !== ErrorCode.UNKNOWN_TOPIC_OR_PARTITION && isRetriable(t.errorCode));
+      const retriable = (r.responses as any[]).find((t) => t.errorCode !== ErrorCode.NONE && t.errorCode !== ErrorCode.UNKNOWN_TOPIC_OR_PARTITION && isRetriable(t.errorCode));
       if (retriable !== undefined) throw kafkaError(retriable.errorCode, `DeleteTopics '${retriable.name}'`, retriable.errorMessage);
       return r;
     });
     let firstError: KafkaError | undefined;
     const deleted: string[] = [];
     for (const t of res.responses as any[]) {
-      if (t.errorCode === 0) deleted.push(t.name);
+      if (t.errorCode === ErrorCode.NONE) deleted.push(t.name);
       else if (!(t.errorCode === ErrorCode.UNKNOWN_TOPIC_OR_PARTITION && options.ifExists === true)) {
         firstError ??= kafkaError(t.errorCode, `DeleteTopics '${t.name}'`, t.errorMessage);
       }
@@ -363,7 +363,7 @@ export class Admin {
       const broker = await this.cluster.pool.anyBroker();
       if (broker.apiVersions?.has(ApiKey.DescribeCluster)) {
         const r = await broker.request(ApiKey.DescribeCluster, { includeClusterAuthorizedOperations: false, endpointType: 1, includeFencedBrokers: false });
-        if (r.errorCode !== 0) throw kafkaError(r.errorCode, 'DescribeCluster', r.errorMessage);
+        if (r.errorCode !== ErrorCode.NONE) throw kafkaError(r.errorCode, 'DescribeCluster', r.errorMessage);
         return {
           clusterId: r.clusterId ?? null,
           controllerId: r.controllerId,
@@ -498,7 +498,7 @@ export class Admin {
         for (const p of t.partitions as any[]) {
           const i = index.get(`${t.name}\u0000${p.partitionIndex}`);
           if (i === undefined) continue;
-          if (p.errorCode !== 0) {
+          if (p.errorCode !== ErrorCode.NONE) {
             const err = kafkaError(p.errorCode, `ListOffsets ${t.name}-${p.partitionIndex}`);
             if (!err.retriable) throw err;
             metadata.handleError(p.errorCode, t.name);
@@ -545,7 +545,7 @@ export class Admin {
         });
         for (const r of res.results as any[]) {
           const type: ConfigResourceType = r.resourceType === RESOURCE_TYPES.topic ? 'topic' : 'broker';
-          if (r.errorCode !== 0) throw kafkaError(r.errorCode, `DescribeConfigs ${type} '${r.resourceName}'`, r.errorMessage);
+          if (r.errorCode !== ErrorCode.NONE) throw kafkaError(r.errorCode, `DescribeConfigs ${type} '${r.resourceName}'`, r.errorMessage);
           answers.set(`${type}\u0000${r.resourceName}`, {
             type,
             name: r.resourceName,

@@ -76,7 +76,7 @@ export async function listGroups(ctx: GroupContext, deadline: number): Promise<G
       const r = await pool.request(b.nodeId, ApiKey.ListGroups, { statesFilter: [], typesFilter: [] });
       // COORDINATOR_LOAD_IN_PROGRESS (a broker still loading its groups) is retriable: the whole listing is retried,
       // as a partial one would silently leave groups out.
-      if (r.errorCode !== 0) throw kafkaError(r.errorCode, `ListGroups at broker ${b.nodeId}`);
+      if (r.errorCode !== ErrorCode.NONE) throw kafkaError(r.errorCode, `ListGroups at broker ${b.nodeId}`);
       for (const g of r.groups as any[]) {
         byId.set(g.groupId, { groupId: g.groupId, protocolType: g.protocolType ?? '', state: g.groupState ?? '', type: g.groupType ?? '' });
       }
@@ -187,14 +187,14 @@ export async function listGroupOffsets(ctx: GroupContext, groupId: string, deadl
       coordinator.check(g.errorCode, `OffsetFetch '${groupId}'`);
       topics = g.topics;
     } else {
-      coordinator.check(r.errorCode ?? 0, `OffsetFetch '${groupId}'`);
+      coordinator.check(r.errorCode ?? ErrorCode.NONE, `OffsetFetch '${groupId}'`);
       topics = r.topics;
     }
     const out: GroupOffset[] = [];
     let failure: KafkaError | undefined;
     for (const t of topics) {
       for (const p of t.partitions as any[]) {
-        if (p.errorCode !== 0) {
+        if (p.errorCode !== ErrorCode.NONE) {
           failure ??= kafkaError(p.errorCode, `OffsetFetch '${groupId}' ${t.name}-${p.partitionIndex}`);
           continue;
         }

@@ -4,7 +4,8 @@
 // Refresh policy:
 //   - on demand: `refresh(topics)` or `refresh('all')` (regex subscriptions need every topic);
 //   - periodically: every metadata.max.age.ms, for every topic asked about so far (or all, once 'all' was asked);
-//   - when stale: `markStale()`, or `handleError(code)` with one of STALE_METADATA_ERRORS, schedules a refresh after
+//   - when stale: `markStale()`, or `handleError(code)` for a code that means so (staleMetadata() in
+//     protocol/error-kinds.ts: the leader or the controller moved), schedules a refresh after
 //     a short backoff, so a burst of NOT_LEADER_OR_FOLLOWER from many partitions costs one Metadata request.
 // Concurrent refreshes coalesce: a refresh whose topics are covered by the one in flight shares it; the others are
 // merged into a single follow-up request that starts when the current one ends.
@@ -14,33 +15,12 @@
 // the cache never goes back in time.
 
 import { StateError } from '../errors.js';
-import { ErrorCode, kafkaError, ApiKey, ZERO_UUID_STRING } from '../protocol/index.js';
+import { ErrorCode, kafkaError, ApiKey, ZERO_UUID_STRING, staleMetadata } from '../protocol/index.js';
 import { raceAbort } from '../network/abort.js';
 import type { Broker } from '../network/broker.js';
 import type { Logger } from '../network/options.js';
 import { noopLogger } from '../network/options.js';
 import type { Pool } from '../network/pool.js';
-
-/**
- * Error codes that mean "the cache is wrong about where this partition lives": the one place that list is kept.
- * A request failing with one of them should call `handleError()` (or `markStale()`) and retry after the refresh.
- */
-export const STALE_METADATA_ERRORS: ReadonlySet<number> = new Set([
-  ErrorCode.NOT_LEADER_OR_FOLLOWER, // the leader moved
-  ErrorCode.UNKNOWN_TOPIC_OR_PARTITION, // deleted, not yet created on that broker, or the leader moved
-  ErrorCode.LEADER_NOT_AVAILABLE, // an election is in progress
-  ErrorCode.FENCED_LEADER_EPOCH, // KIP-320: our leader epoch is older than the broker's
-  ErrorCode.REPLICA_NOT_AVAILABLE, // the replica is not on that broker (any more)
-  ErrorCode.KAFKA_STORAGE_ERROR, // the log dir went offline; the leader will move
-  ErrorCode.UNKNOWN_TOPIC_ID, // KIP-516: the topic id is unknown (deleted, or recreated with a new id)
-  ErrorCode.INCONSISTENT_TOPIC_ID, // the topic was recreated: its id changed
-  ErrorCode.OFFSET_NOT_AVAILABLE, // KIP-207: a new leader has not caught up its high watermark yet
-  ErrorCode.NOT_CONTROLLER, // admin requests: the controller moved
-]);
-
-export function isStaleMetadataError(code: number): boolean {
-  return STALE_METADATA_ERRORS.has(code);
-}
 
 export interface PartitionMetadata {
   readonly topic: string;
@@ -277,9 +257,9 @@ export class Metadata {
     this.staleTimer.unref();
   }
 
-  /** Calls markStale() when `errorCode` is one of STALE_METADATA_ERRORS; returns whether it did. */
+  /** Calls markStale() when `errorCode` means the cache is stale (staleMetadata()); returns whether it did. */
   handleError(errorCode: number, topic?: string): boolean {
-    if (!isStaleMetadataError(errorCode)) return false;
+    if (!staleMetadata(errorCode)) return false;
     this.markStale(topic);
     return true;
   }
@@ -378,7 +358,7 @@ export class Metadata {
       const name: string | null = t.name;
       if (name === null || name === undefined) continue; // only for topics queried by id, which we never do
       seen.add(name);
-      if (t.errorCode !== 0) {
+      if (t.errorCode !== ErrorCode.NONE) {
         this.topicErrors.set(name, t.errorCode);
         if (t.errorCode === ErrorCode.LEADER_NOT_AVAILABLE) {
           // A topic being created: its partitions appear shortly.
@@ -400,7 +380,7 @@ export class Metadata {
           replicas: p.replicaNodes ?? [],
           isr: p.isrNodes ?? [],
           offline: p.offlineReplicas ?? [],
-          errorCode: p.errorCode ?? 0,
+          errorCode: p.errorCode ?? ErrorCode.NONE,
         };
         const old = previous?.partitions[p.partitionIndex];
         const sameTopic = previous !== undefined && previous.topicId === t.topicId;
@@ -409,7 +389,7 @@ export class Metadata {
           next = old;
           needsRetry = true;
         }
-        if (next.leaderId < 0 || next.errorCode !== 0) needsRetry = true;
+        if (next.leaderId < 0 || next.errorCode !== ErrorCode.NONE) needsRetry = true;
         partitions[p.partitionIndex] = next;
       }
       const topicId: string = t.topicId ?? ZERO_UUID_STRING;

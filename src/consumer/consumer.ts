@@ -17,7 +17,7 @@
 import { EventEmitter } from 'node:events';
 import { resolveConfig, type ConsumerConfig, type ResolvedConsumerConfig } from '../config/index.js';
 import { GregorError, isGregorError, StateError } from '../errors.js';
-import { kafkaError } from '../protocol/error-codes.js';
+import { ErrorCode, kafkaError } from '../protocol/error-codes.js';
 import { Assignment } from './assignment.js';
 import type { ConsumerClient } from './client.js';
 import { networkOptionsFrom } from '../cluster/network-options.js';
@@ -424,7 +424,7 @@ export class Consumer extends EventEmitter<ConsumerEvents> implements AsyncItera
       if (state.phase === 'failed' && state.error !== null) throw state.error;
       if (this.assignmentState.getByKey(state.key) !== state) throw new StateError(`position(): ${describe(state)} was revoked meanwhile`);
       if (state.position !== null && state.phase !== 'resetting' && state.phase !== 'initializing') return state.position;
-      if (Date.now() >= deadline) throw kafkaError(7, `position() of ${describe(state)}: not known within ${timeoutMs} ms`);
+      if (Date.now() >= deadline) throw kafkaError(ErrorCode.REQUEST_TIMED_OUT, `position() of ${describe(state)}: not known within ${timeoutMs} ms`);
       await new Promise((r) => setTimeout(r, Math.min(50, Math.max(1, deadline - Date.now()))));
     }
   }
@@ -748,7 +748,7 @@ export class Consumer extends EventEmitter<ConsumerEvents> implements AsyncItera
       const count = this.client.partitionCount(tp.topic);
       if (count === undefined) this.reportUnknownTopic(tp.topic);
       else if (tp.partition >= count) {
-        this.buffer.pushError(kafkaError(3, `assign(): ${describe(tp)} does not exist (the topic has ${count} partitions)`));
+        this.buffer.pushError(kafkaError(ErrorCode.UNKNOWN_TOPIC_OR_PARTITION, `assign(): ${describe(tp)} does not exist (the topic has ${count} partitions)`));
       }
     }
   }
@@ -760,9 +760,9 @@ export class Consumer extends EventEmitter<ConsumerEvents> implements AsyncItera
    */
   private reportUnknownTopic(topic: string): void {
     if (this.reportedTopics.has(topic)) return;
-    const code = this.client.topicError(topic) ?? 3;
-    const error = kafkaError(code, code === 3 ? `topic ${JSON.stringify(topic)} does not exist` : `topic ${JSON.stringify(topic)}`);
-    if (error.retriable && code !== 3) return;
+    const code = this.client.topicError(topic) ?? ErrorCode.UNKNOWN_TOPIC_OR_PARTITION;
+    const error = kafkaError(code, code === ErrorCode.UNKNOWN_TOPIC_OR_PARTITION ? `topic ${JSON.stringify(topic)} does not exist` : `topic ${JSON.stringify(topic)}`);
+    if (error.retriable && code !== ErrorCode.UNKNOWN_TOPIC_OR_PARTITION) return;
     this.reportedTopics.add(topic);
     this.logger.warn('topic cannot be read', { topic, error: error.errorName });
     this.buffer.pushError(error);

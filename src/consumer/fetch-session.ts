@@ -15,6 +15,8 @@
 // FETCH_SESSION_ID_NOT_FOUND and INVALID_FETCH_SESSION_EPOCH: the broker lost or distrusts the session; the next
 // request is full. A request that failed on the wire leaves the broker's view unknown, so the same applies.
 
+import { ErrorCode } from '../protocol/error-codes.js';
+
 export interface SessionPartition {
   topic: string;
   /** Topic id (Fetch v13+ identifies topics by id); undefined when not known. */
@@ -127,11 +129,11 @@ export class FetchSession {
     const pending = this.pending;
     this.pending = null;
     if (!this.enabled) return true;
-    if (errorCode !== 0) {
-      // FETCH_SESSION_ID_NOT_FOUND (70), INVALID_FETCH_SESSION_EPOCH (71) and any other top-level error: start over
-      // with a full fetch. Closing the old id (sessionId S, epoch 0) frees its slot in the broker's session cache.
+    if (errorCode !== ErrorCode.NONE) {
+      // FETCH_SESSION_ID_NOT_FOUND, INVALID_FETCH_SESSION_EPOCH and any other top-level error: start over with a
+      // full fetch. Closing the old id (sessionId S, epoch 0) frees its slot in the broker's session cache.
       this.epoch = INITIAL_EPOCH;
-      if (errorCode === 70) this.sessionId = INVALID_SESSION_ID;
+      if (errorCode === ErrorCode.FETCH_SESSION_ID_NOT_FOUND) this.sessionId = INVALID_SESSION_ID;
       this.session.clear();
       return false;
     }

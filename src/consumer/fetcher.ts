@@ -12,7 +12,8 @@
 // its own list.
 
 import { StateError, isGregorError } from '../errors.js';
-import { errorName, kafkaError } from '../protocol/error-codes.js';
+import { ErrorCode, errorName, kafkaError } from '../protocol/error-codes.js';
+import { fetchSessionReset, leaderMoved } from '../protocol/error-kinds.js';
 import { ApiKeys, type ConsumerClient } from './client.js';
 import type { FetchBuffer } from './fetch-buffer.js';
 import { FetchSession, type SessionPartition } from './fetch-session.js';
@@ -48,23 +49,6 @@ export interface FetcherHost {
   /** The broker reports a diverging epoch (KIP-320): validate the position. */
   diverged(state: PartitionState): void;
 }
-
-/** Partition-level errors that mean "ask the metadata again, the leader may have moved". */
-const REROUTE_CODES = new Set([
-  3, // UNKNOWN_TOPIC_OR_PARTITION
-  5, // LEADER_NOT_AVAILABLE
-  6, // NOT_LEADER_OR_FOLLOWER
-  9, // REPLICA_NOT_AVAILABLE
-  56, // KAFKA_STORAGE_ERROR
-  74, // FENCED_LEADER_EPOCH
-  75, // UNKNOWN_LEADER_EPOCH
-  78, // OFFSET_NOT_AVAILABLE
-  100, // UNKNOWN_TOPIC_ID
-  103, // INCONSISTENT_TOPIC_ID
-]);
-
-/** Top-level errors that only mean the fetch session must start over. */
-const SESSION_CODES = new Set([70, 71, 106]);
 
 interface InFlightPartition {
   state: PartitionState;
@@ -283,12 +267,12 @@ export class Fetcher {
     }, { lane: 'fetch', timeoutMs: settings.requestTimeoutMs + settings.fetchMaxWaitMs, signal: this.lifetime.signal });
     if (missingTopicId !== undefined) this.host.requestMetadataRefresh(missingTopicId);
     const previousSession = this.session.id;
-    const sessionOk = this.session.onResponse(res.errorCode ?? 0, res.sessionId ?? 0);
+    const sessionOk = this.session.onResponse(res.errorCode ?? ErrorCode.NONE, res.sessionId ?? 0);
     if (this.session.id !== previousSession && this.session.id !== 0) {
       this.host.logger.debug('fetch session established', { broker: this.nodeId, sessionId: this.session.id });
     }
     if (!sessionOk) {
-      if (!SESSION_CODES.has(res.errorCode)) {
+      if (!fetchSessionReset(res.errorCode)) {
         throw kafkaError(res.errorCode, `Fetch from broker ${this.nodeId}`);
       }
       this.host.logger.debug('fetch session reset', { broker: this.nodeId, error: errorName(res.errorCode) });
@@ -321,7 +305,7 @@ export class Fetcher {
         // request was out): only data starting where the partition's cursor is now may be buffered.
         if (f !== undefined && state.fetchOffset !== f.fetchOffset) continue;
         const code: number = p.errorCode;
-        if (code !== 0) {
+        if (code !== ErrorCode.NONE) {
           this.partitionError(state, code, f?.fetchOffset ?? state.fetchOffset);
           continue;
         }
@@ -383,12 +367,12 @@ export class Fetcher {
   }
 
   private partitionError(state: PartitionState, code: number, fetchOffset: bigint): void {
-    if (code === 1) {
-      // OFFSET_OUT_OF_RANGE: only meaningful if we still want that offset.
+    if (code === ErrorCode.OFFSET_OUT_OF_RANGE) {
+      // Only meaningful if we still want that offset.
       if (state.fetchOffset === fetchOffset) this.host.outOfRange(state, fetchOffset);
       return;
     }
-    if (REROUTE_CODES.has(code)) {
+    if (leaderMoved(code)) {
       this.host.logger.debug('partition moved or unavailable: refreshing metadata', {
         topic: state.topic, partition: state.partition, error: errorName(code),
       });

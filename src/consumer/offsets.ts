@@ -8,7 +8,8 @@
 //   a manual commit commits exactly what it is given.
 
 import { GregorError, StateError, TimeoutError } from '../errors.js';
-import { errorName, kafkaError } from '../protocol/error-codes.js';
+import { ErrorCode, errorName, kafkaError } from '../protocol/error-codes.js';
+import { fatalForCommit, leaderMoved } from '../protocol/error-kinds.js';
 import type { Assignment } from './assignment.js';
 import { ApiKeys, type ConsumerClient } from './client.js';
 import { InvalidOffsetError, type InvalidOffsetReason } from './errors.js';
@@ -57,9 +58,6 @@ export interface OffsetResetEvent {
 /** Timestamps ListOffsets understands besides real times. */
 export const EARLIEST_TIMESTAMP = -2n;
 export const LATEST_TIMESTAMP = -1n;
-
-/** Partition-level errors of ListOffsets/OffsetForLeaderEpoch that mean "metadata is stale, try again". */
-const STALE_LEADER_CODES = new Set([3, 5, 6, 74, 75, 78, 100]);
 
 export class OffsetManager {
   /** Tail of the commit chain: commits run one at a time, in call order. */
@@ -287,8 +285,8 @@ export class OffsetManager {
         for (const p of t.partitions ?? []) {
           const s = list.find((x) => x.topic === t.topic && x.partition === p.partition);
           if (s === undefined || !this.owned(s) || s.generation !== generations.get(s) || s.phase !== 'validating') continue;
-          if (p.errorCode !== 0) {
-            if (STALE_LEADER_CODES.has(p.errorCode)) {
+          if (p.errorCode !== ErrorCode.NONE) {
+            if (leaderMoved(p.errorCode)) {
               stale = true;
               continue;
             }
@@ -319,7 +317,7 @@ export class OffsetManager {
     if (stale) {
       this.client.markStale();
       await this.client.refreshMetadata([...new Set(todo.map((s) => s.topic))]);
-      throw kafkaError(6, 'OffsetForLeaderEpoch: the leader moved while positions were validated');
+      throw kafkaError(ErrorCode.NOT_LEADER_OR_FOLLOWER, 'OffsetForLeaderEpoch: the leader moved while positions were validated');
     }
   }
 
@@ -349,7 +347,7 @@ export class OffsetManager {
         const leader = this.client.leaderFor(r.topic, r.partition);
         if (leader === undefined || leader.leaderId < 0) {
           if (this.client.partitionCount(r.topic) === undefined) {
-            throw kafkaError(3, `ListOffsets ${r.topic}[${r.partition}]`);
+            throw kafkaError(ErrorCode.UNKNOWN_TOPIC_OR_PARTITION, `ListOffsets ${r.topic}[${r.partition}]`);
           }
           retry.push(r);
           continue;
@@ -406,10 +404,10 @@ export class OffsetManager {
         const req = list.find((r) => r.topic === t.name && r.partition === p.partitionIndex);
         if (req === undefined) continue;
         answered.add(key);
-        if (p.errorCode === 0) {
+        if (p.errorCode === ErrorCode.NONE) {
           const offset = BigInt(p.offset);
           result.set(key, offset < 0n ? null : { offset, timestamp: BigInt(p.timestamp), leaderEpoch: p.leaderEpoch ?? -1 });
-        } else if (STALE_LEADER_CODES.has(p.errorCode)) {
+        } else if (leaderMoved(p.errorCode)) {
           retry.push(req);
         } else {
           throw kafkaError(p.errorCode, `ListOffsets ${t.name}[${p.partitionIndex}]`);
@@ -441,16 +439,16 @@ export class OffsetManager {
         ? { groups: [{ groupId, memberId: null, memberEpoch: -1, topics }], requireStable: true }
         : { groupId, topics: topics.map(({ name, partitionIndexes }) => ({ name, partitionIndexes })), requireStable: version >= 7 }, deadline);
       const group = Array.isArray(res.groups) && res.groups.length > 0 ? res.groups.find((g: any) => g.groupId === groupId) ?? res.groups[0] : res;
-      if (group === undefined) throw kafkaError(-1, `OffsetFetch for group ${groupId}: no answer for the group`);
-      const topError = coordinator.note(group.errorCode ?? 0);
-      if (topError !== 0) throw kafkaError(topError, `OffsetFetch for group ${JSON.stringify(groupId)}`);
+      if (group === undefined) throw kafkaError(ErrorCode.UNKNOWN_SERVER_ERROR, `OffsetFetch for group ${groupId}: no answer for the group`);
+      const topError = coordinator.note(group.errorCode ?? ErrorCode.NONE);
+      if (topError !== ErrorCode.NONE) throw kafkaError(topError, `OffsetFetch for group ${JSON.stringify(groupId)}`);
       const out = new Map<string, CommittedOffset>();
       for (const t of group.topics ?? []) {
         const name = responseTopicName(t, (id) => this.client.topicName(id));
         if (name === undefined) continue;
         for (const p of t.partitions ?? []) {
-          const code = coordinator.note(p.errorCode ?? 0);
-          if (code !== 0) throw kafkaError(code, `OffsetFetch ${name}[${p.partitionIndex}] for group ${JSON.stringify(groupId)}`);
+          const code = coordinator.note(p.errorCode ?? ErrorCode.NONE);
+          if (code !== ErrorCode.NONE) throw kafkaError(code, `OffsetFetch ${name}[${p.partitionIndex}] for group ${JSON.stringify(groupId)}`);
           const offset = BigInt(p.committedOffset);
           if (offset >= 0n) {
             out.set(partitionKey(name, p.partitionIndex), { offset, leaderEpoch: p.committedLeaderEpoch ?? -1, metadata: p.metadata ?? null });
@@ -562,15 +560,15 @@ export class OffsetManager {
         const name = responseTopicName(t, (id) => this.client.topicName(id)) ?? '?';
         for (const p of t.partitions ?? []) {
           const code = coordinator.note(p.errorCode);
-          if (code === 0) continue;
+          if (code === ErrorCode.NONE) continue;
           const err = kafkaError(code, `OffsetCommit ${name}[${p.partitionIndex}] for group ${JSON.stringify(groupId)}`);
-          // REBALANCE_IN_PROGRESS is retriable for the broker, but retrying cannot succeed in this generation.
-          if (!err.retriable || code === 27) throw err;
+          // Retrying cannot succeed in this generation (REBALANCE_IN_PROGRESS, UNKNOWN_MEMBER_ID...), or at all.
+          if (!err.retriable || fatalForCommit(code)) throw err;
           retriable = err;
         }
       }
       if (retriable !== null) throw retriable;
-    }, this.retryOptions(`commit offsets for group ${JSON.stringify(groupId)}`, deadline, (err) => (err as GregorError).retriable && (err as { errorCode?: number }).errorCode !== 27));
+    }, this.retryOptions(`commit offsets for group ${JSON.stringify(groupId)}`, deadline, (err) => (err as GregorError).retriable && !fatalForCommit((err as { errorCode?: number }).errorCode ?? ErrorCode.NONE)));
     for (const o of offsets) this.lastCommitted.set(partitionKey(o.topic, o.partition), o.offset);
     this.logger.debug('committed', { group: groupId, offsets: offsets.map((o) => `${o.topic}[${o.partition}]@${o.offset}`).join(' ') });
   }
@@ -585,7 +583,7 @@ export class OffsetManager {
     await this.client.refreshMetadata(missing);
     for (const t of missing) {
       if (this.client.topicId(t) === undefined && this.client.partitionCount(t) === undefined) {
-        throw kafkaError(3, `topic ${JSON.stringify(t)}`);
+        throw kafkaError(ErrorCode.UNKNOWN_TOPIC_OR_PARTITION, `topic ${JSON.stringify(t)}`);
       }
     }
   }
@@ -604,7 +602,7 @@ export class OffsetManager {
       what,
       isRetriable: isRetriable ?? ((err: unknown) => err instanceof GregorError && err.retriable),
       onRetry: (err: unknown) => {
-        this.logger.debug(`${what}: retrying`, { error: (err as Error).message, code: errorName((err as { errorCode?: number }).errorCode ?? 0) });
+        this.logger.debug(`${what}: retrying`, { error: (err as Error).message, code: errorName((err as { errorCode?: number }).errorCode ?? ErrorCode.NONE) });
       },
     };
   }

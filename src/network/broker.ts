@@ -26,7 +26,7 @@ import {
   UnsupportedError,
 } from '../errors.js';
 import { ApiKey, supportedVersions } from '../protocol/index.js';
-import { errorName } from '../protocol/error-codes.js';
+import { ErrorCode, errorName } from '../protocol/error-codes.js';
 import { raceAbort, sleep } from './abort.js';
 import { Backoff } from './backoff.js';
 import { Connection, type RequestOptions } from './connection.js';
@@ -353,14 +353,14 @@ export class Broker {
       });
       const ranges = new Map<number, VersionRange>();
       for (const k of resp.apiKeys ?? []) ranges.set(k.apiKey, { min: k.minVersion, max: k.maxVersion });
-      if (resp.errorCode === 35 && attempt === 0) {
-        // UNSUPPORTED_VERSION: retry at the highest version the broker says it supports.
+      if (resp.errorCode === ErrorCode.UNSUPPORTED_VERSION && attempt === 0) {
+        // Retry at the highest version the broker says it supports.
         const theirs = ranges.get(ApiKey.ApiVersions);
         version = Math.min(version - 1, theirs?.max ?? 0);
         if (version < 0) break;
         continue;
       }
-      if (resp.errorCode !== 0) {
+      if (resp.errorCode !== ErrorCode.NONE) {
         throw new ProtocolError(`ApiVersions v${version} to ${this.address} failed: ${errorName(resp.errorCode)}`);
       }
       if (ranges.size === 0) throw new ProtocolError(`broker ${this.address} listed no API versions`);

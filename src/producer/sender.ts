@@ -9,15 +9,15 @@
 // partition must have been added to it (AddPartitionsToTxn). A batch keeps its producer id, epoch and sequence
 // numbers from its first send, so a retry is recognised by the broker as the same batch.
 //
-// Retried (with exponential backoff, KIP-580): retriable errors (NOT_LEADER_OR_FOLLOWER and the other stale-metadata
-// errors, which also refresh the metadata; NOT_ENOUGH_REPLICAS; a lost connection; a request timeout), up to
-// `retries` times and never past delivery.timeout.ms after the batch was opened. DUPLICATE_SEQUENCE_NUMBER means the
-// broker already has the batch: it is acknowledged (offsets unknown). Anything else fails the batch's sends.
+// Retried (with exponential backoff, KIP-580): retriable errors (NOT_LEADER_OR_FOLLOWER and the other leaderMoved()
+// codes of protocol/error-kinds.ts, which also refresh the metadata; NOT_ENOUGH_REPLICAS; a lost connection; a
+// request timeout), up to `retries` times and never past delivery.timeout.ms after the batch was opened.
+// DUPLICATE_SEQUENCE_NUMBER means the broker already has the batch: it is acknowledged (offsets unknown). Anything
+// else fails the batch's sends.
 
-import { isStaleMetadataError } from '../cluster/metadata.js';
 import { ProtocolError, TimeoutError, isGregorError, StateError } from '../errors.js';
 import { backoffDelay } from '../network/backoff.js';
-import { ApiKey, ErrorCode, kafkaError } from '../protocol/index.js';
+import { ApiKey, ErrorCode, kafkaError, leaderMoved, producerFenced } from '../protocol/index.js';
 import { encodeRecordBatch, type CompressionType } from '../protocol/records/index.js';
 import type { ProducerBatch, RecordAccumulator } from './accumulator.js';
 import type { ClusterHandle } from '../cluster/connect.js';
@@ -301,9 +301,9 @@ export class Sender {
       }
       const context = `Produce to ${b.topic}-${b.partition}`;
       const detail = r.errorMessage ?? r.recordErrors?.map((e: any) => e.batchIndexErrorMessage).filter(Boolean).join('; ') ?? null;
-      const fenced = this.txn.isTransactional && (r.errorCode === ErrorCode.INVALID_PRODUCER_EPOCH || r.errorCode === ErrorCode.PRODUCER_FENCED);
+      const fenced = this.txn.isTransactional && producerFenced(r.errorCode);
       const err = fenced ? fencedError(r.errorCode, context, detail) : kafkaError(r.errorCode, context, detail || null);
-      if (isStaleMetadataError(r.errorCode)) metadata.handleError(r.errorCode, b.topic);
+      if (leaderMoved(r.errorCode)) metadata.markStale(b.topic);
       this.retryOrFail(b, err);
     }
   }

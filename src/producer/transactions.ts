@@ -23,7 +23,7 @@
 import { StateError, isGregorError, type KafkaError } from '../errors.js';
 import type { Logger } from '../network/options.js';
 import type { Pool } from '../network/pool.js';
-import { ApiKey, ErrorCode, errorName, kafkaError } from '../protocol/index.js';
+import { ApiKey, ErrorCode, fatalForTransaction, kafkaError, producerFenced } from '../protocol/index.js';
 import { Coordinator, CoordinatorType, withRetries, type RetryPolicy } from '../cluster/control.js';
 
 export type TransactionState =
@@ -38,22 +38,9 @@ export type TransactionState =
 /** Highest versions of the transactional APIs gregor sends (transaction protocol v1, see above). */
 export const TXN_MAX_VERSIONS = { AddPartitionsToTxn: 3, EndTxn: 4, Produce: 11 } as const;
 
-/** Errors after which this transactional producer can do nothing but close (Java: fatal errors). */
-const FATAL = new Set<number>([
-  ErrorCode.PRODUCER_FENCED,
-  ErrorCode.INVALID_PRODUCER_EPOCH,
-  ErrorCode.TRANSACTIONAL_ID_AUTHORIZATION_FAILED,
-  ErrorCode.CLUSTER_AUTHORIZATION_FAILED,
-  ErrorCode.TRANSACTION_COORDINATOR_FENCED,
-  ErrorCode.INVALID_PRODUCER_ID_MAPPING,
-  ErrorCode.INVALID_TXN_STATE,
-  ErrorCode.UNSUPPORTED_VERSION,
-  ErrorCode.UNSUPPORTED_FOR_MESSAGE_FORMAT,
-]);
-
 /** True for a KafkaError that ends a transactional producer's life. */
 export function isFatalTransactionError(err: unknown): boolean {
-  return isGregorError(err) && err.code === 'ERR_KAFKA' && FATAL.has((err as KafkaError).errorCode);
+  return isGregorError(err) && err.code === 'ERR_KAFKA' && fatalForTransaction((err as KafkaError).errorCode);
 }
 
 /**
@@ -143,7 +130,7 @@ export class TransactionManager {
     this.initializing ??= withRetries('InitProducerId', deadline, this.options.retry, async () => {
       const broker = await this.pool.anyBroker();
       const res = await broker.request(ApiKey.InitProducerId, { transactionalId: null, transactionTimeoutMs: this.options.transactionTimeoutMs });
-      if (res.errorCode !== 0) throw kafkaError(res.errorCode, 'InitProducerId');
+      if (res.errorCode !== ErrorCode.NONE) throw kafkaError(res.errorCode, 'InitProducerId');
       this.setIdentity(res.producerId, res.producerEpoch);
     }).finally(() => {
       this.initializing = undefined;
@@ -324,12 +311,12 @@ export class TransactionManager {
       let worst: { code: number; where: string } | undefined;
       for (const t of res.resultsByTopicV3AndBelow ?? []) {
         for (const p of t.resultsByPartition ?? []) {
-          if (p.partitionErrorCode === 0) this.added.add(tpKey(t.name, p.partitionIndex));
+          if (p.partitionErrorCode === ErrorCode.NONE) this.added.add(tpKey(t.name, p.partitionIndex));
           else if (worst === undefined || worst.code === ErrorCode.OPERATION_NOT_ATTEMPTED) worst = { code: p.partitionErrorCode, where: `${t.name}-${p.partitionIndex}` };
         }
       }
       if (worst !== undefined) {
-        if (worst.code === ErrorCode.PRODUCER_FENCED || worst.code === ErrorCode.INVALID_PRODUCER_EPOCH) throw fencedError(worst.code, `${what} (${worst.where})`);
+        if (producerFenced(worst.code)) throw fencedError(worst.code, `${what} (${worst.where})`);
         coordinator.check(worst.code, `${what} (${worst.where})`);
       }
       this.started ||= partitions.length > 0;
@@ -385,7 +372,7 @@ export class TransactionManager {
             producerEpoch: this.producerEpoch,
             committed: commit,
           }, { maxVersion: TXN_MAX_VERSIONS.EndTxn });
-          if (res.errorCode === ErrorCode.PRODUCER_FENCED || res.errorCode === ErrorCode.INVALID_PRODUCER_EPOCH) throw fencedError(res.errorCode, what);
+          if (producerFenced(res.errorCode)) throw fencedError(res.errorCode, what);
           coordinator.check(res.errorCode, what);
         });
       }
@@ -422,7 +409,7 @@ export class TransactionManager {
         const res = await coordinator.request(ApiKey.AddOffsetsToTxn, {
           transactionalId: this.transactionalId, producerId: this.producerId, producerEpoch: this.producerEpoch, groupId: g.groupId,
         });
-        if (res.errorCode === ErrorCode.PRODUCER_FENCED || res.errorCode === ErrorCode.INVALID_PRODUCER_EPOCH) throw fencedError(res.errorCode, what);
+        if (producerFenced(res.errorCode)) throw fencedError(res.errorCode, what);
         coordinator.check(res.errorCode, what);
       });
       this.started = true;
@@ -448,7 +435,7 @@ export class TransactionManager {
         });
         for (const t of res.topics ?? []) {
           for (const p of t.partitions ?? []) {
-            if (p.errorCode === ErrorCode.PRODUCER_FENCED || p.errorCode === ErrorCode.INVALID_PRODUCER_EPOCH) throw fencedError(p.errorCode, `${commitWhat} (${t.name}-${p.partitionIndex})`);
+            if (producerFenced(p.errorCode)) throw fencedError(p.errorCode, `${commitWhat} (${t.name}-${p.partitionIndex})`);
             groupCoordinator.check(p.errorCode, `${commitWhat} (${t.name}-${p.partitionIndex})`);
           }
         }
@@ -465,9 +452,4 @@ export class TransactionManager {
       ? `transactional id ${JSON.stringify(this.transactionalId)} (producer id ${this.producerId}, epoch ${this.producerEpoch}, ${this.stateValue})`
       : `producer id ${this.producerId}, epoch ${this.producerEpoch}`;
   }
-}
-
-/** Names an error code for logs ("PRODUCER_FENCED (90)"). */
-export function codeName(code: number): string {
-  return `${errorName(code)} (${code})`;
 }

@@ -18,7 +18,8 @@
 // rejoins so the partitions can move. The protocol follows partition.assignment.strategy (assignors/index.ts).
 
 import { GregorError, StateError } from '../../errors.js';
-import { errorName, kafkaError } from '../../protocol/error-codes.js';
+import { ErrorCode, errorName, kafkaError } from '../../protocol/error-codes.js';
+import { coordinatorMoved, fatalForJoin } from '../../protocol/error-kinds.js';
 import { ApiKeys, type ConsumerClient } from '../client.js';
 import type { ConsumerLogger } from '../logger.js';
 import { partitionKey, type TopicPartition } from '../partition-state.js';
@@ -60,17 +61,6 @@ export interface MembershipHost {
   /** A retriable error that has lasted (coordinator unreachable...): the application hears, retries go on. */
   report(error: GregorError): void;
 }
-
-/** JoinGroup / SyncGroup errors after which retrying cannot help. */
-const FATAL_JOIN_CODES = new Set([
-  23, // INCONSISTENT_GROUP_PROTOCOL
-  24, // INVALID_GROUP_ID
-  26, // INVALID_SESSION_TIMEOUT
-  30, // GROUP_AUTHORIZATION_FAILED
-  81, // GROUP_MAX_SIZE_REACHED
-  82, // FENCED_INSTANCE_ID
-  111, // UNRELEASED_INSTANCE_ID
-]);
 
 function flatten(list: readonly TopicPartitions[]): TopicPartition[] {
   const out: TopicPartition[] = [];
@@ -199,7 +189,7 @@ export class ClassicMembership {
         const res = await this.coordinator.request(ApiKeys.LeaveGroup, (version) => version >= 3
           ? { groupId: this.groupId, members: [{ memberId, groupInstanceId: null, reason }] }
           : { groupId: this.groupId, memberId }, Date.now() + this.host.settings.requestTimeoutMs);
-        if (res.errorCode !== 0) this.host.logger.debug('LeaveGroup answered', { error: errorName(res.errorCode) });
+        if (res.errorCode !== ErrorCode.NONE) this.host.logger.debug('LeaveGroup answered', { error: errorName(res.errorCode) });
       } catch (err) {
         this.host.logger.debug('LeaveGroup failed', { error: (err as Error).message });
       }
@@ -305,7 +295,7 @@ export class ClassicMembership {
       reason,
     }, Date.now() + joinTimeout, { timeoutMs: joinTimeout, signal: this.lifetime.signal });
     const code: number = this.coordinator.note(join.errorCode);
-    if (code !== 0) return this.joinError(code, join);
+    if (code !== ErrorCode.NONE) return this.joinError(code, join);
     this.memberId = join.memberId;
     this.generationId = join.generationId;
     this.protocolName = join.protocolName;
@@ -325,7 +315,7 @@ export class ClassicMembership {
       assignments,
     }, Date.now() + settings.requestTimeoutMs, { signal: this.lifetime.signal });
     const syncCode: number = this.coordinator.note(sync.errorCode);
-    if (syncCode !== 0) return this.syncError(syncCode);
+    if (syncCode !== ErrorCode.NONE) return this.syncError(syncCode);
     const assignment: Buffer = sync.assignment;
     const assigned = assignment.length === 0 ? [] : decodeAssignment(assignment).assignedPartitions;
     if (this.stopped) return 'done';
@@ -337,45 +327,35 @@ export class ClassicMembership {
   }
 
   private joinError(code: number, join: any): 'retry' | 'again' {
-    switch (code) {
-      case 79: // MEMBER_ID_REQUIRED (KIP-394): the broker gave us an id; join again with it at once.
-        this.memberId = join.memberId;
-        this.rejoinWanted = true;
-        return 'again';
-      case 25: // UNKNOWN_MEMBER_ID: our id expired; join as a new member.
-        this.resetMember();
-        this.rejoinWanted = true;
-        return 'again';
-      case 27: // REBALANCE_IN_PROGRESS
-      case 14: // COORDINATOR_LOAD_IN_PROGRESS
-      case 15: // COORDINATOR_NOT_AVAILABLE
-      case 16: // NOT_COORDINATOR
-      case 22: // ILLEGAL_GENERATION
-        this.rejoinWanted = true;
-        return 'retry';
-      default:
-        this.rejoinWanted = true;
-        if (FATAL_JOIN_CODES.has(code)) throw kafkaError(code, `JoinGroup for group ${JSON.stringify(this.groupId)}`);
-        throw kafkaError(code, `JoinGroup for group ${JSON.stringify(this.groupId)}`);
+    this.rejoinWanted = true;
+    if (code === ErrorCode.MEMBER_ID_REQUIRED) {
+      // KIP-394: the broker gave us an id; join again with it at once.
+      this.memberId = join.memberId;
+      return 'again';
     }
+    if (code === ErrorCode.UNKNOWN_MEMBER_ID) {
+      // Our id expired: join as a new member.
+      this.resetMember();
+      return 'again';
+    }
+    if (code === ErrorCode.REBALANCE_IN_PROGRESS || code === ErrorCode.ILLEGAL_GENERATION
+      || code === ErrorCode.COORDINATOR_LOAD_IN_PROGRESS || coordinatorMoved(code)) {
+      return 'retry';
+    }
+    // fatalForJoin() (fenced, bad configuration, not authorised) and any other non-retriable code end the
+    // membership in run(); a retriable one is retried there with backoff.
+    throw kafkaError(code, `JoinGroup for group ${JSON.stringify(this.groupId)}`, null, fatalForJoin(code) ? { retriable: false } : undefined);
   }
 
   private syncError(code: number): 'retry' | 'again' {
     this.rejoinWanted = true;
-    switch (code) {
-      case 27: // REBALANCE_IN_PROGRESS: another round started; join it.
-        return 'again';
-      case 25: // UNKNOWN_MEMBER_ID
-      case 22: // ILLEGAL_GENERATION
-        this.resetMember();
-        return 'again';
-      case 14:
-      case 15:
-      case 16:
-        return 'retry';
-      default:
-        throw kafkaError(code, `SyncGroup for group ${JSON.stringify(this.groupId)}`);
+    if (code === ErrorCode.REBALANCE_IN_PROGRESS) return 'again'; // another round started; join it
+    if (code === ErrorCode.UNKNOWN_MEMBER_ID || code === ErrorCode.ILLEGAL_GENERATION) {
+      this.resetMember();
+      return 'again';
     }
+    if (code === ErrorCode.COORDINATOR_LOAD_IN_PROGRESS || coordinatorMoved(code)) return 'retry';
+    throw kafkaError(code, `SyncGroup for group ${JSON.stringify(this.groupId)}`);
   }
 
   /** Leader: runs the elected assignor over every member's subscription. */
@@ -499,38 +479,37 @@ export class ClassicMembership {
       return;
     }
     if (!this.heartbeatsOn || this.generationId !== generationId) return;
-    switch (code) {
-      case 0:
-        this.lastHeartbeatOk = Date.now();
-        break;
-      case 27: // REBALANCE_IN_PROGRESS: rejoin (EAGER revokes first, with a commit of delivered offsets).
-        this.lastHeartbeatOk = Date.now();
-        if (this.state === 'stable') this.requestRejoin('the coordinator started a rebalance');
-        // Keep the session alive until the JoinGroup goes out (joinAndSync stops the timer then): an EAGER revoke
-        // waits for the application to finish the message in its hands, which may take longer than
-        // session.timeout.ms; without heartbeats the coordinator would expire us mid-rebalance and the revoke's
-        // commit would be refused (UNKNOWN_MEMBER_ID), so the next owner would re-read that message.
-        this.scheduleHeartbeat();
+    if (code === ErrorCode.NONE) {
+      this.lastHeartbeatOk = Date.now();
+    } else if (code === ErrorCode.REBALANCE_IN_PROGRESS) {
+      // Rejoin (EAGER revokes first, with a commit of delivered offsets).
+      this.lastHeartbeatOk = Date.now();
+      if (this.state === 'stable') this.requestRejoin('the coordinator started a rebalance');
+      // Keep the session alive until the JoinGroup goes out (joinAndSync stops the timer then): an EAGER revoke
+      // waits for the application to finish the message in its hands, which may take longer than
+      // session.timeout.ms; without heartbeats the coordinator would expire us mid-rebalance and the revoke's
+      // commit would be refused (UNKNOWN_MEMBER_ID), so the next owner would re-read that message.
+      this.scheduleHeartbeat();
+      return;
+    } else if (code === ErrorCode.ILLEGAL_GENERATION || code === ErrorCode.UNKNOWN_MEMBER_ID) {
+      if (code === ErrorCode.UNKNOWN_MEMBER_ID) this.memberId = '';
+      this.generationId = -1;
+      await this.loseAll(`heartbeat: ${errorName(code)}`);
+      this.requestRejoin(`heartbeat answered ${errorName(code)}`);
+      return;
+    } else if (code === ErrorCode.FENCED_INSTANCE_ID) {
+      // Another member took our group.instance.id (KIP-345).
+      await this.loseAll('fenced by another member with the same group.instance.id');
+      this.stopped = true;
+      this.host.fatal(kafkaError(code, `Heartbeat for group ${JSON.stringify(this.groupId)} (group.instance.id ${JSON.stringify(settings.groupInstanceId)})`));
+      return;
+    } else {
+      logger.debug('heartbeat error', { group: this.groupId, error: errorName(code) });
+      if (Date.now() - this.lastHeartbeatOk > settings.sessionTimeoutMs) {
+        await this.loseAll('no successful heartbeat within session.timeout.ms');
+        this.requestRejoin('the session expired');
         return;
-      case 22: // ILLEGAL_GENERATION
-      case 25: // UNKNOWN_MEMBER_ID
-        if (code === 25) this.memberId = '';
-        this.generationId = -1;
-        await this.loseAll(`heartbeat: ${errorName(code)}`);
-        this.requestRejoin(`heartbeat answered ${errorName(code)}`);
-        return;
-      case 82: // FENCED_INSTANCE_ID: another member took our group.instance.id
-        await this.loseAll('fenced by another member with the same group.instance.id');
-        this.stopped = true;
-        this.host.fatal(kafkaError(code, `Heartbeat for group ${JSON.stringify(this.groupId)} (group.instance.id ${JSON.stringify(settings.groupInstanceId)})`));
-        return;
-      default:
-        logger.debug('heartbeat error', { group: this.groupId, error: errorName(code) });
-        if (Date.now() - this.lastHeartbeatOk > settings.sessionTimeoutMs) {
-          await this.loseAll('no successful heartbeat within session.timeout.ms');
-          this.requestRejoin('the session expired');
-          return;
-        }
+      }
     }
     this.scheduleHeartbeat();
   }

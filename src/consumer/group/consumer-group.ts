@@ -23,7 +23,8 @@
 
 import { randomBytes } from 'node:crypto';
 import { GregorError, StateError } from '../../errors.js';
-import { errorName, kafkaError } from '../../protocol/error-codes.js';
+import { ErrorCode, errorName, kafkaError } from '../../protocol/error-codes.js';
+import { coordinatorMoved, fatalForJoin } from '../../protocol/error-kinds.js';
 import { uuidToKafkaString } from '../../protocol/primitives.js';
 import { ApiKeys } from '../client.js';
 import { partitionKey, type TopicPartition } from '../partition-state.js';
@@ -38,20 +39,6 @@ export type ConsumerMemberState = 'unjoined' | 'joining' | 'stable' | 'reconcili
 export interface ConsumerGroupHost extends MembershipHost {
   subscription(): { topics: readonly string[] } | { pattern: RegExp };
 }
-
-/** Heartbeat errors after which retrying cannot help: the application hears them, membership stops. */
-const FATAL_CODES = new Set([
-  24, // INVALID_GROUP_ID
-  29, // TOPIC_AUTHORIZATION_FAILED
-  30, // GROUP_AUTHORIZATION_FAILED
-  35, // UNSUPPORTED_VERSION
-  42, // INVALID_REQUEST
-  81, // GROUP_MAX_SIZE_REACHED
-  82, // FENCED_INSTANCE_ID
-  111, // UNRELEASED_INSTANCE_ID
-  112, // UNSUPPORTED_ASSIGNOR
-  128, // INVALID_REGULAR_EXPRESSION
-]);
 
 const LEAVE_EPOCH = -1;
 const LEAVE_STATIC_EPOCH = -2;
@@ -194,7 +181,7 @@ export class ConsumerGroupMembership {
         memberEpoch: epoch,
         instanceId: this.host.settings.groupInstanceId,
       }, Date.now() + this.host.settings.requestTimeoutMs);
-      if (res.errorCode !== 0) this.host.logger.debug('leave heartbeat answered', { error: errorName(res.errorCode), reason });
+      if (res.errorCode !== ErrorCode.NONE) this.host.logger.debug('leave heartbeat answered', { error: errorName(res.errorCode), reason });
     } catch (err) {
       this.host.logger.debug('leave heartbeat failed', { error: (err as Error).message });
     }
@@ -283,7 +270,7 @@ export class ConsumerGroupMembership {
     const sub = this.host.subscription();
     const regex = 'pattern' in sub ? toBrokerRegex(sub.pattern) : null;
     if (regex !== null && version < 1) {
-      throw kafkaError(35, 'ConsumerGroupHeartbeat v0 has no SubscribedTopicRegex (the broker is older than Kafka 4.0); subscribe with topic names');
+      throw kafkaError(ErrorCode.UNSUPPORTED_VERSION, 'ConsumerGroupHeartbeat v0 has no SubscribedTopicRegex (the broker is older than Kafka 4.0); subscribe with topic names');
     }
     const subKey = regex !== null ? `re:${regex}` : `names:${[...(sub as { topics: readonly string[] }).topics].sort().join(',')}`;
     const owned = byTopicId(this.reported, (t) => this.idOf(t));
@@ -331,7 +318,7 @@ export class ConsumerGroupMembership {
     });
     const code: number = this.coordinator.note(res.errorCode);
     if (this.stopped) return 'ok';
-    if (code !== 0) return this.heartbeatError(code, res.errorMessage);
+    if (code !== ErrorCode.NONE) return this.heartbeatError(code, res.errorMessage);
     const sent = this.pendingSent!;
     this.sentSubscription = sent.subKey;
     this.sentOwned = sent.ownedKey;
@@ -359,24 +346,20 @@ export class ConsumerGroupMembership {
 
   private async heartbeatError(code: number, message: string | null): Promise<'now' | 'retry'> {
     const what = `ConsumerGroupHeartbeat for group ${JSON.stringify(this.groupId)}`;
-    switch (code) {
-      case 110: // FENCED_MEMBER_EPOCH
-      case 25: // UNKNOWN_MEMBER_ID
-        // The broker moved on without us: whatever we owned may belong to someone else now. Rejoin at epoch 0.
-        await this.loseAll(`heartbeat answered ${errorName(code)}`);
-        return 'now';
-      case 14: // COORDINATOR_LOAD_IN_PROGRESS
-      case 15: // COORDINATOR_NOT_AVAILABLE (note() forgot the coordinator: it is looked up again)
-      case 16: // NOT_COORDINATOR
-        this.full = true;
-        return 'retry';
-      default: {
-        const error = kafkaError(code, what, message);
-        if (FATAL_CODES.has(code) || !error.retriable) throw error;
-        this.full = true;
-        return 'retry';
-      }
+    if (code === ErrorCode.FENCED_MEMBER_EPOCH || code === ErrorCode.UNKNOWN_MEMBER_ID) {
+      // The broker moved on without us: whatever we owned may belong to someone else now. Rejoin at epoch 0.
+      await this.loseAll(`heartbeat answered ${errorName(code)}`);
+      return 'now';
     }
+    if (code === ErrorCode.COORDINATOR_LOAD_IN_PROGRESS || coordinatorMoved(code)) {
+      // note() forgot a coordinator that moved: it is looked up again.
+      this.full = true;
+      return 'retry';
+    }
+    const error = kafkaError(code, what, message);
+    if (fatalForJoin(code) || !error.retriable) throw error;
+    this.full = true;
+    return 'retry';
   }
 
   private async fail(error: GregorError): Promise<void> {

@@ -9,7 +9,7 @@
 
 import { AuthenticationError, UnsupportedError, isGregorError } from '../../errors.js';
 import { ApiKey } from '../../protocol/index.js';
-import { errorName } from '../../protocol/error-codes.js';
+import { ErrorCode, errorName } from '../../protocol/error-codes.js';
 import type { RequestOptions } from '../connection.js';
 import type { ResolvedSasl } from '../options.js';
 import { scrub } from '../secret.js';
@@ -79,10 +79,10 @@ export async function authenticateSasl(
   const mechanism = session.mechanism;
 
   const handshake = await send(ApiKey.SaslHandshake, versions.handshake, { mechanism }, options);
-  if (handshake.errorCode !== 0) {
+  if (handshake.errorCode !== ErrorCode.NONE) {
     const enabled: string[] = handshake.mechanisms ?? [];
     throw new AuthenticationError(
-      handshake.errorCode === 33
+      handshake.errorCode === ErrorCode.UNSUPPORTED_SASL_MECHANISM
         ? `SASL mechanism ${mechanism} is not enabled on broker ${address} (enabled: ${enabled.join(', ') || 'none'})`
         : `SASL handshake with broker ${address} failed: ${errorName(handshake.errorCode)}`,
     );
@@ -100,7 +100,7 @@ export async function authenticateSasl(
       throw new AuthenticationError(`SASL ${mechanism} with broker ${address} did not complete in ${MAX_ROUNDS} rounds`);
     }
     const resp = await send(ApiKey.SaslAuthenticate, versions.authenticate, { authBytes: out }, options);
-    if (resp.errorCode !== 0) {
+    if (resp.errorCode !== ErrorCode.NONE) {
       const brokerMessage = typeof resp.errorMessage === 'string' ? scrub(resp.errorMessage, secrets) : '';
       const serverError =
         session instanceof OAuthBearerSession && session.serverError && !brokerMessage.includes(session.serverError)

@@ -3,8 +3,8 @@
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { Pool } from '../../../src/network/pool.js';
-import { Metadata, STALE_METADATA_ERRORS, isStaleMetadataError } from '../../../src/cluster/metadata.js';
-import { ErrorCode } from '../../../src/protocol/index.js';
+import { Metadata } from '../../../src/cluster/metadata.js';
+import { ErrorCode, leaderMoved, staleMetadata } from '../../../src/protocol/index.js';
 import { KafkaError } from '../../../src/errors.js';
 import { createTopic, deleteTopic, kafkaEnvSync, plaintextOptions, uniqueName } from './env.js';
 
@@ -105,8 +105,8 @@ test('stale-metadata error codes trigger one refresh after a short backoff; othe
     await new Promise((r) => setTimeout(r, 100));
     assert.equal(md.stats.requests - n, 1, 'a burst of errors costs one Metadata request');
     assert.ok(md.leaderFor(topic, 0));
-    assert.ok(STALE_METADATA_ERRORS.has(ErrorCode.FENCED_LEADER_EPOCH));
-    assert.ok(isStaleMetadataError(ErrorCode.UNKNOWN_TOPIC_ID));
+    assert.ok(leaderMoved(ErrorCode.FENCED_LEADER_EPOCH));
+    assert.ok(staleMetadata(ErrorCode.UNKNOWN_TOPIC_ID));
   } finally {
     md.close();
   }
