@@ -1,0 +1,172 @@
+// The fetch state machine against a scripted broker: partial batches, leader moves (NOT_LEADER_OR_FOLLOWER,
+// FENCED_LEADER_EPOCH), OFFSET_OUT_OF_RANGE under each auto.offset.reset, and read_committed filtering. Each scenario
+// asserts what the consumer delivers (exactly, in order: no gap, no duplicate) and what it sends.
+// Log truncation (KIP-320) is in truncation.test.ts.
+
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { ApiKey } from '../../../src/protocol/index.js';
+import { InvalidOffsetError, type OffsetResetEvent } from '../../../src/index.js';
+import { TOPIC, describe, expected, pollError, scenario, take } from './helpers.js';
+
+test('a batch cut off at the end of a Fetch response is not delivered; the next Fetch starts at its base offset', async () => {
+  await scenario((c) => {
+    c.model.addTopic(TOPIC, 1, { leader: 1, leaderEpoch: 3 });
+    c.model.append(TOPIC, 0, 3); // offsets 0-2
+    c.model.append(TOPIC, 0, 3); // offsets 3-5: only part of it fits the limit below
+  }, (c) => ({ 'max.partition.fetch.bytes': c.model.partition(TOPIC, 0).batches[0].bytes.length + 20 }), async (c, consumer) => {
+    const [first, second] = c.model.partition(TOPIC, 0).batches;
+    consumer.assign([{ topic: TOPIC, partition: 0, offset: 0 }]);
+    assert.deepEqual(describe(await take(consumer, 6)), expected(0, 6));
+    const fetches = c.requests(ApiKey.Fetch, { node: 1 }).map((r) => r.body.topics![0].partitions![0]);
+    assert.equal(fetches[0].fetchOffset, 0n);
+    // The broker's answer to that Fetch: the whole first batch and 20 bytes of the second.
+    const answered = c.model.partition(TOPIC, 0).read(0n, first.bytes.length + 20, true);
+    assert.equal(answered.records!.length, first.bytes.length + 20);
+    assert.ok(20 < second.bytes.length);
+    assert.equal(fetches[1].fetchOffset, 3n, 'fetched again from the cut batch\'s base offset');
+  });
+});
+
+test('a Fetch answer holding only part of a batch makes the next Fetch ask for the whole batch at the same offset', async () => {
+  await scenario((c) => {
+    c.model.addTopic(TOPIC, 1, { leader: 1 });
+    c.model.append(TOPIC, 0, 40); // one batch, larger than max.partition.fetch.bytes
+    // As Kafka answers a partition that is not the first of a response: the log cut at the partition's limit.
+    c.script(ApiKey.Fetch, async (_req, next) => {
+      const res = await next();
+      const p = res.responses![0].partitions![0];
+      p.records = (p.records as Buffer).subarray(0, 64);
+      return res;
+    });
+  }, { 'max.partition.fetch.bytes': 64 }, async (c, consumer) => {
+    const batch = c.model.partition(TOPIC, 0).batches[0];
+    assert.ok(batch.bytes.length > 64);
+    consumer.assign([{ topic: TOPIC, partition: 0, offset: 0 }]);
+    assert.deepEqual(describe(await take(consumer, 40)), expected(0, 40));
+    const fetches = c.requests(ApiKey.Fetch).map((r) => r.body.topics![0].partitions![0]);
+    assert.equal(fetches[0].partitionMaxBytes, 64);
+    assert.equal(fetches[1].fetchOffset, 0n);
+    assert.equal(fetches[1].partitionMaxBytes, batch.bytes.length, 'the second Fetch asks for exactly the batch');
+  });
+});
+
+for (const { error, newLeader } of [
+  { error: 'NOT_LEADER_OR_FOLLOWER', newLeader: 2 },
+  { error: 'FENCED_LEADER_EPOCH', newLeader: 1 },
+]) {
+  test(`${error}: metadata is refreshed and fetching continues at the new leader without gap or duplicate`, async () => {
+    await scenario((c) => {
+      c.model.addTopic(TOPIC, 1, { leader: 1, leaderEpoch: 3 });
+      c.model.append(TOPIC, 0, 3);
+    }, {}, async (c, consumer) => {
+      consumer.assign([{ topic: TOPIC, partition: 0, offset: 0 }]);
+      const before = describe(await take(consumer, 3));
+      const moved = c.mark();
+      c.model.partition(TOPIC, 0).electLeader(newLeader); // epoch 4
+      c.model.append(TOPIC, 0, 3); // offsets 3-5, written by the new leader
+      const after = describe(await take(consumer, 3));
+      assert.deepEqual([...before, ...after], expected(0, 6));
+
+      const refused = c.requests(ApiKey.Fetch, { node: 1, after: moved }).find((r) => r.body.topics![0].partitions![0].currentLeaderEpoch === 3);
+      assert.ok(refused !== undefined, 'a Fetch with the old leader epoch was refused');
+      const metadata = c.requests(ApiKey.Metadata, { after: refused.seq });
+      assert.ok(metadata.length > 0, 'metadata was refreshed after the refusal');
+      // KIP-320: the position's epoch is checked with the new leader before fetching from it.
+      const validation = c.requests(ApiKey.OffsetForLeaderEpoch, { node: newLeader, after: moved });
+      assert.equal(validation.length, 1);
+      assert.deepEqual(validation[0].body.topics![0].partitions![0], { partition: 0, currentLeaderEpoch: 4, leaderEpoch: 3 });
+      const resumed = c.requests(ApiKey.Fetch, { node: newLeader, after: validation[0].seq })[0].body.topics![0].partitions![0];
+      assert.equal(resumed.fetchOffset, 3n);
+      assert.equal(resumed.currentLeaderEpoch, 4);
+    });
+  });
+}
+
+test('OFFSET_OUT_OF_RANGE with auto.offset.reset=earliest: reset to the log start offset (ListOffsets -2)', async () => {
+  const resets: OffsetResetEvent[] = [];
+  await scenario((c) => {
+    c.model.addTopic(TOPIC, 1, { leader: 1, leaderEpoch: 2 });
+    c.model.append(TOPIC, 0, 5);
+    c.model.append(TOPIC, 0, 5);
+    c.model.partition(TOPIC, 0).deleteBefore(5n); // retention removed offsets 0-4
+  }, { 'auto.offset.reset': 'earliest' }, async (c, consumer) => {
+    consumer.on('offsetReset', (e) => resets.push(e));
+    consumer.assign([{ topic: TOPIC, partition: 0, offset: 2 }]);
+    assert.deepEqual(describe(await take(consumer, 5)), expected(5, 10));
+    assert.deepEqual(resets, [{ topic: TOPIC, partition: 0, from: 2n, to: 5n, reason: 'out-of-range' }]);
+    const listed = c.requests(ApiKey.ListOffsets).flatMap((r) => r.body.topics![0].partitions!);
+    assert.deepEqual(listed.map((p) => p.timestamp), [-2n]);
+  });
+});
+
+test('OFFSET_OUT_OF_RANGE with auto.offset.reset=latest: reset to the high watermark (ListOffsets -1)', async () => {
+  const resets: OffsetResetEvent[] = [];
+  await scenario((c) => {
+    c.model.addTopic(TOPIC, 1, { leader: 1 });
+    c.model.append(TOPIC, 0, 10);
+  }, { 'auto.offset.reset': 'latest' }, async (c, consumer) => {
+    consumer.on('offsetReset', (e) => resets.push(e));
+    consumer.assign([{ topic: TOPIC, partition: 0, offset: 20 }]);
+    await c.waitFor(ApiKey.ListOffsets);
+    const reset = c.mark();
+    c.model.append(TOPIC, 0, 2);
+    assert.deepEqual(describe(await take(consumer, 2)), expected(10, 12));
+    assert.deepEqual(resets, [{ topic: TOPIC, partition: 0, from: 20n, to: 10n, reason: 'out-of-range' }]);
+    assert.equal(c.requests(ApiKey.Fetch, { after: reset })[0].body.topics![0].partitions![0].fetchOffset, 10n);
+  });
+});
+
+test('OFFSET_OUT_OF_RANGE with auto.offset.reset=none: InvalidOffsetError for the application, nothing delivered', async () => {
+  await scenario((c) => {
+    c.model.addTopic(TOPIC, 1, { leader: 1 });
+    c.model.append(TOPIC, 0, 10);
+  }, { 'auto.offset.reset': 'none' }, async (c, consumer) => {
+    consumer.assign([{ topic: TOPIC, partition: 0, offset: 20 }]);
+    const err = await pollError(consumer);
+    assert.ok(err instanceof InvalidOffsetError, String(err));
+    assert.equal(err.reason, 'out-of-range');
+    assert.equal(err.offset, 20n);
+    assert.equal(c.requests(ApiKey.ListOffsets).length, 0, 'no reset was attempted');
+    // The partition stays stopped until the application seeks.
+    const stopped = c.mark();
+    assert.equal(await consumer.poll(200), null);
+    assert.equal(c.requests(ApiKey.Fetch, { after: stopped }).length, 0);
+    consumer.seek({ topic: TOPIC, partition: 0 }, 8);
+    assert.deepEqual(describe(await take(consumer, 2)), expected(8, 10));
+  });
+});
+
+test('read_committed: the records of an aborted transaction and the markers are skipped, the position moves past them', async () => {
+  await scenario((c) => {
+    c.model.addTopic(TOPIC, 1, { leader: 1 });
+    const log = c.model.partition(TOPIC, 0);
+    log.appendValues(2); // 0-1
+    log.appendValues(3, 'v', { transactionalProducerId: 7n }); // 2-4, aborted below
+    log.endTransaction(7n, false); // ABORT marker at 5
+    log.appendValues(2, 'v', { transactionalProducerId: 8n }); // 6-7, committed below
+    log.endTransaction(8n, true); // COMMIT marker at 8
+    log.appendValues(1); // 9
+  }, { 'isolation.level': 'read_committed' }, async (c, consumer) => {
+    consumer.assign([{ topic: TOPIC, partition: 0, offset: 0 }]);
+    assert.deepEqual(describe(await take(consumer, 5)), [...expected(0, 2), ...expected(6, 8), ...expected(9, 10)]);
+    assert.equal(await consumer.position({ topic: TOPIC, partition: 0 }), 10n);
+    const fetch = c.requests(ApiKey.Fetch)[0];
+    assert.equal(fetch.body.isolationLevel, 1);
+  });
+});
+
+test('read_uncommitted: the same log delivers every data record, aborted ones included, and never a marker', async () => {
+  await scenario((c) => {
+    c.model.addTopic(TOPIC, 1, { leader: 1 });
+    const log = c.model.partition(TOPIC, 0);
+    log.appendValues(2);
+    log.appendValues(3, 'v', { transactionalProducerId: 7n });
+    log.endTransaction(7n, false);
+    log.appendValues(1);
+  }, {}, async (c, consumer) => {
+    consumer.assign([{ topic: TOPIC, partition: 0, offset: 0 }]);
+    assert.deepEqual(describe(await take(consumer, 6)), [...expected(0, 5), ...expected(6, 7)]);
+    assert.equal(c.requests(ApiKey.Fetch)[0].body.isolationLevel, 0);
+  });
+});
