@@ -16,8 +16,9 @@ import { inspect } from 'node:util';
 import { resolveConfig, type AdminConfig, type ResolvedAdminConfig } from '../config/index.js';
 import { KafkaError, StateError, TimeoutError, isGregorError } from '../errors.js';
 import { ApiKey, ErrorCode, isRetriable, kafkaError } from '../protocol/index.js';
-import { connectCluster, type ClusterHandle } from '../cluster/connect.js';
-import { withRetries, type RetryPolicy } from '../cluster/control.js';
+import type { Cluster } from '../cluster/client.js';
+import { connectCluster } from '../cluster/connect.js';
+import { withRetries, type RetryPolicy } from '../cluster/retry.js';
 import { describeGroup, listGroupOffsets, listGroups, type GroupContext, type GroupDescription, type GroupListing, type GroupOffset } from './groups.js';
 
 export interface NewTopic {
@@ -168,7 +169,7 @@ function checkCount(value: unknown, what: string): number {
 
 export class Admin {
   readonly config: ResolvedAdminConfig;
-  private readonly cluster: ClusterHandle;
+  private readonly cluster: Cluster;
   private readonly retry: RetryPolicy;
   private readonly apiTimeoutMs: number;
   private readonly requestTimeoutMs: number;
@@ -213,9 +214,8 @@ export class Admin {
       };
     });
     const deadline = this.deadline(options);
-    const res = await withRetries('CreateTopics', deadline, this.retry, async () => {
-      const broker = await this.cluster.pool.anyBroker();
-      const r = await broker.request(ApiKey.CreateTopics, {
+    const res = await withRetries(async () => {
+      const r = await this.cluster.requestAny(ApiKey.CreateTopics, {
         topics: requested,
         timeoutMs: Math.max(1, Math.min(this.requestTimeoutMs, deadline - Date.now())),
         validateOnly: options.validateOnly === true,
@@ -224,7 +224,7 @@ export class Admin {
       const retriable = (r.topics as any[]).find((t) => t.errorCode !== ErrorCode.NONE && isRetriable(t.errorCode));
       if (retriable !== undefined) throw kafkaError(retriable.errorCode, `CreateTopics '${retriable.name}'`, retriable.errorMessage);
       return r;
-    });
+    }, { ...this.retry, what: 'CreateTopics', deadline });
     const out: CreatedTopic[] = [];
     let firstError: KafkaError | undefined;
     for (const t of res.topics as any[]) {
@@ -259,7 +259,7 @@ export class Admin {
   private async waitForTopics(topics: readonly CreatedTopic[], deadline: number): Promise<void> {
     const { metadata } = this.cluster;
     const names = topics.map((t) => t.topic);
-    await withRetries(`waiting for the metadata of ${names.join(', ')}`, deadline, this.retry, async () => {
+    await withRetries(async () => {
       await metadata.refresh(names);
       for (const t of topics) {
         const md = metadata.topic(t.topic);
@@ -270,7 +270,7 @@ export class Admin {
         }
         if (t.topicId === '') t.topicId = md.topicId;
       }
-    });
+    }, { ...this.retry, what: `waiting for the metadata of ${names.join(', ')}`, deadline });
   }
 
   /**
@@ -282,16 +282,15 @@ export class Admin {
     if (!Array.isArray(topics) || topics.length === 0) throw new TypeError('deleteTopics(): expected a non-empty array of topic names');
     const names = topics.map((t: string, i) => checkTopicName(t, `deleteTopics() topic ${i}`));
     const deadline = this.deadline(options);
-    const res = await withRetries('DeleteTopics', deadline, this.retry, async () => {
-      const broker = await this.cluster.pool.anyBroker();
+    const res = await withRetries(async () => {
       const timeoutMs = Math.max(1, Math.min(this.requestTimeoutMs, deadline - Date.now()));
-      const r = await broker.request(ApiKey.DeleteTopics, (v: number) => v >= 6
+      const r = await this.cluster.requestAny(ApiKey.DeleteTopics, (v: number) => v >= 6
         ? { topics: names.map((name) => ({ name })), timeoutMs }
         : { topicNames: names, timeoutMs });
       const retriable = (r.responses as any[]).find((t) => t.errorCode !== ErrorCode.NONE && t.errorCode !== ErrorCode.UNKNOWN_TOPIC_OR_PARTITION && isRetriable(t.errorCode));
       if (retriable !== undefined) throw kafkaError(retriable.errorCode, `DeleteTopics '${retriable.name}'`, retriable.errorMessage);
       return r;
-    });
+    }, { ...this.retry, what: 'DeleteTopics', deadline });
     let firstError: KafkaError | undefined;
     const deleted: string[] = [];
     for (const t of res.responses as any[]) {
@@ -302,11 +301,11 @@ export class Admin {
     }
     if (deleted.length > 0) {
       const { metadata } = this.cluster;
-      await withRetries(`waiting for ${deleted.join(', ')} to leave the metadata`, deadline, this.retry, async () => {
+      await withRetries(async () => {
         await metadata.refresh(deleted);
         const still = deleted.filter((t) => metadata.topic(t) !== undefined || metadata.topicError(t) === ErrorCode.LEADER_NOT_AVAILABLE);
         if (still.length > 0) throw notYet(`topic${still.length === 1 ? '' : 's'} ${still.join(', ')} still in the metadata`);
-      });
+      }, { ...this.retry, what: `waiting for ${deleted.join(', ')} to leave the metadata`, deadline });
       metadata.untrack(deleted);
     }
     if (firstError !== undefined) throw firstError;
@@ -316,7 +315,7 @@ export class Admin {
   async listTopics(options: AdminCallOptions & { includeInternal?: boolean } = {}): Promise<TopicListing[]> {
     this.checkOpen('listTopics()');
     const { metadata } = this.cluster;
-    await withRetries('Metadata (all topics)', this.deadline(options), this.retry, () => metadata.refresh('all'));
+    await withRetries(() => metadata.refresh('all'), { ...this.retry, what: 'Metadata (all topics)', deadline: this.deadline(options) });
     const out: TopicListing[] = [];
     for (const name of metadata.topicNames()) {
       const t = metadata.topic(name)!;
@@ -332,7 +331,7 @@ export class Admin {
     if (!Array.isArray(topics) || topics.length === 0) throw new TypeError('describeTopics(): expected a non-empty array of topic names');
     const names = topics.map((t: string, i) => checkTopicName(t, `describeTopics() topic ${i}`));
     const { metadata } = this.cluster;
-    await withRetries(`Metadata for ${names.join(', ')}`, this.deadline(options), this.retry, async () => {
+    await withRetries(async () => {
       await metadata.refresh(names);
       for (const n of names) {
         const code = metadata.topicError(n);
@@ -340,7 +339,7 @@ export class Admin {
         if (code === ErrorCode.UNKNOWN_TOPIC_OR_PARTITION) throw kafkaError(code, `describeTopics() '${n}'`, null, { retriable: false });
         if (code !== undefined) throw kafkaError(code, `describeTopics() '${n}'`);
       }
-    });
+    }, { ...this.retry, what: `Metadata for ${names.join(', ')}`, deadline: this.deadline(options) });
     return names.map((n) => {
       const t = metadata.topic(n)!;
       return {
@@ -359,10 +358,10 @@ export class Admin {
   /** Cluster id, controller and brokers: DescribeCluster (KIP-700) where the broker has it, else Metadata. */
   async describeCluster(options: AdminCallOptions = {}): Promise<ClusterDescription> {
     this.checkOpen('describeCluster()');
-    return withRetries('DescribeCluster', this.deadline(options), this.retry, async () => {
-      const broker = await this.cluster.pool.anyBroker();
-      if (broker.apiVersions?.has(ApiKey.DescribeCluster)) {
-        const r = await broker.request(ApiKey.DescribeCluster, { includeClusterAuthorizedOperations: false, endpointType: 1, includeFencedBrokers: false });
+    return withRetries(async () => {
+      const node = await this.cluster.anyNode();
+      if (this.cluster.supportsApi(node, ApiKey.DescribeCluster)) {
+        const r = await this.cluster.request(node, ApiKey.DescribeCluster, { includeClusterAuthorizedOperations: false, endpointType: 1, includeFencedBrokers: false });
         if (r.errorCode !== ErrorCode.NONE) throw kafkaError(r.errorCode, 'DescribeCluster', r.errorMessage);
         return {
           clusterId: r.clusterId ?? null,
@@ -373,7 +372,7 @@ export class Admin {
       const { metadata } = this.cluster;
       await metadata.refresh([]);
       return { clusterId: metadata.clusterId, controllerId: metadata.controllerId, brokers: [...metadata.brokers].map((b) => ({ ...b })).sort((a, b) => a.nodeId - b.nodeId) };
-    });
+    }, { ...this.retry, what: 'DescribeCluster', deadline: this.deadline(options) });
   }
 
   // ---- groups -------------------------------------------------------------------------------------------------------
@@ -430,7 +429,7 @@ export class Admin {
     // Answers by query index: one partition may be asked about several times (earliest and latest), but a broker
     // refuses a request naming a partition twice (INVALID_REQUEST), so such queries go out in successive rounds.
     const results: Array<ListedOffset | undefined> = wanted.map(() => undefined);
-    await withRetries('ListOffsets', this.deadline(options), this.retry, async () => {
+    await withRetries(async () => {
       for (;;) {
         const seen = new Set<string>();
         const round: number[] = [];
@@ -444,7 +443,7 @@ export class Admin {
         if (round.length === 0) return;
         await this.listOffsetsRound(wanted, round, results, isolationLevel);
       }
-    });
+    }, { ...this.retry, what: 'ListOffsets', deadline: this.deadline(options) });
     return results as ListedOffset[];
   }
 
@@ -455,7 +454,7 @@ export class Admin {
     results: Array<ListedOffset | undefined>,
     isolationLevel: number,
   ): Promise<void> {
-    const { metadata, pool } = this.cluster;
+    const { metadata } = this.cluster;
     const unknown = [...new Set(round.filter((i) => metadata.leaderFor(wanted[i].topic, wanted[i].partition) === undefined).map((i) => wanted[i].topic))];
     if (unknown.length > 0) {
       await metadata.refresh(unknown);
@@ -486,7 +485,7 @@ export class Admin {
       const index = new Map<string, number>(indices.map((i) => [`${wanted[i].topic}\u0000${wanted[i].partition}`, i]));
       // 'max-timestamp' (-3) needs ListOffsets v7 (KIP-734).
       const minVersion = indices.some((i) => wanted[i].timestamp === -3n) ? 7 : undefined;
-      const r = await pool.request(leaderId, ApiKey.ListOffsets, {
+      const r = await this.cluster.request(leaderId, ApiKey.ListOffsets, {
         replicaId: -1,
         isolationLevel,
         topics: [...byTopic].map(([name, is]) => ({
@@ -526,7 +525,7 @@ export class Admin {
       if (typeof r.name !== 'string' || (r.type === 'topic' && r.name === '')) throw new TypeError(`describeConfigs() resource ${i}: name must be a string (a topic name, or a broker id)`);
       return r;
     });
-    return withRetries('DescribeConfigs', this.deadline(options), this.retry, async () => {
+    return withRetries(async () => {
       const out: ConfigResourceDescription[] = [];
       // A broker's own configs must be asked from that broker; topics from any.
       const groups = new Map<number | 'any', typeof list>();
@@ -536,9 +535,9 @@ export class Admin {
       }
       const answers = new Map<string, ConfigResourceDescription>();
       for (const [target, rs] of groups) {
-        if (target !== 'any' && this.cluster.pool.broker(target) === undefined) await this.cluster.metadata.refresh([]);
-        const broker = target === 'any' ? await this.cluster.pool.anyBroker() : this.cluster.pool.brokerFor(target);
-        const res = await broker.request(ApiKey.DescribeConfigs, {
+        if (target !== 'any' && !this.cluster.hasBroker(target)) await this.cluster.metadata.refresh([]);
+        const node = target === 'any' ? await this.cluster.anyNode() : target;
+        const res = await this.cluster.request(node, ApiKey.DescribeConfigs, {
           resources: rs.map((r) => ({ resourceType: RESOURCE_TYPES[r.type], resourceName: r.name, configurationKeys: null })),
           includeSynonyms: false,
           includeDocumentation: false,
@@ -561,7 +560,7 @@ export class Admin {
         out.push(a);
       }
       return out;
-    });
+    }, { ...this.retry, what: 'DescribeConfigs', deadline: this.deadline(options) });
   }
 
   // ---- lifecycle ----------------------------------------------------------------------------------------------------

@@ -6,8 +6,9 @@
 import { KafkaError, isGregorError } from '../errors.js';
 import { decodeAssignment, CONSUMER_PROTOCOL_TYPE } from '../protocol/consumer-protocol.js';
 import { ApiKey, ErrorCode, kafkaError } from '../protocol/index.js';
-import type { ClusterHandle } from '../cluster/connect.js';
-import { Coordinator, CoordinatorType, withRetries, type RetryPolicy } from '../cluster/control.js';
+import type { Cluster } from '../cluster/client.js';
+import { CoordinatorType, type Coordinator } from '../cluster/coordinator.js';
+import { withRetries, type RetryPolicy } from '../cluster/retry.js';
 
 export interface GroupListing {
   groupId: string;
@@ -57,7 +58,7 @@ export interface GroupOffset {
 }
 
 export interface GroupContext {
-  readonly cluster: ClusterHandle;
+  readonly cluster: Cluster;
   readonly retry: RetryPolicy;
 }
 
@@ -68,12 +69,12 @@ function sortAssignment(list: GroupMemberAssignment[]): GroupMemberAssignment[] 
 
 /** ListGroups to every broker of the cluster; a group appears once (each is coordinated by one broker). */
 export async function listGroups(ctx: GroupContext, deadline: number): Promise<GroupListing[]> {
-  const { metadata, pool } = ctx.cluster;
-  return withRetries('ListGroups', deadline, ctx.retry, async () => {
+  const { metadata } = ctx.cluster;
+  return withRetries(async () => {
     await metadata.refresh([]);
     const byId = new Map<string, GroupListing>();
     await Promise.all(metadata.brokers.map(async (b) => {
-      const r = await pool.request(b.nodeId, ApiKey.ListGroups, { statesFilter: [], typesFilter: [] });
+      const r = await ctx.cluster.request(b.nodeId, ApiKey.ListGroups, { statesFilter: [], typesFilter: [] });
       // COORDINATOR_LOAD_IN_PROGRESS (a broker still loading its groups) is retriable: the whole listing is retried,
       // as a partial one would silently leave groups out.
       if (r.errorCode !== ErrorCode.NONE) throw kafkaError(r.errorCode, `ListGroups at broker ${b.nodeId}`);
@@ -82,11 +83,11 @@ export async function listGroups(ctx: GroupContext, deadline: number): Promise<G
       }
     }));
     return [...byId.values()].sort((a, b) => (a.groupId < b.groupId ? -1 : a.groupId > b.groupId ? 1 : 0));
-  });
+  }, { ...ctx.retry, what: 'ListGroups', deadline });
 }
 
 function coordinatorFor(ctx: GroupContext, groupId: string): Coordinator {
-  return new Coordinator(ctx.cluster.pool, CoordinatorType.GROUP, groupId);
+  return ctx.cluster.coordinator(CoordinatorType.GROUP, groupId);
 }
 
 /**
@@ -96,15 +97,14 @@ function coordinatorFor(ctx: GroupContext, groupId: string): Coordinator {
  */
 export async function describeGroup(ctx: GroupContext, groupId: string, deadline: number): Promise<GroupDescription> {
   const coordinator = coordinatorFor(ctx, groupId);
-  return withRetries(`describing group '${groupId}'`, deadline, ctx.retry, async () => {
+  return withRetries(async () => {
     const node = await coordinator.node();
-    const broker = ctx.cluster.pool.broker(node);
-    if (broker?.apiVersions?.has(ApiKey.ConsumerGroupDescribe) !== false) {
+    if (ctx.cluster.supportsApi(node, ApiKey.ConsumerGroupDescribe) !== false) {
       const described = await describeConsumerGroup(coordinator, groupId, node);
       if (described !== null) return described;
     }
     return describeClassicGroup(coordinator, groupId, node);
-  });
+  }, { ...ctx.retry, what: `describing group '${groupId}'`, deadline });
 }
 
 async function describeConsumerGroup(coordinator: Coordinator, groupId: string, node: number): Promise<GroupDescription | null> {
@@ -176,7 +176,7 @@ async function describeClassicGroup(coordinator: Coordinator, groupId: string, n
  */
 export async function listGroupOffsets(ctx: GroupContext, groupId: string, deadline: number): Promise<GroupOffset[]> {
   const coordinator = coordinatorFor(ctx, groupId);
-  return withRetries(`OffsetFetch for group '${groupId}'`, deadline, ctx.retry, async () => {
+  return withRetries(async () => {
     const r = await coordinator.request(ApiKey.OffsetFetch, (v: number) => (v >= 8
       ? { groups: [{ groupId, memberId: null, memberEpoch: -1, topics: null }], requireStable: false }
       : { groupId, topics: null, requireStable: false }), { maxVersion: 9 });
@@ -204,5 +204,5 @@ export async function listGroupOffsets(ctx: GroupContext, groupId: string, deadl
     }
     if (failure !== undefined) throw failure;
     return out.sort((a, b) => (a.topic === b.topic ? a.partition - b.partition : a.topic < b.topic ? -1 : 1));
-  });
+  }, { ...ctx.retry, what: `OffsetFetch for group '${groupId}'`, deadline });
 }

@@ -1,17 +1,14 @@
-// From a resolved producer or admin configuration (Kafka's property names) to the layers below: a logger, and one
-// connection Pool (with the network options of network-options.ts, shared with the consumer) and its metadata cache.
-//
-// In the cluster layer so that the producer and the admin client, siblings in the layer above, both import it
-// without importing sideways. The consumer takes the same logger but builds its own pool
-// (src/consumer/cluster-client.ts), so that tests can pass their own ConsumerClient.
+// From a resolved configuration of any client kind (Kafka's property names) to the cluster core: a logger, and one
+// Cluster (client.ts) over one connection Pool (with the network options of network-options.ts) and its metadata
+// cache. The consumer, the producer and the admin client are all built by connectCluster(); in the cluster layer so
+// that they import it without importing sideways from each other.
 
-import type { AnyResolvedConfig, ResolvedAdminConfig, ResolvedProducerConfig } from '../config/index.js';
-import type { Logger } from '../network/options.js';
+import type { AnyResolvedConfig } from '../config/index.js';
+import type { ConnectAddressResolver, Logger } from '../network/options.js';
 import { Pool } from '../network/pool.js';
+import { Cluster } from './client.js';
 import { Metadata } from './metadata.js';
 import { networkOptionsFrom } from './network-options.js';
-
-type Config = ResolvedProducerConfig | ResolvedAdminConfig;
 
 const LEVELS = ['error', 'warn', 'info', 'debug'] as const;
 
@@ -47,31 +44,29 @@ export function loggerFor(config: AnyResolvedConfig): Logger {
   };
 }
 
-/** One client's connections and metadata cache. */
-export interface ClusterHandle {
-  readonly pool: Pool;
-  readonly metadata: Metadata;
-  readonly logger: Logger;
-  close(): Promise<void>;
+export interface ConnectOptions {
+  /** The network layer's logger. Default: loggerFor(config). */
+  logger?: Logger;
+  /** Where to open the TCP connection to a broker known by an address (see NetworkOptions.connectAddress). */
+  connectAddress?: ConnectAddressResolver;
 }
 
-export function connectCluster(config: Config): ClusterHandle {
-  const logger = loggerFor(config);
-  const pool = new Pool(networkOptionsFrom(config, logger));
+/** The cluster core of one client: its connections, metadata cache, coordinators and retry policy. */
+export function connectCluster(config: AnyResolvedConfig, options: ConnectOptions = {}): Cluster {
+  const logger = options.logger ?? loggerFor(config);
+  const network = networkOptionsFrom(config, logger);
+  if (options.connectAddress !== undefined) network.connectAddress = options.connectAddress;
+  const pool = new Pool(network);
   const metadata = new Metadata(pool, {
     retryBackoffMs: config['retry.backoff.ms'],
-    // Neither the producer nor the admin client creates topics by asking for their metadata: a typo in a topic
-    // name must be an error, not a new topic (Java's producer asks the broker to auto-create; gregor does not).
-    allowAutoTopicCreation: false,
+    // Only a consumer may create topics by asking for their metadata (allow.auto.create.topics, a consumer
+    // property). For the producer and the admin client a typo in a topic name must be an error, not a new topic
+    // (Java's producer asks the broker to auto-create; gregor does not).
+    allowAutoTopicCreation: 'allow.auto.create.topics' in config && config['allow.auto.create.topics'] === true,
     logger,
   });
-  return {
-    pool,
-    metadata,
-    logger,
-    async close() {
-      metadata.close();
-      await pool.close();
-    },
-  };
+  return new Cluster(pool, metadata, logger, {
+    retryBackoffMs: config['retry.backoff.ms'],
+    retryBackoffMaxMs: config['retry.backoff.max.ms'],
+  });
 }

@@ -4,7 +4,6 @@
 import type { ConsumerLogger } from './logger.js';
 import type { OffsetResetEvent } from './offsets.js';
 import type { TopicPartition } from './partition-state.js';
-import type { ConsumerClient } from './client.js';
 
 // run(): its options, contexts and error live with the runner (src/consumer/runner/).
 export { HandlerError, type Batch, type BatchContext, type MessageContext, type Ordering, type RetryPolicy, type RunOptions } from './runner/options.js';
@@ -65,8 +64,6 @@ export interface PartitionLag extends TopicPartition {
 }
 
 export interface ConsumerOptions {
-  /** Replaces the connection layer (tests and embedding). Default: connections built from the configuration. */
-  client?: ConsumerClient;
   /** Receives the consumer's log lines. Default: from gregor.logger / gregor.log.level. */
   logger?: ConsumerLogger;
   /**

@@ -19,17 +19,15 @@ import { resolveConfig, type ConsumerConfig, type ResolvedConsumerConfig } from 
 import { GregorError, isGregorError, StateError } from '../errors.js';
 import { ErrorCode, kafkaError } from '../protocol/error-codes.js';
 import { Assignment } from './assignment.js';
-import type { ConsumerClient } from './client.js';
-import { networkOptionsFrom } from '../cluster/network-options.js';
-import { PoolClient } from './cluster-client.js';
-import { loggerFor } from '../cluster/connect.js';
+import type { Cluster } from '../cluster/client.js';
+import { connectCluster, loggerFor } from '../cluster/connect.js';
+import { CoordinatorType, type Coordinator } from '../cluster/coordinator.js';
 import { FetchBuffer } from './fetch-buffer.js';
 import { Delivery } from './delivery.js';
 import { FetchManager } from './fetch-manager.js';
 import { toBrokerRegex } from './group/broker-regex.js';
 import { ClassicMembership } from './group/classic.js';
 import { ConsumerGroupMembership, type ConsumerGroupHost } from './group/consumer-group.js';
-import { GroupCoordinator } from './group/coordinator.js';
 import type { ConsumerLogger } from './logger.js';
 import type { Message } from './message.js';
 import { EARLIEST_TIMESTAMP, LATEST_TIMESTAMP, OffsetManager, type CommitIdentity, type OffsetToCommit } from './offsets.js';
@@ -57,10 +55,10 @@ export class Consumer extends EventEmitter<ConsumerEvents> implements AsyncItera
   readonly config: ResolvedConsumerConfig;
   private readonly settings: ConsumerSettings;
   private readonly logger: ConsumerLogger;
-  private readonly client: ConsumerClient;
+  private readonly client: Cluster;
   private readonly assignmentState = new Assignment();
   private readonly buffer: FetchBuffer;
-  private readonly coordinator: GroupCoordinator | null;
+  private readonly coordinator: Coordinator | null;
   private readonly offsets: OffsetManager;
   private readonly fetches: FetchManager;
   private membership: ClassicMembership | ConsumerGroupMembership | null = null;
@@ -96,12 +94,10 @@ export class Consumer extends EventEmitter<ConsumerEvents> implements AsyncItera
     const configured = loggerFor(this.config);
     const logger = options.logger ?? configured;
     this.logger = logger;
-    this.client = options.client ?? new PoolClient({ ...networkOptionsFrom(this.config, configured), connectAddress: options.connectAddress }, {
-      retryBackoffMs: this.settings.retryBackoffMs,
-      allowAutoTopicCreation: this.config['allow.auto.create.topics'],
-    });
+    this.client = connectCluster(this.config, { logger: configured, connectAddress: options.connectAddress });
     this.buffer = new FetchBuffer(this.settings.fetchBufferBytes);
-    this.coordinator = this.settings.groupId === null ? null : new GroupCoordinator(this.client, this.settings.groupId, this.settings);
+    // Group traffic goes on the 'group' lane, so a long-polling Fetch never delays a heartbeat.
+    this.coordinator = this.settings.groupId === null ? null : this.client.coordinator(CoordinatorType.GROUP, this.settings.groupId, 'group');
     this.offsets = new OffsetManager(
       this.client, this.settings, this.assignmentState, this.buffer, this.coordinator,
       () => this.commitIdentity(), logger, () => this.fetches.update(),

@@ -3,13 +3,13 @@
 // position validation before fetching from the new leader), out-of-range positions (auto.offset.reset).
 
 import type { Assignment } from './assignment.js';
-import type { ConsumerClient } from './client.js';
+import type { Cluster } from '../cluster/client.js';
 import type { FetchBuffer } from './fetch-buffer.js';
 import { Fetcher, type FetcherHost } from './fetcher.js';
 import type { ConsumerLogger } from './logger.js';
 import type { OffsetManager } from './offsets.js';
 import type { PartitionState } from './partition-state.js';
-import { backoff } from './retry.js';
+import { backoff } from '../cluster/retry.js';
 import type { ConsumerSettings } from './settings.js';
 
 export class FetchManager implements FetcherHost {
@@ -25,7 +25,7 @@ export class FetchManager implements FetcherHost {
   private active = false;
 
   constructor(
-    readonly client: ConsumerClient,
+    readonly client: Cluster,
     readonly settings: ConsumerSettings,
     readonly buffer: FetchBuffer,
     private readonly assignment: Assignment,

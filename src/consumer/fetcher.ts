@@ -14,19 +14,20 @@
 import { StateError, isGregorError } from '../errors.js';
 import { ErrorCode, errorName, kafkaError } from '../protocol/error-codes.js';
 import { fetchSessionReset, leaderMoved } from '../protocol/error-kinds.js';
-import { ApiKeys, type ConsumerClient } from './client.js';
+import type { Cluster } from '../cluster/client.js';
+import { ApiKey } from '../protocol/index.js';
 import type { FetchBuffer } from './fetch-buffer.js';
 import { FetchSession, type SessionPartition } from './fetch-session.js';
 import type { ConsumerLogger } from './logger.js';
 import type { PartitionState } from './partition-state.js';
 import { ChunkRecords, scanRecordSet, type AbortedTransaction } from './record-source.js';
-import { FailureStreak, backoff, sleep } from './retry.js';
+import { FailureStreak, backoff, sleep } from '../cluster/retry.js';
 import type { ConsumerSettings } from './settings.js';
 import { responseTopicName } from './topic-ids.js';
 
 /** What a fetcher asks of the fetch manager. */
 export interface FetcherHost {
-  readonly client: ConsumerClient;
+  readonly client: Cluster;
   readonly settings: ConsumerSettings;
   readonly buffer: FetchBuffer;
   readonly logger: ConsumerLogger;
@@ -111,7 +112,7 @@ export class Fetcher {
     const close = this.session.closeRequest();
     if (close === null) return;
     try {
-      await this.host.client.request(this.nodeId, ApiKeys.Fetch, {
+      await this.host.client.request(this.nodeId, ApiKey.Fetch, {
         replicaId: -1,
         maxWaitMs: 0,
         minBytes: 0,
@@ -235,7 +236,7 @@ export class Fetcher {
     this.reserved = plan.maxBytes;
     let usedTopicIds = false;
     let missingTopicId: string | undefined;
-    const res = await client.request(this.nodeId, ApiKeys.Fetch, (version: number) => {
+    const res = await client.request(this.nodeId, ApiKey.Fetch, (version: number) => {
       usedTopicIds = version >= 13;
       const partitions = usedTopicIds ? plan.partitions.filter((p) => {
         if (p.topicId !== undefined) return true;

@@ -11,13 +11,14 @@ import { GregorError, StateError, TimeoutError } from '../errors.js';
 import { ErrorCode, errorName, kafkaError } from '../protocol/error-codes.js';
 import { fatalForCommit, leaderMoved } from '../protocol/error-kinds.js';
 import type { Assignment } from './assignment.js';
-import { ApiKeys, type ConsumerClient } from './client.js';
+import type { Cluster } from '../cluster/client.js';
+import type { Coordinator } from '../cluster/coordinator.js';
+import { ApiKey } from '../protocol/index.js';
 import { InvalidOffsetError, type InvalidOffsetReason } from './errors.js';
 import type { FetchBuffer } from './fetch-buffer.js';
-import type { GroupCoordinator } from './group/coordinator.js';
 import type { ConsumerLogger } from './logger.js';
 import { partitionKey, type PartitionState, type TopicPartition } from './partition-state.js';
-import { FailureStreak, backoff, sleep, withRetries } from './retry.js';
+import { FailureStreak, backoff, sleep, withRetries, type RetryOptions } from '../cluster/retry.js';
 import type { ConsumerSettings } from './settings.js';
 import { responseTopicName } from './topic-ids.js';
 
@@ -73,11 +74,11 @@ export class OffsetManager {
   onReset: (event: OffsetResetEvent) => void = () => {};
 
   constructor(
-    private readonly client: ConsumerClient,
+    private readonly client: Cluster,
     private readonly settings: ConsumerSettings,
     private readonly assignment: Assignment,
     private readonly buffer: FetchBuffer,
-    private readonly coordinator: GroupCoordinator | null,
+    private readonly coordinator: Coordinator | null,
     private readonly identity: () => CommitIdentity | null,
     private readonly logger: ConsumerLogger,
     /** Called whenever partitions become fetchable, so fetchers wake up. */
@@ -278,7 +279,7 @@ export class OffsetManager {
         if (t === undefined) topics.set(s.topic, (t = { topic: s.topic, partitions: [] }));
         t.partitions.push({ partition: s.partition, currentLeaderEpoch: s.leaderEpoch, leaderEpoch: s.positionEpoch });
       }
-      const res = await this.client.request(leaderId, ApiKeys.OffsetForLeaderEpoch, { replicaId: -1, topics: [...topics.values()] });
+      const res = await this.client.request(leaderId, ApiKey.OffsetForLeaderEpoch, { replicaId: -1, topics: [...topics.values()] });
       const truncatedNone: PartitionState[] = [];
       const undefinedEnd: PartitionState[] = [];
       for (const t of res.topics ?? []) {
@@ -390,7 +391,7 @@ export class OffsetManager {
       if (t === undefined) topics.set(r.topic, (t = { name: r.topic, partitions: [] }));
       t.partitions.push({ partitionIndex: r.partition, currentLeaderEpoch: r.epoch, timestamp: r.timestamp });
     }
-    const res = await this.client.request(leaderId, ApiKeys.ListOffsets, {
+    const res = await this.client.request(leaderId, ApiKey.ListOffsets, {
       replicaId: -1,
       isolationLevel: this.settings.isolationLevel === 'read_committed' ? 1 : 0,
       topics: [...topics.values()],
@@ -432,12 +433,12 @@ export class OffsetManager {
     }
     await this.ensureTopicIds([...byTopic.keys()]);
     const topics = [...byTopic].map(([name, partitionIndexes]) => ({ name, topicId: this.client.topicId(name), partitionIndexes }));
-    const groupId = coordinator.groupId;
+    const groupId = coordinator.key;
     return withRetries(async () => {
       // v8+ batches groups; older versions take one group.
-      const res = await coordinator.request(ApiKeys.OffsetFetch, (version) => version >= 8
+      const res = await coordinator.request(ApiKey.OffsetFetch, (version) => version >= 8
         ? { groups: [{ groupId, memberId: null, memberEpoch: -1, topics }], requireStable: true }
-        : { groupId, topics: topics.map(({ name, partitionIndexes }) => ({ name, partitionIndexes })), requireStable: version >= 7 }, deadline);
+        : { groupId, topics: topics.map(({ name, partitionIndexes }) => ({ name, partitionIndexes })), requireStable: version >= 7 }, { deadline });
       const group = Array.isArray(res.groups) && res.groups.length > 0 ? res.groups.find((g: any) => g.groupId === groupId) ?? res.groups[0] : res;
       if (group === undefined) throw kafkaError(ErrorCode.UNKNOWN_SERVER_ERROR, `OffsetFetch for group ${groupId}: no answer for the group`);
       const topError = coordinator.note(group.errorCode ?? ErrorCode.NONE);
@@ -545,16 +546,16 @@ export class OffsetManager {
     }
     await this.ensureTopicIds([...byTopic.keys()]);
     const topics = [...byTopic].map(([name, partitions]) => ({ name, topicId: this.client.topicId(name), partitions }));
-    const groupId = coordinator.groupId;
+    const groupId = coordinator.key;
     await withRetries(async () => {
-      const res = await coordinator.request(ApiKeys.OffsetCommit, {
+      const res = await coordinator.request(ApiKey.OffsetCommit, {
         groupId,
         generationIdOrMemberEpoch: identity.generationId,
         memberId: identity.memberId,
         groupInstanceId: identity.groupInstanceId,
         retentionTimeMs: -1n,
         topics,
-      }, deadline);
+      }, { deadline });
       let retriable: GregorError | null = null;
       for (const t of res.topics ?? []) {
         const name = responseTopicName(t, (id) => this.client.topicName(id)) ?? '?';
@@ -588,16 +589,16 @@ export class OffsetManager {
     }
   }
 
-  private requireCoordinator(what: string): GroupCoordinator {
+  private requireCoordinator(what: string): Coordinator {
     if (this.coordinator === null) throw new StateError(`${what} needs group.id to be set`);
     return this.coordinator;
   }
 
-  private retryOptions(what: string, deadline: number, isRetriable?: (err: unknown) => boolean) {
+  private retryOptions(what: string, deadline: number, isRetriable?: (err: unknown) => boolean): RetryOptions {
     return {
       deadline,
-      backoffMs: this.settings.retryBackoffMs,
-      backoffMaxMs: this.settings.retryBackoffMaxMs,
+      retryBackoffMs: this.settings.retryBackoffMs,
+      retryBackoffMaxMs: this.settings.retryBackoffMaxMs,
       signal: this.lifetime.signal,
       what,
       isRetriable: isRetriable ?? ((err: unknown) => err instanceof GregorError && err.retriable),

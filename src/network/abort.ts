@@ -1,9 +1,19 @@
-// Abortable waiting, shared by broker.ts and pool.ts.
+// Abortable waiting: the one `sleep` of every layer (src/cluster/retry.ts re-exports it for the layers above).
 
 import { AbortError, isGregorError } from '../errors.js';
 
-/** Resolves after `ms`, or rejects with the signal's reason when it aborts first. */
-export function sleep(ms: number, signal?: AbortSignal): Promise<void> {
+export interface SleepOptions {
+  /**
+   * Keep the process alive while waiting. Default false: a background retry (fetching, heartbeats, commits) must not
+   * keep an application from exiting. A reconnect backoff inside a call the application awaits (bootstrapping, a
+   * lane's next connection attempt) is ref'd: with every socket down it may be the only thing the event loop holds,
+   * and an unref'd timer would let the process exit in the middle of that await.
+   */
+  ref?: boolean;
+}
+
+/** Resolves after `ms`, or rejects with the signal's reason (an AbortError unless a gregor error) when it aborts first. */
+export function sleep(ms: number, signal?: AbortSignal, options?: SleepOptions): Promise<void> {
   return new Promise((resolve, reject) => {
     if (signal?.aborted) {
       reject(toAbortError(signal.reason));
@@ -16,7 +26,8 @@ export function sleep(ms: number, signal?: AbortSignal): Promise<void> {
     const timer = setTimeout(() => {
       signal?.removeEventListener('abort', onAbort);
       resolve();
-    }, ms);
+    }, Math.max(0, ms));
+    if (options?.ref !== true) timer.unref();
     signal?.addEventListener('abort', onAbort, { once: true });
   });
 }

@@ -25,7 +25,7 @@ import {
   TlsError,
   UnsupportedError,
 } from '../errors.js';
-import { ApiKey, supportedVersions } from '../protocol/index.js';
+import { ApiKey, supportedVersions, type RequestBody, type RequestBodyFor, type ResponseBody } from '../protocol/index.js';
 import { ErrorCode, errorName } from '../protocol/error-codes.js';
 import { raceAbort, sleep } from './abort.js';
 import { Backoff } from './backoff.js';
@@ -50,8 +50,12 @@ export interface BrokerRequestOptions extends Omit<RequestOptions, 'urgent'> {
   maxVersion?: number;
 }
 
-/** A request body, or a function that builds it for the version chosen by negotiation. */
-export type RequestBody = object | ((version: number) => object);
+/**
+ * A request body, or a function that builds it for the version chosen by negotiation. The codec rejects fields a
+ * version cannot carry (unless Kafka marks them ignorable), so bodies whose shape changed across versions
+ * (FindCoordinator v4 batching, OffsetFetch v8 groups, LeaveGroup v3 members) are built per version.
+ */
+export type { RequestBodyFor } from '../protocol/index.js';
 
 export interface BrokerStats {
   /** TCP connection attempts made (all lanes), for tests and metrics. */
@@ -193,21 +197,21 @@ export class Broker {
   }
 
   /** Sends a request on a lane at the negotiated version; resolves with the decoded response body. */
-  async request<T = any>(apiKey: number, body: RequestBody, options: BrokerRequestOptions = {}): Promise<T> {
-    return (await this.requestVersioned<T>(apiKey, body, options)).body;
+  async request<K extends number>(apiKey: K, body: RequestBodyFor<K>, options: BrokerRequestOptions = {}): Promise<ResponseBody<K>> {
+    return (await this.requestVersioned(apiKey, body, options)).body;
   }
 
   /** Like `request`, also returning the version used (some responses are read differently per version). */
-  async requestVersioned<T = any>(
-    apiKey: number,
-    body: RequestBody,
+  async requestVersioned<K extends number>(
+    apiKey: K,
+    body: RequestBodyFor<K>,
     options: BrokerRequestOptions = {},
-  ): Promise<{ version: number; body: T }> {
+  ): Promise<{ version: number; body: ResponseBody<K> }> {
     const conn = await this.laneConnection(options.lane ?? 'default', options.signal);
     const version = this.versionFor(apiKey, options);
-    const payload = typeof body === 'function' ? body(version) : body;
+    const payload: RequestBody<K> = typeof body === 'function' ? (body as (version: number) => RequestBody<K>)(version) : body;
     const { timeoutMs, signal, expectResponse } = options;
-    const res = await conn.request<T>(apiKey, version, payload, { timeoutMs, signal, expectResponse });
+    const res = await conn.request(apiKey, version, payload, { timeoutMs, signal, expectResponse });
     return { version, body: res };
   }
 
@@ -248,7 +252,7 @@ export class Broker {
 
   private async openLane(s: LaneState): Promise<Connection> {
     const wait = s.backoff.remainingMs();
-    if (wait > 0) await sleep(wait, this.closeController.signal);
+    if (wait > 0) await sleep(wait, this.closeController.signal, { ref: true });
     if (this.closed) throw new StateError(`broker ${this.address} is closed`);
     if (this.fatal) throw this.fatal;
     const o = this.options;

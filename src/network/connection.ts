@@ -25,7 +25,7 @@ import {
   TlsError,
   isGregorError,
 } from '../errors.js';
-import { decodeResponse, encodeRequest } from '../protocol/index.js';
+import { decodeResponse, encodeRequest, type RequestBody, type ResponseBody } from '../protocol/index.js';
 import { FrameReader } from './framing.js';
 import type { Logger } from './options.js';
 import { isTlsFailure, tlsConnectOptions, tlsError, type ResolvedTls } from './tls.js';
@@ -74,7 +74,7 @@ interface Pending {
   readonly expectResponse: boolean;
   readonly urgent: boolean;
   frame: Buffer | undefined;
-  resolve: (value: any) => void;
+  resolve: (value: unknown) => void;
   reject: (err: Error) => void;
   timer: NodeJS.Timeout | undefined;
   signal: AbortSignal | undefined;
@@ -228,7 +228,7 @@ export class Connection extends EventEmitter {
    * Sends one request and resolves with the decoded response body (or undefined when `expectResponse` is false).
    * Rejects with TimeoutError, AbortError, ConnectionError, TlsError or ProtocolError.
    */
-  request<T = any>(apiKey: number, apiVersion: number, body: object, options: RequestOptions = {}): Promise<T> {
+  request<K extends number>(apiKey: K, apiVersion: number, body: RequestBody<K>, options: RequestOptions = {}): Promise<ResponseBody<K>> {
     if (this.state === 'closed') {
       return Promise.reject(
         new ConnectionError(`connection to ${this.address} is closed`, this.address, { cause: this.closeError }),
@@ -243,7 +243,7 @@ export class Connection extends EventEmitter {
     } catch (err) {
       return Promise.reject(err);
     }
-    return new Promise<T>((resolve, reject) => {
+    return new Promise<ResponseBody<K>>((resolve, reject) => {
       const p: Pending = {
         correlationId,
         apiKey,
@@ -251,7 +251,8 @@ export class Connection extends EventEmitter {
         expectResponse: options.expectResponse ?? true,
         urgent: options.urgent === true,
         frame,
-        resolve,
+        // settle() passes the body decodeResponse() read for this request's api key (undefined without a response).
+        resolve: resolve as (value: unknown) => void,
         reject,
         timer: undefined,
         signal: options.signal,

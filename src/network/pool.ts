@@ -12,7 +12,8 @@
 import { inspect } from 'node:util';
 import { AbortError, ConnectionError, StateError, isGregorError } from '../errors.js';
 import { raceAbort, sleep } from './abort.js';
-import { Broker, type BrokerRequestOptions, type RequestBody } from './broker.js';
+import type { RequestBodyFor, ResponseBody } from '../protocol/index.js';
+import { Broker, type BrokerRequestOptions } from './broker.js';
 import {
   formatAddress,
   resolveNetworkOptions,
@@ -114,9 +115,9 @@ export class Pool {
   }
 
   /** Sends a request to a node (see Broker.request). */
-  request<T = any>(nodeId: number, apiKey: number, body: RequestBody, options?: BrokerRequestOptions): Promise<T> {
+  request<K extends number>(nodeId: number, apiKey: K, body: RequestBodyFor<K>, options?: BrokerRequestOptions): Promise<ResponseBody<K>> {
     try {
-      return this.brokerFor(nodeId).request<T>(apiKey, body, options);
+      return this.brokerFor(nodeId).request(apiKey, body, options);
     } catch (err) {
       return Promise.reject(err);
     }
@@ -193,7 +194,7 @@ export class Pool {
       }
       if (Date.now() >= deadline) break;
       // Every address failed this round; each broker's backoff spaces the next round's attempts.
-      await sleep(Math.min(this.options.reconnectBackoffMs, Math.max(0, deadline - Date.now())), signal);
+      await sleep(Math.min(this.options.reconnectBackoffMs, Math.max(0, deadline - Date.now())), signal, { ref: true });
     }
     const detail = this.bootstrapBrokers.map((b) => `${b.address} (${lastError.get(b) ?? 'not tried'})`).join('; ');
     throw new ConnectionError(

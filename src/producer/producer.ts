@@ -17,8 +17,9 @@ import { AbortError, StateError } from '../errors.js';
 import { ErrorCode, kafkaError } from '../protocol/index.js';
 import { RECORD_BATCH_OVERHEAD } from '../protocol/records/index.js';
 import { RecordAccumulator, type Delivery } from './accumulator.js';
-import { connectCluster, type ClusterHandle } from '../cluster/connect.js';
-import { withRetries, type RetryPolicy } from '../cluster/control.js';
+import type { Cluster } from '../cluster/client.js';
+import { connectCluster } from '../cluster/connect.js';
+import { withRetries, type RetryPolicy } from '../cluster/retry.js';
 import { StickyPartitioner, partitionForKey } from './partitioner.js';
 import { prepareRecord, type ProducerRecord, type RecordMetadata } from './record.js';
 import { Sender, type SenderStats } from './sender.js';
@@ -51,7 +52,7 @@ const ACKS: Record<ResolvedProducerConfig['acks'], number> = { all: -1, '1': 1, 
 export class Producer {
   /** The resolved configuration (secrets redacted when printed). */
   readonly config: ResolvedProducerConfig;
-  private readonly cluster: ClusterHandle;
+  private readonly cluster: Cluster;
   private readonly accumulator: RecordAccumulator;
   private readonly txn: TransactionManager;
   private readonly sender: Sender;
@@ -78,7 +79,7 @@ export class Producer {
     this.retry = { retryBackoffMs: c['retry.backoff.ms'], retryBackoffMaxMs: c['retry.backoff.max.ms'] };
     this.cluster = connectCluster(this.config);
     this.accumulator = new RecordAccumulator({ batchSize: c['batch.size'], deliveryTimeoutMs: this.deliveryTimeoutMs });
-    this.txn = new TransactionManager(this.cluster.pool, {
+    this.txn = new TransactionManager(this.cluster, {
       transactionalId: c['transactional.id'],
       idempotent: c['enable.idempotence'],
       transactionTimeoutMs: c['transaction.timeout.ms'],
@@ -192,9 +193,11 @@ export class Producer {
   private loadTopic(topic: string): Promise<void> {
     let p = this.topicLoads.get(topic);
     if (p === undefined) {
-      p = withRetries(`metadata for topic '${topic}'`, Date.now() + this.requestTimeoutMs, this.retry,
-        () => this.cluster.metadata.refresh([topic], { requireTopics: true }),
-      ).finally(() => this.topicLoads.delete(topic));
+      p = withRetries(() => this.cluster.metadata.refresh([topic], { requireTopics: true }), {
+        ...this.retry,
+        what: `metadata for topic '${topic}'`,
+        deadline: Date.now() + this.requestTimeoutMs,
+      }).finally(() => this.topicLoads.delete(topic));
       this.topicLoads.set(topic, p);
     }
     return p;

@@ -16,11 +16,11 @@
 // else fails the batch's sends.
 
 import { ProtocolError, TimeoutError, isGregorError, StateError } from '../errors.js';
-import { backoffDelay } from '../network/backoff.js';
 import { ApiKey, ErrorCode, kafkaError, leaderMoved, producerFenced } from '../protocol/index.js';
 import { encodeRecordBatch, type CompressionType } from '../protocol/records/index.js';
 import type { ProducerBatch, RecordAccumulator } from './accumulator.js';
-import type { ClusterHandle } from '../cluster/connect.js';
+import type { Cluster } from '../cluster/client.js';
+import { backoff } from '../cluster/retry.js';
 import { TXN_MAX_VERSIONS, fencedError, type TransactionManager } from './transactions.js';
 
 export interface SenderSettings {
@@ -57,7 +57,7 @@ export class Sender {
   private adding = false;
 
   constructor(
-    private readonly cluster: ClusterHandle,
+    private readonly cluster: Cluster,
     private readonly accumulator: RecordAccumulator,
     private readonly txn: TransactionManager,
     private readonly settings: SenderSettings,
@@ -89,7 +89,7 @@ export class Sender {
 
   private run(): void {
     const now = Date.now();
-    const { metadata, pool } = this.cluster;
+    const { metadata } = this.cluster;
     let nextAt = Infinity;
     const byLeader = new Map<number, ProducerBatch[]>();
     const noLeader = new Set<string>();
@@ -111,7 +111,7 @@ export class Sender {
         continue;
       }
       const leader = metadata.leaderFor(q.topic, q.partition);
-      if (leader === undefined || pool.broker(leader.leaderId) === undefined) {
+      if (leader === undefined || !this.cluster.hasBroker(leader.leaderId)) {
         noLeader.add(q.topic);
         continue;
       }
@@ -243,7 +243,7 @@ export class Sender {
   }
 
   private produce(leaderId: number, batches: ProducerBatch[]): void {
-    const { metadata, pool } = this.cluster;
+    const { metadata } = this.cluster;
     const byTopic = new Map<string, ProducerBatch[]>();
     for (const b of batches) byTopic.set(b.topic, [...(byTopic.get(b.topic) ?? []), b]);
     // Produce v13 names topics by id (KIP-516); without an id for every topic, stay at v12. In a transaction, v11
@@ -262,7 +262,7 @@ export class Sender {
     this.stats.produceRequests += 1;
     this.stats.batchesSent += batches.length;
     const expectResponse = this.settings.acks !== 0;
-    pool.request(leaderId, ApiKey.Produce, body, { maxVersion, expectResponse }).then(
+    this.cluster.request(leaderId, ApiKey.Produce, body, { maxVersion, expectResponse }).then(
       (res) => (expectResponse ? this.onResponse(batches, res) : this.onUnacknowledged(batches)),
       (err: Error) => this.onRequestError(batches, err),
     ).catch((err: Error) => {
@@ -325,7 +325,7 @@ export class Sender {
     let final: Error = err;
     if (!this.stopped && isGregorError(err) && err.retriable) {
       if (batch.attempts <= this.settings.retries) {
-        const wait = backoffDelay(batch.attempts, { initialMs: this.settings.retryBackoffMs, maxMs: this.settings.retryBackoffMaxMs });
+        const wait = backoff(batch.attempts, this.settings.retryBackoffMs, this.settings.retryBackoffMaxMs);
         if (Date.now() + wait < batch.deadline) {
           batch.retryAt = Date.now() + wait;
           this.stats.retries += 1;

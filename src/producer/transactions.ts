@@ -22,9 +22,10 @@
 
 import { StateError, isGregorError, type KafkaError } from '../errors.js';
 import type { Logger } from '../network/options.js';
-import type { Pool } from '../network/pool.js';
 import { ApiKey, ErrorCode, fatalForTransaction, kafkaError, producerFenced } from '../protocol/index.js';
-import { Coordinator, CoordinatorType, withRetries, type RetryPolicy } from '../cluster/control.js';
+import type { Cluster } from '../cluster/client.js';
+import { CoordinatorType, type Coordinator } from '../cluster/coordinator.js';
+import { withRetries, type RetryPolicy } from '../cluster/retry.js';
 
 export type TransactionState =
   | 'uninitialized'
@@ -89,7 +90,7 @@ export class TransactionManager {
   private stateValue: TransactionState;
   private readonly sequences = new Map<string, number>();
   private initializing: Promise<void> | undefined;
-  private readonly pool: Pool;
+  private readonly cluster: Cluster;
   private readonly options: TransactionOptions;
   private readonly coordinator: Coordinator | undefined;
   /** The abortable or fatal error that put the producer in its error state. */
@@ -100,13 +101,13 @@ export class TransactionManager {
   /** Something (a partition, offsets) was registered with the coordinator: EndTxn is needed to finish. */
   private started = false;
 
-  constructor(pool: Pool, options: TransactionOptions) {
-    this.pool = pool;
+  constructor(cluster: Cluster, options: TransactionOptions) {
+    this.cluster = cluster;
     this.options = options;
     this.transactionalId = options.transactionalId ?? null;
     this.idempotent = options.idempotent || this.transactionalId !== null;
     this.stateValue = this.transactionalId === null ? 'ready' : 'uninitialized';
-    this.coordinator = this.transactionalId === null ? undefined : new Coordinator(pool, CoordinatorType.TRANSACTION, this.transactionalId);
+    this.coordinator = this.transactionalId === null ? undefined : cluster.coordinator(CoordinatorType.TRANSACTION, this.transactionalId);
   }
 
   get state(): TransactionState {
@@ -127,12 +128,11 @@ export class TransactionManager {
   ensureProducerId(deadline: number): Promise<void> {
     if (this.hasProducerId) return Promise.resolve();
     if (this.isTransactional) return Promise.reject(new StateError('the transactional producer needs initTransactions() first'));
-    this.initializing ??= withRetries('InitProducerId', deadline, this.options.retry, async () => {
-      const broker = await this.pool.anyBroker();
-      const res = await broker.request(ApiKey.InitProducerId, { transactionalId: null, transactionTimeoutMs: this.options.transactionTimeoutMs });
+    this.initializing ??= withRetries(async () => {
+      const res = await this.cluster.requestAny(ApiKey.InitProducerId, { transactionalId: null, transactionTimeoutMs: this.options.transactionTimeoutMs });
       if (res.errorCode !== ErrorCode.NONE) throw kafkaError(res.errorCode, 'InitProducerId');
       this.setIdentity(res.producerId, res.producerEpoch);
-    }).finally(() => {
+    }, { ...this.options.retry, what: 'InitProducerId', deadline }).finally(() => {
       this.initializing = undefined;
     });
     return this.initializing;
@@ -221,14 +221,14 @@ export class TransactionManager {
     const coordinator = this.requireTransactional('initTransactions()');
     if (this.stateValue !== 'uninitialized') throw new StateError(`initTransactions() was already called (state: ${this.stateValue})`);
     if (this.initializing === undefined) {
-      this.initializing = withRetries(`InitProducerId for ${coordinator.describe()}`, deadline, this.options.retry, async () => {
+      this.initializing = withRetries(async () => {
         const res = await coordinator.request(ApiKey.InitProducerId, {
           transactionalId: this.transactionalId,
           transactionTimeoutMs: this.options.transactionTimeoutMs,
         });
         coordinator.check(res.errorCode, `InitProducerId for ${coordinator.describe()}`);
         this.setIdentity(res.producerId, res.producerEpoch);
-      }).finally(() => {
+      }, { ...this.options.retry, what: `InitProducerId for ${coordinator.describe()}`, deadline }).finally(() => {
         this.initializing = undefined;
       });
     }
@@ -300,9 +300,9 @@ export class TransactionManager {
     }
     const topics = [...byTopic].map(([name, list]) => ({ name, partitions: list }));
     const what = `AddPartitionsToTxn for ${coordinator.describe()}`;
-    await withRetries(what, deadline, this.options.retry, async () => {
+    await withRetries(async () => {
       const res = await coordinator.request(ApiKey.AddPartitionsToTxn, {
-        v3AndBelowTransactionalId: this.transactionalId,
+        v3AndBelowTransactionalId: coordinator.key,
         v3AndBelowProducerId: this.producerId,
         v3AndBelowProducerEpoch: this.producerEpoch,
         v3AndBelowTopics: topics,
@@ -320,7 +320,7 @@ export class TransactionManager {
         coordinator.check(worst.code, `${what} (${worst.where})`);
       }
       this.started ||= partitions.length > 0;
-    });
+    }, { ...this.options.retry, what, deadline });
   }
 
   /** Checks that the transaction may be committed (called before the flush that precedes EndTxn). */
@@ -365,16 +365,16 @@ export class TransactionManager {
     const what = `EndTxn (${commit ? 'commit' : 'abort'}) for ${coordinator.describe()}`;
     try {
       if (this.started) {
-        await withRetries(what, deadline, this.options.retry, async () => {
+        await withRetries(async () => {
           const res = await coordinator.request(ApiKey.EndTxn, {
-            transactionalId: this.transactionalId,
+            transactionalId: coordinator.key,
             producerId: this.producerId,
             producerEpoch: this.producerEpoch,
             committed: commit,
           }, { maxVersion: TXN_MAX_VERSIONS.EndTxn });
           if (producerFenced(res.errorCode)) throw fencedError(res.errorCode, what);
           coordinator.check(res.errorCode, what);
-        });
+        }, { ...this.options.retry, what, deadline });
       }
     } catch (err) {
       if (isFatalTransactionError(err)) this.fail(err);
@@ -405,21 +405,21 @@ export class TransactionManager {
     if (typeof g?.groupId !== 'string' || g.groupId === '') throw new TypeError('sendOffsetsToTransaction(): the group id must be a non-empty string');
     const what = `AddOffsetsToTxn for ${coordinator.describe()} and group ${JSON.stringify(g.groupId)}`;
     try {
-      await withRetries(what, deadline, this.options.retry, async () => {
+      await withRetries(async () => {
         const res = await coordinator.request(ApiKey.AddOffsetsToTxn, {
-          transactionalId: this.transactionalId, producerId: this.producerId, producerEpoch: this.producerEpoch, groupId: g.groupId,
+          transactionalId: coordinator.key, producerId: this.producerId, producerEpoch: this.producerEpoch, groupId: g.groupId,
         });
         if (producerFenced(res.errorCode)) throw fencedError(res.errorCode, what);
         coordinator.check(res.errorCode, what);
-      });
+      }, { ...this.options.retry, what, deadline });
       this.started = true;
-      const groupCoordinator = new Coordinator(this.pool, CoordinatorType.GROUP, g.groupId);
+      const groupCoordinator = this.cluster.coordinator(CoordinatorType.GROUP, g.groupId);
       const byTopic = new Map<string, OffsetToCommit[]>();
       for (const o of offsets) byTopic.set(o.topic, [...(byTopic.get(o.topic) ?? []), o]);
       const commitWhat = `TxnOffsetCommit for group ${JSON.stringify(g.groupId)}`;
-      await withRetries(commitWhat, deadline, this.options.retry, async () => {
+      await withRetries(async () => {
         const res = await groupCoordinator.request(ApiKey.TxnOffsetCommit, {
-          transactionalId: this.transactionalId,
+          transactionalId: coordinator.key,
           groupId: g.groupId,
           producerId: this.producerId,
           producerEpoch: this.producerEpoch,
@@ -439,7 +439,7 @@ export class TransactionManager {
             groupCoordinator.check(p.errorCode, `${commitWhat} (${t.name}-${p.partitionIndex})`);
           }
         }
-      });
+      }, { ...this.options.retry, what: commitWhat, deadline });
     } catch (err) {
       this.noteFailure(err as Error);
       throw err;

@@ -583,7 +583,7 @@ export function encodeRequest(apiKey: number, apiVersion: number, correlationId:
 }
 
 /** Decodes a response frame (the bytes after the size prefix: header and body). */
-export function decodeResponse(apiKey: number, apiVersion: number, frame: Buffer): { correlationId: number; body: any } {
+export function decodeResponse(apiKey: number, apiVersion: number, frame: Buffer): { correlationId: number; body: unknown } {
   let plan = messagePlan(apiKey, apiVersion, false);
   try {
     const r = new Reader(frame);
@@ -603,7 +603,7 @@ export function decodeResponse(apiKey: number, apiVersion: number, frame: Buffer
 }
 
 /** Decodes a request frame (after the size prefix). For tests and tools; brokers are the usual readers. */
-export function decodeRequest(frame: Buffer): { apiKey: number; apiVersion: number; correlationId: number; clientId: string | null; body: any } {
+export function decodeRequest(frame: Buffer): { apiKey: number; apiVersion: number; correlationId: number; clientId: string | null; body: unknown } {
   const r = new Reader(frame);
   let label = 'request';
   try {

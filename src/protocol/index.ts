@@ -63,8 +63,10 @@ export function isImplemented(apiKey: number): boolean {
 
 /** The request body type for an API key (a literal such as ApiKey.Fetch); `object` for a non-literal key. */
 export type RequestBody<K extends number> = K extends keyof RequestBodies ? RequestBodies[K] : object;
-/** The decoded response body type for an API key; `any` for a non-literal key. */
-export type ResponseBody<K extends number> = K extends keyof ResponseBodies ? ResponseBodies[K] : any;
+/** The decoded response body type for an API key; `unknown` for a non-literal key (the caller must narrow it). */
+export type ResponseBody<K extends number> = K extends keyof ResponseBodies ? ResponseBodies[K] : unknown;
+/** A request body, or a function building it for the version negotiated with the broker (see src/network/broker.ts). */
+export type RequestBodyFor<K extends number> = RequestBody<K> | ((version: number) => RequestBody<K>);
 
 /**
  * The complete request frame INCLUDING the 4-byte size prefix, ready for socket.write. Request header v1, or v2
@@ -82,12 +84,24 @@ export function encodeRequest<K extends number>(apiKey: K, apiVersion: number, c
  * Throws ProtocolError (with the field path and byte offset) for anything that does not decode exactly.
  */
 export function decodeResponse<K extends number>(apiKey: K, apiVersion: number, frame: Buffer): { correlationId: number; body: ResponseBody<K> } {
-  return codec.decodeResponse(apiKey, apiVersion, frame);
+  // The codec is generic over the message definitions; the generated types describe what it returns for this key.
+  return codec.decodeResponse(apiKey, apiVersion, frame) as { correlationId: number; body: ResponseBody<K> };
 }
 
 /** Decodes a request frame (after the size prefix). For tests and tools. */
-export function decodeRequest(frame: Buffer): { apiKey: number; apiVersion: number; correlationId: number; clientId: string | null; body: any } {
-  return codec.decodeRequest(frame);
+export function decodeRequest(frame: Buffer): DecodedRequest {
+  return codec.decodeRequest(frame) as DecodedRequest;
+}
+
+export interface DecodedRequest {
+  apiKey: number;
+  apiVersion: number;
+  correlationId: number;
+  clientId: string | null;
+  // The api key is read from the frame at run time, so no generated request type applies; tests and tools read
+  // the fields they expect (a scripted broker answers any request it is sent).
+  // eslint-disable-next-line @typescript-eslint/no-explicit-any
+  body: any;
 }
 
 /** A complete response frame, size prefix included. For tests and tools. */

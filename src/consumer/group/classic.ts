@@ -20,10 +20,12 @@
 import { GregorError, StateError } from '../../errors.js';
 import { ErrorCode, errorName, kafkaError } from '../../protocol/error-codes.js';
 import { coordinatorMoved, fatalForJoin } from '../../protocol/error-kinds.js';
-import { ApiKeys, type ConsumerClient } from '../client.js';
+import type { Cluster } from '../../cluster/client.js';
+import type { Coordinator } from '../../cluster/coordinator.js';
+import { ApiKey } from '../../protocol/index.js';
 import type { ConsumerLogger } from '../logger.js';
 import { partitionKey, type TopicPartition } from '../partition-state.js';
-import { FailureStreak, backoff, sleep } from '../retry.js';
+import { FailureStreak, backoff, sleep } from '../../cluster/retry.js';
 import type { ConsumerSettings } from '../settings.js';
 import type { Assignor, AssignorMember, RebalanceProtocol } from './assignors/index.js';
 import { chooseRebalanceProtocol, getAssignor, joinGroupProtocols, parseAssignmentStrategy } from './assignors/index.js';
@@ -35,13 +37,12 @@ import {
   encodeAssignment,
   type TopicPartitions,
 } from '../../protocol/consumer-protocol.js';
-import type { GroupCoordinator } from './coordinator.js';
 
 export type MemberState = 'unjoined' | 'joining' | 'syncing' | 'stable' | 'leaving' | 'left';
 
 /** What the membership asks of the consumer. */
 export interface MembershipHost {
-  readonly client: ConsumerClient;
+  readonly client: Cluster;
   readonly settings: ConsumerSettings;
   readonly logger: ConsumerLogger;
   /** The topics the subscription means now (a pattern is resolved against fresh metadata). */
@@ -106,14 +107,14 @@ export class ClassicMembership {
 
   constructor(
     private readonly host: MembershipHost,
-    private readonly coordinator: GroupCoordinator,
+    private readonly coordinator: Coordinator,
   ) {
     this.assignors = parseAssignmentStrategy(host.settings.assignmentStrategies);
     this.rebalanceProtocol = chooseRebalanceProtocol(this.assignors);
   }
 
   get groupId(): string {
-    return this.coordinator.groupId;
+    return this.coordinator.key;
   }
 
   private get isStatic(): boolean {
@@ -186,9 +187,9 @@ export class ClassicMembership {
     if (this.memberId !== '' && !this.isStatic) {
       const memberId = this.memberId;
       try {
-        const res = await this.coordinator.request(ApiKeys.LeaveGroup, (version) => version >= 3
+        const res = await this.coordinator.request(ApiKey.LeaveGroup, (version) => version >= 3
           ? { groupId: this.groupId, members: [{ memberId, groupInstanceId: null, reason }] }
-          : { groupId: this.groupId, memberId }, Date.now() + this.host.settings.requestTimeoutMs);
+          : { groupId: this.groupId, memberId }, { deadline: Date.now() + this.host.settings.requestTimeoutMs });
         if (res.errorCode !== ErrorCode.NONE) this.host.logger.debug('LeaveGroup answered', { error: errorName(res.errorCode) });
       } catch (err) {
         this.host.logger.debug('LeaveGroup failed', { error: (err as Error).message });
@@ -284,7 +285,7 @@ export class ClassicMembership {
     // JoinGroup may be held by the coordinator for up to the rebalance timeout (max.poll.interval.ms) while it
     // waits for the other members.
     const joinTimeout = Math.max(settings.requestTimeoutMs, settings.maxPollIntervalMs + 5000);
-    const join = await this.coordinator.request(ApiKeys.JoinGroup, {
+    const join = await this.coordinator.request(ApiKey.JoinGroup, {
       groupId: this.groupId,
       sessionTimeoutMs: settings.sessionTimeoutMs,
       rebalanceTimeoutMs: settings.maxPollIntervalMs,
@@ -293,7 +294,7 @@ export class ClassicMembership {
       protocolType: CONSUMER_PROTOCOL_TYPE,
       protocols,
       reason,
-    }, Date.now() + joinTimeout, { timeoutMs: joinTimeout, signal: this.lifetime.signal });
+    }, { deadline: Date.now() + joinTimeout, timeoutMs: joinTimeout, signal: this.lifetime.signal });
     const code: number = this.coordinator.note(join.errorCode);
     if (code !== ErrorCode.NONE) return this.joinError(code, join);
     this.memberId = join.memberId;
@@ -305,7 +306,7 @@ export class ClassicMembership {
     this.state = 'syncing';
     let assignments: { memberId: string; assignment: Buffer }[] = [];
     if (isLeader && !join.skipAssignment) assignments = await this.assign(join.members, this.protocolName ?? '');
-    const sync = await this.coordinator.request(ApiKeys.SyncGroup, {
+    const sync = await this.coordinator.request(ApiKey.SyncGroup, {
       groupId: this.groupId,
       generationId: this.generationId,
       memberId: this.memberId,
@@ -313,7 +314,7 @@ export class ClassicMembership {
       protocolType: CONSUMER_PROTOCOL_TYPE,
       protocolName: this.protocolName,
       assignments,
-    }, Date.now() + settings.requestTimeoutMs, { signal: this.lifetime.signal });
+    }, { deadline: Date.now() + settings.requestTimeoutMs, signal: this.lifetime.signal });
     const syncCode: number = this.coordinator.note(sync.errorCode);
     if (syncCode !== ErrorCode.NONE) return this.syncError(syncCode);
     const assignment: Buffer = sync.assignment;
@@ -459,12 +460,12 @@ export class ClassicMembership {
     const generationId = this.generationId;
     let code: number;
     try {
-      const res = await this.coordinator.request(ApiKeys.Heartbeat, {
+      const res = await this.coordinator.request(ApiKey.Heartbeat, {
         groupId: this.groupId,
         generationId,
         memberId: this.memberId,
         groupInstanceId: settings.groupInstanceId,
-      }, Date.now() + settings.requestTimeoutMs, { timeoutMs: Math.min(settings.requestTimeoutMs, settings.sessionTimeoutMs) });
+      }, { deadline: Date.now() + settings.requestTimeoutMs, timeoutMs: Math.min(settings.requestTimeoutMs, settings.sessionTimeoutMs) });
       code = this.coordinator.note(res.errorCode);
     } catch (err) {
       if (this.stopped) return;
@@ -523,9 +524,9 @@ export class ClassicMembership {
     const memberId = this.memberId;
     if (memberId !== '' && !this.isStatic) {
       try {
-        await this.coordinator.request(ApiKeys.LeaveGroup, (version) => version >= 3
+        await this.coordinator.request(ApiKey.LeaveGroup, (version) => version >= 3
           ? { groupId: this.groupId, members: [{ memberId, groupInstanceId: null, reason: 'consumer poll timeout has expired' }] }
-          : { groupId: this.groupId, memberId }, Date.now() + settings.requestTimeoutMs);
+          : { groupId: this.groupId, memberId }, { deadline: Date.now() + settings.requestTimeoutMs });
       } catch (err) {
         logger.debug('LeaveGroup failed', { error: (err as Error).message });
       }

@@ -26,12 +26,12 @@ import { GregorError, StateError } from '../../errors.js';
 import { ErrorCode, errorName, kafkaError } from '../../protocol/error-codes.js';
 import { coordinatorMoved, fatalForJoin } from '../../protocol/error-kinds.js';
 import { uuidToKafkaString } from '../../protocol/primitives.js';
-import { ApiKeys } from '../client.js';
+import type { Coordinator } from '../../cluster/coordinator.js';
+import { ApiKey } from '../../protocol/index.js';
 import { partitionKey, type TopicPartition } from '../partition-state.js';
-import { FailureStreak, backoff, sleep } from '../retry.js';
+import { FailureStreak, backoff, sleep } from '../../cluster/retry.js';
 import { toBrokerRegex } from './broker-regex.js';
 import type { MembershipHost } from './classic.js';
-import type { GroupCoordinator } from './coordinator.js';
 
 export type ConsumerMemberState = 'unjoined' | 'joining' | 'stable' | 'reconciling' | 'leaving' | 'left' | 'fatal';
 
@@ -103,7 +103,7 @@ export class ConsumerGroupMembership {
 
   constructor(
     private readonly host: ConsumerGroupHost,
-    private readonly coordinator: GroupCoordinator,
+    private readonly coordinator: Coordinator,
   ) {
     this.heartbeatIntervalMs = host.settings.heartbeatIntervalMs;
     const sub = host.subscription();
@@ -111,7 +111,7 @@ export class ConsumerGroupMembership {
   }
 
   get groupId(): string {
-    return this.coordinator.groupId;
+    return this.coordinator.key;
   }
 
   private get isStatic(): boolean {
@@ -175,12 +175,12 @@ export class ConsumerGroupMembership {
   private async sendLeave(reason: string): Promise<void> {
     const epoch = this.isStatic ? LEAVE_STATIC_EPOCH : LEAVE_EPOCH;
     try {
-      const res = await this.coordinator.request(ApiKeys.ConsumerGroupHeartbeat, {
+      const res = await this.coordinator.request(ApiKey.ConsumerGroupHeartbeat, {
         groupId: this.groupId,
         memberId: this.memberId,
         memberEpoch: epoch,
         instanceId: this.host.settings.groupInstanceId,
-      }, Date.now() + this.host.settings.requestTimeoutMs);
+      }, { deadline: Date.now() + this.host.settings.requestTimeoutMs });
       if (res.errorCode !== ErrorCode.NONE) this.host.logger.debug('leave heartbeat answered', { error: errorName(res.errorCode), reason });
     } catch (err) {
       this.host.logger.debug('leave heartbeat failed', { error: (err as Error).message });
@@ -312,7 +312,8 @@ export class ConsumerGroupMembership {
     }
     const incarnation = this.incarnation;
     const deadline = Date.now() + settings.requestTimeoutMs;
-    const res = await this.coordinator.request(ApiKeys.ConsumerGroupHeartbeat, (version) => this.heartbeatBody(version), deadline, {
+    const res = await this.coordinator.request(ApiKey.ConsumerGroupHeartbeat, (version) => this.heartbeatBody(version), {
+      deadline,
       timeoutMs: settings.requestTimeoutMs,
       signal: this.lifetime.signal,
     });

@@ -18,7 +18,7 @@ import { StateError } from '../../errors.js';
 import type { ConsumerLogger } from '../logger.js';
 import type { Message } from '../message.js';
 import type { OffsetToCommit } from '../offsets.js';
-import { backoff } from '../retry.js';
+import { backoff } from '../../cluster/retry.js';
 import { partitionKey, type TopicPartition } from '../partition-state.js';
 import { Fifo } from './fifo.js';
 import { decodeCompleted, encodeCompleted } from './metadata.js';

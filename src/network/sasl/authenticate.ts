@@ -8,7 +8,7 @@
 // SaslAuthenticate v1+ returns `sessionLifetimeMs` (KIP-368), which drives re-authentication in broker.ts.
 
 import { AuthenticationError, UnsupportedError, isGregorError } from '../../errors.js';
-import { ApiKey } from '../../protocol/index.js';
+import { ApiKey, type RequestBody, type ResponseBody } from '../../protocol/index.js';
 import { ErrorCode, errorName } from '../../protocol/error-codes.js';
 import type { RequestOptions } from '../connection.js';
 import type { ResolvedSasl } from '../options.js';
@@ -19,7 +19,12 @@ import { PlainSession } from './plain.js';
 import { ScramSession } from './scram.js';
 
 /** Sends one request on the connection being authenticated and resolves with the decoded body. */
-export type SaslTransport = (apiKey: number, apiVersion: number, body: object, options?: RequestOptions) => Promise<any>;
+export type SaslTransport = <K extends typeof ApiKey.SaslHandshake | typeof ApiKey.SaslAuthenticate>(
+  apiKey: K,
+  apiVersion: number,
+  body: RequestBody<K>,
+  options?: RequestOptions,
+) => Promise<ResponseBody<K>>;
 
 export interface SaslVersions {
   handshake: number;

@@ -14,7 +14,7 @@ import { kafkaEnvSync, saslSslOptions } from './env.js';
 
 const MECHANISMS = ['PLAIN', 'SCRAM-SHA-256', 'SCRAM-SHA-512'] as const;
 
-const ask = (broker: Awaited<ReturnType<Pool['bootstrap']>>, name: string): Promise<string> =>
+const ask = (broker: Awaited<ReturnType<Pool['bootstrap']>>, name: string): Promise<string | null> =>
   broker.request(ApiKey.Metadata, { topics: [{ name }], allowAutoTopicCreation: false }).then((md) => md.topics[0].name);
 
 test('with re-authentication turned off, the broker closes the connection after the session lifetime', async () => {

@@ -4,7 +4,7 @@
 // checked in test/integration/protocol/broker-txn-sasl.test.ts).
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { authenticateSasl } from '../../../src/network/sasl/authenticate.js';
+import { authenticateSasl, type SaslTransport } from '../../../src/network/sasl/authenticate.js';
 import { resolveNetworkOptions } from '../../../src/network/options.js';
 import { ApiKey } from '../../../src/protocol/index.js';
 import { AuthenticationError } from '../../../src/errors.js';
@@ -16,10 +16,10 @@ test('a mechanism the broker does not enable: AuthenticationError naming it, the
     sasl: { mechanism: 'SCRAM-SHA-512', username: 'u', password: 'not-in-any-message' },
   });
   const sent: number[] = [];
-  const send = async (apiKey: number): Promise<object> => {
+  const send = (async (apiKey: number) => {
     sent.push(apiKey);
     return { errorCode: 33 /* UNSUPPORTED_SASL_MECHANISM */, mechanisms: ['PLAIN', 'GSSAPI'] };
-  };
+  }) as SaslTransport;
   await assert.rejects(authenticateSasl(send, sasl!, { handshake: 1, authenticate: 2 }, 'k:9094'), (e: unknown) => {
     assert.ok(e instanceof AuthenticationError, String(e));
     assert.equal(e.retriable, false);

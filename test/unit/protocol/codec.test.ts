@@ -114,7 +114,7 @@ test('every response round-trips at every valid version (and re-encodes to the s
         const frame = encodeResponse(api.apiKey, v, seed, body);
         const d = decodeResponse(api.apiKey, v, frame.subarray(4));
         assert.equal(d.correlationId, seed);
-        checkDecoded(api.response.fields, v, body, d.body, `${api.name} response v${v}`);
+        checkDecoded(api.response.fields, v, body, d.body as Record<string, unknown>, `${api.name} response v${v}`);
         assert.deepEqual(encodeResponse(api.apiKey, v, seed, d.body), frame, `${api.name} response v${v}: re-encode`);
       }
     }

@@ -1,0 +1,116 @@
+// A coordinator: the broker that owns a consumer group's state and committed offsets (key type group), a
+// transactional id's transactions (KIP-98, key type transaction) or a share group's state (KIP-932, key type share).
+// The one FindCoordinator sender of gregor: consumer groups and offsets, the producer's transactions and the admin
+// client's group calls all use this class.
+//
+// Found lazily with FindCoordinator and cached until a response says the coordinator moved (coordinatorMoved() of
+// src/protocol/error-kinds.ts: NOT_COORDINATOR, COORDINATOR_NOT_AVAILABLE; via check() / note()), or the connection to it fails or times out (request()). Concurrent lookups share one request.
+
+import { isGregorError } from '../errors.js';
+import type { Lane } from '../network/broker.js';
+import { ApiKey, ErrorCode, coordinatorMoved, kafkaError, type RequestBodyFor, type ResponseBody } from '../protocol/index.js';
+import type { Cluster } from './client.js';
+import { withRetries } from './retry.js';
+
+/** FindCoordinator key types: group (0), transaction (1, KIP-98), share (2, KIP-932). */
+export const CoordinatorType = { GROUP: 0, TRANSACTION: 1, SHARE: 2 } as const;
+export type CoordinatorKeyType = (typeof CoordinatorType)[keyof typeof CoordinatorType];
+
+export interface CoordinatorRequestOptions {
+  /**
+   * Look the coordinator up with retries (retry.backoff.ms) until this Date.now()-based deadline. Without it, one
+   * lookup attempt: callers that wrap the whole exchange in withRetries retry the lookup with it.
+   */
+  deadline?: number;
+  /** Overrides request.timeout.ms. */
+  timeoutMs?: number;
+  maxVersion?: number;
+  signal?: AbortSignal;
+}
+
+export class Coordinator {
+  private nodeId: number | undefined;
+  private finding: Promise<number> | undefined;
+
+  constructor(
+    private readonly cluster: Cluster,
+    readonly keyType: CoordinatorKeyType,
+    /** The group id or transactional id. */
+    readonly key: string,
+    /** The traffic lane of its requests (the consumer's group traffic: 'group'). */
+    private readonly lane: Lane = 'default',
+  ) {}
+
+  /** The coordinator's node id: cached, or found now with one FindCoordinator (shared by concurrent callers). */
+  node(signal?: AbortSignal): Promise<number> {
+    if (this.nodeId !== undefined) return Promise.resolve(this.nodeId);
+    if (this.finding === undefined) {
+      const finding = this.lookup(signal);
+      this.finding = finding;
+      const clear = (): void => {
+        if (this.finding === finding) this.finding = undefined;
+      };
+      finding.then(clear, clear);
+    }
+    return this.finding;
+  }
+
+  /** The coordinator's node id, looked up when not cached; retriable errors are retried until the deadline. */
+  find(deadline: number, signal?: AbortSignal): Promise<number> {
+    if (this.nodeId !== undefined) return Promise.resolve(this.nodeId);
+    return withRetries(() => this.node(signal), {
+      ...this.cluster.retry,
+      deadline,
+      signal,
+      what: `find the coordinator of ${this.describe()}`,
+    });
+  }
+
+  /** Sends a request to the coordinator on its lane; forgets it when the connection fails or times out. */
+  async request<K extends number>(apiKey: K, body: RequestBodyFor<K>, options: CoordinatorRequestOptions = {}): Promise<ResponseBody<K>> {
+    const { deadline, signal, timeoutMs, maxVersion } = options;
+    const node = deadline === undefined ? await this.node(signal) : await this.find(deadline, signal);
+    try {
+      return await this.cluster.request(node, apiKey, body, { lane: this.lane, signal, timeoutMs, maxVersion });
+    } catch (err) {
+      if (isGregorError(err) && (err.code === 'ERR_CONNECTION' || err.code === 'ERR_TIMEOUT')) this.invalidate();
+      throw err;
+    }
+  }
+
+  /** Checks an error code of a coordinator response: forgets the coordinator when it moved; returns the code. */
+  note(errorCode: number): number {
+    if (coordinatorMoved(errorCode)) this.invalidate();
+    return errorCode;
+  }
+
+  /** Throws the KafkaError for a non-zero code; forgets the coordinator first when the code says it moved. */
+  check(errorCode: number, context: string, brokerMessage?: string | null): void {
+    if (this.note(errorCode) !== ErrorCode.NONE) throw kafkaError(errorCode, context, brokerMessage);
+  }
+
+  /** Forgets the cached coordinator (it moved, or its connection failed). */
+  invalidate(): void {
+    this.nodeId = undefined;
+  }
+
+  describe(): string {
+    const what = this.keyType === CoordinatorType.TRANSACTION ? 'transactional id' : this.keyType === CoordinatorType.SHARE ? 'share group' : 'group';
+    return `${what} ${JSON.stringify(this.key)}`;
+  }
+
+  private async lookup(signal?: AbortSignal): Promise<number> {
+    // v4+ batches keys (coordinatorKeys, KIP-699); older versions take one key.
+    const res = await this.cluster.requestAny(ApiKey.FindCoordinator, (version) => version >= 4
+      ? { keyType: this.keyType, coordinatorKeys: [this.key] }
+      : { key: this.key, keyType: this.keyType }, { signal });
+    const entry = res.coordinators.length > 0 ? res.coordinators[0] : res;
+    if (entry.errorCode !== ErrorCode.NONE) {
+      throw kafkaError(entry.errorCode, `FindCoordinator for ${this.describe()}`, entry.errorMessage);
+    }
+    // The coordinator may be a broker the metadata has not named yet; addBroker keeps an unchanged one as it is.
+    this.cluster.addBroker(entry.nodeId, entry.host, entry.port);
+    this.nodeId = entry.nodeId;
+    return entry.nodeId;
+  }
+}
