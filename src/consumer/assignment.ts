@@ -58,7 +58,7 @@ export class Assignment {
     return added;
   }
 
-  /** Removes partitions; returns the removed states (generation bumped so in-flight data is dropped). */
+  /** Removes partitions; returns the removed states (revoked, so in-flight data is dropped). */
   remove(partitions: readonly TopicPartition[]): PartitionState[] {
     const removed: PartitionState[] = [];
     for (const tp of partitions) {
@@ -66,7 +66,7 @@ export class Assignment {
       const state = this.states.get(key);
       if (state === undefined) continue;
       this.states.delete(key);
-      state.generation++;
+      state.revoke();
       removed.push(state);
     }
     if (removed.length > 0) this.version++;

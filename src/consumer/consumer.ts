@@ -690,12 +690,17 @@ export class Consumer extends EventEmitter<ConsumerEvents> implements AsyncItera
     this.offsets.commitChanged(list).catch((err: unknown) => this.logger.warn('commit of removed partitions failed', { error: (err as Error).message }));
   }
 
-  /** Stops fetching and delivering partitions and forgets them. */
-  private drop(states: readonly PartitionState[]): void {
+  /** Nothing more of these partitions is fetched or delivered: their buffered data goes, in-flight data is stale. */
+  private revokeStates(states: readonly PartitionState[]): void {
     for (const s of states) {
       this.buffer.dropPartition(s);
-      s.phase = 'revoking';
+      s.revoke();
     }
+  }
+
+  /** Stops fetching and delivering partitions and forgets them. */
+  private drop(states: readonly PartitionState[]): void {
+    this.revokeStates(states);
     this.assignmentState.remove(states.map((s) => ({ topic: s.topic, partition: s.partition })));
     this.offsets.forget(states);
     this.fetches.update();
@@ -797,11 +802,7 @@ export class Consumer extends EventEmitter<ConsumerEvents> implements AsyncItera
       revoked: async (partitions) => {
         const states = partitions.map((tp) => this.assignmentState.get(tp.topic, tp.partition)).filter((s): s is PartitionState => s !== undefined);
         // Nothing more of these partitions reaches the application from here on (R6).
-        for (const s of states) {
-          this.buffer.dropPartition(s);
-          s.generation++;
-          s.phase = 'revoking';
-        }
+        this.revokeStates(states);
         // Closing or unsubscribing: the application called us, so everything handed out is done. A rebalance: a
         // message of these partitions may still be in the application's hands; the revoke waits until it polls
         // again (bounded by max.poll.interval.ms, as the coordinator waits for our JoinGroup that long), so that

@@ -113,9 +113,7 @@ export class FetchManager implements FetcherHost {
     // The leader says our log diverged from its own (KIP-320, via Fetch v12+): what was fetched past the position
     // cannot be trusted, and the position itself is checked against the leader's log.
     this.buffer.dropPartition(state);
-    state.generation++;
-    if (state.position !== null) state.fetchOffset = state.position;
-    state.phase = 'validating';
+    state.startValidating();
     this.offsets.validate([state]);
   }
 
@@ -147,9 +145,7 @@ export class FetchManager implements FetcherHost {
           topic: s.topic, partition: s.partition, leader: leader.leaderId, epoch: leader.leaderEpoch,
         });
         this.buffer.dropPartition(s);
-        s.generation++;
-        if (s.position !== null) s.fetchOffset = s.position;
-        s.phase = 'validating';
+        s.startValidating();
         toValidate.push(s);
         continue;
       }

@@ -101,9 +101,7 @@ export class OffsetManager {
   /** Resets partitions to the earliest or latest offset (seekToBeginning/End, or auto.offset.reset). */
   reset(states: readonly PartitionState[], target: 'earliest' | 'latest', reason: OffsetResetEvent['reason']): Promise<void> {
     for (const s of states) {
-      s.phase = 'resetting';
-      s.pendingReset = target;
-      s.generation++;
+      s.startReset();
       this.buffer.dropPartition(s);
     }
     const work = this.runUntilDone(`reset offsets to ${target}`, () => this.resetOnce(states, target, reason), states);
@@ -206,7 +204,7 @@ export class OffsetManager {
         // KIP-320: a committed offset with an epoch older than the leader's is checked against the leader's log
         // before fetching from it (the log may have been truncated under it).
         const leader = this.client.leaderFor(s.topic, s.partition);
-        if (c.leaderEpoch >= 0 && leader !== undefined && leader.leaderEpoch > c.leaderEpoch) s.phase = 'validating';
+        if (c.leaderEpoch >= 0 && leader !== undefined && leader.leaderEpoch > c.leaderEpoch) s.startValidating();
         this.logger.debug('start position from committed offset', { topic: s.topic, partition: s.partition, offset: String(c.offset) });
       } else {
         noOffset.push(s);
@@ -256,7 +254,7 @@ export class OffsetManager {
     const unknownLeader: PartitionState[] = [];
     for (const s of todo) {
       if (s.positionEpoch < 0) {
-        s.phase = 'fetching'; // nothing to check against: no epoch known for the position
+        s.validated(); // nothing to check against: no epoch known for the position
         continue;
       }
       const leader = this.client.leaderFor(s.topic, s.partition);
@@ -308,7 +306,7 @@ export class OffsetManager {
               this.onReset({ topic: s.topic, partition: s.partition, from, to: endOffset, reason: 'truncated' });
             }
           } else {
-            s.phase = 'fetching';
+            s.validated();
           }
         }
       }

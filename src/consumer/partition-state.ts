@@ -10,6 +10,13 @@
 //   [position, fetchOffset) exactly, so dropping the buffer means setting fetchOffset back to position.
 // - `generation` changes whenever the position is moved from outside the delivery path (seek, reset, revoke). A
 //   fetch response or buffered chunk carrying an older generation is discarded, never delivered.
+// - The phase (and the generation and error that go with it) changes only through the methods below, each named
+//   after what happens to the partition:
+//
+//     initializing --moveTo()--> fetching --startValidating()--> validating --validated()/moveTo()--> fetching
+//     any --startReset()--> resetting --moveTo()--> fetching
+//     any --fail()--> failed --moveTo() (the application seeks)--> fetching
+//     any --revoke()--> revoking (then removed from the assignment)
 
 import type { GregorError } from '../errors.js';
 
@@ -27,15 +34,15 @@ export type PartitionPhase =
   /** Being revoked or lost: nothing more is fetched or delivered; removed from the assignment next. */
   | 'revoking';
 
-export type ResetTarget = 'earliest' | 'latest';
-
 export class PartitionState {
   readonly topic: string;
   readonly partition: number;
   /** `${topic}:${partition}`, the key of every per-partition map in the consumer. */
   readonly key: string;
 
-  phase: PartitionPhase = 'initializing';
+  private currentPhase: PartitionPhase = 'initializing';
+  private currentGeneration = 0;
+  private currentError: GregorError | null = null;
   private basePosition: bigint | null = null;
   private baseEpoch = -1;
   /**
@@ -78,8 +85,6 @@ export class PartitionState {
   fetchOffset: bigint = -1n;
   /** Leader epoch of the last fetched batch (Fetch v12+ lastFetchedEpoch). */
   lastFetchedEpoch = -1;
-  /** Bumped whenever the position moves outside the delivery path; stale fetches are dropped. */
-  generation = 0;
 
   /** Paused by the application: nothing fetched, nothing delivered, buffered data kept. */
   paused = false;
@@ -92,10 +97,6 @@ export class PartitionState {
   bufferedBytes = 0;
   /** Set when a batch larger than the per-partition limit blocks progress: the next fetch asks for this much. */
   maxBytesOverride = 0;
-  /** Reset to perform when phase is 'resetting'. */
-  pendingReset: ResetTarget | bigint | null = null;
-  /** Error for the application when phase is 'failed'. */
-  error: GregorError | null = null;
 
   /** Leader as last known from metadata: broker id and leader epoch (sent as currentLeaderEpoch, KIP-320). */
   leaderId = -1;
@@ -112,6 +113,20 @@ export class PartitionState {
     this.key = partitionKey(topic, partition);
   }
 
+  get phase(): PartitionPhase {
+    return this.currentPhase;
+  }
+
+  /** Bumped whenever the position moves outside the delivery path; stale fetches are dropped. */
+  get generation(): number {
+    return this.currentGeneration;
+  }
+
+  /** Error for the application when phase is 'failed'. */
+  get error(): GregorError | null {
+    return this.currentError;
+  }
+
   /** True when this partition may be included in the next Fetch. */
   get fetchable(): boolean {
     return this.phase === 'fetching' && !this.paused && !this.fetchHeld;
@@ -126,20 +141,53 @@ export class PartitionState {
     this.positionEpoch = epoch;
     this.fetchOffset = offset;
     this.lastFetchedEpoch = epoch;
-    this.generation++;
-    this.phase = 'fetching';
-    this.pendingReset = null;
-    this.error = null;
+    this.currentGeneration++;
+    this.currentPhase = 'fetching';
+    this.currentError = null;
     this.maxBytesOverride = 0;
     this.fetchHeld = false;
   }
 
   /** Puts the partition into the failed phase; fetching stops until the application seeks. */
   fail(error: GregorError): void {
-    this.phase = 'failed';
-    this.error = error;
-    this.generation++;
+    this.currentPhase = 'failed';
+    this.currentError = error;
+    this.currentGeneration++;
     if (this.position !== null) this.fetchOffset = this.position;
+  }
+
+  /**
+   * The position is about to be looked up again (ListOffsets: auto.offset.reset, seekToBeginning/End). What was
+   * fetched or buffered is stale; the caller drops the buffered chunks. moveTo() ends the phase.
+   */
+  startReset(): void {
+    this.currentPhase = 'resetting';
+    this.currentGeneration++;
+  }
+
+  /**
+   * The position must be checked against the leader's log before fetching goes on (KIP-320: the leader epoch went
+   * up, or the leader reported a diverging epoch). Fetched data past the position cannot be trusted: fetching will
+   * resume from the position. validated() or moveTo() (truncation: a new position) ends the phase.
+   */
+  startValidating(): void {
+    this.currentGeneration++;
+    if (this.position !== null) this.fetchOffset = this.position;
+    this.currentPhase = 'validating';
+  }
+
+  /** The leader's log holds the position (or there is no epoch to check it against): fetching goes on. */
+  validated(): void {
+    if (this.currentPhase === 'validating') this.currentPhase = 'fetching';
+  }
+
+  /**
+   * The partition is being revoked or lost: nothing more of it is fetched or delivered (in-flight and buffered data
+   * become stale; the caller drops the buffered chunks). It leaves the assignment next.
+   */
+  revoke(): void {
+    this.currentGeneration++;
+    this.currentPhase = 'revoking';
   }
 
   /**
