@@ -3,7 +3,8 @@
 //   unjoined --join()--> joining --JoinGroup ok--> syncing --SyncGroup ok--> stable
 //      ^                  |  ^                      |                          |
 //      |                  |  +--- MEMBER_ID_REQUIRED (KIP-394), REBALANCE_IN_PROGRESS, coordinator moved ----+
-//      |                  +--> fatal (fenced, bad config, not authorised): the application is told, membership stops
+//      |                  +--> fatal (fenced, bad config, not authorised): partitions lost, the application is told,
+//      |                       membership stops
 //      +---- poll timeout (max.poll.interval.ms): LeaveGroup, partitions lost; rejoin on the next poll
 //   stable --heartbeat says REBALANCE_IN_PROGRESS / subscription or metadata changed--> joining
 //   stable --heartbeat says UNKNOWN_MEMBER_ID / ILLEGAL_GENERATION--> partitions lost --> joining
@@ -241,6 +242,10 @@ export class ClassicMembership {
           this.stopped = true;
           this.state = 'unjoined';
           this.stopHeartbeats();
+          // A COOPERATIVE member keeps its partitions while it rejoins; once the membership has failed (fenced by
+          // another instance of its group.instance.id, say) they belong to the group again, and may already be
+          // assigned to someone else: lost, as on a heartbeat's FENCED_INSTANCE_ID and in KIP-848's fatal state.
+          await this.loseAll('the membership failed').catch(() => {});
           this.host.fatal(error);
           return;
         }

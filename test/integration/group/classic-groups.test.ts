@@ -207,3 +207,57 @@ test('classic static membership (KIP-345): a second member with the same group.i
     await Promise.all([first.close().catch(() => {}), second.close()]);
   }
 });
+
+test('classic static membership, COOPERATIVE: fenced at JoinGroup (not at a heartbeat), the member loses its partitions and the application hears FENCED_INSTANCE_ID', async () => {
+  const topic = uniqueName('fence-join');
+  const other = uniqueName('fence-join-b');
+  const group = uniqueName('gfencejoin');
+  await createTopic(topic, 2);
+  await createTopic(other, 1);
+  await produce(topic, Array.from({ length: 20 }, (_, i) => ({ key: `k${i}`, value: `v${i}` })));
+  // Heartbeats far apart, so the first member's next request after the takeover is its JoinGroup.
+  const props = {
+    'group.id': group, 'group.protocol': 'classic', 'auto.offset.reset': 'earliest', 'session.timeout.ms': 45_000,
+    'heartbeat.interval.ms': 20_000, 'enable.auto.commit': false, 'group.instance.id': 'same-instance-join',
+    'partition.assignment.strategy': 'cooperative-sticky',
+  };
+  const first = await newConsumer({ ...props, 'client.id': 'first' });
+  const second = await newConsumer({ ...props, 'client.id': 'second' });
+  const lost: TopicPartition[] = [];
+  first.on('lost', (partitions: TopicPartition[]) => { lost.push(...partitions); });
+  let stopSecond = async (): Promise<void> => {};
+  try {
+    first.subscribe([topic]);
+    const got: Message[] = [];
+    while (got.length < 20) {
+      const m = await first.poll(30_000);
+      assert.ok(m !== null, 'the first member consumes the records');
+      got.push(m);
+    }
+    assert.equal(first.assignment().length, 2);
+    // The second instance takes the id over (the broker replaces the static member without a rebalance)...
+    second.subscribe([topic]);
+    const runSecond = run(second, []);
+    stopSecond = runSecond.stop;
+    await waitFor(() => second.assignment().length === 2, 'the second instance holds both partitions');
+    // ... and the first, still holding its partitions (COOPERATIVE keeps them through a rejoin), rejoins with its
+    // old member id: JoinGroup answers FENCED_INSTANCE_ID.
+    first.subscribe([topic, other]);
+    let fenced: unknown = null;
+    const deadline = Date.now() + 15_000;
+    while (fenced === null && Date.now() < deadline) {
+      try {
+        await first.poll(500);
+      } catch (e) {
+        fenced = e;
+      }
+    }
+    assert.equal((fenced as { errorName?: string } | null)?.errorName, 'FENCED_INSTANCE_ID', String(fenced));
+    assert.match(String((fenced as Error).message), /JoinGroup/, 'fenced at JoinGroup, not by a heartbeat');
+    assert.equal(first.assignment().length, 0, 'the fenced member owns nothing');
+    assert.deepEqual(lost.map(key).sort(), [`${topic}:0`, `${topic}:1`], 'its partitions were reported lost');
+  } finally {
+    await stopSecond();
+    await Promise.all([first.close().catch(() => {}), second.close()]);
+  }
+});
