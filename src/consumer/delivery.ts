@@ -12,6 +12,9 @@ import type { Message } from './message.js';
 import type { OffsetToCommit } from './offsets.js';
 import { partitionKey, type PartitionState } from './partition-state.js';
 
+/** handOut() reads the clock once per this many messages handed out (see handOut()). */
+const YIELD_CHECK_EVERY = 256;
+
 export class Delivery {
   /** The message handed out last; the application is still processing it until it polls again. */
   private inHand: Message | null = null;
@@ -75,11 +78,14 @@ export class Delivery {
     return m;
   }
 
-  /** The application now holds this batch (pollBatch()). */
+  /**
+   * The application now holds this batch (pollBatch()). A batch stands for many messages, so it counts as a whole
+   * check interval: the handOut() that hands it out reads the clock (and yields if the run has lasted).
+   */
   holdBatch(batch: Message[]): void {
     this.inHand = null;
     this.inHandBatch = batch;
-    this.sinceYield += 255;
+    this.sinceYield = YIELD_CHECK_EVERY - 1;
   }
 
   /**
@@ -90,7 +96,7 @@ export class Delivery {
    * clock is not read per message.
    */
   handOut<T>(value: T): Promise<T> {
-    if (++this.sinceYield < 256) return Promise.resolve(value);
+    if (++this.sinceYield < YIELD_CHECK_EVERY) return Promise.resolve(value);
     this.sinceYield = 0;
     const now = performance.now();
     if (now - this.lastYield < 5) return Promise.resolve(value);

@@ -7,7 +7,7 @@
 
 import { apiKeyName } from './api-keys.js';
 import * as codec from './codec.js';
-import { API_DEFS, apiDef } from './messages/index.js';
+import { API_DEFS } from './messages/index.js';
 import type { RequestBodies, ResponseBodies } from './messages/types.js';
 import { UnsupportedError } from '../errors.js';
 
@@ -54,11 +54,6 @@ export function implementedApis(): ReadonlyMap<number, VersionSpan> {
 /** True when `version` of the request of `apiKey` uses flexible encoding (KIP-482): header v2, compact types. */
 export function isFlexibleVersion(apiKey: number, version: number): boolean {
   return codec.messagePlan(apiKey, version, true).flexibleHeader;
-}
-
-/** Whether gregor defines this API key at all. */
-export function isImplemented(apiKey: number): boolean {
-  return apiDef(apiKey) !== undefined;
 }
 
 /** The request body type for an API key (a literal such as ApiKey.Fetch); `object` for a non-literal key. */

@@ -8,7 +8,8 @@ import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
 import { readdirSync } from 'node:fs';
 import { join } from 'node:path';
-import { assignors, checkAssignment, encodeStickyUserData } from '../../../src/consumer/group/assignors/index.js';
+import { assignors, encodeStickyUserData } from '../../../src/consumer/group/assignors/index.js';
+import { checkAssignment } from '../../support/assignment-check.js';
 import type { AssignorMember, GroupAssignment, PartitionInfo } from '../../../src/consumer/group/assignors/index.js';
 import { decodeSubscription, encodeAssignment, encodeSubscription } from '../../../src/protocol/consumer-protocol.js';
 import {

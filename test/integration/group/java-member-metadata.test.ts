@@ -5,7 +5,8 @@
 import { after, before, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawn, type ChildProcess } from 'node:child_process';
-import { assignors, checkAssignment, decodeCooperativeStickyUserData } from '../../../src/consumer/group/assignors/index.js';
+import { assignors, decodeCooperativeStickyUserData } from '../../../src/consumer/group/assignors/index.js';
+import { checkAssignment } from '../../support/assignment-check.js';
 import type { AssignorMember } from '../../../src/consumer/group/assignors/index.js';
 import { decodeAssignment, decodeSubscription } from '../../../src/protocol/consumer-protocol.js';
 import { ApiKey, errorName } from '../../../src/protocol/index.js';

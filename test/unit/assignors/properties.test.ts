@@ -1,7 +1,8 @@
 // Property tests over random groups (seeded, so a failure names a seed that reproduces it).
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { assignors, checkAssignment, encodeStickyUserData } from '../../../src/consumer/group/assignors/index.js';
+import { assignors, encodeStickyUserData } from '../../../src/consumer/group/assignors/index.js';
+import { checkAssignment } from '../../support/assignment-check.js';
 import type { AssignorMember, GroupAssignment } from '../../../src/consumer/group/assignors/index.js';
 import {
   checkBalanced,

@@ -3,13 +3,13 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import {
   assignors,
-  checkAssignment,
   decodeCooperativeStickyUserData,
   decodeStickyUserData,
   encodeStickyUserData,
 } from '../../../src/consumer/group/assignors/index.js';
 import type { AssignorMember } from '../../../src/consumer/group/assignors/index.js';
 import type { TopicPartitions } from '../../../src/protocol/consumer-protocol.js';
+import { checkAssignment } from '../../support/assignment-check.js';
 
 const ALL = ['t0', 't1', 't2', 't3'];
 const FOUR_TOPICS: [string, number][] = ALL.map((t) => [t, 2]);
