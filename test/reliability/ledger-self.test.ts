@@ -1,8 +1,10 @@
-// The ledger's checks on hand-made histories: each kind of violation is found, and clean at-least-once histories
-// pass. (The harness testing itself; the scenarios against the broker are in single/ and cluster/.)
+// The ledger's checks (test/support/ledger.ts) on hand-made histories: each kind of violation is found, and clean
+// at-least-once histories pass; so are the group tests' stricter checks (records declared by logEnd(), exact
+// hand-overs, assignment events). (The harness testing itself; the scenarios against the broker are in single/ and
+// cluster/, the group tests in test/integration/group/.)
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
-import { Ledger, ledgerValue, parseLedgerValue } from './ledger.js';
+import { Ledger, ledgerValue, parseLedgerValue } from '../support/ledger.js';
 
 const T = 't';
 const msg = (partition: number, offset: number) => ({ topic: T, partition, offset: BigInt(offset), value: Buffer.from(ledgerValue('ab12', T, partition, offset)) });
@@ -125,4 +127,109 @@ test('member files merge in time order; a partial last line (killed member) is i
   assert.equal(merged.distinctDelivered(), 2);
   assert.equal(merged.producedCount(), 2);
   assert.equal(merged.check({ finalCommit: false }).lost, 0);
+});
+
+// The group tests' histories: records written by console-producer (declared by logEnd(), values not ledger values),
+// members reporting from other processes with their own times, each event added with the time it was reported at.
+const P0 = [{ topic: T, partition: 0 }];
+interface Reported { ledger: Ledger; at: number }
+function reported(end: number): Reported {
+  const l = new Ledger();
+  l.logEnd(T, 0, BigInt(end));
+  return { ledger: l, at: 1000 };
+}
+const step = (r: Reported): number => (r.at += 10);
+const assign = (r: Reported, member: string, t: 'assigned' | 'revoked' | 'lost' = 'assigned'): void => r.ledger.add({ t, member, partitions: P0 }, step(r));
+const deliver = (r: Reported, member: string, ...offsets: number[]): void => {
+  for (const o of offsets) r.ledger.add({ t: 'delivered', member, topic: T, partition: 0, offset: String(o), seq: null }, step(r));
+};
+const commit = (r: Reported, member: string, offset: number): void => r.ledger.add({ t: 'committed', member, topic: T, partition: 0, offset: String(offset) }, step(r));
+const GROUP = { ledgerValues: false, finalCommit: false, exactHandOver: true, strictAssignments: true } as const;
+
+test('records declared by logEnd(): every offset below the end is to be delivered, none past it, consecutively', () => {
+  const r = reported(4);
+  assign(r, 'a');
+  deliver(r, 'a', 0, 1, 2, 3);
+  assert.deepEqual(r.ledger.check(GROUP).violations, []);
+  assert.equal(r.ledger.producedCount(), 4);
+  assert.equal(r.ledger.check({ ...GROUP, ledgerValues: true }).foreign, 4); // not ledger values: foreign unless said
+
+  const bad = reported(5);
+  assign(bad, 'a');
+  deliver(bad, 'a', 0, 2, 5); // 1 skipped inside the span, 3 and 4 never delivered, 5 past the end
+  const c = bad.ledger.check(GROUP);
+  assert.equal(c.gaps, 3); // 1, then 3 and 4 between @2 and @5
+  assert.equal(c.lost, 3);
+  assert.equal(c.pastEnd, 1);
+  assert.ok(c.violations.some((v) => v.startsWith('past end: ')), c.violations.join('\n'));
+});
+
+test('exact hand-over: a clean one passes; a new owner starting elsewhere, or both consuming at once, is found', () => {
+  const ok = reported(6);
+  assign(ok, 'a');
+  deliver(ok, 'a', 0, 1, 2);
+  commit(ok, 'a', 3);
+  assign(ok, 'a', 'revoked');
+  assign(ok, 'b');
+  deliver(ok, 'b', 3, 4, 5);
+  assert.deepEqual(ok.ledger.check(GROUP).violations, []);
+
+  const skip = reported(6);
+  assign(skip, 'a');
+  deliver(skip, 'a', 0, 1, 2);
+  assign(skip, 'a', 'revoked');
+  assign(skip, 'b');
+  deliver(skip, 'b', 2, 3, 4, 5); // re-reads 2 after a clean revoke
+  const c = skip.ledger.check(GROUP);
+  assert.equal(c.handOverErrors, 1);
+  assert.equal(c.duplicatesOutsideWindow, 0); // the at-least-once window alone would allow it (no commit)
+  assert.equal(skip.ledger.check({ ...GROUP, exactHandOver: false }).handOverErrors, 0);
+
+  // Reported out of order (b's process reported later than its clock says): checked in time order.
+  const both = reported(4);
+  assign(both, 'a');
+  assign(both, 'b');
+  both.ledger.add({ t: 'delivered', member: 'a', topic: T, partition: 0, offset: '0', seq: null }, 2000);
+  both.ledger.add({ t: 'delivered', member: 'a', topic: T, partition: 0, offset: '1', seq: null }, 2030);
+  both.ledger.add({ t: 'delivered', member: 'b', topic: T, partition: 0, offset: '3', seq: null }, 2040);
+  both.ledger.add({ t: 'delivered', member: 'b', topic: T, partition: 0, offset: '2', seq: null }, 2020);
+  const b = both.ledger.check(GROUP);
+  assert.equal(b.outOfOrder, 0);
+  assert.ok(b.violations.some((v) => v.includes('consumed by both at once')), b.violations.join('\n'));
+  assert.equal(b.handOverErrors, 1); // b starts where a stopped, but while a still consumed
+
+  const late = reported(4);
+  assign(late, 'a');
+  deliver(late, 'a', 1, 2, 3); // the first owner of a partition starts at its first write
+  assert.ok(late.ledger.check({ ...GROUP, expectAll: false }).violations.some((v) => v.includes('the first owner a started at 1, not at the first write 0')));
+});
+
+test('after a SIGKILLed owner the next one starts from its last acknowledged commit, never below, never past it', () => {
+  const history = (from: number): Ledger => {
+    const r = reported(8);
+    assign(r, 'a');
+    deliver(r, 'a', 0, 1, 2, 3, 4);
+    commit(r, 'a', 2);
+    r.ledger.member('a').killed();
+    assign(r, 'b');
+    deliver(r, 'b', ...Array.from({ length: 8 - from }, (_, i) => from + i));
+    return r.ledger;
+  };
+  for (const from of [2, 3, 5]) assert.deepEqual(history(from).check(GROUP).violations, [], `from ${from}`);
+  assert.ok(history(1).check(GROUP).violations.some((v) => v.includes('after the kill, expected a start in [2, 5]')));
+  assert.equal(history(6).check(GROUP).handOverErrors, 1);
+  assert.equal(history(6).check(GROUP).lost, 1); // 5, never delivered
+});
+
+test('strict assignments: a partition assigned twice, or revoked or lost by a member not owning it, is found', () => {
+  const r = reported(0);
+  assign(r, 'a');
+  assign(r, 'a');
+  assign(r, 'a', 'revoked');
+  assign(r, 'a', 'lost');
+  assign(r, 'b', 'revoked');
+  const c = r.ledger.check(GROUP);
+  assert.equal(c.assignmentErrors, 3);
+  assert.ok(c.violations.includes('assignment: a: assigned t[0], which it owned already'), c.violations.join('\n'));
+  assert.equal(r.ledger.check({ ...GROUP, strictAssignments: false }).assignmentErrors, 0);
 });

@@ -2,7 +2,7 @@
 // delivered before a revoke completes), a poll loop that records each delivery, and commits of exact offsets that
 // are recorded once the broker acknowledged them. Usable in the test process and in member child processes.
 import type { Consumer, Message, RebalanceListener, TopicPartition } from '../../src/index.js';
-import type { MemberRecorder } from './ledger.js';
+import type { MemberRecorder } from '../support/ledger.js';
 
 const key = (topic: string, partition: number): string => `${topic}\u0000${partition}`;
 

@@ -9,7 +9,7 @@ import { AssertionError } from 'node:assert';
 import { appendFileSync, mkdirSync, readFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import type { LedgerCheck } from './ledger.js';
+import type { LedgerCheck } from '../support/ledger.js';
 
 export interface ScenarioResult {
   /** "R1 steady consumption", "R12 reset mid-Fetch", ... */

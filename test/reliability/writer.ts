@@ -2,7 +2,7 @@
 // producer (src/producer; idempotent, so a retried batch cannot duplicate a value), recording each acknowledged
 // write with its offset. Optionally inside transactions, some of them aborted (R11).
 import { Admin, Producer } from '../../src/index.js';
-import { ledgerValue, runId, type Ledger } from './ledger.js';
+import { ledgerValue, runId, type Ledger } from '../support/ledger.js';
 
 export interface WriteOptions {
   bootstrap: string;

@@ -1,5 +1,5 @@
-// Child process of the group scale tests (scale.test.ts, via ledger.ts): one gregor member, in its own process so
-// the test can start it, SIGTERM it (clean leave) or SIGKILL it. Its only argument is a JSON MemberArgs. It writes
+// Child process of the group scale tests (scale.test.ts, via member-processes.ts): one gregor member, in its own
+// process so the test can start it, SIGTERM it (clean leave) or SIGKILL it. Its only argument is a JSON MemberArgs. It writes
 // one line per event to stdout; writes to a pipe are synchronous, so a line written is a line the test sees even if
 // the process is killed right after. Every line carries the wall-clock time (ms, fractional) it was written at:
 //   S <t> <name>                  started, about to subscribe (the member "joins")

@@ -2,7 +2,7 @@
 // producer while gregor consumers in one group go 1 -> 4 -> 2 -> 1, each member a separate process; in the
 // scale-in step one member is SIGKILLed while another leaves cleanly, and the last step is a clean leave. Run for
 // the classic protocol with an EAGER assignor (range) and a COOPERATIVE one (cooperative-sticky, KIP-429), and for
-// KIP-848 (group.protocol=consumer, the broker's default assignor). The ledger (ledger.ts) shows: nothing lost;
+// KIP-848 (group.protocol=consumer, the broker's default assignor). The ledger (member-processes.ts) shows: nothing lost;
 // records delivered twice only after the killed member's last commit; within each partition, offsets delivered to
 // the group increase (consecutive within each ownership span, each new owner starting where the last one stopped).
 // Rebalance times are printed as figures, never asserted: for a join, from the member's subscribe() to (a) the
@@ -10,7 +10,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { createTopic, endOffsets, ensureKafka, uniqueName } from '../helpers/kafka.js';
-import { Ledger, startMember, streamingProducer, type MemberProcess } from './ledger.js';
+import { MemberReports, startMember, streamingProducer, type MemberProcess } from './member-processes.js';
 import type { MemberArgs } from './member-child.js';
 import { kip848GroupTimeouts, waitFor } from './support.js';
 
@@ -33,7 +33,7 @@ for (const variant of VARIANTS) {
     await createTopic(topic, PARTITIONS);
     // KIP-848: the broker owns the session timeout and heartbeat interval; set them per group to the classic values.
     if (variant.protocol === 'consumer') await kip848GroupTimeouts(group, SESSION_TIMEOUT_MS, HEARTBEAT_INTERVAL_MS);
-    const ledger = new Ledger(PARTITIONS);
+    const ledger = new MemberReports(topic, PARTITIONS);
     const members = new Map<string, MemberProcess>();
     const live = (): string[] => [...members.keys()].filter((n) => !ledger.leaving.has(n));
     const base: Omit<MemberArgs, 'name'> = {
@@ -62,7 +62,7 @@ for (const variant of VARIANTS) {
     };
     const leave = (name: string, signal: 'SIGTERM' | 'SIGKILL'): void => {
       ledger.leaving.add(name);
-      if (signal === 'SIGKILL') ledger.killed.add(name);
+      if (signal === 'SIGKILL') ledger.kill(name);
       members.get(name)!.proc.kill(signal);
     };
 
@@ -89,17 +89,17 @@ for (const variant of VARIANTS) {
       assert.equal(end, BigInt(produced), 'the topic holds what the producer sent');
       await waitFor(() => ledger.distinct() >= produced, () => `m1 to consume everything (${ledger.distinct()} of ${produced})${problemsSoFar()}`);
       assert.deepEqual(ledger.owned('m1'), [...Array(PARTITIONS).keys()], 'm1 owns every partition at the end');
-      const errors = ledger.events.filter((e) => e.startsWith('E '));
+      const errors = ledger.log.filter((e) => e.startsWith('E '));
       assert.deepEqual(ledger.check(ends), [], `ledger: nothing lost, order per partition, re-reads only after the killed member's last commit (member errors: ${errors.join(' | ') || 'none'})`);
-      console.log(`# ${variant.label}: ledger: ${produced} records produced, ${ledger.distinct()} distinct delivered (none lost), ${ledger.deliveries} deliveries, ${ledger.duplicates()} re-read after m4's last commit [${ledger.reReads().join('; ')}]`);
-      console.log(`# ${variant.label}: events: ${ledger.events.filter((e) => /^[ARLX] /.test(e)).join(' | ')}`);
+      console.log(`# ${variant.label}: ledger: ${produced} records produced, ${ledger.distinct()} distinct delivered (none lost), ${ledger.deliveries()} deliveries, ${ledger.duplicates()} re-read after m4's last commit [${ledger.reReads().join('; ')}]`);
+      console.log(`# ${variant.label}: events: ${ledger.log.filter((e) => /^[ARLX] /.test(e)).join(' | ')}`);
       leave('m1', 'SIGTERM');
       assert.equal(await members.get('m1')!.exited, 0, 'm1 left cleanly');
     } finally {
       producer.kill();
       for (const [name, m] of members) {
         if (m.proc.exitCode !== null || m.proc.signalCode !== null) continue;
-        ledger.killed.add(name); // clean-up after a failure: not a finding of its own
+        ledger.kill(name); // clean-up after a failure: not a finding of its own
         m.proc.kill('SIGKILL');
       }
       await Promise.all([...members.values()].map((m) => m.exited));

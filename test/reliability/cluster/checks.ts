@@ -6,7 +6,7 @@
 // - marksSince(): the members' marks (errors surfaced by poll(), offset resets) after an instant.
 // - settledOn(): every partition owned by exactly one of the given members (the group is stable again).
 // - recoveryMs(): from an instant to the first delivery, after it, of each of some partitions (the slowest one).
-import type { Ledger, LedgerEvent } from '../ledger.js';
+import type { Ledger, LedgerEvent } from '../../support/ledger.js';
 
 const key = (topic: string, partition: number): string => `${topic}\u0000${partition}`;
 

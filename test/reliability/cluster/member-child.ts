@@ -15,7 +15,7 @@
 // SIGTERM: stop polling, commit what was delivered, close (leave the group; a static member does not leave), exit 0.
 import { createInterface } from 'node:readline';
 import { Consumer, type Message } from '../../../src/index.js';
-import { Ledger } from '../ledger.js';
+import { Ledger } from '../../support/ledger.js';
 import { LedgerMember } from '../member.js';
 import type { MemberSpec } from './members.js';
 

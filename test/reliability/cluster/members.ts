@@ -6,7 +6,7 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { Ledger, type LedgerEvent } from '../ledger.js';
+import { Ledger, type LedgerEvent } from '../../support/ledger.js';
 
 const CHILD = join(dirname(fileURLToPath(import.meta.url)), 'member-child.js');
 

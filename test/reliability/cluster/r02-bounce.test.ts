@@ -8,7 +8,7 @@
 // on the single node (no broker fault involved).
 import { describe, it } from 'node:test';
 import { ensureKafka, uniqueName } from '../../integration/helpers/kafka.js';
-import { Ledger } from '../ledger.js';
+import { Ledger } from '../../support/ledger.js';
 import { finish } from '../report.js';
 import { backgroundWriter, createLedgerTopic, writeLedger } from '../writer.js';
 import { markAt, recoveryMs, resumeViolations, settledOn } from './checks.js';

@@ -7,7 +7,7 @@
 // the committed offset. Runs on the single node (no broker fault involved).
 import { test } from 'node:test';
 import { ensureKafka, uniqueName } from '../../integration/helpers/kafka.js';
-import { Ledger } from '../ledger.js';
+import { Ledger } from '../../support/ledger.js';
 import { finish } from '../report.js';
 import { backgroundWriter, createLedgerTopic, writeLedger } from '../writer.js';
 import { markAt, recoveryMs, resumeViolations, settledOn } from './checks.js';

@@ -10,7 +10,7 @@
 // the group's assignment never changes. Run once per group protocol: classic and KIP-848.
 import { after, before, describe, it } from 'node:test';
 import { uniqueName, stopKafka, type KafkaEnv } from '../../integration/helpers/kafka.js';
-import { Ledger } from '../ledger.js';
+import { Ledger } from '../../support/ledger.js';
 import { finish } from '../report.js';
 import { backgroundWriter, createLedgerTopic, writeLedger } from '../writer.js';
 import { markAt, marksSince, rebalanceEventsSince, recoveryMs, resumeViolations, settledOn } from './checks.js';

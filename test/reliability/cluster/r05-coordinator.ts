@@ -10,7 +10,7 @@
 // duplicates (only if a rebalance happened) stay after the last commit. Run for classic and KIP-848 groups.
 import { after, before, describe, it } from 'node:test';
 import { uniqueName, stopKafka, type KafkaEnv } from '../../integration/helpers/kafka.js';
-import { Ledger } from '../ledger.js';
+import { Ledger } from '../../support/ledger.js';
 import { finish } from '../report.js';
 import { backgroundWriter, createLedgerTopic, writeLedger } from '../writer.js';
 import { markAt, marksSince, rebalanceEventsSince, resumeViolations, settledOn } from './checks.js';

@@ -9,7 +9,7 @@
 // uncommitted records may be re-read), and the conditions above hold. On the single node.
 import { describe, it } from 'node:test';
 import { ensureKafka, uniqueName } from '../../integration/helpers/kafka.js';
-import { Ledger } from '../ledger.js';
+import { Ledger } from '../../support/ledger.js';
 import { finish } from '../report.js';
 import { backgroundWriter, createLedgerTopic, writeLedger } from '../writer.js';
 import { markAt, marksSince, owners, rebalanceEventsSince, recoveryMs, resumeViolations, settledOn } from './checks.js';

@@ -10,7 +10,7 @@
 // lost or out of order, and duplicates stay after the last commit. Classic and KIP-848, on the single node.
 import { describe, it } from 'node:test';
 import { ensureKafka, uniqueName } from '../../integration/helpers/kafka.js';
-import { Ledger } from '../ledger.js';
+import { Ledger } from '../../support/ledger.js';
 import { finish } from '../report.js';
 import { backgroundWriter, createLedgerTopic, writeLedger } from '../writer.js';
 import { markAt, resumeViolations, settledOn, type AssignmentEvent } from './checks.js';

@@ -12,7 +12,7 @@
 // the seed is in the result row.
 import { after, before, it } from 'node:test';
 import { uniqueName, stopKafka, type KafkaEnv } from '../../integration/helpers/kafka.js';
-import { Ledger } from '../ledger.js';
+import { Ledger } from '../../support/ledger.js';
 import { finish } from '../report.js';
 import { backgroundWriter, createLedgerTopic, writeLedger } from '../writer.js';
 import { resumeViolations, settledOn } from './checks.js';

@@ -1,6 +1,6 @@
 // Steps the group and cluster scenarios share: wait on the merged ledger, drain to the end and stop every member
 // cleanly, and a seeded random number generator (R14).
-import type { Ledger } from '../ledger.js';
+import type { Ledger } from '../../support/ledger.js';
 import type { Group, MemberProcess } from './members.js';
 
 /** Loads the merged ledger every `everyMs` until `cond` holds; rejects naming `what` (and the members' stderr). */

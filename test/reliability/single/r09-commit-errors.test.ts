@@ -13,7 +13,7 @@ import { after, test } from 'node:test';
 import { Consumer, KafkaError, type TopicPartition } from '../../../src/index.js';
 import { ensureKafka, hostPort, uniqueName } from '../../integration/helpers/kafka.js';
 import { connectVia, FaultProxy, type RequestInfo } from '../fault-proxy.js';
-import { Ledger } from '../ledger.js';
+import { Ledger } from '../../support/ledger.js';
 import { LedgerMember } from '../member.js';
 import { finish } from '../report.js';
 import { createLedgerTopic, writeLedger } from '../writer.js';

@@ -6,7 +6,7 @@
 import { test } from 'node:test';
 import { Consumer } from '../../../src/index.js';
 import { ensureKafka, uniqueName } from '../../integration/helpers/kafka.js';
-import { Ledger } from '../ledger.js';
+import { Ledger } from '../../support/ledger.js';
 import { LedgerMember, waitFor } from '../member.js';
 import { finish } from '../report.js';
 import { createLedgerTopic, writeLedger } from '../writer.js';

@@ -10,7 +10,7 @@ import { after, test } from 'node:test';
 import { Consumer, type Message } from '../../../src/index.js';
 import { ensureKafka, hostPort, uniqueName } from '../../integration/helpers/kafka.js';
 import { connectVia, FaultProxy, type ResponseFault } from '../fault-proxy.js';
-import { Ledger } from '../ledger.js';
+import { Ledger } from '../../support/ledger.js';
 import { LedgerMember, waitFor } from '../member.js';
 import { finish } from '../report.js';
 import { createLedgerTopic, writeLedger } from '../writer.js';

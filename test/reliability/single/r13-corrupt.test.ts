@@ -12,7 +12,7 @@ import { after, test } from 'node:test';
 import { Consumer, CorruptRecordError, type TopicPartition } from '../../../src/index.js';
 import { ensureKafka, hostPort, uniqueName } from '../../integration/helpers/kafka.js';
 import { connectVia, FaultProxy } from '../fault-proxy.js';
-import { Ledger, ledgerValue, parseLedgerValue } from '../ledger.js';
+import { Ledger, ledgerValue, parseLedgerValue } from '../../support/ledger.js';
 import { LedgerMember } from '../member.js';
 import { finish } from '../report.js';
 import { createLedgerTopic, writeLedger } from '../writer.js';

@@ -16,7 +16,7 @@ import { after, test } from 'node:test';
 import { AuthenticationError, Consumer, TlsError, type ConnectAddressResolver } from '../../../src/index.js';
 import { ensureKafka, hostPort, uniqueName, type KafkaEnv } from '../../integration/helpers/kafka.js';
 import { FaultProxy } from '../fault-proxy.js';
-import { Ledger } from '../ledger.js';
+import { Ledger } from '../../support/ledger.js';
 import { LedgerMember } from '../member.js';
 import { finish } from '../report.js';
 import { createLedgerTopic, writeLedger } from '../writer.js';

@@ -1,6 +1,8 @@
-// The ledger of the reliability scenarios (issue 8, ../shared/notes/reliability.md): every record written, delivered
-// and committed, and every assignment change, so that "nothing lost, nothing duplicated outside the at-least-once
-// window, nothing out of order" is computed from facts rather than eyeballed.
+// The one ledger of the tests that judge delivery: the reliability scenarios (test/reliability, issue 8) and the group
+// integration tests with member processes (test/integration/group, issue 5). Every record written, delivered and
+// committed, and every assignment change, so that "nothing lost, nothing duplicated outside the at-least-once
+// window, nothing out of order, each new owner starting where the last one stopped" is computed from facts rather
+// than eyeballed.
 //
 // Values are unique and self-describing: `L|<run>|<topic>|<partition>|<seq>|<padding>`, seq counting from 0 per
 // partition. A delivered message is identified by (topic, partition, offset); the value tells which write it was.
@@ -11,8 +13,12 @@
 // time in fractional milliseconds (performance.timeOrigin + performance.now(): comparable across processes on one
 // machine), and the merge orders by it; within one file the write order is kept.
 //
+// Records written outside the ledger (the group tests stream with Kafka's console-producer, values not ledger
+// values) are declared afterwards with logEnd(): every offset below a partition's end holds one acknowledged record.
+//
 // Checks (check()):
 //   lost           a write acknowledged (and not aborted) that no member ever received
+//   pastEnd        a delivered offset at or past a partition's declared log end (logEnd())
 //   duplicated     a (topic, partition, offset) received again outside a seek replay; each one is classified:
 //                  within the at-least-once window when no commit of that partition had passed its offset before the
 //                  redelivery (the group-wide last commit is <= the offset), else outside (a violation)
@@ -25,6 +31,14 @@
 //   abortedDelivered    a record of an aborted transaction delivered
 //   finalCommit    per partition, the last commit must be last delivered + 1, allowing only offsets that hold no
 //                  acknowledged record in between (transaction markers, aborted records)
+// and, on request (CheckOptions), the stricter properties of the group tests, whose members commit in their revoked
+// listener:
+//   handOver       (exactHandOver) the ownership spans of a partition never overlap in time, the first starts at
+//                  the partition's first write, and each next one starts exactly where the previous one stopped,
+//                  except after a SIGKILLed owner (killed()): then from its last acknowledged commit on (re-reads
+//                  only of what it had not committed), never past where it stopped
+//   assignments    (strictAssignments) a partition assigned to a member that already owns it, or revoked or lost
+//                  by one that does not
 import { closeSync, openSync, readFileSync, writeSync } from 'node:fs';
 import { performance } from 'node:perf_hooks';
 import { randomBytes } from 'node:crypto';
@@ -42,7 +56,11 @@ export type LedgerEvent =
   | { t: 'commitFailed'; at: number; member: string; partitions: TopicPartitionRef[]; error: string }
   | { t: 'assigned' | 'revoked' | 'lost'; at: number; member: string; partitions: TopicPartitionRef[] }
   | { t: 'seek'; at: number; member: string; topic: string; partition: number; offset: string }
-  | { t: 'mark'; at: number; member: string; label: string };
+  | { t: 'mark'; at: number; member: string; label: string }
+  /** The member's process was SIGKILLed: its open ownership spans end without a revoke or a last commit. */
+  | { t: 'killed'; at: number; member: string }
+  /** Written outside the ledger: every offset below `offset` holds one acknowledged, non-transactional record. */
+  | { t: 'logEnd'; at: number; topic: string; partition: number; offset: string };
 
 /** Distributes Omit over the union (plain Omit would collapse it). */
 type WithoutAt<E> = E extends unknown ? Omit<E, 'at'> : never;
@@ -121,6 +139,11 @@ export class MemberRecorder {
   mark(label: string): void {
     this.ledger.add({ t: 'mark', member: this.member, label });
   }
+
+  /** The member's process is being SIGKILLed (recorded by whoever kills it): see CheckOptions.exactHandOver. */
+  killed(): void {
+    this.ledger.add({ t: 'killed', member: this.member });
+  }
 }
 
 function tpRef(tp: TopicPartitionRef): TopicPartitionRef {
@@ -129,6 +152,11 @@ function tpRef(tp: TopicPartitionRef): TopicPartitionRef {
 
 function tpKey(topic: string, partition: number): string {
   return `${topic}\u0000${partition}`;
+}
+
+function splitKey(k: string): [string, number] {
+  const i = k.lastIndexOf('\u0000');
+  return [k.slice(0, i), Number(k.slice(i + 1))];
 }
 
 export interface DuplicateInfo {
@@ -150,6 +178,8 @@ export interface LedgerCheck {
   /** Distinct (topic, partition, offset) delivered. */
   distinct: number;
   lost: number;
+  /** Deliveries of an offset at or past the partition's declared log end. */
+  pastEnd: number;
   /** Duplicated deliveries (replays after a recorded seek are not counted). */
   duplicated: number;
   duplicatesOutsideWindow: number;
@@ -164,6 +194,10 @@ export interface LedgerCheck {
   /** Deliveries whose value is not a ledger value. */
   foreign: number;
   finalCommitMismatches: number;
+  /** Hand-overs that break CheckOptions.exactHandOver (0 when not asked for). */
+  handOverErrors: number;
+  /** Assignment events that break CheckOptions.strictAssignments (0 when not asked for). */
+  assignmentErrors: number;
   /** Per partition "topic[p]" -> last commit, for the report. */
   finalCommits: Map<string, bigint | null>;
   /** Each violation in words (empty when the run is clean), at most 50 of each kind. */
@@ -180,6 +214,21 @@ export interface CheckOptions {
   allowDuplicatesInWindow?: boolean;
   /** Only these partitions ("topic" or exact refs); default every partition written. */
   partitions?: readonly TopicPartitionRef[];
+  /**
+   * Every delivered value must be a ledger value (default true); false for records written outside the ledger
+   * (logEnd()), which are then not counted as foreign.
+   */
+  ledgerValues?: boolean;
+  /**
+   * Ownership spans of a partition (assigned .. revoked/lost/killed, members recording assignments only) never
+   * overlap in time, the first starts at the partition's first write, and each next one starts at the previous
+   * one's last delivery + 1, or, after a SIGKILLed owner, anywhere from its last acknowledged commit in that span (or
+   * its first delivery) to its last delivery + 1 (default false: only for members committing in their revoked
+   * listener, with every commit succeeding; the at-least-once window is what the reliability scenarios allow).
+   */
+  exactHandOver?: boolean;
+  /** A partition assigned to a member owning it already, or revoked or lost by one not owning it (default false). */
+  strictAssignments?: boolean;
 }
 
 export class Ledger {
@@ -227,8 +276,9 @@ export class Ledger {
     return new MemberRecorder(this, name);
   }
 
-  add(event: WithoutAt<LedgerEvent>): void {
-    const e = { ...event, at: now() } as LedgerEvent;
+  /** Records `event` at `at` (default now; another process's clock on this machine when it reported the time). */
+  add(event: WithoutAt<LedgerEvent>, at = now()): void {
+    const e = { ...event, at } as LedgerEvent;
     this.events.push(e);
     this.count(e);
     if (this.fd !== undefined) writeSync(this.fd, `${JSON.stringify(e)}\n`);
@@ -239,6 +289,14 @@ export class Ledger {
     this.add(aborted
       ? { t: 'produced', topic, partition, offset: offset.toString(), seq, aborted: true }
       : { t: 'produced', topic, partition, offset: offset.toString(), seq });
+  }
+
+  /**
+   * Declares records written outside the ledger (Kafka's console-producer, acks=all, no transactions): every offset
+   * of the partition below `end` holds one acknowledged record, and nothing is at or past `end`.
+   */
+  logEnd(topic: string, partition: number, end: bigint): void {
+    this.add({ t: 'logEnd', topic, partition, offset: end.toString() });
   }
 
   close(): void {
@@ -262,6 +320,8 @@ export class Ledger {
       this.seen.add(`${e.topic}\u0000${e.partition}\u0000${e.offset}`);
     } else if (e.t === 'produced' && e.aborted !== true) {
       this.acknowledged++;
+    } else if (e.t === 'logEnd') {
+      this.acknowledged += Number(e.offset);
     }
   }
 
@@ -295,6 +355,9 @@ export class Ledger {
   check(opts: CheckOptions = {}): LedgerCheck {
     const expectAll = opts.expectAll ?? true;
     const allowInWindow = opts.allowDuplicatesInWindow ?? true;
+    const ledgerValues = opts.ledgerValues ?? true;
+    // In time order: a ledger fed by several processes' reports (add() with their times) may hold them out of it.
+    const events = this.events.map((e, i) => ({ e, i })).sort((a, b) => a.e.at - b.e.at || a.i - b.i).map((x) => x.e);
     const wanted = opts.partitions === undefined ? undefined : new Set(opts.partitions.map((p) => tpKey(p.topic, p.partition)));
     const inScope = (topic: string, partition: number): boolean => wanted === undefined || wanted.has(tpKey(topic, partition));
     const violations: string[] = [];
@@ -307,19 +370,31 @@ export class Ledger {
     };
     const name = (topic: string, p: number): string => `${topic}[${p}]`;
 
-    // Acknowledged writes per partition: offset -> aborted?
+    // Acknowledged writes per partition: offset -> aborted?; declared log ends.
     const writes = new Map<string, Map<bigint, boolean>>();
-    for (const e of this.events) {
-      if (e.t !== 'produced' || !inScope(e.topic, e.partition)) continue;
-      let m = writes.get(tpKey(e.topic, e.partition));
-      if (m === undefined) writes.set(tpKey(e.topic, e.partition), (m = new Map()));
-      m.set(BigInt(e.offset), e.aborted === true);
+    const writesOf = (k: string): Map<bigint, boolean> => {
+      let m = writes.get(k);
+      if (m === undefined) writes.set(k, (m = new Map()));
+      return m;
+    };
+    const ends = new Map<string, bigint>();
+    for (const e of events) {
+      if ((e.t !== 'produced' && e.t !== 'logEnd') || !inScope(e.topic, e.partition)) continue;
+      const k = tpKey(e.topic, e.partition);
+      if (e.t === 'produced') {
+        writesOf(k).set(BigInt(e.offset), e.aborted === true);
+      } else {
+        const m = writesOf(k);
+        const end = BigInt(e.offset);
+        ends.set(k, end);
+        for (let o = 0n; o < end; o++) if (!m.has(o)) m.set(o, false);
+      }
     }
     const isLiveWrite = (topic: string, p: number, o: bigint): boolean => writes.get(tpKey(topic, p))?.get(o) === false;
 
     // Ownership per member: only members that record assignment events are checked for it.
     const tracksOwnership = new Set<string>();
-    for (const e of this.events) if (e.t === 'assigned' || e.t === 'revoked' || e.t === 'lost') tracksOwnership.add(e.member);
+    for (const e of events) if (e.t === 'assigned' || e.t === 'revoked' || e.t === 'lost') tracksOwnership.add(e.member);
     const owned = new Map<string, Set<string>>(); // member -> owned tp keys
     const ownedBy = (member: string): Set<string> => {
       let s = owned.get(member);
@@ -332,6 +407,16 @@ export class Ledger {
     const spans = new Map<string, Span>(); // member \0 tpKey
     const spanKey = (member: string, k: string): string => `${member}\u0001${k}`;
     const seekSince = new Map<string, boolean>(); // member \1 tpKey: seeked since its last commit of tp
+
+    // Ownership spans for the hand-over check: assigned .. revoked/lost (or the member killed), with what was delivered
+    // and committed in them (offsets) and the times of the first and last delivery.
+    interface OwnerSpan {
+      member: string; k: string; first: bigint; last: bigint; firstAt: number; lastAt: number; count: number;
+      committed: bigint | null; end: 'revoked' | 'lost' | null;
+    }
+    const ownerSpans: OwnerSpan[] = [];
+    const openSpans = new Map<string, OwnerSpan>(); // member \1 tpKey
+    const killed = new Set<string>();
 
     const firstDelivery = new Map<string, string>(); // tpKey \0 offset -> member
     const lastCommit = new Map<string, bigint>(); // tpKey -> offset (group-wide, by time)
@@ -346,8 +431,10 @@ export class Ledger {
     let deliveredNotOwned = 0;
     let abortedDelivered = 0;
     let foreign = 0;
+    let pastEnd = 0;
+    let assignmentErrors = 0;
 
-    for (const e of this.events) {
+    for (const e of events) {
       switch (e.t) {
         case 'assigned':
         case 'revoked':
@@ -355,13 +442,30 @@ export class Ledger {
           const s = ownedBy(e.member);
           for (const p of e.partitions) {
             const k = tpKey(p.topic, p.partition);
+            if (opts.strictAssignments === true && s.has(k) === (e.t === 'assigned') && inScope(p.topic, p.partition)) {
+              assignmentErrors++;
+              violate('assignment', `${e.member}: ${e.t} ${name(p.topic, p.partition)}, which it ${e.t === 'assigned' ? 'owned already' : 'did not own'}`);
+            }
             if (e.t === 'assigned') s.add(k);
             else s.delete(k);
             // Every ownership change ends the span; a new assignment starts from the committed offset.
             spans.delete(spanKey(e.member, k));
+            const open = openSpans.get(spanKey(e.member, k));
+            if (open !== undefined && e.t !== 'assigned') open.end = e.t;
+            openSpans.delete(spanKey(e.member, k));
+            if (e.t === 'assigned') {
+              const span: OwnerSpan = { member: e.member, k, first: -1n, last: -1n, firstAt: 0, lastAt: 0, count: 0, committed: null, end: null };
+              ownerSpans.push(span);
+              openSpans.set(spanKey(e.member, k), span);
+            }
           }
           break;
         }
+        case 'killed':
+          // Its spans stay without an end (whatever it reported until the signal landed still counts): the next
+          // owner may re-read what it had not committed.
+          killed.add(e.member);
+          break;
         case 'seek': {
           const k = tpKey(e.topic, e.partition);
           spans.set(spanKey(e.member, k), { last: null, fromSeek: true });
@@ -383,6 +487,8 @@ export class Ledger {
           }
           seekSince.delete(spanKey(e.member, k));
           lastCommit.set(k, offset);
+          const open = openSpans.get(spanKey(e.member, k));
+          if (open !== undefined) open.committed = offset;
           break;
         }
         case 'delivered': {
@@ -390,9 +496,14 @@ export class Ledger {
           delivered++;
           const k = tpKey(e.topic, e.partition);
           const offset = BigInt(e.offset);
-          if (e.seq === null) {
+          if (e.seq === null && ledgerValues) {
             foreign++;
             violate('foreign record', `${name(e.topic, e.partition)}@${offset} delivered to ${e.member} is not a ledger value`);
+          }
+          const end = ends.get(k);
+          if (end !== undefined && offset >= end) {
+            pastEnd++;
+            violate('past end', `${name(e.topic, e.partition)}@${offset} reached ${e.member}, at or past the log end ${end}`);
           }
           if (writes.get(k)?.get(offset) === true) {
             abortedDelivered++;
@@ -403,6 +514,16 @@ export class Ledger {
             violate('delivered while not owned', `${name(e.topic, e.partition)}@${offset} reached ${e.member}, which did not own it`);
           }
           const sk = spanKey(e.member, k);
+          const open = openSpans.get(sk);
+          if (open !== undefined) {
+            if (open.count === 0) {
+              open.first = offset;
+              open.firstAt = e.at;
+            }
+            open.last = offset;
+            open.lastAt = e.at;
+            open.count++;
+          }
           let span = spans.get(sk);
           if (span === undefined) spans.set(sk, (span = { last: null, fromSeek: false }));
           if (span.last !== null) {
@@ -480,11 +601,48 @@ export class Ledger {
       }
     }
 
+    let handOverErrors = 0;
+    if (opts.exactHandOver === true) {
+      const byPartition = new Map<string, OwnerSpan[]>();
+      for (const s of ownerSpans) {
+        if (s.count === 0 || !inScope(...splitKey(s.k))) continue;
+        const list = byPartition.get(s.k);
+        if (list === undefined) byPartition.set(s.k, [s]);
+        else list.push(s);
+      }
+      const handOver = (text: string): void => {
+        handOverErrors++;
+        violate('hand-over', text);
+      };
+      for (const [k, list] of byPartition) {
+        const [topic, p] = splitKey(k);
+        list.sort((a, b) => a.firstAt - b.firstAt);
+        const live = [...(writes.get(k) ?? new Map<bigint, boolean>())].filter(([, aborted]) => !aborted).map(([o]) => o);
+        const firstWrite = live.length === 0 ? undefined : live.reduce((a, b) => (b < a ? b : a));
+        if (firstWrite !== undefined && list[0]!.first !== firstWrite) {
+          handOver(`${name(topic, p)}: the first owner ${list[0]!.member} started at ${list[0]!.first}, not at the first write ${firstWrite}`);
+        }
+        for (let i = 1; i < list.length; i++) {
+          const prev = list[i - 1]!;
+          const next = list[i]!;
+          const what = `${name(topic, p)}: ${prev.member} [${prev.first}..${prev.last}] then ${next.member} [${next.first}..${next.last}]`;
+          if (next.firstAt <= prev.lastAt) handOver(`${what}: consumed by both at once`);
+          if (killed.has(prev.member) && prev.end === null) {
+            // The new owner starts at the killed member's last commit: acknowledged (>= the last one it recorded).
+            const from = prev.committed !== null && prev.committed > prev.first ? prev.committed : prev.first;
+            if (next.first < from || next.first > prev.last + 1n) handOver(`${what}: after the kill, expected a start in [${from}, ${prev.last + 1n}]`);
+          } else if (next.first !== prev.last + 1n) {
+            handOver(`${what}: the new owner did not start where the previous one stopped`);
+          }
+        }
+      }
+    }
+
     const dupOutside = duplicates.filter((d) => !d.withinWindow).length;
     return {
-      produced, delivered, distinct: firstDelivery.size, lost, duplicated: duplicates.length, duplicatesOutsideWindow: dupOutside,
+      produced, delivered, distinct: firstDelivery.size, lost, pastEnd, duplicated: duplicates.length, duplicatesOutsideWindow: dupOutside,
       replayed, outOfOrder, gaps, commitRegressions, commitsNotOwned, deliveredNotOwned, abortedDelivered, foreign,
-      finalCommitMismatches, finalCommits, violations, duplicates,
+      finalCommitMismatches, handOverErrors, assignmentErrors, finalCommits, violations, duplicates,
     };
   }
 }
