@@ -16,7 +16,7 @@
 // connection until the client gives up on it (gregor closes a connection whose request timed out).
 
 import { createServer, type Server, type Socket } from 'node:net';
-import { decodeRequest, encodeResponse } from '../../src/protocol/index.js';
+import { ApiKey, apiKeyName, decodeRequest, encodeResponse } from '../../src/protocol/index.js';
 import { ClusterModel, type Api, type Received, type Reply } from './scripted-kafka.js';
 
 export type { Api, Received, Reply } from './scripted-kafka.js';
@@ -144,8 +144,8 @@ export class ScriptedCluster {
   }
 
   /** One line per request received, for failure messages. */
-  describeLog(last = 60): string {
-    return this.log.slice(-last).map((r) => `#${r.seq} node ${r.nodeId} conn ${r.connection} api ${r.apiKey} v${r.apiVersion} ${brief(r.body)}`).join('\n');
+  describeLog(last = 40): string {
+    return this.log.slice(-last).map((r) => `#${r.seq} node ${r.nodeId} conn ${r.connection} ${apiKeyName(r.apiKey)} v${r.apiVersion} ${brief(r)}`).join('\n');
   }
 
   /** Stops the listeners and drops every connection. Rejects when the scripted broker itself failed. */
@@ -188,7 +188,12 @@ export class ScriptedCluster {
         const answer = this.answer(req);
         tail = tail.then(async () => {
           const outcome = await answer;
-          if (socket.destroyed || outcome === HANG) return;
+          if (socket.destroyed) return;
+          if (outcome === HANG) {
+            // Everything behind it on this connection waits too, as behind a wedged broker.
+            await new Promise<void>((resolve) => socket.once('close', () => resolve()));
+            return;
+          }
           if (outcome === CLOSE) {
             socket.destroy();
             return;
@@ -264,10 +269,16 @@ export class ScriptedCluster {
   }
 }
 
-function brief(body: unknown): string {
-  const s = JSON.stringify(body, function (this: Record<string, unknown>, k: string, v: unknown) {
+function brief(req: Received): string {
+  if (req.apiKey === ApiKey.Fetch) {
+    // The fields that matter for a Fetch, per partition: offset, leader epoch, last fetched epoch, byte limit.
+    const body = (req as Received<typeof ApiKey.Fetch>).body;
+    return (body.topics ?? []).flatMap((t) => (t.partitions ?? []).map((p) =>
+      `[${p.partition}]@${p.fetchOffset} epoch ${p.currentLeaderEpoch} last ${p.lastFetchedEpoch} max ${p.partitionMaxBytes}`)).join(', ');
+  }
+  const s = JSON.stringify(req.body, function (this: Record<string, unknown>, k: string, v: unknown) {
     const raw = this[k];
     return typeof raw === 'bigint' ? `${raw}n` : Buffer.isBuffer(raw) ? `<${raw.length} bytes>` : v;
   });
-  return s.length > 300 ? `${s.slice(0, 300)}...` : s;
+  return s.length > 200 ? `${s.slice(0, 200)}...` : s;
 }

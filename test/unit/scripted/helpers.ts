@@ -2,7 +2,7 @@
 // runs in well under a second), and event-driven ways to wait for what it delivers. Nothing here measures time:
 // every deadline is a safety net that fails the test with the request log instead of hanging it.
 
-import { Consumer, type Message } from '../../../src/index.js';
+import { Consumer, type Message, type RebalanceListener, type TopicPartition } from '../../../src/index.js';
 import { ScriptedCluster } from '../../support/scripted-broker.js';
 
 export { ScriptedCluster, HANG, CLOSE, type Received } from '../../support/scripted-broker.js';
@@ -44,7 +44,7 @@ export async function scenario(
     consumer = scriptedConsumer(cluster, typeof config === 'function' ? config(cluster) : config);
     await fn(cluster, consumer);
   } catch (err) {
-    if (err instanceof Error) err.message += `\nrequest log (last 60):\n${cluster.describeLog()}`;
+    if (err instanceof Error) err.message += `\nrequest log (last 40):\n${cluster.describeLog()}`;
     throw err;
   } finally {
     await consumer?.close().catch(() => {});
@@ -95,4 +95,28 @@ export function describe(messages: readonly Message[]): string[] {
 /** What `values` offsets from `from` to `to` (exclusive) of partition 0 look like when delivered. */
 export function expected(from: number, to: number, partition = 0, topic = TOPIC): string[] {
   return Array.from({ length: to - from }, (_, i) => `${topic}[${partition}]@${from + i}=v${from + i}`);
+}
+
+/** A rebalance listener that records its calls as 'assigned t[0] t[1]', 'revoked t[1]', 'lost t[0]'. */
+export function recordingListener(): RebalanceListener & { calls: string[] } {
+  const calls: string[] = [];
+  const note = (what: string) => (partitions: TopicPartition[]): void => {
+    calls.push([what, ...partitions.map((tp) => `${tp.topic}[${tp.partition}]`).sort()].join(' '));
+  };
+  return { calls, assigned: note('assigned'), revoked: note('revoked'), lost: note('lost') };
+}
+
+/**
+ * Keeps polling (as an application does; a revoke waits for the message in its hands to be processed, that is for
+ * the next poll) until `condition` holds; returns what was delivered meanwhile.
+ */
+export async function pollUntil(consumer: Consumer, condition: () => boolean, what: string, timeoutMs = 10_000): Promise<Message[]> {
+  const out: Message[] = [];
+  const deadline = Date.now() + timeoutMs;
+  while (!condition()) {
+    if (Date.now() > deadline) throw new Error(`not reached while polling: ${what}`);
+    const m = await consumer.poll(20);
+    if (m !== null) out.push(m);
+  }
+  return out;
 }

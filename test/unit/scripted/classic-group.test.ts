@@ -1,0 +1,145 @@
+// The classic group membership (JoinGroup / SyncGroup / Heartbeat) against a scripted coordinator: the join
+// handshake (KIP-394 member id), a rebalance the coordinator starts (REBALANCE_IN_PROGRESS on a heartbeat: EAGER
+// revoke with a commit of what was processed, then the new assignment), a member the coordinator forgot
+// (UNKNOWN_MEMBER_ID: partitions lost, rejoin as a new member) and a heartbeat that never comes back within
+// session.timeout.ms (partitions lost, not revoked: another member may own them already, so nothing is committed).
+
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { ApiKey, ErrorCode } from '../../../src/protocol/index.js';
+import { decodeAssignment } from '../../../src/protocol/consumer-protocol.js';
+import { GROUP, HANG, TOPIC, describe, expected, pollUntil, recordingListener, scenario, take, until } from './helpers.js';
+
+const GROUP_CONFIG = {
+  'group.id': GROUP,
+  'auto.offset.reset': 'earliest',
+  'heartbeat.interval.ms': 50,
+  'session.timeout.ms': 3000,
+  'auto.commit.interval.ms': 600_000, // commits in these scenarios come from revokes, not from the timer
+} as const;
+
+function twoPartitions(c: Parameters<Parameters<typeof scenario>[0]>[0]): void {
+  c.model.addTopic(TOPIC, 2, { leader: 1 });
+  c.model.coordinator = 2;
+  c.model.append(TOPIC, 0, 3);
+  c.model.append(TOPIC, 1, 3);
+}
+
+test('join: FindCoordinator, JoinGroup (KIP-394 member id), SyncGroup as leader, then heartbeats of that generation', async () => {
+  await scenario(twoPartitions, GROUP_CONFIG, async (c, consumer) => {
+    const listener = recordingListener();
+    consumer.subscribe([TOPIC], listener);
+    const messages = await take(consumer, 6);
+    assert.deepEqual(describe(messages).sort(), [...expected(0, 3, 0), ...expected(0, 3, 1)].sort());
+    assert.deepEqual(listener.calls, ['assigned t[0] t[1]']);
+    await until(() => c.requests(ApiKey.Heartbeat).length >= 2, 'two heartbeats');
+
+    assert.deepEqual(c.requests(ApiKey.FindCoordinator).map((r) => r.body.coordinatorKeys), [[GROUP]]);
+    const joins = c.requests(ApiKey.JoinGroup);
+    assert.equal(joins.length, 2);
+    assert.equal(joins[0].body.memberId, '');
+    const memberId = joins[1].body.memberId!;
+    assert.match(memberId, /^scripted-/);
+    assert.deepEqual(joins[1].body.protocols!.map((p) => p.name), ['range', 'cooperative-sticky']);
+    assert.equal(joins[1].body.sessionTimeoutMs, 3000);
+    const sync = c.requests(ApiKey.SyncGroup);
+    assert.equal(sync.length, 1);
+    assert.equal(sync[0].body.generationId, 1);
+    const assignment = decodeAssignment(Buffer.from(sync[0].body.assignments![0].assignment!));
+    assert.deepEqual(assignment.assignedPartitions, [{ topic: TOPIC, partitions: [0, 1] }]);
+    // Coordinator traffic goes to the coordinator (node 2), on one connection of its own (the 'group' lane).
+    const group = [...joins, ...sync, ...c.requests(ApiKey.Heartbeat)];
+    assert.ok(group.every((r) => r.nodeId === 2 && r.connection === joins[1].connection));
+    for (const hb of c.requests(ApiKey.Heartbeat)) assert.deepEqual([hb.body.memberId, hb.body.generationId], [memberId, 1]);
+
+    await consumer.close();
+    const leave = c.requests(ApiKey.LeaveGroup);
+    assert.deepEqual(leave.map((r) => r.body.members!.map((m) => m.memberId)), [[memberId]]);
+    assert.deepEqual(listener.calls, ['assigned t[0] t[1]', 'revoked t[0] t[1]']);
+  });
+});
+
+test('REBALANCE_IN_PROGRESS on a heartbeat: processed offsets committed, partitions revoked, the new assignment taken', async () => {
+  await scenario(twoPartitions, GROUP_CONFIG, async (c, consumer) => {
+    const listener = recordingListener();
+    consumer.subscribe([TOPIC], listener);
+    await take(consumer, 6);
+    const memberId = c.requests(ApiKey.JoinGroup)[1].body.memberId!;
+    // A second member joins: the coordinator answers the next heartbeat with REBALANCE_IN_PROGRESS, and the next
+    // JoinGroup lists both members (the range assignor then gives t[1] to the other one).
+    const rebalance = c.mark();
+    c.model.classic.otherMembers = ['zz-other-member'];
+    c.script(ApiKey.Heartbeat, { errorCode: ErrorCode.REBALANCE_IN_PROGRESS });
+    await pollUntil(consumer, () => listener.calls.length === 3, 'revoked and assigned again');
+    assert.deepEqual(listener.calls, ['assigned t[0] t[1]', 'revoked t[0] t[1]', 'assigned t[0]']);
+
+    const commits = c.requests(ApiKey.OffsetCommit, { after: rebalance });
+    const rejoin = c.requests(ApiKey.JoinGroup, { after: rebalance });
+    assert.equal(commits.length, 1, 'one commit, before the rejoin');
+    assert.ok(commits[0].seq < rejoin[0].seq);
+    assert.equal(commits[0].body.generationIdOrMemberEpoch, 1);
+    assert.equal(commits[0].body.memberId, memberId);
+    assert.equal(c.model.committedOffset(GROUP, TOPIC, 0), 3n);
+    assert.equal(c.model.committedOffset(GROUP, TOPIC, 1), 3n);
+    assert.deepEqual(rejoin.map((r) => r.body.memberId), [memberId], 'the member keeps its id');
+    const sync = c.requests(ApiKey.SyncGroup, { after: rebalance });
+    assert.equal(sync[0].body.generationId, 2);
+    await c.waitFor(ApiKey.Heartbeat, { after: sync[0].seq, where: (r) => r.body.generationId === 2 });
+
+    // Only t[0] is read from now on, from the committed offset.
+    c.model.append(TOPIC, 0, 1);
+    c.model.append(TOPIC, 1, 1);
+    assert.deepEqual(describe(await take(consumer, 1)), expected(3, 4, 0));
+  });
+});
+
+test('UNKNOWN_MEMBER_ID on a heartbeat: partitions lost (nothing committed), rejoin with an empty member id', async () => {
+  await scenario(twoPartitions, { ...GROUP_CONFIG }, async (c, consumer) => {
+    const listener = recordingListener();
+    consumer.subscribe([TOPIC], listener);
+    await take(consumer, 6);
+    const oldId = c.requests(ApiKey.JoinGroup)[1].body.memberId!;
+    const forgotten = c.mark();
+    c.model.classic.members.delete(oldId);
+    await pollUntil(consumer, () => listener.calls.length === 3, 'lost and assigned again');
+    assert.deepEqual(listener.calls, ['assigned t[0] t[1]', 'lost t[0] t[1]', 'assigned t[0] t[1]']);
+
+    const hb = c.requests(ApiKey.Heartbeat, { after: forgotten });
+    assert.equal(hb[0].body.memberId, oldId);
+    const joins = c.requests(ApiKey.JoinGroup, { after: forgotten });
+    assert.equal(joins[0].body.memberId, '', 'rejoins as a new member');
+    assert.notEqual(joins[1].body.memberId, oldId);
+    assert.equal(c.requests(ApiKey.OffsetCommit).length, 0, 'a member that lost its partitions commits nothing for them');
+  });
+});
+
+for (const polling of [true, false]) {
+  test(`a heartbeat unanswered for session.timeout.ms (${polling ? 'seen by poll()' : 'application not polling'}): partitions lost, not revoked; nothing committed; the member joins again`, async () => {
+    await scenario(twoPartitions, { ...GROUP_CONFIG, 'session.timeout.ms': 400 }, async (c, consumer) => {
+      const listener = recordingListener();
+      consumer.subscribe([TOPIC], listener);
+      await take(consumer, 6);
+      const oldId = c.requests(ApiKey.JoinGroup)[1].body.memberId!;
+      const hung = c.mark();
+      // The coordinator stops answering; by the time the client gives up on the heartbeat it has expired the member.
+      c.script(ApiKey.Heartbeat, (req) => {
+        c.model.classic.members.delete(req.body.memberId!);
+        return HANG;
+      });
+      const rejoined = (): boolean => listener.calls.length === 3;
+      if (polling) await pollUntil(consumer, rejoined, 'lost and assigned again');
+      else await until(rejoined, 'lost and assigned again');
+      assert.deepEqual(listener.calls, ['assigned t[0] t[1]', 'lost t[0] t[1]', 'assigned t[0] t[1]']);
+      assert.equal(c.requests(ApiKey.OffsetCommit).length, 0, 'nothing committed for lost partitions');
+      // The expired id is refused (UNKNOWN_MEMBER_ID); the member joins anew.
+      const joins = c.requests(ApiKey.JoinGroup, { after: hung }).map((j) => j.body.memberId);
+      assert.ok(joins.includes(oldId) && joins.includes(''), JSON.stringify(joins));
+      assert.notEqual(joins[joins.length - 1], oldId);
+      // Nothing more is answered on the hung connection: the client gave up on it and opened another.
+      const hungHeartbeat = c.requests(ApiKey.Heartbeat, { after: hung })[0];
+      const sync = c.requests(ApiKey.SyncGroup, { after: hung });
+      assert.equal(sync.length, 1);
+      assert.notEqual(sync[0].connection, hungHeartbeat.connection);
+    });
+  });
+}
