@@ -16,7 +16,6 @@ export {
 export { Message, type MessageHeader, type TimestampType } from './consumer/message.js';
 export type { TopicPartition, TopicPartitionOffset } from './consumer/partition-state.js';
 export type { OffsetResetEvent } from './consumer/offsets.js';
-export type { ConsumerLogger } from './consumer/logger.js';
 export type { ConnectAddressResolver } from './network/options.js';
 export { InvalidOffsetError, type InvalidOffsetReason } from './consumer/errors.js';
 export {
@@ -30,7 +29,10 @@ export {
   type ResolvedConsumerConfig,
   type ConfigFile,
   type GregorLogger,
+  type LogFunction,
   type LogLevel,
+  type Logger,
+  type LoggerObject,
 } from './config/index.js';
 
 export {

@@ -4,8 +4,7 @@
 
 import { parseArgs, type ParseArgsConfig } from 'node:util';
 import {
-  canonicalName, closestMatch, isSecretProperty, loadConfigFile, resolveConfig, Secret,
-  type ClientKind, type ConfigWarning, type ResolvedConfig,
+  canonicalName, closestMatch, isSecretProperty, loadConfigFile, Secret, type ClientKind,
 } from '../config/index.js';
 
 /** A mistake on the command line: printed with a pointer to --help, exit code 2. */
@@ -134,17 +133,6 @@ export function mergeProperties(kind: ClientKind, configFile: string, overrides:
     origins[name] = origin;
   }
   return { values, origins, has: (canonical) => spelledAs(canonical).some((k) => values[k] !== undefined && values[k] !== null) };
-}
-
-/** mergeProperties, then resolveConfig: errors name the file and line, or the flag, that set the bad value. */
-export function loadClientConfig<K extends ClientKind>(
-  kind: K,
-  configFile: string,
-  overrides: readonly Override[],
-  onWarning: (warning: ConfigWarning) => void,
-): ResolvedConfig<K> {
-  const merged = mergeProperties(kind, configFile, overrides);
-  return resolveConfig(kind, merged.values, { origins: merged.origins, onWarning });
 }
 
 /** --property pairs as overrides. */

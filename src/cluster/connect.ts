@@ -3,45 +3,86 @@
 // cache. The consumer, the producer and the admin client are all built by connectCluster(); in the cluster layer so
 // that they import it without importing sideways from each other.
 
-import type { AnyResolvedConfig } from '../config/index.js';
-import type { ConnectAddressResolver, Logger } from '../network/options.js';
+import type { AnyResolvedConfig, GregorLogger, LoggerObject } from '../config/index.js';
+import type { ConnectAddressResolver, LogLevel, Logger } from '../network/options.js';
 import { Pool } from '../network/pool.js';
+import { scrub } from '../network/secret.js';
 import { Cluster } from './client.js';
 import { Metadata } from './metadata.js';
 import { networkOptionsFrom } from './network-options.js';
 
-const LEVELS = ['error', 'warn', 'info', 'debug'] as const;
+const LEVELS: readonly LogLevel[] = ['error', 'warn', 'info', 'debug'];
+/** On stderr the same line is printed at most once per this long: a broker that stays down fails every second. */
+const STDERR_REPEAT_MS = 30_000;
+
+type Sink = (level: LogLevel, message: string, fields?: Record<string, unknown>) => void;
 
 /**
- * gregor.logger / gregor.log.level as a Logger, for every client kind. With a configured gregor.logger every line
- * goes to it. Without one, warnings and errors go to the application's stderr, and the same line (a broker down,
- * retried every second) is printed there at most once per 30 s; quieter levels go nowhere.
+ * gregor.logger and gregor.log.level as gregor's Logger, for every client kind: the one place where gregor's log
+ * lines leave the library. Lines at gregor.log.level (default warn) or more severe go to gregor.logger when it is
+ * set, every one; otherwise to the application's stderr, as `gregor <level>: <message> <fields as JSON>`, the same
+ * line at most once per 30 s. No other library code writes log lines (configuration warnings are not log lines:
+ * resolveConfig() reports them through its onWarning, by default process.emitWarning, as they happen before any
+ * client exists).
+ * The configuration's credentials are scrubbed from messages and string fields first (defence in depth: lines are
+ * not built from credentials), and bigint fields become strings (JSON loggers cannot serialise them).
  */
 export function loggerFor(config: AnyResolvedConfig): Logger {
-  const fn = config['gregor.logger'];
+  const sink = sinkFor(config['gregor.logger']);
+  const secrets = credentialsOf(config);
   const max = LEVELS.indexOf(config['gregor.log.level']);
+  const at = (level: LogLevel) => LEVELS.indexOf(level) > max
+    ? () => {}
+    : (message: string, fields?: Record<string, unknown>) => {
+      sink(level, scrub(message, secrets), fields === undefined ? undefined : plainFields(fields, secrets));
+    };
+  return { error: at('error'), warn: at('warn'), info: at('info'), debug: at('debug') };
+}
+
+/**
+ * How to call the application's logger. pino and bunyan take the fields first (`warn(fields, message)`) and have
+ * `child()` but no `log()`; winston and console take the message first (`warn(message, meta)`), and so does any other
+ * object. A function receives (level, message, fields).
+ */
+function sinkFor(logger: GregorLogger | undefined): Sink {
+  if (logger === undefined) return stderrSink();
+  if (typeof logger === 'function') return logger;
+  const shape = logger as LoggerObject & { child?: unknown; log?: unknown };
+  const fieldsFirst = typeof shape.child === 'function' && typeof shape.log !== 'function';
+  return (level, message, fields) => {
+    const method = logger[level] as (this: LoggerObject, ...args: unknown[]) => unknown;
+    if (fieldsFirst) method.call(logger, fields ?? {}, message);
+    else if (fields === undefined) method.call(logger, message);
+    else method.call(logger, message, fields);
+  };
+}
+
+function stderrSink(): Sink {
   const lastPrinted = new Map<string, number>();
-  const emit = (level: (typeof LEVELS)[number], message: string, fields?: Record<string, unknown>): void => {
-    if (LEVELS.indexOf(level) > max) return;
-    if (fn !== undefined) {
-      fn(level, message, fields);
-      return;
-    }
-    if (level === 'error' || level === 'warn') {
-      const now = Date.now();
-      if (now - (lastPrinted.get(message) ?? -Infinity) < 30_000) return;
-      lastPrinted.set(message, now);
-      if (lastPrinted.size > 1000) lastPrinted.clear();
-      const extra = fields === undefined ? '' : ` ${JSON.stringify(fields, (_k, v) => (typeof v === 'bigint' ? v.toString() : v))}`;
-      process.stderr.write(`gregor ${level}: ${message}${extra}\n`);
-    }
+  return (level, message, fields) => {
+    const now = Date.now();
+    if (now - (lastPrinted.get(message) ?? -Infinity) < STDERR_REPEAT_MS) return;
+    lastPrinted.set(message, now);
+    if (lastPrinted.size > 1000) lastPrinted.clear();
+    process.stderr.write(`gregor ${level}: ${message}${fields === undefined ? '' : ` ${JSON.stringify(fields)}`}\n`);
   };
-  return {
-    debug: (m, f) => emit('debug', m, f),
-    info: (m, f) => emit('info', m, f),
-    warn: (m, f) => emit('warn', m, f),
-    error: (m, f) => emit('error', m, f),
-  };
+}
+
+/** The configured credentials as text, for scrub(); the one use of reveal() outside SASL and TLS setup. */
+function credentialsOf(config: AnyResolvedConfig): string[] {
+  const out: string[] = [];
+  for (const value of [config['sasl.password'], config['ssl.key.password'], config['ssl.key.pem'], config['sasl.jaas.config']]) {
+    if (value !== undefined) out.push(value.reveal());
+  }
+  return out;
+}
+
+function plainFields(fields: Record<string, unknown>, secrets: readonly string[]): Record<string, unknown> {
+  const out: Record<string, unknown> = {};
+  for (const [key, value] of Object.entries(fields)) {
+    out[key] = typeof value === 'string' ? scrub(value, secrets) : typeof value === 'bigint' ? value.toString() : value;
+  }
+  return out;
 }
 
 export interface ConnectOptions {

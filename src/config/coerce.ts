@@ -115,6 +115,19 @@ function coerceString(def: PropertyDef, ctx: ValueContext, value: unknown): stri
   return trimmed;
 }
 
+const LOGGER_METHODS = ['error', 'warn', 'info', 'debug'] as const;
+
+/** A logger object with the four level methods, or a log function (see GregorLogger); given in code only. */
+function coerceLogger(ctx: ValueContext, value: unknown): unknown {
+  if (typeof value === 'function') return value;
+  const expected = 'a logger object with error, warn, info and debug methods (pino, bunyan, winston, console) or a '
+    + 'function (level, message, fields), given in code (a config file cannot hold one)';
+  if (typeof value !== 'object' || value === null) throw configError(ctx, `${ctx.name} must be ${expected}`);
+  const missing = LOGGER_METHODS.filter((m) => typeof (value as Record<string, unknown>)[m] !== 'function');
+  if (missing.length > 0) throw configError(ctx, `${ctx.name} must be ${expected}; this object has no ${missing.join(', ')} method`);
+  return value;
+}
+
 /** The typed value of one property, or a ConfigError. `value` is neither undefined nor null. */
 export function coerceValue(def: PropertyDef, ctx: ValueContext, value: unknown): unknown {
   switch (def.type) {
@@ -140,5 +153,7 @@ export function coerceValue(def: PropertyDef, ctx: ValueContext, value: unknown)
         throw configError(ctx, `${ctx.name} must be a function, given in code (a config file cannot hold one)`);
       }
       return value;
+    case 'logger':
+      return coerceLogger(ctx, value);
   }
 }

@@ -12,7 +12,7 @@
 // row here is all it takes for an editor to complete a new name.
 
 import { closestMatch } from './suggest.js';
-import type { ClientKind, FunctionTypes, PropertyDef } from './types.js';
+import type { ClientKind, FunctionTypes, GregorLogger, PropertyDef } from './types.js';
 
 const ALL = ['consumer', 'producer', 'admin'] as const;
 const CONSUMER = ['consumer'] as const;
@@ -328,11 +328,12 @@ export const PROPERTIES = {
   },
   'gregor.log.level': {
     type: 'enum', clients: ALL, values: ['error', 'warn', 'info', 'debug'], default: 'warn',
-    doc: 'lowest level passed to gregor.logger',
+    doc: 'least severe level logged (to gregor.logger, or to stderr when it is unset)',
   },
   'gregor.logger': {
-    type: 'function', fn: 'logger', clients: ALL,
-    doc: 'function (level, message, fields) receiving log lines; unset: warnings and errors go to stderr',
+    type: 'logger', clients: ALL,
+    doc: 'the application\'s logger (pino, bunyan, winston, console) or a function (level, message, fields); '
+      + 'unset: lines go to stderr, the same line at most once per 30 s',
   },
 } as const satisfies Record<string, PropertyDef>;
 
@@ -399,6 +400,7 @@ export type InputValue<D> = D extends { type: 'enum' } ? EnumInput<D>
   : D extends { type: 'bool' } ? boolean
   : D extends { type: 'list' } ? string | readonly string[]
   : D extends { type: 'function'; fn: infer F extends keyof FunctionTypes } ? FunctionTypes[F]
+  : D extends { type: 'logger' } ? GregorLogger
   : string;
 
 /** Configuration accepted by a given kind of client: canonical names and aliases, all optional. */

@@ -20,11 +20,11 @@ import { coerceValue, configError, type ValueContext } from './coerce.js';
 import { parseJaasConfig, type JaasLogin } from './jaas.js';
 import {
   IGNORED_PROPERTIES, PROPERTIES, allPropertySpellings, canonicalName, isSecretProperty, propertyDef,
-  type ConfigInput, type PropertyName, type PropertyNameFor,
+  type ConfigInput, type PropertyNameFor,
 } from './properties.js';
 import { REDACTED, Secret, isSecret } from '../network/secret.js';
 import { closestMatch } from './suggest.js';
-import type { ClientKind, FunctionTypes, PropertyDef } from './types.js';
+import type { ClientKind, FunctionTypes, GregorLogger, PropertyDef } from './types.js';
 
 type Defs = typeof PROPERTIES;
 
@@ -36,6 +36,7 @@ export type ResolvedValue<D> =
     : D extends { type: 'list' } ? readonly string[]
     : D extends { type: 'password' } ? Secret
     : D extends { type: 'function'; fn: infer F extends keyof FunctionTypes } ? FunctionTypes[F]
+    : D extends { type: 'logger' } ? GregorLogger
     : string)
   | (D extends { default: unknown } ? never : D extends { defaultFrom: string } ? never : D extends { required: true } ? never : undefined);
 
@@ -85,12 +86,14 @@ interface MetaData {
   explicit: ReadonlySet<string>;
 }
 
-/** A copy for printing: secrets and functions replaced, nothing else changed. */
+/** A copy for printing: secrets, functions and logger objects replaced, nothing else changed. */
 function redacted(config: object): Record<string, unknown> {
   const out: Record<string, unknown> = {};
   for (const [name, value] of Object.entries(config)) {
     if (isSecret(value) || (value !== undefined && isSecretProperty(name))) out[name] = REDACTED;
     else if (typeof value === 'function') out[name] = '[function]';
+    // An application's logger holds streams and transports: printing it would be long, circular or both.
+    else if (value !== undefined && propertyDef(name)?.type === 'logger') out[name] = '[logger]';
     else out[name] = value;
   }
   return out;
@@ -536,12 +539,4 @@ export function resolveConfig<K extends ClientKind>(
   const sink = options.onWarning ?? defaultWarningSink;
   for (const warning of warnings) sink(warning);
   return config as unknown as ResolvedConfig<K>;
-}
-
-/** The table row of a property by any spelling (for help output and the CLI). */
-export function describeProperty(name: string): (PropertyDef & { name: PropertyName }) | undefined {
-  const canonical = canonicalName(name);
-  if (canonical === undefined) return undefined;
-  const def = propertyDef(canonical);
-  return def === undefined ? undefined : { ...def, name: canonical };
 }

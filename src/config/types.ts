@@ -1,12 +1,16 @@
 // Shapes shared by the property table, the resolver and the layers that read a resolved configuration.
-// Function-valued properties (a token provider, a logger) are defined here, in the lowest layer that needs them,
-// so src/network and src/consumer can import the types without importing upward.
+// Code-valued properties (a token provider, a logger) are defined here, so every layer can import their types
+// without importing upward. gregor's internal Logger interface is src/network's (the lowest layer that logs);
+// what an application may pass as gregor.logger is defined here.
 
 /** The three clients gregor builds; each property applies to one or more of them. */
 export type ClientKind = 'consumer' | 'producer' | 'admin';
 
-/** Value types of the property table. `password` is a string that is held as a {@link Secret} once resolved. */
-export type PropertyType = 'string' | 'int' | 'bool' | 'enum' | 'list' | 'password' | 'function';
+/**
+ * Value types of the property table. `password` is a string that is held as a {@link Secret} once resolved;
+ * `function` and `logger` can only be given in code.
+ */
+export type PropertyType = 'string' | 'int' | 'bool' | 'enum' | 'list' | 'password' | 'function' | 'logger';
 
 /** A token for SASL/OAUTHBEARER (KIP-255). `value` is the compact-serialised JWT sent to the broker. */
 export interface OAuthBearerToken {
@@ -31,15 +35,35 @@ export interface OAuthBearerToken {
  */
 export type OAuthBearerTokenProvider = () => string | OAuthBearerToken | Promise<string | OAuthBearerToken>;
 
-export type LogLevel = 'error' | 'warn' | 'info' | 'debug';
+import type { LogLevel } from '../network/options.js';
 
-/** Receives gregor's log lines. Fields never carry secrets (they are redacted before a line is built). */
-export type GregorLogger = (level: LogLevel, message: string, fields?: Record<string, unknown>) => void;
+export type { LogLevel, Logger } from '../network/options.js';
+
+/**
+ * A logger object as Node applications already have one: an `error`, `warn`, `info` and `debug` method each. Called
+ * the way its kind expects it (loggerFor() in src/cluster tells them apart by shape):
+ *   - pino and bunyan (a `child()` method and no `log()`): `logger.warn({ ...fields }, message)`;
+ *   - winston, console and anything else: `logger.warn(message, fields)` (fields left out when there are none).
+ */
+export interface LoggerObject {
+  error(...args: never[]): unknown;
+  warn(...args: never[]): unknown;
+  info(...args: never[]): unknown;
+  debug(...args: never[]): unknown;
+}
+
+/**
+ * The function form of gregor.logger, gregor's first shape, kept because configurations and tools written for it
+ * exist (gregor's CLI among them), and because it adapts any logger the shape rule above would call wrongly.
+ */
+export type LogFunction = (level: LogLevel, message: string, fields?: Record<string, unknown>) => void;
+
+/** What gregor.logger accepts. Lines below gregor.log.level are never passed to it. */
+export type GregorLogger = LoggerObject | LogFunction;
 
 /** The TypeScript type of each function-valued property, by the `fn` tag in the table. */
 export interface FunctionTypes {
   oauthTokenProvider: OAuthBearerTokenProvider;
-  logger: GregorLogger;
 }
 
 /** One row of the property table. */

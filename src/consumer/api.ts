@@ -1,7 +1,6 @@
 // The public types of the Consumer API and the checks of its arguments (kept apart from consumer.ts, which is the
 // behaviour). Offsets are bigint (Kafka's int64); a safe integer number is accepted where the application passes one.
 
-import type { ConsumerLogger } from './logger.js';
 import type { OffsetResetEvent } from './offsets.js';
 import type { TopicPartition } from './partition-state.js';
 
@@ -64,8 +63,6 @@ export interface PartitionLag extends TopicPartition {
 }
 
 export interface ConsumerOptions {
-  /** Receives the consumer's log lines. Default: from gregor.logger / gregor.log.level. */
-  logger?: ConsumerLogger;
   /**
    * Where to open the TCP connection to a broker known by an address (bootstrap or advertised): an SSH tunnel, NAT,
    * or a test's fault proxy (see NetworkOptions.connectAddress). Not a configuration property: it is code.

@@ -15,7 +15,7 @@
 // that make no sense in the current state throw StateError. Nothing connects before subscribe()/assign().
 
 import { EventEmitter } from 'node:events';
-import { resolveConfig, type ConsumerConfig, type ResolvedConsumerConfig } from '../config/index.js';
+import { resolveConfig, type ConsumerConfig, type Logger, type ResolvedConsumerConfig } from '../config/index.js';
 import { GregorError, isGregorError, StateError } from '../errors.js';
 import { ErrorCode, kafkaError } from '../protocol/error-codes.js';
 import { Assignment } from './assignment.js';
@@ -28,7 +28,6 @@ import { FetchManager } from './fetch-manager.js';
 import { toBrokerRegex } from './group/broker-regex.js';
 import { ClassicMembership } from './group/classic.js';
 import { ConsumerGroupMembership, type ConsumerGroupHost } from './group/consumer-group.js';
-import type { ConsumerLogger } from './logger.js';
 import type { Message } from './message.js';
 import { EARLIEST_TIMESTAMP, LATEST_TIMESTAMP, OffsetManager, type CommitIdentity, type OffsetToCommit } from './offsets.js';
 import { partitionKey, type PartitionState, type TopicPartition } from './partition-state.js';
@@ -54,7 +53,7 @@ export class Consumer extends EventEmitter<ConsumerEvents> implements AsyncItera
   /** The resolved configuration (secrets are redacted when printed). */
   readonly config: ResolvedConsumerConfig;
   private readonly settings: ConsumerSettings;
-  private readonly logger: ConsumerLogger;
+  private readonly logger: Logger;
   private readonly client: Cluster;
   private readonly assignmentState = new Assignment();
   private readonly buffer: FetchBuffer;
@@ -89,12 +88,10 @@ export class Consumer extends EventEmitter<ConsumerEvents> implements AsyncItera
     super();
     this.config = resolveConfig('consumer', config);
     this.settings = consumerSettings(this.config);
-    // One logger from the configuration (one stderr rate limit) for the network layer and, unless the application
-    // passed its own, for the consumer's lines.
-    const configured = loggerFor(this.config);
-    const logger = options.logger ?? configured;
+    // One logger from the configuration (gregor.logger or stderr, one rate limit) for every layer of this consumer.
+    const logger = loggerFor(this.config);
     this.logger = logger;
-    this.client = connectCluster(this.config, { logger: configured, connectAddress: options.connectAddress });
+    this.client = connectCluster(this.config, { logger, connectAddress: options.connectAddress });
     this.buffer = new FetchBuffer(this.settings.fetchBufferBytes);
     // Group traffic goes on the 'group' lane, so a long-polling Fetch never delays a heartbeat.
     this.coordinator = this.settings.groupId === null ? null : this.client.coordinator(CoordinatorType.GROUP, this.settings.groupId, 'group');

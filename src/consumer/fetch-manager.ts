@@ -6,7 +6,7 @@ import type { Assignment } from './assignment.js';
 import type { Cluster } from '../cluster/client.js';
 import type { FetchBuffer } from './fetch-buffer.js';
 import { Fetcher, type FetcherHost } from './fetcher.js';
-import type { ConsumerLogger } from './logger.js';
+import type { Logger } from '../config/index.js';
 import type { OffsetManager } from './offsets.js';
 import type { PartitionState } from './partition-state.js';
 import { backoff } from '../cluster/retry.js';
@@ -30,7 +30,7 @@ export class FetchManager implements FetcherHost {
     readonly buffer: FetchBuffer,
     private readonly assignment: Assignment,
     private readonly offsets: OffsetManager,
-    readonly logger: ConsumerLogger,
+    readonly logger: Logger,
   ) {
     buffer.onRelease = () => this.wakeFetchers();
   }

@@ -18,7 +18,7 @@ import type { Cluster } from '../cluster/client.js';
 import { ApiKey } from '../protocol/index.js';
 import type { FetchBuffer } from './fetch-buffer.js';
 import { FetchSession, type SessionPartition } from './fetch-session.js';
-import type { ConsumerLogger } from './logger.js';
+import type { Logger } from '../config/index.js';
 import type { PartitionState } from './partition-state.js';
 import { ChunkRecords, scanRecordSet, type AbortedTransaction } from './record-source.js';
 import { FailureStreak, backoff, sleep } from '../cluster/retry.js';
@@ -30,7 +30,7 @@ export interface FetcherHost {
   readonly client: Cluster;
   readonly settings: ConsumerSettings;
   readonly buffer: FetchBuffer;
-  readonly logger: ConsumerLogger;
+  readonly logger: Logger;
   /** Owned partitions whose current leader is `nodeId` and which may be fetched now. */
   fetchableFor(nodeId: number): PartitionState[];
   /** Number of owned partitions (for each partition's share of the byte budget). */

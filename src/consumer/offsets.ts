@@ -16,7 +16,7 @@ import type { Coordinator } from '../cluster/coordinator.js';
 import { ApiKey } from '../protocol/index.js';
 import { InvalidOffsetError, type InvalidOffsetReason } from './errors.js';
 import type { FetchBuffer } from './fetch-buffer.js';
-import type { ConsumerLogger } from './logger.js';
+import type { Logger } from '../config/index.js';
 import { partitionKey, type PartitionState, type TopicPartition } from './partition-state.js';
 import { FailureStreak, backoff, sleep, withRetries, type RetryOptions } from '../cluster/retry.js';
 import type { ConsumerSettings } from './settings.js';
@@ -80,7 +80,7 @@ export class OffsetManager {
     private readonly buffer: FetchBuffer,
     private readonly coordinator: Coordinator | null,
     private readonly identity: () => CommitIdentity | null,
-    private readonly logger: ConsumerLogger,
+    private readonly logger: Logger,
     /** Called whenever partitions become fetchable, so fetchers wake up. */
     private readonly onPositionsChanged: () => void,
   ) {}

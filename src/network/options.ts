@@ -46,12 +46,20 @@ export interface SaslOptions {
 
 export type { SslOptions } from './tls.js';
 
-/** Minimal structured logger; every method is optional to implement via `noopLogger`. */
+/** gregor's log levels, most severe first. */
+export type LogLevel = 'error' | 'warn' | 'info' | 'debug';
+
+/**
+ * The one logger interface inside gregor, defined here because the network layer is the lowest that logs: every
+ * layer calls `logger.warn(message, fields)`. An application's logger (the gregor.logger property: pino, bunyan,
+ * winston, console...) is adapted to it once, by loggerFor() in src/cluster, which also applies gregor.log.level
+ * and the default (stderr). Fields are plain data and never carry a credential.
+ */
 export interface Logger {
-  debug(message: string, fields?: Record<string, unknown>): void;
-  info(message: string, fields?: Record<string, unknown>): void;
-  warn(message: string, fields?: Record<string, unknown>): void;
   error(message: string, fields?: Record<string, unknown>): void;
+  warn(message: string, fields?: Record<string, unknown>): void;
+  info(message: string, fields?: Record<string, unknown>): void;
+  debug(message: string, fields?: Record<string, unknown>): void;
 }
 
 export const noopLogger: Logger = { debug() {}, info() {}, warn() {}, error() {} };

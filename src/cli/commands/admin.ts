@@ -2,7 +2,7 @@
 // The data comes from the admin side of gregor through CliDeps; this file parses the command line and prints.
 
 import { UsageError, configFileArg, mergeProperties, oneOf, parseCommandArgs, parseProperties, propertyOverrides } from '../args.js';
-import { resolveConfig, type GregorLogger, type ResolvedAdminConfig } from '../../config/index.js';
+import { resolveConfig, type LogFunction, type ResolvedAdminConfig } from '../../config/index.js';
 import { TimeoutError } from '../../errors.js';
 import { stderrLogger } from './consume.js';
 import type { CliDeps, ClusterDescription, GroupDetails, GroupListing } from '../deps.js';
@@ -57,7 +57,7 @@ export const ADMIN_COMMAND_TIMEOUT_MS = 15_000;
  */
 export class AdminLog {
   lastProblem: string | undefined;
-  readonly logger: GregorLogger;
+  readonly logger: LogFunction;
 
   constructor(deps: Pick<CliDeps, 'stderr'>, verbose: boolean) {
     const print = stderrLogger(deps, verbose);

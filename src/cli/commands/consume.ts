@@ -10,7 +10,7 @@
 // committed unseen.
 
 import { randomBytes } from 'node:crypto';
-import { resolveConfig, type GregorLogger, type ResolvedConsumerConfig } from '../../config/index.js';
+import { resolveConfig, type LogFunction, type ResolvedConsumerConfig } from '../../config/index.js';
 import {
   UsageError, checkTopicName, configFileArg, mergeProperties, oneOf, parseCommandArgs, parseProperties, positiveInt,
   propertyOverrides, type Override,
@@ -69,7 +69,7 @@ export function parseConsumeArgs(argv: string[]): ConsumeOptions | 'help' {
  * logs nothing: a failure reaches the user once, as the one error line main() prints, not also as the log lines
  * that led to it.
  */
-export function stderrLogger(deps: Pick<CliDeps, 'stderr'>, verbose: boolean): GregorLogger {
+export function stderrLogger(deps: Pick<CliDeps, 'stderr'>, verbose: boolean): LogFunction {
   if (!verbose) return () => {};
   return (level, message, fields) => {
     const extra = fields !== undefined && Object.keys(fields).length > 0 ? ` ${safeJson(fields)}` : '';

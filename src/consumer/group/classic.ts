@@ -23,8 +23,8 @@ import { ErrorCode, errorName, kafkaError } from '../../protocol/error-codes.js'
 import { coordinatorMoved, fatalForJoin } from '../../protocol/error-kinds.js';
 import type { Cluster } from '../../cluster/client.js';
 import type { Coordinator } from '../../cluster/coordinator.js';
+import type { Logger } from '../../config/index.js';
 import { ApiKey } from '../../protocol/index.js';
-import type { ConsumerLogger } from '../logger.js';
 import { partitionKey, type TopicPartition } from '../partition-state.js';
 import { FailureStreak, backoff, sleep } from '../../cluster/retry.js';
 import type { ConsumerSettings } from '../settings.js';
@@ -45,7 +45,7 @@ export type MemberState = 'unjoined' | 'joining' | 'syncing' | 'stable' | 'leavi
 export interface MembershipHost {
   readonly client: Cluster;
   readonly settings: ConsumerSettings;
-  readonly logger: ConsumerLogger;
+  readonly logger: Logger;
   /** The topics the subscription means now (a pattern is resolved against fresh metadata). */
   subscribedTopics(): Promise<string[]>;
   /** Partitions owned now. */

@@ -15,7 +15,7 @@
 // records completed before a crash or by the previous owner are skipped (metadata.ts).
 
 import { StateError } from '../../errors.js';
-import type { ConsumerLogger } from '../logger.js';
+import type { Logger } from '../../config/index.js';
 import type { Message } from '../message.js';
 import type { OffsetToCommit } from '../offsets.js';
 import { backoff } from '../../cluster/retry.js';
@@ -42,7 +42,7 @@ export interface RunnerHost {
   /** Moves an owned partition's position (stop: records taken but not completed are read again later). */
   rewind(tp: TopicPartition, offset: bigint): void;
   autoCommitIntervalMs: number;
-  logger: ConsumerLogger;
+  logger: Logger;
   /** run() is over: the consumer is free again. Called before run()'s promise settles. */
   detach(): void;
 }

@@ -8,7 +8,7 @@
 // Eager (range) and cooperative (cooperative-sticky) classic protocols, and KIP-848 (group.protocol=consumer).
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
-import type { Consumer, ConsumerLogger, TopicPartition } from '../../../src/index.js';
+import type { Consumer, Logger, TopicPartition } from '../../../src/index.js';
 import { makeTopic, produceRecords, runnerConsumer, sleep, uniqueName, until, type KeyedRecord } from './support.js';
 
 type Event =
@@ -29,7 +29,7 @@ for (const strategy of ['range', 'cooperative-sticky', 'kip848'] as const) {
     const group = uniqueName('run-r6');
     const events: Event[] = [];
     const partitionsOf = (tps: readonly TopicPartition[]): number[] => tps.filter((tp) => tp.topic === topic).map((tp) => tp.partition);
-    const commitLogger = (m: string): ConsumerLogger => ({
+    const commitLogger = (m: string): Logger => ({
       debug: (msg, fields) => {
         if (msg !== 'committed') return;
         // offsets.ts logs "topic[p]@offset ..." after the broker acknowledged an OffsetCommit.
@@ -38,6 +38,7 @@ for (const strategy of ['range', 'cooperative-sticky', 'kip848'] as const) {
       },
       info: () => {},
       warn: () => {},
+      error: () => {},
     });
     const props = strategy === 'kip848'
       ? { 'group.id': group, 'group.protocol': 'consumer', 'auto.commit.interval.ms': 300 }

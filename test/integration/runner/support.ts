@@ -1,6 +1,6 @@
 // Shared setup of the run() integration tests: topics and records through gregor's own Admin and Producer (no JVM
 // per call), consumers on the project's real broker, and waiting by condition (never by a fixed sleep).
-import { Admin, Consumer, Producer, type ConsumerLogger } from '../../../src/index.js';
+import { Admin, Consumer, Producer, type Logger } from '../../../src/index.js';
 import { ensureKafka, uniqueName } from '../helpers/kafka.js';
 
 export { uniqueName };
@@ -35,13 +35,15 @@ export async function produceRecords(topic: string, records: readonly KeyedRecor
   }
 }
 
-export async function runnerConsumer(props: Record<string, unknown>, logger?: ConsumerLogger): Promise<Consumer> {
+/** A consumer on the test broker; with `logger`, every line down to debug goes to it (gregor.logger). */
+export async function runnerConsumer(props: Record<string, unknown>, logger?: Logger): Promise<Consumer> {
   return new Consumer({
     'bootstrap.servers': await bootstrap(),
     'auto.offset.reset': 'earliest',
     'gregor.log.level': 'warn',
     ...props,
-  }, logger === undefined ? {} : { logger });
+    ...(logger === undefined ? {} : { 'gregor.logger': logger, 'gregor.log.level': 'debug' }),
+  });
 }
 
 /** Resolves when `cond()` holds (checked every 20 ms); rejects after `timeoutMs` naming `what`. */

@@ -8,6 +8,7 @@ import { withinApiTimeout } from '../../../src/cli/deps.js';
 import { main, EXIT_FAILURE } from '../../../src/cli/main.js';
 import { AuthenticationError, KafkaError, TimeoutError } from '../../../src/errors.js';
 import { groupView, type AdminCalls } from '../../../src/cli/admin-views.js';
+import type { LogFunction } from '../../../src/config/index.js';
 import { HANDS_ON_INI, MemoryStream, configFile, harness } from './fakes.js';
 
 function options(args: string[]): AdminCommandOptions {
@@ -30,14 +31,14 @@ test('the admin client logs through the command: silent without --verbose, but t
   const stderr = new MemoryStream();
   const log = new AdminLog({ stderr }, false);
   const config = adminConfig(options([]), { stderr }, log);
-  config['gregor.logger']!('warn', 'connection failed', { broker: '127.0.0.1:1', error: 'cannot connect to 127.0.0.1:1: connection refused [ECONNREFUSED]' });
+  (config['gregor.logger'] as LogFunction)('warn', 'connection failed', { broker: '127.0.0.1:1', error: 'cannot connect to 127.0.0.1:1: connection refused [ECONNREFUSED]' });
   assert.equal(stderr.text, '');
   assert.equal(log.lastProblem, 'cannot connect to 127.0.0.1:1: connection refused [ECONNREFUSED]');
 
   const verbose = new AdminLog({ stderr }, true);
   const loud = adminConfig(options(['--verbose']), { stderr }, verbose);
   assert.equal(loud['gregor.log.level'], 'debug');
-  loud['gregor.logger']!('warn', 'connection failed', { error: 'x' });
+  (loud['gregor.logger'] as LogFunction)('warn', 'connection failed', { error: 'x' });
   assert.equal(stderr.text, 'gregor: warn: connection failed {"error":"x"}\n');
 });
 
@@ -75,7 +76,7 @@ test('withinApiTimeout: the result when the work ends first; a TimeoutError and 
 test('through main: a timeout from the admin side is one explained line, exit 1', async () => {
   const h = harness([], {
     describeCluster: async (config) => {
-      config['gregor.logger']!('warn', 'connection failed', { error: 'cannot connect to 127.0.0.1:9094: connection refused [ECONNREFUSED]' });
+      (config['gregor.logger'] as LogFunction)('warn', 'connection failed', { error: 'cannot connect to 127.0.0.1:9094: connection refused [ECONNREFUSED]' });
       throw new TimeoutError('no answer from the cluster at 127.0.0.1:9094 within 15 s (default.api.timeout.ms)');
     },
   });

@@ -3,6 +3,7 @@ import assert from 'node:assert/strict';
 import { ConfigError, KafkaError } from '../../../src/errors.js';
 import { parseConsumeArgs, runConsume, POLL_TIMEOUT_MS, type ConsumeOptions } from '../../../src/cli/commands/consume.js';
 import { UsageError } from '../../../src/cli/args.js';
+import type { LogFunction } from '../../../src/config/index.js';
 import { HANDS_ON_INI, configFile, harness, msg, tick } from './fakes.js';
 
 function opts(file: string, extra: Partial<ConsumeOptions> = {}): ConsumeOptions {
@@ -205,7 +206,7 @@ test('with --verbose the consumer gets a logger that writes gregor: <level>: lin
   await runConsume(opts(configFile(HANDS_ON_INI), { count: 1, verbose: true }), h.deps);
   const config = h.consumers[0].config;
   assert.equal(config['gregor.log.level'], 'debug');
-  config['gregor.logger']?.('info', 'joined group', { generation: 3 });
+  (config['gregor.logger'] as LogFunction)('info', 'joined group', { generation: 3 });
   assert.match(h.stderr.text, /^gregor: info: joined group \{"generation":3\}$/m);
 });
 
@@ -214,6 +215,6 @@ test('without --verbose the consumer logs nothing: a failure is reported once, b
   await runConsume(opts(configFile(HANDS_ON_INI), { count: 1 }), h.deps);
   const config = h.consumers[0].config;
   assert.equal(typeof config['gregor.logger'], 'function');
-  config['gregor.logger']?.('error', 'broker unusable');
+  (config['gregor.logger'] as LogFunction)('error', 'broker unusable');
   assert.equal(h.stderr.text, '');
 });

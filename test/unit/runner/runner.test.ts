@@ -22,7 +22,7 @@ class FakeHost implements RunnerHost {
   private listener: (() => void) | null = null;
   detached = false;
   autoCommitIntervalMs = 3_600_000;
-  logger = { debug: () => {}, info: () => {}, warn: () => {} };
+  logger = { debug: () => {}, info: () => {}, warn: () => {}, error: () => {} };
   committed = async (tps: TopicPartition[]): Promise<Map<string, { offset: bigint; metadata: string | null }>> => {
     void tps;
     return new Map();
