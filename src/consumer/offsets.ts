@@ -195,6 +195,7 @@ export class OffsetManager {
     const generations = new Map(todo.map((s) => [s, s.generation]));
     const committed = this.coordinator === null ? new Map<string, CommittedOffset>() : await this.fetchCommitted(todo, this.deadline());
     const noOffset: PartitionState[] = [];
+    const toValidate: PartitionState[] = [];
     for (const s of todo) {
       if (!this.owned(s) || s.phase !== 'initializing' || s.generation !== generations.get(s)) continue;
       const c = committed.get(s.key);
@@ -204,12 +205,18 @@ export class OffsetManager {
         // KIP-320: a committed offset with an epoch older than the leader's is checked against the leader's log
         // before fetching from it (the log may have been truncated under it).
         const leader = this.client.leaderFor(s.topic, s.partition);
-        if (c.leaderEpoch >= 0 && leader !== undefined && leader.leaderEpoch > c.leaderEpoch) s.startValidating();
+        if (c.leaderEpoch >= 0 && leader !== undefined && leader.leaderEpoch > c.leaderEpoch) {
+          s.startValidating();
+          toValidate.push(s);
+        }
         this.logger.debug('start position from committed offset', { topic: s.topic, partition: s.partition, offset: String(c.offset) });
       } else {
         noOffset.push(s);
       }
     }
+    // Started here, not left to the fetch manager: it validates only partitions whose leader epoch moves while they
+    // are fetched, and would leave these waiting in 'validating' for good.
+    this.validate(toValidate);
     if (noOffset.length === 0) return;
     if (this.settings.autoOffsetReset === 'none') {
       this.resetByPolicy(noOffset, 'no-committed-offset');

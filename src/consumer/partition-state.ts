@@ -153,7 +153,7 @@ export class PartitionState {
     this.currentPhase = 'failed';
     this.currentError = error;
     this.currentGeneration++;
-    if (this.position !== null) this.fetchOffset = this.position;
+    this.rewindFetch();
   }
 
   /**
@@ -172,7 +172,7 @@ export class PartitionState {
    */
   startValidating(): void {
     this.currentGeneration++;
-    if (this.position !== null) this.fetchOffset = this.position;
+    this.rewindFetch();
     this.currentPhase = 'validating';
   }
 
@@ -188,6 +188,17 @@ export class PartitionState {
   revoke(): void {
     this.currentGeneration++;
     this.currentPhase = 'revoking';
+  }
+
+  /**
+   * The fetch cursor goes back to the position, its epoch with it: Fetch's lastFetchedEpoch (KIP-320) must be the
+   * epoch of the record before fetchOffset, as Java sends the position's epoch. Kept at the epoch of dropped records,
+   * a new leader that never had that epoch answers divergingEpoch to every Fetch while the position validates fine.
+   */
+  private rewindFetch(): void {
+    if (this.position === null) return;
+    this.fetchOffset = this.position;
+    this.lastFetchedEpoch = this.positionEpoch;
   }
 
   /**
