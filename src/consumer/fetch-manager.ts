@@ -21,6 +21,14 @@ export class FetchManager implements FetcherHost {
   private refreshing = false;
   private refreshAgain = false;
   private refreshFailures = 0;
+  /** Date.now() when the last refresh started: the backoff is between refreshes, not before the first one. */
+  private lastRefreshAt = 0;
+  /**
+   * Partitions their leader refused (NOT_LEADER_OR_FOLLOWER, FENCED_LEADER_EPOCH...): left out of fetches until the
+   * next refresh has re-routed them. Fetched again at once, the old leader would answer each time, in a tight loop
+   * of requests until the refresh (hundreds within retry.backoff.ms).
+   */
+  private readonly awaitingMetadata = new Set<PartitionState>();
   private closed = false;
   private active = false;
 
@@ -58,7 +66,7 @@ export class FetchManager implements FetcherHost {
     if (this.routedVersion !== this.assignment.version) this.route();
     const list = this.routes.get(nodeId);
     if (list === undefined) return [];
-    return list.filter((s) => s.fetchable && s.leaderId === nodeId && this.owns(s));
+    return list.filter((s) => s.fetchable && s.leaderId === nodeId && this.owns(s) && !this.awaitingMetadata.has(s));
   }
 
   ownedCount(): number {
@@ -92,14 +100,21 @@ export class FetchManager implements FetcherHost {
       return;
     }
     if (this.refreshTimer !== null) return;
+    // As Java's metadata refresh backoff: the first refresh after a quiet period goes out at once (a timer of 0 still
+    // gathers a burst of errors from one response into one refresh); later ones wait retry.backoff.ms since the last.
     const delay = this.refreshFailures === 0
-      ? this.settings.retryBackoffMs
+      ? Math.max(0, this.lastRefreshAt + this.settings.retryBackoffMs - Date.now())
       : backoff(this.refreshFailures, this.settings.retryBackoffMs, this.settings.retryBackoffMaxMs);
     this.refreshTimer = setTimeout(() => {
       this.refreshTimer = null;
       void this.refresh();
     }, delay);
     this.refreshTimer.unref();
+  }
+
+  refused(state: PartitionState): void {
+    this.awaitingMetadata.add(state);
+    this.requestMetadataRefresh(state.topic);
   }
 
   outOfRange(state: PartitionState, offset: bigint): void {
@@ -171,6 +186,7 @@ export class FetchManager implements FetcherHost {
     if (this.closed) return;
     this.refreshing = true;
     this.refreshAgain = false;
+    this.lastRefreshAt = Date.now();
     try {
       const topics = [...new Set(this.assignment.all().map((s) => s.topic))];
       if (topics.length > 0) await this.client.refreshMetadata(topics);
@@ -182,6 +198,9 @@ export class FetchManager implements FetcherHost {
     } finally {
       this.refreshing = false;
     }
+    // Refused partitions go where the fresh metadata says (a failed refresh retries them at the same leader, and a
+    // new refusal waits for the next refresh, retry.backoff.ms later).
+    this.awaitingMetadata.clear();
     this.route();
     this.wakeFetchers();
     if (this.refreshAgain) this.requestMetadataRefresh();

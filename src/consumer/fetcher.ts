@@ -45,6 +45,8 @@ export interface FetcherHost {
   reservationReleased(by: Fetcher): void;
   /** A leader moved, a topic id is missing...: refresh metadata and re-route. */
   requestMetadataRefresh(topic?: string): void;
+  /** The leader refused the partition (it moved, or is not ready): not fetched again until metadata is refreshed. */
+  refused(state: PartitionState): void;
   /** OFFSET_OUT_OF_RANGE for a partition. */
   outOfRange(state: PartitionState, offset: bigint): void;
   /** The broker reports a diverging epoch (KIP-320): validate the position. */
@@ -377,12 +379,12 @@ export class Fetcher {
       this.host.logger.debug('partition moved or unavailable: refreshing metadata', {
         topic: state.topic, partition: state.partition, error: errorName(code),
       });
-      this.host.requestMetadataRefresh(state.topic);
+      this.host.refused(state);
       return;
     }
     const err = kafkaError(code, `Fetch ${state.topic}[${state.partition}] at offset ${fetchOffset}`);
     if (err.retriable) {
-      this.host.requestMetadataRefresh(state.topic);
+      this.host.refused(state);
       return;
     }
     // Not retriable (authorization, corrupt message on the broker...): the partition stops, the application hears.

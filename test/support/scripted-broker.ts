@@ -145,7 +145,8 @@ export class ScriptedCluster {
 
   /** One line per request received, for failure messages. */
   describeLog(last = 40): string {
-    return this.log.slice(-last).map((r) => `#${r.seq} node ${r.nodeId} conn ${r.connection} ${apiKeyName(r.apiKey)} v${r.apiVersion} ${brief(r)}`).join('\n');
+    const start = this.log[0]?.at ?? 0;
+    return this.log.slice(-last).map((r) => `#${r.seq} +${r.at - start}ms node ${r.nodeId} conn ${r.connection} ${apiKeyName(r.apiKey)} v${r.apiVersion} ${brief(r)}`).join('\n');
   }
 
   /** Stops the listeners and drops every connection. Rejects when the scripted broker itself failed. */
@@ -220,6 +221,7 @@ export class ScriptedCluster {
     }
     const req: Received = {
       seq: this.log.length,
+      at: Date.now(),
       nodeId,
       connection,
       apiKey: decoded.apiKey as Api,

@@ -20,6 +20,8 @@ export type Api = keyof RequestBodies & keyof ResponseBodies;
 export interface Received<K extends Api = Api> {
   /** Position in the cluster's request log. */
   readonly seq: number;
+  /** Date.now() on arrival: for reading a failure's log, never for assertions (tests do not assert timing). */
+  readonly at: number;
   /** The scripted node that received it. */
   readonly nodeId: number;
   /** Connection number (cluster-wide, in accept order): gregor opens one per traffic lane. */

@@ -72,6 +72,10 @@ for (const { error, newLeader } of [
       assert.ok(refused !== undefined, 'a Fetch with the old leader epoch was refused');
       const metadata = c.requests(ApiKey.Metadata, { after: refused.seq });
       assert.ok(metadata.length > 0, 'metadata was refreshed after the refusal');
+      // The refused partition waits for that refresh: no Fetch of it in between (fetched again at once, the old
+      // leader refused it hundreds of times within retry.backoff.ms).
+      const between = c.requests(ApiKey.Fetch, { after: refused.seq + 1 }).filter((r) => r.seq < metadata[0].seq);
+      assert.deepEqual(between.map((r) => `node ${r.nodeId} ${JSON.stringify(r.body.topics![0].partitions![0].fetchOffset)}`), []);
       // KIP-320: the position's epoch is checked with the new leader before fetching from it.
       const validation = c.requests(ApiKey.OffsetForLeaderEpoch, { node: newLeader, after: moved });
       assert.equal(validation.length, 1);
