@@ -2,6 +2,70 @@
 import js from '@eslint/js';
 import tseslint from 'typescript-eslint';
 
+// The layers of src, imports going downward only:
+//   cli -> consumer, producer, admin -> cluster -> network -> protocol
+// src/config and src/errors.ts are shared by every layer (config keeps Secret in src/network/secret.ts). Above the
+// cluster layer, src/network may be imported for its types only: values (Pool, Broker, sleep...) are reached through
+// src/cluster, so the consumer, the producer and the admin client share one core. The patterns are gitignore-style,
+// matched against the import path as written ('../network/pool.js').
+const layer = (name) => [`**/${name}/*`, `**/${name}/**`];
+const restrict = (...groups) => ['error', { patterns: groups }];
+const below = (names, message) => ({ group: names.flatMap(layer), message });
+const networkTypesOnly = {
+  group: layer('network'),
+  allowTypeImports: true,
+  message: 'above the cluster layer, src/network is reached through src/cluster (types may be imported)',
+};
+const layerRules = [
+  {
+    files: ['src/protocol/**/*.ts'],
+    rules: { '@typescript-eslint/no-restricted-imports': restrict(below(['network', 'cluster', 'consumer', 'producer', 'admin', 'cli', 'config'], 'src/protocol is the lowest layer: pure, no I/O, no configuration')) },
+  },
+  {
+    files: ['src/network/**/*.ts'],
+    rules: { '@typescript-eslint/no-restricted-imports': restrict(below(['cluster', 'consumer', 'producer', 'admin', 'cli', 'config'], 'src/network imports only src/protocol (and src/errors.ts)')) },
+  },
+  {
+    files: ['src/cluster/**/*.ts'],
+    rules: { '@typescript-eslint/no-restricted-imports': restrict(below(['consumer', 'producer', 'admin', 'cli'], 'src/cluster is below the clients')) },
+  },
+  {
+    files: ['src/consumer/**/*.ts'],
+    rules: { '@typescript-eslint/no-restricted-imports': restrict(below(['producer', 'admin', 'cli'], 'the clients do not import each other'), networkTypesOnly) },
+  },
+  {
+    files: ['src/producer/**/*.ts'],
+    rules: { '@typescript-eslint/no-restricted-imports': restrict(below(['consumer', 'admin', 'cli'], 'the clients do not import each other'), networkTypesOnly) },
+  },
+  {
+    files: ['src/admin/**/*.ts'],
+    rules: { '@typescript-eslint/no-restricted-imports': restrict(below(['consumer', 'producer', 'cli'], 'the clients do not import each other'), networkTypesOnly) },
+  },
+  {
+    files: ['src/cli/**/*.ts'],
+    rules: {
+      '@typescript-eslint/no-restricted-imports': restrict(networkTypesOnly, {
+        group: [...layer('cluster'), ...layer('protocol')],
+        allowTypeImports: true,
+        message: 'the CLI is thin commands on the public API (consumer, producer, admin)',
+      }),
+    },
+  },
+  {
+    files: ['src/config/**/*.ts'],
+    rules: {
+      '@typescript-eslint/no-restricted-imports': restrict(
+        below(['protocol', 'cluster', 'consumer', 'producer', 'admin', 'cli'], 'src/config is shared by every layer: it imports none of them'),
+        { group: [...layer('network'), '!**/network/secret.js'], message: 'src/config takes only Secret from src/network' },
+      ),
+    },
+  },
+  {
+    files: ['src/errors.ts'],
+    rules: { '@typescript-eslint/no-restricted-imports': restrict({ group: ['./*'], message: 'src/errors.ts is shared by every layer: it imports none of them' }) },
+  },
+];
+
 export default tseslint.config(
   { ignores: ['dist/**', 'node_modules/**', '.kafka/**', 'bench/results/**'] },
   js.configs.recommended,
@@ -17,8 +81,10 @@ export default tseslint.config(
     },
     rules: {
       '@typescript-eslint/no-unused-vars': ['error', { argsIgnorePattern: '^_', varsIgnorePattern: '^_' }],
-      '@typescript-eslint/no-explicit-any': 'off',
+      // `any` only where a line comment says why (eslint-disable-next-line with the reason above it).
+      '@typescript-eslint/no-explicit-any': 'error',
       'no-constant-condition': ['error', { checkLoops: false }],
     },
   },
+  ...layerRules,
 );

@@ -221,13 +221,13 @@ export class Admin {
         validateOnly: options.validateOnly === true,
       });
       // NOT_CONTROLLER (and other retriable codes) for every topic: try the whole request again.
-      const retriable = (r.topics as any[]).find((t) => t.errorCode !== ErrorCode.NONE && isRetriable(t.errorCode));
+      const retriable = r.topics.find((t) => t.errorCode !== ErrorCode.NONE && isRetriable(t.errorCode));
       if (retriable !== undefined) throw kafkaError(retriable.errorCode, `CreateTopics '${retriable.name}'`, retriable.errorMessage);
       return r;
     }, { ...this.retry, what: 'CreateTopics', deadline });
     const out: CreatedTopic[] = [];
     let firstError: KafkaError | undefined;
-    for (const t of res.topics as any[]) {
+    for (const t of res.topics) {
       if (t.errorCode === ErrorCode.TOPIC_ALREADY_EXISTS && options.ifNotExists === true) {
         out.push({ topic: t.name, topicId: '', numPartitions: -1, replicationFactor: -1, created: false });
         continue;
@@ -287,13 +287,15 @@ export class Admin {
       const r = await this.cluster.requestAny(ApiKey.DeleteTopics, (v: number) => v >= 6
         ? { topics: names.map((name) => ({ name })), timeoutMs }
         : { topicNames: names, timeoutMs });
-      const retriable = (r.responses as any[]).find((t) => t.errorCode !== ErrorCode.NONE && t.errorCode !== ErrorCode.UNKNOWN_TOPIC_OR_PARTITION && isRetriable(t.errorCode));
+      const retriable = r.responses.find((t) => t.errorCode !== ErrorCode.NONE && t.errorCode !== ErrorCode.UNKNOWN_TOPIC_OR_PARTITION && isRetriable(t.errorCode));
       if (retriable !== undefined) throw kafkaError(retriable.errorCode, `DeleteTopics '${retriable.name}'`, retriable.errorMessage);
       return r;
     }, { ...this.retry, what: 'DeleteTopics', deadline });
     let firstError: KafkaError | undefined;
     const deleted: string[] = [];
-    for (const t of res.responses as any[]) {
+    for (const t of res.responses) {
+      // Asked by name, answered by name: v6+ leaves the name null only for a topic deleted by id.
+      if (t.name === null) continue;
       if (t.errorCode === ErrorCode.NONE) deleted.push(t.name);
       else if (!(t.errorCode === ErrorCode.UNKNOWN_TOPIC_OR_PARTITION && options.ifExists === true)) {
         firstError ??= kafkaError(t.errorCode, `DeleteTopics '${t.name}'`, t.errorMessage);
@@ -366,7 +368,7 @@ export class Admin {
         return {
           clusterId: r.clusterId ?? null,
           controllerId: r.controllerId,
-          brokers: (r.brokers as any[]).map((b) => ({ nodeId: b.brokerId, host: b.host, port: b.port, rack: b.rack ?? null })).sort((a, b) => a.nodeId - b.nodeId),
+          brokers: r.brokers.map((b) => ({ nodeId: b.brokerId, host: b.host, port: b.port, rack: b.rack ?? null })).sort((a, b) => a.nodeId - b.nodeId),
         };
       }
       const { metadata } = this.cluster;
@@ -493,8 +495,8 @@ export class Admin {
         })),
         timeoutMs: this.requestTimeoutMs,
       }, { minVersion });
-      for (const t of r.topics as any[]) {
-        for (const p of t.partitions as any[]) {
+      for (const t of r.topics) {
+        for (const p of t.partitions) {
           const i = index.get(`${t.name}\u0000${p.partitionIndex}`);
           if (i === undefined) continue;
           if (p.errorCode !== ErrorCode.NONE) {
@@ -542,13 +544,13 @@ export class Admin {
           includeSynonyms: false,
           includeDocumentation: false,
         });
-        for (const r of res.results as any[]) {
+        for (const r of res.results) {
           const type: ConfigResourceType = r.resourceType === RESOURCE_TYPES.topic ? 'topic' : 'broker';
           if (r.errorCode !== ErrorCode.NONE) throw kafkaError(r.errorCode, `DescribeConfigs ${type} '${r.resourceName}'`, r.errorMessage);
           answers.set(`${type}\u0000${r.resourceName}`, {
             type,
             name: r.resourceName,
-            configs: (r.configs as any[]).map((e) => ({
+            configs: r.configs.map((e) => ({
               name: e.name, value: e.value, readOnly: e.readOnly, isSensitive: e.isSensitive, source: CONFIG_SOURCES[e.configSource] ?? 'unknown',
             })),
           });

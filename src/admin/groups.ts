@@ -5,7 +5,9 @@
 
 import { KafkaError, isGregorError } from '../errors.js';
 import { decodeAssignment, CONSUMER_PROTOCOL_TYPE } from '../protocol/consumer-protocol.js';
-import { ApiKey, ErrorCode, kafkaError } from '../protocol/index.js';
+import {
+  ApiKey, ErrorCode, kafkaError, type ConsumerGroupDescribeResponse, type OffsetFetchResponseTopic, type OffsetFetchResponseTopics,
+} from '../protocol/index.js';
 import type { Cluster } from '../cluster/client.js';
 import { CoordinatorType, type Coordinator } from '../cluster/coordinator.js';
 import { withRetries, type RetryPolicy } from '../cluster/retry.js';
@@ -78,7 +80,7 @@ export async function listGroups(ctx: GroupContext, deadline: number): Promise<G
       // COORDINATOR_LOAD_IN_PROGRESS (a broker still loading its groups) is retriable: the whole listing is retried,
       // as a partial one would silently leave groups out.
       if (r.errorCode !== ErrorCode.NONE) throw kafkaError(r.errorCode, `ListGroups at broker ${b.nodeId}`);
-      for (const g of r.groups as any[]) {
+      for (const g of r.groups) {
         byId.set(g.groupId, { groupId: g.groupId, protocolType: g.protocolType ?? '', state: g.groupState ?? '', type: g.groupType ?? '' });
       }
     }));
@@ -108,7 +110,7 @@ export async function describeGroup(ctx: GroupContext, groupId: string, deadline
 }
 
 async function describeConsumerGroup(coordinator: Coordinator, groupId: string, node: number): Promise<GroupDescription | null> {
-  let r: any;
+  let r: ConsumerGroupDescribeResponse;
   try {
     r = await coordinator.request(ApiKey.ConsumerGroupDescribe, { groupIds: [groupId], includeAuthorizedOperations: false });
   } catch (err) {
@@ -116,7 +118,7 @@ async function describeConsumerGroup(coordinator: Coordinator, groupId: string, 
     if (isGregorError(err) && err.code === 'ERR_UNSUPPORTED') return null;
     throw err;
   }
-  const g = (r.groups as any[]).find((x) => x.groupId === groupId);
+  const g = r.groups.find((x) => x.groupId === groupId);
   if (g === undefined) throw kafkaError(ErrorCode.UNKNOWN_SERVER_ERROR, `ConsumerGroupDescribe '${groupId}': no answer for the group`, null, { retriable: false });
   if (g.errorCode === ErrorCode.GROUP_ID_NOT_FOUND) return null;
   coordinator.check(g.errorCode, `ConsumerGroupDescribe '${groupId}'`, g.errorMessage);
@@ -127,19 +129,19 @@ async function describeConsumerGroup(coordinator: Coordinator, groupId: string, 
     protocolType: CONSUMER_PROTOCOL_TYPE,
     assignor: g.assignorName,
     coordinator: node,
-    members: (g.members as any[]).map((m) => ({
+    members: g.members.map((m) => ({
       memberId: m.memberId,
       groupInstanceId: m.instanceId ?? null,
       clientId: m.clientId,
       clientHost: m.clientHost,
-      assignment: sortAssignment((m.assignment.topicPartitions as any[]).map((tp) => ({ topic: tp.topicName, partitions: [...tp.partitions] }))),
+      assignment: sortAssignment(m.assignment.topicPartitions.map((tp) => ({ topic: tp.topicName, partitions: [...tp.partitions] }))),
     })),
   };
 }
 
 async function describeClassicGroup(coordinator: Coordinator, groupId: string, node: number): Promise<GroupDescription> {
   const r = await coordinator.request(ApiKey.DescribeGroups, { groups: [groupId], includeAuthorizedOperations: false });
-  const g = (r.groups as any[]).find((x) => x.groupId === groupId);
+  const g = r.groups.find((x) => x.groupId === groupId);
   if (g === undefined) throw kafkaError(ErrorCode.UNKNOWN_SERVER_ERROR, `DescribeGroups '${groupId}': no answer for the group`, null, { retriable: false });
   // DescribeGroups v6 (KIP-1043) answers GROUP_ID_NOT_FOUND for a group that does not exist; older versions a
   // 'Dead' group without members. Both mean the same: no such group.
@@ -155,7 +157,7 @@ async function describeClassicGroup(coordinator: Coordinator, groupId: string, n
     protocolType: g.protocolType,
     assignor: g.protocolData,
     coordinator: node,
-    members: (g.members as any[]).map((m) => ({
+    members: g.members.map((m) => ({
       memberId: m.memberId,
       groupInstanceId: m.groupInstanceId ?? null,
       clientId: m.clientId,
@@ -180,9 +182,11 @@ export async function listGroupOffsets(ctx: GroupContext, groupId: string, deadl
     const r = await coordinator.request(ApiKey.OffsetFetch, (v: number) => (v >= 8
       ? { groups: [{ groupId, memberId: null, memberEpoch: -1, topics: null }], requireStable: false }
       : { groupId, topics: null, requireStable: false }), { maxVersion: 9 });
-    let topics: any[];
-    if (Array.isArray(r.groups)) {
-      const g = (r.groups as any[]).find((x) => x.groupId === groupId);
+    let topics: readonly (OffsetFetchResponseTopic | OffsetFetchResponseTopics)[];
+    // Every field of a decoded response is present whatever the version (v0-7 carry groups: []), so the version
+    // that answered shows in whether groups has entries.
+    if (r.groups.length > 0) {
+      const g = r.groups.find((x) => x.groupId === groupId);
       if (g === undefined) throw kafkaError(ErrorCode.UNKNOWN_SERVER_ERROR, `OffsetFetch '${groupId}': no answer for the group`, null, { retriable: false });
       coordinator.check(g.errorCode, `OffsetFetch '${groupId}'`);
       topics = g.topics;
@@ -193,7 +197,7 @@ export async function listGroupOffsets(ctx: GroupContext, groupId: string, deadl
     const out: GroupOffset[] = [];
     let failure: KafkaError | undefined;
     for (const t of topics) {
-      for (const p of t.partitions as any[]) {
+      for (const p of t.partitions) {
         if (p.errorCode !== ErrorCode.NONE) {
           failure ??= kafkaError(p.errorCode, `OffsetFetch '${groupId}' ${t.name}-${p.partitionIndex}`);
           continue;

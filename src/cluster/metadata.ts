@@ -15,7 +15,7 @@
 // the cache never goes back in time.
 
 import { StateError } from '../errors.js';
-import { ErrorCode, kafkaError, ApiKey, ZERO_UUID_STRING, staleMetadata } from '../protocol/index.js';
+import { ErrorCode, kafkaError, ApiKey, ZERO_UUID_STRING, staleMetadata, type MetadataResponse } from '../protocol/index.js';
 import { raceAbort } from '../network/abort.js';
 import type { Broker } from '../network/broker.js';
 import type { Logger } from '../network/options.js';
@@ -322,7 +322,7 @@ export class Metadata {
     const broker = await this.pool.anyBroker();
     const wasStale = this.stale;
     this.stale = false;
-    let response: any;
+    let response: MetadataResponse;
     this.stats.requests += 1;
     try {
       response = await broker.request(ApiKey.Metadata, (version: number) => ({
@@ -340,8 +340,8 @@ export class Metadata {
     this.apply(response, want);
   }
 
-  private apply(response: any, want: Want): void {
-    const brokers: BrokerInfo[] = (response.brokers ?? []).map((b: any) => ({
+  private apply(response: MetadataResponse, want: Want): void {
+    const brokers: BrokerInfo[] = (response.brokers ?? []).map((b) => ({
       nodeId: b.nodeId,
       host: b.host,
       port: b.port,

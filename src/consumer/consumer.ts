@@ -22,6 +22,7 @@ import { Assignment } from './assignment.js';
 import type { Cluster } from '../cluster/client.js';
 import { connectCluster, loggerFor } from '../cluster/connect.js';
 import { CoordinatorType, type Coordinator } from '../cluster/coordinator.js';
+import { sleep } from '../cluster/retry.js';
 import { FetchBuffer } from './fetch-buffer.js';
 import { Delivery } from './delivery.js';
 import { FetchManager } from './fetch-manager.js';
@@ -418,7 +419,8 @@ export class Consumer extends EventEmitter<ConsumerEvents> implements AsyncItera
       if (this.assignmentState.getByKey(state.key) !== state) throw new StateError(`position(): ${describe(state)} was revoked meanwhile`);
       if (state.position !== null && state.phase !== 'resetting' && state.phase !== 'initializing') return state.position;
       if (Date.now() >= deadline) throw kafkaError(ErrorCode.REQUEST_TIMED_OUT, `position() of ${describe(state)}: not known within ${timeoutMs} ms`);
-      await new Promise((r) => setTimeout(r, Math.min(50, Math.max(1, deadline - Date.now()))));
+      // Ref'd: the application awaits this call, as it would a request.
+      await sleep(Math.min(50, Math.max(1, deadline - Date.now())), undefined, { ref: true });
     }
   }
 

@@ -15,7 +15,7 @@ import { StateError, isGregorError } from '../errors.js';
 import { ErrorCode, errorName, kafkaError } from '../protocol/error-codes.js';
 import { fetchSessionReset, leaderMoved } from '../protocol/error-kinds.js';
 import type { Cluster } from '../cluster/client.js';
-import { ApiKey } from '../protocol/index.js';
+import { ApiKey, type FetchResponse } from '../protocol/index.js';
 import type { FetchBuffer } from './fetch-buffer.js';
 import { FetchSession, type SessionPartition } from './fetch-session.js';
 import type { Logger } from '../config/index.js';
@@ -284,7 +284,7 @@ export class Fetcher {
     this.handleResponse(res, plan.inFlight);
   }
 
-  private handleResponse(res: any, inFlight: readonly InFlightPartition[]): void {
+  private handleResponse(res: FetchResponse, inFlight: readonly InFlightPartition[]): void {
     const { settings, buffer, client } = this.host;
     const byKey = new Map<string, InFlightPartition>();
     for (const f of inFlight) byKey.set(f.state.key, f);

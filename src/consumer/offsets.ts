@@ -298,7 +298,7 @@ export class OffsetManager {
             }
             throw kafkaError(p.errorCode, `OffsetForLeaderEpoch ${s.topic}[${s.partition}]`);
           }
-          const endOffset = BigInt(p.endOffset);
+          const endOffset = p.endOffset;
           if (endOffset < 0n || p.leaderEpoch < 0) {
             undefinedEnd.push(s);
           } else if (s.position !== null && endOffset < s.position) {
@@ -411,8 +411,8 @@ export class OffsetManager {
         if (req === undefined) continue;
         answered.add(key);
         if (p.errorCode === ErrorCode.NONE) {
-          const offset = BigInt(p.offset);
-          result.set(key, offset < 0n ? null : { offset, timestamp: BigInt(p.timestamp), leaderEpoch: p.leaderEpoch ?? -1 });
+          const offset = p.offset;
+          result.set(key, offset < 0n ? null : { offset, timestamp: p.timestamp, leaderEpoch: p.leaderEpoch ?? -1 });
         } else if (leaderMoved(p.errorCode)) {
           retry.push(req);
         } else {
@@ -444,7 +444,7 @@ export class OffsetManager {
       const res = await coordinator.request(ApiKey.OffsetFetch, (version) => version >= 8
         ? { groups: [{ groupId, memberId: null, memberEpoch: -1, topics }], requireStable: true }
         : { groupId, topics: topics.map(({ name, partitionIndexes }) => ({ name, partitionIndexes })), requireStable: version >= 7 }, { deadline });
-      const group = Array.isArray(res.groups) && res.groups.length > 0 ? res.groups.find((g: any) => g.groupId === groupId) ?? res.groups[0] : res;
+      const group = Array.isArray(res.groups) && res.groups.length > 0 ? res.groups.find((g) => g.groupId === groupId) ?? res.groups[0] : res;
       if (group === undefined) throw kafkaError(ErrorCode.UNKNOWN_SERVER_ERROR, `OffsetFetch for group ${groupId}: no answer for the group`);
       const topError = coordinator.note(group.errorCode ?? ErrorCode.NONE);
       if (topError !== ErrorCode.NONE) throw kafkaError(topError, `OffsetFetch for group ${JSON.stringify(groupId)}`);
@@ -455,7 +455,7 @@ export class OffsetManager {
         for (const p of t.partitions ?? []) {
           const code = coordinator.note(p.errorCode ?? ErrorCode.NONE);
           if (code !== ErrorCode.NONE) throw kafkaError(code, `OffsetFetch ${name}[${p.partitionIndex}] for group ${JSON.stringify(groupId)}`);
-          const offset = BigInt(p.committedOffset);
+          const offset = p.committedOffset;
           if (offset >= 0n) {
             out.set(partitionKey(name, p.partitionIndex), { offset, leaderEpoch: p.committedLeaderEpoch ?? -1, metadata: p.metadata ?? null });
           }

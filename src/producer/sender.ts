@@ -16,7 +16,7 @@
 // else fails the batch's sends.
 
 import { ProtocolError, TimeoutError, isGregorError, StateError } from '../errors.js';
-import { ApiKey, ErrorCode, kafkaError, leaderMoved, producerFenced } from '../protocol/index.js';
+import { ApiKey, ErrorCode, kafkaError, leaderMoved, producerFenced, type ProduceResponse, type ProduceResponsePartitionProduceResponse } from '../protocol/index.js';
 import { encodeRecordBatch, type CompressionType } from '../protocol/records/index.js';
 import type { ProducerBatch, RecordAccumulator } from './accumulator.js';
 import type { Cluster } from '../cluster/client.js';
@@ -277,9 +277,9 @@ export class Sender {
     for (const b of batches) this.succeed(b, -1n, -1n);
   }
 
-  private onResponse(batches: ProducerBatch[], res: any): void {
+  private onResponse(batches: ProducerBatch[], res: ProduceResponse): void {
     const { metadata } = this.cluster;
-    const results = new Map<string, any>();
+    const results = new Map<string, ProduceResponsePartitionProduceResponse>();
     for (const t of res?.responses ?? []) {
       const name: string | undefined = t.name !== '' && t.name !== undefined ? t.name : metadata.topicName(t.topicId);
       if (name === undefined) continue;
@@ -300,7 +300,7 @@ export class Sender {
         continue;
       }
       const context = `Produce to ${b.topic}-${b.partition}`;
-      const detail = r.errorMessage ?? r.recordErrors?.map((e: any) => e.batchIndexErrorMessage).filter(Boolean).join('; ') ?? null;
+      const detail = r.errorMessage ?? r.recordErrors?.map((e) => e.batchIndexErrorMessage).filter(Boolean).join('; ') ?? null;
       const fenced = this.txn.isTransactional && producerFenced(r.errorCode);
       const err = fenced ? fencedError(r.errorCode, context, detail) : kafkaError(r.errorCode, context, detail || null);
       if (leaderMoved(r.errorCode)) metadata.markStale(b.topic);

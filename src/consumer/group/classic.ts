@@ -24,7 +24,7 @@ import { coordinatorMoved, fatalForJoin } from '../../protocol/error-kinds.js';
 import type { Cluster } from '../../cluster/client.js';
 import type { Coordinator } from '../../cluster/coordinator.js';
 import type { Logger } from '../../config/index.js';
-import { ApiKey } from '../../protocol/index.js';
+import { ApiKey, type JoinGroupResponse, type JoinGroupResponseMember } from '../../protocol/index.js';
 import { partitionKey, type TopicPartition } from '../partition-state.js';
 import { FailureStreak, backoff, sleep } from '../../cluster/retry.js';
 import type { ConsumerSettings } from '../settings.js';
@@ -332,7 +332,7 @@ export class ClassicMembership {
     return 'done';
   }
 
-  private joinError(code: number, join: any): 'retry' | 'again' {
+  private joinError(code: number, join: JoinGroupResponse): 'retry' | 'again' {
     this.rejoinWanted = true;
     if (code === ErrorCode.MEMBER_ID_REQUIRED) {
       // KIP-394: the broker gave us an id; join again with it at once.
@@ -365,7 +365,7 @@ export class ClassicMembership {
   }
 
   /** Leader: runs the elected assignor over every member's subscription. */
-  private async assign(members: any[], protocolName: string): Promise<{ memberId: string; assignment: Buffer }[]> {
+  private async assign(members: readonly JoinGroupResponseMember[], protocolName: string): Promise<{ memberId: string; assignment: Buffer }[]> {
     const assignor = this.assignors.find((a) => a.name === protocolName) ?? getAssignor(protocolName);
     let version = CONSUMER_PROTOCOL_LATEST_VERSION;
     const input: AssignorMember[] = members.map((m) => {

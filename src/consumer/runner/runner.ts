@@ -18,7 +18,7 @@ import { StateError } from '../../errors.js';
 import type { Logger } from '../../config/index.js';
 import type { Message } from '../message.js';
 import type { OffsetToCommit } from '../offsets.js';
-import { backoff } from '../../cluster/retry.js';
+import { backoff, sleep } from '../../cluster/retry.js';
 import { partitionKey, type TopicPartition } from '../partition-state.js';
 import { Fifo } from './fifo.js';
 import { decodeCompleted, encodeCompleted } from './metadata.js';
@@ -333,7 +333,7 @@ export class Runner {
     } catch (err) {
       if (this.stopping) return;
       this.host.logger.warn('run(): reading committed metadata failed; retrying', { error: (err as Error).message });
-      await new Promise((r) => setTimeout(r, 1000).unref());
+      await sleep(1000);
       for (const p of parts) if (p.phase === 'loading') this.toLoad.add(p);
       return this.load();
     }

@@ -85,7 +85,7 @@ test('listTopics, describeTopics and describeCluster agree with the broker\'s Me
     try {
       const md = await (await pool.bootstrap()).request(ApiKey.Metadata, { topics: [], allowAutoTopicCreation: false });
       assert.equal(cluster.clusterId, md.clusterId);
-      assert.deepEqual(cluster.brokers.map((b) => `${b.nodeId}@${b.host}:${b.port}`), md.brokers.map((b: any) => `${b.nodeId}@${b.host}:${b.port}`));
+      assert.deepEqual(cluster.brokers.map((b) => `${b.nodeId}@${b.host}:${b.port}`), md.brokers.map((b) => `${b.nodeId}@${b.host}:${b.port}`));
     } finally {
       await pool.close();
     }

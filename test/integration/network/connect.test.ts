@@ -23,7 +23,7 @@ for (const [name, options] of setups) {
       const md = await broker.request(ApiKey.Metadata, { topics: null, allowAutoTopicCreation: false });
       assert.equal(typeof md.clusterId, 'string');
       assert.ok(md.brokers.length >= 1);
-      assert.ok(md.brokers.every((b: any) => b.port === broker.port), 'advertised address of this listener');
+      assert.ok(md.brokers.every((b) => b.port === broker.port), 'advertised address of this listener');
       assert.equal(pool.connectAttempts, 1, 'one connection for bootstrap and the request');
     } finally {
       await pool.close();

@@ -55,7 +55,7 @@ export async function createTopic(pool: Pool, name: string, partitions = 1): Pro
   for (let i = 0; i < 100; i++) {
     const md = await broker.request(ApiKey.Metadata, { topics: [{ name }], allowAutoTopicCreation: false });
     const t = md.topics[0];
-    if (t?.errorCode === 0 && t.partitions.length === partitions && t.partitions.every((p: any) => p.leaderId >= 0)) return;
+    if (t?.errorCode === 0 && t.partitions.length === partitions && t.partitions.every((p) => p.leaderId >= 0)) return;
     await new Promise((r) => setTimeout(r, 100));
   }
   throw new Error(`topic ${name} has no leaders after 10 s`);

@@ -1,6 +1,6 @@
 // A long-polling Fetch against an empty partition: the broker holds it for maxWaitMs because minBytes is not met.
 // That is the real-broker way to keep a request in flight for a known time.
-import { ApiKey } from '../../../src/protocol/index.js';
+import { ApiKey, type FetchResponse } from '../../../src/protocol/index.js';
 import type { Broker, BrokerRequestOptions } from '../../../src/network/broker.js';
 
 export async function topicIdOf(broker: Broker, topic: string): Promise<string> {
@@ -14,7 +14,7 @@ export function longPollFetch(
   topicId: string,
   maxWaitMs: number,
   options: BrokerRequestOptions = {},
-): Promise<any> {
+): Promise<FetchResponse> {
   return broker.request(
     ApiKey.Fetch,
     {
