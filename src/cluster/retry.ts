@@ -44,7 +44,11 @@ export function backoff(attempt: number, baseMs: number, maxMs: number): number 
   return backoffDelay(attempt, { initialMs: baseMs, maxMs });
 }
 
-/** Runs `op` until it succeeds, fails with a non-retriable error, or the next wait would pass the deadline. */
+/**
+ * Runs `op` until it succeeds, fails with a non-retriable error, or the next wait would pass the deadline. The one
+ * retry loop of every client: the consumer's commits, OffsetFetch and coordinator lookups, the producer's
+ * transactions and topic loads, the admin client's calls.
+ */
 export async function withRetries<T>(op: (attempt: number) => Promise<T>, options: RetryOptions): Promise<T> {
   const retriable = options.isRetriable ?? isRetriableError;
   for (let attempt = 1; ; attempt++) {
@@ -64,7 +68,10 @@ export async function withRetries<T>(op: (attempt: number) => Promise<T>, option
         throw new TimeoutError(`${options.what}: gave up after ${attempt} attempt${attempt === 1 ? '' : 's'}: ${message}`, { cause: err });
       }
       await options.onRetry?.(err, attempt);
-      await sleep(wait, options.signal);
+      // Ref'd: someone awaits this call (commit(), createTopics(), initTransactions()...). With every connection
+      // down the wait may be the only thing the event loop holds, and an unref'd timer would end the process in the
+      // middle of the await instead of at the deadline's TimeoutError.
+      await sleep(wait, options.signal, { ref: true });
     }
   }
 }

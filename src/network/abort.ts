@@ -4,9 +4,9 @@ import { AbortError, isGregorError } from '../errors.js';
 
 export interface SleepOptions {
   /**
-   * Keep the process alive while waiting. Default false: a background retry (fetching, heartbeats, commits) must not
-   * keep an application from exiting. A reconnect backoff inside a call the application awaits (bootstrapping, a
-   * lane's next connection attempt) is ref'd: with every socket down it may be the only thing the event loop holds,
+   * Keep the process alive while waiting. Default false: a background loop's backoff (fetching, heartbeats, joining)
+   * must not keep an application from exiting. A wait inside a call someone awaits (bootstrapping, a lane's next
+   * connection attempt, withRetries) is ref'd: with every socket down it may be the only thing the event loop holds,
    * and an unref'd timer would let the process exit in the middle of that await.
    */
   ref?: boolean;
