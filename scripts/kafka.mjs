@@ -3,6 +3,7 @@
 // as detached JVMs on 127.0.0.1. No Docker, no downloads at test time once `.kafka/` is filled.
 //
 //   node scripts/kafka.mjs start [--nodes 1|3] [--json]   start (idempotent; safe to run concurrently)
+//   node scripts/kafka.mjs start --secure [--json]         the secured node: ACLs, SASL_SSL users, an mTLS listener
 //   node scripts/kafka.mjs stop [--nodes 1|3] [--clean]   stop what runs (both layouts unless --nodes); --clean wipes data
 //   node scripts/kafka.mjs stop --nodes 3 --node N [--kill] stop one node of the cluster (--kill: SIGKILL, a crash)
 //   node scripts/kafka.mjs start --nodes 3 --node N         start that node again (its data is kept)
@@ -12,13 +13,16 @@
 // Layout (all under .kafka/, gitignored):
 //   lib/                 the jars; lib/kafka-clients-<version>.jar carries the protocol specs (common/message/*.json)
 //   tls/                 ca.pem (trust this), server.p12 (broker keystore), their keys
+//   tls/clients/         client certificates for the mTLS listener (and a foreign CA's, for refusal tests)
 //   single/              the one-node cluster: server.properties, data/, broker.log, broker.pid
+//   secure/              the secured node (start --secure), same files
 //   cluster/nodeN/       the three-node cluster, N = 1..3, same files per node
 //   lock                 held while any start/stop runs, so concurrent test files do not race
 //
 // Ports derive from GREGOR_KAFKA_PORT_BASE (default 9092), so a second checkout can run beside the first:
 //   single node:  PLAINTEXT base, CONTROLLER base+1, SASL_SSL base+2
 //   three nodes:  node N: PLAINTEXT N*10000+base, CONTROLLER +1, SASL_SSL +2   (19092, 29092, 39092 by default)
+//   secure node:  SASL_SSL base+10, CONTROLLER base+11, SSL with client certificates required base+12
 import { spawn, spawnSync } from 'node:child_process';
 import { createHash, randomBytes } from 'node:crypto';
 import {
@@ -46,6 +50,7 @@ const LIB = join(KAFKA_DIR, 'lib');
 const TLS = join(KAFKA_DIR, 'tls');
 const LOCK = join(KAFKA_DIR, 'lock');
 const BROKER_LOG4J = join(ROOT, 'scripts', 'kafka', 'log4j2-broker.properties');
+const SECURE_LOG4J = join(ROOT, 'scripts', 'kafka', 'log4j2-secure.properties');
 export const KAFKA_VERSION = /<kafka\.version>([^<]+)<\/kafka\.version>/.exec(readFileSync(POM, 'utf8'))[1];
 export const CLIENTS_JAR = join(LIB, `kafka-clients-${KAFKA_VERSION}.jar`);
 const KEYSTORE_PASSWORD = 'gregor-keystore-secret';
@@ -69,6 +74,19 @@ export const SASL_MECHANISMS = ['PLAIN', 'SCRAM-SHA-256', 'SCRAM-SHA-512', 'OAUT
 // implement KIP-368 is disconnected after 5 s on this listener: use PLAINTEXT for those.
 export const SASL_SESSION_LIFETIME_MS = 5000;
 
+// The secured node (start --secure): StandardAuthorizer with ACLs, PLAIN users on SASL_SSL, client certificates on
+// an SSL listener. `admin` is the super user (and the identity the node's broker and controller use between
+// themselves); `reader` and the certificate's principal start with no ACL at all: tests grant what they need with
+// `scripts/kafka-tool acls` (config/secure-admin.properties) and see what a refusal looks like before that.
+export const SECURE_USERS = {
+  admin: { username: 'gregor-admin', password: 'gregor-admin-secret' },
+  reader: { username: 'gregor-reader', password: 'gregor-reader-secret' },
+};
+// The subject CN of tls/clients/client.pem; ssl.principal.mapping.rules makes it the principal User:gregor-mtls-client.
+export const MTLS_PRINCIPAL = 'gregor-mtls-client';
+// Passphrase of tls/clients/client-encrypted.key (the same key as client.key, encrypted: ssl.key.password).
+const CLIENT_KEY_PASSWORD = 'gregor-client-key-secret';
+
 class UsageError extends Error {}
 class EnvError extends Error {}
 
@@ -82,9 +100,15 @@ function portBase() {
   return base;
 }
 
-/** The nodes of one layout ("single" or "cluster"): directories and ports. */
+/** The nodes of one layout ("single", "cluster" or "secure"): directories and ports. */
 function layout(nodes) {
   const base = portBase();
+  if (nodes === 'secure') {
+    return {
+      name: 'secure', dir: join(KAFKA_DIR, 'secure'),
+      nodes: [{ id: 1, dir: join(KAFKA_DIR, 'secure'), controller: base + 11, saslSsl: base + 10, ssl: base + 12 }],
+    };
+  }
   if (nodes === 1) {
     return {
       name: 'single', dir: join(KAFKA_DIR, 'single'),
@@ -98,7 +122,13 @@ function layout(nodes) {
   return { name: 'cluster', dir: join(KAFKA_DIR, 'cluster'), nodes: list };
 }
 
+/** The ports clients connect to (every listener but the controller's). */
+function clientPorts(n) {
+  return [n.plaintext, n.saslSsl, n.ssl].filter((p) => p !== undefined);
+}
+
 function info(l) {
+  if (l.name === 'secure') return secureInfo(l);
   return {
     layout: l.name,
     kafkaVersion: KAFKA_VERSION,
@@ -112,6 +142,34 @@ function info(l) {
     nodes: l.nodes.map((n) => ({
       id: n.id, pid: readPid(n), plaintext: n.plaintext, controller: n.controller, saslSsl: n.saslSsl,
       log: join(n.dir, 'broker.log'), dataDir: join(n.dir, 'data'),
+    })),
+  };
+}
+
+function secureInfo(l) {
+  const n = l.nodes[0];
+  const clients = join(TLS, 'clients');
+  return {
+    layout: l.name,
+    kafkaVersion: KAFKA_VERSION,
+    saslSslBootstrap: `127.0.0.1:${n.saslSsl}`,
+    mtlsBootstrap: `127.0.0.1:${n.ssl}`,
+    caFile: join(TLS, 'ca.pem'),
+    users: SECURE_USERS,
+    mtls: {
+      principal: MTLS_PRINCIPAL,
+      certificate: join(clients, 'client.pem'),
+      key: join(clients, 'client.key'),
+      encryptedKey: join(clients, 'client-encrypted.key'),
+      keyPassword: CLIENT_KEY_PASSWORD,
+      // A certificate and key signed by another CA than the one the listener trusts.
+      foreignCertificate: join(clients, 'foreign-client.pem'),
+      foreignKey: join(clients, 'foreign-client.key'),
+    },
+    adminConfig: 'config/secure-admin.properties',
+    nodes: l.nodes.map((n) => ({
+      id: n.id, pid: readPid(n), controller: n.controller, saslSsl: n.saslSsl, ssl: n.ssl,
+      log: join(n.dir, 'broker.log'), requestLog: join(n.dir, 'requests.log'), dataDir: join(n.dir, 'data'),
     })),
   };
 }
@@ -219,10 +277,49 @@ function ensureTls(log) {
   log(`TLS material generated in ${TLS}`);
 }
 
+// Client certificates for the secured node's mTLS listener, signed by the same CA (kept in tls/ since the server
+// certificate was made). Made on the first `start --secure`, beside the existing CA: the running brokers keep theirs.
+function ensureClientTls(log) {
+  const dir = join(TLS, 'clients');
+  if (existsSync(join(dir, 'client.pem'))) return;
+  const tmp = `${dir}.tmp-${process.pid}`;
+  rmSync(tmp, { recursive: true, force: true });
+  mkdirSync(tmp, { recursive: true });
+  const run = (args) => {
+    const r = spawnSync('openssl', args, { cwd: tmp, encoding: 'utf8' });
+    if (r.status !== 0) throw new EnvError(`openssl ${args[0]} failed:\n${tail(r.stdout + r.stderr, 20)}`);
+  };
+  writeFileSync(join(tmp, 'client.ext'), [
+    'basicConstraints=CA:FALSE',
+    'keyUsage=critical,digitalSignature,keyEncipherment',
+    // Java checks the extended key usage of a client certificate: it must allow client authentication.
+    'extendedKeyUsage=clientAuth',
+    '',
+  ].join('\n'));
+  const sign = (name, caPem, caKey) => {
+    run(['req', '-newkey', 'rsa:2048', '-nodes', '-keyout', `${name}.key`, '-out', `${name}.csr`, '-subj', `/CN=${MTLS_PRINCIPAL}`]);
+    run(['x509', '-req', '-in', `${name}.csr`, '-CA', caPem, '-CAkey', caKey, '-set_serial',
+      `0x${randomBytes(8).toString('hex')}`, '-out', `${name}.pem`, '-days', '3650', '-extfile', 'client.ext']);
+  };
+  sign('client', join(TLS, 'ca.pem'), join(TLS, 'ca.key'));
+  // ssl.key.password: the same key, encrypted (PKCS#8, AES-256).
+  run(['pkcs8', '-topk8', '-in', 'client.key', '-out', 'client-encrypted.key', '-v2', 'aes-256-cbc',
+    '-passout', `pass:${CLIENT_KEY_PASSWORD}`]);
+  // A client of another CA: the listener must refuse it although certificate and key match.
+  run(['req', '-x509', '-newkey', 'rsa:2048', '-nodes', '-keyout', 'foreign-ca.key', '-out', 'foreign-ca.pem', '-days', '3650',
+    '-subj', '/CN=not the gregor test CA', '-addext', 'basicConstraints=critical,CA:TRUE',
+    '-addext', 'keyUsage=critical,keyCertSign,cRLSign']);
+  sign('foreign-client', 'foreign-ca.pem', 'foreign-ca.key');
+  rmSync(dir, { recursive: true, force: true });
+  renameSync(tmp, dir);
+  log(`mTLS client certificates generated in ${dir}`);
+}
+
 // ---------------------------------------------------------------------------------------------------------------
 // Broker configuration
 
 function serverProperties(l, n) {
+  if (l.name === 'secure') return secureServerProperties(n);
   const single = l.nodes.length === 1;
   const rf = single ? 1 : 3;
   const minIsr = single ? 1 : 2;
@@ -309,6 +406,75 @@ function serverProperties(l, n) {
   ].join('\n');
 }
 
+// The secured node: no PLAINTEXT listener at all, so every client has an identity the authorizer can judge.
+function secureServerProperties(n) {
+  const { admin, reader } = SECURE_USERS;
+  const plainUsers = `user_${admin.username}="${admin.password}" user_${reader.username}="${reader.password}"`;
+  const plainModule = 'org.apache.kafka.common.security.plain.PlainLoginModule required';
+  const keystore = (listener) => [
+    `listener.name.${listener}.ssl.keystore.location=${join(TLS, 'server.p12')}`,
+    `listener.name.${listener}.ssl.keystore.type=PKCS12`,
+    `listener.name.${listener}.ssl.keystore.password=${KEYSTORE_PASSWORD}`,
+    `listener.name.${listener}.ssl.key.password=${KEYSTORE_PASSWORD}`,
+    `listener.name.${listener}.ssl.truststore.location=${join(TLS, 'ca.pem')}`,
+    `listener.name.${listener}.ssl.truststore.type=PEM`,
+  ];
+  return [
+    '# Generated by scripts/kafka.mjs (start --secure) at each start; edit that script, not this file.',
+    'process.roles=broker,controller',
+    `node.id=${n.id}`,
+    `controller.quorum.bootstrap.servers=127.0.0.1:${n.controller}`,
+    'controller.listener.names=CONTROLLER',
+    `listeners=SASL_SSL://127.0.0.1:${n.saslSsl},CONTROLLER://127.0.0.1:${n.controller},SSL://127.0.0.1:${n.ssl}`,
+    `advertised.listeners=SASL_SSL://127.0.0.1:${n.saslSsl},CONTROLLER://127.0.0.1:${n.controller},SSL://127.0.0.1:${n.ssl}`,
+    'listener.security.protocol.map=CONTROLLER:SASL_PLAINTEXT,SASL_SSL:SASL_SSL,SSL:SSL',
+    `log.dirs=${join(n.dir, 'data')}`,
+    '',
+    '# The authorizer: nothing is allowed without an ACL, except to super users. The node talks to itself (broker to',
+    '# controller, broker to broker) as the admin user over SASL PLAIN, so no anonymous principal needs rights.',
+    'authorizer.class.name=org.apache.kafka.metadata.authorizer.StandardAuthorizer',
+    `super.users=User:${admin.username}`,
+    'allow.everyone.if.no.acl.found=false',
+    'inter.broker.listener.name=SASL_SSL',
+    'sasl.mechanism.inter.broker.protocol=PLAIN',
+    'sasl.mechanism.controller.protocol=PLAIN',
+    'listener.name.controller.sasl.enabled.mechanisms=PLAIN',
+    `listener.name.controller.plain.sasl.jaas.config=${plainModule} username="${admin.username}" password="${admin.password}" ${plainUsers};`,
+    '',
+    '# SASL_SSL: PLAIN users (the admin and an unprivileged reader).',
+    'listener.name.sasl_ssl.sasl.enabled.mechanisms=PLAIN',
+    `listener.name.sasl_ssl.plain.sasl.jaas.config=${plainModule} username="${admin.username}" password="${admin.password}" ${plainUsers};`,
+    ...keystore('sasl_ssl'),
+    '',
+    '# SSL with client certificates required (mTLS): the principal is the certificate\'s CN.',
+    ...keystore('ssl'),
+    'listener.name.ssl.ssl.client.auth=required',
+    'ssl.principal.mapping.rules=RULE:^CN=([^,]+)$/$1/,DEFAULT',
+    '',
+    'auto.create.topics.enable=false',
+    'num.partitions=1',
+    'default.replication.factor=1',
+    'min.insync.replicas=1',
+    'offsets.topic.replication.factor=1',
+    'offsets.topic.num.partitions=3',
+    'transaction.state.log.replication.factor=1',
+    'transaction.state.log.min.isr=1',
+    'transaction.state.log.num.partitions=3',
+    'share.coordinator.state.topic.replication.factor=1',
+    'share.coordinator.state.topic.min.isr=1',
+    'share.coordinator.state.topic.num.partitions=3',
+    'group.initial.rebalance.delay.ms=0',
+    'group.min.session.timeout.ms=1000',
+    'group.consumer.min.session.timeout.ms=1000',
+    'group.consumer.session.timeout.ms=10000',
+    'group.consumer.min.heartbeat.interval.ms=100',
+    'group.consumer.heartbeat.interval.ms=1000',
+    'num.network.threads=2',
+    'num.io.threads=2',
+    '',
+  ].join('\n');
+}
+
 // Kafka's Uuid.randomUuid() in base64url without padding; like Kafka, avoid a leading '-' (it reads as a CLI flag).
 function randomClusterId() {
   for (;;) {
@@ -345,7 +511,7 @@ async function formatStorage(l, n, clusterId, log) {
     'kafka.tools.StorageTool', 'format', '-t', clusterId, '-c', join(n.dir, 'server.properties'),
     ...(l.nodes.length === 1 ? ['--standalone'] : []),
   ];
-  for (const mech of ['SCRAM-SHA-256', 'SCRAM-SHA-512']) {
+  if (l.name !== 'secure') for (const mech of ['SCRAM-SHA-256', 'SCRAM-SHA-512']) {
     args.push('-S', `${mech}=[name=${USERS[mech].username},password=${USERS[mech].password}]`);
   }
   const r = await run(javaBin(), args);
@@ -435,12 +601,12 @@ function spawnBroker(l, n) {
   const logPath = join(n.dir, 'broker.log');
   const logOffset = existsSync(logPath) ? statSync(logPath).size : 0;
   const fd = openSync(logPath, 'a');
-  const heap = l.nodes.length === 1 ? '512m' : '384m';
+  const heap = l.name === 'single' ? '512m' : '384m';
   const args = [
     ...jvm(heap, [
       `-Dgregor.kafka=${n.dir}`,
       `-Dkafka.logs.dir=${n.dir}`,
-      `-Dlog4j2.configurationFile=${BROKER_LOG4J}`,
+      `-Dlog4j2.configurationFile=${l.name === 'secure' ? SECURE_LOG4J : BROKER_LOG4J}`,
     ]),
     'kafka.Kafka', join(n.dir, 'server.properties'),
   ];
@@ -464,6 +630,11 @@ function logSince(p) {
   }
 }
 
+async function allAnswer(ports) {
+  for (const port of ports) if (!(await portAnswers(port))) return false;
+  return true;
+}
+
 async function waitReady(started, timeoutMs) {
   const deadline = Date.now() + timeoutMs;
   const pending = new Set(started);
@@ -474,10 +645,7 @@ async function waitReady(started, timeoutMs) {
         throw new EnvError(`node ${p.n.id}: the broker exited during start (${why}). Last lines of ${p.logPath}:\n` +
           fileTail(p.logPath, 40));
       }
-      if (logSince(p).includes('Kafka Server started') &&
-          await portAnswers(p.n.plaintext) && await portAnswers(p.n.saslSsl)) {
-        pending.delete(p);
-      }
+      if (logSince(p).includes('Kafka Server started') && await allAnswer(clientPorts(p.n))) pending.delete(p);
     }
     if (pending.size === 0) break;
     if (Date.now() > deadline) {
@@ -541,8 +709,8 @@ async function start(nodes, log, only = null) {
     if (wanted.every((n) => running.includes(n))) {
       // Running: still make sure it answers (it may be mid-shutdown or wedged).
       for (const n of wanted) {
-        if (!(await portAnswers(n.plaintext))) {
-          throw new EnvError(`node ${n.id} (pid ${readPid(n)}) runs but port ${n.plaintext} does not answer; ` +
+        if (!(await portAnswers(clientPorts(n)[0]))) {
+          throw new EnvError(`node ${n.id} (pid ${readPid(n)}) runs but port ${clientPorts(n)[0]} does not answer; ` +
             `see ${join(n.dir, 'broker.log')} or run \`npm run kafka:stop\``);
         }
       }
@@ -553,9 +721,10 @@ async function start(nodes, log, only = null) {
     checkJava();
     ensureJars(log);
     ensureTls(log);
+    if (l.name === 'secure') ensureClientTls(log);
     const missing = wanted.filter((n) => !running.includes(n));
     for (const n of missing) {
-      for (const port of [n.plaintext, n.controller, n.saslSsl]) {
+      for (const port of [...clientPorts(n), n.controller]) {
         if (!(await portFree(port))) {
           throw new EnvError(`port ${port} (node ${n.id}) is held by ${portHolder(port)}; stop it, or run on other ` +
             'ports with GREGOR_KAFKA_PORT_BASE=<base> (see README.md)');
@@ -618,7 +787,7 @@ async function stopLayout(l, clean, log, only = null, kill = false) {
 
 async function stop(nodes, clean, log, only = null, kill = false) {
   return withLock(async () => {
-    const layouts = nodes ? [layout(nodes)] : [layout(1), layout(3)];
+    const layouts = nodes ? [layout(nodes)] : [layout(1), layout(3), layout('secure')];
     let n = 0;
     for (const l of layouts) n += await stopLayout(l, clean, log, only, kill);
     if (n === 0) log('no Kafka running');
@@ -635,7 +804,7 @@ function rssKiB(pid) {
 }
 
 function status() {
-  return [layout(1), layout(3)].map((l) => {
+  return [layout(1), layout(3), layout('secure')].map((l) => {
     const i = info(l);
     for (const n of i.nodes) n.rssKiB = n.pid ? rssKiB(n.pid) : null;
     i.running = i.nodes.every((n) => n.pid !== null);
@@ -644,6 +813,18 @@ function status() {
 }
 
 function describe(i) {
+  if (i.layout === 'secure') {
+    return [
+      `  bootstrap (SASL_SSL, PLAIN): ${i.saslSslBootstrap}`,
+      `  bootstrap (SSL, client certificate required): ${i.mtlsBootstrap}`,
+      `  CA file:               ${i.caFile}`,
+      `  users:                 ${i.users.admin.username}/${i.users.admin.password} (super user), ` +
+        `${i.users.reader.username}/${i.users.reader.password} (no ACLs)`,
+      `  client certificate:    ${i.mtls.certificate} (principal User:${i.mtls.principal}, no ACLs), key ${i.mtls.key}`,
+      `  ACLs:                  scripts/kafka-tool acls --bootstrap-server ${i.saslSslBootstrap} --command-config ${i.adminConfig} ...`,
+      `  logs:                  ${i.nodes.map((n) => n.log).join(', ')}`,
+    ].join('\n');
+  }
   return [
     `  bootstrap (PLAINTEXT): ${i.bootstrap}`,
     `  bootstrap (SASL_SSL):  ${i.saslSslBootstrap}   (${i.saslMechanisms.join(', ')}; ` +
@@ -661,6 +842,7 @@ function parseArgs(argv) {
     if (a === '--nodes') {
       const v = argv[++i];
       if (v !== '1' && v !== '3') throw new UsageError(`--nodes takes 1 or 3, got '${v ?? ''}'`);
+      if (opts.nodes === 'secure') throw new UsageError('--secure is a layout of its own; it does not combine with --nodes');
       opts.nodes = Number(v);
     } else if (a.startsWith('--nodes=')) {
       return parseArgs([...argv.slice(0, i), '--nodes', a.slice(8), ...argv.slice(i + 1)]);
@@ -670,6 +852,9 @@ function parseArgs(argv) {
       opts.node = Number(v);
     } else if (a.startsWith('--node=')) {
       return parseArgs([...argv.slice(0, i), '--node', a.slice(7), ...argv.slice(i + 1)]);
+    } else if (a === '--secure') {
+      if (opts.nodes !== null && opts.nodes !== 'secure') throw new UsageError('--secure is a layout of its own; it does not combine with --nodes');
+      opts.nodes = 'secure';
     } else if (a === '--clean') opts.clean = true;
     else if (a === '--json') opts.json = true;
     else if (a === '--kill') opts.kill = true;
@@ -681,10 +866,11 @@ function parseArgs(argv) {
   return opts;
 }
 
-const USAGE = `usage: node scripts/kafka.mjs <start|stop|status|jars> [--nodes 1|3] [--node N] [--clean] [--kill] [--json]
+const USAGE = `usage: node scripts/kafka.mjs <start|stop|status|jars> [--nodes 1|3 | --secure] [--node N] [--clean] [--kill] [--json]
   start   start the single node (default) or the three-node cluster (--nodes 3); idempotent
+          --secure: the secured node (StandardAuthorizer and ACLs, SASL_SSL users, an mTLS listener) on its own ports
           --nodes 3 --node N: start only node N of the cluster (e.g. again after a stop or a kill)
-  stop    stop what runs (both layouts unless --nodes); --clean also wipes data
+  stop    stop what runs (every layout unless --nodes or --secure); --clean also wipes data
           --nodes 3 --node N: stop only node N; --kill: SIGKILL it (a crash) instead of SIGTERM
   status  show what runs
   jars    download the Kafka jars only (${CLIENTS_JAR})`;
@@ -715,7 +901,7 @@ async function main(argv) {
         log(`${i.layout}: ${state}`);
         for (const n of i.nodes) {
           log(`  node ${n.id}: ${n.pid ? `pid ${n.pid}, RSS ${n.rssKiB ? `${(n.rssKiB / 1024).toFixed(0)} MiB` : '?'}` : 'stopped'}` +
-            `, ports ${n.plaintext}/${n.controller}/${n.saslSsl}`);
+            `, ports ${[...clientPorts(n), n.controller].join('/')}`);
         }
         if (i.running) log(describe(i));
       }

@@ -13,6 +13,10 @@ export type GregorErrorCode =
   | 'ERR_PROTOCOL' // bytes from the network that do not decode, or a response that breaks the protocol
   | 'ERR_CORRUPT_RECORD' // a record batch failed its CRC or is malformed; names topic, partition and offsets
   | 'ERR_KAFKA' // the broker answered with a Kafka error code
+  | 'ERR_TOPIC_AUTHORIZATION' // TOPIC_AUTHORIZATION_FAILED: the principal may not use these topics (`topics`)
+  | 'ERR_GROUP_AUTHORIZATION' // GROUP_AUTHORIZATION_FAILED: the principal may not use this group (`groupId`)
+  | 'ERR_CLUSTER_AUTHORIZATION' // CLUSTER_AUTHORIZATION_FAILED: a cluster-level operation is not allowed
+  | 'ERR_TRANSACTIONAL_ID_AUTHORIZATION' // TRANSACTIONAL_ID_AUTHORIZATION_FAILED (`transactionalId`)
   | 'ERR_CONNECTION' // a socket could not be opened, or closed under an in-flight request
   | 'ERR_TIMEOUT' // a request or wait exceeded its deadline
   | 'ERR_AUTHENTICATION' // SASL failed: wrong credentials, unsupported mechanism
@@ -98,13 +102,72 @@ export class CorruptRecordError extends GregorError {
 export class KafkaError extends GregorError {
   readonly errorCode: number;
   readonly errorName: string;
-  constructor(errorCode: number, errorName: string, message: string, options?: GregorErrorOptions) {
-    super('ERR_KAFKA', message, options);
+  constructor(errorCode: number, errorName: string, message: string, options?: GregorErrorOptions, code: GregorErrorCode = 'ERR_KAFKA') {
+    super(code, message, options);
     this.errorCode = errorCode;
     this.errorName = errorName;
   }
   override toJSON(): Record<string, unknown> {
     return { ...super.toJSON(), errorCode: this.errorCode, errorName: this.errorName };
+  }
+}
+
+/**
+ * The broker's authorizer refused the principal (ACLs). Never retriable: the same request fails the same way until
+ * someone changes the ACLs, so the client reports it at once instead of retrying (Java's AuthorizationException).
+ * Still a KafkaError: `errorCode` and `errorName` are the broker's. `resources` names what was refused (topic
+ * names, the group id, the transactional id; empty for the cluster).
+ */
+export abstract class AuthorizationError extends KafkaError {
+  abstract readonly resourceType: 'topic' | 'group' | 'cluster' | 'transactional-id';
+  readonly resources: readonly string[];
+  constructor(code: GregorErrorCode, errorCode: number, errorName: string, message: string, resources: readonly string[], options?: GregorErrorOptions) {
+    super(errorCode, errorName, message, { ...options, retriable: false }, code);
+    this.resources = Object.freeze([...resources]);
+  }
+  override toJSON(): Record<string, unknown> {
+    return { ...super.toJSON(), resourceType: this.resourceType, resources: this.resources };
+  }
+}
+
+/** TOPIC_AUTHORIZATION_FAILED: no ACL lets the principal describe, read or write `topics`. */
+export class TopicAuthorizationError extends AuthorizationError {
+  readonly resourceType = 'topic' as const;
+  constructor(errorCode: number, errorName: string, message: string, topics: readonly string[], options?: GregorErrorOptions) {
+    super('ERR_TOPIC_AUTHORIZATION', errorCode, errorName, message, topics, options);
+  }
+  get topics(): readonly string[] {
+    return this.resources;
+  }
+}
+
+/** GROUP_AUTHORIZATION_FAILED: no ACL lets the principal describe or read the consumer group `groupId`. */
+export class GroupAuthorizationError extends AuthorizationError {
+  readonly resourceType = 'group' as const;
+  constructor(errorCode: number, errorName: string, message: string, groupId: string | undefined, options?: GregorErrorOptions) {
+    super('ERR_GROUP_AUTHORIZATION', errorCode, errorName, message, groupId === undefined ? [] : [groupId], options);
+  }
+  get groupId(): string | undefined {
+    return this.resources[0];
+  }
+}
+
+/** CLUSTER_AUTHORIZATION_FAILED: a cluster-level operation (create topics, idempotent write before 2.8, ...). */
+export class ClusterAuthorizationError extends AuthorizationError {
+  readonly resourceType = 'cluster' as const;
+  constructor(errorCode: number, errorName: string, message: string, options?: GregorErrorOptions) {
+    super('ERR_CLUSTER_AUTHORIZATION', errorCode, errorName, message, [], options);
+  }
+}
+
+/** TRANSACTIONAL_ID_AUTHORIZATION_FAILED: no ACL lets the principal use `transactionalId`. */
+export class TransactionalIdAuthorizationError extends AuthorizationError {
+  readonly resourceType = 'transactional-id' as const;
+  constructor(errorCode: number, errorName: string, message: string, transactionalId: string | undefined, options?: GregorErrorOptions) {
+    super('ERR_TRANSACTIONAL_ID_AUTHORIZATION', errorCode, errorName, message, transactionalId === undefined ? [] : [transactionalId], options);
+  }
+  get transactionalId(): string | undefined {
+    return this.resources[0];
   }
 }
 

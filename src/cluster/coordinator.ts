@@ -86,7 +86,12 @@ export class Coordinator {
 
   /** Throws the KafkaError for a non-zero code; forgets the coordinator first when the code says it moved. */
   check(errorCode: number, context: string, brokerMessage?: string | null): void {
-    if (this.note(errorCode) !== ErrorCode.NONE) throw kafkaError(errorCode, context, brokerMessage);
+    if (this.note(errorCode) !== ErrorCode.NONE) throw kafkaError(errorCode, context, brokerMessage, this.resource());
+  }
+
+  /** The key as the resource an authorization error names (the group id or the transactional id). */
+  resource(): { group?: string; transactionalId?: string } {
+    return this.keyType === CoordinatorType.TRANSACTION ? { transactionalId: this.key } : { group: this.key };
   }
 
   /** Forgets the cached coordinator (it moved, or its connection failed). */
@@ -106,7 +111,7 @@ export class Coordinator {
       : { key: this.key, keyType: this.keyType }, { signal });
     const entry = res.coordinators.length > 0 ? res.coordinators[0] : res;
     if (entry.errorCode !== ErrorCode.NONE) {
-      throw kafkaError(entry.errorCode, `FindCoordinator for ${this.describe()}`, entry.errorMessage);
+      throw kafkaError(entry.errorCode, `FindCoordinator for ${this.describe()}`, entry.errorMessage, this.resource());
     }
     // The coordinator may be a broker the metadata has not named yet; addBroker keeps an unchanged one as it is.
     this.cluster.addBroker(entry.nodeId, entry.host, entry.port);

@@ -219,7 +219,7 @@ export class Metadata {
       p = p.then(() => {
         for (const t of names) {
           const code = this.topicErrors.get(t);
-          if (code !== undefined) throw kafkaError(code, `metadata for topic '${t}'`);
+          if (code !== undefined) throw kafkaError(code, `metadata for topic '${t}'`, null, { topic: t });
         }
       });
     }

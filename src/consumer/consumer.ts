@@ -16,7 +16,7 @@
 
 import { EventEmitter } from 'node:events';
 import { resolveConfig, type ConsumerConfig, type Logger, type ResolvedConsumerConfig } from '../config/index.js';
-import { GregorError, isGregorError, StateError } from '../errors.js';
+import { AuthorizationError, GregorError, isGregorError, StateError } from '../errors.js';
 import { ErrorCode, kafkaError } from '../protocol/error-codes.js';
 import { Assignment } from './assignment.js';
 import type { Cluster } from '../cluster/client.js';
@@ -648,11 +648,15 @@ export class Consumer extends EventEmitter<ConsumerEvents> implements AsyncItera
 
   /**
    * Keeps an error the application was just given when it ends the consumer's use: credentials refused
-   * (AuthenticationError) or TLS refused (TlsError; neither is retriable). The membership's fatal errors (fenced
-   * group.instance.id, ...) are kept where the membership reports them.
+   * (AuthenticationError), TLS refused (TlsError; neither is retriable), or an ACL refused the background work of
+   * the subscription or assignment (AuthorizationError: metadata, fetch, committed offsets; the same request fails
+   * until the ACLs change; a consumer created after the change picks it up).
+   * The membership's fatal errors (fenced group.instance.id, ...) are kept where the membership reports them.
    */
   private noteFatal(err: unknown): void {
-    if (this.fatalError === null && isGregorError(err) && (err.code === 'ERR_AUTHENTICATION' || err.code === 'ERR_TLS')) this.fatalError = err;
+    if (this.fatalError === null && isGregorError(err) && (err.code === 'ERR_AUTHENTICATION' || err.code === 'ERR_TLS' || err instanceof AuthorizationError)) {
+      this.fatalError = err;
+    }
   }
 
   /**
@@ -761,7 +765,7 @@ export class Consumer extends EventEmitter<ConsumerEvents> implements AsyncItera
   private reportUnknownTopic(topic: string): void {
     if (this.reportedTopics.has(topic)) return;
     const code = this.client.topicError(topic) ?? ErrorCode.UNKNOWN_TOPIC_OR_PARTITION;
-    const error = kafkaError(code, code === ErrorCode.UNKNOWN_TOPIC_OR_PARTITION ? `topic ${JSON.stringify(topic)} does not exist` : `topic ${JSON.stringify(topic)}`);
+    const error = kafkaError(code, code === ErrorCode.UNKNOWN_TOPIC_OR_PARTITION ? `topic ${JSON.stringify(topic)} does not exist` : `topic ${JSON.stringify(topic)}`, null, { topic });
     if (error.retriable && code !== ErrorCode.UNKNOWN_TOPIC_OR_PARTITION) return;
     this.reportedTopics.add(topic);
     this.logger.warn('topic cannot be read', { topic, error: error.errorName });

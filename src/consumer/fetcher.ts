@@ -382,7 +382,7 @@ export class Fetcher {
       this.host.refused(state);
       return;
     }
-    const err = kafkaError(code, `Fetch ${state.topic}[${state.partition}] at offset ${fetchOffset}`);
+    const err = kafkaError(code, `Fetch ${state.topic}[${state.partition}] at offset ${fetchOffset}`, null, { topic: state.topic });
     if (err.retriable) {
       this.host.refused(state);
       return;

@@ -9,7 +9,7 @@
 
 import { GregorError, StateError, TimeoutError } from '../errors.js';
 import { ErrorCode, errorName, kafkaError } from '../protocol/error-codes.js';
-import { fatalForCommit, leaderMoved } from '../protocol/error-kinds.js';
+import { authorizationFailed, fatalForCommit, leaderMoved } from '../protocol/error-kinds.js';
 import type { Assignment } from './assignment.js';
 import type { Cluster } from '../cluster/client.js';
 import type { Coordinator } from '../cluster/coordinator.js';
@@ -296,7 +296,7 @@ export class OffsetManager {
               stale = true;
               continue;
             }
-            throw kafkaError(p.errorCode, `OffsetForLeaderEpoch ${s.topic}[${s.partition}]`);
+            throw kafkaError(p.errorCode, `OffsetForLeaderEpoch ${s.topic}[${s.partition}]`, null, { topic: s.topic });
           }
           const endOffset = p.endOffset;
           if (endOffset < 0n || p.leaderEpoch < 0) {
@@ -416,7 +416,7 @@ export class OffsetManager {
         } else if (leaderMoved(p.errorCode)) {
           retry.push(req);
         } else {
-          throw kafkaError(p.errorCode, `ListOffsets ${t.name}[${p.partitionIndex}]`);
+          throw kafkaError(p.errorCode, `ListOffsets ${t.name}[${p.partitionIndex}]`, null, { topic: t.name });
         }
       }
     }
@@ -447,14 +447,14 @@ export class OffsetManager {
       const group = Array.isArray(res.groups) && res.groups.length > 0 ? res.groups.find((g) => g.groupId === groupId) ?? res.groups[0] : res;
       if (group === undefined) throw kafkaError(ErrorCode.UNKNOWN_SERVER_ERROR, `OffsetFetch for group ${groupId}: no answer for the group`);
       const topError = coordinator.note(group.errorCode ?? ErrorCode.NONE);
-      if (topError !== ErrorCode.NONE) throw kafkaError(topError, `OffsetFetch for group ${JSON.stringify(groupId)}`);
+      if (topError !== ErrorCode.NONE) throw kafkaError(topError, `OffsetFetch for group ${JSON.stringify(groupId)}`, null, { group: groupId });
       const out = new Map<string, CommittedOffset>();
       for (const t of group.topics ?? []) {
         const name = responseTopicName(t, (id) => this.client.topicName(id));
         if (name === undefined) continue;
         for (const p of t.partitions ?? []) {
           const code = coordinator.note(p.errorCode ?? ErrorCode.NONE);
-          if (code !== ErrorCode.NONE) throw kafkaError(code, `OffsetFetch ${name}[${p.partitionIndex}] for group ${JSON.stringify(groupId)}`);
+          if (code !== ErrorCode.NONE) throw kafkaError(code, `OffsetFetch ${name}[${p.partitionIndex}] for group ${JSON.stringify(groupId)}`, null, { topic: name, group: groupId });
           const offset = p.committedOffset;
           if (offset >= 0n) {
             out.set(partitionKey(name, p.partitionIndex), { offset, leaderEpoch: p.committedLeaderEpoch ?? -1, metadata: p.metadata ?? null });
@@ -567,7 +567,7 @@ export class OffsetManager {
         for (const p of t.partitions ?? []) {
           const code = coordinator.note(p.errorCode);
           if (code === ErrorCode.NONE) continue;
-          const err = kafkaError(code, `OffsetCommit ${name}[${p.partitionIndex}] for group ${JSON.stringify(groupId)}`);
+          const err = kafkaError(code, `OffsetCommit ${name}[${p.partitionIndex}] for group ${JSON.stringify(groupId)}`, null, { topic: name, group: groupId });
           // Retrying cannot succeed in this generation (REBALANCE_IN_PROGRESS, UNKNOWN_MEMBER_ID...), or at all.
           if (!err.retriable || fatalForCommit(code)) throw err;
           retriable = err;
@@ -589,7 +589,10 @@ export class OffsetManager {
     await this.client.refreshMetadata(missing);
     for (const t of missing) {
       if (this.client.topicId(t) === undefined && this.client.partitionCount(t) === undefined) {
-        throw kafkaError(ErrorCode.UNKNOWN_TOPIC_OR_PARTITION, `topic ${JSON.stringify(t)}`);
+        const refused = this.client.topicError(t);
+        // A topic the principal may not describe is not "unknown": say which it is.
+        const code = refused !== undefined && authorizationFailed(refused) ? refused : ErrorCode.UNKNOWN_TOPIC_OR_PARTITION;
+        throw kafkaError(code, `topic ${JSON.stringify(t)}`, null, { topic: t });
       }
     }
   }

@@ -10,7 +10,10 @@
 // makes a group member rejoin, OFFSET_OUT_OF_RANGE triggers the reset policy); callers branch on the named
 // constants below for those.
 
-import { KafkaError, type GregorErrorOptions } from '../errors.js';
+import {
+  ClusterAuthorizationError, GroupAuthorizationError, KafkaError, TopicAuthorizationError, TransactionalIdAuthorizationError,
+  type GregorErrorOptions,
+} from '../errors.js';
 
 export interface ErrorCodeInfo {
   readonly code: number;
@@ -271,17 +274,38 @@ export function isRetriable(code: number): boolean {
   return BY_CODE.get(code)?.retriable ?? false;
 }
 
+export interface KafkaErrorOptions extends GregorErrorOptions {
+  /**
+   * What an authorization failure may be about; the code picks one: `topic` (name or names) for
+   * TOPIC_AUTHORIZATION_FAILED, `group` for GROUP_AUTHORIZATION_FAILED, `transactionalId` for
+   * TRANSACTIONAL_ID_AUTHORIZATION_FAILED. Ignored for other codes, so a caller passes what it knows.
+   */
+  topic?: string | readonly string[];
+  group?: string;
+  transactionalId?: string;
+}
+
 /**
  * A typed KafkaError for a non-zero error code. `context` says what was being done ("Fetch topic t partition 3");
- * `brokerMessage` is the optional errorMessage string some responses carry.
+ * `brokerMessage` is the optional errorMessage string some responses carry. The four authorization codes give
+ * their own classes (TopicAuthorizationError, ... in errors.ts) naming the resource from `options`.
  */
-export function kafkaError(code: number, context?: string, brokerMessage?: string | null, options?: GregorErrorOptions): KafkaError {
+export function kafkaError(code: number, context?: string, brokerMessage?: string | null, options: KafkaErrorOptions = {}): KafkaError {
   const info = BY_CODE.get(code);
   const name = info?.name ?? `UNKNOWN_ERROR_CODE_${code}`;
   let message = `${name} (${code}): ${info?.message ?? 'an error code this client does not know'}`;
   if (context) message = `${context}: ${message}`;
   if (brokerMessage) message += ` (broker: ${brokerMessage})`;
-  return new KafkaError(code, name, message, { retriable: info?.retriable ?? false, ...options });
+  const { topic, group, transactionalId, ...rest } = options;
+  const opts: GregorErrorOptions = { retriable: info?.retriable ?? false, ...rest };
+  switch (code) {
+    case ErrorCode.TOPIC_AUTHORIZATION_FAILED:
+      return new TopicAuthorizationError(code, name, message, topic === undefined ? [] : typeof topic === 'string' ? [topic] : topic, opts);
+    case ErrorCode.GROUP_AUTHORIZATION_FAILED: return new GroupAuthorizationError(code, name, message, group, opts);
+    case ErrorCode.CLUSTER_AUTHORIZATION_FAILED: return new ClusterAuthorizationError(code, name, message, opts);
+    case ErrorCode.TRANSACTIONAL_ID_AUTHORIZATION_FAILED: return new TransactionalIdAuthorizationError(code, name, message, transactionalId, opts);
+    default: return new KafkaError(code, name, message, opts);
+  }
 }
 
 /** Throws kafkaError(code, ...) unless code is NONE. */

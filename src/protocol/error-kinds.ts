@@ -196,3 +196,19 @@ export const FATAL_FOR_TRANSACTION_CODES: ReadonlySet<number> = new Set<number>(
 export function fatalForTransaction(code: number): boolean {
   return FATAL_FOR_TRANSACTION_CODES.has(code);
 }
+
+/**
+ * The broker's authorizer refused the principal: the request fails the same way until the ACLs change, so nothing
+ * retries it (the codes are not retriable in the table) and kafkaError() gives the typed AuthorizationError
+ * subclasses. Java: the AuthorizationException family.
+ */
+export const AUTHORIZATION_FAILED_CODES: ReadonlySet<number> = new Set<number>([
+  ErrorCode.TOPIC_AUTHORIZATION_FAILED,
+  ErrorCode.GROUP_AUTHORIZATION_FAILED,
+  ErrorCode.CLUSTER_AUTHORIZATION_FAILED,
+  ErrorCode.TRANSACTIONAL_ID_AUTHORIZATION_FAILED,
+]);
+
+export function authorizationFailed(code: number): boolean {
+  return AUTHORIZATION_FAILED_CODES.has(code);
+}

@@ -19,8 +19,8 @@ export {
   type ErrorCodeInfo, type ErrorCodeName,
 } from './error-codes.js';
 export {
-  COORDINATOR_MOVED_CODES, FATAL_FOR_COMMIT_CODES, FATAL_FOR_JOIN_CODES, FATAL_FOR_TRANSACTION_CODES, FETCH_SESSION_RESET_CODES,
-  LEADER_MOVED_CODES, controllerMoved, coordinatorMoved, fatalForCommit, fatalForJoin, fatalForTransaction, fetchSessionReset,
+  AUTHORIZATION_FAILED_CODES, COORDINATOR_MOVED_CODES, FATAL_FOR_COMMIT_CODES, FATAL_FOR_JOIN_CODES, FATAL_FOR_TRANSACTION_CODES, FETCH_SESSION_RESET_CODES,
+  LEADER_MOVED_CODES, authorizationFailed, controllerMoved, coordinatorMoved, fatalForCommit, fatalForJoin, fatalForTransaction, fetchSessionReset,
   leaderMoved, producerFenced, staleMetadata,
 } from './error-kinds.js';
 export type * from './messages/types.js';

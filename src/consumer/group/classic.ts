@@ -350,7 +350,7 @@ export class ClassicMembership {
     }
     // fatalForJoin() (fenced, bad configuration, not authorised) and any other non-retriable code end the
     // membership in run(); a retriable one is retried there with backoff.
-    throw kafkaError(code, `JoinGroup for group ${JSON.stringify(this.groupId)}`, null, fatalForJoin(code) ? { retriable: false } : undefined);
+    throw kafkaError(code, `JoinGroup for group ${JSON.stringify(this.groupId)}`, null, { group: this.groupId, ...(fatalForJoin(code) ? { retriable: false } : {}) });
   }
 
   private syncError(code: number): 'retry' | 'again' {
@@ -361,7 +361,7 @@ export class ClassicMembership {
       return 'again';
     }
     if (code === ErrorCode.COORDINATOR_LOAD_IN_PROGRESS || coordinatorMoved(code)) return 'retry';
-    throw kafkaError(code, `SyncGroup for group ${JSON.stringify(this.groupId)}`);
+    throw kafkaError(code, `SyncGroup for group ${JSON.stringify(this.groupId)}`, null, { group: this.groupId });
   }
 
   /** Leader: runs the elected assignor over every member's subscription. */

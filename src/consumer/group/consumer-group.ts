@@ -357,7 +357,8 @@ export class ConsumerGroupMembership {
       this.full = true;
       return 'retry';
     }
-    const error = kafkaError(code, what, message);
+    const subscription = this.host.subscription();
+    const error = kafkaError(code, what, message, { group: this.groupId, topic: 'topics' in subscription ? subscription.topics : [] });
     if (fatalForJoin(code) || !error.retriable) throw error;
     this.full = true;
     return 'retry';

@@ -2,7 +2,10 @@
 
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { KafkaError, isGregorError } from '../../../src/errors.js';
+import {
+  AuthorizationError, ClusterAuthorizationError, GroupAuthorizationError, KafkaError, TopicAuthorizationError,
+  TransactionalIdAuthorizationError, isGregorError,
+} from '../../../src/errors.js';
 import {
   ERROR_CODES, ErrorCode, errorInfo, errorInfoByName, errorName, isRetriable, kafkaError, throwIfError,
 } from '../../../src/protocol/error-codes.js';
@@ -49,4 +52,40 @@ test('kafkaError builds a typed KafkaError with name, code, retriable and contex
   assert.equal(unknown.retriable, false);
   assert.doesNotThrow(() => throwIfError(0));
   assert.throws(() => throwIfError(25, 'Heartbeat'), (err: unknown) => err instanceof KafkaError && err.errorName === 'UNKNOWN_MEMBER_ID');
+});
+
+test('kafkaError: the authorization codes give typed errors naming their resource, stable codes, never retriable', () => {
+  const topic = kafkaError(ErrorCode.TOPIC_AUTHORIZATION_FAILED, "Fetch 'orders'[0]", null, { topic: 'orders', group: 'g' });
+  assert.ok(topic instanceof TopicAuthorizationError && topic instanceof AuthorizationError && topic instanceof KafkaError);
+  assert.equal(topic.code, 'ERR_TOPIC_AUTHORIZATION');
+  assert.equal(topic.errorName, 'TOPIC_AUTHORIZATION_FAILED');
+  assert.deepEqual(topic.topics, ['orders']);
+  assert.equal(topic.resourceType, 'topic');
+  assert.equal(topic.retriable, false);
+  assert.deepEqual(JSON.parse(JSON.stringify(topic)), {
+    name: 'TopicAuthorizationError', code: 'ERR_TOPIC_AUTHORIZATION', message: topic.message, retriable: false,
+    errorCode: 29, errorName: 'TOPIC_AUTHORIZATION_FAILED', resourceType: 'topic', resources: ['orders'],
+  });
+  const many = kafkaError(ErrorCode.TOPIC_AUTHORIZATION_FAILED, 'Metadata', null, { topic: ['a', 'b'] }) as TopicAuthorizationError;
+  assert.deepEqual(many.topics, ['a', 'b']);
+
+  const group = kafkaError(ErrorCode.GROUP_AUTHORIZATION_FAILED, 'JoinGroup', null, { topic: 'orders', group: 'g1' });
+  assert.ok(group instanceof GroupAuthorizationError);
+  assert.equal(group.code, 'ERR_GROUP_AUTHORIZATION');
+  assert.equal(group.groupId, 'g1');
+  // Even an option asking for a retry cannot make an ACL refusal retriable.
+  const cluster = kafkaError(ErrorCode.CLUSTER_AUTHORIZATION_FAILED, 'CreateTopics', null, { retriable: true });
+  assert.ok(cluster instanceof ClusterAuthorizationError);
+  assert.equal(cluster.code, 'ERR_CLUSTER_AUTHORIZATION');
+  assert.equal(cluster.retriable, false);
+  assert.deepEqual(cluster.resources, []);
+  const txn = kafkaError(ErrorCode.TRANSACTIONAL_ID_AUTHORIZATION_FAILED, 'InitProducerId', null, { transactionalId: 'tx-1' });
+  assert.ok(txn instanceof TransactionalIdAuthorizationError);
+  assert.equal(txn.code, 'ERR_TRANSACTIONAL_ID_AUTHORIZATION');
+  assert.equal(txn.transactionalId, 'tx-1');
+
+  // Other codes ignore the resource options.
+  const other = kafkaError(ErrorCode.NOT_LEADER_OR_FOLLOWER, 'Fetch', null, { topic: 'orders' });
+  assert.equal(other.constructor, KafkaError);
+  assert.equal(other.code, 'ERR_KAFKA');
 });

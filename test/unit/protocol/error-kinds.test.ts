@@ -5,15 +5,15 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { ErrorCode, errorInfo, errorName, isRetriable } from '../../../src/protocol/error-codes.js';
 import {
-  COORDINATOR_MOVED_CODES, FATAL_FOR_COMMIT_CODES, FATAL_FOR_JOIN_CODES, FATAL_FOR_TRANSACTION_CODES,
+  AUTHORIZATION_FAILED_CODES, COORDINATOR_MOVED_CODES, FATAL_FOR_COMMIT_CODES, FATAL_FOR_JOIN_CODES, FATAL_FOR_TRANSACTION_CODES,
   FETCH_SESSION_RESET_CODES, LEADER_MOVED_CODES, controllerMoved, coordinatorMoved, fatalForCommit, fatalForJoin,
-  fatalForTransaction, fetchSessionReset, leaderMoved, producerFenced, staleMetadata,
+  authorizationFailed, fatalForTransaction, fetchSessionReset, leaderMoved, producerFenced, staleMetadata,
 } from '../../../src/protocol/error-kinds.js';
 import * as protocol from '../../../src/protocol/index.js';
 
 const SETS = {
   LEADER_MOVED_CODES, COORDINATOR_MOVED_CODES, FETCH_SESSION_RESET_CODES, FATAL_FOR_JOIN_CODES, FATAL_FOR_COMMIT_CODES,
-  FATAL_FOR_TRANSACTION_CODES,
+  FATAL_FOR_TRANSACTION_CODES, AUTHORIZATION_FAILED_CODES,
 };
 
 const names = (set: ReadonlySet<number>): string[] => [...set].map(errorName).sort();
@@ -118,4 +118,15 @@ test('the protocol barrel exports the classification', () => {
   assert.equal(protocol.leaderMoved, leaderMoved);
   assert.equal(protocol.coordinatorMoved, coordinatorMoved);
   assert.equal(protocol.fatalForCommit, fatalForCommit);
+});
+
+test('authorizationFailed(): the four ACL refusals, none retriable', () => {
+  assert.deepEqual(names(AUTHORIZATION_FAILED_CODES), [
+    'CLUSTER_AUTHORIZATION_FAILED', 'GROUP_AUTHORIZATION_FAILED', 'TOPIC_AUTHORIZATION_FAILED', 'TRANSACTIONAL_ID_AUTHORIZATION_FAILED',
+  ]);
+  for (const code of AUTHORIZATION_FAILED_CODES) {
+    assert.equal(isRetriable(code), false, errorName(code));
+    assert.equal(authorizationFailed(code), true);
+  }
+  assert.equal(authorizationFailed(ErrorCode.SASL_AUTHENTICATION_FAILED), false);
 });
