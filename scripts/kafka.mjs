@@ -778,6 +778,13 @@ async function stopLayout(l, clean, log, only = null, kill = false) {
   }
   for (const n of nodes) rmSync(join(n.dir, 'broker.pid'), { force: true });
   if (clean) {
+    // A broker that still answers here was not stopped above (e.g. started from another checkout whose .kafka this
+    // one links to): wiping its data under it fails its log dirs, so refuse rather than corrupt a running broker.
+    for (const n of l.nodes) {
+      if (await portAnswers(n.plaintext)) {
+        throw new EnvError(`${l.name}: a broker still answers on port ${n.plaintext}; not wiping ${l.dir} under it`);
+      }
+    }
     rmSync(l.dir, { recursive: true, force: true });
     log(`${l.name}: data wiped (${l.dir})`);
   }
