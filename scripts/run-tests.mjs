@@ -6,17 +6,17 @@
 // An integration file that fails is re-run once, alone; one that then passes is FLAKY: named in the last lines
 // (`run-tests: FLAKY (passed only on retry): <file>`) and written to the file GREGOR_FLAKY_FILE names, for .ci/run's
 // summary. A FLAKY file does not fail the run (exit 0): it is a defect to fix, reported where it cannot be missed.
-// Node 20's `node --test` takes no globs, so the file list is collected here.
+// The file list is collected here (Node 20's `node --test` took no globs; the runner may be another Node: testNode()).
 import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, dirname } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { collectTests, failedTestFiles, flakyReport, recordFlaky, retryEach, runNodeTests, selectTests } from './lib/node-tests.mjs';
+import { collectTests, failedTestFiles, flakyReport, recordFlaky, retryEach, runNodeTests, selectTests, testNode } from './lib/node-tests.mjs';
 
 const root = join(dirname(fileURLToPath(import.meta.url)), '..');
 const args = process.argv.slice(2);
 const unitOnly = args.includes('--unit');
-const node = process.env.GREGOR_TEST_NODE || process.execPath;
+const node = testNode('run-tests');
 
 let files = collectTests(join(root, 'dist', 'test', 'unit'));
 if (!unitOnly) files.push(...collectTests(join(root, 'dist', 'test', 'integration')));

@@ -21,12 +21,12 @@ import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { dirname, join, relative } from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
-import { collectTests, failedTestFiles, flakyReport, recordFlaky, retryEach, runNodeTests, selectTests } from './lib/node-tests.mjs';
+import { collectTests, failedTestFiles, flakyReport, recordFlaky, retryEach, runNodeTests, selectTests, testNode } from './lib/node-tests.mjs';
 
 const root = join(dirname(fileURLToPath(import.meta.url)), '..');
 const args = process.argv.slice(2);
 const ci = args.includes('--ci');
-const node = process.env.GREGOR_TEST_NODE || process.execPath;
+const node = testNode('test-reliability');
 const started = Date.now();
 
 if (!args.includes('--no-build')) {

@@ -2,8 +2,8 @@
 // 3 lz4, 4 zstd (KIP-110). 5-7 are unassigned.
 //
 // Everything here is synchronous: the consumer decodes in its fetch loop and a batch is at most a few MiB, so a
-// native call that blocks for the duration of one decompression (microseconds to a few ms) costs less than the
-// promise and thread-pool hop of an async API (figures in DESIGN.md "Records").
+// call that blocks for the duration of one decompression (microseconds to a few ms) costs less than the promise and
+// thread-pool hop of an async API (figures in DESIGN.md "Records").
 //
 // Every decoder bounds its output by `maxBytes` *before* allocating it, so a hostile frame that claims (or expands
 // to) gigabytes fails with a CorruptRecordError instead of exhausting memory. Errors thrown here carry no location;
@@ -14,7 +14,8 @@ import { createRequire } from 'node:module';
 import * as zlib from 'node:zlib';
 import { CorruptRecordError, UnsupportedError } from '../../errors.js';
 import { decompressedTooLarge, lz4DecompressFrame } from './lz4.js';
-import { claimOutput, outputSpace } from './output-slab.js';
+import { zstdCompress, zstdDecompress, zstdImplementation } from './zstd.js';
+import { isXerial, snappyDecompressJs, snappyPreamble, XERIAL_HEADER_LENGTH, XERIAL_MAGIC } from './snappy.js';
 
 export type CompressionType = 'none' | 'gzip' | 'snappy' | 'lz4' | 'zstd';
 
@@ -28,6 +29,15 @@ export function compressionId(type: CompressionType): number {
 }
 
 // ---- optional native modules, each loaded on first use ----
+//
+// Every codec decodes without native code (node:zlib's gzip and zstd, the JS snappy and lz4 decoders, JS CRC32C),
+// so an install with --omit=optional, or on a platform with no prebuilt binary, reads every batch. The native
+// packages are optionalDependencies, kept only where they measurably speed up the hot path or where the producer has
+// no JS encoder (figures in bench/README.md "Codecs"):
+// - snappy: decodes 2.5x faster than snappy.ts (16 KiB batch: 21 vs 53 us); the producer's snappy encoder;
+// - lz4-napi: the producer's lz4 encoder only (lz4.ts decodes: see there why);
+// - @node-rs/crc32: see crc32c.ts.
+// None of them runs an install script (prebuilt binaries in per-platform packages).
 
 const require = createRequire(import.meta.url);
 
@@ -43,34 +53,20 @@ const SNAPPY_COPY = { asBuffer: true, copyOutputData: true } as const;
 interface Lz4Module {
   compressFrameSync(data: Buffer): Buffer;
 }
-interface ZstdBinding {
-  DCtx: new () => {
-    decompressStream(dst: Uint8Array, src: Uint8Array): [number, number, number];
-    reset(directive: number): void;
-  };
-  ResetDirective: { sessionOnly: number };
-}
-interface ZstdModule {
-  compress(data: Uint8Array, parameters?: { compressionLevel?: number }): Buffer;
-}
-interface FzstdModule {
-  Decompress: new (ondata?: (data: Uint8Array, final: boolean) => void) => {
-    push(chunk: Uint8Array, final?: boolean): void;
-  };
-}
-type ZlibZstd = {
-  zstdDecompressSync(buf: Uint8Array, options?: { maxOutputLength?: number }): Buffer;
-  zstdCompressSync(buf: Uint8Array): Buffer;
-};
 
 const NOT_LOADED = Symbol('not loaded');
 const cache = new Map<string, unknown>();
+
+/** GREGOR_DISABLE_NATIVE=snappy,lz4-napi makes the named packages count as absent (tests, benchmarks). */
+function disabled(name: string): boolean {
+  return process.env.GREGOR_DISABLE_NATIVE?.split(',').includes(name) === true;
+}
 
 function optional<T>(name: string): T | undefined {
   let mod: unknown = cache.has(name) ? cache.get(name) : NOT_LOADED;
   if (mod === NOT_LOADED) {
     try {
-      mod = process.env.GREGOR_DISABLE_NATIVE?.split(',').includes(name) ? undefined : require(name);
+      mod = disabled(name) ? undefined : require(name);
     } catch {
       mod = undefined;
     }
@@ -79,35 +75,28 @@ function optional<T>(name: string): T | undefined {
   return mod as T | undefined;
 }
 
-/** Node >= 22.15 / 23.8 ship zstd in node:zlib: the fallback decoder when zstd-napi is missing, and the encoder. */
-const zlibZstd: ZlibZstd | undefined =
-  typeof (zlib as unknown as Partial<ZlibZstd>).zstdDecompressSync === 'function' &&
-  process.env.GREGOR_DISABLE_NATIVE?.split(',').includes('node:zlib') !== true
-    ? (zlib as unknown as ZlibZstd)
-    : undefined;
-
 /** Which implementation each codec uses in this process (diagnostics, benchmark output). */
 export function codecImplementations(): Record<Exclude<CompressionType, 'none'>, { decode: string; encode: string }> {
-  const zstdNapi = optional<ZstdModule>('zstd-napi') !== undefined;
+  const snappy = optional<SnappyModule>('snappy') !== undefined;
   return {
     gzip: { decode: 'node:zlib', encode: 'node:zlib' },
-    snappy: optional<SnappyModule>('snappy')
-      ? { decode: 'snappy (native)', encode: 'snappy (native), xerial framing' }
-      : { decode: 'unavailable', encode: 'unavailable' },
+    snappy: {
+      decode: snappy ? 'snappy (native)' : 'gregor snappy decoder (JS)',
+      encode: snappy ? 'snappy (native), xerial framing' : 'unavailable (npm install snappy)',
+    },
     lz4: {
       decode: 'gregor lz4 frame decoder (JS)',
-      encode: optional<Lz4Module>('lz4-napi') ? 'lz4-napi (native) frame' : 'unavailable',
+      encode: optional<Lz4Module>('lz4-napi') ? 'lz4-napi (native) frame' : 'unavailable (npm install lz4-napi)',
     },
-    zstd: {
-      decode: optional('zstd-napi/binding') ? 'zstd-napi (native)' : zlibZstd ? 'node:zlib' : optional('fzstd') ? 'fzstd (JS)' : 'unavailable',
-      encode: zlibZstd ? 'node:zlib' : zstdNapi ? 'zstd-napi (native)' : 'unavailable',
-    },
+    zstd: { decode: zstdImplementation, encode: zstdImplementation },
   };
 }
 
+/** The producer's encoders that need an optional package say which one and how to get it. */
 function unavailable(codec: string, pkg: string): UnsupportedError {
   return new UnsupportedError(
-    `${codec} compression needs the optional package ${pkg}, which could not be loaded on this platform`,
+    `${codec} compression needs the optional package ${pkg}, which is not installed or has no prebuilt binary for ` +
+      `${process.platform}-${process.arch}: install it with \`npm install ${pkg}\` (or choose another compression type)`,
   );
 }
 
@@ -168,33 +157,8 @@ function gunzip(data: Uint8Array, maxBytes: number): Buffer {
   return out;
 }
 
-// snappy-java's stream framing (used by Kafka's Java producer): 8-byte magic, int32 version, int32 compatible
-// version, then blocks of [int32 BE compressed length, raw snappy block]. Not the snappy "framing format".
-const XERIAL_MAGIC = Buffer.from([0x82, 0x53, 0x4e, 0x41, 0x50, 0x50, 0x59, 0x00]);
-const XERIAL_HEADER_LENGTH = 16;
-// snappy-java's default block size; the Java reader accepts any.
-const XERIAL_BLOCK_SIZE = 32 * 1024;
-
-function isXerial(data: Uint8Array): boolean {
-  if (data.length < XERIAL_HEADER_LENGTH) return false;
-  for (let i = 0; i < 8; i++) if (data[i] !== XERIAL_MAGIC[i]) return false;
-  return true;
-}
-
-/** The uncompressed length a raw snappy block declares (its varint preamble), or -1 if malformed. */
-function snappyDeclaredLength(b: Uint8Array, start: number, end: number): number {
-  let result = 0;
-  for (let shift = 0, i = start; shift <= 28 && i < end; shift += 7, i++) {
-    const byte = b[i];
-    result += (byte & 0x7f) * 2 ** shift;
-    if (byte < 0x80) return result <= 0xffffffff ? result : -1;
-  }
-  return -1;
-}
-
-function snappyBlock(snappy: SnappyModule, block: Uint8Array, remaining: number, maxBytes: number): Buffer {
-  const declared = snappyDeclaredLength(block, 0, block.length);
-  if (declared < 0) throw new CorruptRecordError('snappy: malformed block length');
+function snappyNativeBlock(snappy: SnappyModule, block: Uint8Array, remaining: number, maxBytes: number): Buffer {
+  const [declared] = snappyPreamble(block, 0, block.length);
   if (declared > remaining) throw decompressedTooLarge(maxBytes);
   let out: Buffer;
   try {
@@ -208,8 +172,8 @@ function snappyBlock(snappy: SnappyModule, block: Uint8Array, remaining: number,
 
 function snappyDecompress(data: Uint8Array, maxBytes: number): Buffer {
   const snappy = optional<SnappyModule>('snappy');
-  if (snappy === undefined) throw unavailable('snappy', 'snappy');
-  if (!isXerial(data)) return snappyBlock(snappy, data, maxBytes, maxBytes);
+  if (snappy === undefined) return snappyDecompressJs(data, maxBytes);
+  if (!isXerial(data)) return snappyNativeBlock(snappy, data, maxBytes, maxBytes);
   const view = Buffer.from(data.buffer, data.byteOffset, data.length);
   const blocks: Buffer[] = [];
   let total = 0;
@@ -219,96 +183,12 @@ function snappyDecompress(data: Uint8Array, maxBytes: number): Buffer {
     const len = view.readInt32BE(p);
     p += 4;
     if (len < 0 || p + len > data.length) throw new CorruptRecordError('snappy: xerial block runs past the data');
-    const block = snappyBlock(snappy, view.subarray(p, p + len), maxBytes - total, maxBytes);
+    const block = snappyNativeBlock(snappy, view.subarray(p, p + len), maxBytes - total, maxBytes);
     blocks.push(block);
     total += block.length;
     p += len;
   }
   return blocks.length === 1 ? blocks[0] : Buffer.concat(blocks, total);
-}
-
-let zstdDctx: InstanceType<ZstdBinding['DCtx']> | undefined;
-
-function zstdDecompress(data: Uint8Array, maxBytes: number): Buffer {
-  // zstd-napi first: it reuses one decompression context, where node:zlib's zstdDecompressSync builds a new one per
-  // batch. Measured by the benchmark (1 KiB zstd, Node 24, 3 interleaved runs): 467k vs 349k records/s, 1.55 vs 2.05
-  // CPU s. node:zlib (Node >= 22.15) stays the fallback when the native package is missing.
-  const napi = optional<ZstdBinding>('zstd-napi/binding');
-  if (napi !== undefined) return zstdNapiDecompress(napi, data, maxBytes);
-  if (zlibZstd !== undefined) {
-    let out: Buffer;
-    try {
-      out = zlibZstd.zstdDecompressSync(data, { maxOutputLength: zlibLimit(maxBytes) });
-    } catch (e) {
-      if (isTooLarge(e)) throw decompressedTooLarge(maxBytes);
-      throw corrupt('zstd', e);
-    }
-    if (out.length > maxBytes) throw decompressedTooLarge(maxBytes);
-    return out;
-  }
-  const fzstd = optional<FzstdModule>('fzstd');
-  if (fzstd !== undefined) return fzstdDecompress(fzstd, data, maxBytes);
-  throw unavailable('zstd', 'zstd-napi or fzstd (or Node >= 22.15)');
-}
-
-/**
- * Streaming decompression into a buffer that grows (doubling) up to `maxBytes`: a frame's declared content size is
- * not trusted for allocation, and frames written by a streaming compressor (the Java client's) do not declare one.
- */
-function zstdNapiDecompress(napi: ZstdBinding, data: Uint8Array, maxBytes: number): Buffer {
-  if (data.length === 0) throw new CorruptRecordError('zstd: empty input');
-  const dctx = (zstdDctx ??= new napi.DCtx());
-  dctx.reset(napi.ResetDirective.sessionOnly);
-  // One byte of headroom over the limit tells "exactly maxBytes" apart from "more than maxBytes".
-  const cap = maxBytes + 1;
-  // The rest of the current output slab (output-slab.ts), with room for at least 4x the input; a frame that needs
-  // more continues in a buffer of its own, doubled as needed.
-  let out = outputSpace(Math.min(cap, Math.max(16 * 1024, data.length * 4)), cap);
-  let op = 0;
-  let ip = 0;
-  let pending = 1;
-  try {
-    while (ip < data.length || pending !== 0) {
-      if (op === out.length) {
-        if (out.length >= cap) throw decompressedTooLarge(maxBytes);
-        const grown = Buffer.allocUnsafe(Math.min(cap, out.length * 2));
-        out.copy(grown, 0, 0, op);
-        out = grown;
-      }
-      const [hint, produced, consumed] = dctx.decompressStream(out.subarray(op), data.subarray(ip));
-      op += produced;
-      ip += consumed;
-      pending = hint;
-      // All input consumed, output space left, and the frame still not complete: the input is truncated.
-      if (produced === 0 && consumed === 0 && op < out.length) throw new Error('truncated frame');
-    }
-  } catch (e) {
-    dctx.reset(napi.ResetDirective.sessionOnly);
-    if (e instanceof CorruptRecordError) throw e;
-    throw corrupt('zstd', e);
-  }
-  if (op > maxBytes) throw decompressedTooLarge(maxBytes);
-  return claimOutput(out, op);
-}
-
-function fzstdDecompress(fzstd: FzstdModule, data: Uint8Array, maxBytes: number): Buffer {
-  const chunks: Uint8Array[] = [];
-  let total = 0;
-  let done = false;
-  try {
-    const d = new fzstd.Decompress((chunk, final) => {
-      total += chunk.length;
-      if (total > maxBytes) throw decompressedTooLarge(maxBytes);
-      chunks.push(chunk);
-      if (final) done = true;
-    });
-    d.push(data, true);
-  } catch (e) {
-    if (e instanceof CorruptRecordError) throw e;
-    throw corrupt('zstd', e);
-  }
-  if (!done) throw new CorruptRecordError('zstd: truncated frame');
-  return Buffer.concat(chunks, total);
 }
 
 // ---- encoding (the minimal producer and tests) ----
@@ -328,16 +208,15 @@ export function compress(id: number, data: Buffer): Buffer {
       // lz4_flex's defaults match the Java client's frames: version 01, independent 64 KiB blocks, no checksums.
       return lz4.compressFrameSync(data);
     }
-    case 4: {
-      if (zlibZstd !== undefined) return zlibZstd.zstdCompressSync(data);
-      const zstd = optional<ZstdModule>('zstd-napi');
-      if (zstd === undefined) throw unavailable('zstd', 'zstd-napi (or Node >= 22.15)');
-      return zstd.compress(data);
-    }
+    case 4:
+      return zstdCompress(data);
     default:
       throw new UnsupportedError(`unknown compression codec id ${id}`);
   }
 }
+
+// snappy-java's default block size; the Java reader accepts any.
+const XERIAL_BLOCK_SIZE = 32 * 1024;
 
 function snappyCompressXerial(data: Buffer): Buffer {
   const snappy = optional<SnappyModule>('snappy');
