@@ -1,0 +1,103 @@
+// Membership through faults that are not rebalances, against a scripted coordinator: the coordinator moves while
+// the member is stable (heartbeats follow it; no rejoin, nothing lost), the application stops polling for longer
+// than max.poll.interval.ms (the member leaves, its partitions are lost, it joins again on the next poll), and
+// start positions whose OffsetFetch meets a coordinator still loading the group (retried, not reset).
+// Both group protocols where the scenario exists in both.
+
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { ApiKey, ErrorCode } from '../../../src/protocol/index.js';
+import { GROUP, TOPIC, describe, expected, recordingListener, scenario, take, until, type ScriptedCluster } from './helpers.js';
+
+const PROTOCOLS = {
+  classic: { 'group.protocol': 'classic', 'heartbeat.interval.ms': 50 },
+  consumer: { 'group.protocol': 'consumer' },
+} as const;
+
+function base(protocol: keyof typeof PROTOCOLS) {
+  return { 'group.id': GROUP, 'auto.offset.reset': 'earliest', 'auto.commit.interval.ms': 600_000, ...PROTOCOLS[protocol] } as const;
+}
+
+function heartbeats(c: ScriptedCluster, protocol: keyof typeof PROTOCOLS, after: number) {
+  return protocol === 'classic'
+    ? c.requests(ApiKey.Heartbeat, { after }).map((r) => ({ seq: r.seq, nodeId: r.nodeId, epoch: r.body.generationId, memberId: r.body.memberId }))
+    : c.requests(ApiKey.ConsumerGroupHeartbeat, { after }).map((r) => ({ seq: r.seq, nodeId: r.nodeId, epoch: r.body.memberEpoch, memberId: r.body.memberId }));
+}
+
+function oneTopic(c: ScriptedCluster): void {
+  c.model.addTopic(TOPIC, 1, { leader: 1 });
+  c.model.coordinator = 2;
+  c.model.append(TOPIC, 0, 3);
+}
+
+for (const protocol of ['classic', 'consumer'] as const) {
+  test(`${protocol}: the coordinator moves while the member is stable: heartbeats follow it, no rejoin, nothing lost`, async () => {
+    await scenario(oneTopic, base(protocol), async (c, consumer) => {
+      const listener = recordingListener();
+      consumer.subscribe([TOPIC], listener);
+      await take(consumer, 3);
+      await until(() => heartbeats(c, protocol, 0).length > 0, 'a heartbeat');
+      const before = heartbeats(c, protocol, 0);
+      const { epoch, memberId } = before[before.length - 1];
+      const moved = c.mark();
+      c.model.coordinator = 3; // node 2 answers NOT_COORDINATOR from now on
+      await until(() => heartbeats(c, protocol, moved).some((h) => h.nodeId === 3), 'a heartbeat at node 3');
+      await until(() => heartbeats(c, protocol, moved).filter((h) => h.nodeId === 3).length >= 2, 'heartbeats go on at node 3');
+
+      const after = heartbeats(c, protocol, moved);
+      const refusedAt = after.findIndex((h) => h.nodeId === 2);
+      assert.ok(refusedAt >= 0, 'a heartbeat refused by node 2');
+      assert.ok(after.slice(refusedAt + 1).every((h) => h.nodeId === 3), 'nothing more to node 2');
+      assert.ok(after.every((h) => h.epoch === epoch && h.memberId === memberId), 'same member, same generation or epoch');
+      assert.equal(c.requests(ApiKey.FindCoordinator, { after: moved }).length, 1);
+      assert.equal(c.requests(ApiKey.JoinGroup, { after: moved }).length, 0, 'no rebalance');
+      assert.deepEqual(listener.calls, ['assigned t[0]']);
+      c.model.append(TOPIC, 0, 1);
+      assert.deepEqual(describe(await take(consumer, 1)), expected(3, 4));
+    });
+  });
+
+  test(`${protocol}: max.poll.interval.ms without a poll: the member leaves, its partitions are lost; it joins again on the next poll`, async () => {
+    await scenario(oneTopic, { ...base(protocol), 'max.poll.interval.ms': 300 }, async (c, consumer) => {
+      const listener = recordingListener();
+      consumer.subscribe([TOPIC], listener);
+      await take(consumer, 3);
+      const stopped = c.mark();
+      // The application stops polling (a slow handler); no sleep here: the member's own timer notices.
+      await until(() => listener.calls.length === 2, 'partitions lost');
+      assert.deepEqual(listener.calls, ['assigned t[0]', 'lost t[0]']);
+      if (protocol === 'classic') {
+        const leave = c.requests(ApiKey.LeaveGroup, { after: stopped });
+        assert.equal(leave.length, 1);
+        assert.equal(leave[0].body.members![0].reason, 'consumer poll timeout has expired');
+      } else {
+        const leave = c.requests(ApiKey.ConsumerGroupHeartbeat, { after: stopped }).filter((r) => r.body.memberEpoch === -1);
+        assert.equal(leave.length, 1, 'a leave heartbeat (epoch -1)');
+      }
+      assert.equal(c.requests(ApiKey.OffsetCommit).length, 0, 'lost partitions are not committed');
+      const polled = c.mark();
+      // The next poll joins again; the partition comes back and is read from where nobody committed: the start.
+      const again = await take(consumer, 3);
+      assert.deepEqual(describe(again), expected(0, 3));
+      assert.deepEqual(listener.calls, ['assigned t[0]', 'lost t[0]', 'assigned t[0]']);
+      if (protocol === 'classic') assert.equal(c.requests(ApiKey.JoinGroup, { after: polled })[0].body.memberId, '');
+      else assert.equal(c.requests(ApiKey.ConsumerGroupHeartbeat, { after: polled })[0].body.memberEpoch, 0);
+    });
+  });
+}
+
+test('start positions: OffsetFetch answered COORDINATOR_LOAD_IN_PROGRESS is retried; the committed offset is used, no reset', async () => {
+  await scenario((c) => {
+    oneTopic(c);
+    c.model.append(TOPIC, 0, 3);
+    c.model.committed.set(GROUP, new Map([[`${TOPIC}:0`, { offset: 4n, leaderEpoch: 0, metadata: null }]]));
+    for (let i = 0; i < 2; i++) {
+      c.script(ApiKey.OffsetFetch, (req) => ({ groups: req.body.groups!.map((g) => ({ groupId: g.groupId, errorCode: ErrorCode.COORDINATOR_LOAD_IN_PROGRESS })) }));
+    }
+  }, { 'group.id': GROUP, 'enable.auto.commit': false }, async (c, consumer) => {
+    consumer.assign([{ topic: TOPIC, partition: 0 }]);
+    assert.deepEqual(describe(await take(consumer, 2)), expected(4, 6));
+    assert.equal(c.requests(ApiKey.OffsetFetch).length, 3);
+    assert.equal(c.requests(ApiKey.ListOffsets).length, 0, 'no reset: the committed offset was found');
+  });
+});
