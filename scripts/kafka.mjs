@@ -4,6 +4,7 @@
 //
 //   node scripts/kafka.mjs start [--nodes 1|3] [--json]   start (idempotent; safe to run concurrently)
 //   node scripts/kafka.mjs start --secure [--json]         the secured node: ACLs, SASL_SSL users, an mTLS listener
+//   node scripts/kafka.mjs start --nodes 3 --no-racks      the cluster without racks (default: rack1..rack3, below)
 //   node scripts/kafka.mjs stop [--nodes 1|3] [--clean]   stop what runs (both layouts unless --nodes); --clean wipes data
 //   node scripts/kafka.mjs stop --nodes 3 --node N [--kill] stop one node of the cluster (--kill: SIGKILL, a crash)
 //   node scripts/kafka.mjs start --nodes 3 --node N         start that node again (its data is kept)
@@ -21,8 +22,14 @@
 //
 // Ports derive from GREGOR_KAFKA_PORT_BASE (default 9092), so a second checkout can run beside the first:
 //   single node:  PLAINTEXT base, CONTROLLER base+1, SASL_SSL base+2
-//   three nodes:  node N: PLAINTEXT N*10000+base, CONTROLLER +1, SASL_SSL +2   (19092, 29092, 39092 by default)
+//   three nodes:  node N: PLAINTEXT N*10000+base, CONTROLLER +1, SASL_SSL +2   (19092, 29092, 39092 by default),
+//                 JMX +3 (the brokers' own metrics, read with Kafka's JmxTool: test/reliability/cluster/jmx.ts)
 //   secure node:  SASL_SSL base+10, CONTROLLER base+11, SSL with client certificates required base+12
+//
+// Racks (three nodes): node N is in rack "rackN" and the brokers run RackAwareReplicaSelector, so a consumer with
+// client.rack=rackN is told to fetch from node N when it holds a replica (KIP-392, follower fetching). Clients
+// without client.rack read from leaders as before, so this is the default; --no-racks starts the cluster without
+// them. The choice is recorded in cluster/racks and kept when one node is started again (--node N).
 import { spawn, spawnSync } from 'node:child_process';
 import { createHash, randomBytes } from 'node:crypto';
 import {
@@ -118,6 +125,7 @@ function layout(nodes) {
   const list = [1, 2, 3].map((id) => ({
     id, dir: join(KAFKA_DIR, 'cluster', `node${id}`),
     plaintext: id * 10000 + base, controller: id * 10000 + base + 1, saslSsl: id * 10000 + base + 2,
+    jmx: id * 10000 + base + 3, rack: `rack${id}`,
   }));
   return { name: 'cluster', dir: join(KAFKA_DIR, 'cluster'), nodes: list };
 }
@@ -131,6 +139,7 @@ function info(l) {
   if (l.name === 'secure') return secureInfo(l);
   return {
     layout: l.name,
+    racks: l.nodes.length > 1 && recordedRacks(l) !== false,
     kafkaVersion: KAFKA_VERSION,
     bootstrap: l.nodes.map((n) => `127.0.0.1:${n.plaintext}`).join(','),
     saslSslBootstrap: l.nodes.map((n) => `127.0.0.1:${n.saslSsl}`).join(','),
@@ -141,6 +150,7 @@ function info(l) {
     saslSessionLifetimeMs: SASL_SESSION_LIFETIME_MS,
     nodes: l.nodes.map((n) => ({
       id: n.id, pid: readPid(n), plaintext: n.plaintext, controller: n.controller, saslSsl: n.saslSsl,
+      jmx: n.jmx ?? null, rack: n.rack !== undefined && recordedRacks(l) !== false ? n.rack : null,
       log: join(n.dir, 'broker.log'), dataDir: join(n.dir, 'data'),
     })),
   };
@@ -318,7 +328,16 @@ function ensureClientTls(log) {
 // ---------------------------------------------------------------------------------------------------------------
 // Broker configuration
 
-function serverProperties(l, n) {
+/** The racks choice recorded by the last start of the layout: true, false, or null (never started). */
+function recordedRacks(l) {
+  try {
+    return readFileSync(join(l.dir, 'racks'), 'utf8').trim() === 'on';
+  } catch {
+    return null;
+  }
+}
+
+function serverProperties(l, n, racks) {
   if (l.name === 'secure') return secureServerProperties(n);
   const single = l.nodes.length === 1;
   const rf = single ? 1 : 3;
@@ -341,6 +360,11 @@ function serverProperties(l, n) {
     'listener.security.protocol.map=CONTROLLER:PLAINTEXT,PLAINTEXT:PLAINTEXT,SASL_SSL:SASL_SSL',
     'inter.broker.listener.name=PLAINTEXT',
     `log.dirs=${join(n.dir, 'data')}`,
+    ...(racks ? [
+      '# Racks (KIP-392): a consumer with client.rack set is told to fetch from a replica in its rack.',
+      `broker.rack=${n.rack}`,
+      'replica.selector.class=org.apache.kafka.common.replica.RackAwareReplicaSelector',
+    ] : []),
     '',
     '# SASL_SSL: TLS with our own CA, then PLAIN, SCRAM or OAUTHBEARER. A bare sasl.jaas.config is ignored by',
     '# brokers; each mechanism needs its own listener-scoped entry.',
@@ -607,6 +631,14 @@ function spawnBroker(l, n) {
       `-Dgregor.kafka=${n.dir}`,
       `-Dkafka.logs.dir=${n.dir}`,
       `-Dlog4j2.configurationFile=${l.name === 'secure' ? SECURE_LOG4J : BROKER_LOG4J}`,
+      // The cluster's brokers expose their metrics over JMX on loopback (no authentication: 127.0.0.1 only), so tests
+      // can show what a broker served (kafka.network RequestMetrics) with Kafka's own JmxTool.
+      ...(n.jmx === undefined ? [] : [
+        `-Dcom.sun.management.jmxremote.port=${n.jmx}`, `-Dcom.sun.management.jmxremote.rmi.port=${n.jmx}`,
+        '-Dcom.sun.management.jmxremote.host=127.0.0.1', '-Djava.rmi.server.hostname=127.0.0.1',
+        '-Dcom.sun.management.jmxremote.authenticate=false', '-Dcom.sun.management.jmxremote.ssl=false',
+        '-Dcom.sun.management.jmxremote.local.only=true',
+      ]),
     ]),
     'kafka.Kafka', join(n.dir, 'server.properties'),
   ];
@@ -700,12 +732,19 @@ async function withLock(fn, log) {
 // ---------------------------------------------------------------------------------------------------------------
 // Commands
 
-async function start(nodes, log, only = null) {
+async function start(nodes, log, only = null, racksOption = null) {
   const l = layout(nodes);
   return withLock(async () => {
     // --node N: only that node is started (the others are left as they are, running or not).
     const wanted = only === null ? l.nodes : l.nodes.filter((n) => n.id === only);
     const running = l.nodes.filter((n) => readPid(n) !== null);
+    const recorded = recordedRacks(l);
+    if (racksOption !== null && recorded !== null && racksOption !== recorded && running.length > 0) {
+      throw new EnvError(`the ${l.name} runs ${recorded ? 'with' : 'without'} racks; stop it first ` +
+        `(node scripts/kafka.mjs stop --nodes ${nodes}) to start it ${racksOption ? 'with' : 'without'} them`);
+    }
+    // Without the option, the layout keeps the choice of its last start (a node started again alone included).
+    const racks = l.name === 'cluster' && (racksOption ?? recorded ?? true);
     if (wanted.every((n) => running.includes(n))) {
       // Running: still make sure it answers (it may be mid-shutdown or wedged).
       for (const n of wanted) {
@@ -724,7 +763,7 @@ async function start(nodes, log, only = null) {
     if (l.name === 'secure') ensureClientTls(log);
     const missing = wanted.filter((n) => !running.includes(n));
     for (const n of missing) {
-      for (const port of [...clientPorts(n), n.controller]) {
+      for (const port of [...clientPorts(n), n.controller, ...(n.jmx === undefined ? [] : [n.jmx])]) {
         if (!(await portFree(port))) {
           throw new EnvError(`port ${port} (node ${n.id}) is held by ${portHolder(port)}; stop it, or run on other ` +
             'ports with GREGOR_KAFKA_PORT_BASE=<base> (see README.md)');
@@ -732,6 +771,7 @@ async function start(nodes, log, only = null) {
       }
     }
     mkdirSync(l.dir, { recursive: true });
+    if (l.name === 'cluster') writeFileSync(join(l.dir, 'racks'), racks ? 'on\n' : 'off\n');
     const idFile = join(l.dir, 'cluster.id');
     if (!existsSync(idFile) || l.nodes.every((n) => !existsSync(join(n.dir, 'data', 'meta.properties')))) {
       writeFileSync(idFile, `${randomClusterId()}\n`);
@@ -740,7 +780,7 @@ async function start(nodes, log, only = null) {
     const t0 = Date.now();
     for (const n of missing) {
       mkdirSync(n.dir, { recursive: true });
-      writeFileSync(join(n.dir, 'server.properties'), serverProperties(l, n));
+      writeFileSync(join(n.dir, 'server.properties'), serverProperties(l, n, racks));
     }
     // Formatting is one JVM per node; run them side by side.
     await Promise.all(missing.map((n) => formatStorage(l, n, clusterId, log)));
@@ -843,7 +883,7 @@ function describe(i) {
 }
 
 function parseArgs(argv) {
-  const opts = { nodes: null, node: null, clean: false, json: false, kill: false };
+  const opts = { nodes: null, node: null, clean: false, json: false, kill: false, racks: null };
   for (let i = 0; i < argv.length; i++) {
     const a = argv[i];
     if (a === '--nodes') {
@@ -865,10 +905,13 @@ function parseArgs(argv) {
     } else if (a === '--clean') opts.clean = true;
     else if (a === '--json') opts.json = true;
     else if (a === '--kill') opts.kill = true;
+    else if (a === '--racks') opts.racks = true;
+    else if (a === '--no-racks') opts.racks = false;
     else throw new UsageError(`unknown option '${a}'`);
   }
   if (opts.node !== null && opts.nodes !== 3) throw new UsageError('--node N needs --nodes 3 (a node of the three-node cluster)');
   if (opts.node !== null && opts.clean) throw new UsageError('--clean wipes a whole layout; it does not combine with --node');
+  if (opts.racks !== null && opts.nodes !== 3) throw new UsageError('--racks/--no-racks are for the three-node cluster (--nodes 3)');
   if (opts.kill && opts.node === null) throw new UsageError('--kill needs --nodes 3 --node N (one node to crash)');
   return opts;
 }
@@ -876,6 +919,7 @@ function parseArgs(argv) {
 const USAGE = `usage: node scripts/kafka.mjs <start|stop|status|jars> [--nodes 1|3 | --secure] [--node N] [--clean] [--kill] [--json]
   start   start the single node (default) or the three-node cluster (--nodes 3); idempotent
           --secure: the secured node (StandardAuthorizer and ACLs, SASL_SSL users, an mTLS listener) on its own ports
+          --nodes 3: node N in rack "rackN" with RackAwareReplicaSelector (KIP-392); --no-racks: without racks
           --nodes 3 --node N: start only node N of the cluster (e.g. again after a stop or a kill)
   stop    stop what runs (every layout unless --nodes or --secure); --clean also wipes data
           --nodes 3 --node N: stop only node N; --kill: SIGKILL it (a crash) instead of SIGTERM
@@ -892,7 +936,7 @@ async function main(argv) {
   switch (cmd) {
     case 'start': {
       if (opts.kill) throw new UsageError('--kill is for stop');
-      const { info: i, alreadyRunning } = await start(opts.nodes ?? 1, log, opts.node);
+      const { info: i, alreadyRunning } = await start(opts.nodes ?? 1, log, opts.node, opts.racks);
       if (opts.json) process.stdout.write(`${JSON.stringify({ ...i, startedNow: !alreadyRunning })}\n`);
       else log(`Kafka ${KAFKA_VERSION} on 127.0.0.1:\n${describe(i)}`);
       return 0;

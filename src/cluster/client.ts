@@ -97,6 +97,16 @@ export class Cluster {
     return this.metadata.leaderFor(topic, partition);
   }
 
+  /**
+   * Whether node `nodeId` may serve `topic`/`partition` as a read replica (KIP-392): the metadata knows the broker
+   * and does not list it offline for the partition (Java's Cluster.nodeIfOnline).
+   */
+  replicaOnline(topic: string, partition: number, nodeId: number): boolean {
+    if (this.pool.broker(nodeId) === undefined || nodeId < 0) return false;
+    const p = this.metadata.partition(topic, partition);
+    return p !== undefined && !p.offline.includes(nodeId);
+  }
+
   /** Topic id from the metadata cache (Kafka's base64 string form), undefined when unknown or not provided. */
   topicId(topic: string): string | undefined {
     return this.metadata.topicId(topic);

@@ -1,6 +1,16 @@
-// Routes owned partitions to per-broker fetchers by leader, and reacts to what fetchers report: leader moves
-// (metadata refresh, then the partition follows its leader to another fetcher), leader epoch changes (KIP-320
-// position validation before fetching from the new leader), out-of-range positions (auto.offset.reset).
+// Routes owned partitions to per-broker fetchers by leader (or by the read replica the leader named, KIP-392), and
+// reacts to what fetchers report: leader moves (metadata refresh, then the partition follows its leader to another
+// fetcher), leader epoch changes (KIP-320 position validation before fetching from the new leader), out-of-range
+// positions (auto.offset.reset), read replicas named, failing or expiring.
+//
+// Follower fetching (KIP-392) follows Java's consumer (AbstractFetch.selectReadReplica, FetchCollector): a leader
+// that prefers another replica for our client.rack answers with preferredReadReplica and no records; the partition
+// then moves to that replica's fetcher for metadata.max.age.ms, after which the leader is asked again. It goes back
+// to the leader at once when that replica is not in the metadata or is offline for the partition, when a request to
+// it fails, or when it answers the partition with an error (OFFSET_OUT_OF_RANGE included: its log may end before
+// the leader's; only the leader's OFFSET_OUT_OF_RANGE resets the position). A partition error that a new request at
+// once would only repeat holds the partition back for retry.backoff.ms, so a leader that keeps naming a replica we
+// cannot reach costs a request per backoff, not a busy loop.
 
 import type { Assignment } from './assignment.js';
 import type { Cluster } from '../cluster/client.js';
@@ -10,6 +20,7 @@ import type { Logger } from '../config/index.js';
 import type { OffsetManager } from './offsets.js';
 import type { PartitionState } from './partition-state.js';
 import { backoff } from '../cluster/retry.js';
+import { errorName } from '../protocol/error-codes.js';
 import type { ConsumerSettings } from './settings.js';
 
 export class FetchManager implements FetcherHost {
@@ -17,6 +28,13 @@ export class FetchManager implements FetcherHost {
   /** Fetchable partitions per leader, rebuilt by route(). */
   private routes = new Map<number, PartitionState[]>();
   private routedVersion = -1;
+  /** Set when a partition's fetch node changed outside an assignment change (read replica named, failed, expired). */
+  private routesDirty = false;
+  /** Date.now() at which the routes must be computed again: the earliest read replica expiry. */
+  private rerouteAt = Infinity;
+  /** Wakes the fetchers when the earliest partition backoff ends. */
+  private backoffTimer: NodeJS.Timeout | null = null;
+  private backoffTimerAt = Infinity;
   private refreshTimer: NodeJS.Timeout | null = null;
   private refreshing = false;
   private refreshAgain = false;
@@ -63,10 +81,12 @@ export class FetchManager implements FetcherHost {
   // --- FetcherHost -------------------------------------------------------------------------------------------------
 
   fetchableFor(nodeId: number): PartitionState[] {
-    if (this.routedVersion !== this.assignment.version) this.route();
+    const now = Date.now();
+    if (this.routedVersion !== this.assignment.version || this.routesDirty || now >= this.rerouteAt) this.route();
     const list = this.routes.get(nodeId);
     if (list === undefined) return [];
-    return list.filter((s) => s.fetchable && s.leaderId === nodeId && this.owns(s) && !this.awaitingMetadata.has(s));
+    return list.filter((s) => s.fetchable && s.fetchNodeId === nodeId && s.fetchBackoffUntil <= now && this.owns(s) &&
+      !this.awaitingMetadata.has(s));
   }
 
   ownedCount(): number {
@@ -84,7 +104,7 @@ export class FetchManager implements FetcherHost {
   }
 
   activeFetchers(): number {
-    if (this.routedVersion !== this.assignment.version) this.route();
+    if (this.routedVersion !== this.assignment.version || this.routesDirty) this.route();
     return this.routes.size;
   }
 
@@ -124,6 +144,78 @@ export class FetchManager implements FetcherHost {
     this.offsets.resetByPolicy([state], 'out-of-range');
   }
 
+  useReadReplica(state: PartitionState, nodeId: number): void {
+    if (!this.client.replicaOnline(state.topic, state.partition, nodeId)) {
+      // A broker our metadata does not know yet (it came back after a crash, and the last refresh ran while it was
+      // fenced): learn it first. Asking the leader again at once would only get the same answer: a busy loop.
+      this.logger.debug('the preferred read replica is not in the metadata: refreshing', {
+        topic: state.topic, partition: state.partition, replica: nodeId,
+      });
+      this.refused(state);
+      return;
+    }
+    if (state.readReplica !== nodeId) {
+      this.logger.debug('fetching from the read replica the leader prefers (KIP-392)', {
+        topic: state.topic, partition: state.partition, leader: state.leaderId, replica: nodeId,
+      });
+    }
+    state.readReplica = nodeId;
+    state.readReplicaUntil = Date.now() + this.settings.metadataMaxAgeMs;
+    this.reroute();
+  }
+
+  readReplicaFailed(state: PartitionState, code: number): void {
+    this.logger.debug('read replica answered with an error: back to the leader', {
+      topic: state.topic, partition: state.partition, replica: state.readReplica, error: errorName(code),
+    });
+    state.readReplica = -1;
+    this.backOff(state);
+    this.reroute();
+  }
+
+  fetcherFailed(fetcher: Fetcher): void {
+    let moved = false;
+    for (const s of this.assignment.all()) {
+      if (s.readReplica === fetcher.nodeId) {
+        s.readReplica = -1;
+        moved = true;
+      }
+    }
+    if (moved) {
+      this.logger.debug('read replica unreachable: back to the leader', { replica: fetcher.nodeId });
+      this.reroute();
+    }
+  }
+
+  backOff(state: PartitionState): void {
+    const at = Date.now() + this.settings.retryBackoffMs;
+    state.fetchBackoffUntil = at;
+    this.armBackoffTimer(at);
+  }
+
+  /** One timer for the earliest backoff end: it wakes the fetchers, then arms itself for the next one. */
+  private armBackoffTimer(at: number): void {
+    if (this.closed || this.backoffTimerAt <= at) return;
+    if (this.backoffTimer !== null) clearTimeout(this.backoffTimer);
+    this.backoffTimerAt = at;
+    this.backoffTimer = setTimeout(() => {
+      this.backoffTimer = null;
+      this.backoffTimerAt = Infinity;
+      const now = Date.now();
+      let next = Infinity;
+      for (const s of this.assignment.all()) if (s.fetchBackoffUntil > now) next = Math.min(next, s.fetchBackoffUntil);
+      if (next !== Infinity) this.armBackoffTimer(next);
+      this.wakeFetchers();
+    }, Math.max(1, at - Date.now()));
+    this.backoffTimer.unref();
+  }
+
+  /** A partition's fetch node changed: routes are computed again before the next request, idle fetchers woken. */
+  private reroute(): void {
+    this.routesDirty = true;
+    this.update();
+  }
+
   diverged(state: PartitionState): void {
     // The leader says our log diverged from its own (KIP-320, via Fetch v12+): what was fetched past the position
     // cannot be trusted, and the position itself is checked against the leader's log.
@@ -140,6 +232,9 @@ export class FetchManager implements FetcherHost {
    */
   private route(): void {
     this.routedVersion = this.assignment.version;
+    this.routesDirty = false;
+    const now = Date.now();
+    let rerouteAt = Infinity;
     const routes = new Map<number, PartitionState[]>();
     const toValidate: PartitionState[] = [];
     let unknown: string | undefined;
@@ -155,6 +250,8 @@ export class FetchManager implements FetcherHost {
       const moved = s.leaderEpoch >= 0 && leader.leaderEpoch > s.leaderEpoch;
       s.leaderId = leader.leaderId;
       s.leaderEpoch = leader.leaderEpoch;
+      // A new leader may prefer another replica: it says so in its first answer (Java clears it the same way).
+      if (moved) s.readReplica = -1;
       if (moved && s.phase === 'fetching' && s.positionEpoch >= 0) {
         this.logger.debug('leader epoch changed: validating the position', {
           topic: s.topic, partition: s.partition, leader: leader.leaderId, epoch: leader.leaderEpoch,
@@ -165,11 +262,24 @@ export class FetchManager implements FetcherHost {
         continue;
       }
       if (s.phase !== 'fetching') continue;
-      let list = routes.get(leader.leaderId);
-      if (list === undefined) routes.set(leader.leaderId, (list = []));
+      let target = leader.leaderId;
+      if (s.readReplica >= 0 && s.readReplica !== target) {
+        if (now >= s.readReplicaUntil || !this.client.replicaOnline(s.topic, s.partition, s.readReplica)) {
+          // Expired (metadata.max.age.ms: the leader is asked again), or a replica the metadata does not know or
+          // lists offline (Java's selectReadReplica): the leader it is.
+          s.readReplica = -1;
+        } else {
+          target = s.readReplica;
+          rerouteAt = Math.min(rerouteAt, s.readReplicaUntil);
+        }
+      }
+      s.fetchNodeId = target;
+      let list = routes.get(target);
+      if (list === undefined) routes.set(target, (list = []));
       list.push(s);
     }
     this.routes = routes;
+    this.rerouteAt = rerouteAt;
     for (const nodeId of routes.keys()) {
       let f = this.fetchers.get(nodeId);
       if (f === undefined) {
@@ -210,6 +320,8 @@ export class FetchManager implements FetcherHost {
     this.closed = true;
     if (this.refreshTimer !== null) clearTimeout(this.refreshTimer);
     this.refreshTimer = null;
+    if (this.backoffTimer !== null) clearTimeout(this.backoffTimer);
+    this.backoffTimer = null;
     await Promise.all([...this.fetchers.values()].map((f) => f.close()));
     this.fetchers.clear();
   }

@@ -1,5 +1,6 @@
-// One fetcher per broker: a loop sending one Fetch at a time for all the partitions this broker leads, on the
-// broker's 'fetch' lane (so a long poll never delays a heartbeat or a commit).
+// One fetcher per broker: a loop sending one Fetch at a time for all the partitions fetched from this broker (those
+// it leads, and those whose leader named it as the read replica, KIP-392), on the broker's 'fetch' lane (so a long
+// poll never delays a heartbeat or a commit).
 //
 // The loop is: build the next request (fetch session diff, byte budget, rotation), send it, turn the response into
 // chunks in the FetchBuffer, repeat at once. Because chunks are handed to the application from the buffer, the next
@@ -13,7 +14,7 @@
 
 import { StateError, isGregorError } from '../errors.js';
 import { ErrorCode, errorName, kafkaError } from '../protocol/error-codes.js';
-import { fetchSessionReset, leaderMoved } from '../protocol/error-kinds.js';
+import { fetchSessionReset, isRetriable, leaderMoved } from '../protocol/error-kinds.js';
 import type { Cluster } from '../cluster/client.js';
 import { ApiKey, type FetchResponse } from '../protocol/index.js';
 import type { FetchBuffer } from './fetch-buffer.js';
@@ -31,7 +32,7 @@ export interface FetcherHost {
   readonly settings: ConsumerSettings;
   readonly buffer: FetchBuffer;
   readonly logger: Logger;
-  /** Owned partitions whose current leader is `nodeId` and which may be fetched now. */
+  /** Owned partitions fetched from `nodeId` (their leader or read replica) which may be fetched now. */
   fetchableFor(nodeId: number): PartitionState[];
   /** Number of owned partitions (for each partition's share of the byte budget). */
   ownedCount(): number;
@@ -51,6 +52,14 @@ export interface FetcherHost {
   outOfRange(state: PartitionState, offset: bigint): void;
   /** The broker reports a diverging epoch (KIP-320): validate the position. */
   diverged(state: PartitionState): void;
+  /** The leader prefers another replica for this partition (KIP-392 preferredReadReplica): fetch from it. */
+  useReadReplica(state: PartitionState, nodeId: number): void;
+  /** The read replica answered the partition with an error: back to the leader, after a backoff. */
+  readReplicaFailed(state: PartitionState, code: number): void;
+  /** A request to `fetcher`'s broker failed: partitions that read from it as a replica go back to their leaders. */
+  fetcherFailed(fetcher: Fetcher): void;
+  /** Holds the partition back for retry.backoff.ms (an answer that a new request at once would only repeat). */
+  backOff(state: PartitionState): void;
 }
 
 interface InFlightPartition {
@@ -167,7 +176,9 @@ export class Fetcher {
           // the application must hear about it (fetching goes on retrying).
           this.host.buffer.pushError(err);
         }
-        // The broker may be gone or no longer leader: look again before the retry.
+        // The broker may be gone or no longer leader: look again before the retry. Partitions read from it as a
+        // replica go back to their leaders now (Java clears the preferred replica of the session's partitions).
+        this.host.fetcherFailed(this);
         this.host.requestMetadataRefresh();
         try {
           await sleep(wait, this.lifetime.signal);
@@ -315,6 +326,12 @@ export class Fetcher {
         state.highWatermark = p.highWatermark;
         state.lastStableOffset = p.lastStableOffset;
         state.logStartOffset = p.logStartOffset;
+        const preferred: number = p.preferredReadReplica;
+        if (preferred >= 0 && preferred !== this.nodeId) {
+          // KIP-392: the leader prefers another replica for our client.rack and sent no records: read from it.
+          this.host.useReadReplica(state, preferred);
+          continue;
+        }
         if (p.divergingEpoch !== undefined && p.divergingEpoch !== null && p.divergingEpoch.epoch >= 0) {
           this.host.diverged(state);
           continue;
@@ -370,6 +387,14 @@ export class Fetcher {
   }
 
   private partitionError(state: PartitionState, code: number, fetchOffset: bigint): void {
+    if (state.readReplica === this.nodeId && state.leaderId !== this.nodeId &&
+        (code === ErrorCode.OFFSET_OUT_OF_RANGE || isRetriable(code))) {
+      // From a read replica (KIP-392): its log may end before the leader's, or it is no longer a replica. The leader
+      // decides (Java's FetchCollector: out of range from a replica only clears it; the others also refresh).
+      this.host.readReplicaFailed(state, code);
+      if (leaderMoved(code)) this.host.requestMetadataRefresh(state.topic);
+      return;
+    }
     if (code === ErrorCode.OFFSET_OUT_OF_RANGE) {
       // Only meaningful if we still want that offset.
       if (state.fetchOffset === fetchOffset) this.host.outOfRange(state, fetchOffset);

@@ -102,6 +102,22 @@ export class PartitionState {
   leaderId = -1;
   leaderEpoch = -1;
 
+  /**
+   * KIP-392: the replica the leader told us to fetch from (its preferredReadReplica, e.g. the follower in our
+   * client.rack), -1 for none; valid until `readReplicaUntil` (Date.now() ms: metadata.max.age.ms after the hint,
+   * as Java's consumer), after which the leader is asked again. Cleared when that replica fails or answers with an
+   * error, and when the position must be looked up or checked again.
+   */
+  readReplica = -1;
+  readReplicaUntil = 0;
+  /** The broker this partition is fetched from now: the read replica, else the leader (set by the fetch manager). */
+  fetchNodeId = -1;
+  /**
+   * Date.now() before which this partition is not fetched: after a partition error that a refetch at once would
+   * only repeat (a leader or replica that cannot serve it yet), retry.backoff.ms, so no answer makes a busy loop.
+   */
+  fetchBackoffUntil = 0;
+
   /** From the last fetch response for this partition; -1 until one arrived. */
   highWatermark = -1n;
   lastStableOffset = -1n;
@@ -150,6 +166,7 @@ export class PartitionState {
 
   /** Puts the partition into the failed phase; fetching stops until the application seeks. */
   fail(error: GregorError): void {
+    this.readReplica = -1;
     this.currentPhase = 'failed';
     this.currentError = error;
     this.currentGeneration++;
@@ -161,6 +178,7 @@ export class PartitionState {
    * fetched or buffered is stale; the caller drops the buffered chunks. moveTo() ends the phase.
    */
   startReset(): void {
+    this.readReplica = -1;
     this.currentPhase = 'resetting';
     this.currentGeneration++;
   }
@@ -171,6 +189,7 @@ export class PartitionState {
    * resume from the position. validated() or moveTo() (truncation: a new position) ends the phase.
    */
   startValidating(): void {
+    this.readReplica = -1;
     this.currentGeneration++;
     this.rewindFetch();
     this.currentPhase = 'validating';

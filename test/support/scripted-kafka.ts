@@ -288,7 +288,10 @@ export class ClusterModel {
         ...(byId ? { topicId: typeof t.topicId === 'string' ? t.topicId : '' } : { topic: t.topic ?? '' }),
         partitions: (t.partitions ?? []).map((p) => {
           const partitionIndex = p.partition ?? 0;
-          const errorCode = topic === undefined && byId ? ErrorCode.UNKNOWN_TOPIC_ID : this.leaderError(req, topic, partitionIndex, p.currentLeaderEpoch);
+          const served = topic?.partitions[partitionIndex];
+          const asReplica = served !== undefined && served.preferredReadReplica === req.nodeId;
+          const errorCode = topic === undefined && byId ? ErrorCode.UNKNOWN_TOPIC_ID
+            : asReplica ? 0 : this.leaderError(req, topic, partitionIndex, p.currentLeaderEpoch);
           if (errorCode !== 0) {
             errors = true;
             return { partitionIndex, errorCode, highWatermark: -1n, records: null };
@@ -299,6 +302,11 @@ export class ClusterModel {
           if (fetchOffset < log.logStartOffset || fetchOffset > log.logEndOffset) {
             errors = true;
             return { partitionIndex, errorCode: ErrorCode.OFFSET_OUT_OF_RANGE, ...marks, records: null };
+          }
+          if (!asReplica && log.preferredReadReplica >= 0 && (req.body.rackId ?? '') !== '') {
+            // The leader's RackAwareReplicaSelector picked another replica: it says so at once, with no records.
+            errors = true;
+            return { partitionIndex, errorCode: 0, ...marks, preferredReadReplica: log.preferredReadReplica, records: null };
           }
           const diverging = log.divergence(fetchOffset, p.lastFetchedEpoch ?? -1);
           if (diverging !== null) {

@@ -48,6 +48,11 @@ export class PartitionLog {
   readonly aborted: { producerId: bigint; firstOffset: bigint; lastOffset: bigint }[] = [];
   /** Open transactions hold the last stable offset back (read_committed): their first offsets by producer. */
   readonly open = new Map<bigint, bigint>();
+  /**
+   * KIP-392: the replica the leader names (preferredReadReplica) to a Fetch that carries a rack id, -1 for none; that
+   * replica then answers Fetch for the partition as the leader would (a follower fully caught up).
+   */
+  preferredReadReplica = -1;
 
   constructor(
     public leader: number,

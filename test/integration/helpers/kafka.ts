@@ -46,7 +46,13 @@ export interface KafkaEnv {
   layout: 'single' | 'cluster';
   /** True when the ensureKafka() call that filled this started the broker (it was not running before). */
   startedNow: boolean;
-  nodes: { id: number; pid: number | null; plaintext: number; controller: number; saslSsl: number; log: string; dataDir: string }[];
+  nodes: {
+    id: number; pid: number | null; plaintext: number; controller: number; saslSsl: number; log: string; dataDir: string;
+    /** Three-node cluster: the JMX port (read with `kafka-tool jmx`) and the node's broker.rack (null without racks). */
+    jmx?: number | null; rack?: string | null;
+  }[];
+  /** Three-node cluster: whether the brokers have racks and RackAwareReplicaSelector (KIP-392). */
+  racks?: boolean;
 }
 
 /** The repository root (this file compiles to dist/test/integration/helpers/kafka.js). */
