@@ -7,7 +7,7 @@
 
 import { readFileSync } from 'node:fs';
 import { isIP } from 'node:net';
-import type { ConnectionOptions as TlsConnectionOptions, PeerCertificate, SecureVersion } from 'node:tls';
+import { createSecureContext, type ConnectionOptions as TlsConnectionOptions, type PeerCertificate, type SecureVersion } from 'node:tls';
 import { ConfigError, TlsError } from '../errors.js';
 import { Secret, secret } from './secret.js';
 
@@ -104,6 +104,14 @@ export function resolveTls(ssl: SslOptions): ResolvedTls {
     throw new ConfigError('mTLS needs both a client certificate and its private key', cert === undefined ? 'ssl.certificate.location' : 'ssl.key.location');
   }
 
+  const passphrase = secret(ssl.passphrase);
+  if (cert !== undefined && key !== undefined) {
+    checkKeyPair(cert, key, passphrase, {
+      cert: ssl.certLocation !== undefined ? 'ssl.certificate.location' : 'ssl.certificate.pem',
+      key: ssl.keyLocation !== undefined ? 'ssl.key.location' : 'ssl.key.pem',
+    });
+  }
+
   const algorithm = ssl.endpointIdentification ?? 'https';
   if (algorithm !== 'https' && algorithm !== '') {
     throw new ConfigError(
@@ -115,13 +123,41 @@ export function resolveTls(ssl: SslOptions): ResolvedTls {
     ca: ca.length > 0 ? ca : undefined,
     cert,
     key: key === undefined ? undefined : new Secret(key),
-    passphrase: secret(ssl.passphrase),
+    passphrase,
     verifyHostname: algorithm === 'https',
     rejectUnauthorized: ssl.rejectUnauthorized ?? true,
     servername: ssl.servername,
     checkServerIdentity: ssl.checkServerIdentity,
     minVersion: ssl.minVersion,
   };
+}
+
+/**
+ * Loads the client certificate and key once, as tls.connect() would, so that a key that does not match its
+ * certificate, an encrypted key without (or with a wrong) ssl.key.password, or an unreadable key is a ConfigError
+ * naming the property when the client is created, instead of an exception from every connection attempt. The
+ * message names properties and OpenSSL's code only, never key material or the password.
+ */
+function checkKeyPair(cert: Buffer, key: Buffer, passphrase: Secret<string> | undefined, names: { cert: string; key: string }): void {
+  try {
+    createSecureContext({ cert, key, ...(passphrase === undefined ? {} : { passphrase: passphrase.reveal() }) });
+  } catch (err) {
+    const code = (err as NodeJS.ErrnoException).code ?? 'ERR_OSSL';
+    let message: string;
+    let property = names.key;
+    if (code === 'ERR_OSSL_X509_KEY_VALUES_MISMATCH') {
+      message = `${names.key}: the private key does not match the client certificate (${names.cert})`;
+    } else if (code === 'ERR_OSSL_BAD_DECRYPT') {
+      property = 'ssl.key.password';
+      message = passphrase === undefined
+        ? `${names.key}: the private key is encrypted; set ssl.key.password`
+        : `ssl.key.password: the private key (${names.key}) cannot be decrypted with it`;
+    } else {
+      message = `${names.key}, ${names.cert}: the client certificate and key cannot be loaded [${code}]`;
+    }
+    // The cause keeps OpenSSL's own error (codes and routine names, no key bytes) for --verbose output.
+    throw new ConfigError(message, property, { cause: err });
+  }
 }
 
 const acceptAnyIdentity = (): undefined => undefined;
@@ -158,6 +194,13 @@ const CERT_CODES: Record<string, string> = {
   CERT_REVOKED: 'the broker certificate was revoked',
   CERT_SIGNATURE_FAILURE: 'the broker certificate signature is invalid',
   ERR_TLS_CERT_ALTNAME_INVALID: 'the broker certificate does not match the host name (ERR_TLS_CERT_ALTNAME_INVALID)',
+  // The broker's answer to our certificate (a listener with ssl.client.auth=required): TLS 1.2 alerts 42 and 46,
+  // TLS 1.3's certificate_required (116). Java brokers send bad_certificate when no certificate came.
+  ERR_SSL_SSLV3_ALERT_BAD_CERTIFICATE:
+    'the broker refused the client certificate: none was sent (set ssl.certificate.location and ssl.key.location) or it is not valid',
+  ERR_SSL_SSLV3_ALERT_CERTIFICATE_UNKNOWN: 'the broker does not trust the client certificate (not signed by a CA in its truststore)',
+  ERR_SSL_TLSV1_ALERT_UNKNOWN_CA: 'the broker does not trust the CA that signed the client certificate',
+  ERR_SSL_TLSV13_ALERT_CERTIFICATE_REQUIRED: 'the broker requires a client certificate (set ssl.certificate.location and ssl.key.location)',
 };
 
 /** True when `err` (from a TLS socket) is a certificate or handshake refusal rather than a transport failure. */
@@ -170,7 +213,8 @@ export function isTlsFailure(err: unknown): boolean {
 /** A TlsError naming the reason and the broker (never key material). */
 export function tlsError(err: unknown, broker: string): TlsError {
   const code = (err as NodeJS.ErrnoException | undefined)?.code ?? 'TLS_ERROR';
-  const detail = err instanceof Error ? err.message : String(err);
+  // OpenSSL's message ends with a source location and a newline ("...:SSL alert number 42\n"): one line is kept.
+  const detail = (err instanceof Error ? err.message : String(err)).trim().replace(/\s*\n\s*/g, ' ');
   const known = CERT_CODES[code];
   const reason = known === undefined ? detail : detail && detail !== known ? `${known}; ${detail}` : known;
   return new TlsError(`TLS handshake with ${broker} failed: ${reason} [${code}]`, { cause: err });

@@ -6,24 +6,15 @@
 // OffsetFetch and OffsetCommit (FindCoordinator first), ListOffsets.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { Consumer, GroupAuthorizationError, Producer, TopicAuthorizationError, isGregorError } from '../../../src/index.js';
+import { Consumer, GroupAuthorizationError, TopicAuthorizationError, isGregorError } from '../../../src/index.js';
 import { uniqueName } from '../helpers/kafka.js';
-import { acl, asAdmin, asReader, createSecureTopics, ensureSecureKafka, requestLogMark, requestsSince } from '../helpers/secure-kafka.js';
+import { acl, asReader, createSecureTopics, ensureSecureKafka, produceAsAdmin, requestLogMark, requestsSince } from '../helpers/secure-kafka.js';
 
 const READER = 'gregor-reader';
 // What a refused consumer may send before it stops: connection setup (ApiVersions, SaslHandshake,
 // SaslAuthenticate) on up to three lanes, Metadata, FindCoordinator, and the refused request itself. A retry storm
 // would be hundreds within the observation window.
 const HANDFUL = 16;
-
-async function produceAsAdmin(topic: string, count: number): Promise<void> {
-  const p = new Producer({ ...asAdmin(), 'gregor.log.level': 'error' });
-  try {
-    await p.sendBatch(Array.from({ length: count }, (_, i) => ({ topic, key: `k${i}`, value: `v${i}` })));
-  } finally {
-    await p.close();
-  }
-}
 
 /** The rejection of the first poll() (fails the test when a message or null comes back), and how long it took. */
 async function firstRejection(c: Consumer): Promise<{ error: unknown; ms: number }> {

@@ -11,7 +11,7 @@
 import { execFileSync } from 'node:child_process';
 import { readFileSync, statSync } from 'node:fs';
 import { join } from 'node:path';
-import { Admin } from '../../../src/index.js';
+import { Admin, Producer } from '../../../src/index.js';
 import { ROOT, kafkaTool } from './kafka.js';
 
 export interface SecureUser {
@@ -104,6 +104,16 @@ export async function createSecureTopics(topics: readonly string[], partitions =
   }
 }
 
+/** Writes `count` records (keys k0.., values v0..) as the super user. */
+export async function produceAsAdmin(topic: string, count: number): Promise<void> {
+  const p = new Producer({ ...asAdmin(), 'gregor.log.level': 'error' });
+  try {
+    await p.sendBatch(Array.from({ length: count }, (_, i) => ({ topic, key: `k${i}`, value: `v${i}` })));
+  } finally {
+    await p.close();
+  }
+}
+
 export interface AclSpec {
   principal: string;
   operations: readonly string[];
@@ -160,9 +170,4 @@ export function requestsSince(mark: number, clientId: string, e: SecureKafkaEnv 
     out.push({ apiKey: r.requestHeader.requestApiKeyName ?? '?', clientId, principal: r.principal ?? '?', response: r.response ?? {} });
   }
   return out;
-}
-
-/** Reads a PEM file (tests that pass PEM text instead of a path). */
-export function pem(path: string): string {
-  return readFileSync(path, 'utf8');
 }

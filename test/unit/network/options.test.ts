@@ -2,17 +2,24 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { inspect, format } from 'node:util';
-import { mkdtempSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { dirname, join } from 'node:path';
+import { fileURLToPath } from 'node:url';
 import { NETWORK_DEFAULTS, parseBrokerAddress, resolveNetworkOptions } from '../../../src/network/options.js';
 import { Secret, scrub } from '../../../src/network/secret.js';
 import { Pool } from '../../../src/network/pool.js';
 import { ConfigError } from '../../../src/errors.js';
 
 const PASSWORD = 'hunter2-very-secret';
-const KEY = '-----BEGIN PRIVATE KEY-----\nc2VjcmV0LWtleS1tYXRlcmlhbA==\n-----END PRIVATE KEY-----\n';
 const CERT = '-----BEGIN CERTIFICATE-----\nY2VydA==\n-----END CERTIFICATE-----\n';
+// A real certificate and its encrypted key (throwaway, fixtures/README.md): resolving checks that they match.
+const FIXTURES = join(dirname(fileURLToPath(import.meta.url)), '..', '..', '..', '..', 'test', 'unit', 'network', 'fixtures');
+const CLIENT_CERT = readFileSync(join(FIXTURES, 'client.pem'), 'utf8');
+const KEY = readFileSync(join(FIXTURES, 'client-encrypted.key'), 'utf8');
+const KEY_PASSPHRASE = 'fixture-passphrase';
+// One line of the key's base64 body: finding it in a rendering means key material leaked.
+const KEY_LINE = KEY.split('\n')[3];
 
 function configError(property: string | RegExp) {
   return (err: unknown) =>
@@ -117,7 +124,7 @@ test('credentials never show in util.inspect, JSON, format or string conversion 
     bootstrapServers: 'h:1',
     securityProtocol: 'SASL_SSL',
     sasl: { mechanism: 'SCRAM-SHA-512', username: 'alice', password: PASSWORD },
-    ssl: { cert: CERT, key: KEY, passphrase: 'key-pass-phrase' },
+    ssl: { cert: CLIENT_CERT, key: KEY, passphrase: KEY_PASSPHRASE },
   });
   const pool = new Pool(r);
   const renderings = [
@@ -132,8 +139,8 @@ test('credentials never show in util.inspect, JSON, format or string conversion 
   ];
   for (const text of renderings) {
     assert.ok(!text.includes(PASSWORD), `password leaked: ${text.slice(0, 200)}`);
-    assert.ok(!text.includes('c2VjcmV0LWtleS1tYXRlcmlhbA'), 'private key leaked');
-    assert.ok(!text.includes('key-pass-phrase'), 'key passphrase leaked');
+    assert.ok(!text.includes(KEY_LINE), 'private key leaked');
+    assert.ok(!text.includes(KEY_PASSPHRASE), 'key passphrase leaked');
   }
   assert.ok(renderings[0].includes('[redacted]'));
   assert.equal(r.sasl?.password?.reveal(), PASSWORD, 'the value is still there for the mechanism');

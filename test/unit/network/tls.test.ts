@@ -1,11 +1,21 @@
 // The mapping from SslOptions to tls.connect options, and from OpenSSL/Node TLS errors to TlsError.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
+import { readFileSync } from 'node:fs';
+import { dirname, join } from 'node:path';
+import { fileURLToPath } from 'node:url';
 import { resolveTls, tlsConnectOptions, tlsError, isTlsFailure } from '../../../src/network/tls.js';
-import { TlsError } from '../../../src/errors.js';
+import { ConfigError, TlsError } from '../../../src/errors.js';
 
 const CERT = '-----BEGIN CERTIFICATE-----\nY2VydA==\n-----END CERTIFICATE-----\n';
-const KEY = '-----BEGIN ENCRYPTED PRIVATE KEY-----\na2V5\n-----END ENCRYPTED PRIVATE KEY-----\n';
+// Throwaway material (fixtures/README.md): a self-signed client certificate, its key plain and encrypted, a key of
+// no certificate.
+const FIXTURES = join(dirname(fileURLToPath(import.meta.url)), '..', '..', '..', '..', 'test', 'unit', 'network', 'fixtures');
+const fixture = (name: string): string => readFileSync(join(FIXTURES, name), 'utf8');
+const CLIENT_CERT = fixture('client.pem');
+const CLIENT_KEY = fixture('client.key');
+const ENCRYPTED_KEY = fixture('client-encrypted.key');
+const PASSPHRASE = 'fixture-passphrase';
 
 test('SNI carries host names only; verification stays on by default', () => {
   const t = resolveTls({ ca: CERT });
@@ -31,10 +41,34 @@ test('servername overrides the name to verify; endpoint identification off accep
 });
 
 test('mTLS: certificate, key and passphrase reach tls.connect', () => {
-  const o = tlsConnectOptions(resolveTls({ cert: CERT, key: KEY, passphrase: 'pp' }), 'h', 1);
-  assert.deepEqual(o.cert, Buffer.from(CERT));
-  assert.deepEqual(o.key, Buffer.from(KEY));
-  assert.equal(o.passphrase, 'pp');
+  const o = tlsConnectOptions(resolveTls({ cert: CLIENT_CERT, key: ENCRYPTED_KEY, passphrase: PASSPHRASE }), 'h', 1);
+  assert.deepEqual(o.cert, Buffer.from(CLIENT_CERT));
+  assert.deepEqual(o.key, Buffer.from(ENCRYPTED_KEY));
+  assert.equal(o.passphrase, PASSPHRASE);
+  const files = tlsConnectOptions(resolveTls({ certLocation: join(FIXTURES, 'client.pem'), keyLocation: join(FIXTURES, 'client.key') }), 'h', 1);
+  assert.deepEqual(files.key, Buffer.from(CLIENT_KEY));
+});
+
+test('mTLS: a key that does not match the certificate, or an encrypted key without its password, is a ConfigError naming the property, never the key', () => {
+  const refused = (ssl: Parameters<typeof resolveTls>[0], property: string, message: RegExp): void => {
+    assert.throws(() => resolveTls(ssl), (err: unknown) => {
+      assert.ok(err instanceof ConfigError, String(err));
+      assert.equal(err.property, property);
+      assert.match(err.message, message);
+      const shown = `${err.message} ${JSON.stringify(err)} ${String(err.stack)}`;
+      for (const secret of [CLIENT_KEY, ENCRYPTED_KEY, fixture('other.key')]) {
+        // Any line of the key's base64 body would be key material.
+        for (const line of secret.split('\n').filter((l) => l.length > 20 && !l.startsWith('-----'))) assert.ok(!shown.includes(line));
+      }
+      assert.ok(!shown.includes(PASSPHRASE) && !shown.includes('wrong-passphrase'));
+      return true;
+    });
+  };
+  refused({ cert: CLIENT_CERT, key: fixture('other.key') }, 'ssl.key.pem', /does not match the client certificate \(ssl\.certificate\.pem\)/);
+  refused({ certLocation: join(FIXTURES, 'client.pem'), keyLocation: join(FIXTURES, 'other.key') }, 'ssl.key.location', /ssl\.key\.location: the private key does not match/);
+  refused({ cert: CLIENT_CERT, key: ENCRYPTED_KEY }, 'ssl.key.password', /encrypted; set ssl\.key\.password/);
+  refused({ cert: CLIENT_CERT, key: ENCRYPTED_KEY, passphrase: 'wrong-passphrase' }, 'ssl.key.password', /cannot be decrypted/);
+  refused({ cert: CLIENT_CERT, key: '-----BEGIN PRIVATE KEY-----\nAAAA\n-----END PRIVATE KEY-----\n' }, 'ssl.key.pem', /cannot be loaded \[ERR_OSSL/);
 });
 
 test('certificate failures become TlsError with a readable reason, the code and the broker', () => {
