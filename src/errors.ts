@@ -25,14 +25,22 @@ export type GregorErrorCode =
   | 'ERR_ABORTED' // an operation was cancelled with an AbortSignal or by close()
   | 'ERR_HANDLER'; // an application handler given to consumer.run() failed and its retry policy gave up
 
+/** What every error's constructor takes besides its message. */
 export interface GregorErrorOptions {
+  /** The underlying error (`error.cause`). */
   cause?: unknown;
   /** True when retrying the same operation may succeed (a leader moved, a coordinator is loading). */
   retriable?: boolean;
 }
 
+/**
+ * The base of every error gregor throws or emits: a stable `code` to switch on, `retriable`, and the standard
+ * `cause`. Test with {@link isGregorError} rather than `instanceof` when two copies of gregor may be loaded.
+ */
 export class GregorError extends Error {
+  /** Stable code ({@link GregorErrorCode}): what kind of failure this is. */
   readonly code: GregorErrorCode;
+  /** True when retrying the same operation may succeed (a leader moved, a coordinator is loading, a timeout). */
   readonly retriable: boolean;
 
   constructor(code: GregorErrorCode, message: string, options: GregorErrorOptions = {}) {
@@ -42,6 +50,7 @@ export class GregorError extends Error {
     Object.defineProperty(this, BRAND, { value: true });
   }
 
+  /** The class name (`'KafkaError'`, `'TimeoutError'`, ...), also on errors from another copy of gregor. */
   override get name(): string {
     return this.constructor.name;
   }
@@ -52,10 +61,12 @@ export class GregorError extends Error {
   }
 }
 
+/** True for any error gregor made, from this copy of gregor or another one in the process (a `Symbol.for` brand). */
 export function isGregorError(value: unknown): value is GregorError {
   return typeof value === 'object' && value !== null && (value as Record<symbol, unknown>)[BRAND] === true;
 }
 
+/** A configuration property is unknown, has a bad value, or properties conflict (`ERR_CONFIG`). */
 export class ConfigError extends GregorError {
   /** The property the problem is about, when there is one. */
   readonly property: string | undefined;
@@ -65,12 +76,14 @@ export class ConfigError extends GregorError {
   }
 }
 
+/** A call made in a state where it is not allowed, e.g. poll() after close() (`ERR_STATE`). */
 export class StateError extends GregorError {
   constructor(message: string, options?: GregorErrorOptions) {
     super('ERR_STATE', message, options);
   }
 }
 
+/** Bytes from the network that do not decode, or a response that breaks the protocol (`ERR_PROTOCOL`). */
 export class ProtocolError extends GregorError {
   constructor(message: string, options?: GregorErrorOptions) {
     super('ERR_PROTOCOL', message, options);
@@ -79,7 +92,9 @@ export class ProtocolError extends GregorError {
 
 /** A record batch that cannot be trusted. The position is never advanced past it silently. */
 export class CorruptRecordError extends GregorError {
+  /** The topic of the batch, when known. */
   readonly topic: string | undefined;
+  /** The partition of the batch, when known. */
   readonly partition: number | undefined;
   /** First offset of the bad batch, when it could be read. */
   readonly baseOffset: bigint | undefined;
@@ -100,7 +115,9 @@ export class CorruptRecordError extends GregorError {
 
 /** The broker answered with a Kafka error code (see src/protocol/error-codes.ts for the table). */
 export class KafkaError extends GregorError {
+  /** The broker's numeric error code (Kafka's Errors table). */
   readonly errorCode: number;
+  /** The error code's name in Kafka's table, e.g. `NOT_LEADER_OR_FOLLOWER`. */
   readonly errorName: string;
   constructor(errorCode: number, errorName: string, message: string, options?: GregorErrorOptions, code: GregorErrorCode = 'ERR_KAFKA') {
     super(code, message, options);
@@ -119,7 +136,9 @@ export class KafkaError extends GregorError {
  * names, the group id, the transactional id; empty for the cluster).
  */
 export abstract class AuthorizationError extends KafkaError {
+  /** The kind of resource the ACLs refused. */
   abstract readonly resourceType: 'topic' | 'group' | 'cluster' | 'transactional-id';
+  /** What was refused: topic names, the group id, the transactional id; empty for the cluster. */
   readonly resources: readonly string[];
   constructor(code: GregorErrorCode, errorCode: number, errorName: string, message: string, resources: readonly string[], options?: GregorErrorOptions) {
     super(errorCode, errorName, message, { ...options, retriable: false }, code);
@@ -136,6 +155,7 @@ export class TopicAuthorizationError extends AuthorizationError {
   constructor(errorCode: number, errorName: string, message: string, topics: readonly string[], options?: GregorErrorOptions) {
     super('ERR_TOPIC_AUTHORIZATION', errorCode, errorName, message, topics, options);
   }
+  /** The topics the principal may not use. */
   get topics(): readonly string[] {
     return this.resources;
   }
@@ -147,6 +167,7 @@ export class GroupAuthorizationError extends AuthorizationError {
   constructor(errorCode: number, errorName: string, message: string, groupId: string | undefined, options?: GregorErrorOptions) {
     super('ERR_GROUP_AUTHORIZATION', errorCode, errorName, message, groupId === undefined ? [] : [groupId], options);
   }
+  /** The group the principal may not use, when the request named one. */
   get groupId(): string | undefined {
     return this.resources[0];
   }
@@ -166,11 +187,13 @@ export class TransactionalIdAuthorizationError extends AuthorizationError {
   constructor(errorCode: number, errorName: string, message: string, transactionalId: string | undefined, options?: GregorErrorOptions) {
     super('ERR_TRANSACTIONAL_ID_AUTHORIZATION', errorCode, errorName, message, transactionalId === undefined ? [] : [transactionalId], options);
   }
+  /** The transactional id the principal may not use, when the request named one. */
   get transactionalId(): string | undefined {
     return this.resources[0];
   }
 }
 
+/** A socket could not be opened, or closed under an in-flight request (`ERR_CONNECTION`, retriable). */
 export class ConnectionError extends GregorError {
   /** host:port of the broker, never credentials. */
   readonly broker: string | undefined;
@@ -180,12 +203,14 @@ export class ConnectionError extends GregorError {
   }
 }
 
+/** A request or wait exceeded its deadline (`ERR_TIMEOUT`, retriable). */
 export class TimeoutError extends GregorError {
   constructor(message: string, options?: GregorErrorOptions) {
     super('ERR_TIMEOUT', message, { retriable: true, ...options });
   }
 }
 
+/** SASL failed: wrong credentials or an unsupported mechanism (`ERR_AUTHENTICATION`, never retriable). */
 export class AuthenticationError extends GregorError {
   constructor(message: string, options?: GregorErrorOptions) {
     // Not retriable: retrying a wrong password only produces a storm of failed logins.
@@ -193,18 +218,24 @@ export class AuthenticationError extends GregorError {
   }
 }
 
+/** The TLS handshake was refused: untrusted CA, wrong host name, bad client certificate (`ERR_TLS`). */
 export class TlsError extends GregorError {
   constructor(message: string, options?: GregorErrorOptions) {
     super('ERR_TLS', message, { retriable: false, ...options });
   }
 }
 
+/**
+ * The broker does not support an API version gregor needs, or a feature is not available here (e.g. the producer's
+ * snappy or lz4 encoding without its optional package) (`ERR_UNSUPPORTED`).
+ */
 export class UnsupportedError extends GregorError {
   constructor(message: string, options?: GregorErrorOptions) {
     super('ERR_UNSUPPORTED', message, options);
   }
 }
 
+/** An operation was cancelled with an AbortSignal or by close() (`ERR_ABORTED`). */
 export class AbortError extends GregorError {
   constructor(message = 'the operation was aborted', options?: GregorErrorOptions) {
     super('ERR_ABORTED', message, options);

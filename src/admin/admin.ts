@@ -21,6 +21,7 @@ import { connectCluster } from '../cluster/connect.js';
 import { withRetries, type RetryPolicy } from '../cluster/retry.js';
 import { describeGroup, listGroupOffsets, listGroups, type GroupContext, type GroupDescription, type GroupListing, type GroupOffset } from './groups.js';
 
+/** A topic for createTopics(). */
 export interface NewTopic {
   topic: string;
   /** Default: the broker's num.partitions. */
@@ -31,11 +32,13 @@ export interface NewTopic {
   configs?: Readonly<Record<string, string>>;
 }
 
+/** Every admin call's deadline. */
 export interface AdminCallOptions {
   /** Deadline of the call in milliseconds; default default.api.timeout.ms. */
   timeoutMs?: number;
 }
 
+/** createTopics()'s options. */
 export interface CreateTopicsOptions extends AdminCallOptions {
   /** Ask the broker to validate only; nothing is created. */
   validateOnly?: boolean;
@@ -45,11 +48,13 @@ export interface CreateTopicsOptions extends AdminCallOptions {
   waitForMetadata?: boolean;
 }
 
+/** deleteTopics()'s options. */
 export interface DeleteTopicsOptions extends AdminCallOptions {
   /** A topic that does not exist is not an error. */
   ifExists?: boolean;
 }
 
+/** createTopics()'s answer for one topic: what the broker created. */
 export interface CreatedTopic {
   topic: string;
   /** Kafka's printed form (22 characters of base64); '' when the broker did not say (validateOnly). */
@@ -60,6 +65,7 @@ export interface CreatedTopic {
   created: boolean;
 }
 
+/** listTopics()'s answer for one topic. */
 export interface TopicListing {
   name: string;
   topicId: string;
@@ -68,6 +74,7 @@ export interface TopicListing {
   internal: boolean;
 }
 
+/** One partition of describeTopics(): its leader and replicas (node ids). */
 export interface PartitionDescription {
   partition: number;
   /** -1 without a leader. */
@@ -78,6 +85,7 @@ export interface PartitionDescription {
   offline: readonly number[];
 }
 
+/** describeTopics()'s answer for one topic. */
 export interface TopicDescription {
   name: string;
   topicId: string;
@@ -85,6 +93,7 @@ export interface TopicDescription {
   partitions: PartitionDescription[];
 }
 
+/** A broker of the cluster: node id, advertised address, rack. */
 export interface BrokerNode {
   nodeId: number;
   host: string;
@@ -92,6 +101,7 @@ export interface BrokerNode {
   rack: string | null;
 }
 
+/** describeCluster()'s answer: cluster id, controller, brokers. */
 export interface ClusterDescription {
   clusterId: string | null;
   /** -1 when the broker does not say. In KRaft, a broker reports a random broker here (the quorum is separate). */
@@ -102,12 +112,14 @@ export interface ClusterDescription {
 /** Which offset to look up: the first, the next to be written, the one with the largest timestamp, or by time. */
 export type OffsetSpec = 'earliest' | 'latest' | 'max-timestamp' | { timestamp: number | Date };
 
+/** A partition and which offset to look up in it, for listOffsets(). */
 export interface OffsetQuery {
   topic: string;
   partition: number;
   spec: OffsetSpec;
 }
 
+/** listOffsets()'s answer for one partition. */
 export interface ListedOffset {
   topic: string;
   partition: number;
@@ -118,13 +130,16 @@ export interface ListedOffset {
   leaderEpoch: number;
 }
 
+/** listOffsets()'s options. */
 export interface ListOffsetsOptions extends AdminCallOptions {
   /** read_committed: 'latest' is the last stable offset (nothing past an open transaction). Default read_uncommitted. */
   isolationLevel?: 'read_uncommitted' | 'read_committed';
 }
 
+/** The kinds of resource describeConfigs() reads. */
 export type ConfigResourceType = 'topic' | 'broker';
 
+/** One configuration value of a topic or broker (describeConfigs()); sensitive values are null. */
 export interface ConfigEntry {
   name: string;
   value: string | null;
@@ -134,6 +149,7 @@ export interface ConfigEntry {
   source: string;
 }
 
+/** describeConfigs()'s answer for one topic or broker. */
 export interface ConfigResourceDescription {
   type: ConfigResourceType;
   name: string;
@@ -167,7 +183,13 @@ function checkCount(value: unknown, what: string): number {
   return value as number;
 }
 
+/**
+ * The minimal admin client: topics (create, delete, list, describe), the cluster (id, controller, brokers), groups
+ * (list, describe, committed offsets), offsets by time and configs. Every call retries retriable errors with backoff
+ * until default.api.timeout.ms (or the call's timeoutMs) and rejects with the broker's KafkaError otherwise.
+ */
 export class Admin {
+  /** The resolved configuration (secrets redacted when printed). */
   readonly config: ResolvedAdminConfig;
   private readonly cluster: Cluster;
   private readonly retry: RetryPolicy;

@@ -12,6 +12,7 @@ import type { Cluster } from '../cluster/client.js';
 import { CoordinatorType, type Coordinator } from '../cluster/coordinator.js';
 import { withRetries, type RetryPolicy } from '../cluster/retry.js';
 
+/** listGroups()'s answer for one group. */
 export interface GroupListing {
   groupId: string;
   /** 'consumer' for consumer groups of either protocol; '' for a KIP-848 group seen through ListGroups < v5. */
@@ -22,11 +23,13 @@ export interface GroupListing {
   type: string;
 }
 
+/** The partitions of one topic a group member owns. */
 export interface GroupMemberAssignment {
   topic: string;
   partitions: number[];
 }
 
+/** One member of a described group. */
 export interface GroupMember {
   memberId: string;
   groupInstanceId: string | null;
@@ -36,6 +39,7 @@ export interface GroupMember {
   assignment: GroupMemberAssignment[];
 }
 
+/** describeGroups()'s answer for one group: protocol, state, assignor, coordinator, members. */
 export interface GroupDescription {
   groupId: string;
   /** 'classic' or 'consumer' (KIP-848): which protocol the group speaks, hence which describe call answered. */
@@ -51,6 +55,7 @@ export interface GroupDescription {
   members: GroupMember[];
 }
 
+/** A group's committed offset for one partition (listGroupOffsets()). */
 export interface GroupOffset {
   topic: string;
   partition: number;

@@ -26,8 +26,11 @@ export interface LoadConfigFileOptions {
   format?: ConfigFileFormat;
 }
 
+/** loadConfigFile()'s result: the properties a file holds, before resolveConfig() checks them. */
 export interface ConfigFile {
+  /** The file read. */
   readonly path: string;
+  /** How it was parsed (INI sections or Java properties). */
   readonly format: ConfigFileFormat;
   /**
    * Property name (as written) to value (as written, not yet coerced). Values of secret properties (passwords,

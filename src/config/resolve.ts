@@ -73,8 +73,11 @@ export type ResolvedConfig<K extends ClientKind = ClientKind> =
 /** A resolved configuration of any kind. */
 export type AnyResolvedConfig = ResolvedConfig<'consumer'> | ResolvedConfig<'producer'> | ResolvedConfig<'admin'>;
 
+/** A consumer configuration resolveConfig('consumer', ...) checked: every property typed, defaults filled in. */
 export type ResolvedConsumerConfig = ResolvedConfig<'consumer'>;
+/** A producer configuration resolveConfig('producer', ...) checked: every property typed, defaults filled in. */
 export type ResolvedProducerConfig = ResolvedConfig<'producer'>;
+/** An admin configuration resolveConfig('admin', ...) checked: every property typed, defaults filled in. */
 export type ResolvedAdminConfig = ResolvedConfig<'admin'>;
 
 const KINDS: readonly ClientKind[] = ['consumer', 'producer', 'admin'];

@@ -9,6 +9,7 @@ export { HandlerError, type Batch, type BatchContext, type MessageContext, type 
 export type { RunSummary } from './runner/runner.js';
 import type { ConnectAddressResolver } from '../network/options.js';
 
+/** The consumer's lifecycle: idle (nothing subscribed or assigned), active, closing, closed. */
 export type ConsumerState = 'idle' | 'active' | 'closing' | 'closed';
 
 /** Called around rebalances (subscribe() only). Each callback may return a promise; the rebalance waits for it. */
@@ -21,47 +22,61 @@ export interface RebalanceListener {
   lost?(partitions: TopicPartition[]): void | Promise<void>;
 }
 
+/** A partition for assign(), optionally with the offset to start at. */
 export interface PartitionAssignment extends TopicPartition {
   /** Start here instead of the committed offset (or auto.offset.reset). */
   offset?: bigint | number;
 }
 
+/** An offset to commit with commit(): the next offset to read, per partition. */
 export interface OffsetCommit extends TopicPartition {
   /** The next offset to read: the offset of the last processed message + 1. */
   offset: bigint | number;
+  /** The leader epoch of the last processed message, when known (KIP-320: lets a restart detect log truncation). */
   leaderEpoch?: number;
+  /** A string stored with the offset (run() keeps its own there: see README, run()). */
   metadata?: string | null;
 }
 
+/** A committed offset as committed() reads it from the group coordinator. */
 export interface CommittedOffsetInfo extends TopicPartition {
   /** Null when the group has no committed offset for the partition. */
   offset: bigint | null;
+  /** The leader epoch committed with the offset; -1 when none was. */
   leaderEpoch: number;
+  /** The metadata string committed with the offset. */
   metadata: string | null;
 }
 
+/** A partition and a time, for offsetsForTimes(). */
 export interface TimestampQuery extends TopicPartition {
   /** Milliseconds since the epoch (number, bigint or Date). */
   timestamp: number | bigint | Date;
 }
 
+/** offsetsForTimes()'s answer for one partition. */
 export interface OffsetForTime extends TopicPartition {
   /** Earliest offset whose timestamp is at or after the query; null when there is none. */
   offset: bigint | null;
   /** That record's timestamp; null when there is none. */
   timestamp: number | null;
+  /** The leader epoch of that record; -1 when unknown. */
   leaderEpoch: number;
 }
 
+/** lag()'s answer for one owned partition, from what the consumer already knows. */
 export interface PartitionLag extends TopicPartition {
+  /** The next offset the consumer will deliver; null before its start position is known. */
   position: bigint | null;
   /** From the last Fetch response (no request is made). */
   highWatermark: bigint | null;
+  /** From the last Fetch response: the end of what read_committed may read. */
   lastStableOffset: bigint | null;
   /** Records between the position and the high watermark (last stable offset under read_committed). */
   lag: bigint | null;
 }
 
+/** What the Consumer's constructor takes besides the configuration: code, not properties. */
 export interface ConsumerOptions {
   /**
    * Where to open the TCP connection to a broker known by an address (bootstrap or advertised): an SSH tunnel, NAT,
@@ -70,10 +85,15 @@ export interface ConsumerOptions {
   connectAddress?: ConnectAddressResolver;
 }
 
+/** The Consumer's events (`consumer.on('assigned', (partitions) => ...)`) and their arguments. */
 export interface ConsumerEvents {
+  /** Partitions newly assigned by the group (subscribe() only). */
   assigned: [partitions: TopicPartition[]];
+  /** Partitions taken away in an orderly rebalance. */
   revoked: [partitions: TopicPartition[]];
+  /** Partitions lost without an orderly rebalance (session expired, fenced): another member may own them already. */
   lost: [partitions: TopicPartition[]];
+  /** A position was reset by auto.offset.reset or a seek to the beginning or end. */
   offsetReset: [event: OffsetResetEvent];
 }
 

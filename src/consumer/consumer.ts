@@ -50,6 +50,12 @@ const ANONYMOUS: CommitIdentity = { generationId: -1, memberId: '', groupInstanc
 /** Messages handed out from the buffer between two reads of the clock for the session check (see sessionLapsed()). */
 const SESSION_CHECK_EVERY = 32;
 
+/**
+ * A Kafka consumer: joins a group with subscribe() (classic or KIP-848 protocol, group.protocol) or reads the
+ * partitions given to assign(), and hands out records through poll(), `for await`, batches() or run(). Configured
+ * by Kafka property names (ConsumerConfig, or the result of resolveConfig()). Emits `assigned`, `revoked`, `lost`
+ * and `offsetReset` (ConsumerEvents). close() leaves the group and commits the final offsets.
+ */
 export class Consumer extends EventEmitter<ConsumerEvents> implements AsyncIterable<Message> {
   /** The resolved configuration (secrets are redacted when printed). */
   readonly config: ResolvedConsumerConfig;
@@ -504,6 +510,7 @@ export class Consumer extends EventEmitter<ConsumerEvents> implements AsyncItera
     this.fetches.update();
   }
 
+  /** Fetches and delivers these paused partitions again, starting with what was fetched before pause(). */
   resume(partitions: readonly TopicPartition[]): void {
     this.checkOpen('resume()');
     for (const p of partitions) {

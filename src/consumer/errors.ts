@@ -3,6 +3,7 @@
 
 import { KafkaError } from '../errors.js';
 
+/** Why a position was found invalid (InvalidOffsetError, the offsetReset event). */
 export type InvalidOffsetReason =
   /** The broker answered OFFSET_OUT_OF_RANGE for the position. */
   | 'out-of-range'
@@ -17,10 +18,13 @@ export type InvalidOffsetReason =
  * OFFSET_OUT_OF_RANGE code (1) whatever the reason, like the Java client's InvalidOffsetException family.
  */
 export class InvalidOffsetError extends KafkaError {
+  /** The partition's topic. */
   readonly topic: string;
+  /** The partition. */
   readonly partition: number;
   /** The offset that was found invalid (null when there was none: no committed offset). */
   readonly offset: bigint | null;
+  /** Why the offset is invalid. */
   readonly reason: InvalidOffsetReason;
 
   constructor(reason: InvalidOffsetReason, topic: string, partition: number, offset: bigint | null, detail?: string) {

@@ -14,6 +14,7 @@
 import { KafkaRecord, type RecordHeader, type TimestampType } from '../protocol/records/record.js';
 
 export type { TimestampType };
+/** One record header: a string key and a value (bytes, or null). Keys may repeat; order is kept. */
 export type MessageHeader = RecordHeader;
 
 /**

@@ -47,12 +47,17 @@ export interface ListedOffset {
   leaderEpoch: number;
 }
 
+/** The `offsetReset` event: a partition's position moved other than by delivery, and why. */
 export interface OffsetResetEvent {
+  /** The partition's topic. */
   topic: string;
+  /** The partition. */
   partition: number;
   /** Position before the reset (null when there was none). */
   from: bigint | null;
+  /** The new position. */
   to: bigint;
+  /** Why: an invalid offset reset by auto.offset.reset, or a seek to the beginning or end. */
   reason: InvalidOffsetReason | 'seek-to-beginning' | 'seek-to-end';
 }
 

@@ -236,11 +236,13 @@ export function partitionKey(topic: string, partition: number): string {
   return `${topic}:${partition}`;
 }
 
+/** A partition of a topic. */
 export interface TopicPartition {
   topic: string;
   partition: number;
 }
 
+/** A partition of a topic and an offset in it. */
 export interface TopicPartitionOffset extends TopicPartition {
   offset: bigint;
 }

@@ -56,9 +56,13 @@ export type LogLevel = 'error' | 'warn' | 'info' | 'debug';
  * and the default (stderr). Fields are plain data and never carry a credential.
  */
 export interface Logger {
+  /** Something failed that the client cannot recover from by itself. */
   error(message: string, fields?: Record<string, unknown>): void;
+  /** Something went wrong and was handled (a retry, a reset, a lost connection). */
   warn(message: string, fields?: Record<string, unknown>): void;
+  /** Lifecycle: connected, joined a group, assigned partitions. */
   info(message: string, fields?: Record<string, unknown>): void;
+  /** Details for diagnosis: requests, responses, state changes. */
   debug(message: string, fields?: Record<string, unknown>): void;
 }
 

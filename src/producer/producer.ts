@@ -25,13 +25,16 @@ import { prepareRecord, type ProducerRecord, type RecordMetadata } from './recor
 import { Sender, type SenderStats } from './sender.js';
 import { TransactionManager, type ConsumerGroupMetadata, type OffsetToCommit, type TransactionState } from './transactions.js';
 
+/** The producer's lifecycle. */
 export type ProducerState = 'ready' | 'closing' | 'closed';
 
+/** A call's deadline. */
 export interface TimeoutOptions {
   /** Deadline of the call in milliseconds; default delivery.timeout.ms. */
   timeoutMs?: number;
 }
 
+/** close()'s options. */
 export interface CloseOptions {
   /**
    * How long to wait for queued records to be acknowledged. Default: until each is acknowledged or fails (never
@@ -49,6 +52,11 @@ interface Prepared {
 
 const ACKS: Record<ResolvedProducerConfig['acks'], number> = { all: -1, '1': 1, '0': 0 };
 
+/**
+ * The minimal producer (gregor is a consumer; this exists so tests, tools and applications can write records without a
+ * second client): Java-compatible property names and defaults, the murmur2 key partitioner, idempotence and
+ * transactions. send() resolves with the record's partition and offset once acknowledged.
+ */
 export class Producer {
   /** The resolved configuration (secrets redacted when printed). */
   readonly config: ResolvedProducerConfig;

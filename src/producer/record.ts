@@ -16,11 +16,15 @@ export interface ProducerHeader {
   value: Bytes | null;
 }
 
+/** A record for send(). */
 export interface ProducerRecord {
+  /** The topic to write to. */
   topic: string;
   /** Explicit partition. When absent: murmur2 of the key (Java-compatible), or sticky for keyless records. */
   partition?: number;
+  /** The key (a string is UTF-8); null or absent for none. */
   key?: Bytes | null;
+  /** The value (a string is UTF-8); null is a tombstone on a compacted topic. */
   value: Bytes | null;
   /** An array (keys may repeat, order kept) or an object of header key -> value. */
   headers?: readonly ProducerHeader[] | Readonly<Record<string, Bytes | null>>;

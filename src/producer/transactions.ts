@@ -27,6 +27,7 @@ import type { Cluster } from '../cluster/client.js';
 import { CoordinatorType, type Coordinator } from '../cluster/coordinator.js';
 import { withRetries, type RetryPolicy } from '../cluster/retry.js';
 
+/** Where the producer's transaction is (transactional.id set): Java's TransactionManager states. */
 export type TransactionState =
   | 'uninitialized'
   | 'ready'
@@ -63,8 +64,11 @@ export interface TransactionOptions {
   logger: Logger;
 }
 
+/** A consumed offset to commit inside a transaction (sendOffsetsToTransaction()). */
 export interface OffsetToCommit {
+  /** The partition's topic. */
   topic: string;
+  /** The partition. */
   partition: number;
   /** The offset of the NEXT record to read (last processed + 1), as with Consumer.commit(). */
   offset: bigint;

@@ -13,6 +13,7 @@ import type { Message } from '../message.js';
  */
 export type Ordering = 'partition' | 'key' | 'none';
 
+/** What run()'s eachMessage handler gets besides the message. */
 export interface MessageContext {
   /** Aborted when the record's partition is revoked or lost, or when run() stops, after the drain timeout. */
   readonly signal: AbortSignal;
@@ -20,6 +21,7 @@ export interface MessageContext {
   readonly attempt: number;
 }
 
+/** What run()'s eachBatch handler gets besides the batch. */
 export interface BatchContext extends MessageContext {
   /**
    * Marks the batch's records up to and including `offset` completed before the handler returns (they become
@@ -28,13 +30,17 @@ export interface BatchContext extends MessageContext {
   resolveOffset(offset: bigint | Message): void;
 }
 
+/** Records of one partition given to run()'s eachBatch handler. */
 export interface Batch {
+  /** The records' topic. */
   readonly topic: string;
+  /** The records' partition. */
   readonly partition: number;
   /** In offset order. Under 'key', records of one key appear in their offset order: handle them in that order. */
   readonly messages: readonly Message[];
 }
 
+/** How run() retries a failing handler before it stops with a HandlerError. */
 export interface RetryPolicy {
   /** Retries after the first failure before run() stops with a HandlerError (Infinity: retry forever). Default 5. */
   retries?: number;
@@ -44,6 +50,7 @@ export interface RetryPolicy {
   maxBackoffMs?: number;
 }
 
+/** run()'s options: the handler (eachMessage or eachBatch), ordering, concurrency and retries. */
 export interface RunOptions {
   /** Called once per record. Exactly one of eachMessage and eachBatch. */
   eachMessage?: (message: Message, context: MessageContext) => void | Promise<void>;
@@ -75,10 +82,13 @@ export interface RunOptions {
 
 /** A handler failed and the retry policy gave up: run() rejects with this (the record is not committed). */
 export class HandlerError extends GregorError {
+  /** The failed record's topic. */
   readonly topic: string;
+  /** The failed record's partition. */
   readonly partition: number;
   /** The failed record (eachBatch: the first record of the batch not resolved). */
   readonly offset: bigint;
+  /** How many times the handler was called for it (the first try and the retries). */
   readonly attempts: number;
   constructor(message: string, where: { topic: string; partition: number; offset: bigint; attempts: number }, options?: GregorErrorOptions) {
     super('ERR_HANDLER', message, options);

@@ -47,6 +47,7 @@ export interface RunnerHost {
   detach(): void;
 }
 
+/** What run() resolves with when it stops: counts of what the handlers did. */
 export interface RunSummary {
   /** Handler calls that completed (eachBatch: records of completed batches and resolved offsets). */
   completed: number;

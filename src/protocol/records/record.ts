@@ -13,6 +13,7 @@ import { inspect } from 'node:util';
 import type { CompressionType } from './compression.js';
 import { readVarint, varintEnd } from './varint.js';
 
+/** What a record's timestamp means: set by the producer (CreateTime), by the broker (LogAppendTime), or none (magic 0). */
 export type TimestampType = 'NoTimestampType' | 'CreateTime' | 'LogAppendTime';
 
 export interface RecordHeader {
