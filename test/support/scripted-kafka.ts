@@ -7,6 +7,7 @@
 import { createHash } from 'node:crypto';
 import { ApiKey, ErrorCode, implementedApis, uuidToKafkaString } from '../../src/protocol/index.js';
 import type { RequestBodies, ResponseBodies } from '../../src/protocol/index.js';
+import { FetchSessionCache } from './scripted-fetch-session.js';
 import { PartitionLog } from './scripted-log.js';
 
 type Leaf = Buffer | Uint8Array | bigint | string | number | boolean | null | undefined;
@@ -94,6 +95,8 @@ export class ClusterModel {
   readonly committed = new Map<string, Map<string, { offset: bigint; leaderEpoch: number; metadata: string | null }>>();
   readonly classic = new ClassicGroupModel();
   readonly consumerGroup = new ConsumerGroupModel();
+  /** KIP-227 fetch sessions: off (every Fetch answered sessionless) unless a test sets `fetchSessions.enabled`. */
+  readonly fetchSessions = new FetchSessionCache();
 
   constructor(
     readonly nodeIds: readonly number[],
@@ -268,21 +271,23 @@ export class ClusterModel {
   }
 
   private async fetch(req: Received<typeof ApiKey.Fetch>, waitForData: (ms: number) => Promise<void>): Promise<Reply<typeof ApiKey.Fetch>> {
-    let res = this.fetchNow(req);
+    const plan = this.fetchSessions.open(req.body);
+    if ('error' in plan) return { errorCode: plan.error, sessionId: 0, responses: [] };
+    let res = this.fetchNow(req, plan.topics);
     if (res.bytes === 0 && !res.errors && (req.body.maxWaitMs ?? 0) > 0) {
       await waitForData(req.body.maxWaitMs ?? 0);
-      res = this.fetchNow(req);
+      res = this.fetchNow(req, plan.topics);
     }
-    return res.body;
+    return { errorCode: 0, sessionId: plan.sessionId, responses: this.fetchSessions.answer(plan, res.responses) };
   }
 
-  private fetchNow(req: Received<typeof ApiKey.Fetch>): { body: Reply<typeof ApiKey.Fetch>; bytes: number; errors: boolean } {
+  private fetchNow(req: Received<typeof ApiKey.Fetch>, topics: NonNullable<Received<typeof ApiKey.Fetch>['body']['topics']>) {
     const byId = req.apiVersion >= 13;
     let left = req.body.maxBytes ?? 0x7fffffff;
     let bytes = 0;
     let errors = false;
     const readCommitted = req.body.isolationLevel === 1;
-    const responses = (req.body.topics ?? []).map((t) => {
+    const responses = topics.map((t) => {
       const topic = this.resolveTopic(t);
       return {
         ...(byId ? { topicId: typeof t.topicId === 'string' ? t.topicId : '' } : { topic: t.topic ?? '' }),
@@ -324,7 +329,7 @@ export class ClusterModel {
         }),
       };
     });
-    return { body: { errorCode: 0, sessionId: 0, responses }, bytes, errors };
+    return { responses: responses as NonNullable<Reply<typeof ApiKey.Fetch>['responses']>, bytes, errors };
   }
 
   private groupCommitted(group: string): Map<string, { offset: bigint; leaderEpoch: number; metadata: string | null }> {
