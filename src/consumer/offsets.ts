@@ -13,7 +13,9 @@ import { authorizationFailed, fatalForCommit, leaderMoved } from '../protocol/er
 import type { Assignment } from './assignment.js';
 import type { Cluster } from '../cluster/client.js';
 import type { Coordinator } from '../cluster/coordinator.js';
-import { ApiKey } from '../protocol/index.js';
+import {
+  ApiKey, type ListOffsetsRequestListOffsetsPartition, type OffsetCommitRequestPartition, type OffsetForLeaderEpochRequestOffsetForLeaderPartition,
+} from '../protocol/index.js';
 import { InvalidOffsetError, type InvalidOffsetReason } from './errors.js';
 import type { FetchBuffer } from './fetch-buffer.js';
 import type { Logger } from '../config/index.js';
@@ -283,7 +285,7 @@ export class OffsetManager {
     let stale = unknownLeader.length > 0;
     await Promise.all([...byLeader].map(async ([leaderId, list]) => {
       const generations = new Map(list.map((s) => [s, s.generation]));
-      const topics = new Map<string, { topic: string; partitions: Record<string, unknown>[] }>();
+      const topics = new Map<string, { topic: string; partitions: OffsetForLeaderEpochRequestOffsetForLeaderPartition[] }>();
       for (const s of list) {
         let t = topics.get(s.topic);
         if (t === undefined) topics.set(s.topic, (t = { topic: s.topic, partitions: [] }));
@@ -395,7 +397,7 @@ export class OffsetManager {
     list: readonly (TopicPartition & { timestamp: bigint; epoch: number })[],
     result: Map<string, ListedOffset | null>,
   ): Promise<(TopicPartition & { timestamp: bigint })[]> {
-    const topics = new Map<string, { name: string; partitions: Record<string, unknown>[] }>();
+    const topics = new Map<string, { name: string; partitions: ListOffsetsRequestListOffsetsPartition[] }>();
     for (const r of list) {
       let t = topics.get(r.topic);
       if (t === undefined) topics.set(r.topic, (t = { name: r.topic, partitions: [] }));
@@ -543,7 +545,7 @@ export class OffsetManager {
     const coordinator = this.requireCoordinator('commit()');
     const identity = this.identity();
     if (identity === null) throw new StateError('commit(): the consumer is not a member of its group right now (rebalancing)');
-    const byTopic = new Map<string, Record<string, unknown>[]>();
+    const byTopic = new Map<string, OffsetCommitRequestPartition[]>();
     for (const o of offsets) {
       let list = byTopic.get(o.topic);
       if (list === undefined) byTopic.set(o.topic, (list = []));

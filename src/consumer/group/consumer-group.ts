@@ -27,7 +27,7 @@ import { ErrorCode, errorName, kafkaError } from '../../protocol/error-codes.js'
 import { coordinatorMoved, fatalForJoin } from '../../protocol/error-kinds.js';
 import { uuidToKafkaString } from '../../protocol/primitives.js';
 import type { Coordinator } from '../../cluster/coordinator.js';
-import { ApiKey } from '../../protocol/index.js';
+import { ApiKey, type ConsumerGroupHeartbeatRequest } from '../../protocol/index.js';
 import { partitionKey, type TopicPartition } from '../partition-state.js';
 import { FailureStreak, backoff, sleep } from '../../cluster/retry.js';
 import { toBrokerRegex } from './broker-regex.js';
@@ -264,7 +264,7 @@ export class ConsumerGroupMembership {
   }
 
   /** The request body of the next heartbeat: every field when full, else only what changed since the last one. */
-  private heartbeatBody(version: number): Record<string, unknown> {
+  private heartbeatBody(version: number): ConsumerGroupHeartbeatRequest {
     const { settings } = this.host;
     const full = this.full || this.memberEpoch === 0;
     const sub = this.host.subscription();
@@ -275,7 +275,7 @@ export class ConsumerGroupMembership {
     const subKey = regex !== null ? `re:${regex}` : `names:${[...(sub as { topics: readonly string[] }).topics].sort().join(',')}`;
     const owned = byTopicId(this.reported, (t) => this.idOf(t));
     const ownedKey = JSON.stringify(owned);
-    const body: Record<string, unknown> = {
+    const body: ConsumerGroupHeartbeatRequest = {
       groupId: this.groupId,
       memberId: version >= 1 || this.memberEpoch > 0 ? this.memberId : '',
       memberEpoch: this.memberEpoch,
