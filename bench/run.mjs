@@ -209,7 +209,8 @@ function updateReadme(results, summary) {
   const body = [
     start,
     `Latest full run: ${results.date.slice(0, 10)}, ${m.cpus} cores (${m.cpuModel}), ${m.memGiB} GiB RAM, load average `
-      + `${m.loadStart[0]} → ${m.loadEnd[0]}; Node clients on ${results.versions.node24}, gregor also on ${results.versions.nodeSystem}; `
+      + `${m.loadStart[0]} → ${m.loadEnd[0]}; Node clients on ${results.versions.node24}`
+      + `${results.clients.some((c) => c.id === 'gregor-system-node') ? `, gregor also on ${results.versions.nodeSystem}` : ''}; `
       + `Kafka ${results.versions.kafka} on the same machine. Default settings, median of ${results.runs} runs `
       + '(records/s from first record to last). Full tables: [bench/results/latest.md](bench/results/latest.md).',
     '',

@@ -65,8 +65,11 @@ export function allClients({ node24, node24Version, hasRun, hasBatches = false, 
   if (hasRun) {
     list.push(nodeClient('gregor-run', 'gregor (run())', 'gregor', 'gregor.mjs', node24, n24, { defaultsEqual: true, args: ['--api', 'run'] }));
   }
-  if (process.version !== node24Version) {
-    list.push(nodeClient('gregor-node20', `gregor (for await) on Node ${process.version}`, 'gregor', 'gregor.mjs', process.execPath,
+  // gregor on the system's Node too, when gregor supports it (>= 22.15: an older one has no zstd in node:zlib).
+  const [major, minor] = process.versions.node.split('.').map(Number);
+  const systemSupported = major > 22 || (major === 22 && minor >= 15);
+  if (process.version !== node24Version && systemSupported) {
+    list.push(nodeClient('gregor-system-node', `gregor (for await) on Node ${process.version}`, 'gregor', 'gregor.mjs', process.execPath,
       `Node ${process.version}`, { defaultsEqual: true, defaultPassOnly: true }));
   }
   list.push(
