@@ -20,8 +20,9 @@ export const CONSUME_USAGE = `Usage: gregor consume <config-file> --topic <name>
 
 Subscribes to the topics and prints one line per message, as the hands-on consumer does:
   Consumed event from topic <topic>: key = <key, padded to 12> value = <value, padded to 12>
-"Waiting..." goes to stderr while nothing arrives. Ctrl-C or SIGTERM closes cleanly (commits what was printed,
-leaves the group) and exits 0; a second Ctrl-C exits at once.
+"Waiting..." goes to stderr while nothing arrives. A broker address that cannot be reached is named at once on
+stderr ("gregor: warning: cannot connect to <address>: <reason>; retrying"), and the retries go on. Ctrl-C or
+SIGTERM closes cleanly (commits what was printed, leaves the group) and exits 0; a second Ctrl-C exits at once.
 
 Options:
   -t, --topic <name>       topic to subscribe to (repeat for more topics)

@@ -4,7 +4,7 @@
 import { UsageError, configFileArg, mergeProperties, oneOf, parseCommandArgs, parseProperties, propertyOverrides } from '../args.js';
 import { resolveConfig, type LogFunction, type ResolvedAdminConfig } from '../../config/index.js';
 import { TimeoutError } from '../../errors.js';
-import { stderrLogger } from './consume.js';
+import { cliLogger } from './consume.js';
 import type { CliDeps, ClusterDescription, GroupDetails, GroupListing } from '../deps.js';
 
 export interface AdminCommandOptions {
@@ -57,10 +57,12 @@ export const ADMIN_COMMAND_TIMEOUT_MS = 15_000;
  */
 export class AdminLog {
   lastProblem: string | undefined;
+  /** The command's default.api.timeout.ms, once the configuration is resolved (named in the connection warning). */
+  timeoutMs: number | undefined;
   readonly logger: LogFunction;
 
   constructor(deps: Pick<CliDeps, 'stderr'>, verbose: boolean) {
-    const print = stderrLogger(deps, verbose);
+    const print = cliLogger(deps, verbose, () => this.timeoutMs);
     this.logger = (level, message, fields) => {
       if (level === 'warn' || level === 'error') {
         const error = fields?.error;
@@ -84,10 +86,12 @@ export function adminConfig(opts: AdminCommandOptions, deps: Pick<CliDeps, 'stde
   if (opts.verbose) overrides.push({ name: 'gregor.log.level', value: 'debug', origin: '--verbose' });
   const merged = mergeProperties('admin', opts.configFile, overrides);
   if (!merged.has('default.api.timeout.ms')) merged.values['default.api.timeout.ms'] = ADMIN_COMMAND_TIMEOUT_MS;
-  return resolveConfig('admin', merged.values, {
+  const config = resolveConfig('admin', merged.values, {
     origins: merged.origins,
     onWarning: (w) => { deps.stderr.write(`gregor: warning: ${w.message}\n`); },
   });
+  log.timeoutMs = config['default.api.timeout.ms'];
+  return config;
 }
 
 /** Left-aligned columns separated by two spaces; the last column is not padded. */

@@ -77,6 +77,36 @@ export function stderrLogger(deps: Pick<CliDeps, 'stderr'>, verbose: boolean): L
   };
 }
 
+/**
+ * Connections that fail are retried until default.api.timeout.ms, and without --verbose nothing said so: a wrong
+ * port looked like an idle topic ("Waiting...") for a minute, then failed. So the first failure to reach each
+ * address is said at once on stderr (address and reason, as librdkafka and the Java tools do) while the retries go
+ * on. It follows the network layer's 'connection failed' warning (src/network/broker.ts).
+ */
+export function connectionWarnings(deps: Pick<CliDeps, 'stderr'>, timeoutMs: () => number | undefined): LogFunction {
+  const warned = new Set<string>();
+  return (level, message, fields) => {
+    if (level !== 'warn' || message !== 'connection failed') return;
+    const broker = typeof fields?.broker === 'string' ? fields.broker : '';
+    if (warned.has(broker)) return;
+    warned.add(broker);
+    const reason = typeof fields?.error === 'string' ? fields.error : `cannot connect to ${broker}`;
+    const t = timeoutMs();
+    const until = t === undefined ? ' (Ctrl-C to stop)' : ` for up to ${t / 1000} s (default.api.timeout.ms)`;
+    deps.stderr.write(`gregor: warning: ${reason}; retrying${until}\n`);
+  };
+}
+
+/** Both loggers: the first failed connection per address always, everything with --verbose. */
+export function cliLogger(deps: Pick<CliDeps, 'stderr'>, verbose: boolean, timeoutMs: () => number | undefined): LogFunction {
+  const warn = connectionWarnings(deps, timeoutMs);
+  const print = stderrLogger(deps, verbose);
+  return (level, message, fields) => {
+    warn(level, message, fields);
+    print(level, message, fields);
+  };
+}
+
 function safeJson(value: unknown): string {
   try {
     return JSON.stringify(value, (_k, v: unknown) => (typeof v === 'bigint' ? v.toString() : v));
@@ -94,7 +124,9 @@ export function consumeConfig(opts: ConsumeOptions, deps: Pick<CliDeps, 'stderr'
   const overrides: Override[] = propertyOverrides([...opts.properties]);
   if (opts.groupId !== undefined) overrides.push({ name: 'group.id', value: opts.groupId, origin: '--group' });
   if (opts.fromBeginning) overrides.push({ name: 'auto.offset.reset', value: 'earliest', origin: '--from-beginning' });
-  overrides.push({ name: 'gregor.logger', value: stderrLogger(deps, opts.verbose), origin: 'gregor consume' });
+  // No deadline is named: the consumer reports a failure once it has lasted default.api.timeout.ms, but a bootstrap
+  // attempt that never connects runs the network layer's own 30 s first, so "up to N s" would not be true.
+  overrides.push({ name: 'gregor.logger', value: cliLogger(deps, opts.verbose, () => undefined), origin: 'gregor consume' });
   if (opts.verbose) overrides.push({ name: 'gregor.log.level', value: 'debug', origin: '--verbose' });
   const merged = mergeProperties('consumer', opts.configFile, overrides);
   let generatedGroup: string | undefined;

@@ -133,6 +133,9 @@ test('cluster describe with nothing listening: gives up at default.api.timeout.m
   assert.equal(run.code, 1, run.stderr);
   assert.equal(errorLine(run), `gregor: no answer from the cluster at 127.0.0.1:${port} within 2 s (default.api.timeout.ms); `
     + `last problem: cannot connect to 127.0.0.1:${port}: connection refused [ECONNREFUSED]`);
+  // The first refusal was said at once, before the deadline, and only once though the retries went on.
+  const warnings = run.stderr.split('\n').filter((l) => l.startsWith('gregor: warning'));
+  assert.deepEqual(warnings, [`gregor: warning: cannot connect to 127.0.0.1:${port}: connection refused [ECONNREFUSED]; retrying for up to 2 s (default.api.timeout.ms)`]);
 });
 
 test('cluster describe with a missing config file: one line, exit 2', async () => {

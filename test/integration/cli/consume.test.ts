@@ -5,6 +5,7 @@ import assert from 'node:assert/strict';
 import { spawn } from 'node:child_process';
 import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
+import { createServer } from 'node:net';
 import { join } from 'node:path';
 import { ROOT, USERS, committedOffsets, createTopic, ensureKafka, produce, uniqueName } from '../helpers/kafka.js';
 
@@ -118,4 +119,35 @@ test('a wrong password: one line on stderr, no stack trace, non-zero exit', asyn
   assert.match(errorLines[0], /auth/i);
   assert.doesNotMatch(run.stderr, /\n\s+at /, 'no stack trace without --verbose');
   assert.doesNotMatch(run.stderr, /not-the-password/);
+});
+
+test('nothing listening: the first refused connection is a warning on stderr (address and reason) before the first Waiting..., and it keeps retrying', async () => {
+  // A port that was free a moment ago: connections to it are refused.
+  const server = createServer();
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  const port = (server.address() as { port: number }).port;
+  await new Promise<void>((resolve) => server.close(() => resolve()));
+  const dir = mkdtempSync(join(tmpdir(), 'gregor-cli-it-'));
+  const file = join(dir, 'closed.properties');
+  writeFileSync(file, `bootstrap.servers=127.0.0.1:${port}\n`);
+  let stderr = '';
+  let sent = false;
+  const run = await new Promise<Run>((resolve, reject) => {
+    const child = spawn(process.execPath, [BIN, 'consume', file, '--topic', uniqueName('cli-closed')], { cwd: ROOT, stdio: ['ignore', 'pipe', 'pipe'] });
+    let stdout = '';
+    const timer = setTimeout(() => { child.kill('SIGKILL'); reject(new Error(`gregor consume did not finish in 60 s\n${stderr}`)); }, 60_000);
+    child.stdout.setEncoding('utf8').on('data', (d: string) => { stdout += d; });
+    child.stderr.setEncoding('utf8').on('data', (d: string) => {
+      stderr += d;
+      // Still retrying (three Waiting... after the warning, no error): then Ctrl-C.
+      if (!sent && (stderr.match(/^Waiting\.\.\.$/gm) ?? []).length >= 3) { sent = true; child.kill('SIGINT'); }
+    });
+    child.on('error', reject);
+    child.on('close', (code, signal) => { clearTimeout(timer); resolve({ code, signal, stdout, stderr }); });
+  });
+  assert.ok(sent, run.stderr);
+  assert.equal(run.code, 0, run.stderr);
+  const lines = run.stderr.split('\n').filter((l) => l !== '');
+  assert.equal(lines[0], `gregor: warning: cannot connect to 127.0.0.1:${port}: connection refused [ECONNREFUSED]; retrying (Ctrl-C to stop)`, run.stderr);
+  assert.deepEqual(lines.slice(1), lines.slice(1).map(() => 'Waiting...'), 'one warning, then only Waiting... while it retries');
 });

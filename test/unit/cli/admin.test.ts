@@ -27,19 +27,25 @@ test('cluster describe waits 15 s by default; the file or --property may say oth
   assert.equal(stderr.text, '');
 });
 
-test('the admin client logs through the command: silent without --verbose, but the last problem is kept', () => {
+test('the admin client logs through the command: without --verbose only the first failed connection per address (a warning naming the deadline), and the last problem is kept', () => {
   const stderr = new MemoryStream();
   const log = new AdminLog({ stderr }, false);
   const config = adminConfig(options([]), { stderr }, log);
-  (config['gregor.logger'] as LogFunction)('warn', 'connection failed', { broker: '127.0.0.1:1', error: 'cannot connect to 127.0.0.1:1: connection refused [ECONNREFUSED]' });
-  assert.equal(stderr.text, '');
+  const refused = { broker: '127.0.0.1:1', error: 'cannot connect to 127.0.0.1:1: connection refused [ECONNREFUSED]' };
+  (config['gregor.logger'] as LogFunction)('warn', 'connection failed', refused);
+  (config['gregor.logger'] as LogFunction)('warn', 'connection failed', refused);
+  (config['gregor.logger'] as LogFunction)('error', 'broker unusable', { broker: '127.0.0.1:1' });
+  assert.equal(stderr.text, 'gregor: warning: cannot connect to 127.0.0.1:1: connection refused [ECONNREFUSED]; retrying for up to 15 s (default.api.timeout.ms)\n');
+  assert.equal(log.lastProblem, 'broker unusable');
+  (config['gregor.logger'] as LogFunction)('warn', 'connection failed', refused);
   assert.equal(log.lastProblem, 'cannot connect to 127.0.0.1:1: connection refused [ECONNREFUSED]');
 
+  stderr.text = '';
   const verbose = new AdminLog({ stderr }, true);
   const loud = adminConfig(options(['--verbose']), { stderr }, verbose);
   assert.equal(loud['gregor.log.level'], 'debug');
   (loud['gregor.logger'] as LogFunction)('warn', 'connection failed', { error: 'x' });
-  assert.equal(stderr.text, 'gregor: warn: connection failed {"error":"x"}\n');
+  assert.equal(stderr.text, 'gregor: warning: x; retrying for up to 15 s (default.api.timeout.ms)\ngregor: warn: connection failed {"error":"x"}\n');
 });
 
 test('a timeout is explained by the last problem, once; other errors pass unchanged', () => {
@@ -73,7 +79,7 @@ test('withinApiTimeout: the result when the work ends first; a TimeoutError and 
   fail(new Error('closed'));
 });
 
-test('through main: a timeout from the admin side is one explained line, exit 1', async () => {
+test('through main: a timeout from the admin side is one explained error line (after the connection warning), exit 1', async () => {
   const h = harness([], {
     describeCluster: async (config) => {
       (config['gregor.logger'] as LogFunction)('warn', 'connection failed', { error: 'cannot connect to 127.0.0.1:9094: connection refused [ECONNREFUSED]' });
@@ -81,7 +87,8 @@ test('through main: a timeout from the admin side is one explained line, exit 1'
     },
   });
   assert.equal(await main(['cluster', 'describe', configFile(HANDS_ON_INI)], h.deps), EXIT_FAILURE);
-  assert.equal(h.stderr.text, 'gregor: no answer from the cluster at 127.0.0.1:9094 within 15 s (default.api.timeout.ms); '
+  assert.equal(h.stderr.text, 'gregor: warning: cannot connect to 127.0.0.1:9094: connection refused [ECONNREFUSED]; retrying for up to 15 s (default.api.timeout.ms)\n'
+    + 'gregor: no answer from the cluster at 127.0.0.1:9094 within 15 s (default.api.timeout.ms); '
     + 'last problem: cannot connect to 127.0.0.1:9094: connection refused [ECONNREFUSED]\n');
 });
 

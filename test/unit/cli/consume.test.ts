@@ -218,3 +218,19 @@ test('without --verbose the consumer logs nothing: a failure is reported once, b
   (config['gregor.logger'] as LogFunction)('error', 'broker unusable');
   assert.equal(h.stderr.text, '');
 });
+
+test('the first failed connection to each address is a warning on stderr, with or without --verbose; the retries go on', async () => {
+  const h = harness([msg('a', '1')]);
+  await runConsume(opts(configFile(HANDS_ON_INI), { count: 1 }), h.deps);
+  const log = h.consumers[0].config['gregor.logger'] as LogFunction;
+  const refused = (port: number) => ({ broker: `127.0.0.1:${port}`, error: `cannot connect to 127.0.0.1:${port}: connection refused [ECONNREFUSED]`, backoffMs: 50 });
+  log('warn', 'connection failed', refused(1));
+  log('warn', 'connection failed', refused(1));
+  log('warn', 'connection failed', refused(2));
+  log('warn', 'no known broker reachable; bootstrapping again', {});
+  assert.equal(h.stderr.text, [
+    'gregor: warning: cannot connect to 127.0.0.1:1: connection refused [ECONNREFUSED]; retrying (Ctrl-C to stop)',
+    'gregor: warning: cannot connect to 127.0.0.1:2: connection refused [ECONNREFUSED]; retrying (Ctrl-C to stop)',
+    '',
+  ].join('\n'));
+});
