@@ -83,3 +83,28 @@ test('the coordinator moves while a group member commits on revoke: committed on
     assert.ok(rejoin.length > 0 && rejoin.every((r) => r.nodeId === 2));
   });
 });
+
+for (const { error, code } of [
+  { error: 'REBALANCE_IN_PROGRESS', code: ErrorCode.REBALANCE_IN_PROGRESS },
+  { error: 'ILLEGAL_GENERATION', code: ErrorCode.ILLEGAL_GENERATION },
+  { error: 'UNKNOWN_MEMBER_ID', code: ErrorCode.UNKNOWN_MEMBER_ID },
+]) {
+  test(`commit() answered ${error} rejects with that error at once: retrying cannot succeed in this generation`, async () => {
+    await scenario((c) => {
+      c.model.addTopic(TOPIC, 1, { leader: 1 });
+      c.model.append(TOPIC, 0, 3);
+    }, { 'group.id': GROUP, 'auto.offset.reset': 'earliest', 'enable.auto.commit': false, 'heartbeat.interval.ms': 50 }, async (c, consumer) => {
+      const listener = recordingListener();
+      consumer.subscribe([TOPIC], listener);
+      await take(consumer, 3);
+      const before = c.mark();
+      c.script(ApiKey.OffsetCommit, refusal(code));
+      await assert.rejects(consumer.commit(), (err: unknown) => {
+        assert.equal((err as { errorCode?: number }).errorCode, code, String(err));
+        return true;
+      });
+      assert.equal(c.requests(ApiKey.OffsetCommit, { after: before }).length, 1, 'not retried');
+      assert.equal(c.model.committedOffset(GROUP, TOPIC, 0), undefined);
+    });
+  });
+}
