@@ -19,7 +19,7 @@ export type { OffsetResetEvent } from './consumer/offsets.js';
 export type { ConnectAddressResolver } from './network/options.js';
 export { InvalidOffsetError, type InvalidOffsetReason } from './consumer/errors.js';
 export {
-  HandlerError, type Batch, type BatchContext, type MessageContext, type Ordering, type RetryPolicy, type RunOptions, type RunSummary,
+  HandlerError, type Batch, type BatchContext, type CommitFailedEvent, type MessageContext, type RunCommitReason, type Ordering, type RetryPolicy, type RunOptions, type RunSummary,
 } from './consumer/api.js';
 
 export {

@@ -5,7 +5,10 @@ import type { OffsetResetEvent } from './offsets.js';
 import type { TopicPartition } from './partition-state.js';
 
 // run(): its options, contexts and error live with the runner (src/consumer/runner/).
-export { HandlerError, type Batch, type BatchContext, type MessageContext, type Ordering, type RetryPolicy, type RunOptions } from './runner/options.js';
+export {
+  HandlerError, type Batch, type BatchContext, type CommitFailedEvent, type MessageContext, type Ordering, type RetryPolicy, type RunCommitReason, type RunOptions,
+} from './runner/options.js';
+import type { CommitFailedEvent } from './runner/options.js';
 export type { RunSummary } from './runner/runner.js';
 import type { ConnectAddressResolver } from '../network/options.js';
 
@@ -95,6 +98,8 @@ export interface ConsumerEvents {
   lost: [partitions: TopicPartition[]];
   /** A position was reset by auto.offset.reset or a seek to the beginning or end. */
   offsetReset: [event: OffsetResetEvent];
+  /** A commit of run() failed (periodic, before a revoke, or the final one); see CommitFailedEvent. */
+  commitFailed: [event: CommitFailedEvent];
 }
 
 export function toOffset(value: unknown, what: string): bigint {

@@ -74,6 +74,7 @@ export class Consumer extends EventEmitter<ConsumerEvents> implements AsyncItera
   private readonly delivery: Delivery;
   private unsubscribing = false;
   private readonly reportedTopics = new Set<string>();
+  private failedCommits = 0;
   /** run() in progress: it owns delivery and commits until it settles. */
   private runner: Runner | null = null;
   /** Iterators (for await, batches()) handed out and not finished: run() refuses to start beside them. */
@@ -371,6 +372,14 @@ export class Consumer extends EventEmitter<ConsumerEvents> implements AsyncItera
     return runner.run(this.assignmentState.partitions());
   }
 
+  /**
+   * Commits of run() that failed since this consumer was made (periodic, before a revoke, final); each was also a
+   * 'commitFailed' event and a warning. A counter for metrics.
+   */
+  get commitFailures(): number {
+    return this.failedCommits;
+  }
+
   // ---------------------------------------------------------------------------------------------------------------
   // Offsets
 
@@ -523,15 +532,17 @@ export class Consumer extends EventEmitter<ConsumerEvents> implements AsyncItera
    * Pauses or resumes one partition's fetching and its buffered data; false when it was so already. The caller
    * updates the fetchers (once, after a list).
    */
-  private setPaused(state: PartitionState, paused: boolean): boolean {
-    if (state.paused === paused) return false;
-    state.paused = paused;
-    if (paused) this.buffer.pause(state);
+  private setPaused(state: PartitionState, paused: boolean, by: 'application' | 'run' = 'application'): boolean {
+    const before = state.paused;
+    if (by === 'application') state.pausedByApplication = paused;
+    else state.heldByRun = paused;
+    if (state.paused === before) return false;
+    if (state.paused) this.buffer.pause(state);
     else this.buffer.resume(state);
     return true;
   }
 
-  /** The partitions paused now. */
+  /** The partitions paused now: by pause(), or held by run() while its commit metadata would not fit. */
   paused(): TopicPartition[] {
     return this.assignmentState.all().filter((s) => s.paused).map((s) => ({ topic: s.topic, partition: s.partition }));
   }
@@ -602,15 +613,19 @@ export class Consumer extends EventEmitter<ConsumerEvents> implements AsyncItera
       onData: (listener) => this.buffer.onData(listener),
       committed: this.coordinator === null ? null : (tps) => this.offsets.fetchCommitted(tps, Date.now() + this.settings.defaultApiTimeoutMs),
       commit: (list) => this.offsets.commit(list),
+      commitFailed: (event) => {
+        this.failedCommits++;
+        this.emit('commitFailed', event);
+      },
       pauseFetch: (tp) => {
         const s = state(tp);
-        if (s === undefined || !this.setPaused(s, true)) return false;
+        if (s === undefined || !this.setPaused(s, true, 'run')) return false;
         this.fetches.update();
         return true;
       },
       resumeFetch: (tp) => {
         const s = state(tp);
-        if (s !== undefined && this.setPaused(s, false)) this.fetches.update();
+        if (s !== undefined && this.setPaused(s, false, 'run')) this.fetches.update();
       },
       rewind: (tp, offset) => {
         const s = state(tp);

@@ -86,8 +86,21 @@ export class PartitionState {
   /** Leader epoch of the last fetched batch (Fetch v12+ lastFetchedEpoch). */
   lastFetchedEpoch = -1;
 
-  /** Paused by the application: nothing fetched, nothing delivered, buffered data kept. */
-  paused = false;
+  /** Paused by the application (pause()/resume()). */
+  pausedByApplication = false;
+  /**
+   * Held by run(): its completions beyond the gap do not fit in the commit metadata (runner/metadata.ts). Kept apart
+   * from the application's pause so that neither resume undoes the other's pause.
+   */
+  heldByRun = false;
+  /** Not fetched, nothing delivered, buffered data kept: paused by the application or held by run(). */
+  get paused(): boolean {
+    return this.pausedByApplication || this.heldByRun;
+  }
+  /** Sets the application's pause (tests and pause()/resume() through the consumer). */
+  set paused(value: boolean) {
+    this.pausedByApplication = value;
+  }
   /**
    * Fetching stops until the buffered data has been delivered: a malformed entry was fetched, and fetching past it
    * (or again at it) would only repeat it. Delivery then fails the partition with the located error.

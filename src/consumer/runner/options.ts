@@ -80,6 +80,26 @@ export interface RunOptions {
   signal?: AbortSignal;
 }
 
+/** Why run() was committing when a commit failed. */
+export type RunCommitReason = 'periodic' | 'revoke' | 'final';
+
+/**
+ * A commit of run() failed (the consumer's 'commitFailed' event). The records stay uncommitted: after a restart or
+ * rebalance they are handled again, never skipped. A periodic failure is retried at the next interval with what is
+ * completed by then; a failed final commit makes run() reject with `error` (unless it already rejects for another
+ * reason).
+ */
+export interface CommitFailedEvent {
+  /** 'periodic': every auto.commit.interval.ms; 'revoke': before partitions are handed over; 'final': run() stopping. */
+  readonly reason: RunCommitReason;
+  /** The commit's error (a KafkaError naming the broker's answer, a TimeoutError, ...). */
+  readonly error: unknown;
+  /** What was not committed: each partition's next offset to read. */
+  readonly offsets: readonly { readonly topic: string; readonly partition: number; readonly offset: bigint }[];
+  /** Failed commits of this run() so far, this one included. */
+  readonly failures: number;
+}
+
 /** A handler failed and the retry policy gave up: run() rejects with this (the record is not committed). */
 export class HandlerError extends GregorError {
   /** The failed record's topic. */

@@ -15,6 +15,7 @@
 // records completed before a crash or by the previous owner are skipped (metadata.ts).
 
 import { StateError } from '../../errors.js';
+import { isRetriableError } from '../../cluster/retry.js';
 import type { Logger } from '../../config/index.js';
 import type { Message } from '../message.js';
 import type { OffsetToCommit } from '../offsets.js';
@@ -23,7 +24,9 @@ import { partitionKey, type TopicPartition } from '../partition-state.js';
 import { Fifo } from './fifo.js';
 import { decodeCompleted, encodeCompleted } from './metadata.js';
 import { OffsetTracker } from './offset-tracker.js';
-import { HandlerError, type Batch, type BatchContext, type MessageContext, type ResolvedRunOptions } from './options.js';
+import {
+  HandlerError, type Batch, type BatchContext, type CommitFailedEvent, type MessageContext, type ResolvedRunOptions, type RunCommitReason,
+} from './options.js';
 
 /** What the runner needs from the consumer (implemented in consumer.ts). */
 export interface RunnerHost {
@@ -36,6 +39,8 @@ export interface RunnerHost {
   /** Committed offsets and metadata (OffsetFetch), or null without group.id (then nothing is committed). */
   committed: ((partitions: TopicPartition[]) => Promise<Map<string, { offset: bigint; metadata: string | null }>>) | null;
   commit(offsets: OffsetToCommit[]): Promise<void>;
+  /** A commit failed (already logged and counted by the runner): the consumer's 'commitFailed' event. */
+  commitFailed(event: CommitFailedEvent): void;
   /** Stops / restarts fetching one partition (true when the state changed). */
   pauseFetch(tp: TopicPartition): boolean;
   resumeFetch(tp: TopicPartition): void;
@@ -55,6 +60,8 @@ export interface RunSummary {
   skipped: number;
   /** Handler failures that were retried. */
   retries: number;
+  /** Commits that failed (each also a 'commitFailed' event and a warning); a failed final commit rejects run(). */
+  commitFailures: number;
 }
 
 interface Entry {
@@ -132,7 +139,7 @@ export class Runner {
   private readonly toLoad = new Set<Part>();
   private loadScheduled = false;
   private settle!: { resolve: (s: RunSummary) => void; reject: (e: unknown) => void };
-  private readonly summary: RunSummary = { completed: 0, skipped: 0, retries: 0 };
+  private readonly summary: RunSummary = { completed: 0, skipped: 0, retries: 0, commitFailures: 0 };
   private readonly onAbort = (): void => void this.stop();
   /** The partition of the last record routed: records come in runs of one partition, so most lookups stop here. */
   private lastPart: Part | null = null;
@@ -160,7 +167,8 @@ export class Runner {
       this.commitTimer = setInterval(() => {
         if (inFlight) return;
         inFlight = true;
-        void this.commitAll(null).catch(() => {}).finally(() => { inFlight = false; });
+        // A failure is reported by commitAll(); the next tick commits what is completed by then.
+        void this.commitAll(null, 'periodic').catch(() => {}).finally(() => { inFlight = false; });
       }, this.host.autoCommitIntervalMs);
       this.commitTimer.unref();
     }
@@ -191,9 +199,8 @@ export class Runner {
     for (const p of parts) this.retire(p, 'revoking');
     await this.drain(parts);
     if (this.host.committed !== null) {
-      await this.commitAll(parts).catch((err: unknown) => {
-        this.host.logger.warn('run(): commit before revoke failed', { error: (err as Error).message });
-      });
+      // Reported by commitAll(); the rebalance goes on (the records are handled again by the next owner).
+      await this.commitAll(parts, 'revoke').catch(() => {});
     }
     for (const p of parts) this.forget(p);
     this.kick();
@@ -237,8 +244,10 @@ export class Runner {
     await this.drain(parts);
     if (this.commitTimer !== null) clearInterval(this.commitTimer);
     if (this.host.committed !== null) {
-      await this.commitAll(null).catch((err: unknown) => {
-        this.host.logger.warn('run(): final commit failed', { error: (err as Error).message });
+      // Reported by commitAll(); run() rejects with it, unless it already fails for another reason: resolving would
+      // tell the application its completed records are committed when they are not.
+      await this.commitAll(null, 'final').catch((err: unknown) => {
+        if (this.failure === null) this.failure = err;
       });
     }
     for (const p of parts) {
@@ -333,8 +342,15 @@ export class Runner {
       found = await this.host.committed(parts.map((p) => p.tp));
     } catch (err) {
       if (this.stopping) return;
+      // committed() retried what is retriable until default.api.timeout.ms (withRetries). A non-retriable answer
+      // (GROUP_AUTHORIZATION_FAILED, ...) fails the same way every time: run() stops with it.
+      if (!isRetriableError(err)) {
+        void this.stop(err);
+        return;
+      }
       this.host.logger.warn('run(): reading committed metadata failed; retrying', { error: (err as Error).message });
-      await sleep(1000);
+      // Ref'd, as withRetries' waits: the application awaits run(), and this wait may be all the event loop holds.
+      await sleep(1000, undefined, { ref: true });
       for (const p of parts) if (p.phase === 'loading') this.toLoad.add(p);
       return this.load();
     }
@@ -721,7 +737,7 @@ export class Runner {
    * Commits the completed prefix and the completions beyond it of `parts` (null: every active partition), serialised
    * after any commit in progress. Partitions whose metadata does not fit are paused until it does.
    */
-  private commitAll(parts: readonly Part[] | null): Promise<void> {
+  private commitAll(parts: readonly Part[] | null, reason: RunCommitReason): Promise<void> {
     const run = this.commitChain.then(async () => {
       const list: OffsetToCommit[] = [];
       const chosen: { p: Part; offset: bigint; metadata: string }[] = [];
@@ -735,11 +751,33 @@ export class Runner {
         chosen.push({ p, offset: c.offset, metadata: enc });
       }
       if (list.length === 0) return;
-      await this.host.commit(list);
+      try {
+        await this.host.commit(list);
+      } catch (err) {
+        this.commitFailed(reason, err, list);
+        throw err;
+      }
       for (const x of chosen) x.p.lastCommit = { offset: x.offset, metadata: x.metadata };
     });
     this.commitChain = run.catch(() => {});
     return run;
+  }
+
+  /** Every failed commit is observable: a warning, the summary's counter, and the consumer's 'commitFailed' event. */
+  private commitFailed(reason: RunCommitReason, error: unknown, list: readonly OffsetToCommit[]): void {
+    const failures = ++this.summary.commitFailures;
+    const offsets = list.map((o) => ({ topic: o.topic, partition: o.partition, offset: o.offset }));
+    this.host.logger.warn(`run(): ${reason} commit failed; the records stay uncommitted`, {
+      error: error instanceof Error ? error.message : String(error),
+      partitions: offsets.map((o) => `${o.topic}[${o.partition}]@${o.offset}`).join(' '),
+      failures,
+    });
+    try {
+      this.host.commitFailed({ reason, error, offsets, failures });
+    } catch (err) {
+      // A throwing listener must not break the commit chain.
+      this.host.logger.warn('run(): a commitFailed listener threw', { error: err instanceof Error ? err.message : String(err) });
+    }
   }
 
   /**

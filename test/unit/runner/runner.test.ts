@@ -6,7 +6,8 @@ import { test } from 'node:test';
 import type { Message } from '../../../src/consumer/message.js';
 import type { OffsetToCommit } from '../../../src/consumer/offsets.js';
 import { decodeCompleted } from '../../../src/consumer/runner/metadata.js';
-import { resolveRunOptions, type RunOptions } from '../../../src/consumer/runner/options.js';
+import { resolveRunOptions, type CommitFailedEvent, type RunOptions } from '../../../src/consumer/runner/options.js';
+import { KafkaError, TimeoutError } from '../../../src/errors.js';
 import { Runner, type RunnerHost } from '../../../src/consumer/runner/runner.js';
 import type { TopicPartition } from '../../../src/consumer/partition-state.js';
 
@@ -19,12 +20,21 @@ class FakeHost implements RunnerHost {
   readonly queue: Message[] = [];
   readonly commits: OffsetToCommit[][] = [];
   readonly rewinds: string[] = [];
+  readonly commitFailures: CommitFailedEvent[] = [];
+  /** commit() rejects with this while set. */
+  commitError: unknown = null;
+  /** committed() rejects with these, one per call, while any are left. */
+  readonly committedErrors: unknown[] = [];
+  committedCalls = 0;
   private listener: (() => void) | null = null;
   detached = false;
   autoCommitIntervalMs = 3_600_000;
   logger = { debug: () => {}, info: () => {}, warn: () => {}, error: () => {} };
   committed = async (tps: TopicPartition[]): Promise<Map<string, { offset: bigint; metadata: string | null }>> => {
     void tps;
+    this.committedCalls++;
+    const err = this.committedErrors.shift();
+    if (err !== undefined) throw err;
     return new Map();
   };
 
@@ -43,7 +53,11 @@ class FakeHost implements RunnerHost {
     return () => { if (this.listener === listener) this.listener = null; };
   }
   async commit(offsets: OffsetToCommit[]): Promise<void> {
+    if (this.commitError !== null) throw this.commitError;
     this.commits.push(offsets);
+  }
+  commitFailed(event: CommitFailedEvent): void {
+    this.commitFailures.push(event);
   }
   pauseFetch(): boolean {
     return true;
@@ -238,4 +252,62 @@ test('a thenable that calls back twice completes its record once; completions ou
   assert.equal(summary.completed, total, 'each record completed once');
   assert.equal(host.commits.flat().at(-1)?.offset, BigInt(total));
   assert.equal(host.commits.flat().at(-1)?.metadata, '');
+});
+
+test('a failed final commit rejects run() with its error; the failure is reported (event, counter)', async () => {
+  const host = new FakeHost();
+  const stop = new AbortController();
+  const r = runner(host, { signal: stop.signal, eachMessage: () => {} });
+  const done = r.run([{ topic: 't', partition: 0 }]);
+  host.push(record(0, 0, null), record(0, 1, null));
+  await until(() => host.queue.length === 0);
+  await new Promise((res) => setTimeout(res, 20));
+  const refused = new KafkaError(25, 'UNKNOWN_MEMBER_ID', 'OffsetCommit t[0]: UNKNOWN_MEMBER_ID');
+  host.commitError = refused;
+  stop.abort();
+  await assert.rejects(done, (e) => e === refused);
+  assert.equal(host.commitFailures.length, 1);
+  assert.equal(host.commitFailures[0].reason, 'final');
+  assert.equal(host.commitFailures[0].error, refused);
+  assert.deepEqual(host.commitFailures[0].offsets, [{ topic: 't', partition: 0, offset: 2n }]);
+  assert.equal(host.commitFailures[0].failures, 1);
+  assert.ok(host.detached);
+});
+
+test('a periodic commit failure is reported and run() goes on; a later commit succeeds', async () => {
+  const host = new FakeHost();
+  host.autoCommitIntervalMs = 10;
+  host.commitError = new TimeoutError('commit offsets: gave up');
+  const stop = new AbortController();
+  const r = runner(host, { signal: stop.signal, eachMessage: () => {} });
+  const done = r.run([{ topic: 't', partition: 0 }]);
+  host.push(record(0, 0, null));
+  await until(() => host.commitFailures.length >= 2);
+  assert.ok(host.commitFailures.every((f) => f.reason === 'periodic'));
+  host.commitError = null;
+  stop.abort();
+  const summary = await done;
+  assert.ok(summary.commitFailures >= 2);
+  assert.deepEqual(host.commits.at(-1)?.map((o) => o.offset), [1n]);
+});
+
+test('reading committed offsets: a non-retriable error stops run() with it (no retry); a retriable one is retried', async () => {
+  const host = new FakeHost();
+  const refused = new KafkaError(30, 'GROUP_AUTHORIZATION_FAILED', 'OffsetFetch for group "g"');
+  host.committedErrors.push(refused);
+  host.queue.push(record(0, 0, null));
+  const r = runner(host, { eachMessage: () => assert.fail('nothing may be handed out before the committed offsets are read') });
+  await assert.rejects(r.run([{ topic: 't', partition: 0 }]), (e) => e === refused);
+  assert.equal(host.committedCalls, 1);
+  assert.deepEqual(host.rewinds, ['0@0'], 'the record taken while loading is read again later');
+
+  const again = new FakeHost();
+  again.committedErrors.push(new TimeoutError('OffsetFetch: gave up after 3 attempts'));
+  again.queue.push(record(0, 0, null));
+  const stop = new AbortController();
+  const handled: bigint[] = [];
+  const done = runner(again, { signal: stop.signal, eachMessage: (m) => { handled.push(m.offset); stop.abort(); } }).run([{ topic: 't', partition: 0 }]);
+  await done;
+  assert.equal(again.committedCalls, 2);
+  assert.deepEqual(handled, [0n]);
 });
