@@ -1,6 +1,7 @@
-// Snappy decoding in pure JS, so that a consumer reads snappy batches with no native package installed.
+// Snappy in pure JS, so that a consumer reads snappy batches, and the producer writes them, with no native package
+// installed (the native `snappy`, an optional dependency, is preferred when present: compression.ts).
 //
-// Two framings occur in Kafka (KIP-110's predecessors left snappy's framing to the client):
+// Two framings occur in Kafka:
 // - snappy-java's "xerial" stream, which Kafka's Java producer writes: an 8-byte magic, int32 version, int32
 //   minimum compatible version, then blocks of [int32 BE compressed length, raw snappy block]. It is not the snappy
 //   "framing format" (no CRCs, no chunk types).
@@ -151,4 +152,92 @@ export function snappyDecompressJs(data: Uint8Array, maxBytes: number): Buffer {
     p += len;
   }
   return claimOutput(out, total);
+}
+
+// ---- encoding: the producer's snappy when the native package is absent ----
+
+// 2^14 hash slots of 4-byte sequences, as snappy's reference compressor; positions are absolute and checked against
+// the block's bounds and bytes before use, so the table is never cleared between blocks.
+const HASH_BITS = 14;
+let hashTable: Int32Array | undefined;
+
+function readU32(b: Uint8Array, i: number): number {
+  return (b[i] | (b[i + 1] << 8) | (b[i + 2] << 16) | (b[i + 3] << 24)) >>> 0;
+}
+
+function emitLiteral(src: Uint8Array, from: number, to: number, out: Uint8Array, op: number): number {
+  const n = to - from;
+  if (n === 0) return op;
+  const m = n - 1;
+  if (m < 60) {
+    out[op++] = m << 2;
+  } else {
+    const bytes = m < 0x100 ? 1 : m < 0x10000 ? 2 : m < 0x1000000 ? 3 : 4;
+    out[op++] = (59 + bytes) << 2;
+    for (let k = 0, v = m; k < bytes; k++, v = Math.floor(v / 256)) out[op++] = v & 0xff;
+  }
+  out.set(src.subarray(from, to), op);
+  return op + n;
+}
+
+/** Copies of `len` bytes at `offset` (<= 65535): 2-byte-offset copies of at most 64, a 1-byte-offset one when it fits. */
+function emitCopy(out: Uint8Array, op: number, offset: number, len: number): number {
+  while (len >= 68) {
+    out[op++] = (63 << 2) | 2;
+    out[op++] = offset & 0xff;
+    out[op++] = offset >>> 8;
+    len -= 64;
+  }
+  if (len > 64) {
+    out[op++] = (59 << 2) | 2;
+    out[op++] = offset & 0xff;
+    out[op++] = offset >>> 8;
+    len -= 60;
+  }
+  if (len < 12 && offset < 2048) {
+    out[op++] = ((offset >>> 8) << 5) | ((len - 4) << 2) | 1;
+    out[op++] = offset & 0xff;
+  } else {
+    out[op++] = ((len - 1) << 2) | 2;
+    out[op++] = offset & 0xff;
+    out[op++] = offset >>> 8;
+  }
+  return op;
+}
+
+/** Compresses `src` into one raw snappy block (greedy matching of 4-byte sequences within a 64 KiB window). */
+export function snappyCompressJs(src: Uint8Array): Buffer {
+  const n = src.length;
+  // snappy's MaxCompressedLength: the preamble, every byte as a literal, and literal tags.
+  const out = Buffer.allocUnsafe(32 + n + Math.floor(n / 6));
+  let op = 0;
+  for (let v = n; ; v = Math.floor(v / 128)) {
+    if (v < 128) { out[op++] = v; break; }
+    out[op++] = (v & 0x7f) | 0x80;
+  }
+  const table = (hashTable ??= new Int32Array(1 << HASH_BITS));
+  let lit = 0;
+  let i = 0;
+  let skip = 32;
+  const limit = n - 4;
+  while (i <= limit) {
+    const v = readU32(src, i);
+    const h = Math.imul(v, 0x1e35a7bd) >>> (32 - HASH_BITS);
+    const cand = table[h];
+    table[h] = i;
+    if (cand >= 0 && cand < i && i - cand <= 0xffff && readU32(src, cand) === v) {
+      let len = 4;
+      while (i + len < n && src[cand + len] === src[i + len]) len++;
+      op = emitLiteral(src, lit, i, out, op);
+      op = emitCopy(out, op, i - cand, len);
+      i += len;
+      lit = i;
+      skip = 32;
+    } else {
+      // Incompressible stretches are skipped through faster and faster, as snappy does.
+      i += skip++ >>> 5;
+    }
+  }
+  op = emitLiteral(src, lit, n, out, op);
+  return out.subarray(0, op);
 }

@@ -6,11 +6,11 @@ import assert from 'node:assert/strict';
 import { createRequire } from 'node:module';
 import { CorruptRecordError } from '../../../src/errors.js';
 import { compress, snappyCompressRaw } from '../../../src/protocol/records/compression.js';
-import { snappyDecompressJs } from '../../../src/protocol/records/snappy.js';
+import { snappyCompressJs, snappyDecompressJs } from '../../../src/protocol/records/snappy.js';
 import { prng } from '../../support/prng.js';
 
 const require = createRequire(import.meta.url);
-const native = require('snappy') as { uncompressSync(b: Uint8Array, o: { asBuffer: true }): Buffer };
+const native = require('snappy') as { uncompressSync(b: Uint8Array, o: { asBuffer: true }): Buffer; compressSync(b: Uint8Array): Buffer };
 const MiB = 1024 * 1024;
 
 function sample(size: number, seed: number): Buffer {
@@ -131,4 +131,31 @@ test('fuzz: 20k mutated blocks decode to what the native decoder returns, or a C
     if (input[0] !== 0x82) assert.ok(native.uncompressSync(input, { asBuffer: true }).equals(js), `case ${i}`);
   }
   assert.ok(decoded > 500 && rejected > 5000, `decoded ${decoded}, rejected ${rejected}`);
+});
+
+test('the JS encoder writes blocks the native decoder reads, every length and copy encoding, close to native in size', () => {
+  const rnd = prng(7);
+  const inputs = [
+    Buffer.alloc(0), Buffer.from('a'), Buffer.from('abcd'), Buffer.alloc(100_000, 0x61),
+    Buffer.from(Array.from({ length: 70_000 }, () => Math.floor(rnd() * 256))), // incompressible: long literals
+    ...[10, 100, 1000, 32 * 1024, 65_536 + 7, 300_000].map((size) => sample(size, size)),
+  ];
+  for (const data of inputs) {
+    const c = snappyCompressJs(data);
+    assert.ok(native.uncompressSync(c, { asBuffer: true }).equals(data), `${data.length} bytes: native reads it`);
+    assert.ok(snappyDecompressJs(c, 4 * MiB).equals(data), `${data.length} bytes: JS reads it`);
+    assert.ok(c.length <= 32 + data.length + Math.floor(data.length / 6));
+    if (data.length >= 1000) {
+      const nativeSize = native.compressSync(data).length;
+      assert.ok(c.length <= nativeSize * 1.25 + 16, `${data.length} bytes: ${c.length} vs native ${nativeSize}`);
+    }
+  }
+  // Random inputs of random sizes, with repeats at every distance (1-byte and 2-byte offsets, overlapping copies).
+  for (let i = 0; i < 300; i++) {
+    const size = Math.floor(rnd() * 5000);
+    const data = Buffer.alloc(size);
+    for (let k = 0; k < size; k++) data[k] = k > 8 && rnd() < 0.7 ? data[k - 1 - Math.floor(rnd() * Math.min(k - 1, rnd() < 0.5 ? 8 : 4000))] : Math.floor(rnd() * 256);
+    const c = snappyCompressJs(data);
+    assert.ok(native.uncompressSync(c, { asBuffer: true }).equals(data), `random case ${i}`);
+  }
 });
