@@ -244,7 +244,7 @@ export class Admin {
       });
       // NOT_CONTROLLER (and other retriable codes) for every topic: try the whole request again.
       const retriable = r.topics.find((t) => t.errorCode !== ErrorCode.NONE && isRetriable(t.errorCode));
-      if (retriable !== undefined) throw kafkaError(retriable.errorCode, `CreateTopics '${retriable.name}'`, retriable.errorMessage);
+      if (retriable !== undefined) throw kafkaError(retriable.errorCode, `CreateTopics '${retriable.name}'`, retriable.errorMessage, { topic: retriable.name });
       return r;
     }, { ...this.retry, what: 'CreateTopics', deadline });
     const out: CreatedTopic[] = [];
@@ -255,7 +255,7 @@ export class Admin {
         continue;
       }
       if (t.errorCode !== ErrorCode.NONE) {
-        firstError ??= kafkaError(t.errorCode, `CreateTopics '${t.name}'`, t.errorMessage);
+        firstError ??= kafkaError(t.errorCode, `CreateTopics '${t.name}'`, t.errorMessage, { topic: t.name });
         continue;
       }
       out.push({ topic: t.name, topicId: t.topicId ?? '', numPartitions: t.numPartitions, replicationFactor: t.replicationFactor, created: true });
@@ -310,7 +310,7 @@ export class Admin {
         ? { topics: names.map((name) => ({ name })), timeoutMs }
         : { topicNames: names, timeoutMs });
       const retriable = r.responses.find((t) => t.errorCode !== ErrorCode.NONE && t.errorCode !== ErrorCode.UNKNOWN_TOPIC_OR_PARTITION && isRetriable(t.errorCode));
-      if (retriable !== undefined) throw kafkaError(retriable.errorCode, `DeleteTopics '${retriable.name}'`, retriable.errorMessage);
+      if (retriable !== undefined) throw kafkaError(retriable.errorCode, `DeleteTopics '${retriable.name}'`, retriable.errorMessage, { topic: retriable.name ?? undefined });
       return r;
     }, { ...this.retry, what: 'DeleteTopics', deadline });
     let firstError: KafkaError | undefined;
@@ -320,7 +320,7 @@ export class Admin {
       if (t.name === null) continue;
       if (t.errorCode === ErrorCode.NONE) deleted.push(t.name);
       else if (!(t.errorCode === ErrorCode.UNKNOWN_TOPIC_OR_PARTITION && options.ifExists === true)) {
-        firstError ??= kafkaError(t.errorCode, `DeleteTopics '${t.name}'`, t.errorMessage);
+        firstError ??= kafkaError(t.errorCode, `DeleteTopics '${t.name}'`, t.errorMessage, { topic: t.name ?? undefined });
       }
     }
     if (deleted.length > 0) {
@@ -361,7 +361,7 @@ export class Admin {
         const code = metadata.topicError(n);
         // A missing topic is an answer, not a reason to wait.
         if (code === ErrorCode.UNKNOWN_TOPIC_OR_PARTITION) throw kafkaError(code, `describeTopics() '${n}'`, null, { retriable: false });
-        if (code !== undefined) throw kafkaError(code, `describeTopics() '${n}'`);
+        if (code !== undefined) throw kafkaError(code, `describeTopics() '${n}'`, null, { topic: n });
       }
     }, { ...this.retry, what: `Metadata for ${names.join(', ')}`, deadline: this.deadline(options) });
     return names.map((n) => {
@@ -486,7 +486,7 @@ export class Admin {
         const code = metadata.topicError(t);
         // A topic that does not exist is an answer; a leader being elected is worth waiting for.
         if (code === ErrorCode.UNKNOWN_TOPIC_OR_PARTITION) throw kafkaError(code, `listOffsets() topic '${t}'`, null, { retriable: false });
-        if (code !== undefined) throw kafkaError(code, `listOffsets() topic '${t}'`);
+        if (code !== undefined) throw kafkaError(code, `listOffsets() topic '${t}'`, null, { topic: t });
       }
     }
     const byLeader = new Map<number, number[]>();
@@ -522,7 +522,7 @@ export class Admin {
           const i = index.get(`${t.name}\u0000${p.partitionIndex}`);
           if (i === undefined) continue;
           if (p.errorCode !== ErrorCode.NONE) {
-            const err = kafkaError(p.errorCode, `ListOffsets ${t.name}-${p.partitionIndex}`);
+            const err = kafkaError(p.errorCode, `ListOffsets ${t.name}-${p.partitionIndex}`, null, { topic: t.name });
             if (!err.retriable) throw err;
             metadata.handleError(p.errorCode, t.name);
             retry = err;
@@ -568,7 +568,7 @@ export class Admin {
         });
         for (const r of res.results) {
           const type: ConfigResourceType = r.resourceType === RESOURCE_TYPES.topic ? 'topic' : 'broker';
-          if (r.errorCode !== ErrorCode.NONE) throw kafkaError(r.errorCode, `DescribeConfigs ${type} '${r.resourceName}'`, r.errorMessage);
+          if (r.errorCode !== ErrorCode.NONE) throw kafkaError(r.errorCode, `DescribeConfigs ${type} '${r.resourceName}'`, r.errorMessage, { topic: r.resourceName });
           answers.set(`${type}\u0000${r.resourceName}`, {
             type,
             name: r.resourceName,

@@ -204,7 +204,7 @@ export async function listGroupOffsets(ctx: GroupContext, groupId: string, deadl
     for (const t of topics) {
       for (const p of t.partitions) {
         if (p.errorCode !== ErrorCode.NONE) {
-          failure ??= kafkaError(p.errorCode, `OffsetFetch '${groupId}' ${t.name}-${p.partitionIndex}`);
+          failure ??= kafkaError(p.errorCode, `OffsetFetch '${groupId}' ${t.name}-${p.partitionIndex}`, null, { topic: t.name, group: groupId });
           continue;
         }
         if (p.committedOffset < 0n) continue;

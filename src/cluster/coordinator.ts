@@ -85,8 +85,8 @@ export class Coordinator {
   }
 
   /** Throws the KafkaError for a non-zero code; forgets the coordinator first when the code says it moved. */
-  check(errorCode: number, context: string, brokerMessage?: string | null): void {
-    if (this.note(errorCode) !== ErrorCode.NONE) throw kafkaError(errorCode, context, brokerMessage, this.resource());
+  check(errorCode: number, context: string, brokerMessage?: string | null, about?: { topic?: string }): void {
+    if (this.note(errorCode) !== ErrorCode.NONE) throw kafkaError(errorCode, context, brokerMessage, { ...this.resource(), ...about });
   }
 
   /** The key as the resource an authorization error names (the group id or the transactional id). */

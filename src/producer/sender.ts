@@ -302,7 +302,7 @@ export class Sender {
       const context = `Produce to ${b.topic}-${b.partition}`;
       const detail = r.errorMessage ?? r.recordErrors?.map((e) => e.batchIndexErrorMessage).filter(Boolean).join('; ') ?? null;
       const fenced = this.txn.isTransactional && producerFenced(r.errorCode);
-      const err = fenced ? fencedError(r.errorCode, context, detail) : kafkaError(r.errorCode, context, detail || null);
+      const err = fenced ? fencedError(r.errorCode, context, detail) : kafkaError(r.errorCode, context, detail || null, { topic: b.topic, transactionalId: this.txn.transactionalId ?? undefined });
       if (leaderMoved(r.errorCode)) metadata.markStale(b.topic);
       this.retryOrFail(b, err);
     }

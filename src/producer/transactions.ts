@@ -42,7 +42,8 @@ export const TXN_MAX_VERSIONS = { AddPartitionsToTxn: 3, EndTxn: 4, Produce: 11 
 
 /** True for a KafkaError that ends a transactional producer's life. */
 export function isFatalTransactionError(err: unknown): boolean {
-  return isGregorError(err) && err.code === 'ERR_KAFKA' && fatalForTransaction((err as KafkaError).errorCode);
+  // Any broker error code, whatever its GregorError code: the authorization ones have their own (ERR_*_AUTHORIZATION).
+  return isGregorError(err) && typeof (err as Partial<KafkaError>).errorCode === 'number' && fatalForTransaction((err as KafkaError).errorCode);
 }
 
 /**
@@ -312,16 +313,16 @@ export class TransactionManager {
         v3AndBelowTopics: topics,
       }, { maxVersion: TXN_MAX_VERSIONS.AddPartitionsToTxn });
       // One partition's real error makes the others OPERATION_NOT_ATTEMPTED: report the real one.
-      let worst: { code: number; where: string } | undefined;
+      let worst: { code: number; topic: string; where: string } | undefined;
       for (const t of res.resultsByTopicV3AndBelow ?? []) {
         for (const p of t.resultsByPartition ?? []) {
           if (p.partitionErrorCode === ErrorCode.NONE) this.added.add(tpKey(t.name, p.partitionIndex));
-          else if (worst === undefined || worst.code === ErrorCode.OPERATION_NOT_ATTEMPTED) worst = { code: p.partitionErrorCode, where: `${t.name}-${p.partitionIndex}` };
+          else if (worst === undefined || worst.code === ErrorCode.OPERATION_NOT_ATTEMPTED) worst = { code: p.partitionErrorCode, topic: t.name, where: `${t.name}-${p.partitionIndex}` };
         }
       }
       if (worst !== undefined) {
         if (producerFenced(worst.code)) throw fencedError(worst.code, `${what} (${worst.where})`);
-        coordinator.check(worst.code, `${what} (${worst.where})`);
+        coordinator.check(worst.code, `${what} (${worst.where})`, null, { topic: worst.topic });
       }
       this.started ||= partitions.length > 0;
     }, { ...this.options.retry, what, deadline });
@@ -440,7 +441,7 @@ export class TransactionManager {
         for (const t of res.topics ?? []) {
           for (const p of t.partitions ?? []) {
             if (producerFenced(p.errorCode)) throw fencedError(p.errorCode, `${commitWhat} (${t.name}-${p.partitionIndex})`);
-            groupCoordinator.check(p.errorCode, `${commitWhat} (${t.name}-${p.partitionIndex})`);
+            groupCoordinator.check(p.errorCode, `${commitWhat} (${t.name}-${p.partitionIndex})`, null, { topic: t.name });
           }
         }
       }, { ...this.options.retry, what: commitWhat, deadline });
