@@ -9,7 +9,7 @@
 // only: `request` is one call into the pool, so the fetch hot path pays no extra allocation or hop for it.
 
 import type { BrokerRequestOptions, Lane } from '../network/broker.js';
-import type { Logger } from '../network/options.js';
+import type { Logger, ResolvedNetworkOptions } from '../network/options.js';
 import type { Pool } from '../network/pool.js';
 import type { RequestBodyFor, ResponseBody } from '../protocol/index.js';
 import { Coordinator, type CoordinatorKeyType } from './coordinator.js';
@@ -75,6 +75,27 @@ export class Cluster {
   /** Whether the pool knows node `nodeId` (from metadata, or from a FindCoordinator answer). */
   hasBroker(nodeId: number): boolean {
     return this.pool.broker(nodeId) !== undefined;
+  }
+
+  /**
+   * A known broker's address, and where its TCP connection goes (connectAddress), for a connection made outside
+   * this pool (the heartbeat thread's, group-liveness.ts).
+   */
+  brokerAddress(nodeId: number): { host: string; port: number; connectHost: string; connectPort: number } | undefined {
+    const b = this.pool.broker(nodeId);
+    if (b === undefined) return undefined;
+    const target = this.pool.options.connectAddress?.({ nodeId, host: b.host, port: b.port }) ?? { host: b.host, port: b.port };
+    return { host: b.host, port: b.port, connectHost: target.host, connectPort: target.port };
+  }
+
+  /** The resolved network options (credentials as Secrets): the heartbeat thread connects with the same ones. */
+  get networkOptions(): ResolvedNetworkOptions {
+    return this.pool.options;
+  }
+
+  /** request.timeout.ms. */
+  get requestTimeoutMs(): number {
+    return this.pool.options.requestTimeoutMs;
   }
 
   /** Teaches the pool a broker's address when it comes from a response rather than metadata (FindCoordinator). */

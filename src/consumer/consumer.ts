@@ -22,6 +22,7 @@ import { Assignment } from './assignment.js';
 import type { Cluster } from '../cluster/client.js';
 import { connectCluster, loggerFor } from '../cluster/connect.js';
 import { CoordinatorType, type Coordinator } from '../cluster/coordinator.js';
+import { GroupLiveness } from '../cluster/group-liveness.js';
 import { sleep } from '../cluster/retry.js';
 import { FetchBuffer } from './fetch-buffer.js';
 import { Delivery } from './delivery.js';
@@ -65,6 +66,8 @@ export class Consumer extends EventEmitter<ConsumerEvents> implements AsyncItera
   private readonly assignmentState = new Assignment();
   private readonly buffer: FetchBuffer;
   private readonly coordinator: Coordinator | null;
+  /** The heartbeat thread of the group membership (started by the first heartbeat). */
+  private readonly liveness: GroupLiveness | null;
   private readonly offsets: OffsetManager;
   private readonly fetches: FetchManager;
   private membership: ClassicMembership | ConsumerGroupMembership | null = null;
@@ -109,6 +112,7 @@ export class Consumer extends EventEmitter<ConsumerEvents> implements AsyncItera
     );
     this.offsets.onReset = (event) => this.emit('offsetReset', event);
     this.delivery = new Delivery(this.buffer, () => this.lifecycle === 'closing' || this.lifecycle === 'closed');
+    this.liveness = this.coordinator === null ? null : new GroupLiveness(this.client, this.delivery.activity.buffer as SharedArrayBuffer, this.delivery.activityBase, this.client.logger);
     this.fetches = new FetchManager(this.client, this.settings, this.buffer, this.assignmentState, this.offsets, logger);
   }
 
@@ -579,6 +583,7 @@ export class Consumer extends EventEmitter<ConsumerEvents> implements AsyncItera
       await this.fetches.close();
       this.offsets.close();
       this.buffer.clear();
+      await this.liveness?.close();
       await this.client.close();
       this.lifecycle = 'closed';
     }
@@ -860,7 +865,7 @@ export class Consumer extends EventEmitter<ConsumerEvents> implements AsyncItera
         this.emit('lost', partitions);
         await this.callListener('lost', partitions);
       },
-      lastPollAt: () => this.delivery.pollActivity(),
+      liveness: this.liveness!,
       fatal: (error: GregorError) => {
         this.fatalError ??= error;
         this.buffer.pushError(error);

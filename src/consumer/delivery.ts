@@ -4,9 +4,11 @@
 // - handOut(): resolves a value; once a buffered run has lasted 5 ms, through setImmediate (see below).
 // - What the application holds: the message (or batch) handed out last, until it polls again. A message counts as
 //   processed when the application comes back for more; finishedOffsets() and untilProcessed() build on that.
-// - Poll activity for max.poll.interval.ms: a counter per poll, turned into a time by pollActivity(), which the
-//   heartbeat timer calls (no clock read per message).
+// - Poll activity for max.poll.interval.ms: a counter per poll and the number of polls waiting, in shared memory that
+//   the heartbeat thread reads (cluster/group-liveness.ts): no clock read per message, and it keeps counting while
+//   the application blocks the event loop.
 
+import { ACTIVITY_LAST_POLL, ACTIVITY_POLLS, ACTIVITY_POLLS_SEEN, ACTIVITY_SLOTS, ACTIVITY_WAITING, stampAge } from '../cluster/group-liveness.js';
 import type { FetchBuffer } from './fetch-buffer.js';
 import type { Message } from './message.js';
 import type { OffsetToCommit } from './offsets.js';
@@ -22,10 +24,12 @@ export class Delivery {
   private inHandBatch: Message[] | null = null;
   /** Revokes waiting for the application to come back for more (see untilProcessed()). */
   private pollWaiters: (() => void)[] = [];
+  /** Polls so far and polls waiting now (ACTIVITY_* slots), shared with the heartbeat thread. */
+  readonly activity = new Int32Array(new SharedArrayBuffer(ACTIVITY_SLOTS * 4));
+  /** Date.now() the ACTIVITY_LAST_POLL stamps count from. */
+  readonly activityBase = Date.now();
   private lastPoll = Date.now();
-  private polls = 0;
   private pollsSeen = 0;
-  private waitingPolls = 0;
   /** Messages handed out from the buffer since the event loop last had a turn, and when that was. */
   private sinceYield = 0;
   private lastYield = performance.now();
@@ -38,17 +42,17 @@ export class Delivery {
 
   /** Restarts the max.poll.interval.ms clock (subscribe, assign). */
   resetPollClock(): void {
-    this.lastPoll = Date.now();
+    this.activity[ACTIVITY_POLLS]++;
   }
 
   /**
    * The application came back for more: what it held is processed. Counts the poll (the clock is read by the
-   * heartbeat timer, not here) and releases revokes waiting for this moment.
+   * heartbeat thread, not here) and releases revokes waiting for this moment.
    */
   beforePoll(): void {
     this.inHand = null;
     this.inHandBatch = null;
-    this.polls++;
+    this.activity[ACTIVITY_POLLS]++;
     if (this.pollWaiters.length > 0) {
       const waiters = this.pollWaiters;
       this.pollWaiters = [];
@@ -57,13 +61,20 @@ export class Delivery {
   }
 
   /**
-   * When the application last polled, as max.poll.interval.ms needs it: now while a poll is waiting, else the time
-   * the poll counter was last seen moving (read every heartbeat interval, so precise to one interval).
+   * When the application last polled, as a revoke waiting for it needs it: now while a poll is waiting, else the
+   * time the heartbeat thread last saw the poll counter move (precise to 100 ms), else (no heartbeat thread) the
+   * time this method last saw it move.
    */
   pollActivity(): number {
-    if (this.waitingPolls > 0) return Date.now();
-    if (this.polls !== this.pollsSeen) {
-      this.pollsSeen = this.polls;
+    if (Atomics.load(this.activity, ACTIVITY_WAITING) > 0) return Date.now();
+    const seen = Atomics.load(this.activity, ACTIVITY_LAST_POLL);
+    if (seen !== 0 && this.activity[ACTIVITY_POLLS] === Atomics.load(this.activity, ACTIVITY_POLLS_SEEN)) {
+      const now = Date.now();
+      return now - stampAge((now - this.activityBase) | 0, seen);
+    }
+    const polls = this.activity[ACTIVITY_POLLS];
+    if (polls !== this.pollsSeen) {
+      this.pollsSeen = polls;
       this.lastPoll = Date.now();
     }
     return this.lastPoll;
@@ -111,9 +122,9 @@ export class Delivery {
     return new Promise<Message | null>((resolve, reject) => {
       let timer: NodeJS.Timeout | undefined;
       let cancel: (() => void) | undefined;
-      this.waitingPolls++;
+      Atomics.add(this.activity, ACTIVITY_WAITING, 1);
       const finish = (): void => {
-        this.waitingPolls--;
+        Atomics.sub(this.activity, ACTIVITY_WAITING, 1);
         if (timer !== undefined) clearTimeout(timer);
         cancel?.();
       };
@@ -182,7 +193,7 @@ export class Delivery {
    */
   untilProcessed(states: readonly PartitionState[], maxPollIntervalMs: number): Promise<void> {
     const keys = new Set(states.map((s) => s.key));
-    if (this.waitingPolls > 0 || !this.held().some((m) => keys.has(partitionKey(m.topic, m.partition)))) return Promise.resolve();
+    if (Atomics.load(this.activity, ACTIVITY_WAITING) > 0 || !this.held().some((m) => keys.has(partitionKey(m.topic, m.partition)))) return Promise.resolve();
     const limit = Math.max(0, this.pollActivity() + maxPollIntervalMs - Date.now());
     return new Promise((resolve) => {
       const timer = setTimeout(done, limit);

@@ -10,9 +10,10 @@
 //   stable --heartbeat says UNKNOWN_MEMBER_ID / ILLEGAL_GENERATION--> partitions lost --> joining
 //   any --close()--> leaving --LeaveGroup (dynamic members only, KIP-345)--> left
 //
-// Heartbeats run on their own timer over the coordinator's 'group' lane, whatever the application is doing: a slow
-// handler never misses a heartbeat (the complaint behind KafkaJS #1083). Only max.poll.interval.ms bounds how long
-// the application may go without polling, as in the Java client.
+// Heartbeats run on their own timer and go out through the heartbeat thread (cluster/group-liveness.ts), which sends
+// them itself while the event loop is blocked: neither a slow handler nor a synchronous one misses a heartbeat (the
+// complaint behind KafkaJS #1083). Only max.poll.interval.ms bounds how long the application may go without polling;
+// past it the heartbeat thread leaves the group, as Java's does.
 //
 // Rebalance protocols (KIP-429): EAGER revokes everything before rejoining (committing delivered offsets first when
 // auto-commit is on); COOPERATIVE keeps owned partitions, revokes only what the new assignment takes away, then
@@ -23,6 +24,7 @@ import { ErrorCode, errorName, kafkaError } from '../../protocol/error-codes.js'
 import { coordinatorMoved, fatalForJoin } from '../../protocol/error-kinds.js';
 import type { Cluster } from '../../cluster/client.js';
 import type { Coordinator } from '../../cluster/coordinator.js';
+import type { GroupLiveness } from '../../cluster/group-liveness.js';
 import type { Logger } from '../../config/index.js';
 import { ApiKey, type JoinGroupResponse, type JoinGroupResponseMember } from '../../protocol/index.js';
 import { partitionKey, type TopicPartition } from '../partition-state.js';
@@ -56,8 +58,8 @@ export interface MembershipHost {
   revoked(partitions: TopicPartition[]): Promise<void>;
   /** Partitions lost (session expired, fenced, poll timeout): drop them, commit nothing. */
   lost(partitions: TopicPartition[]): Promise<void>;
-  /** Date.now() of the application's last poll (or iteration step). */
-  lastPollAt(): number;
+  /** The heartbeat thread: sends heartbeats, keeps the session while the event loop is blocked, polls' deadline. */
+  readonly liveness: GroupLiveness;
   /** An error the membership cannot get past; the application must hear about it. */
   fatal(error: GregorError): void;
   /** A retriable error that has lasted (coordinator unreachable...): the application hears, retries go on. */
@@ -112,6 +114,17 @@ export class ClassicMembership {
   ) {
     this.assignors = parseAssignmentStrategy(host.settings.assignmentStrategies);
     this.rebalanceProtocol = chooseRebalanceProtocol(this.assignors);
+    host.liveness.onKeepalive = (_apiKey, response) => {
+      const code = this.coordinator.note(response.errorCode as number);
+      void this.onHeartbeatAnswer(code, this.generationId).catch((err: unknown) => {
+        this.host.logger.warn('heartbeat answer failed', { group: this.groupId, error: String(err) });
+      });
+    };
+    host.liveness.onLeft = () => {
+      void this.afterPollTimeout().catch((err: unknown) => {
+        this.host.logger.warn('leaving after max.poll.interval.ms failed', { group: this.groupId, error: String(err) });
+      });
+    };
   }
 
   get groupId(): string {
@@ -124,7 +137,9 @@ export class ClassicMembership {
 
   /** Identity for OffsetCommit: valid only while the member is stable in a generation. */
   commitIdentity(): { generationId: number; memberId: string; groupInstanceId: string | null } | null {
-    if (this.generationId < 0 || this.memberId === '') return null;
+    // The heartbeat thread left the group (max.poll.interval.ms) or was fenced while this thread was blocked: the
+    // commit is not attempted (StateError), as Java's consumer throws CommitFailedException.
+    if (this.generationId < 0 || this.memberId === '' || this.host.liveness.ended() !== null) return null;
     return { generationId: this.generationId, memberId: this.memberId, groupInstanceId: this.host.settings.groupInstanceId };
   }
 
@@ -149,14 +164,27 @@ export class ClassicMembership {
    * buffered here. poll() checks it before handing out anything, so those records are not delivered a second time.
    */
   sessionLapsed(): boolean {
-    return this.heartbeatsOn && !this.stopped && Date.now() - this.lastHeartbeatOk > this.host.settings.sessionTimeoutMs;
+    if (!this.heartbeatsOn || this.stopped) return false;
+    return this.host.liveness.ended() !== null || Date.now() - this.lastOk() > this.host.settings.sessionTimeoutMs;
   }
 
   /** After sessionLapsed(): the partitions are lost (nothing committed) and the member joins again. */
   async expireSession(): Promise<void> {
+    const ended = this.host.liveness.ended();
+    if (ended === 'poll-timeout') {
+      await this.afterPollTimeout();
+      return;
+    }
     this.lastHeartbeatOk = Date.now();
-    await this.loseAll('no successful heartbeat within session.timeout.ms');
+    this.stopHeartbeats();
+    this.host.liveness.disarm();
+    await this.loseAll(ended === 'fenced' ? 'the coordinator no longer knows this member (generation)' : 'no successful heartbeat within session.timeout.ms');
     this.requestRejoin('the session expired');
+  }
+
+  /** The last successful heartbeat, the main thread's or the heartbeat thread's. */
+  private lastOk(): number {
+    return Math.max(this.lastHeartbeatOk, this.host.liveness.lastOkAt());
   }
 
   /** Called on every application poll: a member that left for exceeding max.poll.interval.ms rejoins now. */
@@ -172,6 +200,7 @@ export class ClassicMembership {
     if (this.stopped) return;
     this.stopped = true;
     this.stopHeartbeats();
+    this.host.liveness.disarm();
     if (this.metadataTimer !== null) clearTimeout(this.metadataTimer);
     this.signal();
     const owned = this.host.ownedPartitions();
@@ -242,6 +271,7 @@ export class ClassicMembership {
           this.stopped = true;
           this.state = 'unjoined';
           this.stopHeartbeats();
+          this.host.liveness.disarm();
           // A COOPERATIVE member keeps its partitions while it rejoins; once the membership has failed (fenced by
           // another instance of its group.instance.id, say) they belong to the group again, and may already be
           // assigned to someone else: lost, as on a heartbeat's FENCED_INSTANCE_ID and in KIP-848's fatal state.
@@ -273,8 +303,9 @@ export class ClassicMembership {
       if (owned.length > 0) await this.host.revoked(owned);
     }
     this.stopHeartbeats();
+    this.host.liveness.disarm();
     const deadline = Date.now() + settings.defaultApiTimeoutMs;
-    await this.coordinator.find(deadline, this.lifetime.signal);
+    const coordinatorNode = await this.coordinator.find(deadline, this.lifetime.signal);
     const topics = await this.host.subscribedTopics();
     this.joinedSnapshot = this.snapshot(topics);
     const owned = this.rebalanceProtocol === 'COOPERATIVE' ? group(this.host.ownedPartitions()) : [];
@@ -327,6 +358,10 @@ export class ClassicMembership {
     if (this.stopped) return 'done';
     this.state = 'stable';
     this.lastHeartbeatOk = Date.now();
+    this.host.liveness.arm(coordinatorNode, {
+      protocol: 'classic', groupId: this.groupId, memberId: this.memberId, generationOrEpoch: this.generationId,
+      groupInstanceId: settings.groupInstanceId, intervalMs: settings.heartbeatIntervalMs, maxPollIntervalMs: settings.maxPollIntervalMs,
+    });
     this.scheduleHeartbeat();
     await this.apply(assigned);
     return 'done';
@@ -453,19 +488,16 @@ export class ClassicMembership {
   /**
    * Heartbeats are due from SyncGroup until the next JoinGroup is sent: while stable, and while a rebalance revokes
    * partitions before its JoinGroup (the revoke may wait for the application to finish the message in its hands).
+   * They go out through the heartbeat thread, which also sends them itself while this timer cannot run.
    */
   private async heartbeat(): Promise<void> {
     this.heartbeatTimer = null;
     if (!this.heartbeatsOn || this.stopped) return;
     const { settings, logger } = this.host;
-    if (this.state === 'stable' && Date.now() - this.host.lastPollAt() > settings.maxPollIntervalMs) {
-      await this.pollTimeout();
-      return;
-    }
     const generationId = this.generationId;
     let code: number;
     try {
-      const res = await this.coordinator.request(ApiKey.Heartbeat, {
+      const res = await this.host.liveness.request(this.coordinator, ApiKey.Heartbeat, {
         groupId: this.groupId,
         generationId,
         memberId: this.memberId,
@@ -475,7 +507,7 @@ export class ClassicMembership {
     } catch (err) {
       if (this.stopped) return;
       logger.debug('heartbeat failed', { group: this.groupId, error: (err as Error).message });
-      if (Date.now() - this.lastHeartbeatOk > settings.sessionTimeoutMs) {
+      if (Date.now() - this.lastOk() > settings.sessionTimeoutMs) {
         // The coordinator has surely expired us by now.
         await this.loseAll('no successful heartbeat within session.timeout.ms');
         this.requestRejoin('the session expired');
@@ -485,9 +517,19 @@ export class ClassicMembership {
       return;
     }
     if (!this.heartbeatsOn || this.generationId !== generationId) return;
-    if (code === ErrorCode.NONE) {
-      this.lastHeartbeatOk = Date.now();
-    } else if (code === ErrorCode.REBALANCE_IN_PROGRESS) {
+    if (code === ErrorCode.NONE) this.lastHeartbeatOk = Date.now();
+    if (await this.onHeartbeatAnswer(code, generationId)) this.scheduleHeartbeat();
+  }
+
+  /**
+   * What a Heartbeat answer means, the main thread's or one the heartbeat thread sent while the event loop was
+   * blocked. False when heartbeats of this generation are over.
+   */
+  private async onHeartbeatAnswer(code: number, generationId: number): Promise<boolean> {
+    const { settings, logger } = this.host;
+    if (!this.heartbeatsOn || this.stopped || this.generationId !== generationId) return false;
+    if (code === ErrorCode.NONE) return true;
+    if (code === ErrorCode.REBALANCE_IN_PROGRESS) {
       // Rejoin (EAGER revokes first, with a commit of delivered offsets).
       this.lastHeartbeatOk = Date.now();
       if (this.state === 'stable') this.requestRejoin('the coordinator started a rebalance');
@@ -495,48 +537,47 @@ export class ClassicMembership {
       // waits for the application to finish the message in its hands, which may take longer than
       // session.timeout.ms; without heartbeats the coordinator would expire us mid-rebalance and the revoke's
       // commit would be refused (UNKNOWN_MEMBER_ID), so the next owner would re-read that message.
-      this.scheduleHeartbeat();
-      return;
-    } else if (code === ErrorCode.ILLEGAL_GENERATION || code === ErrorCode.UNKNOWN_MEMBER_ID) {
+      return true;
+    }
+    if (code === ErrorCode.ILLEGAL_GENERATION || code === ErrorCode.UNKNOWN_MEMBER_ID) {
       if (code === ErrorCode.UNKNOWN_MEMBER_ID) this.memberId = '';
       this.generationId = -1;
+      this.stopHeartbeats();
+      this.host.liveness.disarm();
       await this.loseAll(`heartbeat: ${errorName(code)}`);
       this.requestRejoin(`heartbeat answered ${errorName(code)}`);
-      return;
-    } else if (code === ErrorCode.FENCED_INSTANCE_ID) {
+      return false;
+    }
+    if (code === ErrorCode.FENCED_INSTANCE_ID) {
       // Another member took our group.instance.id (KIP-345).
+      this.stopHeartbeats();
+      this.host.liveness.disarm();
       await this.loseAll('fenced by another member with the same group.instance.id');
       this.stopped = true;
       this.host.fatal(kafkaError(code, `Heartbeat for group ${JSON.stringify(this.groupId)} (group.instance.id ${JSON.stringify(settings.groupInstanceId)})`));
-      return;
-    } else {
-      logger.debug('heartbeat error', { group: this.groupId, error: errorName(code) });
-      if (Date.now() - this.lastHeartbeatOk > settings.sessionTimeoutMs) {
-        await this.loseAll('no successful heartbeat within session.timeout.ms');
-        this.requestRejoin('the session expired');
-        return;
-      }
+      return false;
     }
-    this.scheduleHeartbeat();
+    logger.debug('heartbeat error', { group: this.groupId, error: errorName(code) });
+    if (Date.now() - this.lastOk() > settings.sessionTimeoutMs) {
+      await this.loseAll('no successful heartbeat within session.timeout.ms');
+      this.requestRejoin('the session expired');
+      return false;
+    }
+    return true;
   }
 
-  /** max.poll.interval.ms passed without a poll: leave, report the partitions lost, rejoin on the next poll. */
-  private async pollTimeout(): Promise<void> {
-    const { settings, logger } = this.host;
-    logger.warn('max.poll.interval.ms exceeded: leaving the group until the next poll', { group: this.groupId, maxPollIntervalMs: settings.maxPollIntervalMs });
+  /**
+   * The heartbeat thread left the group: max.poll.interval.ms passed without a poll (it sent LeaveGroup, dynamic
+   * members only, KIP-345). The partitions are lost; the member stays out until the application polls again.
+   */
+  private async afterPollTimeout(): Promise<void> {
+    if (this.waitingForPoll || this.stopped) return;
+    this.host.logger.warn('max.poll.interval.ms exceeded: left the group until the next poll', { group: this.groupId, maxPollIntervalMs: this.host.settings.maxPollIntervalMs });
     this.waitingForPoll = true;
     this.state = 'unjoined';
-    const memberId = this.memberId;
-    if (memberId !== '' && !this.isStatic) {
-      try {
-        await this.coordinator.request(ApiKey.LeaveGroup, (version) => version >= 3
-          ? { groupId: this.groupId, members: [{ memberId, groupInstanceId: null, reason: 'consumer poll timeout has expired' }] }
-          : { groupId: this.groupId, memberId }, { deadline: Date.now() + settings.requestTimeoutMs });
-      } catch (err) {
-        logger.debug('LeaveGroup failed', { error: (err as Error).message });
-      }
-      this.memberId = '';
-    }
+    this.stopHeartbeats();
+    this.host.liveness.disarm();
+    if (!this.isStatic) this.memberId = '';
     this.generationId = -1;
     await this.loseAll('max.poll.interval.ms exceeded');
   }

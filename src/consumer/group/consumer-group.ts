@@ -12,8 +12,9 @@
 //   any --close()--> revoke (commit), heartbeat epoch -1 (static members -2: the broker keeps the assignment
 //                    for session timeout so a restart with the same group.instance.id gets it back)
 //
-// Heartbeats: one in flight at a time, on the coordinator's 'group' lane, every heartbeatIntervalMs the broker
-// returns, whatever the application does. Full heartbeats (every field) on joining and after a failed request (the
+// Heartbeats: one in flight at a time, every heartbeatIntervalMs the broker returns, through the heartbeat thread
+// (cluster/group-liveness.ts), which sends them itself while the event loop is blocked and leaves the group once
+// max.poll.interval.ms passed without a poll. Full heartbeats (every field) on joining and after a failed request (the
 // broker may not have seen our last state); otherwise fields equal to the last sent ones are left null, as KIP-848
 // allows. The owned partitions go out as soon as a revocation completes: that acknowledgement is what lets the
 // broker give the partitions to their next owner.
@@ -108,6 +109,16 @@ export class ConsumerGroupMembership {
     this.heartbeatIntervalMs = host.settings.heartbeatIntervalMs;
     const sub = host.subscription();
     if ('pattern' in sub) toBrokerRegex(sub.pattern); // refuse what RE2/J cannot express before joining
+    host.liveness.onKeepalive = (_apiKey, response) => {
+      void this.onKeepalive(response).catch((err: unknown) => {
+        this.host.logger.warn('heartbeat answer failed', { group: this.groupId, error: String(err) });
+      });
+    };
+    host.liveness.onLeft = () => {
+      void this.afterPollTimeout().catch((err: unknown) => {
+        this.host.logger.warn('leaving after max.poll.interval.ms failed', { group: this.groupId, error: String(err) });
+      });
+    };
   }
 
   get groupId(): string {
@@ -120,7 +131,8 @@ export class ConsumerGroupMembership {
 
   /** Identity for OffsetCommit v9+: the member epoch stands where the classic generation id stood. */
   commitIdentity(): { generationId: number; memberId: string; groupInstanceId: string | null } | null {
-    if (this.memberEpoch <= 0) return null;
+    // Left (max.poll.interval.ms) or fenced while this thread was blocked: not attempted (see ClassicMembership).
+    if (this.memberEpoch <= 0 || this.host.liveness.ended() !== null) return null;
     return { generationId: this.memberEpoch, memberId: this.memberId, groupInstanceId: this.host.settings.groupInstanceId };
   }
 
@@ -152,6 +164,7 @@ export class ConsumerGroupMembership {
     // A member that already left (poll timeout) or failed has nobody to tell.
     const member = !this.waitingForPoll && this.state !== 'fatal';
     this.stopped = true;
+    this.host.liveness.disarm();
     this.signal();
     await this.reconciling?.catch(() => {});
     const owned = this.host.ownedPartitions();
@@ -227,10 +240,6 @@ export class ConsumerGroupMembership {
         continue;
       }
       this.heartbeatNow = false;
-      if (this.memberEpoch > 0 && Date.now() - this.host.lastPollAt() > this.host.settings.maxPollIntervalMs) {
-        await this.pollTimeout();
-        continue;
-      }
       let wait = this.heartbeatIntervalMs;
       try {
         const outcome = await this.heartbeat();
@@ -252,7 +261,7 @@ export class ConsumerGroupMembership {
         failures++;
         this.full = true;
         this.host.logger.debug('heartbeat failed', { group: this.groupId, error: error.message });
-        if (this.memberEpoch > 0 && Date.now() - this.lastHeartbeatOk > this.host.settings.sessionTimeoutMs) {
+        if (this.memberEpoch > 0 && Date.now() - this.lastOk() > this.host.settings.sessionTimeoutMs) {
           // The coordinator has surely expired us by now.
           await this.loseAll('no successful heartbeat within the session timeout');
         }
@@ -303,7 +312,7 @@ export class ConsumerGroupMembership {
   private pendingSent: { subKey: string; ownedKey: string; regex: string | null; full: boolean } | null = null;
 
   private async heartbeat(): Promise<'ok' | 'now' | 'retry'> {
-    const { settings, logger } = this.host;
+    const { settings } = this.host;
     if (this.memberEpoch === 0 && this.state !== 'joining') {
       this.state = 'joining';
       const sub = this.host.subscription();
@@ -312,7 +321,7 @@ export class ConsumerGroupMembership {
     }
     const incarnation = this.incarnation;
     const deadline = Date.now() + settings.requestTimeoutMs;
-    const res = await this.coordinator.request(ApiKey.ConsumerGroupHeartbeat, (version) => this.heartbeatBody(version), {
+    const res = await this.host.liveness.request(this.coordinator, ApiKey.ConsumerGroupHeartbeat, (version) => this.heartbeatBody(version), {
       deadline,
       timeoutMs: settings.requestTimeoutMs,
       signal: this.lifetime.signal,
@@ -326,23 +335,52 @@ export class ConsumerGroupMembership {
     if (sent.subKey.startsWith('re:')) this.sentRegex = sent.regex;
     else if (this.sentRegex !== null && sent.subKey.startsWith('names:')) this.sentRegex = null;
     this.full = false;
+    if (incarnation !== this.incarnation) {
+      this.lastHeartbeatOk = Date.now();
+      return 'now';
+    }
+    await this.onAnswer(res);
+    return 'ok';
+  }
+
+  /** A successful answer, to the main thread's heartbeat or to one the heartbeat thread sent: epoch, assignment. */
+  private async onAnswer(res: { memberId: string | null; memberEpoch: number; heartbeatIntervalMs: number; assignment?: { topicPartitions: { topicId: unknown; partitions: number[] }[] } | null }): Promise<void> {
+    const { settings, logger } = this.host;
     this.lastHeartbeatOk = Date.now();
     if (res.memberId !== null && res.memberId !== '') this.memberId = res.memberId;
     if (res.heartbeatIntervalMs > 0) this.heartbeatIntervalMs = res.heartbeatIntervalMs;
-    if (incarnation !== this.incarnation) return 'now';
     const joined = this.memberEpoch === 0 && res.memberEpoch > 0;
     if (res.memberEpoch !== this.memberEpoch) logger.debug('member epoch', { group: this.groupId, epoch: res.memberEpoch });
     this.memberEpoch = res.memberEpoch;
     if (joined) {
       logger.debug('joined group (KIP-848)', { group: this.groupId, member: this.memberId, epoch: this.memberEpoch, heartbeatIntervalMs: this.heartbeatIntervalMs });
       this.state = 'stable';
+      const node = await this.coordinator.find(Date.now() + settings.requestTimeoutMs, this.lifetime.signal);
+      this.host.liveness.arm(node, {
+        protocol: 'consumer', groupId: this.groupId, memberId: this.memberId, generationOrEpoch: this.memberEpoch,
+        groupInstanceId: settings.groupInstanceId, intervalMs: this.heartbeatIntervalMs, maxPollIntervalMs: settings.maxPollIntervalMs,
+      });
     }
     if (res.assignment !== null && res.assignment !== undefined) {
-      this.target = res.assignment.topicPartitions.map((t: { topicId: unknown; partitions: number[] }) => ({ topicId: String(t.topicId), partitions: [...t.partitions] }));
+      this.target = res.assignment.topicPartitions.map((t) => ({ topicId: String(t.topicId), partitions: [...t.partitions] }));
       this.targetVersion++;
     }
     this.maybeReconcile();
-    return 'ok';
+  }
+
+  /** An answer to a heartbeat the heartbeat thread sent while the event loop was blocked. */
+  private async onKeepalive(res: Record<string, any>): Promise<void> {
+    if (this.stopped || this.memberEpoch <= 0) return;
+    const code: number = this.coordinator.note(res.errorCode);
+    if (code === ErrorCode.NONE) {
+      await this.onAnswer(res as Parameters<ConsumerGroupMembership['onAnswer']>[0]);
+      return;
+    }
+    try {
+      if (await this.heartbeatError(code, res.errorMessage as string | null) === 'now') this.beatNow();
+    } catch (err) {
+      await this.fail(err as GregorError);
+    }
   }
 
   private async heartbeatError(code: number, message: string | null): Promise<'now' | 'retry'> {
@@ -368,6 +406,7 @@ export class ConsumerGroupMembership {
     this.host.logger.warn('group membership failed', { group: this.groupId, error: error.message });
     this.stopped = true;
     this.state = 'fatal';
+    this.host.liveness.disarm();
     await this.loseAll('the membership failed').catch(() => {});
     this.host.fatal(error);
   }
@@ -378,27 +417,42 @@ export class ConsumerGroupMembership {
    * before handing out buffered records another member may have read already.
    */
   sessionLapsed(): boolean {
-    return !this.stopped && this.memberEpoch > 0 && Date.now() - this.lastHeartbeatOk > this.host.settings.sessionTimeoutMs;
+    if (this.stopped || this.memberEpoch <= 0) return false;
+    return this.host.liveness.ended() !== null || Date.now() - this.lastOk() > this.host.settings.sessionTimeoutMs;
   }
 
   /** After sessionLapsed(): the partitions are lost (nothing committed) and the member joins again at epoch 0. */
   async expireSession(): Promise<void> {
-    await this.loseAll('no successful heartbeat within the session timeout');
+    const ended = this.host.liveness.ended();
+    if (ended === 'poll-timeout') {
+      await this.afterPollTimeout();
+      return;
+    }
+    await this.loseAll(ended === 'fenced' ? 'the coordinator fenced this member' : 'no successful heartbeat within the session timeout');
     this.beatNow();
   }
 
-  /** max.poll.interval.ms passed without a poll: leave, report the partitions lost, join again on the next poll. */
-  private async pollTimeout(): Promise<void> {
-    this.host.logger.warn('max.poll.interval.ms exceeded: leaving the group until the next poll', {
+  /** The last successful heartbeat, the main thread's or the heartbeat thread's. */
+  private lastOk(): number {
+    return Math.max(this.lastHeartbeatOk, this.host.liveness.lastOkAt());
+  }
+
+  /**
+   * The heartbeat thread left the group (epoch -1, static members -2): max.poll.interval.ms passed without a poll.
+   * The partitions are lost; the member joins again on the next poll.
+   */
+  private async afterPollTimeout(): Promise<void> {
+    if (this.waitingForPoll || this.stopped) return;
+    this.host.logger.warn('max.poll.interval.ms exceeded: left the group until the next poll', {
       group: this.groupId, maxPollIntervalMs: this.host.settings.maxPollIntervalMs,
     });
     this.waitingForPoll = true;
-    await this.sendLeave('consumer poll timeout has expired');
     await this.loseAll('max.poll.interval.ms exceeded');
   }
 
   /** Drops every owned partition without commit and goes back to epoch 0 (a full heartbeat joins again). */
   private async loseAll(reason: string): Promise<void> {
+    this.host.liveness.disarm();
     this.incarnation++;
     this.memberEpoch = 0;
     this.state = 'unjoined';

@@ -1,0 +1,408 @@
+// Group liveness that does not depend on the application yielding (issue 16): a worker thread (liveness-worker.ts)
+// sends the group member's heartbeats on a connection of its own, so a handler that blocks the event loop (JSON,
+// templating, crypto, a synchronous run() handler) does not get the member expelled after session.timeout.ms. This
+// is the main thread's side: it starts the worker, forwards the membership's heartbeats to it (Heartbeat,
+// ConsumerGroupHeartbeat), arms and disarms its keep-alive, and reads what it learned while the main thread was
+// busy.
+//
+// Why every heartbeat goes through the worker, not only those of a blocked main thread: a heartbeat sent just before
+// the event loop blocks has its answer stuck in the main thread's socket until the loop is free, and a KIP-848
+// answer may carry a new member epoch; a second sender that did not see it would be fenced (FENCED_MEMBER_EPOCH).
+// With one sender that sees every answer in order, the worker always knows the current epoch, and the main thread
+// gets the answers in the order the broker gave them.
+//
+// What crosses the thread boundary:
+//   - at start (workerData): the network options with credentials revealed (the SASL password, the TLS key and its
+//     passphrase; never logged, never in an error), and two SharedArrayBuffers (below);
+//   - main -> worker: the coordinator's node (id, address, where to connect), requests to send, arm/disarm;
+//   - worker -> main: answers (decoded bodies or errors by code), keep-alive answers that need the membership's
+//     attention (a rebalance, fencing, a new epoch or assignment), "left after max.poll.interval.ms", log lines,
+//     and asks for an OAUTHBEARER token (the provider is application code, so it runs on the main thread).
+//   - shared memory, read without waiting for a message (the main thread may be blocked in a loop of microtasks
+//     that never lets a message in): the application's poll counter (written by Delivery), the time of the last
+//     successful heartbeat and "the membership ended" (written by the worker).
+//
+// What is guaranteed, and what is not: DESIGN.md, "Heartbeats never depend on the application".
+
+import { Worker } from 'node:worker_threads';
+import {
+  AbortError, AuthenticationError, ConnectionError, GregorError, KafkaError, ProtocolError, StateError, TimeoutError,
+  TlsError, UnsupportedError, type GregorErrorCode,
+} from '../errors.js';
+import type { ResolvedNetworkOptions, Logger } from '../network/options.js';
+import type { RequestBodyFor, ResponseBody } from '../protocol/index.js';
+import type { Cluster } from './client.js';
+import type { Coordinator } from './coordinator.js';
+
+/** Slots of the poll-activity array Delivery writes (Int32Array over a SharedArrayBuffer). */
+export const ACTIVITY_POLLS = 0;
+export const ACTIVITY_WAITING = 1;
+/** Written by the worker: the poll count it saw last, and when it saw it change (ms since the base, wrapping). */
+export const ACTIVITY_POLLS_SEEN = 2;
+export const ACTIVITY_LAST_POLL = 3;
+/**
+ * Written by the main thread every LOOP_TICK_MS while armed: its event loop turns. A poll waiting for data counts as
+ * polling only while it does (an application blocking the loop with a poll pending is not polling).
+ */
+export const ACTIVITY_LOOP = 4;
+export const ACTIVITY_SLOTS = 5;
+export const LOOP_TICK_MS = 250;
+/** A loop stamp older than this: the main thread's event loop is blocked. */
+export const LOOP_STALE_MS = 1000;
+
+/** Slots of the state array the worker writes. Times are ms since `base`, wrapping (compare by difference). */
+export const STATE_LAST_OK = 0;
+export const STATE_ENDED_REASON = 1;
+export const STATE_ENDED_TOKEN = 2;
+const STATE_SLOTS = 3;
+
+/** Why the worker ended a membership: it left after max.poll.interval.ms, or the coordinator fenced it. */
+export const ENDED_POLL_TIMEOUT = 1;
+export const ENDED_FENCED = 2;
+export type LivenessEnd = 'poll-timeout' | 'fenced';
+
+/** A node as the worker needs it: identity, the address it is known by, where to open the TCP connection. */
+export interface LivenessNode {
+  nodeId: number;
+  host: string;
+  port: number;
+  connectHost: string;
+  connectPort: number;
+}
+
+/** What the worker keeps alive while armed. */
+export interface KeepaliveSpec {
+  protocol: 'classic' | 'consumer';
+  groupId: string;
+  memberId: string;
+  /** Classic: the generation id; KIP-848: the member epoch (the worker follows it from later answers). */
+  generationOrEpoch: number;
+  groupInstanceId: string | null;
+  /** The heartbeat interval; the worker sends when the main thread's heartbeat is this much plus a grace late. */
+  intervalMs: number;
+  maxPollIntervalMs: number;
+}
+
+/** The plain fields of the network options, copied one by one (a field added there must be thought about here). */
+const PLAIN_FIELDS = [
+  'clientId', 'securityProtocol', 'requestTimeoutMs', 'connectionSetupTimeoutMs', 'connectionsMaxIdleMs', 'reconnectBackoffMs',
+  'reconnectBackoffMaxMs', 'maxInFlightRequestsPerConnection', 'maxResponseBytes', 'metadataMaxAgeMs', 'bootstrapTimeoutMs',
+  'socketNoDelay', 'socketKeepAlive', 'clientSoftwareName', 'clientSoftwareVersion',
+] as const;
+
+/** The network options as plain data for workerData: functions left out, secrets revealed. */
+export interface TransferableNetworkOptions extends Pick<ResolvedNetworkOptions, (typeof PLAIN_FIELDS)[number] | 'bootstrapServers'> {
+  sasl: { mechanism: string; username: string | undefined; password: string | undefined; authorizationId: string; oauth: boolean; reauthenticate: boolean } | undefined;
+  tls: {
+    ca: Uint8Array[] | undefined; cert: Uint8Array | undefined; key: Uint8Array | undefined; passphrase: string | undefined;
+    verifyHostname: boolean; rejectUnauthorized: boolean; servername: string | undefined; minVersion: string | undefined;
+  } | undefined;
+}
+
+export interface LivenessWorkerData {
+  options: TransferableNetworkOptions;
+  activity: SharedArrayBuffer;
+  state: SharedArrayBuffer;
+  base: number;
+}
+
+/** An error as it crosses the thread boundary: code and message (never configuration, so never credentials). */
+export interface WireError {
+  code: GregorErrorCode;
+  message: string;
+  retriable: boolean;
+  errorCode?: number;
+  errorName?: string;
+}
+
+export type ToWorker =
+  | { op: 'version'; id: number; node: LivenessNode; apiKey: number }
+  | { op: 'send'; id: number; node: LivenessNode; apiKey: number; version: number; body: unknown; timeoutMs: number }
+  | { op: 'arm'; token: number; node: LivenessNode; spec: KeepaliveSpec }
+  | { op: 'disarm'; token: number }
+  | { op: 'token'; id: number; value?: unknown; error?: WireError };
+
+export type FromWorker =
+  | { op: 'reply'; id: number; value?: unknown; error?: WireError }
+  | { op: 'keepalive'; token: number; apiKey: number; response: Record<string, any>; at: number }
+  | { op: 'left'; token: number }
+  | { op: 'log'; level: keyof Logger; message: string; fields?: Record<string, unknown> }
+  | { op: 'token'; id: number };
+
+export function toWireError(err: unknown): WireError {
+  if (err instanceof GregorError) {
+    const out: WireError = { code: err.code, message: err.message, retriable: err.retriable };
+    if (err instanceof KafkaError) {
+      out.errorCode = err.errorCode;
+      out.errorName = err.errorName;
+    }
+    return out;
+  }
+  return { code: 'ERR_STATE', message: err instanceof Error ? err.message : String(err), retriable: false };
+}
+
+export function fromWireError(e: WireError): GregorError {
+  const options = { retriable: e.retriable };
+  switch (e.code) {
+    case 'ERR_KAFKA': return new KafkaError(e.errorCode ?? -1, e.errorName ?? 'UNKNOWN', e.message, options);
+    case 'ERR_CONNECTION': return new ConnectionError(e.message, undefined, options);
+    case 'ERR_TIMEOUT': return new TimeoutError(e.message, options);
+    case 'ERR_AUTHENTICATION': return new AuthenticationError(e.message, options);
+    case 'ERR_TLS': return new TlsError(e.message, options);
+    case 'ERR_UNSUPPORTED': return new UnsupportedError(e.message, options);
+    case 'ERR_ABORTED': return new AbortError(e.message, options);
+    case 'ERR_PROTOCOL': return new ProtocolError(e.message, options);
+    default: return new StateError(e.message, options);
+  }
+}
+
+/** Wrap-safe milliseconds between two stamps of the state array. */
+export function stampAge(now: number, stamp: number): number {
+  return (now - stamp) | 0;
+}
+
+export function transferableOptions(o: ResolvedNetworkOptions): TransferableNetworkOptions {
+  if (o.tls?.checkServerIdentity !== undefined) {
+    // Application code cannot cross to another thread; the configuration never sets it (NetworkOptions only).
+    throw new StateError('group liveness: a checkServerIdentity function cannot be used by the heartbeat thread');
+  }
+  const { sasl, tls } = o;
+  const plain = Object.fromEntries(PLAIN_FIELDS.map((k) => [k, o[k]])) as Pick<ResolvedNetworkOptions, (typeof PLAIN_FIELDS)[number]>;
+  return {
+    ...plain,
+    bootstrapServers: o.bootstrapServers.map((a) => ({ host: a.host, port: a.port })),
+    sasl: sasl === undefined ? undefined : {
+      mechanism: sasl.mechanism,
+      username: sasl.username,
+      password: sasl.password?.reveal(),
+      authorizationId: sasl.authorizationId,
+      oauth: sasl.oauthTokenProvider !== undefined,
+      reauthenticate: sasl.reauthenticate,
+    },
+    tls: tls === undefined ? undefined : {
+      ca: tls.ca,
+      cert: tls.cert,
+      key: tls.key?.reveal(),
+      passphrase: tls.passphrase?.reveal(),
+      verifyHostname: tls.verifyHostname,
+      rejectUnauthorized: tls.rejectUnauthorized,
+      servername: tls.servername,
+      minVersion: tls.minVersion,
+    },
+  };
+}
+
+interface Pending {
+  resolve: (value: any) => void;
+  reject: (err: Error) => void;
+}
+
+/** One per consumer in a group: the heartbeat thread and the main thread's view of it. */
+export class GroupLiveness {
+  private worker: Worker | null = null;
+  private readonly pending = new Map<number, Pending>();
+  private nextId = 1;
+  private token = 0;
+  private armed: { token: number; node: LivenessNode; spec: KeepaliveSpec } | null = null;
+  private readonly state = new Int32Array(new SharedArrayBuffer(STATE_SLOTS * 4));
+  private readonly versions = new Map<string, number>();
+  private loopTimer: NodeJS.Timeout | null = null;
+  private readonly activityView: Int32Array;
+  private closed = false;
+  /** Keep-alive answers and "left" notices for the membership (set by it). */
+  onKeepalive: ((apiKey: number, response: Record<string, any>, at: number) => void) | null = null;
+  onLeft: (() => void) | null = null;
+
+  constructor(
+    private readonly cluster: Cluster,
+    /** Delivery's poll-activity array (ACTIVITY_* slots). */
+    private readonly activity: SharedArrayBuffer,
+    /** Date.now() that stamps in shared memory count from. */
+    private readonly base: number,
+    private readonly logger: Logger,
+  ) {
+    Atomics.store(this.state, STATE_LAST_OK, 0);
+    this.activityView = new Int32Array(activity);
+  }
+
+  /** Date.now() of the last successful heartbeat the worker saw (0 when none). */
+  lastOkAt(): number {
+    const stamp = Atomics.load(this.state, STATE_LAST_OK);
+    return stamp === 0 ? 0 : Date.now() - stampAge((Date.now() - this.base) | 0, stamp);
+  }
+
+  /** Whether the worker ended the membership it was armed for last (read from shared memory, no message needed). */
+  ended(): LivenessEnd | null {
+    if (this.armed === null || Atomics.load(this.state, STATE_ENDED_TOKEN) !== this.armed.token) return null;
+    return Atomics.load(this.state, STATE_ENDED_REASON) === ENDED_POLL_TIMEOUT ? 'poll-timeout' : 'fenced';
+  }
+
+  /**
+   * Sends a heartbeat request through the worker to the coordinator (the body may be built per version). Like
+   * Coordinator.request: the coordinator is looked up until `deadline`, and forgotten when its connection fails.
+   */
+  async request<K extends number>(coordinator: Coordinator, apiKey: K, body: RequestBodyFor<K>,
+    options: { deadline: number; timeoutMs?: number; signal?: AbortSignal }): Promise<ResponseBody<K>> {
+    const nodeId = await coordinator.find(options.deadline, options.signal);
+    const node = this.node(nodeId);
+    try {
+      let built: unknown = body;
+      if (typeof body === 'function') {
+        const key = `${node.nodeId}@${node.host}:${node.port}/${apiKey}`;
+        let version = this.versions.get(key);
+        if (version === undefined) {
+          version = await this.call<number>({ op: 'version', id: 0, node, apiKey }, options.signal);
+          this.versions.set(key, version);
+        }
+        built = (body as (v: number) => unknown)(version);
+        return await this.call({ op: 'send', id: 0, node, apiKey, version, body: built, timeoutMs: options.timeoutMs ?? this.cluster.requestTimeoutMs }, options.signal);
+      }
+      return await this.call({ op: 'send', id: 0, node, apiKey, version: -1, body: built, timeoutMs: options.timeoutMs ?? this.cluster.requestTimeoutMs }, options.signal);
+    } catch (err) {
+      this.versions.clear();
+      if (err instanceof GregorError && (err.code === 'ERR_CONNECTION' || err.code === 'ERR_TIMEOUT')) coordinator.invalidate();
+      throw err;
+    }
+  }
+
+  /** Starts the keep-alive for a member (a new generation, or a KIP-848 member that joined). */
+  arm(nodeId: number, spec: KeepaliveSpec): void {
+    if (this.closed) return;
+    const token = ++this.token;
+    const node = this.node(nodeId);
+    this.armed = { token, node, spec };
+    this.tickLoop();
+    if (this.loopTimer === null) {
+      this.loopTimer = setInterval(() => this.tickLoop(), LOOP_TICK_MS);
+      this.loopTimer.unref();
+    }
+    this.post({ op: 'arm', token, node, spec });
+  }
+
+  private tickLoop(): void {
+    Atomics.store(this.activityView, ACTIVITY_LOOP, ((Date.now() - this.base) | 0) || 1);
+  }
+
+  private stopLoopTicks(): void {
+    if (this.loopTimer !== null) clearInterval(this.loopTimer);
+    this.loopTimer = null;
+  }
+
+  /** Stops the keep-alive (JoinGroup sent, partitions lost, leaving). */
+  disarm(): void {
+    if (this.armed === null) return;
+    this.post({ op: 'disarm', token: this.armed.token });
+    this.armed = null;
+    this.stopLoopTicks();
+  }
+
+  get isArmed(): boolean {
+    return this.armed !== null;
+  }
+
+  async close(): Promise<void> {
+    if (this.closed) return;
+    this.closed = true;
+    this.armed = null;
+    this.stopLoopTicks();
+    const worker = this.worker;
+    this.worker = null;
+    this.failPending(new AbortError('the client was closed'));
+    if (worker !== null) await worker.terminate();
+  }
+
+  private node(nodeId: number): LivenessNode {
+    const address = this.cluster.brokerAddress(nodeId);
+    if (address === undefined) throw new ConnectionError(`broker node ${nodeId} is not known`, undefined, { retriable: true });
+    return { nodeId, ...address };
+  }
+
+  private call<T>(message: Extract<ToWorker, { op: 'version' | 'send' }>, signal?: AbortSignal): Promise<T> {
+    if (this.closed) return Promise.reject(new AbortError('the client was closed'));
+    if (signal?.aborted) return Promise.reject(new AbortError());
+    const id = this.nextId++;
+    return new Promise<T>((resolve, reject) => {
+      const onAbort = (): void => {
+        this.pending.delete(id);
+        reject(new AbortError());
+      };
+      signal?.addEventListener('abort', onAbort, { once: true });
+      this.pending.set(id, {
+        resolve: (v) => { signal?.removeEventListener('abort', onAbort); resolve(v); },
+        reject: (e) => { signal?.removeEventListener('abort', onAbort); reject(e); },
+      });
+      this.post({ ...message, id });
+    });
+  }
+
+  private post(message: ToWorker): void {
+    this.start().postMessage(message);
+  }
+
+  /** The worker, started on first use (and again after an unexpected exit). */
+  private start(): Worker {
+    if (this.worker !== null) return this.worker;
+    const data: LivenessWorkerData = {
+      options: transferableOptions(this.cluster.networkOptions),
+      activity: this.activity,
+      state: this.state.buffer as SharedArrayBuffer,
+      base: this.base,
+    };
+    const worker = new Worker(new URL('./liveness-worker.js', import.meta.url), { workerData: data, execArgv: [] });
+    worker.unref();
+    worker.on('message', (m: FromWorker) => this.onMessage(m));
+    worker.on('error', (err) => this.logger.warn('the heartbeat thread failed', { error: err.message }));
+    worker.on('exit', (code) => {
+      if (this.worker !== worker) return;
+      this.worker = null;
+      this.failPending(new ConnectionError(`the heartbeat thread exited (code ${code})`, undefined, { retriable: true }));
+      // A new worker takes over the keep-alive on the next request or arm; re-arm now so a blocked main thread
+      // is covered at once.
+      if (!this.closed && this.armed !== null) this.post({ op: 'arm', token: this.armed.token, node: this.armed.node, spec: this.armed.spec });
+    });
+    this.worker = worker;
+    return worker;
+  }
+
+  private failPending(err: Error): void {
+    const pending = [...this.pending.values()];
+    this.pending.clear();
+    for (const p of pending) p.reject(err);
+  }
+
+  private onMessage(m: FromWorker): void {
+    switch (m.op) {
+      case 'reply': {
+        const p = this.pending.get(m.id);
+        if (p === undefined) return;
+        this.pending.delete(m.id);
+        if (m.error !== undefined) p.reject(fromWireError(m.error));
+        else p.resolve(m.value);
+        return;
+      }
+      case 'keepalive':
+        if (this.armed !== null && m.token === this.armed.token) this.onKeepalive?.(m.apiKey, m.response, m.at);
+        return;
+      case 'left':
+        if (this.armed !== null && m.token === this.armed.token) this.onLeft?.();
+        return;
+      case 'log':
+        this.logger[m.level](m.message, m.fields);
+        return;
+      case 'token':
+        void this.answerToken(m.id);
+        return;
+    }
+  }
+
+  private async answerToken(id: number): Promise<void> {
+    const provider = this.cluster.networkOptions.sasl?.oauthTokenProvider;
+    try {
+      if (provider === undefined) throw new StateError('no OAUTHBEARER token provider');
+      const value = await provider();
+      this.post({ op: 'token', id, value });
+    } catch (err) {
+      this.post({ op: 'token', id, error: toWireError(err) });
+    }
+  }
+}
