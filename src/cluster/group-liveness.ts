@@ -61,6 +61,20 @@ export const ENDED_POLL_TIMEOUT = 1;
 export const ENDED_FENCED = 2;
 export type LivenessEnd = 'poll-timeout' | 'fenced';
 
+/**
+ * The fields of heartbeat requests and answers the worker and the memberships read (Heartbeat, ConsumerGroupHeartbeat,
+ * LeaveGroup bodies as decoded or built; the codec owns their full shapes).
+ */
+export interface HeartbeatFields {
+  errorCode?: number;
+  errorMessage?: string | null;
+  generationId?: number;
+  memberId?: string | null;
+  memberEpoch?: number;
+  heartbeatIntervalMs?: number;
+  assignment?: { topicPartitions: { topicId: string; partitions: number[] }[] } | null;
+}
+
 /** A node as the worker needs it: identity, the address it is known by, where to open the TCP connection. */
 export interface LivenessNode {
   nodeId: number;
@@ -124,7 +138,7 @@ export type ToWorker =
 
 export type FromWorker =
   | { op: 'reply'; id: number; value?: unknown; error?: WireError }
-  | { op: 'keepalive'; token: number; apiKey: number; response: Record<string, any>; at: number }
+  | { op: 'keepalive'; token: number; apiKey: number; response: HeartbeatFields; at: number }
   | { op: 'left'; token: number }
   | { op: 'log'; level: keyof Logger; message: string; fields?: Record<string, unknown> }
   | { op: 'token'; id: number };
@@ -193,7 +207,7 @@ export function transferableOptions(o: ResolvedNetworkOptions): TransferableNetw
 }
 
 interface Pending {
-  resolve: (value: any) => void;
+  resolve: (value: unknown) => void;
   reject: (err: Error) => void;
 }
 
@@ -210,7 +224,7 @@ export class GroupLiveness {
   private readonly activityView: Int32Array;
   private closed = false;
   /** Keep-alive answers and "left" notices for the membership (set by it). */
-  onKeepalive: ((apiKey: number, response: Record<string, any>, at: number) => void) | null = null;
+  onKeepalive: ((apiKey: number, response: HeartbeatFields, at: number) => void) | null = null;
   onLeft: (() => void) | null = null;
 
   constructor(
@@ -328,7 +342,7 @@ export class GroupLiveness {
       };
       signal?.addEventListener('abort', onAbort, { once: true });
       this.pending.set(id, {
-        resolve: (v) => { signal?.removeEventListener('abort', onAbort); resolve(v); },
+        resolve: (v) => { signal?.removeEventListener('abort', onAbort); resolve(v as T); },
         reject: (e) => { signal?.removeEventListener('abort', onAbort); reject(e); },
       });
       this.post({ ...message, id });

@@ -20,7 +20,7 @@ import { ErrorCode, errorName } from '../protocol/error-codes.js';
 import { fatalForJoin } from '../protocol/error-kinds.js';
 import {
   ACTIVITY_LAST_POLL, ACTIVITY_LOOP, ACTIVITY_POLLS, ACTIVITY_POLLS_SEEN, ACTIVITY_WAITING, ENDED_FENCED, ENDED_POLL_TIMEOUT, STATE_ENDED_REASON, STATE_ENDED_TOKEN, STATE_LAST_OK,
-  LOOP_STALE_MS, fromWireError, stampAge, toWireError, type FromWorker, type KeepaliveSpec, type LivenessNode, type LivenessWorkerData, type ToWorker,
+  LOOP_STALE_MS, fromWireError, stampAge, toWireError, type FromWorker, type HeartbeatFields, type KeepaliveSpec, type LivenessNode, type LivenessWorkerData, type ToWorker,
 } from './group-liveness.js';
 
 const port = parentPort!;
@@ -98,12 +98,12 @@ function serial<T>(fn: () => Promise<T>): Promise<T> {
   return run;
 }
 
-async function request(node: LivenessNode, apiKey: number, version: number, body: unknown, timeoutMs: number): Promise<Record<string, any>> {
+async function request(node: LivenessNode, apiKey: number, version: number, body: unknown, timeoutMs: number): Promise<HeartbeatFields> {
   know(node);
   lastSentAt = Date.now();
   const bounds = version >= 0 ? { minVersion: version, maxVersion: version } : {};
-  const res = await pool.request(node.nodeId, apiKey, body as never, { lane: 'default', timeoutMs, ...bounds }) as Record<string, any>;
-  observe(apiKey, body as Record<string, any>, res);
+  const res = await pool.request(node.nodeId, apiKey, body as never, { lane: 'default', timeoutMs, ...bounds }) as HeartbeatFields;
+  observe(apiKey, body as HeartbeatFields, res);
   return res;
 }
 
@@ -115,17 +115,17 @@ let pollsSeen = Atomics.load(activity, ACTIVITY_POLLS);
 let pollSeenAt = Date.now();
 
 /** Every answer, the main thread's and the keep-alive's, updates what the worker knows of the membership. */
-function observe(apiKey: number, body: Record<string, any>, res: Record<string, any>): void {
-  const code: number = res.errorCode;
+function observe(apiKey: number, body: HeartbeatFields, res: HeartbeatFields): void {
+  const code = res.errorCode ?? ErrorCode.NONE;
   if (apiKey === ApiKey.Heartbeat) {
     if (code === ErrorCode.NONE || code === ErrorCode.REBALANCE_IN_PROGRESS) Atomics.store(state, STATE_LAST_OK, stamp());
     else if (armed !== null && body.generationId === armed.spec.generationOrEpoch && fencedClassic(code)) end(ENDED_FENCED);
-  } else if (apiKey === ApiKey.ConsumerGroupHeartbeat && (body.memberEpoch as number) > 0) {
+  } else if (apiKey === ApiKey.ConsumerGroupHeartbeat && (body.memberEpoch ?? 0) > 0) {
     if (code === ErrorCode.NONE) {
       Atomics.store(state, STATE_LAST_OK, stamp());
       if (armed !== null) {
-        if (res.memberEpoch > 0) armed.spec.generationOrEpoch = res.memberEpoch;
-        if (res.heartbeatIntervalMs > 0) armed.spec.intervalMs = res.heartbeatIntervalMs;
+        if ((res.memberEpoch ?? 0) > 0) armed.spec.generationOrEpoch = res.memberEpoch!;
+        if ((res.heartbeatIntervalMs ?? 0) > 0) armed.spec.intervalMs = res.heartbeatIntervalMs!;
       }
     } else if (armed !== null && (code === ErrorCode.FENCED_MEMBER_EPOCH || code === ErrorCode.UNKNOWN_MEMBER_ID)) {
       end(ENDED_FENCED);
@@ -185,14 +185,14 @@ function keepaliveBody(spec: KeepaliveSpec): { apiKey: number; body: Record<stri
 
 async function keepalive(a: NonNullable<typeof armed>): Promise<void> {
   const { apiKey, body } = keepaliveBody(a.spec);
-  let res: Record<string, any>;
+  let res: HeartbeatFields;
   try {
     res = await serial(() => request(a.node, apiKey, -1, body, pool.options.requestTimeoutMs));
   } catch (err) {
     logger.debug('heartbeat (heartbeat thread) failed', { group: a.spec.groupId, error: (err as Error).message });
     return;
   }
-  const code: number = res.errorCode;
+  const code = res.errorCode ?? ErrorCode.NONE;
   // Answers the membership must act on: a rebalance, fencing, a fatal error, a new epoch or assignment.
   const news = apiKey === ApiKey.Heartbeat
     ? code !== ErrorCode.NONE
@@ -252,10 +252,10 @@ port.on('message', (m: ToWorker) => {
       return;
     case 'send':
       void answer(m.id, () => serial(() => {
-        const body = m.body as Record<string, any>;
+        const body = m.body as HeartbeatFields;
         // The main thread may not have seen the newest epoch yet (its answer is queued behind a blocked loop): the
         // worker has, and an older epoch would be fenced.
-        if (m.apiKey === ApiKey.ConsumerGroupHeartbeat && armed !== null && body.memberEpoch > 0) body.memberEpoch = armed.spec.generationOrEpoch;
+        if (m.apiKey === ApiKey.ConsumerGroupHeartbeat && armed !== null && (body.memberEpoch ?? 0) > 0) body.memberEpoch = armed.spec.generationOrEpoch;
         // The coordinator moved: the keep-alive follows the main thread's heartbeats.
         if (armed !== null && (m.apiKey === ApiKey.Heartbeat || m.apiKey === ApiKey.ConsumerGroupHeartbeat)) armed.node = m.node;
         return request(m.node, m.apiKey, m.version, body, m.timeoutMs);

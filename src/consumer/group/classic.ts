@@ -115,7 +115,7 @@ export class ClassicMembership {
     this.assignors = parseAssignmentStrategy(host.settings.assignmentStrategies);
     this.rebalanceProtocol = chooseRebalanceProtocol(this.assignors);
     host.liveness.onKeepalive = (_apiKey, response) => {
-      const code = this.coordinator.note(response.errorCode as number);
+      const code = this.coordinator.note(response.errorCode ?? ErrorCode.NONE);
       void this.onHeartbeatAnswer(code, this.generationId).catch((err: unknown) => {
         this.host.logger.warn('heartbeat answer failed', { group: this.groupId, error: String(err) });
       });

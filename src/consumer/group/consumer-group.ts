@@ -28,6 +28,7 @@ import { ErrorCode, errorName, kafkaError } from '../../protocol/error-codes.js'
 import { coordinatorMoved, fatalForJoin } from '../../protocol/error-kinds.js';
 import { uuidToKafkaString } from '../../protocol/primitives.js';
 import type { Coordinator } from '../../cluster/coordinator.js';
+import type { HeartbeatFields } from '../../cluster/group-liveness.js';
 import { ApiKey, type ConsumerGroupHeartbeatRequest } from '../../protocol/index.js';
 import { partitionKey, type TopicPartition } from '../partition-state.js';
 import { FailureStreak, backoff, sleep } from '../../cluster/retry.js';
@@ -369,15 +370,16 @@ export class ConsumerGroupMembership {
   }
 
   /** An answer to a heartbeat the heartbeat thread sent while the event loop was blocked. */
-  private async onKeepalive(res: Record<string, any>): Promise<void> {
+  private async onKeepalive(res: HeartbeatFields): Promise<void> {
     if (this.stopped || this.memberEpoch <= 0) return;
-    const code: number = this.coordinator.note(res.errorCode);
+    const code: number = this.coordinator.note(res.errorCode ?? ErrorCode.NONE);
     if (code === ErrorCode.NONE) {
+      // The worker passes the decoded ConsumerGroupHeartbeat answer whole.
       await this.onAnswer(res as Parameters<ConsumerGroupMembership['onAnswer']>[0]);
       return;
     }
     try {
-      if (await this.heartbeatError(code, res.errorMessage as string | null) === 'now') this.beatNow();
+      if (await this.heartbeatError(code, res.errorMessage ?? null) === 'now') this.beatNow();
     } catch (err) {
       await this.fail(err as GregorError);
     }

@@ -47,9 +47,12 @@ test('join: FindCoordinator, JoinGroup (KIP-394 member id), SyncGroup as leader,
     assert.equal(sync[0].body.generationId, 1);
     const assignment = decodeAssignment(Buffer.from(sync[0].body.assignments![0].assignment!));
     assert.deepEqual(assignment.assignedPartitions, [{ topic: TOPIC, partitions: [0, 1] }]);
-    // Coordinator traffic goes to the coordinator (node 2), on one connection of its own (the 'group' lane).
-    const group = [...joins, ...sync, ...c.requests(ApiKey.Heartbeat)];
+    // Coordinator traffic goes to the coordinator (node 2), on one connection of its own (the 'group' lane); the
+    // heartbeats on another one, the heartbeat thread's (cluster/group-liveness.ts).
+    const group = [...joins, ...sync];
     assert.ok(group.every((r) => r.nodeId === 2 && r.connection === joins[1].connection));
+    const heartbeats = c.requests(ApiKey.Heartbeat);
+    assert.ok(heartbeats.every((r) => r.nodeId === 2 && r.connection === heartbeats[0].connection && r.connection !== joins[1].connection));
     for (const hb of c.requests(ApiKey.Heartbeat)) assert.deepEqual([hb.body.memberId, hb.body.generationId], [memberId, 1]);
 
     await consumer.close();
