@@ -326,6 +326,11 @@ export const PROPERTIES = {
     type: 'int', clients: CONSUMER, defaultFrom: 'fetch.max.bytes', min: 1, max: LONG_MAX,
     doc: 'bound on fetched but not yet delivered bytes, all partitions together; unset: fetch.max.bytes (at least 1)',
   },
+  'gregor.error.policy': {
+    type: 'enum', clients: CONSUMER, values: ['stop', 'skip'], default: 'stop',
+    doc: 'run(): a record whose handler still fails after its retries: stop (run() rejects with a HandlerError) or '
+      + 'skip (a warning, counted in RunSummary.failedSkipped, the record committed as handled)',
+  },
   'gregor.log.level': {
     type: 'enum', clients: ALL, values: ['error', 'warn', 'info', 'debug'], default: 'warn',
     doc: 'least severe level logged (to gregor.logger, or to stderr when it is unset)',

@@ -366,7 +366,7 @@ export class Consumer extends EventEmitter<ConsumerEvents> implements AsyncItera
       this.checkReadable('run()');
       if (this.runner !== null) throw new StateError('run(): already running; one run() at a time');
       if (this.openIterators > 0) throw new StateError('run(): the consumer is being iterated (for await or batches()); finish the loop first');
-      runner = new Runner(resolveRunOptions(options, this.settings.maxPollRecords), this.runnerHost());
+      runner = new Runner(resolveRunOptions(options, this.settings.maxPollRecords, this.settings.errorPolicy), this.runnerHost());
     } catch (err) {
       return this.rejected(err);
     }

@@ -46,6 +46,8 @@ export interface ConsumerSettings {
   metadataMaxAgeMs: number;
   /** Pattern subscriptions never match internal topics (__consumer_offsets...). */
   excludeInternalTopics: boolean;
+  /** run(): what happens to a record whose handler still fails after its retries (gregor.error.policy). */
+  errorPolicy: 'stop' | 'skip';
 }
 
 /** The consumer settings of a resolved consumer configuration. */
@@ -78,5 +80,6 @@ export function consumerSettings(config: ResolvedConsumerConfig): ConsumerSettin
     fetchBufferBytes: config['gregor.fetch.buffer.bytes'],
     metadataMaxAgeMs: config['metadata.max.age.ms'],
     excludeInternalTopics: config['exclude.internal.topics'],
+    errorPolicy: config['gregor.error.policy'],
   };
 }

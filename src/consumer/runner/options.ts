@@ -64,7 +64,8 @@ export interface RunOptions {
   batchSize?: number;
   /**
    * A failing handler is retried with exponential backoff (other keys and partitions go on; the failed record's key,
-   * or partition under 'partition', waits). When retries are exhausted run() stops and rejects with a HandlerError.
+   * or partition under 'partition', waits). When retries are exhausted, gregor.error.policy decides: 'stop' (run()
+   * stops and rejects with a HandlerError) or 'skip' (the record is logged, counted and committed as handled).
    * false: stop at the first failure. Default { retries: 5, initialBackoffMs: 100, maxBackoffMs: 10000 }.
    */
   retry?: RetryPolicy | false;
@@ -122,6 +123,13 @@ export class HandlerError extends GregorError {
   }
 }
 
+/**
+ * What run() does with a record whose handler still fails after its retries (gregor.error.policy): 'stop' rejects
+ * run() with a HandlerError and leaves the record uncommitted; 'skip' logs a warning, counts it
+ * (RunSummary.failedSkipped) and treats the record as handled (committed past it).
+ */
+export type ErrorPolicy = 'stop' | 'skip';
+
 export interface ResolvedRunOptions {
   eachMessage: NonNullable<RunOptions['eachMessage']> | null;
   eachBatch: NonNullable<RunOptions['eachBatch']> | null;
@@ -131,6 +139,8 @@ export interface ResolvedRunOptions {
   retries: number;
   initialBackoffMs: number;
   maxBackoffMs: number;
+  /** gregor.error.policy: after the last retry, stop run() or skip the record. */
+  errorPolicy: ErrorPolicy;
   maxBufferedRecords: number;
   maxBufferedBytes: number;
   drainTimeoutMs: number;
@@ -144,7 +154,7 @@ function count(value: unknown, name: string, dflt: number, min: number, allowInf
   throw new TypeError(`run(): ${name} must be an integer >= ${min}${allowInfinity ? ' or Infinity' : ''}, got ${String(value)}`);
 }
 
-export function resolveRunOptions(options: unknown, maxPollRecords: number): ResolvedRunOptions {
+export function resolveRunOptions(options: unknown, maxPollRecords: number, errorPolicy: ErrorPolicy = 'stop'): ResolvedRunOptions {
   if (options === null || typeof options !== 'object') throw new TypeError('run(): expected an options object with eachMessage or eachBatch');
   const o = options as RunOptions;
   const known = new Set(['eachMessage', 'eachBatch', 'ordering', 'concurrency', 'batchSize', 'retry', 'maxBufferedRecords',
@@ -181,7 +191,7 @@ export function resolveRunOptions(options: unknown, maxPollRecords: number): Res
   return {
     eachMessage: o.eachMessage ?? null,
     eachBatch: o.eachBatch ?? null,
-    ordering, concurrency, batchSize, retries, initialBackoffMs, maxBackoffMs,
+    ordering, concurrency, batchSize, retries, initialBackoffMs, maxBackoffMs, errorPolicy,
     maxBufferedRecords, maxBufferedBytes, drainTimeoutMs, metadataMaxBytes,
     signal: o.signal ?? null,
   };

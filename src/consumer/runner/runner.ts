@@ -60,6 +60,8 @@ export interface RunSummary {
   skipped: number;
   /** Handler failures that were retried. */
   retries: number;
+  /** Records whose handler still failed after the retries and that gregor.error.policy=skip passed over (committed). */
+  failedSkipped: number;
   /** Commits that failed (each also a 'commitFailed' event and a warning); a failed final commit rejects run(). */
   commitFailures: number;
 }
@@ -139,7 +141,7 @@ export class Runner {
   private readonly toLoad = new Set<Part>();
   private loadScheduled = false;
   private settle!: { resolve: (s: RunSummary) => void; reject: (e: unknown) => void };
-  private readonly summary: RunSummary = { completed: 0, skipped: 0, retries: 0, commitFailures: 0 };
+  private readonly summary: RunSummary = { completed: 0, skipped: 0, retries: 0, failedSkipped: 0, commitFailures: 0 };
   private readonly onAbort = (): void => void this.stop();
   /** The partition of the last record routed: records come in runs of one partition, so most lookups stop here. */
   private lastPart: Part | null = null;
@@ -640,6 +642,17 @@ export class Runner {
       return;
     }
     const where = `${first.message.topic}[${first.message.partition}] offset ${first.offset}`;
+    if (attempt > this.options.retries && this.options.errorPolicy === 'skip') {
+      // Passed over: counted as handled, so the commit moves past it (nothing else marks a failed record done).
+      this.summary.failedSkipped += left.length;
+      this.host.logger.warn('run(): handler failed after its retries; record skipped (gregor.error.policy=skip)', {
+        record: where, records: left.length, attempts: attempt, error: (error as Error)?.message ?? String(error),
+      });
+      for (const e of left) this.complete(e);
+      this.summary.completed -= left.length;
+      this.freeLanes(p, entries);
+      return;
+    }
     if (attempt > this.options.retries) {
       for (const e of left) this.release(e);
       void this.stop(new HandlerError(

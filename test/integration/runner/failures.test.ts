@@ -8,12 +8,15 @@ import { Consumer, GroupAuthorizationError, KafkaError, Producer, type CommitFai
 import { acl, asAdmin, asReader, createSecureTopics, ensureSecureKafka } from '../helpers/secure-kafka.js';
 import { bootstrap, committedOf, makeTopic, produceRecords, runnerConsumer, uniqueName, until, type KeyedRecord } from './support.js';
 
-function capture(): { logger: Logger; warnings: string[] } {
+function capture(onWarn?: () => void): { logger: Logger; warnings: string[] } {
   const warnings: string[] = [];
   const logger: Logger = {
     debug: () => {},
     info: () => {},
-    warn: (message: string) => { warnings.push(message); },
+    warn: (message: string) => {
+      warnings.push(message);
+      onWarn?.();
+    },
     error: () => {},
   };
   return { logger, warnings };
@@ -153,3 +156,54 @@ async function pausedDuringRun(consumer: Consumer, group: string, topic: string,
   await run;
   assert.equal(done.size, total);
 }
+
+test('gregor.error.policy=skip: poison records among good ones in several partitions are logged, counted and committed past; every good record handled once', { timeout: 120_000 }, async () => {
+  const topic = await makeTopic('run-skip', 3);
+  const records: KeyedRecord[] = [];
+  for (let i = 0; i < 90; i++) records.push({ partition: i % 3, key: `k${i % 7}`, value: i % 10 === 4 ? `poison-${i}` : `good-${i}` });
+  await produceRecords(topic, records);
+  const poison = records.filter((r) => r.value.startsWith('poison')).length;
+  const good = records.length - poison;
+  const group = uniqueName('run-skip');
+  const stop = new AbortController();
+  const handled = new Map<string, number>();
+  const attempts = new Map<string, number>();
+  const skippedWarnings = (): number => warnings.filter((w) => w.includes('record skipped')).length;
+  // Stops once every good record is handled and every poison record was skipped (its warning is written as it is
+  // passed over, before run() marks it handled).
+  const check = (): void => {
+    if (handled.size === good && skippedWarnings() === poison) stop.abort();
+  };
+  const { logger, warnings } = capture(check);
+  const consumer = await runnerConsumer({ 'group.id': group, 'gregor.error.policy': 'skip', 'gregor.logger': logger });
+  consumer.assign([0, 1, 2].map((partition) => ({ topic, partition })));
+  let summary;
+  try {
+    summary = await consumer.run({
+      ordering: 'key',
+      concurrency: 8,
+      retry: { retries: 1, initialBackoffMs: 1 },
+      signal: stop.signal,
+      eachMessage: async (m) => {
+        const id = `${m.partition}@${m.offset}`;
+        if (m.valueString()!.startsWith('poison')) {
+          attempts.set(id, (attempts.get(id) ?? 0) + 1);
+          throw new Error(`cannot handle ${m.valueString()}`);
+        }
+        handled.set(id, (handled.get(id) ?? 0) + 1);
+        check();
+      },
+    });
+  } finally {
+    await consumer.close();
+  }
+  assert.equal(handled.size, good);
+  assert.ok([...handled.values()].every((n) => n === 1), 'every good record handled once');
+  assert.equal(summary.failedSkipped, poison);
+  assert.equal(summary.completed, good);
+  assert.equal(skippedWarnings(), poison, 'a warning per skipped record');
+  assert.ok([...attempts.values()].every((n) => n === 2), 'each poison record tried twice (one retry), then skipped');
+  for (const partition of [0, 1, 2]) {
+    assert.equal((await committedOf(group, topic, partition)).offset, 30n, `partition ${partition} committed past its poison records`);
+  }
+});
