@@ -80,7 +80,7 @@ test('consumer settings map every field from the resolved configuration', () => 
     'group.instance.id': 'i', 'client.id': 'me', 'auto.offset.reset': 'smallest', 'isolation.level': 'read_committed',
     'partition.assignment.strategy': 'org.apache.kafka.clients.consumer.RoundRobinAssignor, range',
     'client.rack': 'r1', 'check.crcs': false, 'max.poll.records': 7, 'retry.backoff.ms': 5, 'retry.backoff.max.ms': 50,
-    'exclude.internal.topics': false, 'enable.auto.commit': false,
+    'exclude.internal.topics': false, 'enable.auto.commit': false, 'gregor.error.policy': 'skip',
   });
   assert.deepEqual(consumerSettings(c), {
     clientId: 'me', groupId: 'g', groupInstanceId: 'i', groupProtocol: 'classic', groupRemoteAssignor: null,
@@ -89,6 +89,7 @@ test('consumer settings map every field from the resolved configuration', () => 
     maxPartitionFetchBytes: 1048576, isolationLevel: 'read_committed', clientRack: 'r1', checkCrcs: false, maxPollRecords: 7,
     assignmentStrategies: ['roundrobin', 'range'], requestTimeoutMs: 30000, defaultApiTimeoutMs: 60000, retryBackoffMs: 5,
     retryBackoffMaxMs: 50, fetchBufferBytes: 52428800, metadataMaxAgeMs: 300000, excludeInternalTopics: false,
+    errorPolicy: 'skip',
   });
   const kip848 = consumerSettings(consumer({ 'group.protocol': 'consumer', 'group.remote.assignor': 'uniform' }));
   assert.equal(kip848.groupProtocol, 'consumer');
