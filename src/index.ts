@@ -14,6 +14,8 @@ export {
   type TimestampQuery,
 } from './consumer/consumer.js';
 export { Message, type MessageHeader, type TimestampType } from './consumer/message.js';
+export { DURATION_BUCKETS, type ConsumerMetrics, type DurationHistogram, type PartitionMetrics } from './consumer/metrics.js';
+export { prometheusText, PROMETHEUS_CONTENT_TYPE } from './consumer/prometheus.js';
 export type { TopicPartition, TopicPartitionOffset } from './consumer/partition-state.js';
 export type { OffsetResetEvent } from './consumer/offsets.js';
 export type { ConnectAddressResolver } from './network/options.js';

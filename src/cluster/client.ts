@@ -36,6 +36,11 @@ export class Cluster {
     readonly retry: RetryPolicy,
   ) {}
 
+  /** Open connections, connection attempts and failed attempts over every broker, for metrics. */
+  connectionStats(): { open: number; attempts: number; errors: number } {
+    return this.pool.connectionStats();
+  }
+
   // ---- requests ------------------------------------------------------------------------------------------------
 
   /** Sends a request to broker `nodeId` at the highest version both sides support; resolves the decoded body. */

@@ -34,6 +34,7 @@ import type { Message } from './message.js';
 import { EARLIEST_TIMESTAMP, LATEST_TIMESTAMP, OffsetManager, type CommitIdentity, type OffsetToCommit } from './offsets.js';
 import { partitionKey, type PartitionState, type TopicPartition } from './partition-state.js';
 import { consumerSettings, type ConsumerSettings } from './settings.js';
+import type { ConsumerMetrics } from './metrics.js';
 import { resolveRunOptions, type RunOptions } from './runner/options.js';
 import { Runner, type RunnerHost, type RunSummary } from './runner/runner.js';
 import {
@@ -152,6 +153,7 @@ export class Consumer extends EventEmitter<ConsumerEvents> implements AsyncItera
     this.listener = listener ?? null;
     this.reportedTopics.clear();
     this.delivery.resetPollClock();
+    this.buffer.meter.rebalanceStarted();
     if (this.membership !== null) {
       this.membership.requestRejoin('the subscription changed');
       return;
@@ -589,6 +591,42 @@ export class Consumer extends EventEmitter<ConsumerEvents> implements AsyncItera
     }
   }
 
+  /**
+   * A snapshot of this consumer's metrics (always counted, at the cost of a few number increments per fetch and per
+   * record): records and bytes consumed, per-partition position and lag, fetch, commit and rebalance counts and
+   * durations, buffered bytes, connections, heartbeat age. Named after the OpenTelemetry messaging conventions; see
+   * prometheusText() for the Prometheus form and README, "Observability".
+   */
+  metrics(): ConsumerMetrics {
+    const meter = this.buffer.meter;
+    const partitions = meter.partitions(this.assignmentState.all(), this.settings.isolationLevel === 'read_committed');
+    let consumedMessages = 0;
+    let consumedBytes = 0;
+    for (const p of partitions) {
+      consumedMessages += p.consumedMessages;
+      consumedBytes += p.consumedBytes;
+    }
+    const heartbeatAt = this.membership?.lastHeartbeatAt ?? 0;
+    return {
+      attributes: { 'messaging.system': 'kafka', 'messaging.consumer.group.name': this.settings.groupId, 'messaging.client.id': this.settings.clientId },
+      consumedMessages,
+      consumedBytes,
+      partitions,
+      fetch: { requests: meter.fetchRequests, errors: meter.fetchErrors, duration: meter.fetchDuration.snapshot(), bytes: meter.fetchBytes },
+      bufferedBytes: this.buffer.bufferedBytes,
+      commit: { commits: meter.commits, failures: meter.commitFailures, duration: meter.commitDuration.snapshot() },
+      rebalance: {
+        rebalances: meter.rebalances,
+        revocations: meter.revocations,
+        losses: meter.losses,
+        duration: meter.rebalanceDuration.snapshot(),
+        inProgress: meter.rebalanceInProgress,
+      },
+      connections: this.client.connectionStats(),
+      heartbeatAgeSeconds: heartbeatAt > 0 ? Math.max(0, Date.now() - heartbeatAt) / 1000 : null,
+    };
+  }
+
   // ---------------------------------------------------------------------------------------------------------------
   // Internals
 
@@ -670,6 +708,7 @@ export class Consumer extends EventEmitter<ConsumerEvents> implements AsyncItera
 
   /** After sessionLapsed(): the membership reports the partitions lost (dropping what is buffered) and joins again. */
   private expireSession(): Promise<void> {
+    this.buffer.meter.rebalanceStarted();
     return this.membership!.expireSession();
   }
 
@@ -730,6 +769,7 @@ export class Consumer extends EventEmitter<ConsumerEvents> implements AsyncItera
 
   /** Stops fetching and delivering partitions and forgets them. */
   private drop(states: readonly PartitionState[]): void {
+    this.buffer.meter.retire(states);
     this.revokeStates(states);
     this.assignmentState.remove(states.map((s) => ({ topic: s.topic, partition: s.partition })));
     this.offsets.forget(states);
@@ -821,6 +861,7 @@ export class Consumer extends EventEmitter<ConsumerEvents> implements AsyncItera
       },
       ownedPartitions: () => this.assignmentState.partitions(),
       assigned: async (partitions) => {
+        this.buffer.meter.rebalanceCompleted();
         const added = this.assignmentState.add(partitions);
         this.offsets.initialize(added);
         this.runner?.assigned(partitions);
@@ -830,6 +871,8 @@ export class Consumer extends EventEmitter<ConsumerEvents> implements AsyncItera
         await this.callListener('assigned', partitions);
       },
       revoked: async (partitions) => {
+        this.buffer.meter.revocations++;
+        if (this.lifecycle !== 'closing' && !this.unsubscribing) this.buffer.meter.rebalanceStarted();
         const states = partitions.map((tp) => this.assignmentState.get(tp.topic, tp.partition)).filter((s): s is PartitionState => s !== undefined);
         // Nothing more of these partitions reaches the application from here on (R6).
         this.revokeStates(states);
@@ -859,6 +902,8 @@ export class Consumer extends EventEmitter<ConsumerEvents> implements AsyncItera
         this.logger.info('partitions revoked', { partitions: partitions.map(describe).join(' ') });
       },
       lost: async (partitions) => {
+        this.buffer.meter.losses++;
+        this.buffer.meter.rebalanceStarted();
         const states = partitions.map((tp) => this.assignmentState.get(tp.topic, tp.partition)).filter((s): s is PartitionState => s !== undefined);
         this.runner?.lost(partitions);
         this.drop(states);

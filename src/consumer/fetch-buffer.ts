@@ -11,6 +11,7 @@
 import type { GregorError } from '../errors.js';
 import type { Message } from './message.js';
 import type { PartitionState } from './partition-state.js';
+import { ConsumerMeter } from './metrics.js';
 
 /** Produces a chunk's visible messages in offset order; null when exhausted. May throw a GregorError (corrupt batch). */
 export interface RecordSource {
@@ -41,6 +42,8 @@ export class FetchBuffer {
   private readonly waiters = new Set<() => void>();
   /** Called when bytes are released (a fetcher may have budget again). */
   onRelease: () => void = () => {};
+  /** The consumer's counters: the buffer is what every layer of the consumer shares (fetchers, offsets, delivery). */
+  readonly meter = new ConsumerMeter();
 
   constructor(readonly budgetBytes: number) {}
 
@@ -63,6 +66,7 @@ export class FetchBuffer {
   }
 
   push(chunk: Chunk): void {
+    this.meter.fetchBytes += chunk.bytes;
     chunk.state.bufferedBytes += chunk.bytes;
     this.totalBytes += chunk.bytes;
     if (chunk.state.paused) {
@@ -120,6 +124,7 @@ export class FetchBuffer {
       }
       if (message !== null) {
         state.advance(message);
+        state.consumedMessages++;
         return message;
       }
       // Exhausted: what remains up to endOffset was invisible (control records, aborted transactions, records
@@ -130,6 +135,7 @@ export class FetchBuffer {
         state.position = chunk.endOffset;
         state.positionEpoch = chunk.endEpoch;
       }
+      state.consumedBytes += chunk.bytes;
       this.release(chunk);
     }
   }

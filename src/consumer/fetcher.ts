@@ -161,12 +161,17 @@ export class Fetcher {
         await this.waitForWake();
         continue;
       }
+      const meter = this.host.buffer.meter;
+      const started = performance.now();
       try {
         await this.fetchOnce(request);
+        meter.fetchRequests++;
+        meter.fetchDuration.record((performance.now() - started) / 1000);
         this.failures = 0;
         this.streak.ok();
       } catch (err) {
         if (this.closed) return;
+        meter.fetchErrors++;
         this.session.onFailure();
         this.failures++;
         const wait = backoff(this.failures, this.host.settings.retryBackoffMs, this.host.settings.retryBackoffMaxMs);

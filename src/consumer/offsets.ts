@@ -477,7 +477,7 @@ export class OffsetManager {
 
   /** Commits exactly these offsets (manual commit). Rejects with the broker's exact error when one is not retriable. */
   commit(offsets: readonly OffsetToCommit[], deadline = this.deadline()): Promise<void> {
-    const run = this.commitTail.then(() => this.commitNow(offsets, deadline));
+    const run = this.commitTail.then(() => this.timedCommit(offsets, deadline));
     this.commitTail = run.catch(() => {});
     return run;
   }
@@ -500,7 +500,7 @@ export class OffsetManager {
         if (this.lastCommitted.get(s.key) === s.position) continue;
         offsets.push({ topic: s.topic, partition: s.partition, offset: s.position, leaderEpoch: s.positionEpoch, metadata: null });
       }
-      return offsets.length === 0 ? undefined : this.commitNow(offsets, deadline);
+      return offsets.length === 0 ? undefined : this.timedCommit(offsets, deadline);
     });
     this.commitTail = run.catch(() => {});
     return run;
@@ -539,6 +539,21 @@ export class OffsetManager {
     this.closed = true;
     this.stopAutoCommit();
     this.lifetime.abort();
+  }
+
+  /** commitNow(), counted in the consumer's metrics (commits, failures, messaging.client.operation.duration). */
+  private async timedCommit(offsets: readonly OffsetToCommit[], deadline: number): Promise<void> {
+    const meter = this.buffer.meter;
+    const started = performance.now();
+    try {
+      await this.commitNow(offsets, deadline);
+      meter.commits++;
+    } catch (err) {
+      meter.commitFailures++;
+      throw err;
+    } finally {
+      meter.commitDuration.record((performance.now() - started) / 1000);
+    }
   }
 
   private async commitNow(offsets: readonly OffsetToCommit[], deadline: number): Promise<void> {

@@ -108,6 +108,10 @@ export class PartitionState {
   fetchHeld = false;
   /** Fetched bytes of this partition not yet handed to the application. */
   bufferedBytes = 0;
+  /** Records handed to the application (metrics: messaging.client.consumed.messages). */
+  consumedMessages = 0;
+  /** Raw bytes of the fetched chunks the application consumed entirely (metrics). */
+  consumedBytes = 0;
   /** Set when a batch larger than the per-partition limit blocks progress: the next fetch asks for this much. */
   maxBytesOverride = 0;
 

@@ -128,6 +128,13 @@ export class Broker {
     return this.closed;
   }
 
+  /** Lanes with an open connection now (metrics). */
+  get openConnections(): number {
+    let n = 0;
+    for (const l of this.lanes.values()) if (l.conn !== undefined) n++;
+    return n;
+  }
+
   /** The sticky error (authentication, TLS, unsupported broker) that stopped this broker, if any. */
   get failure(): Error | undefined {
     return this.fatal;

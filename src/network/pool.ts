@@ -224,6 +224,19 @@ export class Pool {
     return n;
   }
 
+  /** Open connections, attempts and failed attempts over every broker (bootstrap included), for metrics. */
+  connectionStats(): { open: number; attempts: number; errors: number } {
+    const out = { open: 0, attempts: 0, errors: 0 };
+    for (const list of [this.bootstrapBrokers, this.brokers.values()]) {
+      for (const b of list) {
+        out.open += b.openConnections;
+        out.attempts += b.stats.connectAttempts;
+        out.errors += b.stats.connectFailures;
+      }
+    }
+    return out;
+  }
+
   private checkOpen(): void {
     if (this.closed) throw new StateError('the client is closed');
   }

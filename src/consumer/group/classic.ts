@@ -168,6 +168,11 @@ export class ClassicMembership {
     return this.host.liveness.ended() !== null || Date.now() - this.lastOk() > this.host.settings.sessionTimeoutMs;
   }
 
+  /** Date.now() of the last successful heartbeat (or join), 0 before the first: the metrics' heartbeat age. */
+  get lastHeartbeatAt(): number {
+    return this.lastHeartbeatOk;
+  }
+
   /** After sessionLapsed(): the partitions are lost (nothing committed) and the member joins again. */
   async expireSession(): Promise<void> {
     const ended = this.host.liveness.ended();

@@ -423,6 +423,11 @@ export class ConsumerGroupMembership {
     return this.host.liveness.ended() !== null || Date.now() - this.lastOk() > this.host.settings.sessionTimeoutMs;
   }
 
+  /** Date.now() of the last successful heartbeat of a joined member, 0 when not joined: the metrics' heartbeat age. */
+  get lastHeartbeatAt(): number {
+    return this.memberEpoch > 0 ? this.lastHeartbeatOk : 0;
+  }
+
   /** After sessionLapsed(): the partitions are lost (nothing committed) and the member joins again at epoch 0. */
   async expireSession(): Promise<void> {
     const ended = this.host.liveness.ended();
