@@ -13,7 +13,7 @@ import { Buffer, kMaxLength } from 'node:buffer';
 import { createRequire } from 'node:module';
 import * as zlib from 'node:zlib';
 import { CorruptRecordError, UnsupportedError } from '../../errors.js';
-import { decompressedTooLarge, lz4DecompressFrame } from './lz4.js';
+import { decompressedTooLarge, lz4CompressFrameJs, lz4DecompressFrame } from './lz4.js';
 import { zstdCompress, zstdDecompress, zstdImplementation } from './zstd.js';
 import { isXerial, snappyCompressJs, snappyDecompressJs, snappyPreamble, XERIAL_HEADER_LENGTH, XERIAL_MAGIC } from './snappy.js';
 
@@ -32,10 +32,10 @@ export function compressionId(type: CompressionType): number {
 //
 // Every codec decodes without native code (node:zlib's gzip and zstd, the JS snappy and lz4 decoders, JS CRC32C),
 // so an install with --omit=optional, or on a platform with no prebuilt binary, reads every batch. The native
-// packages are optionalDependencies, kept only where they measurably speed up the hot path or where the producer has
-// no JS encoder (figures in bench/README.md, "Codecs without native packages"):
+// packages are optionalDependencies, kept only because they are measurably faster (figures in bench/README.md, "Codecs
+// without native packages"):
 // - snappy: decodes 2.5x faster than snappy.ts (16 KiB batch: 21 vs 53 us), and encodes faster;
-// - lz4-napi: the producer's lz4 encoder only (lz4.ts decodes: see there why);
+// - lz4-napi: encodes faster than lz4.ts for the producer (lz4.ts always decodes: see there why);
 // - @node-rs/crc32: see crc32c.ts.
 // None of them runs an install script (prebuilt binaries in per-platform packages).
 
@@ -86,18 +86,10 @@ export function codecImplementations(): Record<Exclude<CompressionType, 'none'>,
     },
     lz4: {
       decode: 'gregor lz4 frame decoder (JS)',
-      encode: optional<Lz4Module>('lz4-napi') ? 'lz4-napi (native) frame' : 'unavailable (npm install lz4-napi)',
+      encode: optional<Lz4Module>('lz4-napi') ? 'lz4-napi (native) frame' : 'gregor lz4 frame encoder (JS)',
     },
     zstd: { decode: zstdImplementation, encode: zstdImplementation },
   };
-}
-
-/** The producer's encoders that need an optional package say which one and how to get it. */
-function unavailable(codec: string, pkg: string): UnsupportedError {
-  return new UnsupportedError(
-    `${codec} compression needs the optional package ${pkg}, which is not installed or has no prebuilt binary for ` +
-      `${process.platform}-${process.arch}: install it with \`npm install ${pkg}\` (or choose another compression type)`,
-  );
 }
 
 function corrupt(codec: string, cause: unknown): CorruptRecordError {
@@ -204,9 +196,9 @@ export function compress(id: number, data: Buffer): Buffer {
       return snappyCompressXerial(data);
     case 3: {
       const lz4 = optional<Lz4Module>('lz4-napi');
-      if (lz4 === undefined) throw unavailable('lz4', 'lz4-napi');
-      // lz4_flex's defaults match the Java client's frames: version 01, independent 64 KiB blocks, no checksums.
-      return lz4.compressFrameSync(data);
+      // lz4_flex's defaults match the Java client's frames: version 01, independent 64 KiB blocks, no checksums; so
+      // does lz4.ts's encoder, used when the native package is absent.
+      return lz4 === undefined ? lz4CompressFrameJs(data) : lz4.compressFrameSync(data);
     }
     case 4:
       return zstdCompress(data);

@@ -301,3 +301,101 @@ function parseFrameHeader(src: Uint8Array, start: number, ignoreChecksum: boolea
     contentSize,
   };
 }
+
+// ---- encoding: the producer's lz4 when the native lz4-napi is absent ----
+//
+// The frame the Java producer writes: version 01, independent blocks of at most 64 KiB, no block or content
+// checksum, no content size; a block that does not shrink is stored uncompressed (high bit of its size). Blocks are
+// compressed greedily (4-byte sequences hashed into 2^14 slots, a 64 KiB window), respecting the format's end rules:
+// the last 5 bytes of a block are literals, and no match starts within its last 12 bytes.
+
+const ENC_BLOCK = 64 * 1024;
+const ENC_HASH_BITS = 14;
+const MIN_MATCH = 4;
+const LAST_LITERALS = 5;
+const MF_LIMIT = 12;
+let encTable: Int32Array | undefined;
+let encScratch: Uint8Array | undefined;
+
+function writeLength(out: Uint8Array, op: number, n: number): number {
+  while (n >= 255) {
+    out[op++] = 255;
+    n -= 255;
+  }
+  out[op++] = n;
+  return op;
+}
+
+function emitSequence(src: Uint8Array, lit: number, litEnd: number, out: Uint8Array, op: number, offset: number, matchLen: number): number {
+  const litLen = litEnd - lit;
+  const ml = matchLen - MIN_MATCH;
+  out[op++] = (Math.min(litLen, 15) << 4) | Math.min(ml, 15);
+  if (litLen >= 15) op = writeLength(out, op, litLen - 15);
+  out.set(src.subarray(lit, litEnd), op);
+  op += litLen;
+  out[op++] = offset & 0xff;
+  out[op++] = offset >>> 8;
+  if (ml >= 15) op = writeLength(out, op, ml - 15);
+  return op;
+}
+
+/** Compresses `src[start, end)` as one independent LZ4 block into `out` at `op`; returns the new output position. */
+function compressBlock(src: Uint8Array, start: number, end: number, out: Uint8Array, op: number): number {
+  const table = (encTable ??= new Int32Array(1 << ENC_HASH_BITS));
+  let anchor = start;
+  let i = start;
+  let skip = 64;
+  const matchEnd = end - LAST_LITERALS;
+  while (i + MF_LIMIT <= end) {
+    const v = readU32LE(src, i);
+    const h = Math.imul(v, 2654435761) >>> (32 - ENC_HASH_BITS);
+    const cand = table[h];
+    table[h] = i;
+    // Positions are absolute: a candidate from another block or buffer is used only if it lies in this block before
+    // i and its bytes match.
+    if (cand >= start && cand < i && i - cand <= 0xffff && readU32LE(src, cand) === v) {
+      let len = MIN_MATCH;
+      while (i + len < matchEnd && src[cand + len] === src[i + len]) len++;
+      op = emitSequence(src, anchor, i, out, op, i - cand, len);
+      i += len;
+      anchor = i;
+      skip = 64;
+    } else {
+      i += skip++ >>> 6;
+    }
+  }
+  const litLen = end - anchor;
+  out[op++] = Math.min(litLen, 15) << 4;
+  if (litLen >= 15) op = writeLength(out, op, litLen - 15);
+  out.set(src.subarray(anchor, end), op);
+  return op + litLen;
+}
+
+/** `data` as one LZ4 frame in the Java producer's format (see above). */
+export function lz4CompressFrameJs(data: Uint8Array): Buffer {
+  const blocks = Math.ceil(data.length / ENC_BLOCK);
+  // Header 7, per block a size word and at most its bytes (a block that does not shrink is stored), EndMark 4.
+  const out = Buffer.allocUnsafe(7 + blocks * 4 + data.length + 4);
+  out.writeUInt32LE(LZ4_MAGIC, 0);
+  out[4] = 0x60; // FLG: version 01, independent blocks
+  out[5] = 0x40; // BD: 64 KiB maximum block size
+  out[6] = (xxh32(out, 4, 6) >>> 8) & 0xff;
+  let op = 7;
+  // Worst case of a compressed block: its literals plus one length byte per 255 and a token.
+  const scratchOut = (encScratch ??= new Uint8Array(ENC_BLOCK + Math.ceil(ENC_BLOCK / 255) + 16));
+  for (let p = 0; p < data.length; p += ENC_BLOCK) {
+    const end = Math.min(data.length, p + ENC_BLOCK);
+    const size = compressBlock(data, p, end, scratchOut, 0);
+    if (size < end - p) {
+      out.writeUInt32LE(size, op);
+      out.set(scratchOut.subarray(0, size), op + 4);
+      op += 4 + size;
+    } else {
+      out.writeUInt32LE((end - p) + 0x80000000, op);
+      out.set(data.subarray(p, end), op + 4);
+      op += 4 + (end - p);
+    }
+  }
+  out.writeUInt32LE(0, op);
+  return out.subarray(0, op + 4);
+}

@@ -8,7 +8,7 @@ import { createRequire } from 'node:module';
 import { gzipSync } from 'node:zlib';
 import { CorruptRecordError, UnsupportedError } from '../../../src/errors.js';
 import { codecImplementations, compress, compressionId, decompress, snappyCompressRaw, COMPRESSION_TYPES } from '../../../src/protocol/records/compression.js';
-import { lz4DecompressFrame, xxh32 } from '../../../src/protocol/records/lz4.js';
+import { lz4CompressFrameJs, lz4DecompressFrame, xxh32 } from '../../../src/protocol/records/lz4.js';
 import { prng } from '../../support/prng.js';
 
 const require = createRequire(import.meta.url);
@@ -192,7 +192,7 @@ test('zstd decodes through node:zlib: round trip, the limit, a truncated frame',
   }
 });
 
-test('without the optional native packages every codec decodes, snappy encodes in JS, and lz4 encoding names its package', () => {
+test('without the optional native packages every codec decodes and encodes (JS snappy and lz4 encoders)', () => {
   const mod = fileURLToPath(new URL('../../../src/protocol/records/compression.js', import.meta.url));
   const script = `
     import * as m from ${JSON.stringify(mod)};
@@ -209,7 +209,10 @@ test('without the optional native packages every codec decodes, snappy encodes i
     let p = 16, ok = true;
     const parts = [];
     while (p < x.length) { const len = x.readInt32BE(p); parts.push(native.uncompressSync(x.subarray(p + 4, p + 4 + len), { asBuffer: true })); p += 4 + len; }
-    console.log(Buffer.concat(parts).equals(data), x.length < data.length);`;
+    console.log(Buffer.concat(parts).equals(data), x.length < data.length);
+    // And what the JS lz4 encoder wrote, read by lz4-napi.
+    const lz = m.compress(3, data);
+    console.log(createRequire(${JSON.stringify(mod)})('lz4-napi').decompressFrameSync(lz).equals(data), lz.length < data.length);`;
   const data = sample(70_000);
   const encoded = [1, 2, 3, 4].map((id) => [id, compress(id, data).toString('base64')]);
   encoded.push([2, snappyCompressRaw(data).toString('base64')]);
@@ -219,10 +222,40 @@ test('without the optional native packages every codec decodes, snappy encodes i
     encoding: 'utf8',
   }).trim().split('\n');
   assert.equal(out[0], 'no error');
-  assert.match(out[1], /^ERR_UNSUPPORTED lz4 compression needs the optional package lz4-napi, .*`npm install lz4-napi`/);
+  assert.equal(out[1], 'no error');
   assert.deepEqual(out.slice(2, 7), ['1 true', '2 true', '3 true', '4 true', '2 true']);
   const impl = JSON.parse(out[7]) as Record<string, { decode: string; encode: string }>;
   assert.equal(impl.snappy.decode, 'gregor snappy decoder (JS)');
   assert.equal(impl.snappy.encode, 'gregor snappy encoder (JS), xerial framing');
+  assert.equal(impl.lz4.encode, 'gregor lz4 frame encoder (JS)');
   assert.equal(out[8], 'true true');
+  assert.equal(out[9], 'true true');
+});
+
+test('lz4: the JS frame encoder writes what lz4-napi and lz4.ts read: Java\'s frame format, stored blocks, end rules', () => {
+  const lz4 = require('lz4-napi') as { decompressFrameSync(b: Buffer): Buffer; compressFrameSync(b: Buffer): Buffer };
+  const rnd = prng(11);
+  const random = Buffer.from(Array.from({ length: 70_000 }, () => Math.floor(rnd() * 256)));
+  const inputs = [Buffer.from('a'), Buffer.from('abcdefghijkl'), Buffer.alloc(13, 0x61), Buffer.alloc(200_000, 0x62), random,
+    ...[100, 5000, 65_536, 65_537, 300_000].map((size) => sample(size, size))];
+  for (const data of inputs) {
+    const f = lz4CompressFrameJs(data);
+    // The Java producer's descriptor: version 01, independent blocks, 64 KiB blocks, no checksums, correct HC.
+    assert.deepEqual([...f.subarray(0, 6)], [0x04, 0x22, 0x4d, 0x18, 0x60, 0x40]);
+    assert.ok(lz4.decompressFrameSync(f).equals(data), `${data.length} bytes: lz4-napi reads it`);
+    assert.ok(lz4DecompressFrame(f, { maxBytes: MiB }).equals(data), `${data.length} bytes: lz4.ts reads it`);
+    if (data.length >= 5000) {
+      const nativeSize = lz4.compressFrameSync(data).length;
+      assert.ok(f.length <= nativeSize * 1.25 + 16, `${data.length} bytes: ${f.length} vs native ${nativeSize}`);
+    }
+  }
+  // Incompressible data is stored: each block's size word has the high bit.
+  const stored = lz4CompressFrameJs(random);
+  assert.equal(stored.readUInt32LE(7) >>> 31, 1);
+  for (let i = 0; i < 300; i++) {
+    const size = Math.floor(rnd() * 5000);
+    const data = Buffer.alloc(size);
+    for (let k = 0; k < size; k++) data[k] = k > 8 && rnd() < 0.7 ? data[k - 1 - Math.floor(rnd() * Math.min(k - 1, rnd() < 0.5 ? 8 : 4000))] : Math.floor(rnd() * 256);
+    assert.ok(lz4.decompressFrameSync(lz4CompressFrameJs(data)).equals(data), `random case ${i}`);
+  }
 });
