@@ -28,7 +28,11 @@ export interface SecureKafkaEnv {
   /** admin is a super user; reader has no ACL until a test grants one. */
   users: { admin: SecureUser; reader: SecureUser };
   mtls: {
-    /** The principal the listener derives from client.pem (User:<principal>); no ACLs until granted. */
+    /**
+     * The principal the listener derives from client.pem (User:<principal>); no ACLs until granted. Never grant it
+     * WRITE: the idempotence refusal (test/integration/producer/authorization.test.ts) needs a principal without
+     * WRITE on any topic (KIP-679).
+     */
     principal: string;
     certificate: string;
     key: string;

@@ -7,7 +7,7 @@ import {
   Admin, ClusterAuthorizationError, GroupAuthorizationError, Producer, TopicAuthorizationError, TransactionalIdAuthorizationError,
 } from '../../../src/index.js';
 import { uniqueName } from '../helpers/kafka.js';
-import { acl, asReader, createSecureTopics, ensureSecureKafka, requestLogMark, requestsSince } from '../helpers/secure-kafka.js';
+import { acl, asReader, createSecureTopics, ensureSecureKafka, requestLogMark, requestsSince, viaMtls } from '../helpers/secure-kafka.js';
 
 const READER = 'gregor-reader';
 
@@ -48,9 +48,13 @@ test('producer: no ACL, DESCRIBE only, idempotence without WRITE, a transactiona
   const produced = requestsSince(mark, clientId).filter((r) => r.apiKey === 'PRODUCE');
   assert.equal(produced.length, 1, 'the refused Produce is not retried');
 
-  const idempotent = new Producer({ ...base, 'enable.idempotence': true });
+  // Since Kafka 2.8 InitProducerId needs IDEMPOTENT_WRITE on the cluster or WRITE on any topic (KIP-679), and the
+  // reader is granted WRITE below (and by earlier runs): the certificate's principal, which no test grants WRITE,
+  // asks instead.
+  const env = ensureSecureKafka();
+  await acl({ principal: env.mtls.principal, operations: ['Describe'], topics: [described] });
+  const idempotent = new Producer({ ...viaMtls(env), 'gregor.log.level': 'error', 'linger.ms': 0, 'enable.idempotence': true });
   try {
-    // Since Kafka 2.8 InitProducerId needs IDEMPOTENT_WRITE on the cluster or WRITE on some topic (KIP-679).
     const { error, ms } = await refusal(() => idempotent.send({ topic: described, value: 'x' }));
     assert.ok(error instanceof ClusterAuthorizationError, String(error));
     assert.equal(error.code, 'ERR_CLUSTER_AUTHORIZATION');
