@@ -169,6 +169,12 @@ export class Cluster {
     return this.metadata.refresh(topics, { signal: options.signal });
   }
 
+  /** KIP-951: applies a leader named in a Fetch or Produce answer (see Metadata.updateLeader); true when applied. */
+  updateLeader(topic: string, partition: number, leaderId: number, leaderEpoch: number,
+    endpoints?: readonly { nodeId: number; host: string; port: number; rack: string | null }[]): boolean {
+    return this.metadata.updateLeader(topic, partition, leaderId, leaderEpoch, endpoints);
+  }
+
   /** Notes that the cache is stale (a leader moved); the next refresh fetches it again. */
   markStale(topic?: string): void {
     this.metadata.markStale(topic);

@@ -226,6 +226,34 @@ export class Metadata {
     return p;
   }
 
+  /**
+   * KIP-951: a Fetch or Produce answer refusing a partition (NOT_LEADER_OR_FOLLOWER, FENCED_LEADER_EPOCH) names the
+   * current leader and its epoch, and the response carries that broker's endpoint. Applied to the cache without a
+   * Metadata round trip when the epoch is newer than the cached one and the leader's address is known (cached or in
+   * `endpoints`), as Java's Metadata.updatePartitionLeadership does; otherwise ignored (the caller's refresh decides).
+   * Returns whether the cache changed. The partition's replicas and ISR stay as they were until the next refresh.
+   */
+  updateLeader(topic: string, partition: number, leaderId: number, leaderEpoch: number,
+    endpoints: readonly { nodeId: number; host: string; port: number; rack: string | null }[] = []): boolean {
+    if (this.closed || leaderId < 0 || leaderEpoch < 0) return false;
+    const t = this.topics.get(topic);
+    const old = t?.partitions[partition];
+    if (t === undefined || old === undefined || old.leaderEpoch < 0 || leaderEpoch <= old.leaderEpoch) return false;
+    const endpoint = endpoints.find((e) => e.nodeId === leaderId);
+    if (endpoint !== undefined) {
+      this.pool.addBroker(endpoint.nodeId, endpoint.host, endpoint.port, endpoint.rack);
+      if (!this.brokerList.some((b) => b.nodeId === endpoint.nodeId)) {
+        this.brokerList = [...this.brokerList, { nodeId: endpoint.nodeId, host: endpoint.host, port: endpoint.port, rack: endpoint.rack }];
+      }
+    } else if (this.pool.broker(leaderId) === undefined) {
+      return false;
+    }
+    const partitions = [...t.partitions];
+    partitions[partition] = { ...old, leaderId, leaderEpoch, errorCode: ErrorCode.NONE };
+    this.topics.set(topic, { ...t, partitions });
+    return true;
+  }
+
   /** Forgets topics (no longer refreshed or cached), e.g. after an unsubscribe. */
   untrack(topics: readonly string[]): void {
     for (const t of topics) {

@@ -137,6 +137,20 @@ export class FetchManager implements FetcherHost {
     this.requestMetadataRefresh(state.topic);
   }
 
+  leaderHint(state: PartitionState, leader: { leaderId: number; leaderEpoch: number } | undefined,
+    endpoints: readonly { nodeId: number; host: string; port: number; rack: string | null }[] | undefined): boolean {
+    if (leader === undefined || !this.client.updateLeader(state.topic, state.partition, leader.leaderId, leader.leaderEpoch, endpoints)) {
+      return false;
+    }
+    this.logger.debug('leader moved: following the leader the answer names (KIP-951)', {
+      topic: state.topic, partition: state.partition, leader: leader.leaderId, epoch: leader.leaderEpoch,
+    });
+    // Replicas and ISR are still the old ones: a refresh follows, in the background (as Java's consumer asks one).
+    this.client.markStale(state.topic);
+    this.reroute();
+    return true;
+  }
+
   outOfRange(state: PartitionState, offset: bigint): void {
     this.logger.info('fetch offset out of range', { topic: state.topic, partition: state.partition, offset: String(offset) });
     this.buffer.dropPartition(state);

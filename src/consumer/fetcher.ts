@@ -48,6 +48,12 @@ export interface FetcherHost {
   requestMetadataRefresh(topic?: string): void;
   /** The leader refused the partition (it moved, or is not ready): not fetched again until metadata is refreshed. */
   refused(state: PartitionState): void;
+  /**
+   * KIP-951: a refusal named the partition's current leader; applied (true) when newer than the metadata's, and the
+   * partition goes to it (validated first, KIP-320) without waiting for a metadata refresh.
+   */
+  leaderHint(state: PartitionState, leader: { leaderId: number; leaderEpoch: number } | undefined,
+    endpoints: readonly { nodeId: number; host: string; port: number; rack: string | null }[] | undefined): boolean;
   /** OFFSET_OUT_OF_RANGE for a partition. */
   outOfRange(state: PartitionState, offset: bigint): void;
   /** The broker reports a diverging epoch (KIP-320): validate the position. */
@@ -325,6 +331,9 @@ export class Fetcher {
         if (f !== undefined && state.fetchOffset !== f.fetchOffset) continue;
         const code: number = p.errorCode;
         if (code !== ErrorCode.NONE) {
+          // KIP-951: the refusal names the new leader (and the response its endpoint): follow it now rather than
+          // after a Metadata round trip.
+          if (leaderMoved(code) && this.host.leaderHint(state, p.currentLeader, res.nodeEndpoints)) continue;
           this.partitionError(state, code, f?.fetchOffset ?? state.fetchOffset);
           continue;
         }

@@ -303,8 +303,13 @@ export class Sender {
       const detail = r.errorMessage ?? r.recordErrors?.map((e) => e.batchIndexErrorMessage).filter(Boolean).join('; ') ?? null;
       const fenced = this.txn.isTransactional && producerFenced(r.errorCode);
       const err = fenced ? fencedError(r.errorCode, context, detail) : kafkaError(r.errorCode, context, detail || null, { topic: b.topic, transactionalId: this.txn.transactionalId ?? undefined });
+      // KIP-951: the refusal names the new leader and the response its endpoint: the cache takes it at once and the
+      // retry goes there without a backoff (Java skips the backoff when the leader changed); a Metadata refresh still
+      // follows for the replicas and ISR. Without a usable hint, the refresh decides where the retry goes.
+      const hinted = leaderMoved(r.errorCode) && r.currentLeader !== undefined &&
+        this.cluster.updateLeader(b.topic, b.partition, r.currentLeader.leaderId, r.currentLeader.leaderEpoch, res.nodeEndpoints);
       if (leaderMoved(r.errorCode)) metadata.markStale(b.topic);
-      this.retryOrFail(b, err);
+      this.retryOrFail(b, err, hinted);
     }
   }
 
@@ -318,14 +323,14 @@ export class Sender {
     this.accumulator.remove(batch);
   }
 
-  private retryOrFail(batch: ProducerBatch, err: Error): void {
+  private retryOrFail(batch: ProducerBatch, err: Error, leaderChanged = false): void {
     const q = this.accumulator.queues.get(tpKey(batch.topic, batch.partition));
     if (q !== undefined && q.inFlight === batch) q.inFlight = undefined;
     if (batch.isSettled) return;
     let final: Error = err;
     if (!this.stopped && isGregorError(err) && err.retriable) {
       if (batch.attempts <= this.settings.retries) {
-        const wait = backoff(batch.attempts, this.settings.retryBackoffMs, this.settings.retryBackoffMaxMs);
+        const wait = leaderChanged ? 0 : backoff(batch.attempts, this.settings.retryBackoffMs, this.settings.retryBackoffMaxMs);
         if (Date.now() + wait < batch.deadline) {
           batch.retryAt = Date.now() + wait;
           this.stats.retries += 1;

@@ -97,6 +97,11 @@ export class ClusterModel {
   readonly consumerGroup = new ConsumerGroupModel();
   /** KIP-227 fetch sessions: off (every Fetch answered sessionless) unless a test sets `fetchSessions.enabled`. */
   readonly fetchSessions = new FetchSessionCache();
+  /**
+   * KIP-951 (Kafka 3.7+): a Fetch refused with NOT_LEADER_OR_FOLLOWER or FENCED_LEADER_EPOCH names the current leader
+   * and its epoch, and the response carries its endpoint. Off by default: the model then answers as older brokers do.
+   */
+  leaderHints = false;
 
   constructor(
     readonly nodeIds: readonly number[],
@@ -278,7 +283,7 @@ export class ClusterModel {
       await waitForData(req.body.maxWaitMs ?? 0);
       res = this.fetchNow(req, plan.topics);
     }
-    return { errorCode: 0, sessionId: plan.sessionId, responses: this.fetchSessions.answer(plan, res.responses) };
+    return { errorCode: 0, sessionId: plan.sessionId, responses: this.fetchSessions.answer(plan, res.responses), nodeEndpoints: res.nodeEndpoints };
   }
 
   private fetchNow(req: Received<typeof ApiKey.Fetch>, topics: NonNullable<Received<typeof ApiKey.Fetch>['body']['topics']>) {
@@ -287,6 +292,7 @@ export class ClusterModel {
     let bytes = 0;
     let errors = false;
     const readCommitted = req.body.isolationLevel === 1;
+    const hinted = new Set<number>();
     const responses = topics.map((t) => {
       const topic = this.resolveTopic(t);
       return {
@@ -299,6 +305,11 @@ export class ClusterModel {
             : asReplica ? 0 : this.leaderError(req, topic, partitionIndex, p.currentLeaderEpoch);
           if (errorCode !== 0) {
             errors = true;
+            if (this.leaderHints && served !== undefined && served.leader >= 0 &&
+                (errorCode === ErrorCode.NOT_LEADER_OR_FOLLOWER || errorCode === ErrorCode.FENCED_LEADER_EPOCH)) {
+              hinted.add(served.leader);
+              return { partitionIndex, errorCode, highWatermark: -1n, records: null, currentLeader: { leaderId: served.leader, leaderEpoch: served.leaderEpoch } };
+            }
             return { partitionIndex, errorCode, highWatermark: -1n, records: null };
           }
           const log = topic!.partitions[partitionIndex];
@@ -329,7 +340,8 @@ export class ClusterModel {
         }),
       };
     });
-    return { responses: responses as NonNullable<Reply<typeof ApiKey.Fetch>['responses']>, bytes, errors };
+    const nodeEndpoints = [...hinted].map((nodeId) => ({ nodeId, host: '127.0.0.1', port: this.portOf(nodeId), rack: null }));
+    return { responses: responses as NonNullable<Reply<typeof ApiKey.Fetch>['responses']>, nodeEndpoints, bytes, errors };
   }
 
   private groupCommitted(group: string): Map<string, { offset: bigint; leaderEpoch: number; metadata: string | null }> {
