@@ -7,6 +7,7 @@
 import { TimeoutError } from '../errors.js';
 import { clusterView, groupView, groupsView, type AdminCalls } from './admin-views.js';
 import type { ResolvedAdminConfig, ResolvedConsumerConfig } from '../config/index.js';
+import type { ConsumerMetrics } from '../consumer/metrics.js';
 
 /** The message fields the CLI prints (gregor's Message has all of them). */
 export interface CliMessage {
@@ -28,6 +29,8 @@ export interface CliConsumer {
   poll(timeoutMs: number): Promise<CliMessage | null>;
   /** Commits what was delivered (with auto-commit), leaves the group, closes connections. */
   close(): Promise<void>;
+  /** The consumer's metrics (served by --metrics-port); gregor's Consumer has it. */
+  metrics?(): ConsumerMetrics;
 }
 
 export interface BrokerDescription {

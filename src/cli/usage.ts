@@ -35,6 +35,8 @@ Options:
   --format <text|json>     text (default) or json: one object per line with topic, partition, offset, key,
                            value, headers, timestamp; non-UTF-8 bytes in base64, flagged
   -p, --property <k=v>     set a configuration property (repeatable); overrides the file
+  --metrics-port <P>       serve the consumer's metrics in Prometheus' text format at
+                           http://127.0.0.1:<P>/metrics while it runs (0: any free port; the URL goes to stderr)
   -v, --verbose            details on stderr; stack traces on errors
   -h, --help               show this help
 

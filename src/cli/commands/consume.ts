@@ -10,6 +10,9 @@
 // committed unseen.
 
 import { randomBytes } from 'node:crypto';
+import { createServer, type Server } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { PROMETHEUS_CONTENT_TYPE, prometheusText } from '../../consumer/prometheus.js';
 import { resolveConfig, type LogFunction, type ResolvedConsumerConfig } from '../../config/index.js';
 import {
   UsageError, checkTopicName, configFileArg, mergeProperties, oneOf, parseCommandArgs, parseProperties, positiveInt,
@@ -31,6 +34,8 @@ export interface ConsumeOptions {
   readonly format: 'text' | 'json';
   readonly properties: ReadonlyArray<[string, string]>;
   readonly verbose: boolean;
+  /** --metrics-port: serve Prometheus metrics at http://127.0.0.1:<port>/metrics (0: any free port). */
+  readonly metricsPort: number | undefined;
 }
 
 /** Parses `gregor consume` arguments; 'help' when --help was asked for. Throws UsageError. */
@@ -43,6 +48,7 @@ export function parseConsumeArgs(argv: string[]): ConsumeOptions | 'help' {
     'format': { type: 'string' },
     'property': { type: 'string', short: 'p', multiple: true },
     'verbose': { type: 'boolean', short: 'v' },
+    'metrics-port': { type: 'string' },
     'help': { type: 'boolean', short: 'h' },
   });
   if (values.help === true) return 'help';
@@ -61,7 +67,44 @@ export function parseConsumeArgs(argv: string[]): ConsumeOptions | 'help' {
     format: oneOf(COMMAND, '--format', values.format as string | undefined, ['text', 'json'] as const, 'text'),
     properties: parseProperties(COMMAND, values.property as string[] | undefined),
     verbose: values.verbose === true,
+    metricsPort: portArg(values['metrics-port'] as string | undefined),
   };
+}
+
+function portArg(value: string | undefined): number | undefined {
+  if (value === undefined) return undefined;
+  const n = Number(value);
+  if (!/^\d+$/.test(value.trim()) || !Number.isInteger(n) || n > 65535) {
+    throw new UsageError(`--metrics-port needs a port number from 0 to 65535 (0: any free port), got ${JSON.stringify(value)}`, COMMAND);
+  }
+  return n;
+}
+
+/**
+ * Serves the consumer's metrics in Prometheus' text format at http://127.0.0.1:<port>/metrics while the command
+ * runs (loopback only: metrics name topics and groups). Resolves once listening, with the port bound.
+ */
+async function serveMetrics(consumer: CliConsumer, port: number): Promise<{ server: Server; port: number }> {
+  const metrics = consumer.metrics;
+  if (metrics === undefined) throw new UsageError('--metrics-port: this consumer has no metrics()', COMMAND);
+  const server = createServer((req, res) => {
+    const path = (req.url ?? '').split('?')[0];
+    if (req.method !== 'GET' || path !== '/metrics') {
+      res.writeHead(404, { 'content-type': 'text/plain' }).end('gregor serves /metrics only\n');
+      return;
+    }
+    res.writeHead(200, { 'content-type': PROMETHEUS_CONTENT_TYPE }).end(prometheusText(metrics.call(consumer)));
+  });
+  await new Promise<void>((resolve, reject) => {
+    server.once('error', reject);
+    server.listen(port, '127.0.0.1', () => {
+      server.off('error', reject);
+      resolve();
+    });
+  });
+  // A scrape must not keep the command alive after the consumer closed.
+  server.unref();
+  return { server, port: (server.address() as AddressInfo).port };
 }
 
 /**
@@ -172,10 +215,16 @@ export async function runConsume(opts: ConsumeOptions, deps: CliDeps): Promise<n
   const writer = new LineWriter(deps.stdout);
   const format = opts.format === 'json' ? formatJson : formatText;
   let consumer: CliConsumer | undefined;
+  let metricsServer: Server | undefined;
   let printed = 0;
   try {
     try {
       consumer = await deps.createConsumer(config);
+      if (opts.metricsPort !== undefined) {
+        const served = await serveMetrics(consumer, opts.metricsPort);
+        metricsServer = served.server;
+        deps.stderr.write(`gregor: metrics at http://127.0.0.1:${served.port}/metrics\n`);
+      }
       if (!stopping) await consumer.subscribe([...opts.topics]);
       while (!stopping && !writer.broken && (opts.count === undefined || printed < opts.count)) {
         const backpressure = writer.ready();
@@ -197,6 +246,7 @@ export async function runConsume(opts: ConsumeOptions, deps: CliDeps): Promise<n
     }
     await consumer.close();
   } finally {
+    metricsServer?.close();
     deps.signals.off('SIGINT', onSignal);
     deps.signals.off('SIGTERM', onSignal);
   }

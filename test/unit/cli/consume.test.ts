@@ -7,26 +7,29 @@ import type { LogFunction } from '../../../src/config/index.js';
 import { HANDS_ON_INI, configFile, harness, msg, tick } from './fakes.js';
 
 function opts(file: string, extra: Partial<ConsumeOptions> = {}): ConsumeOptions {
-  return { configFile: file, topics: ['poems'], groupId: undefined, fromBeginning: false, count: undefined, format: 'text', properties: [], verbose: false, ...extra };
+  return { configFile: file, topics: ['poems'], groupId: undefined, fromBeginning: false, count: undefined, format: 'text', properties: [], verbose: false, metricsPort: undefined, ...extra };
 }
 
 test('argument parsing: topics, group, from-beginning, count, format, properties, verbose', () => {
   const o = parseConsumeArgs(['config.ini', '--topic', 'poems', '-t', 'more', '--topic', 'poems', '--group', 'g', '--from-beginning',
-    '--count', '5', '--format', 'json', '--property', 'fetch.min.bytes=10', '-p', 'client.id=a=b', '--verbose']);
+    '--count', '5', '--format', 'json', '--property', 'fetch.min.bytes=10', '-p', 'client.id=a=b', '--verbose', '--metrics-port', '9464']);
   assert.deepEqual(o, {
     configFile: 'config.ini', topics: ['poems', 'more'], groupId: 'g', fromBeginning: true, count: 5, format: 'json',
-    properties: [['fetch.min.bytes', '10'], ['client.id', 'a=b']], verbose: true,
+    properties: [['fetch.min.bytes', '10'], ['client.id', 'a=b']], verbose: true, metricsPort: 9464,
   });
   assert.equal(parseConsumeArgs(['--help']), 'help');
   const d = parseConsumeArgs(['c.ini', '--topic=poems']);
   assert.ok(d !== 'help');
   assert.equal(d.format, 'text');
   assert.equal(d.count, undefined);
+  assert.equal(d.metricsPort, undefined);
 });
 
 test('argument errors are UsageErrors that say what is wrong', () => {
   const cases: Array<[string[], RegExp]> = [
     [['c.ini'], /at least one --topic/],
+    [['c.ini', '-t', 'x', '--metrics-port', '65536'], /--metrics-port needs a port number/],
+    [['c.ini', '-t', 'x', '--metrics-port', 'abc'], /--metrics-port needs a port number/],
     [['--topic', 'poems'], /missing <config-file>/],
     [['c.ini', 'd.ini', '--topic', 'poems'], /unexpected argument 'd\.ini'/],
     [['c.ini', '--topic'], /option --topic needs a value/],
