@@ -139,6 +139,32 @@ export async function acl(spec: AclSpec, action: 'add' | 'remove' = 'add'): Prom
   for (const id of spec.transactionalIds ?? []) args.push('--transactional-id', id);
   if (spec.cluster === true) args.push('--cluster');
   await kafkaTool('acls', args);
+  await aclVisible(spec, action === 'add');
+}
+
+/**
+ * Waits until the broker's own view of the ACLs (DescribeAcls, answered from the authorizer that checks requests)
+ * shows the change: AclCommand returns once the controller committed it, and the broker applies the metadata record
+ * a moment later, so a request sent at once could still be judged by the old ACLs (seen on a loaded CI machine).
+ */
+async function aclVisible(spec: AclSpec, present: boolean): Promise<void> {
+  const e = ensureSecureKafka();
+  const resources = (spec.topics?.length ?? 0) + (spec.groups?.length ?? 0) + (spec.transactionalIds?.length ?? 0) + (spec.cluster === true ? 1 : 0);
+  const args = ['--bootstrap-server', e.saslSslBootstrap, '--command-config', e.adminConfig, '--list', '--principal', `User:${spec.principal}`];
+  for (const t of spec.topics ?? []) args.push('--topic', t);
+  for (const g of spec.groups ?? []) args.push('--group', g);
+  for (const id of spec.transactionalIds ?? []) args.push('--transactional-id', id);
+  if (spec.cluster === true) args.push('--cluster');
+  const deadline = Date.now() + 30_000;
+  for (;;) {
+    const { stdout } = await kafkaTool('acls', args);
+    const shown = spec.operations.every((op) => {
+      const lines = stdout.split('\n').filter((l) => l.includes(`principal=User:${spec.principal},`) && l.toUpperCase().replace(/_/g, '').includes(`OPERATION=${op.toUpperCase()},`));
+      return present ? lines.length >= resources : lines.length === 0;
+    });
+    if (shown) return;
+    if (Date.now() > deadline) throw new Error(`ACL ${present ? 'add' : 'remove'} not visible at the broker within 30 s: ${JSON.stringify(spec)}\n${stdout}`);
+  }
 }
 
 /** A position in the broker's request log; requestsSince() reads what was logged after it. */
