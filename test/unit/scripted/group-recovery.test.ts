@@ -55,7 +55,9 @@ for (const protocol of ['classic', 'consumer'] as const) {
       assert.ok(after.slice(0, firstAtNew).every((h) => h.nodeId === 2), 'before node 3: only node 2');
       assert.ok(after.slice(firstAtNew).every((h) => h.nodeId === 3), 'nothing more to node 2');
       assert.ok(after.every((h) => h.epoch === epoch && h.memberId === memberId), 'same member, same generation or epoch');
-      assert.equal(c.requests(ApiKey.FindCoordinator, { after: moved }).length, 1);
+      // One lookup per refusal at most: a second refusal read after the lookup found node 3 forgets it once more.
+      const lookups = c.requests(ApiKey.FindCoordinator, { after: moved }).length;
+      assert.ok(lookups >= 1 && lookups <= firstAtNew, `${lookups} FindCoordinator for ${firstAtNew} refusals`);
       assert.equal(c.requests(ApiKey.JoinGroup, { after: moved }).length, 0, 'no rebalance');
       assert.deepEqual(listener.calls, ['assigned t[0]']);
       c.model.append(TOPIC, 0, 1);
