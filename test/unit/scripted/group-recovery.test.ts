@@ -96,7 +96,7 @@ for (const protocol of ['classic', 'consumer'] as const) {
         const leftAt = beats.findIndex((r) => r.body.memberEpoch === -1);
         const joinAt = beats.findIndex((r, i) => i > leftAt && r.body.memberEpoch === 0);
         assert.ok(joinAt > leftAt, 'a join at epoch 0 after the leave');
-        const joined = c.requests(ApiKey.ConsumerGroupHeartbeat).filter((r) => r.seq < stopped && r.body.memberEpoch! > 0);
+        const joined = c.requests(ApiKey.ConsumerGroupHeartbeat).filter((r) => r.seq < beats[leftAt].seq && r.body.memberEpoch! > 0);
         const oldEpoch = joined[joined.length - 1].body.memberEpoch;
         assert.ok(beats.slice(leftAt + 1, joinAt).every((r) => r.body.memberEpoch === oldEpoch), 'nothing but the old epoch before it');
         assert.ok(beats[joinAt].seq >= polled, 'joined again on the next poll, not before');
