@@ -168,7 +168,7 @@ test('assign() with a group.id the principal may not use: OffsetFetch and commit
     assert.equal(error.groupId, group);
     assert.ok(ms < 1000, `reported after ${ms.toFixed(0)} ms`);
     await assert.rejects(c.commit([{ topic, partition: 0, offset: 1n }]), (e) => isGregorError(e) && e instanceof GroupAuthorizationError && e.groupId === group);
-    const sent = requestsSince(mark, clientId);
+    const sent = await requestsSince(mark, clientId);
     assert.ok(sent.length <= HANDFUL, `${sent.length} requests: ${count(sent)}`);
     process.stdout.write(`# assign with a refused group: reported after ${ms.toFixed(0)} ms; requests: ${sent.length} (${count(sent)})\n`);
   } finally {

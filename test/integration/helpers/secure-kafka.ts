@@ -184,7 +184,7 @@ export interface LoggedRequest {
 }
 
 /** Requests the broker logged since `mark` from `clientId` (the request logger's "Completed request" lines). */
-export function requestsSince(mark: number, clientId: string, e: SecureKafkaEnv = ensureSecureKafka()): LoggedRequest[] {
+function readRequests(mark: number, clientId: string, e: SecureKafkaEnv): LoggedRequest[] {
   const text = readFileSync(e.nodes[0].requestLog).subarray(mark).toString('utf8');
   const out: LoggedRequest[] = [];
   for (const line of text.split('\n')) {
@@ -200,4 +200,26 @@ export function requestsSince(mark: number, clientId: string, e: SecureKafkaEnv 
     out.push({ apiKey: r.requestHeader.requestApiKeyName ?? '?', clientId, principal: r.principal ?? '?', response: r.response ?? {} });
   }
   return out;
+}
+
+/**
+ * The requests of `clientId` the broker logged after `mark`, complete: the broker writes a request's "Completed
+ * request" line after its response went out, so a client can hold its answer before the line exists (seen under CI
+ * load: a Produce counted 0 times). A marker request (a super user's Metadata under client id `<clientId>.marker`),
+ * sent after the caller's client is done, is waited for in the log first.
+ */
+export async function requestsSince(mark: number, clientId: string, e: SecureKafkaEnv = ensureSecureKafka()): Promise<LoggedRequest[]> {
+  const markerId = `${clientId}.marker`;
+  const admin = new Admin({ ...asAdmin(), 'client.id': markerId, 'gregor.log.level': 'error' });
+  try {
+    await admin.listTopics();
+  } finally {
+    await admin.close();
+  }
+  const deadline = Date.now() + 10_000;
+  while (!readRequests(mark, markerId, e).some((r) => r.apiKey === 'METADATA')) {
+    if (Date.now() > deadline) throw new Error(`the marker request of ${markerId} never reached ${e.nodes[0].requestLog}`);
+    await new Promise((resolve) => setTimeout(resolve, 20));
+  }
+  return readRequests(mark, clientId, e);
 }

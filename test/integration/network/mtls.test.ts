@@ -68,7 +68,7 @@ test('mTLS: a certificate of the project CA connects (plain key, and encrypted k
     } finally {
       await c.close();
     }
-    const seen = requestsSince(mark, clientId);
+    const seen = await requestsSince(mark, clientId);
     assert.ok(seen.some((r) => r.apiKey === 'FETCH') && seen.some((r) => r.apiKey === 'OFFSET_COMMIT'), seen.map((r) => r.apiKey).join(' '));
     assert.deepEqual([...new Set(seen.map((r) => r.principal))], [`User:${env.mtls.principal}`], 'the broker knows the client by its certificate');
     assert.ok(log.lines.length > 0, 'debug lines were captured');

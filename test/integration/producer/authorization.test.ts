@@ -45,7 +45,7 @@ test('producer: no ACL, DESCRIBE only, idempotence without WRITE, a transactiona
   } finally {
     await plain.close();
   }
-  const produced = requestsSince(mark, clientId).filter((r) => r.apiKey === 'PRODUCE');
+  const produced = (await requestsSince(mark, clientId)).filter((r) => r.apiKey === 'PRODUCE');
   assert.equal(produced.length, 1, 'the refused Produce is not retried');
 
   // Since Kafka 2.8 InitProducerId needs IDEMPOTENT_WRITE on the cluster or WRITE on any topic (KIP-679), and the

@@ -62,7 +62,7 @@ for (const protocol of ['classic', 'consumer'] as const) {
       } finally {
         await refused.close();
       }
-      const sent = requestsSince(mark, clientId);
+      const sent = await requestsSince(mark, clientId);
       const commits = sent.filter((r) => r.apiKey === 'OFFSET_COMMIT').length;
       const committedBefore = await committedAsAdmin(group).catch(() => []);
 
