@@ -19,7 +19,7 @@ export { prometheusText, PROMETHEUS_CONTENT_TYPE } from './consumer/prometheus.j
 export type { TopicPartition, TopicPartitionOffset } from './consumer/partition-state.js';
 export type { OffsetResetEvent } from './consumer/offsets.js';
 export type { ConnectAddressResolver } from './network/options.js';
-export { InvalidOffsetError, type InvalidOffsetReason } from './consumer/errors.js';
+export { InvalidOffsetError, LogTruncationError, type InvalidOffsetReason } from './consumer/errors.js';
 export {
   HandlerError, type Batch, type BatchContext, type CommitFailedEvent, type MessageContext, type RunCommitReason, type Ordering, type RetryPolicy, type RunOptions, type RunSummary,
 } from './consumer/api.js';

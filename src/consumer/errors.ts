@@ -51,3 +51,27 @@ export class InvalidOffsetError extends KafkaError {
     };
   }
 }
+
+/**
+ * The log was truncated below the position after a leader change (KIP-320: an unclean leader election, or a lost
+ * replica) and auto.offset.reset is `none`: the records after `divergentOffset` that this consumer read are no longer
+ * in the log and other records may take their offsets. Java's LogTruncationException. The partition stops being
+ * fetched until the application seeks it (usually to `divergentOffset`, the first offset known to diverge).
+ */
+export class LogTruncationError extends InvalidOffsetError {
+  /** The first offset known to diverge: the new leader's end offset for the epoch of the last consumed record. */
+  readonly divergentOffset: bigint;
+  /** The leader epoch that end offset belongs to (the largest epoch the new leader has at or below the position's). */
+  readonly divergentEpoch: number;
+
+  constructor(topic: string, partition: number, position: bigint, divergentOffset: bigint, divergentEpoch: number) {
+    super('truncated', topic, partition, position,
+      `the new leader's log for leader epoch ${divergentEpoch} ends at offset ${divergentOffset}, the first divergent offset`);
+    this.divergentOffset = divergentOffset;
+    this.divergentEpoch = divergentEpoch;
+  }
+
+  override toJSON(): Record<string, unknown> {
+    return { ...super.toJSON(), divergentOffset: this.divergentOffset.toString(), divergentEpoch: this.divergentEpoch };
+  }
+}

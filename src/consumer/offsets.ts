@@ -16,7 +16,7 @@ import type { Coordinator } from '../cluster/coordinator.js';
 import {
   ApiKey, type ListOffsetsRequestListOffsetsPartition, type OffsetCommitRequestPartition, type OffsetForLeaderEpochRequestOffsetForLeaderPartition,
 } from '../protocol/index.js';
-import { InvalidOffsetError, type InvalidOffsetReason } from './errors.js';
+import { InvalidOffsetError, LogTruncationError, type InvalidOffsetReason } from './errors.js';
 import type { FetchBuffer } from './fetch-buffer.js';
 import type { Logger } from '../config/index.js';
 import { partitionKey, type PartitionState, type TopicPartition } from './partition-state.js';
@@ -122,14 +122,18 @@ export class OffsetManager {
     const policy = this.settings.autoOffsetReset;
     if (policy === 'none') {
       for (const s of states) {
-        const err = new InvalidOffsetError(reason, s.topic, s.partition, reason === 'no-committed-offset' ? null : s.fetchOffset, detail);
-        this.buffer.dropPartition(s);
-        s.fail(err);
-        this.buffer.pushError(err);
+        this.failPosition(s, new InvalidOffsetError(reason, s.topic, s.partition, reason === 'no-committed-offset' ? null : s.fetchOffset, detail));
       }
       return;
     }
     void this.reset(states, policy, reason);
+  }
+
+  /** auto.offset.reset=none: the partition stops until the application seeks it; the error goes to the application. */
+  private failPosition(s: PartitionState, err: InvalidOffsetError): void {
+    this.buffer.dropPartition(s);
+    s.fail(err);
+    this.buffer.pushError(err);
   }
 
   /** Moves a partition to an offset chosen by the application. Takes effect at once for delivery and fetching. */
@@ -253,7 +257,7 @@ export class OffsetManager {
    * Checks positions against the current leader's log after a leader change (KIP-320): OffsetForLeaderEpoch with the
    * epoch of the last consumed record. When the leader's log ends below the position, the log was truncated (an
    * unclean election or a lost replica): auto.offset.reset decides, as in the Java client (a reset seeks to the
-   * first offset known to diverge; none fails the partition with InvalidOffsetError 'truncated').
+   * first offset known to diverge; none fails the partition with LogTruncationError, an InvalidOffsetError 'truncated').
    */
   validate(states: readonly PartitionState[]): void {
     const todo = states.filter((s) => s.phase === 'validating');
@@ -292,7 +296,6 @@ export class OffsetManager {
         t.partitions.push({ partition: s.partition, currentLeaderEpoch: s.leaderEpoch, leaderEpoch: s.positionEpoch });
       }
       const res = await this.client.request(leaderId, ApiKey.OffsetForLeaderEpoch, { replicaId: -1, topics: [...topics.values()] });
-      const truncatedNone: PartitionState[] = [];
       const undefinedEnd: PartitionState[] = [];
       for (const t of res.topics ?? []) {
         for (const p of t.partitions ?? []) {
@@ -311,7 +314,9 @@ export class OffsetManager {
           } else if (s.position !== null && endOffset < s.position) {
             const from = s.position;
             if (this.settings.autoOffsetReset === 'none') {
-              truncatedNone.push(s);
+              this.logger.warn('log truncation detected: auto.offset.reset is none, the partition waits for a seek',
+                { topic: s.topic, partition: s.partition, position: String(from), divergentOffset: String(endOffset) });
+              this.failPosition(s, new LogTruncationError(s.topic, s.partition, from, endOffset, p.leaderEpoch));
             } else {
               this.buffer.dropPartition(s);
               s.moveTo(endOffset, p.leaderEpoch);
@@ -324,7 +329,6 @@ export class OffsetManager {
           }
         }
       }
-      if (truncatedNone.length > 0) this.resetByPolicy(truncatedNone, 'truncated');
       if (undefinedEnd.length > 0) this.resetByPolicy(undefinedEnd, 'out-of-range', 'the leader knows no end offset for the epoch');
     }));
     if (stale) {

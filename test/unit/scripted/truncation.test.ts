@@ -7,7 +7,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { ApiKey } from '../../../src/protocol/index.js';
-import { InvalidOffsetError, type OffsetResetEvent } from '../../../src/index.js';
+import { InvalidOffsetError, LogTruncationError, type OffsetResetEvent } from '../../../src/index.js';
 import { GROUP, TOPIC, describe, expected, pollError, scenario, take } from './helpers.js';
 import type { ScriptedCluster } from '../../support/scripted-broker.js';
 
@@ -65,6 +65,10 @@ test('leader change, OffsetForLeaderEpoch ends below the position, auto.offset.r
     assert.ok(err instanceof InvalidOffsetError, String(err));
     assert.equal(err.reason, 'truncated');
     assert.equal(err.offset, 5n);
+    assert.ok(err instanceof LogTruncationError, String(err));
+    assert.equal(err.divergentOffset, 3n);
+    assert.equal(err.divergentEpoch, 3);
+    assert.match(err.message, /t[^ ]*\[0\].*offset 5.*epoch 3 ends at offset 3/);
     // The application decides: here it seeks to the divergence point the broker reported.
     consumer.seek({ topic: TOPIC, partition: 0 }, 3);
     assert.deepEqual(describe(await take(consumer, 3)), rewritten(3, 6));
