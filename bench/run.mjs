@@ -1,13 +1,17 @@
 #!/usr/bin/env node
 // `npm run bench`: gregor against every peer on the local broker, side by side (issue 7).
 //
-//   node bench/run.mjs [--quick] [--runs N] [--clients a,b] [--workloads 100b,1k,1k-lz4,1k-zstd]
+//   node bench/run.mjs [--quick] [--runs N] [--clients a,b]
+//                      [--workloads 100b,1k,1k-lz4,1k-zstd,wide-2k,wide-10k,lat-5k,lat-50k]
 //                      [--passes default,equal] [--profile] [--no-readme] [--bootstrap host:port] [--baseline DIR]
 //
 //   --quick     a tenth of each workload; results go to bench/results/raw/ only (latest.* is for full runs: every
 //               client and workload; a --clients or --workloads subset writes raw/subset-latest.* instead)
 //   --baseline  another built checkout of gregor (e.g. `git archive <commit>` + npm run build): its for-await and
 //               batches() clients run interleaved with this one's, for before/after figures (add them to --clients)
+//   wide-*      2,000 and 10,000 partitions of 100 B records: time to the first and the last record, CPU, RSS
+//   lat-*       a producer writes at 5,000 or 50,000 records/s while the client reads: receive time minus CreateTime
+//               (p50/p99/p99.9); a fresh topic per run. Both run a few clients only (workloads.mjs) and no equal pass.
 //   --profile   no comparison: profiles gregor (node --cpu-prof, and its GC pauses) on the 100-byte workload, or on
 //               each of --workloads, and writes bench/results/profile-gregor-<workload>.md (self time per function)
 //
@@ -16,19 +20,20 @@
 // the other (never two at once), in an order that rotates from run to run. Full runs write bench/results/latest.md,
 // latest.svg (default settings), latest-equal.svg and latest.json, and refresh README's table between its
 // `<!-- bench:start -->` and `<!-- bench:end -->` markers.
-import { spawnSync } from 'node:child_process';
+import { spawn, spawnSync } from 'node:child_process';
 import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { cpus, loadavg, totalmem, release, type } from 'node:os';
 import { join, resolve } from 'node:path';
 import { allClients, EQUAL_FETCH } from './lib/clients.mjs';
+import { KAFKA_TOOL } from './lib/kafka-tools.mjs';
 import { measure, TIME_BIN } from './lib/measure.mjs';
 import { BENCH, PEERS, RAW, RESULTS, ROOT } from './lib/paths.mjs';
 import { profileGregor } from './lib/profile.mjs';
 import { markdown, readmeTable, summarise, svg } from './lib/report.mjs';
 import { setup } from './lib/setup.mjs';
-import { ensureWorkload, workloads } from './lib/workloads.mjs';
+import { createTopic, deleteTopic, ensureWorkload, producerArgs, workloads } from './lib/workloads.mjs';
 
-const USAGE = 'usage: node bench/run.mjs [--quick] [--runs N] [--clients a,b] [--workloads 100b,1k,1k-lz4,1k-zstd] '
+const USAGE = 'usage: node bench/run.mjs [--quick] [--runs N] [--clients a,b] [--workloads 100b,1k,1k-lz4,1k-zstd,wide-2k,wide-10k,lat-5k,lat-50k] '
   + '[--passes default,equal] [--profile] [--no-readme] [--bootstrap host:port] [--baseline DIR]';
 
 function parse(argv) {
@@ -61,6 +66,37 @@ function parse(argv) {
 }
 
 const log = (msg) => process.stderr.write(`bench: ${msg}\n`);
+
+/** The Java producer of a latency run, in the background; resolves when it has written all its records. */
+function startProducer(bootstrap, w, topic) {
+  const child = spawn(KAFKA_TOOL, producerArgs(bootstrap, w, topic), {
+    cwd: ROOT, env: { ...process.env, KAFKA_TOOL_HEAP: '512m' }, stdio: ['ignore', 'pipe', 'pipe'],
+  });
+  let err = '';
+  child.stdout.resume();
+  child.stderr.setEncoding('utf8');
+  child.stderr.on('data', (c) => { err = (err + c).slice(-2000); });
+  return new Promise((resolve, reject) => {
+    child.on('error', reject);
+    child.on('close', (code) => (code === 0 ? resolve() : reject(new Error(`producer-perf-test exited ${code}: ${err.trim().slice(-300)}`))));
+  });
+}
+
+/** One run of one client on one workload; a latency workload gets a fresh topic and its producer alongside. */
+async function runOnce(c, w, { group, bootstrap, fetch, timeoutMs, topicSuffix }) {
+  if (w.kind !== 'latency') return measure(c.command({ topic: w.topic, group, expected: w.records, bootstrap, fetch }), { timeoutMs });
+  const topic = `${w.topic}-${topicSuffix}`;
+  createTopic(bootstrap, topic, w.partitions);
+  try {
+    const producing = startProducer(bootstrap, w, topic);
+    producing.catch(() => {});
+    const sample = await measure(c.command({ topic, group, expected: w.records, bootstrap, fetch, latency: true }), { timeoutMs });
+    await producing;
+    return sample;
+  } finally {
+    deleteTopic(bootstrap, topic);
+  }
+}
 
 function firstLine(cmd, args) {
   const r = spawnSync(cmd, args, { encoding: 'utf8' });
@@ -119,6 +155,12 @@ async function main() {
   notes.push('The Java consumer is Kafka\'s consumer-perf-test (via scripts/kafka-tool, C2 compiler on, 1 GiB heap); its rate '
     + 'is its own fetch.nMsg.sec (records over the time after the group join), its CPU and RSS include the JVM\'s start.');
   notes.push('The Python client uses poll() one message at a time, as the confluent-kafka getting-started guide does.');
+  notes.push('Latency: Kafka\'s producer-perf-test (acks=1, linger.ms=0) writes 100 B records at the fixed rate into a fresh '
+    + '12-partition topic while the client reads it; latency is the client\'s receive time minus the record\'s CreateTime '
+    + '(the producer\'s clock at send(), ms), over the records created from 1 s after the first record arrived. Java is '
+    + 'clients/JavaLatency.java (KafkaConsumer, defaults, poll()), run as a source file: its CPU includes compiling it.');
+  notes.push('Wide topics: 100 B records spread evenly over 2,000 or 10,000 partitions; "to first record" is from process '
+    + 'start (metadata, group join, offsets, first fetch).');
 
   const runnable = clients.filter((c) => unavailable[c.id] === undefined);
   const results = {
@@ -143,6 +185,7 @@ async function main() {
     },
     workloads: selected,
     clients: clients.map(({ command: _c, ...rest }) => rest),
+    latencyWarmupMs: 1000,
     unavailable,
     notes,
     samples: [],
@@ -152,20 +195,26 @@ async function main() {
   let n = 0;
   for (const pass of opts.passes) {
     const fetch = pass === 'equal' ? EQUAL_FETCH : null;
-    const inPass = runnable.filter((c) => pass === 'default' || (!c.defaultsEqual && !c.defaultPassOnly));
     for (const w of selected) {
+      if (pass === 'equal' && w.kind !== 'throughput') continue;
+      const inPass = runnable.filter((c) => (pass === 'default' || (!c.defaultsEqual && !c.defaultPassOnly))
+        && (w.clients === undefined || w.clients.includes(c.id)));
       for (let run = 0; run < opts.runs; run++) {
         // Rotate the order each run so that no client always goes first (cold broker page cache) or last.
         const order = inPass.map((_, i) => inPass[(i + run) % inPass.length]);
         for (const c of order) {
           const group = `gregor-bench-${c.id}-${stamp}-${++n}`;
-          const cmd = c.command({ topic: w.topic, group, expected: w.records, bootstrap: opts.bootstrap, fetch });
           const sample = { pass, workload: w.id, client: c.id, run: run + 1, load1: +loadavg()[0].toFixed(2) };
           try {
-            Object.assign(sample, { ok: true }, await measure(cmd, { timeoutMs: opts.quick ? 180_000 : 600_000 }));
+            Object.assign(sample, { ok: true }, await runOnce(c, w, {
+              group, bootstrap: opts.bootstrap, fetch, timeoutMs: opts.quick ? 180_000 : 600_000, topicSuffix: `${stamp}-${n}`,
+            }));
             if (sample.records < w.records) throw new Error(`read ${sample.records} of ${w.records} records`);
+            const l = sample.latency;
             log(`${pass} ${w.id} run ${run + 1} ${c.id}: ${Math.round(sample.records / (sample.activeMs / 1000)).toLocaleString('en-US')} rec/s, `
-              + `total ${(sample.totalMs / 1000).toFixed(2)} s, CPU ${sample.cpuS.toFixed(2)} s, RSS ${Math.round(sample.rssKiB / 1024)} MiB`);
+              + `total ${(sample.totalMs / 1000).toFixed(2)} s, first record ${((sample.totalMs - sample.activeMs) / 1000).toFixed(2)} s, `
+              + `CPU ${sample.cpuS.toFixed(2)} s, RSS ${Math.round(sample.rssKiB / 1024)} MiB`
+              + `${l === undefined ? '' : `, latency ms p50 ${l.p50} p99 ${l.p99} p99.9 ${l.p999} max ${l.max} (${l.n} records)`}`);
           } catch (err) {
             Object.assign(sample, { ok: false, error: err.message });
             log(`${pass} ${w.id} run ${run + 1} ${c.id}: FAILED ${err.message}`);

@@ -1,7 +1,7 @@
 // What every Node client of the benchmark shares: its command line and the one-line JSON report it prints.
 //
 //   node bench/clients/<client>.mjs --bootstrap 127.0.0.1:9092 --topic T --group G --expected N
-//        [--fetch-max-bytes B --max-partition-fetch-bytes B --fetch-min-bytes B --fetch-max-wait-ms MS]
+//        [--fetch-max-bytes B --max-partition-fetch-bytes B --fetch-min-bytes B --fetch-max-wait-ms MS] [--latency 1]
 //
 // A client reads T from the beginning in the fresh group G, touches every record's value (so lazy decoders do the
 // work a real application makes them do), and once it has seen N records prints
@@ -9,11 +9,15 @@
 // where the times are milliseconds since the process started (performance.now()). bench/run.mjs times the process
 // from the outside as well and reads its CPU time and peak RSS from /usr/bin/time.
 // The fetch options are given only in the "equal fetch sizes" pass; without them each client keeps its defaults.
+// With --latency 1 (the latency workloads: a producer writes at a fixed rate while the client reads) the client also
+// passes each record's CreateTime, and the report gains "latency": receive time minus CreateTime in ms, p50/p99/p99.9,
+// over the records created after the warm-up (LATENCY_WARMUP_MS after the first record arrived: the backlog of the
+// group join is not latency).
 
 const FETCH_FLAGS = ['fetch-max-bytes', 'max-partition-fetch-bytes', 'fetch-min-bytes', 'fetch-max-wait-ms'];
 
 /**
- * @returns {{ bootstrap: string, topic: string, group: string, expected: number,
+ * @returns {{ bootstrap: string, topic: string, group: string, expected: number, latency: boolean,
  *   fetch: null | { maxBytes: number, partitionMaxBytes: number, minBytes: number, maxWaitMs: number } }}
  */
 export function parseArgs(argv = process.argv.slice(2)) {
@@ -42,6 +46,7 @@ export function parseArgs(argv = process.argv.slice(2)) {
     topic: need('topic'),
     group: need('group'),
     expected,
+    latency: values.get('latency') === '1',
     fetch: given.length === 0 ? null : {
       maxBytes: num('fetch-max-bytes'),
       partitionMaxBytes: num('max-partition-fetch-bytes'),
@@ -56,11 +61,29 @@ export function fail(message) {
   process.exit(2);
 }
 
+export const LATENCY_WARMUP_MS = 1000;
+
+/** Wall-clock milliseconds with sub-millisecond resolution (CreateTime is the producer's wall clock). */
+export function wallMs() {
+  return performance.timeOrigin + performance.now();
+}
+
+/** p50, p99, p99.9 and max of latencies (ms), and how many there were. */
+export function percentiles(lat, n) {
+  const s = lat.subarray(0, n).sort();
+  const at = (q) => (n === 0 ? null : +s[Math.min(n - 1, Math.ceil(q * n) - 1)].toFixed(3));
+  return { n, p50: at(0.5), p99: at(0.99), p999: at(0.999), max: at(1) };
+}
+
 /** Counts records and value bytes; resolves `done` at the expected count. */
 export class Tally {
-  /** @param {string} client @param {number} expected */
-  constructor(client, expected) {
+  /** @param {string} client @param {number} expected @param {boolean} [latency] */
+  constructor(client, expected, latency = false) {
     this.client = client;
+    // Preallocated, so that measuring adds no garbage per record.
+    this.lat = latency ? new Float64Array(expected) : null;
+    this.latN = 0;
+    this.warmUntil = Infinity;
     this.expected = expected;
     this.records = 0;
     this.bytes = 0;
@@ -75,8 +98,16 @@ export class Tally {
     this.connectMs = performance.now();
   }
 
-  /** @param {number} valueLength @returns {boolean} true once the expected count is reached */
-  add(valueLength) {
+  /**
+   * @param {number} valueLength @param {number} [createTime] the record's timestamp (ms), with --latency
+   * @returns {boolean} true once the expected count is reached
+   */
+  add(valueLength, createTime = 0) {
+    if (this.lat !== null) {
+      const now = wallMs();
+      if (this.records === 0) this.warmUntil = now + LATENCY_WARMUP_MS;
+      if (createTime >= this.warmUntil) this.lat[this.latN++] = now - createTime;
+    }
     if (this.records === 0) this.firstMs = performance.now();
     this.records++;
     this.bytes += valueLength;
@@ -91,7 +122,9 @@ export class Tally {
   /** Prints the report line; bench/run.mjs stops the clock when it reads it. */
   report() {
     const { client, records, bytes, connectMs, firstMs, lastMs } = this;
-    process.stdout.write(`${JSON.stringify({ client, records, bytes, connectMs, firstMs, lastMs })}\n`);
+    const report = { client, records, bytes, connectMs, firstMs, lastMs };
+    if (this.lat !== null) report.latency = percentiles(this.lat, this.latN);
+    process.stdout.write(`${JSON.stringify(report)}\n`);
   }
 }
 

@@ -1,6 +1,6 @@
 // gregor, through its public API: subscribe() in a fresh group, `for await` over the consumer (the idiom README
 // shows). With --api batches: `for await` over consumer.batches() (one promise per batch); with --api run:
-// consumer.run({ eachMessage }) (issue 6).
+// consumer.run({ eachMessage }) (issue 6); --ordering key|none --concurrency N change run()'s ordering and concurrency.
 import { PerformanceObserver } from 'node:perf_hooks';
 import { Consumer } from '../../dist/src/index.js';
 import { deadline, parseArgs, reportAndClose, Tally } from './common.mjs';
@@ -25,11 +25,16 @@ if (process.env.GREGOR_BENCH_GC === '1') {
 
 const argv = process.argv.slice(2);
 let api = 'iterator';
-const apiAt = argv.indexOf('--api');
-if (apiAt !== -1) {
-  api = argv[apiAt + 1];
-  argv.splice(apiAt, 2);
-}
+const own = (flag) => {
+  const at = argv.indexOf(flag);
+  if (at === -1) return undefined;
+  const v = argv[at + 1];
+  argv.splice(at, 2);
+  return v;
+};
+api = own('--api') ?? api;
+const ordering = own('--ordering');
+const concurrency = own('--concurrency');
 const args = parseArgs(argv);
 const config = {
   'bootstrap.servers': args.bootstrap,
@@ -42,7 +47,7 @@ if (args.fetch !== null) {
   config['fetch.min.bytes'] = args.fetch.minBytes;
   config['fetch.max.wait.ms'] = args.fetch.maxWaitMs;
 }
-const tally = new Tally(`gregor-${api}`, args.expected);
+const tally = new Tally(`gregor-${api}${ordering === undefined ? '' : `-${ordering}`}`, args.expected, args.latency);
 deadline(tally);
 const consumer = new Consumer(config);
 consumer.subscribe([args.topic]);
@@ -51,14 +56,14 @@ tally.connected();
 if (api === 'iterator') {
   for await (const m of consumer) {
     const v = m.value;
-    if (tally.add(v === null ? 0 : v.length)) break;
+    if (tally.add(v === null ? 0 : v.length, m.timestamp)) break;
   }
 } else if (api === 'batches') {
   let done = false;
   for await (const batch of consumer.batches()) {
     for (const m of batch) {
       const v = m.value;
-      if (tally.add(v === null ? 0 : v.length)) done = true;
+      if (tally.add(v === null ? 0 : v.length, m.timestamp)) done = true;
     }
     if (done) break;
   }
@@ -73,9 +78,11 @@ if (api === 'iterator') {
   const running = consumer.run({
     eachMessage: async (m) => {
       const v = m.value;
-      if (tally.add(v === null ? 0 : v.length)) stop.abort();
+      if (tally.add(v === null ? 0 : v.length, m.timestamp)) stop.abort();
     },
     signal: stop.signal,
+    ...(ordering === undefined ? {} : { ordering }),
+    ...(concurrency === undefined ? {} : { concurrency: Number(concurrency) }),
   });
   running.catch((err) => {
     process.stderr.write(`bench client: run() failed: ${err?.stack ?? err}\n`);

@@ -7,7 +7,7 @@ const require = createRequire(new URL('../peers/package.json', import.meta.url))
 const { Consumer } = await import(require.resolve('@platformatic/kafka'));
 
 const args = parseArgs();
-const tally = new Tally('platformatic', args.expected);
+const tally = new Tally('platformatic', args.expected, args.latency);
 deadline(tally);
 const consumer = new Consumer({ groupId: args.group, clientId: 'gregor-bench', bootstrapBrokers: [args.bootstrap] });
 const options = { topics: [args.topic], mode: 'earliest' };
@@ -21,6 +21,6 @@ const stream = await consumer.consume(options);
 tally.connected();
 for await (const m of stream) {
   const v = m.value;
-  if (tally.add(v == null ? 0 : v.length)) break;
+  if (tally.add(v == null ? 0 : v.length, Number(m.timestamp))) break;
 }
 await reportAndClose(tally, () => consumer.close(true));

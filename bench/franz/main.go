@@ -11,18 +11,28 @@ import (
 	"flag"
 	"fmt"
 	"os"
+	"sort"
 	"time"
 
 	"github.com/twmb/franz-go/pkg/kgo"
 )
 
+type latency struct {
+	N    int      `json:"n"`
+	P50  *float64 `json:"p50"`
+	P99  *float64 `json:"p99"`
+	P999 *float64 `json:"p999"`
+	Max  *float64 `json:"max"`
+}
+
 type report struct {
-	Records   int64   `json:"records"`
-	Bytes     int64   `json:"bytes"`
-	ConnectMs float64 `json:"connectMs"`
-	FirstMs   float64 `json:"firstMs"`
-	LastMs    float64 `json:"lastMs"`
-	Client    string  `json:"client"`
+	Latency   *latency `json:"latency,omitempty"`
+	Records   int64    `json:"records"`
+	Bytes     int64    `json:"bytes"`
+	ConnectMs float64  `json:"connectMs"`
+	FirstMs   float64  `json:"firstMs"`
+	LastMs    float64  `json:"lastMs"`
+	Client    string   `json:"client"`
 }
 
 func main() {
@@ -35,6 +45,7 @@ func main() {
 	partitionBytes := flag.Int("max-partition-fetch-bytes", 0, "max.partition.fetch.bytes (0: client default)")
 	fetchMinBytes := flag.Int("fetch-min-bytes", 0, "fetch.min.bytes (0: client default)")
 	fetchMaxWaitMs := flag.Int("fetch-max-wait-ms", 0, "fetch.max.wait.ms (0: client default)")
+	withLatency := flag.Int("latency", 0, "1: report receive time minus CreateTime (after a 1 s warm-up), as bench/clients/common.mjs does")
 	flag.Parse()
 	if *topic == "" || *group == "" || *expected <= 0 {
 		fmt.Fprintln(os.Stderr, "franz: -topic, -group and -expected (> 0) are required")
@@ -69,6 +80,11 @@ func main() {
 
 	ms := func() float64 { return float64(time.Since(start).Microseconds()) / 1000 }
 	r := report{Client: "franz-go", ConnectMs: ms()}
+	var lat []float64
+	warmUntil := 0.0
+	if *withLatency == 1 {
+		lat = make([]float64, 0, *expected)
+	}
 	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Minute)
 	defer cancel()
 	for r.Records < *expected {
@@ -82,6 +98,16 @@ func main() {
 			os.Exit(1)
 		})
 		fetches.EachRecord(func(rec *kgo.Record) {
+			if lat != nil {
+				now := float64(time.Now().UnixMicro()) / 1000
+				if r.Records == 0 {
+					warmUntil = now + 1000
+				}
+				created := float64(rec.Timestamp.UnixMilli())
+				if created >= warmUntil {
+					lat = append(lat, now-created)
+				}
+			}
 			if r.Records == 0 {
 				r.FirstMs = ms()
 			}
@@ -90,6 +116,25 @@ func main() {
 		})
 	}
 	r.LastMs = ms()
+	if lat != nil {
+		sort.Float64s(lat)
+		n := len(lat)
+		at := func(q float64) *float64 {
+			if n == 0 {
+				return nil
+			}
+			i := int(q*float64(n)+0.999999999) - 1
+			if i >= n {
+				i = n - 1
+			}
+			if i < 0 {
+				i = 0
+			}
+			v := float64(int64(lat[i]*1000+0.5)) / 1000
+			return &v
+		}
+		r.Latency = &latency{N: n, P50: at(0.5), P99: at(0.99), P999: at(0.999), Max: at(1)}
+	}
 	out, _ := json.Marshal(r)
 	fmt.Println(string(out))
 }

@@ -16,7 +16,8 @@ export const EQUAL_FETCH = { maxBytes: 52_428_800, partitionMaxBytes: 1_048_576,
 /**
  * @typedef {{ id: string, label: string, family: 'gregor' | 'node' | 'other', runtime: string, needs: string[],
  *   defaultsEqual: boolean, defaultPassOnly?: boolean,
- *   command: (a: { topic: string, group: string, expected: number, bootstrap: string, fetch: typeof EQUAL_FETCH | null }) => import('./measure.mjs').Command }} Client
+ *   command: (a: { topic: string, group: string, expected: number, bootstrap: string, fetch: typeof EQUAL_FETCH | null,
+ *     latency?: boolean }) => import('./measure.mjs').Command }} Client
  */
 
 function nodeArgs(a) {
@@ -25,6 +26,7 @@ function nodeArgs(a) {
     args.push('--fetch-max-bytes', String(a.fetch.maxBytes), '--max-partition-fetch-bytes', String(a.fetch.partitionMaxBytes),
       '--fetch-min-bytes', String(a.fetch.minBytes), '--fetch-max-wait-ms', String(a.fetch.maxWaitMs));
   }
+  if (a.latency === true) args.push('--latency', '1');
   return args;
 }
 
@@ -64,6 +66,11 @@ export function allClients({ node24, node24Version, hasRun, hasBatches = false, 
   }
   if (hasRun) {
     list.push(nodeClient('gregor-run', 'gregor (run())', 'gregor', 'gregor.mjs', node24, n24, { defaultsEqual: true, args: ['--api', 'run'] }));
+    // ordering 'key' with 16 in flight: the workloads' keys are null (one key per partition), so this measures the
+    // cost of the key bookkeeping with up to 12 records in flight, not a speed-up from key parallelism.
+    list.push(nodeClient('gregor-run-key', "gregor (run(), ordering 'key', concurrency 16)", 'gregor', 'gregor.mjs', node24, n24, {
+      defaultsEqual: true, defaultPassOnly: true, args: ['--api', 'run', '--ordering', 'key', '--concurrency', '16'],
+    }));
   }
   // gregor on the system's Node too, when gregor supports it (>= 22.15: an older one has no zstd in node:zlib).
   const [major, minor] = process.versions.node.split('.').map(Number);
@@ -82,6 +89,13 @@ export function allClients({ node24, node24Version, hasRun, hasBatches = false, 
     {
       id: 'java', label: 'Java consumer (consumer-perf-test)', family: 'other', runtime: 'JVM', needs: ['java'], defaultsEqual: true,
       command: (a) => {
+        // consumer-perf-test reports no latency: the latency workloads run clients/JavaLatency.java (same consumer).
+        if (a.latency === true) {
+          return {
+            cmd: 'java', args: ['-Xmx1g', '-cp', join(ROOT, '.kafka', 'lib', '*'), join(BENCH, 'clients', 'JavaLatency.java'), ...nodeArgs(a)],
+            cwd: ROOT, parse: parseJsonReport,
+          };
+        }
         const args = ['consumer-perf-test', '--bootstrap-server', a.bootstrap, '--topic', a.topic, '--group', a.group,
           '--num-records', String(a.expected), '--timeout', '60000'];
         if (a.fetch !== null) {

@@ -8,10 +8,12 @@ import { join } from 'node:path';
 export const TIME_BIN = '/usr/bin/time';
 
 /**
+ * @typedef {{ p50: number | null, p99: number | null, p999: number | null, max: number | null, n: number }} Latency
  * @typedef {{ records: number, bytes: number, activeMs: number, totalMs: number, cpuS: number, rssKiB: number,
- *   connectMs: number | null }} Sample
+ *   connectMs: number | null, firstMs?: number, latency?: Latency }} Sample
  * @typedef {{ cmd: string, args: string[], env?: Record<string, string>, cwd?: string,
- *   parse: (stdout: string) => null | { records: number, bytes: number, activeMs: number, connectMs: number | null } }} Command
+ *   parse: (stdout: string) => null | { records: number, bytes: number, activeMs: number, connectMs: number | null,
+ *     firstMs?: number, latency?: Latency } }} Command
  */
 
 /** The report line of bench/clients/common.mjs (and of the Go and Python clients). */
@@ -22,7 +24,10 @@ export function parseJsonReport(stdout) {
     try {
       const r = JSON.parse(t);
       if (typeof r.records === 'number' && typeof r.lastMs === 'number') {
-        return { records: r.records, bytes: r.bytes, activeMs: r.lastMs - r.firstMs, connectMs: r.connectMs };
+        return {
+          records: r.records, bytes: r.bytes, activeMs: r.lastMs - r.firstMs, connectMs: r.connectMs, firstMs: r.firstMs,
+          ...(r.latency === undefined ? {} : { latency: r.latency }),
+        };
       }
     } catch {
       // not the report
@@ -113,6 +118,8 @@ export function measure(command, { timeoutMs = 600_000 } = {}) {
       const gc = /^gc: (\d+) pauses, (\d+) ms \((.*)\)$/m.exec(stderr);
       resolve({
         ...(gc === null ? {} : { gc: { pauses: Number(gc[1]), ms: Number(gc[2]), detail: gc[3] } }),
+        ...(report.latency === undefined ? {} : { latency: report.latency }),
+        ...(report.firstMs === undefined ? {} : { firstMs: report.firstMs }),
         records: report.records,
         bytes: report.bytes,
         activeMs: report.activeMs,

@@ -17,8 +17,10 @@ export function summarise(results) {
   const out = [];
   for (const pass of results.passes) {
     for (const w of results.workloads) {
+      if (pass === 'equal' && (w.kind ?? 'throughput') !== 'throughput') continue;
       for (const c of results.clients) {
         if (pass === 'equal' && c.defaultPassOnly) continue;
+        if (w.clients !== undefined && !w.clients.includes(c.id)) continue;
         const source = pass === 'equal' && c.defaultsEqual ? 'default' : pass;
         const samples = results.samples.filter((s) => s.pass === source && s.workload === w.id && s.client === c.id);
         const ok = samples.filter((s) => s.ok);
@@ -32,6 +34,12 @@ export function summarise(results) {
           row.e2ePerS = stats(ok.map((s) => s.records / (s.totalMs / 1000)));
           row.cpuSPerM = stats(ok.map((s) => s.cpuS / (s.records / 1e6)));
           row.rssMiB = stats(ok.map((s) => s.rssKiB / 1024));
+          // From process start to the first record (the report's own clock gives first-to-last; the rest is start-up).
+          row.firstS = stats(ok.map((s) => (s.totalMs - s.activeMs) / 1000));
+          const lat = ok.filter((s) => s.latency?.p50 != null).map((s) => s.latency);
+          if (lat.length > 0) {
+            row.latency = { p50: stats(lat.map((l) => l.p50)), p99: stats(lat.map((l) => l.p99)), p999: stats(lat.map((l) => l.p999)), n: stats(lat.map((l) => l.n)) };
+          }
         }
         out.push(row);
       }
@@ -98,33 +106,57 @@ export function markdown(results, summary) {
         + 'are these values already show their default-pass figures (marked =).', '');
     }
     for (const w of results.workloads) {
+      const kind = w.kind ?? 'throughput';
+      if (pass === 'equal' && kind !== 'throughput') continue;
       L.push(`### ${w.label}: ${fmtInt(w.records)} records${w.compression === 'none' ? '' : `, ${w.compression}`}`, '');
-      L.push('| client | records/s | MB/s | total s | records/s end to end | CPU s / M records | peak RSS MiB |', '|---|--:|--:|--:|--:|--:|--:|');
+      if (kind === 'latency') {
+        L.push('| client | p50 ms | p99 ms | p99.9 ms | records measured | CPU s | peak RSS MiB |', '|---|--:|--:|--:|--:|--:|--:|');
+      } else if (kind === 'wide') {
+        L.push('| client | to first record s | to last record s | records/s | CPU s | peak RSS MiB |', '|---|--:|--:|--:|--:|--:|');
+      } else {
+        L.push('| client | records/s | MB/s | total s | records/s end to end | CPU s / M records | peak RSS MiB |', '|---|--:|--:|--:|--:|--:|--:|');
+      }
       for (const r of rowsFor(summary, pass, w.id)) {
         const c = results.clients.find((x) => x.id === r.client);
         const name = `${c.family === 'gregor' ? `**${c.label}**` : c.label}${r.reused ? ' =' : ''}`;
         if (r.recordsPerS === undefined) {
           const why = r.unavailable ?? r.errors[0] ?? 'not run';
-          L.push(`| ${name} | ${why.replace(/\|/g, '/').slice(0, 160)} | | | | | |`);
+          L.push(`| ${name} | ${why.replace(/\|/g, '/').slice(0, 160)} | | | | |${kind === 'wide' ? '' : ' |'}`);
           continue;
         }
         const failed = r.errors.length > 0 ? ` (${r.errors.length} failed)` : '';
-        L.push(`| ${name} | ${range(r.recordsPerS, fmtInt)}${failed} | ${range(r.mbPerS, fmt1)} | ${range(r.totalS, fmt2)} | `
-          + `${fmtInt(r.e2ePerS.median)} | ${range(r.cpuSPerM, fmt2)} | ${range(r.rssMiB, (x) => Math.round(x).toString())} |`);
+        const cpuS = (x) => fmt2(x * w.records / 1e6);
+        const rss = range(r.rssMiB, (x) => Math.round(x).toString());
+        if (kind === 'latency') {
+          const l = r.latency;
+          const lr = (k) => (l === undefined ? 'n/a' : range(l[k], fmt1));
+          L.push(`| ${name} | ${lr('p50')}${failed} | ${lr('p99')} | ${lr('p999')} | ${l === undefined ? 0 : fmtInt(l.n.median)} | `
+            + `${range(r.cpuSPerM, cpuS)} | ${rss} |`);
+        } else if (kind === 'wide') {
+          L.push(`| ${name} | ${range(r.firstS, fmt2)}${failed} | ${range(r.totalS, fmt2)} | ${fmtInt(r.e2ePerS.median)} | `
+            + `${range(r.cpuSPerM, cpuS)} | ${rss} |`);
+        } else {
+          L.push(`| ${name} | ${range(r.recordsPerS, fmtInt)}${failed} | ${range(r.mbPerS, fmt1)} | ${range(r.totalS, fmt2)} | `
+            + `${fmtInt(r.e2ePerS.median)} | ${range(r.cpuSPerM, fmt2)} | ${rss} |`);
+        }
       }
       L.push('');
     }
-    L.push(`### gregor (for await) against the others: ${PASS_TITLES[pass].toLowerCase()}`, '');
-    L.push('| workload | vs fastest Node peer | same, end to end | CPU / record vs leanest Node peer | peak RSS vs smallest Node peer | vs Java | vs franz-go |',
-      '|---|--:|--:|--:|--:|--:|--:|');
-    for (const w of results.workloads) {
+    const throughput = results.workloads.filter((x) => (x.kind ?? 'throughput') === 'throughput');
+    if (throughput.length > 0) L.push(`### gregor (for await) against the others: ${PASS_TITLES[pass].toLowerCase()}`, '');
+    if (throughput.length > 0) {
+      L.push('| workload | vs fastest Node peer | same, end to end | CPU / record vs leanest Node peer | peak RSS vs smallest Node peer | vs Java | vs franz-go |',
+        '|---|--:|--:|--:|--:|--:|--:|');
+    }
+    for (const w of throughput) {
       const k = comparisons(summary, results, pass, w.id);
       const x = (v) => (v === null ? 'n/a' : `${v.toFixed(2)}×`);
       const who = (r) => (r ? ` (${results.clients.find((c) => c.id === r.client).label.split(' (')[0]})` : '');
       L.push(`| ${w.label} | ${x(k.vsFastest)}${who(k.fastest)} | ${x(k.vsFastestE2e)}${who(k.fastestE2e)} | ${x(k.cpuRatio)}${who(k.leanestCpu)} | `
         + `${x(k.rssRatio)}${who(k.leanestRss)} | ${x(k.vsJava)} | ${x(k.vsFranz)} |`);
     }
-    L.push('', 'Ratios above 1× mean gregor reads more records per second; for CPU and RSS, below 1× means gregor uses less.', '');
+    if (throughput.length > 0) L.push('', 'Ratios above 1× mean gregor reads more records per second; for CPU and RSS, below 1× means gregor uses less.', '');
+    if (pass === 'default') L.push(...againstFranz(results, summary), '');
   }
   const problems = Object.entries(results.unavailable);
   if (problems.length > 0) {
@@ -140,22 +172,49 @@ export function markdown(results, summary) {
   return L.join('\n');
 }
 
+/** Wide topics and latency: gregor (for await) against franz-go, the figures of issue 15's pass criteria. */
+function againstFranz(results, summary) {
+  const L = [];
+  const get = (w, id) => summary.find((r) => r.pass === 'default' && r.workload === w.id && r.client === id);
+  const other = results.workloads.filter((w) => w.kind === 'wide' || w.kind === 'latency');
+  if (other.length === 0) return L;
+  L.push('### gregor (for await) against franz-go: wide topics and latency', '');
+  L.push('| workload | gregor | franz-go | gregor / franz-go |', '|---|--:|--:|--:|');
+  for (const w of other) {
+    const g = get(w, 'gregor');
+    const f = get(w, 'franz');
+    if (w.kind === 'wide') {
+      const cell = (r) => (r?.totalS ? `${fmt2(r.totalS.median)} s, CPU ${fmt2(r.cpuSPerM.median * w.records / 1e6)} s, ${Math.round(r.rssMiB.median)} MiB` : 'n/a');
+      const ratio = g?.totalS && f?.totalS ? `${(g.totalS.median / f.totalS.median).toFixed(2)}× wall, +${Math.round(g.rssMiB.median - f.rssMiB.median)} MiB` : 'n/a';
+      L.push(`| ${w.label}: to last record, CPU, RSS | ${cell(g)} | ${cell(f)} | ${ratio} |`);
+    } else {
+      const cell = (r) => (r?.latency ? `${fmt1(r.latency.p50.median)} / ${fmt1(r.latency.p99.median)} / ${fmt1(r.latency.p999.median)}` : 'n/a');
+      const diff = g?.latency && f?.latency ? `p99 ${(g.latency.p99.median - f.latency.p99.median >= 0 ? '+' : '')}${(g.latency.p99.median - f.latency.p99.median).toFixed(1)} ms` : 'n/a';
+      L.push(`| ${w.label}: p50 / p99 / p99.9 ms | ${cell(g)} | ${cell(f)} | ${diff} |`);
+    }
+  }
+  return L;
+}
+
 /** The compact table README.md shows: records/s per client and workload (default settings), CPU and RSS at 100 B. */
 export function readmeTable(results, summary) {
   const pass = 'default';
   const L = [];
-  const head = results.workloads.map((w) => `${w.label} rec/s`);
+  const workloads = results.workloads.filter((w) => (w.kind ?? 'throughput') === 'throughput');
+  const head = workloads.map((w) => `${w.label} rec/s`);
   L.push(`| client | ${head.join(' | ')} | CPU s / M (100 B) | peak RSS MiB (100 B) |`);
-  L.push(`|---|${results.workloads.map(() => '--:').join('|')}|--:|--:|`);
+  L.push(`|---|${workloads.map(() => '--:').join('|')}|--:|--:|`);
   for (const c of results.clients) {
-    const cells = results.workloads.map((w) => {
+    const cells = workloads.map((w) => {
       const r = summary.find((x) => x.pass === pass && x.workload === w.id && x.client === c.id);
       return r?.recordsPerS ? fmtInt(r.recordsPerS.median) : '–';
     });
-    const r100 = summary.find((x) => x.pass === pass && x.workload === results.workloads[0].id && x.client === c.id);
+    const r100 = summary.find((x) => x.pass === pass && x.workload === workloads[0]?.id && x.client === c.id);
     const name = c.family === 'gregor' ? `**${c.label}**` : c.label;
     L.push(`| ${name} | ${cells.join(' | ')} | ${r100?.cpuSPerM ? fmt2(r100.cpuSPerM.median) : '–'} | ${r100?.rssMiB ? Math.round(r100.rssMiB.median) : '–'} |`);
   }
+  const more = againstFranz(results, summary);
+  if (more.length > 0) L.push('', ...more.slice(2).map((l) => l));
   return L.join('\n');
 }
 
@@ -164,6 +223,7 @@ const esc = (s) => s.replace(/&/g, '&amp;').replace(/</g, '&lt;').replace(/>/g, 
 /** Horizontal bars of records/s (median, whiskers min–max), one panel per workload. */
 export function svg(results, summary, pass = 'default') {
   const clients = results.clients.filter((c) => !(pass === 'equal' && c.defaultPassOnly));
+  results = { ...results, workloads: results.workloads.filter((w) => (w.kind ?? 'throughput') === 'throughput') };
   const labelW = 300;
   const barW = 420;
   const rowH = 18;

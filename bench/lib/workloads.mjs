@@ -1,23 +1,53 @@
-// The four workloads, produced once by Kafka's Java producer (producer-perf-test: random A-Z payloads, the producer's
-// default batching) into 12-partition topics, and reused while their record count is right.
+// The workloads. Three kinds:
+// - 'throughput': produced once by Kafka's Java producer (producer-perf-test: random A-Z payloads, the producer's
+//   default batching) into 12-partition topics, and reused while their record count is right;
+// - 'wide': the same, 100 B records spread evenly (RoundRobinPartitioner) over 2,000 or 10,000 partitions: start-up
+//   (metadata, group join, first fetch) and per-partition bookkeeping, measured as time to the first and the last record;
+// - 'latency': a fresh topic per run, filled by the Java producer at a fixed rate *while* the client reads it; the
+//   client reports receive time minus CreateTime (bench/run.mjs, latency.mjs).
 import { kafkaTool, endOffsets, topicExists } from './kafka-tools.mjs';
 
 export const PARTITIONS = 12;
 
-/** @typedef {{ id: string, label: string, records: number, recordSize: number, compression: string, topic: string }} Workload */
+/**
+ * @typedef {{ id: string, label: string, kind: 'throughput' | 'wide' | 'latency', records: number, recordSize: number,
+ *   compression: string, topic: string, partitions: number, rate?: number, clients?: string[] }} Workload
+ */
+
+/** The clients the wide and latency workloads run (a few: KafkaJS on 10,000 partitions would take the whole hour). */
+const WIDE_CLIENTS = ['gregor', 'gregor-batches', 'gregor-baseline', 'gregor-batches-baseline', 'franz', 'java', 'platformatic'];
+const LATENCY_CLIENTS = ['gregor', 'gregor-baseline', 'franz', 'java', 'platformatic'];
+
+/** Seconds of production per latency run (4 with --quick); the first second after the first record is warm-up. */
+export const LATENCY_SECONDS = 12;
 
 /** @returns {Workload[]} the full set, or a tenth of each with quick. */
 export function workloads(quick) {
   const scale = quick ? 10 : 1;
   const def = (id, label, records, recordSize, compression) => {
     const n = records / scale;
-    return { id, label, records: n, recordSize, compression, topic: `gregor-bench-${id}-${n}` };
+    return { id, label, kind: 'throughput', records: n, recordSize, compression, partitions: PARTITIONS, topic: `gregor-bench-${id}-${n}` };
+  };
+  const wide = (id, label, partitions, perPartition) => {
+    const n = partitions * Math.max(1, perPartition / scale);
+    return { id, label, kind: 'wide', records: n, recordSize: 100, compression: 'none', partitions, clients: WIDE_CLIENTS, topic: `gregor-bench-${id}-${n}` };
+  };
+  const latency = (id, label, rate) => {
+    const seconds = quick ? 4 : LATENCY_SECONDS;
+    return {
+      id, label, kind: 'latency', records: rate * seconds, recordSize: 100, compression: 'none', partitions: PARTITIONS, rate,
+      clients: LATENCY_CLIENTS, topic: `gregor-bench-${id}`,
+    };
   };
   return [
     def('100b', '100 B', 2_000_000, 100, 'none'),
     def('1k', '1 KiB', 500_000, 1024, 'none'),
     def('1k-lz4', '1 KiB lz4', 500_000, 1024, 'lz4'),
     def('1k-zstd', '1 KiB zstd', 500_000, 1024, 'zstd'),
+    wide('wide-2k', '2,000 partitions, 100 B', 2_000, 200),
+    wide('wide-10k', '10,000 partitions, 100 B', 10_000, 50),
+    latency('lat-5k', 'latency at 5,000 records/s', 5_000),
+    latency('lat-50k', 'latency at 50,000 records/s', 50_000),
   ];
 }
 
@@ -27,30 +57,81 @@ function count(offsets) {
   return n;
 }
 
-/**
- * Makes sure the workload's topic holds exactly its records (log start 0 is guaranteed by retention.ms=-1 and by
- * recreating the topic whenever the count is off). Returns what was done, for the log.
- */
-export function ensureWorkload(bootstrap, w, log) {
-  const offsets = endOffsets(bootstrap, w.topic);
-  if (offsets.size === PARTITIONS && count(offsets) === w.records) return 'reused';
-  if (offsets.size !== 0 || topicExists(bootstrap, w.topic)) {
-    log(`${w.topic}: ${count(offsets)} records in ${offsets.size} partitions, expected ${w.records} in ${PARTITIONS}: recreating`);
-    kafkaTool(['topics', '--bootstrap-server', bootstrap, '--delete', '--topic', w.topic]);
-  }
-  // Deletion is asynchronous on the broker: creating the same name may fail for a moment.
+// KRaft's controller refuses an operation of more than 10,000 metadata records ("excessively large batch
+// operation"): a 10,000-partition topic is created with part of its partitions and grown in steps.
+const PARTITIONS_PER_STEP = 5_000;
+
+/** Creates the topic, retrying while a deletion of the same name is still under way on the broker. */
+export function createTopic(bootstrap, topic, partitions) {
+  const first = Math.min(partitions, PARTITIONS_PER_STEP);
   for (let attempt = 0; ; attempt++) {
-    const r = kafkaTool(['topics', '--bootstrap-server', bootstrap, '--create', '--topic', w.topic,
-      '--partitions', String(PARTITIONS), '--replication-factor', '1', '--config', 'retention.ms=-1',
+    const r = kafkaTool(['topics', '--bootstrap-server', bootstrap, '--create', '--topic', topic,
+      '--partitions', String(first), '--replication-factor', '1', '--config', 'retention.ms=-1',
       '--config', 'retention.bytes=-1'], { allowFail: true });
     if (r.status === 0) break;
-    if (attempt >= 30) throw new Error(`cannot create ${w.topic}: ${r.stderr.trim().slice(-500)}`);
+    if (attempt >= 30 || !/TopicExists|marked for deletion/i.test(r.stderr)) throw new Error(`cannot create ${topic}: ${r.stderr.trim().slice(-500)}`);
     Atomics.wait(new Int32Array(new SharedArrayBuffer(4)), 0, 0, 1000);
   }
+  for (let n = first; n < partitions;) {
+    n = Math.min(partitions, n + PARTITIONS_PER_STEP);
+    // Just created: the tool may not see the topic in its metadata yet.
+    for (let attempt = 0; ; attempt++) {
+      const r = kafkaTool(['topics', '--bootstrap-server', bootstrap, '--alter', '--topic', topic, '--partitions', String(n)], { allowFail: true });
+      if (r.status === 0) break;
+      if (attempt >= 30 || !/does not exist/.test(r.stderr)) throw new Error(`cannot grow ${topic} to ${n} partitions: ${r.stderr.trim().slice(-500)}`);
+      Atomics.wait(new Int32Array(new SharedArrayBuffer(4)), 0, 0, 1000);
+    }
+  }
+  // The broker creates thousands of partition logs for many seconds after the controller said yes; producing earlier
+  // floods the producer with NOT_LEADER_OR_FOLLOWER retries (megabytes of warnings).
+  if (partitions > PARTITIONS) {
+    for (let attempt = 0; endOffsets(bootstrap, topic).size < partitions; attempt++) {
+      if (attempt >= 120) throw new Error(`${topic}: not all ${partitions} partitions have a leader after two minutes`);
+      Atomics.wait(new Int32Array(new SharedArrayBuffer(4)), 0, 0, 1000);
+    }
+  }
+}
+
+export function deleteTopic(bootstrap, topic) {
+  kafkaTool(['topics', '--bootstrap-server', bootstrap, '--delete', '--topic', topic], { allowFail: true });
+}
+
+/** The Java producer's arguments for a workload (a latency workload adds its rate and an unbatched producer). */
+export function producerArgs(bootstrap, w, topic = w.topic) {
+  const props = [`compression.type=${w.compression}`, 'acks=1'];
+  // Even spread: the default (sticky) partitioner would fill whole batches of a few partitions and leave most of a
+  // wide topic empty.
+  if (w.kind === 'wide') props.push('partitioner.class=org.apache.kafka.clients.producer.RoundRobinPartitioner');
+  // No linger: CreateTime is stamped at send(), so time spent waiting in the producer's batch counts as latency.
+  if (w.kind === 'latency') props.push('linger.ms=0');
+  return ['producer-perf-test', '--bootstrap-server', bootstrap, '--topic', topic,
+    '--num-records', String(w.records), '--record-size', String(w.recordSize), '--throughput', String(w.rate ?? -1),
+    '--producer-props', ...props];
+}
+
+/**
+ * Makes sure the workload's topic holds exactly its records (log start 0 is guaranteed by retention.ms=-1 and by
+ * recreating the topic whenever the count is off). Returns what was done, for the log. Latency workloads have no
+ * standing topic (one per run).
+ */
+export function ensureWorkload(bootstrap, w, log) {
+  if (w.kind === 'latency') return `a fresh topic per run, ${w.rate} records/s for ${w.records / w.rate} s`;
+  const offsets = endOffsets(bootstrap, w.topic);
+  if (offsets.size === w.partitions && count(offsets) === w.records) return 'reused';
+  if (offsets.size !== 0 || topicExists(bootstrap, w.topic)) {
+    log(`${w.topic}: ${count(offsets)} records in ${offsets.size} partitions, expected ${w.records} in ${w.partitions}: recreating`);
+    deleteTopic(bootstrap, w.topic);
+  }
+  // A wide topic of the other size (--quick or not) goes first: the shared broker's open files (one per partition's
+  // active segment) must stay well below its limit.
+  if (w.kind === 'wide') {
+    const list = kafkaTool(['topics', '--bootstrap-server', bootstrap, '--list'], { allowFail: true }).stdout.split('\n').map((l) => l.trim());
+    for (const t of list) if (t.startsWith(`gregor-bench-${w.id}-`) && t !== w.topic) deleteTopic(bootstrap, t);
+  }
+  // Deletion is asynchronous on the broker: creating the same name may fail for a moment.
+  createTopic(bootstrap, w.topic, w.partitions);
   log(`${w.topic}: producing ${w.records} records of ${w.recordSize} B (compression ${w.compression}) with the Java producer`);
-  kafkaTool(['producer-perf-test', '--bootstrap-server', bootstrap, '--topic', w.topic,
-    '--num-records', String(w.records), '--record-size', String(w.recordSize), '--throughput', '-1',
-    '--producer-props', `compression.type=${w.compression}`, 'acks=1'], { env: { KAFKA_TOOL_HEAP: '512m' } });
+  kafkaTool(producerArgs(bootstrap, w), { env: { KAFKA_TOOL_HEAP: '512m' } });
   const after = count(endOffsets(bootstrap, w.topic));
   if (after !== w.records) throw new Error(`${w.topic}: produced ${after} records, expected ${w.records}`);
   return 'produced';
