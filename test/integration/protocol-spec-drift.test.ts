@@ -218,7 +218,8 @@ test('gregor defines every API the client, the producer and the admin tooling ne
     'ConsumerGroupDescribe', 'DescribeGroups', 'ListGroups', 'SaslHandshake', 'SaslAuthenticate', 'Produce',
     'InitProducerId', 'EndTxn', 'AddPartitionsToTxn', 'AddOffsetsToTxn', 'TxnOffsetCommit', 'CreateTopics',
     'DeleteTopics', 'DescribeCluster', 'DescribeConfigs', 'ElectLeaders', 'AlterPartitionReassignments',
-    'ListPartitionReassignments',
+    'ListPartitionReassignments', 'IncrementalAlterConfigs', 'ShareGroupDescribe', 'DescribeShareGroupOffsets',
+    'AlterShareGroupOffsets', 'DeleteShareGroupOffsets',
   ];
   const defined = new Set(API_DEFS.map((d) => d.name));
   assert.deepEqual(needed.filter((n) => !defined.has(n)), []);

@@ -1,5 +1,5 @@
 // Administration used by tests and tools: CreateTopics, DeleteTopics, DescribeConfigs, ElectLeaders,
-// AlterPartitionReassignments and ListPartitionReassignments (KIP-455).
+// IncrementalAlterConfigs (KIP-339), AlterPartitionReassignments and ListPartitionReassignments (KIP-455).
 // Definitions in gregor's notation (see dsl.ts); checked against Kafka 4.3.1's message specs by the spec-drift test.
 
 import { api, message } from './dsl.js';
@@ -117,6 +117,30 @@ export const ElectLeaders = api(43, 'ElectLeaders', {
         'ErrorCode int16 0+',
         'ErrorMessage string 0+ nullable=0+',
       ]],
+    ]],
+  ]),
+});
+
+export const IncrementalAlterConfigs = api(44, 'IncrementalAlterConfigs', {
+  request: message('0-1', '1+', [
+    ['Resources []AlterConfigsResource 0+', [
+      'ResourceType int8 0+',
+      'ResourceName string 0+',
+      ['Configs []AlterableConfig 0+', [
+        'Name string 0+',
+        'ConfigOperation int8 0+',
+        'Value string 0+ nullable=0+',
+      ]],
+    ]],
+    'ValidateOnly bool 0+',
+  ]),
+  response: message('0-1', '1+', [
+    'ThrottleTimeMs int32 0+',
+    ['Responses []AlterConfigsResourceResponse 0+', [
+      'ErrorCode int16 0+',
+      'ErrorMessage string 0+ nullable=0+',
+      'ResourceType int8 0+',
+      'ResourceName string 0+',
     ]],
   ]),
 });

@@ -1,7 +1,9 @@
 // The registry of every API gregor defines, by API key. The codec compiles plans from these definitions.
 
 import type { ApiDef } from './dsl.js';
-import { AlterPartitionReassignments, CreateTopics, DeleteTopics, DescribeConfigs, ElectLeaders, ListPartitionReassignments } from './admin.js';
+import {
+  AlterPartitionReassignments, CreateTopics, DeleteTopics, DescribeConfigs, ElectLeaders, IncrementalAlterConfigs, ListPartitionReassignments,
+} from './admin.js';
 import { ConsumerGroupDescribe, ConsumerGroupHeartbeat } from './consumer-group.js';
 import { Fetch, ListOffsets, OffsetForLeaderEpoch } from './fetch.js';
 import { DescribeGroups, Heartbeat, JoinGroup, LeaveGroup, ListGroups, SyncGroup } from './group.js';
@@ -9,6 +11,7 @@ import { ApiVersions, DescribeCluster, FindCoordinator, Metadata } from './metad
 import { OffsetCommit, OffsetFetch } from './offsets.js';
 import { AddOffsetsToTxn, AddPartitionsToTxn, EndTxn, InitProducerId, Produce, TxnOffsetCommit } from './produce.js';
 import { SaslAuthenticate, SaslHandshake } from './sasl.js';
+import { AlterShareGroupOffsets, DeleteShareGroupOffsets, DescribeShareGroupOffsets, ShareGroupDescribe } from './share-admin.js';
 
 export type { ApiDef, FieldDef, MessageDef, VersionRange, ScalarType } from './dsl.js';
 export { formatVersions, inRange, parseVersions } from './dsl.js';
@@ -21,6 +24,7 @@ export const API_DEFS: readonly ApiDef[] = Object.freeze(
     OffsetForLeaderEpoch, AddPartitionsToTxn, AddOffsetsToTxn, EndTxn, TxnOffsetCommit, DescribeConfigs,
     SaslAuthenticate, ElectLeaders, AlterPartitionReassignments, ListPartitionReassignments, DescribeCluster,
     ConsumerGroupHeartbeat, ConsumerGroupDescribe,
+    IncrementalAlterConfigs, ShareGroupDescribe, DescribeShareGroupOffsets, AlterShareGroupOffsets, DeleteShareGroupOffsets,
   ].sort((a, b) => a.apiKey - b.apiKey),
 );
 

@@ -1013,6 +1013,40 @@ export interface ElectLeadersResponsePartitionResult {
   /** ErrorMessage: v0+; nullable v0+ */ errorMessage: string | null;
 }
 
+/** IncrementalAlterConfigs request body (API key 44), versions 0-1, flexible 1+. */
+export interface IncrementalAlterConfigsRequest {
+  /** Resources: v0+ */ resources?: IncrementalAlterConfigsRequestAlterConfigsResource[];
+  /** ValidateOnly: v0+ */ validateOnly?: boolean;
+}
+
+/** IncrementalAlterConfigs request struct AlterConfigsResource. */
+export interface IncrementalAlterConfigsRequestAlterConfigsResource {
+  /** ResourceType: v0+ */ resourceType?: number;
+  /** ResourceName: v0+ */ resourceName?: string;
+  /** Configs: v0+ */ configs?: IncrementalAlterConfigsRequestAlterableConfig[];
+}
+
+/** IncrementalAlterConfigs request struct AlterableConfig. */
+export interface IncrementalAlterConfigsRequestAlterableConfig {
+  /** Name: v0+ */ name?: string;
+  /** ConfigOperation: v0+ */ configOperation?: number;
+  /** Value: v0+; nullable v0+ */ value?: string | null;
+}
+
+/** IncrementalAlterConfigs response body (API key 44), versions 0-1, flexible 1+. */
+export interface IncrementalAlterConfigsResponse {
+  /** ThrottleTimeMs: v0+ */ throttleTimeMs: number;
+  /** Responses: v0+ */ responses: IncrementalAlterConfigsResponseAlterConfigsResourceResponse[];
+}
+
+/** IncrementalAlterConfigs response struct AlterConfigsResourceResponse. */
+export interface IncrementalAlterConfigsResponseAlterConfigsResourceResponse {
+  /** ErrorCode: v0+ */ errorCode: number;
+  /** ErrorMessage: v0+; nullable v0+ */ errorMessage: string | null;
+  /** ResourceType: v0+ */ resourceType: number;
+  /** ResourceName: v0+ */ resourceName: string;
+}
+
 /** AlterPartitionReassignments request body (API key 45), versions 0-1, flexible 0+. */
 export interface AlterPartitionReassignmentsRequest {
   /** TimeoutMs: v0+; default 60000 */ timeoutMs?: number;
@@ -1222,6 +1256,169 @@ export interface ConsumerGroupDescribeResponseTopicPartitions2 {
   /** Partitions: v0+ */ partitions: number[];
 }
 
+/** ShareGroupDescribe request body (API key 77), versions 1, flexible 0+. */
+export interface ShareGroupDescribeRequest {
+  /** GroupIds: v0+ */ groupIds?: string[];
+  /** IncludeAuthorizedOperations: v0+ */ includeAuthorizedOperations?: boolean;
+}
+
+/** ShareGroupDescribe response body (API key 77), versions 1, flexible 0+. */
+export interface ShareGroupDescribeResponse {
+  /** ThrottleTimeMs: v0+ */ throttleTimeMs: number;
+  /** Groups: v0+ */ groups: ShareGroupDescribeResponseDescribedGroup[];
+}
+
+/** ShareGroupDescribe response struct DescribedGroup. */
+export interface ShareGroupDescribeResponseDescribedGroup {
+  /** ErrorCode: v0+ */ errorCode: number;
+  /** ErrorMessage: v0+; nullable v0+; default null */ errorMessage: string | null;
+  /** GroupId: v0+ */ groupId: string;
+  /** GroupState: v0+ */ groupState: string;
+  /** GroupEpoch: v0+ */ groupEpoch: number;
+  /** AssignmentEpoch: v0+ */ assignmentEpoch: number;
+  /** AssignorName: v0+ */ assignorName: string;
+  /** Members: v0+ */ members: ShareGroupDescribeResponseMember[];
+  /** AuthorizedOperations: v0+; default -2147483648 */ authorizedOperations: number;
+}
+
+/** ShareGroupDescribe response struct Member. */
+export interface ShareGroupDescribeResponseMember {
+  /** MemberId: v0+ */ memberId: string;
+  /** RackId: v0+; nullable v0+; default null */ rackId: string | null;
+  /** MemberEpoch: v0+ */ memberEpoch: number;
+  /** ClientId: v0+ */ clientId: string;
+  /** ClientHost: v0+ */ clientHost: string;
+  /** SubscribedTopicNames: v0+ */ subscribedTopicNames: string[];
+  /** Assignment: v0+ */ assignment: ShareGroupDescribeResponseAssignment;
+}
+
+/** ShareGroupDescribe response struct Assignment. */
+export interface ShareGroupDescribeResponseAssignment {
+  /** TopicPartitions: v0+ */ topicPartitions: ShareGroupDescribeResponseTopicPartitions[];
+}
+
+/** ShareGroupDescribe response struct TopicPartitions. */
+export interface ShareGroupDescribeResponseTopicPartitions {
+  /** TopicId: v0+ */ topicId: string;
+  /** TopicName: v0+ */ topicName: string;
+  /** Partitions: v0+ */ partitions: number[];
+}
+
+/** DescribeShareGroupOffsets request body (API key 90), versions 0-1, flexible 0+. */
+export interface DescribeShareGroupOffsetsRequest {
+  /** Groups: v0+ */ groups?: DescribeShareGroupOffsetsRequestGroup[];
+}
+
+/** DescribeShareGroupOffsets request struct DescribeShareGroupOffsetsRequestGroup. */
+export interface DescribeShareGroupOffsetsRequestGroup {
+  /** GroupId: v0+ */ groupId?: string;
+  /** Topics: v0+; nullable v0+ */ topics?: DescribeShareGroupOffsetsRequestTopic[] | null;
+}
+
+/** DescribeShareGroupOffsets request struct DescribeShareGroupOffsetsRequestTopic. */
+export interface DescribeShareGroupOffsetsRequestTopic {
+  /** TopicName: v0+ */ topicName?: string;
+  /** Partitions: v0+ */ partitions?: number[];
+}
+
+/** DescribeShareGroupOffsets response body (API key 90), versions 0-1, flexible 0+. */
+export interface DescribeShareGroupOffsetsResponse {
+  /** ThrottleTimeMs: v0+ */ throttleTimeMs: number;
+  /** Groups: v0+ */ groups: DescribeShareGroupOffsetsResponseGroup[];
+}
+
+/** DescribeShareGroupOffsets response struct DescribeShareGroupOffsetsResponseGroup. */
+export interface DescribeShareGroupOffsetsResponseGroup {
+  /** GroupId: v0+ */ groupId: string;
+  /** Topics: v0+ */ topics: DescribeShareGroupOffsetsResponseTopic[];
+  /** ErrorCode: v0+ */ errorCode: number;
+  /** ErrorMessage: v0+; nullable v0+; default null */ errorMessage: string | null;
+}
+
+/** DescribeShareGroupOffsets response struct DescribeShareGroupOffsetsResponseTopic. */
+export interface DescribeShareGroupOffsetsResponseTopic {
+  /** TopicName: v0+ */ topicName: string;
+  /** TopicId: v0+ */ topicId: string;
+  /** Partitions: v0+ */ partitions: DescribeShareGroupOffsetsResponsePartition[];
+}
+
+/** DescribeShareGroupOffsets response struct DescribeShareGroupOffsetsResponsePartition. */
+export interface DescribeShareGroupOffsetsResponsePartition {
+  /** PartitionIndex: v0+ */ partitionIndex: number;
+  /** StartOffset: v0+ */ startOffset: bigint;
+  /** LeaderEpoch: v0+ */ leaderEpoch: number;
+  /** Lag: v1+; default -1n; ignorable */ lag: bigint;
+  /** ErrorCode: v0+ */ errorCode: number;
+  /** ErrorMessage: v0+; nullable v0+; default null */ errorMessage: string | null;
+}
+
+/** AlterShareGroupOffsets request body (API key 91), versions 0, flexible 0+. */
+export interface AlterShareGroupOffsetsRequest {
+  /** GroupId: v0+ */ groupId?: string;
+  /** Topics: v0+ */ topics?: AlterShareGroupOffsetsRequestTopic[];
+}
+
+/** AlterShareGroupOffsets request struct AlterShareGroupOffsetsRequestTopic. */
+export interface AlterShareGroupOffsetsRequestTopic {
+  /** TopicName: v0+ */ topicName?: string;
+  /** Partitions: v0+ */ partitions?: AlterShareGroupOffsetsRequestPartition[];
+}
+
+/** AlterShareGroupOffsets request struct AlterShareGroupOffsetsRequestPartition. */
+export interface AlterShareGroupOffsetsRequestPartition {
+  /** PartitionIndex: v0+ */ partitionIndex?: number;
+  /** StartOffset: v0+ */ startOffset?: bigint | number;
+}
+
+/** AlterShareGroupOffsets response body (API key 91), versions 0, flexible 0+. */
+export interface AlterShareGroupOffsetsResponse {
+  /** ThrottleTimeMs: v0+ */ throttleTimeMs: number;
+  /** ErrorCode: v0+ */ errorCode: number;
+  /** ErrorMessage: v0+; nullable v0+; default null */ errorMessage: string | null;
+  /** Responses: v0+ */ responses: AlterShareGroupOffsetsResponseTopic[];
+}
+
+/** AlterShareGroupOffsets response struct AlterShareGroupOffsetsResponseTopic. */
+export interface AlterShareGroupOffsetsResponseTopic {
+  /** TopicName: v0+ */ topicName: string;
+  /** TopicId: v0+ */ topicId: string;
+  /** Partitions: v0+ */ partitions: AlterShareGroupOffsetsResponsePartition[];
+}
+
+/** AlterShareGroupOffsets response struct AlterShareGroupOffsetsResponsePartition. */
+export interface AlterShareGroupOffsetsResponsePartition {
+  /** PartitionIndex: v0+ */ partitionIndex: number;
+  /** ErrorCode: v0+ */ errorCode: number;
+  /** ErrorMessage: v0+; nullable v0+; default null */ errorMessage: string | null;
+}
+
+/** DeleteShareGroupOffsets request body (API key 92), versions 0, flexible 0+. */
+export interface DeleteShareGroupOffsetsRequest {
+  /** GroupId: v0+ */ groupId?: string;
+  /** Topics: v0+ */ topics?: DeleteShareGroupOffsetsRequestTopic[];
+}
+
+/** DeleteShareGroupOffsets request struct DeleteShareGroupOffsetsRequestTopic. */
+export interface DeleteShareGroupOffsetsRequestTopic {
+  /** TopicName: v0+ */ topicName?: string;
+}
+
+/** DeleteShareGroupOffsets response body (API key 92), versions 0, flexible 0+. */
+export interface DeleteShareGroupOffsetsResponse {
+  /** ThrottleTimeMs: v0+ */ throttleTimeMs: number;
+  /** ErrorCode: v0+ */ errorCode: number;
+  /** ErrorMessage: v0+; nullable v0+; default null */ errorMessage: string | null;
+  /** Responses: v0+ */ responses: DeleteShareGroupOffsetsResponseTopic[];
+}
+
+/** DeleteShareGroupOffsets response struct DeleteShareGroupOffsetsResponseTopic. */
+export interface DeleteShareGroupOffsetsResponseTopic {
+  /** TopicName: v0+ */ topicName: string;
+  /** TopicId: v0+ */ topicId: string;
+  /** ErrorCode: v0+ */ errorCode: number;
+  /** ErrorMessage: v0+; nullable v0+; default null */ errorMessage: string | null;
+}
+
 /** Request body types by API key: lets encodeRequest/decodeResponse type the body when the key is a literal. */
 export interface RequestBodies {
   0: ProduceRequest;
@@ -1250,11 +1447,16 @@ export interface RequestBodies {
   32: DescribeConfigsRequest;
   36: SaslAuthenticateRequest;
   43: ElectLeadersRequest;
+  44: IncrementalAlterConfigsRequest;
   45: AlterPartitionReassignmentsRequest;
   46: ListPartitionReassignmentsRequest;
   60: DescribeClusterRequest;
   68: ConsumerGroupHeartbeatRequest;
   69: ConsumerGroupDescribeRequest;
+  77: ShareGroupDescribeRequest;
+  90: DescribeShareGroupOffsetsRequest;
+  91: AlterShareGroupOffsetsRequest;
+  92: DeleteShareGroupOffsetsRequest;
 }
 
 /** Response body types by API key: lets encodeRequest/decodeResponse type the body when the key is a literal. */
@@ -1285,9 +1487,14 @@ export interface ResponseBodies {
   32: DescribeConfigsResponse;
   36: SaslAuthenticateResponse;
   43: ElectLeadersResponse;
+  44: IncrementalAlterConfigsResponse;
   45: AlterPartitionReassignmentsResponse;
   46: ListPartitionReassignmentsResponse;
   60: DescribeClusterResponse;
   68: ConsumerGroupHeartbeatResponse;
   69: ConsumerGroupDescribeResponse;
+  77: ShareGroupDescribeResponse;
+  90: DescribeShareGroupOffsetsResponse;
+  91: AlterShareGroupOffsetsResponse;
+  92: DeleteShareGroupOffsetsResponse;
 }
