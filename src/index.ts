@@ -71,5 +71,7 @@ export {
   type ConfigResourceType, type CreateTopicsOptions, type CreatedTopic, type DeleteTopicsOptions, type ListOffsetsOptions,
   type ListedOffset, type NewTopic, type OffsetQuery, type OffsetSpec, type PartitionDescription, type TopicDescription,
   type TopicListing, type GroupDescription, type GroupListing, type GroupMember, type GroupMemberAssignment, type GroupOffset,
+  type AlterConfigOp, type AlterConfigsResource, type GroupFilters, type ShareGroupDescription, type ShareGroupMember,
+  type ShareGroupOffset, type ShareGroupOffsetSpec,
 } from './admin/index.js';
 export type { ProducerConfig, AdminConfig, ResolvedProducerConfig, ResolvedAdminConfig } from './config/index.js';

@@ -1,7 +1,8 @@
 // The minimal admin client: public, documented as minimal. Enough for tests, the demo, the CLI's `cluster
 // describe` and `groups`, and applications that need to create a topic: topics (create, delete, list, describe), the
-// cluster (id, controller, brokers), groups (list, describe, committed offsets: groups.ts), offsets by time
-// (ListOffsets) and configs (DescribeConfigs).
+// cluster (id, controller, brokers), groups (list, describe, committed offsets: groups.ts), share groups (describe,
+// start offsets and lag, alter and delete them: share-groups.ts), offsets by time (ListOffsets) and configs
+// (DescribeConfigs, IncrementalAlterConfigs: topic, broker and group configs such as share.auto.offset.reset).
 //
 //   const admin = new Admin({ 'bootstrap.servers': 'localhost:9092' });
 //   await admin.createTopics([{ topic: 'orders', numPartitions: 6 }]);
@@ -19,7 +20,13 @@ import { ApiKey, ErrorCode, isRetriable, kafkaError } from '../protocol/index.js
 import type { Cluster } from '../cluster/client.js';
 import { connectCluster } from '../cluster/connect.js';
 import { withRetries, type RetryPolicy } from '../cluster/retry.js';
-import { describeGroup, listGroupOffsets, listGroups, type GroupContext, type GroupDescription, type GroupListing, type GroupOffset } from './groups.js';
+import {
+  describeGroup, listGroupOffsets, listGroups, type GroupContext, type GroupDescription, type GroupFilters, type GroupListing, type GroupOffset,
+} from './groups.js';
+import {
+  alterShareGroupOffsets, deleteShareGroupOffsets, describeShareGroup, listShareGroupOffsets,
+  type ShareGroupDescription, type ShareGroupOffset, type ShareGroupOffsetSpec,
+} from './share-groups.js';
 
 /** A topic for createTopics(). */
 export interface NewTopic {
@@ -137,7 +144,8 @@ export interface ListOffsetsOptions extends AdminCallOptions {
 }
 
 /** The kinds of resource describeConfigs() reads. */
-export type ConfigResourceType = 'topic' | 'broker';
+/** The kinds of resource whose configs describeConfigs() and incrementalAlterConfigs() read and change. */
+export type ConfigResourceType = 'topic' | 'broker' | 'group';
 
 /** One configuration value of a topic or broker (describeConfigs()); sensitive values are null. */
 export interface ConfigEntry {
@@ -149,7 +157,7 @@ export interface ConfigEntry {
   source: string;
 }
 
-/** describeConfigs()'s answer for one topic or broker. */
+/** describeConfigs()'s answer for one topic, broker or group. */
 export interface ConfigResourceDescription {
   type: ConfigResourceType;
   name: string;
@@ -157,7 +165,28 @@ export interface ConfigResourceDescription {
 }
 
 const SPEC_TIMESTAMPS = { earliest: -2n, latest: -1n, 'max-timestamp': -3n } as const;
-const RESOURCE_TYPES: Record<ConfigResourceType, number> = { topic: 2, broker: 4 };
+// Kafka's ConfigResource.Type ids; GROUP (32) holds group configs such as share.auto.offset.reset (KIP-848, KIP-932).
+const RESOURCE_TYPES: Record<ConfigResourceType, number> = { topic: 2, broker: 4, group: 32 };
+const RESOURCE_TYPE_NAMES = new Map<number, ConfigResourceType>(Object.entries(RESOURCE_TYPES).map(([k, v]) => [v, k as ConfigResourceType]));
+
+/** One change of incrementalAlterConfigs(): set a value, delete it (back to the default), or add to / remove from a
+ * list value (append, subtract), as Kafka's AlterConfigOp.OpType. */
+export interface AlterConfigOp {
+  name: string;
+  op: 'set' | 'delete' | 'append' | 'subtract';
+  /** Required except for 'delete'. */
+  value?: string;
+}
+
+/** The configs of one resource to change (incrementalAlterConfigs()). */
+export interface AlterConfigsResource {
+  type: ConfigResourceType;
+  /** A topic name, a broker id ('' for the cluster-wide broker default) or a group id. */
+  name: string;
+  configs: readonly AlterConfigOp[];
+}
+
+const CONFIG_OPS = { set: 0, delete: 1, append: 2, subtract: 3 } as const;
 const CONFIG_SOURCES = ['unknown', 'dynamic-topic', 'dynamic-broker', 'dynamic-default-broker', 'static-broker', 'default', 'dynamic-broker-logger', 'client-metrics', 'group'];
 
 /** A retriable error used while waiting for metadata to catch up with a create or delete. */
@@ -181,6 +210,26 @@ function checkCount(value: unknown, what: string): number {
     throw new TypeError(`${what} must be an integer >= 1 (or -1 for the broker's default), got ${String(value)}`);
   }
   return value as number;
+}
+
+function checkResource<T extends { type: ConfigResourceType; name: string }>(r: T, what: string): T {
+  if (!Object.hasOwn(RESOURCE_TYPES, r?.type)) throw new TypeError(`${what}: type must be 'topic', 'broker' or 'group', got ${JSON.stringify(r?.type)}`);
+  if (typeof r.name !== 'string' || (r.type !== 'broker' && r.name === '')) throw new TypeError(`${what}: name must be a string (a topic name, a broker id or a group id)`);
+  return r;
+}
+
+/** Config resources by the broker that must be asked: a broker's own configs from that broker; the rest from any. */
+function byTarget<T extends { type: ConfigResourceType; name: string }>(list: readonly T[]): Map<number | 'any', T[]> {
+  const out = new Map<number | 'any', T[]>();
+  for (const r of list) {
+    const target = r.type === 'broker' && /^\d+$/.test(r.name) ? Number(r.name) : 'any';
+    out.set(target, [...(out.get(target) ?? []), r]);
+  }
+  return out;
+}
+
+function aboutResource(type: ConfigResourceType, name: string): { topic?: string; group?: string } {
+  return type === 'topic' ? { topic: name } : type === 'group' ? { group: name } : {};
 }
 
 /**
@@ -401,10 +450,17 @@ export class Admin {
 
   // ---- groups -------------------------------------------------------------------------------------------------------
 
-  /** Every group in the cluster (ListGroups to each broker): id, protocol type, state and type (classic, consumer...). */
-  async listGroups(options: AdminCallOptions = {}): Promise<GroupListing[]> {
+  /**
+   * Every group in the cluster (ListGroups to each broker): id, protocol type, state and type (classic, consumer,
+   * share...); `types` and `states` keep only the groups of those types and states (e.g. `{ types: ['share'] }`).
+   */
+  async listGroups(options: AdminCallOptions & GroupFilters = {}): Promise<GroupListing[]> {
     this.checkOpen('listGroups()');
-    return listGroups(this.groupContext(), this.deadline(options));
+    for (const k of ['types', 'states'] as const) {
+      const v = options[k];
+      if (v !== undefined && (!Array.isArray(v) || v.some((x) => typeof x !== 'string'))) throw new TypeError(`listGroups(): ${k} must be an array of strings`);
+    }
+    return listGroups(this.groupContext(), this.deadline(options), { types: options.types, states: options.states });
   }
 
   /**
@@ -417,6 +473,57 @@ export class Admin {
     const ids = groupIds.map((g: string, i) => checkGroupId(g, `describeGroups() group ${i}`));
     const deadline = this.deadline(options);
     return Promise.all(ids.map((id) => describeGroup(this.groupContext(), id, deadline)));
+  }
+
+  /**
+   * Share groups (KIP-932) as their coordinators describe them: state, epochs, assignor, members with what each
+   * subscribed to and was assigned. A group that does not exist has state 'Dead' and no members; a group of another
+   * type is refused with GROUP_ID_NOT_FOUND.
+   */
+  async describeShareGroups(groupIds: readonly string[], options: AdminCallOptions = {}): Promise<ShareGroupDescription[]> {
+    this.checkOpen('describeShareGroups()');
+    if (!Array.isArray(groupIds) || groupIds.length === 0) throw new TypeError('describeShareGroups(): expected a non-empty array of group ids');
+    const ids = groupIds.map((g: string, i) => checkGroupId(g, `describeShareGroups() group ${i}`));
+    const deadline = this.deadline(options);
+    return Promise.all(ids.map((id) => describeShareGroup(this.groupContext(), id, deadline)));
+  }
+
+  /**
+   * A share group's start offset and lag (KIP-1226) per partition it has state for (DescribeShareGroupOffsets at the
+   * group's coordinator). Partitions the group never read are left out.
+   */
+  async listShareGroupOffsets(groupId: string, options: AdminCallOptions = {}): Promise<ShareGroupOffset[]> {
+    this.checkOpen('listShareGroupOffsets()');
+    return listShareGroupOffsets(this.groupContext(), checkGroupId(groupId, 'listShareGroupOffsets()'), this.deadline(options));
+  }
+
+  /**
+   * Sets a share group's start offsets: its members next read each partition from there. The group must be empty
+   * (no members), or the coordinator refuses with NON_EMPTY_GROUP.
+   */
+  async alterShareGroupOffsets(groupId: string, offsets: readonly ShareGroupOffsetSpec[], options: AdminCallOptions = {}): Promise<void> {
+    this.checkOpen('alterShareGroupOffsets()');
+    const id = checkGroupId(groupId, 'alterShareGroupOffsets()');
+    if (!Array.isArray(offsets) || offsets.length === 0) throw new TypeError('alterShareGroupOffsets(): expected a non-empty array of { topic, partition, offset }');
+    for (const [i, o] of offsets.entries()) {
+      checkTopicName(o?.topic, `alterShareGroupOffsets() offset ${i}`);
+      if (!Number.isInteger(o.partition) || o.partition < 0) throw new TypeError(`alterShareGroupOffsets() offset ${i}: partition must be an integer >= 0, got ${String(o.partition)}`);
+      const ok = typeof o.offset === 'bigint' ? o.offset >= 0n : Number.isSafeInteger(o.offset) && o.offset >= 0;
+      if (!ok) throw new TypeError(`alterShareGroupOffsets() offset ${i}: offset must be an integer >= 0, got ${String(o.offset)}`);
+    }
+    return alterShareGroupOffsets(this.groupContext(), id, offsets, this.deadline(options));
+  }
+
+  /**
+   * Deletes a share group's state for whole topics: the next member reading one starts again from the group's
+   * share.auto.offset.reset. The group must be empty (NON_EMPTY_GROUP otherwise).
+   */
+  async deleteShareGroupOffsets(groupId: string, topics: readonly string[], options: AdminCallOptions = {}): Promise<void> {
+    this.checkOpen('deleteShareGroupOffsets()');
+    const id = checkGroupId(groupId, 'deleteShareGroupOffsets()');
+    if (!Array.isArray(topics) || topics.length === 0) throw new TypeError('deleteShareGroupOffsets(): expected a non-empty array of topic names');
+    const names = topics.map((t: string, i) => checkTopicName(t, `deleteShareGroupOffsets() topic ${i}`));
+    return deleteShareGroupOffsets(this.groupContext(), id, names, this.deadline(options));
   }
 
   /** The group's committed offsets, partitions without one left out (OffsetFetch at the group's coordinator). */
@@ -540,35 +647,24 @@ export class Admin {
 
   // ---- configs ------------------------------------------------------------------------------------------------------
 
-  /** Configuration of topics and brokers (DescribeConfigs), every entry with its value's source. */
+  /** Configuration of topics, brokers and groups (DescribeConfigs), every entry with its value's source. */
   async describeConfigs(resources: ReadonlyArray<{ type: ConfigResourceType; name: string }>, options: AdminCallOptions = {}): Promise<ConfigResourceDescription[]> {
     this.checkOpen('describeConfigs()');
-    if (!Array.isArray(resources) || resources.length === 0) throw new TypeError('describeConfigs(): expected a non-empty array of { type: "topic" | "broker", name }');
-    const list = resources.map((r: { type: ConfigResourceType; name: string }, i) => {
-      if (r?.type !== 'topic' && r?.type !== 'broker') throw new TypeError(`describeConfigs() resource ${i}: type must be 'topic' or 'broker', got ${JSON.stringify(r?.type)}`);
-      if (typeof r.name !== 'string' || (r.type === 'topic' && r.name === '')) throw new TypeError(`describeConfigs() resource ${i}: name must be a string (a topic name, or a broker id)`);
-      return r;
-    });
+    if (!Array.isArray(resources) || resources.length === 0) throw new TypeError('describeConfigs(): expected a non-empty array of { type: "topic" | "broker" | "group", name }');
+    const list = resources.map((r: { type: ConfigResourceType; name: string }, i) => checkResource(r, `describeConfigs() resource ${i}`));
     return withRetries(async () => {
       const out: ConfigResourceDescription[] = [];
-      // A broker's own configs must be asked from that broker; topics from any.
-      const groups = new Map<number | 'any', typeof list>();
-      for (const r of list) {
-        const target = r.type === 'broker' && /^\d+$/.test(r.name) ? Number(r.name) : 'any';
-        groups.set(target, [...(groups.get(target) ?? []), r]);
-      }
       const answers = new Map<string, ConfigResourceDescription>();
-      for (const [target, rs] of groups) {
-        if (target !== 'any' && !this.cluster.hasBroker(target)) await this.cluster.metadata.refresh([]);
-        const node = target === 'any' ? await this.cluster.anyNode() : target;
+      for (const [target, rs] of byTarget(list)) {
+        const node = await this.configNode(target);
         const res = await this.cluster.request(node, ApiKey.DescribeConfigs, {
           resources: rs.map((r) => ({ resourceType: RESOURCE_TYPES[r.type], resourceName: r.name, configurationKeys: null })),
           includeSynonyms: false,
           includeDocumentation: false,
         });
         for (const r of res.results) {
-          const type: ConfigResourceType = r.resourceType === RESOURCE_TYPES.topic ? 'topic' : 'broker';
-          if (r.errorCode !== ErrorCode.NONE) throw kafkaError(r.errorCode, `DescribeConfigs ${type} '${r.resourceName}'`, r.errorMessage, { topic: r.resourceName });
+          const type = RESOURCE_TYPE_NAMES.get(r.resourceType) ?? 'broker';
+          if (r.errorCode !== ErrorCode.NONE) throw kafkaError(r.errorCode, `DescribeConfigs ${type} '${r.resourceName}'`, r.errorMessage, aboutResource(type, r.resourceName));
           answers.set(`${type}\u0000${r.resourceName}`, {
             type,
             name: r.resourceName,
@@ -585,6 +681,59 @@ export class Admin {
       }
       return out;
     }, { ...this.retry, what: 'DescribeConfigs', deadline: this.deadline(options) });
+  }
+
+  /**
+   * Changes configs of topics, brokers and groups (IncrementalAlterConfigs, KIP-339): each op sets, deletes, appends
+   * to or subtracts from one config, leaving the others as they are. For example a share group's start:
+   * `{ type: 'group', name: 'G', configs: [{ name: 'share.auto.offset.reset', op: 'set', value: 'earliest' }] }`.
+   * Rejects with the first resource's KafkaError (INVALID_CONFIG, ...) after the others were changed.
+   */
+  async incrementalAlterConfigs(resources: readonly AlterConfigsResource[], options: AdminCallOptions & { validateOnly?: boolean } = {}): Promise<void> {
+    this.checkOpen('incrementalAlterConfigs()');
+    if (!Array.isArray(resources) || resources.length === 0) throw new TypeError('incrementalAlterConfigs(): expected a non-empty array of { type, name, configs }');
+    const list = resources.map((r: AlterConfigsResource, i) => {
+      const what = `incrementalAlterConfigs() resource ${i}`;
+      checkResource(r, what);
+      if (!Array.isArray(r.configs) || r.configs.length === 0) throw new TypeError(`${what}: configs must be a non-empty array of { name, op, value }`);
+      for (const c of r.configs) {
+        if (typeof c?.name !== 'string' || c.name === '') throw new TypeError(`${what}: a config name must be a non-empty string`);
+        if (!Object.hasOwn(CONFIG_OPS, c.op)) throw new TypeError(`${what} config '${c.name}': op must be 'set', 'delete', 'append' or 'subtract', got ${JSON.stringify(c.op)}`);
+        if (c.op !== 'delete' && typeof c.value !== 'string') throw new TypeError(`${what} config '${c.name}': op '${c.op}' needs a string value`);
+      }
+      return r;
+    });
+    const validateOnly = options.validateOnly === true;
+    return withRetries(async () => {
+      let failure: KafkaError | undefined;
+      for (const [target, rs] of byTarget(list)) {
+        const node = await this.configNode(target);
+        const res = await this.cluster.request(node, ApiKey.IncrementalAlterConfigs, {
+          resources: rs.map((r) => ({
+            resourceType: RESOURCE_TYPES[r.type],
+            resourceName: r.name,
+            configs: r.configs.map((c) => ({ name: c.name, configOperation: CONFIG_OPS[c.op], value: c.op === 'delete' ? null : c.value ?? null })),
+          })),
+          validateOnly,
+        });
+        for (const r of res.responses) {
+          if (r.errorCode === ErrorCode.NONE) continue;
+          const type = RESOURCE_TYPE_NAMES.get(r.resourceType) ?? 'broker';
+          const err = kafkaError(r.errorCode, `IncrementalAlterConfigs ${type} '${r.resourceName}'`, r.errorMessage, aboutResource(type, r.resourceName));
+          // A retriable error retries the whole call (the ops are idempotent); the first other one is reported.
+          if (isRetriable(r.errorCode)) throw err;
+          failure ??= err;
+        }
+      }
+      if (failure !== undefined) throw failure;
+    }, { ...this.retry, what: 'IncrementalAlterConfigs', deadline: this.deadline(options) });
+  }
+
+  /** The node to send a config request about `target` to: that broker for its own configs, else any. */
+  private async configNode(target: number | 'any'): Promise<number> {
+    if (target === 'any') return this.cluster.anyNode();
+    if (!this.cluster.hasBroker(target)) await this.cluster.metadata.refresh([]);
+    return target;
   }
 
   // ---- lifecycle ----------------------------------------------------------------------------------------------------

@@ -74,19 +74,40 @@ function sortAssignment(list: GroupMemberAssignment[]): GroupMemberAssignment[] 
   return list.sort((a, b) => (a.topic < b.topic ? -1 : a.topic > b.topic ? 1 : 0));
 }
 
-/** ListGroups to every broker of the cluster; a group appears once (each is coordinated by one broker). */
-export async function listGroups(ctx: GroupContext, deadline: number): Promise<GroupListing[]> {
+/** listGroups()'s filters: empty or absent means any. */
+export interface GroupFilters {
+  /** Group types to list: 'classic', 'consumer', 'share', 'streams' (ListGroups v5's types filter, KIP-848). */
+  types?: readonly string[];
+  /** Group states to list, as the broker spells them ('Stable', 'Empty', ...; ListGroups v4's states filter, KIP-518). */
+  states?: readonly string[];
+}
+
+/**
+ * ListGroups to every broker of the cluster; a group appears once (each is coordinated by one broker). The filters
+ * go to brokers that take them (v4 states, v5 types); an older broker's answer is filtered here (KIP-848's brokers
+ * all take both).
+ */
+export async function listGroups(ctx: GroupContext, deadline: number, filters: GroupFilters = {}): Promise<GroupListing[]> {
   const { metadata } = ctx.cluster;
+  const types = filters.types ?? [];
+  const states = filters.states ?? [];
+  const wanted = (set: readonly string[], value: string) => set.length === 0 || set.some((s) => s.toLowerCase() === value.toLowerCase());
   return withRetries(async () => {
     await metadata.refresh([]);
     const byId = new Map<string, GroupListing>();
     await Promise.all(metadata.brokers.map(async (b) => {
-      const r = await ctx.cluster.request(b.nodeId, ApiKey.ListGroups, { statesFilter: [], typesFilter: [] });
+      const r = await ctx.cluster.request(b.nodeId, ApiKey.ListGroups, (v: number) => ({
+        ...(v >= 4 ? { statesFilter: [...states] } : {}),
+        ...(v >= 5 ? { typesFilter: [...types] } : {}),
+      }));
       // COORDINATOR_LOAD_IN_PROGRESS (a broker still loading its groups) is retriable: the whole listing is retried,
       // as a partial one would silently leave groups out.
       if (r.errorCode !== ErrorCode.NONE) throw kafkaError(r.errorCode, `ListGroups at broker ${b.nodeId}`);
       for (const g of r.groups) {
-        byId.set(g.groupId, { groupId: g.groupId, protocolType: g.protocolType ?? '', state: g.groupState ?? '', type: g.groupType ?? '' });
+        const listing = { groupId: g.groupId, protocolType: g.protocolType ?? '', state: g.groupState ?? '', type: g.groupType ?? '' };
+        // Below v5 the broker says no type: such a broker has classic groups only.
+        if (!wanted(states, listing.state) || !wanted(types, listing.type === '' ? 'classic' : listing.type)) continue;
+        byId.set(g.groupId, listing);
       }
     }));
     return [...byId.values()].sort((a, b) => (a.groupId < b.groupId ? -1 : a.groupId > b.groupId ? 1 : 0));

@@ -4,6 +4,8 @@ export {
   Admin,
   isTopicAlreadyExists,
   type AdminCallOptions,
+  type AlterConfigOp,
+  type AlterConfigsResource,
   type BrokerNode,
   type ClusterDescription,
   type ConfigEntry,
@@ -21,4 +23,5 @@ export {
   type TopicDescription,
   type TopicListing,
 } from './admin.js';
-export type { GroupDescription, GroupListing, GroupMember, GroupMemberAssignment, GroupOffset } from './groups.js';
+export type { GroupDescription, GroupFilters, GroupListing, GroupMember, GroupMemberAssignment, GroupOffset } from './groups.js';
+export type { ShareGroupDescription, ShareGroupMember, ShareGroupOffset, ShareGroupOffsetSpec } from './share-groups.js';
