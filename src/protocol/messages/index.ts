@@ -12,6 +12,7 @@ import { OffsetCommit, OffsetFetch } from './offsets.js';
 import { AddOffsetsToTxn, AddPartitionsToTxn, EndTxn, InitProducerId, Produce, TxnOffsetCommit } from './produce.js';
 import { SaslAuthenticate, SaslHandshake } from './sasl.js';
 import { AlterShareGroupOffsets, DeleteShareGroupOffsets, DescribeShareGroupOffsets, ShareGroupDescribe } from './share-admin.js';
+import { ShareAcknowledge, ShareFetch, ShareGroupHeartbeat } from './share.js';
 
 export type { ApiDef, FieldDef, MessageDef, VersionRange, ScalarType } from './dsl.js';
 export { formatVersions, inRange, parseVersions } from './dsl.js';
@@ -25,6 +26,7 @@ export const API_DEFS: readonly ApiDef[] = Object.freeze(
     SaslAuthenticate, ElectLeaders, AlterPartitionReassignments, ListPartitionReassignments, DescribeCluster,
     ConsumerGroupHeartbeat, ConsumerGroupDescribe,
     IncrementalAlterConfigs, ShareGroupDescribe, DescribeShareGroupOffsets, AlterShareGroupOffsets, DeleteShareGroupOffsets,
+    ShareGroupHeartbeat, ShareFetch, ShareAcknowledge,
   ].sort((a, b) => a.apiKey - b.apiKey),
 );
 

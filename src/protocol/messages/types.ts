@@ -1256,6 +1256,37 @@ export interface ConsumerGroupDescribeResponseTopicPartitions2 {
   /** Partitions: v0+ */ partitions: number[];
 }
 
+/** ShareGroupHeartbeat request body (API key 76), versions 1, flexible 0+. */
+export interface ShareGroupHeartbeatRequest {
+  /** GroupId: v0+ */ groupId?: string;
+  /** MemberId: v0+ */ memberId?: string;
+  /** MemberEpoch: v0+ */ memberEpoch?: number;
+  /** RackId: v0+; nullable v0+; default null */ rackId?: string | null;
+  /** SubscribedTopicNames: v0+; nullable v0+; default null */ subscribedTopicNames?: string[] | null;
+}
+
+/** ShareGroupHeartbeat response body (API key 76), versions 1, flexible 0+. */
+export interface ShareGroupHeartbeatResponse {
+  /** ThrottleTimeMs: v0+ */ throttleTimeMs: number;
+  /** ErrorCode: v0+ */ errorCode: number;
+  /** ErrorMessage: v0+; nullable v0+; default null */ errorMessage: string | null;
+  /** MemberId: v0+; nullable v0+; default null */ memberId: string | null;
+  /** MemberEpoch: v0+ */ memberEpoch: number;
+  /** HeartbeatIntervalMs: v0+ */ heartbeatIntervalMs: number;
+  /** Assignment: v0+; nullable v0+; default null */ assignment: ShareGroupHeartbeatResponseAssignment | null;
+}
+
+/** ShareGroupHeartbeat response struct Assignment. */
+export interface ShareGroupHeartbeatResponseAssignment {
+  /** TopicPartitions: v0+ */ topicPartitions: ShareGroupHeartbeatResponseTopicPartitions[];
+}
+
+/** ShareGroupHeartbeat response struct TopicPartitions. */
+export interface ShareGroupHeartbeatResponseTopicPartitions {
+  /** TopicId: v0+ */ topicId: string;
+  /** Partitions: v0+ */ partitions: number[];
+}
+
 /** ShareGroupDescribe request body (API key 77), versions 1, flexible 0+. */
 export interface ShareGroupDescribeRequest {
   /** GroupIds: v0+ */ groupIds?: string[];
@@ -1302,6 +1333,163 @@ export interface ShareGroupDescribeResponseTopicPartitions {
   /** TopicId: v0+ */ topicId: string;
   /** TopicName: v0+ */ topicName: string;
   /** Partitions: v0+ */ partitions: number[];
+}
+
+/** ShareFetch request body (API key 78), versions 1-2, flexible 0+. */
+export interface ShareFetchRequest {
+  /** GroupId: v0+; nullable v0+; default null */ groupId?: string | null;
+  /** MemberId: v0+; nullable v0+ */ memberId?: string | null;
+  /** ShareSessionEpoch: v0+ */ shareSessionEpoch?: number;
+  /** MaxWaitMs: v0+ */ maxWaitMs?: number;
+  /** MinBytes: v0+ */ minBytes?: number;
+  /** MaxBytes: v0+; default 2147483647 */ maxBytes?: number;
+  /** MaxRecords: v1+ */ maxRecords?: number;
+  /** BatchSize: v1+ */ batchSize?: number;
+  /** ShareAcquireMode: v2+; default 0; ignorable */ shareAcquireMode?: number;
+  /** IsRenewAck: v2+; default false */ isRenewAck?: boolean;
+  /** Topics: v0+ */ topics?: ShareFetchRequestFetchTopic[];
+  /** ForgottenTopicsData: v0+ */ forgottenTopicsData?: ShareFetchRequestForgottenTopic[];
+}
+
+/** ShareFetch request struct FetchTopic. */
+export interface ShareFetchRequestFetchTopic {
+  /** TopicId: v0+ */ topicId?: string | Uint8Array;
+  /** Partitions: v0+ */ partitions?: ShareFetchRequestFetchPartition[];
+}
+
+/** ShareFetch request struct FetchPartition. */
+export interface ShareFetchRequestFetchPartition {
+  /** PartitionIndex: v0+ */ partitionIndex?: number;
+  /** PartitionMaxBytes: v0 */ partitionMaxBytes?: number;
+  /** AcknowledgementBatches: v0+ */ acknowledgementBatches?: ShareFetchRequestAcknowledgementBatch[];
+}
+
+/** ShareFetch request struct AcknowledgementBatch. */
+export interface ShareFetchRequestAcknowledgementBatch {
+  /** FirstOffset: v0+ */ firstOffset?: bigint | number;
+  /** LastOffset: v0+ */ lastOffset?: bigint | number;
+  /** AcknowledgeTypes: v0+ */ acknowledgeTypes?: number[];
+}
+
+/** ShareFetch request struct ForgottenTopic. */
+export interface ShareFetchRequestForgottenTopic {
+  /** TopicId: v0+ */ topicId?: string | Uint8Array;
+  /** Partitions: v0+ */ partitions?: number[];
+}
+
+/** ShareFetch response body (API key 78), versions 1-2, flexible 0+. */
+export interface ShareFetchResponse {
+  /** ThrottleTimeMs: v0+ */ throttleTimeMs: number;
+  /** ErrorCode: v0+ */ errorCode: number;
+  /** ErrorMessage: v0+; nullable v0+; default null */ errorMessage: string | null;
+  /** AcquisitionLockTimeoutMs: v1+ */ acquisitionLockTimeoutMs: number;
+  /** Responses: v0+ */ responses: ShareFetchResponseShareFetchableTopicResponse[];
+  /** NodeEndpoints: v0+ */ nodeEndpoints: ShareFetchResponseNodeEndpoint[];
+}
+
+/** ShareFetch response struct ShareFetchableTopicResponse. */
+export interface ShareFetchResponseShareFetchableTopicResponse {
+  /** TopicId: v0+ */ topicId: string;
+  /** Partitions: v0+ */ partitions: ShareFetchResponsePartitionData[];
+}
+
+/** ShareFetch response struct PartitionData. */
+export interface ShareFetchResponsePartitionData {
+  /** PartitionIndex: v0+ */ partitionIndex: number;
+  /** ErrorCode: v0+ */ errorCode: number;
+  /** ErrorMessage: v0+; nullable v0+; default null */ errorMessage: string | null;
+  /** AcknowledgeErrorCode: v0+ */ acknowledgeErrorCode: number;
+  /** AcknowledgeErrorMessage: v0+; nullable v0+; default null */ acknowledgeErrorMessage: string | null;
+  /** CurrentLeader: v0+ */ currentLeader: ShareFetchResponseLeaderIdAndEpoch;
+  /** Records: v0+; nullable v0 */ records: Buffer | null;
+  /** AcquiredRecords: v0+ */ acquiredRecords: ShareFetchResponseAcquiredRecords[];
+}
+
+/** ShareFetch response struct LeaderIdAndEpoch. */
+export interface ShareFetchResponseLeaderIdAndEpoch {
+  /** LeaderId: v0+ */ leaderId: number;
+  /** LeaderEpoch: v0+ */ leaderEpoch: number;
+}
+
+/** ShareFetch response struct AcquiredRecords. */
+export interface ShareFetchResponseAcquiredRecords {
+  /** FirstOffset: v0+ */ firstOffset: bigint;
+  /** LastOffset: v0+ */ lastOffset: bigint;
+  /** DeliveryCount: v0+ */ deliveryCount: number;
+}
+
+/** ShareFetch response struct NodeEndpoint. */
+export interface ShareFetchResponseNodeEndpoint {
+  /** NodeId: v0+ */ nodeId: number;
+  /** Host: v0+ */ host: string;
+  /** Port: v0+ */ port: number;
+  /** Rack: v0+; nullable v0+; default null */ rack: string | null;
+}
+
+/** ShareAcknowledge request body (API key 79), versions 1-2, flexible 0+. */
+export interface ShareAcknowledgeRequest {
+  /** GroupId: v0+; nullable v0+; default null */ groupId?: string | null;
+  /** MemberId: v0+; nullable v0+ */ memberId?: string | null;
+  /** ShareSessionEpoch: v0+ */ shareSessionEpoch?: number;
+  /** IsRenewAck: v2+; default false */ isRenewAck?: boolean;
+  /** Topics: v0+ */ topics?: ShareAcknowledgeRequestAcknowledgeTopic[];
+}
+
+/** ShareAcknowledge request struct AcknowledgeTopic. */
+export interface ShareAcknowledgeRequestAcknowledgeTopic {
+  /** TopicId: v0+ */ topicId?: string | Uint8Array;
+  /** Partitions: v0+ */ partitions?: ShareAcknowledgeRequestAcknowledgePartition[];
+}
+
+/** ShareAcknowledge request struct AcknowledgePartition. */
+export interface ShareAcknowledgeRequestAcknowledgePartition {
+  /** PartitionIndex: v0+ */ partitionIndex?: number;
+  /** AcknowledgementBatches: v0+ */ acknowledgementBatches?: ShareAcknowledgeRequestAcknowledgementBatch[];
+}
+
+/** ShareAcknowledge request struct AcknowledgementBatch. */
+export interface ShareAcknowledgeRequestAcknowledgementBatch {
+  /** FirstOffset: v0+ */ firstOffset?: bigint | number;
+  /** LastOffset: v0+ */ lastOffset?: bigint | number;
+  /** AcknowledgeTypes: v0+ */ acknowledgeTypes?: number[];
+}
+
+/** ShareAcknowledge response body (API key 79), versions 1-2, flexible 0+. */
+export interface ShareAcknowledgeResponse {
+  /** ThrottleTimeMs: v0+ */ throttleTimeMs: number;
+  /** ErrorCode: v0+ */ errorCode: number;
+  /** ErrorMessage: v0+; nullable v0+; default null */ errorMessage: string | null;
+  /** AcquisitionLockTimeoutMs: v2+; ignorable */ acquisitionLockTimeoutMs: number;
+  /** Responses: v0+ */ responses: ShareAcknowledgeResponseShareAcknowledgeTopicResponse[];
+  /** NodeEndpoints: v0+ */ nodeEndpoints: ShareAcknowledgeResponseNodeEndpoint[];
+}
+
+/** ShareAcknowledge response struct ShareAcknowledgeTopicResponse. */
+export interface ShareAcknowledgeResponseShareAcknowledgeTopicResponse {
+  /** TopicId: v0+ */ topicId: string;
+  /** Partitions: v0+ */ partitions: ShareAcknowledgeResponsePartitionData[];
+}
+
+/** ShareAcknowledge response struct PartitionData. */
+export interface ShareAcknowledgeResponsePartitionData {
+  /** PartitionIndex: v0+ */ partitionIndex: number;
+  /** ErrorCode: v0+ */ errorCode: number;
+  /** ErrorMessage: v0+; nullable v0+; default null */ errorMessage: string | null;
+  /** CurrentLeader: v0+ */ currentLeader: ShareAcknowledgeResponseLeaderIdAndEpoch;
+}
+
+/** ShareAcknowledge response struct LeaderIdAndEpoch. */
+export interface ShareAcknowledgeResponseLeaderIdAndEpoch {
+  /** LeaderId: v0+ */ leaderId: number;
+  /** LeaderEpoch: v0+ */ leaderEpoch: number;
+}
+
+/** ShareAcknowledge response struct NodeEndpoint. */
+export interface ShareAcknowledgeResponseNodeEndpoint {
+  /** NodeId: v0+ */ nodeId: number;
+  /** Host: v0+ */ host: string;
+  /** Port: v0+ */ port: number;
+  /** Rack: v0+; nullable v0+; default null */ rack: string | null;
 }
 
 /** DescribeShareGroupOffsets request body (API key 90), versions 0-1, flexible 0+. */
@@ -1453,7 +1641,10 @@ export interface RequestBodies {
   60: DescribeClusterRequest;
   68: ConsumerGroupHeartbeatRequest;
   69: ConsumerGroupDescribeRequest;
+  76: ShareGroupHeartbeatRequest;
   77: ShareGroupDescribeRequest;
+  78: ShareFetchRequest;
+  79: ShareAcknowledgeRequest;
   90: DescribeShareGroupOffsetsRequest;
   91: AlterShareGroupOffsetsRequest;
   92: DeleteShareGroupOffsetsRequest;
@@ -1493,7 +1684,10 @@ export interface ResponseBodies {
   60: DescribeClusterResponse;
   68: ConsumerGroupHeartbeatResponse;
   69: ConsumerGroupDescribeResponse;
+  76: ShareGroupHeartbeatResponse;
   77: ShareGroupDescribeResponse;
+  78: ShareFetchResponse;
+  79: ShareAcknowledgeResponse;
   90: DescribeShareGroupOffsetsResponse;
   91: AlterShareGroupOffsetsResponse;
   92: DeleteShareGroupOffsetsResponse;
