@@ -23,7 +23,8 @@ export type GregorErrorCode =
   | 'ERR_TLS' // TLS handshake refused: untrusted CA, wrong host name, bad client certificate
   | 'ERR_UNSUPPORTED' // the broker does not support a needed API version, or a feature is not available
   | 'ERR_ABORTED' // an operation was cancelled with an AbortSignal or by close()
-  | 'ERR_HANDLER'; // an application handler given to consumer.run() failed and its retry policy gave up
+  | 'ERR_HANDLER' // an application handler given to consumer.run() failed and its retry policy gave up
+  | 'ERR_ACKNOWLEDGEMENT'; // a share consumer's acknowledgements were refused by the broker (KIP-932)
 
 /** What every error's constructor takes besides its message. */
 export interface GregorErrorOptions {

@@ -23,6 +23,12 @@ export { InvalidOffsetError, LogTruncationError, type InvalidOffsetReason } from
 export {
   HandlerError, type Batch, type BatchContext, type CommitFailedEvent, type MessageContext, type RunCommitReason, type Ordering, type RetryPolicy, type RunOptions, type RunSummary,
 } from './consumer/api.js';
+// Share groups (KIP-932): queues on Kafka topics.
+export { ShareConsumer } from './consumer/share/share-consumer.js';
+export {
+  AcknowledgementError, type AcknowledgeType, type AcknowledgementFailure, type ShareConsumerEvents, type ShareConsumerMetrics,
+  type ShareConsumerState, type ShareHandlerContext, type ShareMessage, type ShareRunOptions, type ShareRunSummary,
+} from './consumer/share/api.js';
 
 export {
   resolveConfig,

@@ -2,7 +2,7 @@
 // sends the group member's heartbeats on a connection of its own, so a handler that blocks the event loop (JSON,
 // templating, crypto, a synchronous run() handler) does not get the member expelled after session.timeout.ms. This
 // is the main thread's side: it starts the worker, forwards the membership's heartbeats to it (Heartbeat,
-// ConsumerGroupHeartbeat), arms and disarms its keep-alive, and reads what it learned while the main thread was
+// ConsumerGroupHeartbeat, ShareGroupHeartbeat), arms and disarms its keep-alive, and reads what it learned while the main thread was
 // busy.
 //
 // Why every heartbeat goes through the worker, not only those of a blocked main thread: a heartbeat sent just before
@@ -86,7 +86,8 @@ export interface LivenessNode {
 
 /** What the worker keeps alive while armed. */
 export interface KeepaliveSpec {
-  protocol: 'classic' | 'consumer';
+  /** classic: Heartbeat; consumer: ConsumerGroupHeartbeat (KIP-848); share: ShareGroupHeartbeat (KIP-932). */
+  protocol: 'classic' | 'consumer' | 'share';
   groupId: string;
   memberId: string;
   /** Classic: the generation id; KIP-848: the member epoch (the worker follows it from later answers). */

@@ -120,7 +120,7 @@ function observe(apiKey: number, body: HeartbeatFields, res: HeartbeatFields): v
   if (apiKey === ApiKey.Heartbeat) {
     if (code === ErrorCode.NONE || code === ErrorCode.REBALANCE_IN_PROGRESS) Atomics.store(state, STATE_LAST_OK, stamp());
     else if (armed !== null && body.generationId === armed.spec.generationOrEpoch && fencedClassic(code)) end(ENDED_FENCED);
-  } else if (apiKey === ApiKey.ConsumerGroupHeartbeat && (body.memberEpoch ?? 0) > 0) {
+  } else if ((apiKey === ApiKey.ConsumerGroupHeartbeat || apiKey === ApiKey.ShareGroupHeartbeat) && (body.memberEpoch ?? 0) > 0) {
     if (code === ErrorCode.NONE) {
       Atomics.store(state, STATE_LAST_OK, stamp());
       if (armed !== null) {
@@ -174,6 +174,9 @@ function keepaliveBody(spec: KeepaliveSpec): { apiKey: number; body: Record<stri
   if (spec.protocol === 'classic') {
     return { apiKey: ApiKey.Heartbeat, body: { groupId: spec.groupId, generationId: spec.generationOrEpoch, memberId: spec.memberId, groupInstanceId: spec.groupInstanceId } };
   }
+  if (spec.protocol === 'share') {
+    return { apiKey: ApiKey.ShareGroupHeartbeat, body: { groupId: spec.groupId, memberId: spec.memberId, memberEpoch: spec.generationOrEpoch, rackId: null, subscribedTopicNames: null } };
+  }
   return {
     apiKey: ApiKey.ConsumerGroupHeartbeat,
     body: {
@@ -209,7 +212,10 @@ async function leave(a: NonNullable<typeof armed>): Promise<void> {
   end(ENDED_POLL_TIMEOUT);
   const reason = 'consumer poll timeout has expired';
   try {
-    if (spec.protocol === 'consumer') {
+    if (spec.protocol === 'share') {
+      const body = { groupId: spec.groupId, memberId: spec.memberId, memberEpoch: -1, rackId: null, subscribedTopicNames: null };
+      await serial(() => request(a.node, ApiKey.ShareGroupHeartbeat, -1, body, pool.options.requestTimeoutMs));
+    } else if (spec.protocol === 'consumer') {
       const body = { groupId: spec.groupId, memberId: spec.memberId, memberEpoch: spec.groupInstanceId === null ? -1 : -2, instanceId: spec.groupInstanceId };
       await serial(() => request(a.node, ApiKey.ConsumerGroupHeartbeat, -1, body, pool.options.requestTimeoutMs));
     } else if (spec.groupInstanceId === null && spec.memberId !== '') {
@@ -255,9 +261,10 @@ port.on('message', (m: ToWorker) => {
         const body = m.body as HeartbeatFields;
         // The main thread may not have seen the newest epoch yet (its answer is queued behind a blocked loop): the
         // worker has, and an older epoch would be fenced.
-        if (m.apiKey === ApiKey.ConsumerGroupHeartbeat && armed !== null && (body.memberEpoch ?? 0) > 0) body.memberEpoch = armed.spec.generationOrEpoch;
+        const epochal = m.apiKey === ApiKey.ConsumerGroupHeartbeat || m.apiKey === ApiKey.ShareGroupHeartbeat;
+        if (epochal && armed !== null && (body.memberEpoch ?? 0) > 0) body.memberEpoch = armed.spec.generationOrEpoch;
         // The coordinator moved: the keep-alive follows the main thread's heartbeats.
-        if (armed !== null && (m.apiKey === ApiKey.Heartbeat || m.apiKey === ApiKey.ConsumerGroupHeartbeat)) armed.node = m.node;
+        if (armed !== null && (m.apiKey === ApiKey.Heartbeat || epochal)) armed.node = m.node;
         return request(m.node, m.apiKey, m.version, body, m.timeoutMs);
       }));
       return;

@@ -326,10 +326,15 @@ export const PROPERTIES = {
     type: 'int', clients: CONSUMER, defaultFrom: 'fetch.max.bytes', min: 1, max: LONG_MAX,
     doc: 'bound on fetched but not yet delivered bytes, all partitions together; unset: fetch.max.bytes (at least 1)',
   },
+  'share.acknowledgement.mode': {
+    type: 'enum', clients: CONSUMER, values: ['implicit', 'explicit'], default: 'implicit',
+    doc: 'ShareConsumer (KIP-932): implicit accepts the records of a poll() at the next poll(), commit() or close(); '
+      + 'explicit requires acknowledge() of every record before the next poll()',
+  },
   'gregor.error.policy': {
     type: 'enum', clients: CONSUMER, values: ['stop', 'skip'], default: 'stop',
     doc: 'run(): a record whose handler still fails after its retries: stop (run() rejects with a HandlerError) or '
-      + 'skip (a warning, counted in RunSummary.failedSkipped, the record committed as handled)',
+      + 'skip (a warning, counted in RunSummary.failedSkipped, the record committed as handled; a ShareConsumer rejects it)',
   },
   'gregor.log.level': {
     type: 'enum', clients: ALL, values: ['error', 'warn', 'info', 'debug'], default: 'warn',

@@ -1,0 +1,493 @@
+// The ShareConsumer: a member of a share group (KIP-932). Any number of members read the same partitions; the
+// broker locks each record it hands out to one member for the acquisition lock duration, and the member acknowledges
+// it (accept, release, reject; renew extends the lock, KIP-1222). A record not acknowledged before its lock expires
+// becomes available again with its delivery count raised; past the group's delivery count limit it is archived.
+//
+// The parts: membership.ts (ShareGroupHeartbeat through the heartbeat thread), one ShareFetcher per broker leading an
+// assigned partition (share-fetcher.ts: the share session, ShareFetch with piggybacked acknowledgements,
+// ShareAcknowledge), acknowledgements.ts (what is queued, as AcknowledgementBatches), share-runner.ts (run()).
+//
+// A record's life here: acquired (a ShareFetch response) -> buffered (waiting for poll()) -> with the application
+// (handed out) -> acknowledged (queued on its broker's fetcher, sent on the next request) -> answered. A buffered
+// record whose lock has run out is dropped, never handed out (another member may hold it by then). close() sends
+// what was acknowledged, accepts (implicit mode) or releases (explicit mode) what the application holds, releases
+// what it never saw, and leaves the group.
+
+import { EventEmitter } from 'node:events';
+import type { Cluster } from '../../cluster/client.js';
+import { connectCluster, loggerFor } from '../../cluster/connect.js';
+import { CoordinatorType, type Coordinator } from '../../cluster/coordinator.js';
+import { ACTIVITY_POLLS, ACTIVITY_SLOTS, ACTIVITY_WAITING, GroupLiveness } from '../../cluster/group-liveness.js';
+import { resolveConfig, type ConsumerConfig, type ResolvedConsumerConfig } from '../../config/index.js';
+import { ConfigError, StateError } from '../../errors.js';
+import type { Logger } from '../../network/options.js';
+import { ErrorCode } from '../../protocol/error-codes.js';
+import { RecordSetReader } from '../../protocol/records/decode.js';
+import type { ConsumerOptions } from '../api.js';
+import { ACK_NAMES, ACK_TYPE_BY_NAME, AckType, partitionKey, type AckTypeCode, type AcknowledgeType } from './acknowledgements.js';
+import { AcknowledgementError, type AcknowledgementFailure, type ShareConsumerEvents, type ShareConsumerMetrics, type ShareConsumerState, type ShareMessage, type ShareRunOptions, type ShareRunSummary } from './api.js';
+import { ShareMembership, type ShareAssignment } from './membership.js';
+import { ackError, ShareFetcher, type AckOutcome, type ShareFetcherHost, type WantedPartition } from './share-fetcher.js';
+import { ShareRunner } from './share-runner.js';
+
+/** A record this consumer holds: acquired and not yet finally acknowledged. */
+export interface Held {
+  readonly record: ShareMessage;
+  readonly nodeId: number;
+  readonly topicId: string;
+  /** Date.now() when the lock ends (renewals move it). */
+  deadline: number;
+  /** Handed to the application. */
+  delivered: boolean;
+}
+
+function heldKey(topic: string, partition: number, offset: bigint): string {
+  return `${topic}:${partition}:${offset}`;
+}
+
+export class ShareConsumer extends EventEmitter<ShareConsumerEvents> {
+  /** The resolved configuration (frozen). */
+  readonly config: ResolvedConsumerConfig;
+  readonly groupId: string;
+  /** @internal */ readonly cluster: Cluster;
+  /** @internal */ readonly logger: Logger;
+  private readonly coordinator: Coordinator;
+  private readonly liveness: GroupLiveness;
+  private readonly membership: ShareMembership;
+  private readonly activity = new Int32Array(new SharedArrayBuffer(ACTIVITY_SLOTS * 4));
+  private readonly fetchers = new Map<number, ShareFetcher>();
+  private routes = new Map<number, Map<string, WantedPartition>>();
+  private assignment: ShareAssignment = new Map();
+  private readonly buffer: Held[] = [];
+  private readonly held = new Map<string, Held>();
+  private lifecycle: ShareConsumerState = 'idle';
+  private fatal: Error | null = null;
+  private waiters: (() => void)[] = [];
+  private ackWaiters: (() => void)[] = [];
+  private failuresSinceCommit: AcknowledgementFailure[] = [];
+  private readonly explicit: boolean;
+  private readonly maxPollRecords: number;
+  /** The lock duration of the last ShareFetch response (the group's share.record.lock.duration.ms). */
+  /** @internal */ lockDurationMs = 30_000;
+  private running = false;
+  private stopRunner: (() => Promise<void>) | null = null;
+  private readonly fetcherHost: ShareFetcherHost;
+  private readonly counts = {
+    acquisitions: 0, delivered: 0, acknowledgementFailures: 0, lockExpiries: 0,
+    acknowledgements: { accept: 0, release: 0, reject: 0, gap: 0, renew: 0 },
+  };
+
+  constructor(config: ConsumerConfig | ResolvedConsumerConfig, options: ConsumerOptions = {}) {
+    super();
+    this.config = resolveConfig('consumer', config);
+    const groupId = this.config['group.id'];
+    if (groupId === undefined || groupId === '') throw new ConfigError('a ShareConsumer needs group.id: the share group to read as a member of');
+    this.groupId = groupId;
+    this.explicit = this.config['share.acknowledgement.mode'] === 'explicit';
+    this.maxPollRecords = this.config['max.poll.records'];
+    this.logger = loggerFor(this.config);
+    this.cluster = connectCluster(this.config, { logger: this.logger, connectAddress: options.connectAddress });
+    // A share group lives on a group coordinator like any group (FindCoordinator key type GROUP); key type SHARE
+    // finds the share coordinator of one share-partition's state, a broker-to-broker matter.
+    this.coordinator = this.cluster.coordinator(CoordinatorType.GROUP, groupId, 'group');
+    const base = Date.now();
+    this.liveness = new GroupLiveness(this.cluster, this.activity.buffer as SharedArrayBuffer, base, this.logger);
+    this.membership = new ShareMembership({
+      cluster: this.cluster, coordinator: this.coordinator, liveness: this.liveness, logger: this.logger, groupId,
+      rackId: this.config['client.rack'] === '' ? null : this.config['client.rack'],
+      maxPollIntervalMs: this.config['max.poll.interval.ms'],
+      onAssignment: (a) => this.assign(a),
+      onFatal: (err) => this.fail(err),
+    });
+    this.fetcherHost = {
+      cluster: this.cluster, logger: this.logger, groupId,
+      fetch: {
+        maxWaitMs: this.config['fetch.max.wait.ms'], minBytes: this.config['fetch.min.bytes'],
+        maxBytes: this.config['fetch.max.bytes'], maxRecords: this.maxPollRecords,
+      },
+      memberId: () => this.membership.memberId,
+      wanted: (nodeId) => this.routes.get(nodeId) ?? new Map(),
+      wantsRecords: () => this.lifecycle === 'active' && this.membership.memberEpoch > 0 && this.buffer.length < this.maxPollRecords,
+      onAcquired: (nodeId, p, records, acquired, lockTimeoutMs, sentAt) => this.acquired(nodeId, p, records, acquired, lockTimeoutMs, sentAt),
+      onAcknowledged: (_nodeId, outcome) => this.acknowledged(outcome),
+      onLeaderMoved: (topic) => {
+        this.cluster.markStale(topic);
+        void this.cluster.refreshMetadata([topic]).then(() => this.route(), () => {});
+      },
+      onFatal: (err) => this.fail(err),
+    };
+  }
+
+  get state(): ShareConsumerState {
+    return this.lifecycle;
+  }
+
+  /** The member id this consumer chose for the share group (KIP-932: the member picks it). */
+  get memberId(): string {
+    return this.membership.memberId;
+  }
+
+  /** Joins the share group (group.id) reading these topics; calling it again changes the subscription. */
+  subscribe(topics: readonly string[]): void {
+    this.checkOpen('subscribe()');
+    if (!Array.isArray(topics) || topics.length === 0 || topics.some((t) => typeof t !== 'string' || t === '')) {
+      throw new TypeError('subscribe(): expected a non-empty array of topic names');
+    }
+    this.lifecycle = 'active';
+    void this.cluster.refreshMetadata(topics).catch(() => {});
+    this.membership.subscribe(topics);
+  }
+
+  /**
+   * Up to max.poll.records records, waiting up to `timeoutMs` for the first. Implicit mode
+   * (share.acknowledgement.mode=implicit) accepts the records of the previous poll() first; explicit mode requires
+   * each of them to have been acknowledged (a StateError otherwise, as Java's KafkaShareConsumer).
+   */
+  async poll(timeoutMs = 1000): Promise<ShareMessage[]> {
+    this.checkOpen('poll()');
+    if (this.running) throw new StateError('poll(): run() is handling the records of this consumer');
+    this.settleDelivered('poll()');
+    return this.take(this.maxPollRecords, timeoutMs);
+  }
+
+  /** Records one at a time; implicit mode accepts each when the loop asks for the next (see poll()). */
+  async *[Symbol.asyncIterator](): AsyncGenerator<ShareMessage, void, undefined> {
+    while (this.lifecycle === 'active' || this.lifecycle === 'idle') {
+      this.settleDelivered('the iterator');
+      const [record] = await this.take(1, 1000);
+      if (record !== undefined) yield record;
+    }
+  }
+
+  /**
+   * Acknowledges a record handed out by this consumer: 'accept' (done), 'release' (give it back: delivered again,
+   * to any member, its delivery count raised), 'reject' (archive it: never delivered again), 'renew' (KIP-1222: keep
+   * the lock for another lock duration; the record still needs a final acknowledgement). Sent with the next request
+   * to the record's broker; commit() waits for the answers.
+   */
+  acknowledge(record: ShareMessage, type: AcknowledgeType = 'accept'): void {
+    if (this.lifecycle === 'closed') throw new StateError('acknowledge(): the share consumer is closed');
+    const code = ACK_TYPE_BY_NAME[type];
+    if (code === undefined) throw new TypeError(`acknowledge(): type must be 'accept', 'release', 'reject' or 'renew', got ${JSON.stringify(type)}`);
+    const h = this.held.get(heldKey(record.topic, record.partition, record.offset));
+    if (h === undefined || !h.delivered) {
+      throw new StateError(`acknowledge(): ${record.topic}[${record.partition}] offset ${record.offset} is not held by this consumer (never handed out, or already acknowledged)`);
+    }
+    this.queueAck(h, code);
+  }
+
+  /** @internal queues an acknowledgement of a held record on its broker's fetcher. */
+  queueAck(h: Held, code: AckTypeCode): void {
+    if (code !== AckType.RENEW) {
+      this.held.delete(heldKey(h.record.topic, h.record.partition, h.record.offset));
+      if (Date.now() > h.deadline) this.counts.lockExpiries++;
+    }
+    const fetcher = this.fetcherFor(h.nodeId);
+    fetcher.acks.add(h.topicId, h.record.partition, h.record.offset, code);
+    fetcher.start();
+    fetcher.kick();
+  }
+
+  /**
+   * Sends every acknowledgement made so far (in implicit mode, first accepts what poll() handed out) and waits for
+   * the brokers' answers. Rejects with an AcknowledgementError naming the refused ones (an expired lock:
+   * INVALID_RECORD_STATE).
+   */
+  async commit(): Promise<void> {
+    this.checkOpen('commit()');
+    if (!this.explicit) this.acceptDelivered();
+    await this.acksSettled();
+    const failures = this.failuresSinceCommit;
+    this.failuresSinceCommit = [];
+    if (failures.length > 0) {
+      throw new AcknowledgementError(`commit(): the broker refused ${failures.length} acknowledgement(s): ${failures[0].error.message}`, failures);
+    }
+  }
+
+  /**
+   * Handles records with a handler until `signal` aborts or close(): each record is accepted when its handler
+   * resolves, lock renewals keep long handlers' records (see ShareRunOptions), and a record that still fails after
+   * its retries follows gregor.error.policy (stop: released, run() rejects with a HandlerError; skip: rejected).
+   */
+  async run(options: ShareRunOptions): Promise<ShareRunSummary> {
+    this.checkOpen('run()');
+    if (this.running) throw new StateError('run(): already running');
+    this.running = true;
+    try {
+      const runner = new ShareRunner(this, options, this.config['gregor.error.policy']);
+      this.stopRunner = () => runner.stop();
+      return await runner.run();
+    } finally {
+      this.running = false;
+      this.stopRunner = null;
+    }
+  }
+
+  /** Counters and what is held now (see ShareConsumerMetrics). */
+  metrics(): ShareConsumerMetrics {
+    let withApplication = 0;
+    for (const h of this.held.values()) if (h.delivered) withApplication++;
+    let shareFetch = 0;
+    let shareAcknowledge = 0;
+    for (const f of this.fetchers.values()) {
+      shareFetch += f.sent.fetch;
+      shareAcknowledge += f.sent.acknowledge;
+    }
+    let assignedPartitions = 0;
+    for (const ps of this.assignment.values()) assignedPartitions += ps.length;
+    return {
+      attributes: { 'messaging.system': 'kafka', 'messaging.consumer.group.name': this.groupId, 'messaging.client.id': this.config['client.id'] },
+      acquisitions: this.counts.acquisitions,
+      delivered: this.counts.delivered,
+      acknowledgements: { ...this.counts.acknowledgements },
+      acknowledgementFailures: this.counts.acknowledgementFailures,
+      lockExpiries: this.counts.lockExpiries,
+      held: this.held.size,
+      withApplication,
+      memberEpoch: this.membership.memberEpoch,
+      assignedPartitions,
+      requests: { shareFetch, shareAcknowledge },
+    };
+  }
+
+  /**
+   * Sends the acknowledgements made (implicit mode: accepts what the application was handed), releases the records
+   * it holds otherwise, closes the share sessions and leaves the group. Idempotent.
+   */
+  async close(): Promise<void> {
+    if (this.lifecycle === 'closed' || this.lifecycle === 'closing') return;
+    this.lifecycle = 'closing';
+    this.wakeAll();
+    // run()'s handlers finish (or time out) and acknowledge their records before anything is released.
+    await this.stopRunner?.();
+    for (const h of [...this.held.values()]) {
+      this.queueAck(h, h.delivered && !this.explicit ? AckType.ACCEPT : AckType.RELEASE);
+    }
+    this.buffer.length = 0;
+    await Promise.all([...this.fetchers.values()].map((f) => f.close()));
+    // Records acquired by a ShareFetch that was in flight were released at arrival and sent with the close above.
+    await this.membership.leave();
+    await this.liveness.close();
+    await this.cluster.close();
+    this.lifecycle = 'closed';
+    this.wakeAll();
+  }
+
+  // ---- the runner's and the iterator's side ----------------------------------------------------------------------
+
+  /** @internal takes up to `max` buffered records (waiting up to `timeoutMs` for one) and hands them out. */
+  async take(max: number, timeoutMs: number): Promise<ShareMessage[]> {
+    this.activity[ACTIVITY_POLLS]++;
+    const deadline = Date.now() + timeoutMs;
+    for (;;) {
+      if (this.fatal !== null) throw this.fatal;
+      if (this.lifecycle === 'closing' || this.lifecycle === 'closed') return [];
+      const out: ShareMessage[] = [];
+      const now = Date.now();
+      while (out.length < max && this.buffer.length > 0) {
+        const h = this.buffer.shift()!;
+        const key = heldKey(h.record.topic, h.record.partition, h.record.offset);
+        if (h.deadline <= now) {
+          // The lock ran out before the application saw the record: another member may hold it now.
+          this.held.delete(key);
+          this.counts.lockExpiries++;
+          continue;
+        }
+        h.delivered = true;
+        out.push(h.record);
+      }
+      if (out.length > 0) {
+        this.counts.delivered += out.length;
+        for (const f of this.fetchers.values()) f.kick();
+        return out;
+      }
+      const left = deadline - Date.now();
+      if (left <= 0) return out;
+      for (const f of this.fetchers.values()) f.kick();
+      Atomics.add(this.activity, ACTIVITY_WAITING, 1);
+      try {
+        await new Promise<void>((resolve) => {
+          this.waiters.push(resolve);
+          setTimeout(resolve, left).unref();
+        });
+      } finally {
+        Atomics.sub(this.activity, ACTIVITY_WAITING, 1);
+      }
+    }
+  }
+
+  /** @internal the held record of a handed-out message, undefined once finally acknowledged. */
+  heldOf(record: ShareMessage): Held | undefined {
+    return this.held.get(heldKey(record.topic, record.partition, record.offset));
+  }
+
+  /** @internal resolves once nothing is queued or in flight to any broker. */
+  async acksSettled(): Promise<void> {
+    while ([...this.fetchers.values()].some((f) => f.acks.size > 0 || f.carrying > 0)) {
+      if (this.fatal !== null) throw this.fatal;
+      await new Promise<void>((resolve) => {
+        this.ackWaiters.push(resolve);
+        setTimeout(resolve, 100).unref();
+      });
+    }
+  }
+
+  // ---- internals ---------------------------------------------------------------------------------------------
+
+  private checkOpen(what: string): void {
+    if (this.lifecycle === 'closing' || this.lifecycle === 'closed') throw new StateError(`${what}: the share consumer is ${this.lifecycle}`);
+  }
+
+  private settleDelivered(what: string): void {
+    if (this.explicit) {
+      for (const h of this.held.values()) {
+        if (h.delivered) throw new StateError(`${what}: share.acknowledgement.mode=explicit and ${h.record.topic}[${h.record.partition}] offset ${h.record.offset} was not acknowledged`);
+      }
+    } else {
+      this.acceptDelivered();
+    }
+  }
+
+  private acceptDelivered(): void {
+    for (const h of [...this.held.values()]) if (h.delivered) this.queueAck(h, AckType.ACCEPT);
+  }
+
+  private wakeAll(): void {
+    const w = this.waiters;
+    this.waiters = [];
+    for (const f of w) f();
+  }
+
+  private fail(err: Error): void {
+    this.fatal ??= err;
+    this.logger.error('share consumer stopped', { group: this.groupId, error: err.message });
+    this.wakeAll();
+  }
+
+  private fetcherFor(nodeId: number): ShareFetcher {
+    let f = this.fetchers.get(nodeId);
+    if (f === undefined) {
+      f = new ShareFetcher(nodeId, this.fetcherHost);
+      this.fetchers.set(nodeId, f);
+    }
+    return f;
+  }
+
+  /** A new assignment from the coordinator: route its partitions to their leaders' fetchers. */
+  private assign(a: ShareAssignment): void {
+    this.assignment = a;
+    void this.route();
+  }
+
+  private async route(): Promise<void> {
+    const a = this.assignment;
+    const unknown = [...a.keys()].filter((id) => this.cluster.topicName(id) === undefined);
+    if (unknown.length > 0 || [...a.keys()].some((id) => {
+      const topic = this.cluster.topicName(id);
+      return topic !== undefined && a.get(id)!.some((p) => this.cluster.leaderFor(topic, p) === undefined);
+    })) {
+      try {
+        await this.cluster.refreshMetadata('all');
+      } catch (err) {
+        this.logger.debug('share consumer: metadata refresh failed', { error: (err as Error).message });
+      }
+    }
+    if (a !== this.assignment) return;
+    const routes = new Map<number, Map<string, WantedPartition>>();
+    const assigned: { topic: string; partition: number }[] = [];
+    for (const [topicId, partitions] of a) {
+      const topic = this.cluster.topicName(topicId);
+      if (topic === undefined) continue;
+      for (const partition of partitions) {
+        const leader = this.cluster.leaderFor(topic, partition);
+        if (leader === undefined || leader.leaderId < 0) continue;
+        let r = routes.get(leader.leaderId);
+        if (r === undefined) routes.set(leader.leaderId, (r = new Map()));
+        r.set(partitionKey(topicId, partition), { topicId, topic, partition });
+        assigned.push({ topic, partition });
+      }
+    }
+    this.routes = routes;
+    for (const nodeId of routes.keys()) this.fetcherFor(nodeId).start();
+    for (const f of this.fetchers.values()) f.kick();
+    this.emit('assigned', assigned);
+  }
+
+  private acquired(nodeId: number, p: WantedPartition, records: Buffer | null,
+    acquired: readonly { firstOffset: bigint; lastOffset: bigint; deliveryCount: number }[], lockTimeoutMs: number, sentAt: number): void {
+    if (lockTimeoutMs > 0) this.lockDurationMs = lockTimeoutMs;
+    // The lock started when the broker answered, after the request left: counting from the send errs on the safe side.
+    const lockDeadline = sentAt + lockTimeoutMs;
+    const fetcher = this.fetcherFor(nodeId);
+    const closing = this.lifecycle !== 'active';
+    let n = 0;
+    for (const r of acquired) n += Number(r.lastOffset - r.firstOffset + 1n);
+    this.counts.acquisitions += n;
+    const seen = new Set<bigint>();
+    const countOf = (offset: bigint): number => {
+      for (const r of acquired) if (offset >= r.firstOffset && offset <= r.lastOffset) return r.deliveryCount;
+      return 0;
+    };
+    if (records !== null && records.length > 0) {
+      const reader = new RecordSetReader(records, { checkCrcs: this.config['check.crcs'], topic: p.topic, partition: p.partition, minOffset: acquired[0].firstOffset });
+      try {
+        for (let b = reader.next(); b !== null; b = reader.next()) {
+          if (b.isControl) continue;
+          for (const rec of b.records) {
+            const dc = countOf(rec.offset);
+            if (dc === 0) continue;
+            seen.add(rec.offset);
+            const message = rec as ShareMessage;
+            (message as { deliveryCount: number }).deliveryCount = dc;
+            const h: Held = { record: message, nodeId, topicId: p.topicId, deadline: lockDeadline, delivered: false };
+            if (closing) {
+              fetcher.acks.add(p.topicId, p.partition, rec.offset, AckType.RELEASE);
+              continue;
+            }
+            this.held.set(heldKey(p.topic, p.partition, rec.offset), h);
+            this.buffer.push(h);
+          }
+        }
+      } catch (err) {
+        // A corrupt batch: what could not be decoded is released (another member, or a later fetch, may read it).
+        this.logger.warn('share fetch: undecodable records released', { topic: p.topic, partition: p.partition, error: (err as Error).message });
+        for (const r of acquired) {
+          for (let o = r.firstOffset; o <= r.lastOffset; o++) if (!seen.has(o)) { seen.add(o); fetcher.acks.add(p.topicId, p.partition, o, AckType.RELEASE); }
+        }
+      }
+    }
+    // Acquired offsets with no record (transaction markers, compacted away) are acknowledged as gaps.
+    for (const r of acquired) {
+      for (let o = r.firstOffset; o <= r.lastOffset; o++) if (!seen.has(o)) fetcher.acks.add(p.topicId, p.partition, o, AckType.GAP);
+    }
+    fetcher.kick();
+    this.wakeAll();
+  }
+
+  private acknowledged(outcome: AckOutcome): void {
+    const { taken } = outcome;
+    for (const [key, p] of taken.partitions) {
+      const e = outcome.errors.get(key);
+      const topic = this.cluster.topicName(p.topicId) ?? p.topicId;
+      const failedWith = outcome.failed ?? (e !== undefined && e.code !== ErrorCode.NONE ? ackError(e.code, e.message, { group: this.groupId, topic, partition: p.partition }) : null);
+      if (failedWith === null) {
+        for (const [offset, t] of p.offsets) {
+          this.counts.acknowledgements[ACK_NAMES[t]]++;
+          if (t === AckType.RENEW) {
+            const h = this.held.get(heldKey(topic, p.partition, offset));
+            if (h !== undefined) h.deadline = Date.now() + (outcome.lockTimeoutMs > 0 ? outcome.lockTimeoutMs : this.lockDurationMs);
+          }
+        }
+        continue;
+      }
+      this.counts.acknowledgementFailures += p.offsets.size;
+      const failure: AcknowledgementFailure = { topic, partition: p.partition, offsets: [...p.offsets.keys()], error: failedWith };
+      this.logger.warn('share consumer: acknowledgements refused', { group: this.groupId, topic, partition: p.partition, count: p.offsets.size, error: failedWith.message });
+      this.failuresSinceCommit.push(failure);
+      this.emit('acknowledgementFailed', failure);
+    }
+    const w = this.ackWaiters;
+    this.ackWaiters = [];
+    for (const f of w) f();
+  }
+}
