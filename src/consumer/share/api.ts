@@ -102,6 +102,7 @@ export interface AcknowledgementFailure {
 
 /** commit() could not apply every acknowledgement: `failures` says which and why. */
 export class AcknowledgementError extends GregorError {
+  /** Which acknowledgements were refused, per partition, and the broker's answer. */
   readonly failures: readonly AcknowledgementFailure[];
   constructor(message: string, failures: readonly AcknowledgementFailure[], options?: GregorErrorOptions) {
     super('ERR_ACKNOWLEDGEMENT', message, options);

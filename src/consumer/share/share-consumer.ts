@@ -45,12 +45,18 @@ function heldKey(topic: string, partition: number, offset: bigint): string {
   return `${topic}:${partition}:${offset}`;
 }
 
+/**
+ * A member of a share group (KIP-932): reads the subscribed topics together with the group's other members, any
+ * number of them, each record locked to one member until it is acknowledged (see README, "Share groups").
+ */
 export class ShareConsumer extends EventEmitter<ShareConsumerEvents> {
   /** The resolved configuration (frozen). */
   readonly config: ResolvedConsumerConfig;
+  /** group.id: the share group this consumer is a member of. */
   readonly groupId: string;
-  /** @internal */ readonly cluster: Cluster;
-  /** @internal */ readonly logger: Logger;
+  private readonly cluster: Cluster;
+  /** @internal the consumer's logger (run() logs through it) */
+  readonly _logger: Logger;
   private readonly coordinator: Coordinator;
   private readonly liveness: GroupLiveness;
   private readonly membership: ShareMembership;
@@ -67,8 +73,8 @@ export class ShareConsumer extends EventEmitter<ShareConsumerEvents> {
   private failuresSinceCommit: AcknowledgementFailure[] = [];
   private readonly explicit: boolean;
   private readonly maxPollRecords: number;
-  /** The lock duration of the last ShareFetch response (the group's share.record.lock.duration.ms). */
-  /** @internal */ lockDurationMs = 30_000;
+  /** @internal the lock duration of the last ShareFetch response (the group's share.record.lock.duration.ms) */
+  _lockDurationMs = 30_000;
   private running = false;
   private stopRunner: (() => Promise<void>) | null = null;
   private readonly fetcherHost: ShareFetcherHost;
@@ -85,22 +91,22 @@ export class ShareConsumer extends EventEmitter<ShareConsumerEvents> {
     this.groupId = groupId;
     this.explicit = this.config['share.acknowledgement.mode'] === 'explicit';
     this.maxPollRecords = this.config['max.poll.records'];
-    this.logger = loggerFor(this.config);
-    this.cluster = connectCluster(this.config, { logger: this.logger, connectAddress: options.connectAddress });
+    this._logger = loggerFor(this.config);
+    this.cluster = connectCluster(this.config, { logger: this._logger, connectAddress: options.connectAddress });
     // A share group lives on a group coordinator like any group (FindCoordinator key type GROUP); key type SHARE
     // finds the share coordinator of one share-partition's state, a broker-to-broker matter.
     this.coordinator = this.cluster.coordinator(CoordinatorType.GROUP, groupId, 'group');
     const base = Date.now();
-    this.liveness = new GroupLiveness(this.cluster, this.activity.buffer as SharedArrayBuffer, base, this.logger);
+    this.liveness = new GroupLiveness(this.cluster, this.activity.buffer as SharedArrayBuffer, base, this._logger);
     this.membership = new ShareMembership({
-      cluster: this.cluster, coordinator: this.coordinator, liveness: this.liveness, logger: this.logger, groupId,
+      cluster: this.cluster, coordinator: this.coordinator, liveness: this.liveness, logger: this._logger, groupId,
       rackId: this.config['client.rack'] === '' ? null : this.config['client.rack'],
       maxPollIntervalMs: this.config['max.poll.interval.ms'],
       onAssignment: (a) => this.assign(a),
       onFatal: (err) => this.fail(err),
     });
     this.fetcherHost = {
-      cluster: this.cluster, logger: this.logger, groupId,
+      cluster: this.cluster, logger: this._logger, groupId,
       fetch: {
         maxWaitMs: this.config['fetch.max.wait.ms'], minBytes: this.config['fetch.min.bytes'],
         maxBytes: this.config['fetch.max.bytes'], maxRecords: this.maxPollRecords,
@@ -118,6 +124,7 @@ export class ShareConsumer extends EventEmitter<ShareConsumerEvents> {
     };
   }
 
+  /** idle (not subscribed yet), active, closing or closed. */
   get state(): ShareConsumerState {
     return this.lifecycle;
   }
@@ -147,14 +154,14 @@ export class ShareConsumer extends EventEmitter<ShareConsumerEvents> {
     this.checkOpen('poll()');
     if (this.running) throw new StateError('poll(): run() is handling the records of this consumer');
     this.settleDelivered('poll()');
-    return this.take(this.maxPollRecords, timeoutMs);
+    return this._take(this.maxPollRecords, timeoutMs);
   }
 
   /** Records one at a time; implicit mode accepts each when the loop asks for the next (see poll()). */
   async *[Symbol.asyncIterator](): AsyncGenerator<ShareMessage, void, undefined> {
     while (this.lifecycle === 'active' || this.lifecycle === 'idle') {
       this.settleDelivered('the iterator');
-      const [record] = await this.take(1, 1000);
+      const [record] = await this._take(1, 1000);
       if (record !== undefined) yield record;
     }
   }
@@ -173,11 +180,11 @@ export class ShareConsumer extends EventEmitter<ShareConsumerEvents> {
     if (h === undefined || !h.delivered) {
       throw new StateError(`acknowledge(): ${record.topic}[${record.partition}] offset ${record.offset} is not held by this consumer (never handed out, or already acknowledged)`);
     }
-    this.queueAck(h, code);
+    this._queueAck(h, code);
   }
 
   /** @internal queues an acknowledgement of a held record on its broker's fetcher. */
-  queueAck(h: Held, code: AckTypeCode): void {
+  _queueAck(h: Held, code: AckTypeCode): void {
     if (code !== AckType.RENEW) {
       this.held.delete(heldKey(h.record.topic, h.record.partition, h.record.offset));
       if (Date.now() > h.deadline) this.counts.lockExpiries++;
@@ -196,7 +203,7 @@ export class ShareConsumer extends EventEmitter<ShareConsumerEvents> {
   async commit(): Promise<void> {
     this.checkOpen('commit()');
     if (!this.explicit) this.acceptDelivered();
-    await this.acksSettled();
+    await this._acksSettled();
     const failures = this.failuresSinceCommit;
     this.failuresSinceCommit = [];
     if (failures.length > 0) {
@@ -261,7 +268,7 @@ export class ShareConsumer extends EventEmitter<ShareConsumerEvents> {
     // run()'s handlers finish (or time out) and acknowledge their records before anything is released.
     await this.stopRunner?.();
     for (const h of [...this.held.values()]) {
-      this.queueAck(h, h.delivered && !this.explicit ? AckType.ACCEPT : AckType.RELEASE);
+      this._queueAck(h, h.delivered && !this.explicit ? AckType.ACCEPT : AckType.RELEASE);
     }
     this.buffer.length = 0;
     await Promise.all([...this.fetchers.values()].map((f) => f.close()));
@@ -276,7 +283,7 @@ export class ShareConsumer extends EventEmitter<ShareConsumerEvents> {
   // ---- the runner's and the iterator's side ----------------------------------------------------------------------
 
   /** @internal takes up to `max` buffered records (waiting up to `timeoutMs` for one) and hands them out. */
-  async take(max: number, timeoutMs: number): Promise<ShareMessage[]> {
+  async _take(max: number, timeoutMs: number): Promise<ShareMessage[]> {
     this.activity[ACTIVITY_POLLS]++;
     const deadline = Date.now() + timeoutMs;
     for (;;) {
@@ -317,12 +324,12 @@ export class ShareConsumer extends EventEmitter<ShareConsumerEvents> {
   }
 
   /** @internal the held record of a handed-out message, undefined once finally acknowledged. */
-  heldOf(record: ShareMessage): Held | undefined {
+  _heldOf(record: ShareMessage): Held | undefined {
     return this.held.get(heldKey(record.topic, record.partition, record.offset));
   }
 
   /** @internal resolves once nothing is queued or in flight to any broker. */
-  async acksSettled(): Promise<void> {
+  async _acksSettled(): Promise<void> {
     while ([...this.fetchers.values()].some((f) => f.acks.size > 0 || f.carrying > 0)) {
       if (this.fatal !== null) throw this.fatal;
       await new Promise<void>((resolve) => {
@@ -349,7 +356,7 @@ export class ShareConsumer extends EventEmitter<ShareConsumerEvents> {
   }
 
   private acceptDelivered(): void {
-    for (const h of [...this.held.values()]) if (h.delivered) this.queueAck(h, AckType.ACCEPT);
+    for (const h of [...this.held.values()]) if (h.delivered) this._queueAck(h, AckType.ACCEPT);
   }
 
   private wakeAll(): void {
@@ -360,7 +367,7 @@ export class ShareConsumer extends EventEmitter<ShareConsumerEvents> {
 
   private fail(err: Error): void {
     this.fatal ??= err;
-    this.logger.error('share consumer stopped', { group: this.groupId, error: err.message });
+    this._logger.error('share consumer stopped', { group: this.groupId, error: err.message });
     this.wakeAll();
   }
 
@@ -389,7 +396,7 @@ export class ShareConsumer extends EventEmitter<ShareConsumerEvents> {
       try {
         await this.cluster.refreshMetadata('all');
       } catch (err) {
-        this.logger.debug('share consumer: metadata refresh failed', { error: (err as Error).message });
+        this._logger.debug('share consumer: metadata refresh failed', { error: (err as Error).message });
       }
     }
     if (a !== this.assignment) return;
@@ -415,7 +422,7 @@ export class ShareConsumer extends EventEmitter<ShareConsumerEvents> {
 
   private acquired(nodeId: number, p: WantedPartition, records: Buffer | null,
     acquired: readonly { firstOffset: bigint; lastOffset: bigint; deliveryCount: number }[], lockTimeoutMs: number, sentAt: number): void {
-    if (lockTimeoutMs > 0) this.lockDurationMs = lockTimeoutMs;
+    if (lockTimeoutMs > 0) this._lockDurationMs = lockTimeoutMs;
     // The lock started when the broker answered, after the request left: counting from the send errs on the safe side.
     const lockDeadline = sentAt + lockTimeoutMs;
     const fetcher = this.fetcherFor(nodeId);
@@ -450,7 +457,7 @@ export class ShareConsumer extends EventEmitter<ShareConsumerEvents> {
         }
       } catch (err) {
         // A corrupt batch: what could not be decoded is released (another member, or a later fetch, may read it).
-        this.logger.warn('share fetch: undecodable records released', { topic: p.topic, partition: p.partition, error: (err as Error).message });
+        this._logger.warn('share fetch: undecodable records released', { topic: p.topic, partition: p.partition, error: (err as Error).message });
         for (const r of acquired) {
           for (let o = r.firstOffset; o <= r.lastOffset; o++) if (!seen.has(o)) { seen.add(o); fetcher.acks.add(p.topicId, p.partition, o, AckType.RELEASE); }
         }
@@ -475,14 +482,14 @@ export class ShareConsumer extends EventEmitter<ShareConsumerEvents> {
           this.counts.acknowledgements[ACK_NAMES[t]]++;
           if (t === AckType.RENEW) {
             const h = this.held.get(heldKey(topic, p.partition, offset));
-            if (h !== undefined) h.deadline = Date.now() + (outcome.lockTimeoutMs > 0 ? outcome.lockTimeoutMs : this.lockDurationMs);
+            if (h !== undefined) h.deadline = Date.now() + (outcome.lockTimeoutMs > 0 ? outcome.lockTimeoutMs : this._lockDurationMs);
           }
         }
         continue;
       }
       this.counts.acknowledgementFailures += p.offsets.size;
       const failure: AcknowledgementFailure = { topic, partition: p.partition, offsets: [...p.offsets.keys()], error: failedWith };
-      this.logger.warn('share consumer: acknowledgements refused', { group: this.groupId, topic, partition: p.partition, count: p.offsets.size, error: failedWith.message });
+      this._logger.warn('share consumer: acknowledgements refused', { group: this.groupId, topic, partition: p.partition, count: p.offsets.size, error: failedWith.message });
       this.failuresSinceCommit.push(failure);
       this.emit('acknowledgementFailed', failure);
     }

@@ -111,7 +111,7 @@ export class ShareRunner {
     };
     this.options.signal?.addEventListener('abort', onAbort);
     if (this.options.signal?.aborted === true) this.stopping = true;
-    const renewTimer = setInterval(() => this.renewDue(), Math.max(100, Math.min(1000, Math.floor(this.consumer.lockDurationMs / 10))));
+    const renewTimer = setInterval(() => this.renewDue(), Math.max(100, Math.min(1000, Math.floor(this.consumer._lockDurationMs / 10))));
     renewTimer.unref();
     try {
       await this.loop();
@@ -136,7 +136,7 @@ export class ShareRunner {
       }
       let records: ShareMessage[];
       try {
-        records = await this.consumer.take(eachBatch !== null ? batchSize : concurrency - this.inFlight.size, 500);
+        records = await this.consumer._take(eachBatch !== null ? batchSize : concurrency - this.inFlight.size, 500);
       } catch (err) {
         this.error ??= err as Error;
         break;
@@ -168,14 +168,14 @@ export class ShareRunner {
     if (this.inFlight.size === 0) return;
     // Handlers still running after the drain timeout: their records go back to the group, not accepted.
     this.handlerAbort.abort(new AbortError('run(): stopping, and the drain timeout passed'));
-    for (const h of this.active.keys()) if (this.consumer.heldOf(h.record) === h) this.consumer.queueAck(h, AckType.RELEASE);
+    for (const h of this.active.keys()) if (this.consumer._heldOf(h.record) === h) this.consumer._queueAck(h, AckType.RELEASE);
     this.active.clear();
   }
 
   private track(records: readonly ShareMessage[]): Held[] {
     const out: Held[] = [];
     for (const r of records) {
-      const h = this.consumer.heldOf(r);
+      const h = this.consumer._heldOf(r);
       if (h === undefined) continue;
       this.active.set(h, -1);
       out.push(h);
@@ -188,8 +188,8 @@ export class ShareRunner {
     let n = 0;
     for (const h of held) {
       this.active.delete(h);
-      if (this.consumer.heldOf(h.record) !== h) continue;
-      this.consumer.queueAck(h, type);
+      if (this.consumer._heldOf(h.record) !== h) continue;
+      this.consumer._queueAck(h, type);
       n++;
     }
     return n;
@@ -233,7 +233,7 @@ export class ShareRunner {
     if (this.errorPolicy === 'skip') {
       const n = this.settle(held, AckType.REJECT);
       this.summary.rejected += n;
-      this.consumer.logger.warn('run(): handler failed after its retries; record rejected (gregor.error.policy=skip)', {
+      this.consumer._logger.warn('run(): handler failed after its retries; record rejected (gregor.error.policy=skip)', {
         ...where, offset: String(first.offset), deliveryCount: first.deliveryCount, error: (err as Error)?.message,
       });
       return;
@@ -248,16 +248,16 @@ export class ShareRunner {
   private renewDue(): void {
     if (!this.options.renewLocks) return;
     const now = Date.now();
-    const half = this.consumer.lockDurationMs / 2;
+    const half = this.consumer._lockDurationMs / 2;
     for (const [h, askedAt] of this.active) {
-      if (this.consumer.heldOf(h.record) !== h) {
+      if (this.consumer._heldOf(h.record) !== h) {
         this.active.delete(h);
         continue;
       }
       // One renewal per lock deadline: the next is due only after the broker moved the deadline.
       if (h.deadline - now > half || askedAt === h.deadline) continue;
       this.active.set(h, h.deadline);
-      this.consumer.queueAck(h, AckType.RENEW);
+      this.consumer._queueAck(h, AckType.RENEW);
       this.summary.renewals++;
     }
   }

@@ -1,0 +1,158 @@
+// ShareConsumer against the real broker (KIP-932): every record once under implicit acknowledgement; release
+// redelivers with the delivery count raised and reject archives; explicit mode's rules; run() accepts, and its
+// error policy: skip rejects the poison record, stop releases it until the group's delivery count limit archives it.
+import assert from 'node:assert/strict';
+import { after, test } from 'node:test';
+import { HandlerError, StateError, type ShareConsumer, type ShareMessage } from '../../../src/index.js';
+import { makeTopic, produceRecords, shareConsumer, shareGroup, until } from './support.js';
+
+const open = new Set<ShareConsumer>();
+after(async () => {
+  for (const c of open) await c.close();
+});
+
+async function consumer(group: string, props: Record<string, unknown> = {}): Promise<ShareConsumer> {
+  const c = await shareConsumer(group, props);
+  open.add(c);
+  return c;
+}
+
+async function close(c: ShareConsumer): Promise<void> {
+  await c.close();
+  open.delete(c);
+}
+
+/** Polls until `n` records arrived (failing after `timeoutMs`). */
+async function pollN(c: ShareConsumer, n: number, timeoutMs = 30_000): Promise<ShareMessage[]> {
+  const out: ShareMessage[] = [];
+  await until(`${n} records`, async () => {
+    out.push(...await c.poll(200));
+    return out.length >= n;
+  }, timeoutMs);
+  return out;
+}
+
+/** Polls for `ms` and returns what came (used where nothing may come: a bound on waiting, not on timing). */
+async function pollFor(c: ShareConsumer, ms: number): Promise<ShareMessage[]> {
+  const out: ShareMessage[] = [];
+  const end = Date.now() + ms;
+  while (Date.now() < end) out.push(...await c.poll(200));
+  return out;
+}
+
+const id = (m: ShareMessage): string => `${m.partition}/${m.offset}`;
+
+test('implicit mode: every record handed out once with deliveryCount 1, accepted at the next poll; commit() and metrics()', { timeout: 90_000 }, async () => {
+  const topic = await makeTopic('share-basic', 3);
+  await produceRecords(topic, Array.from({ length: 300 }, (_, i) => ({ partition: i % 3, key: null, value: `v${i}` })));
+  const group = await shareGroup('share-basic');
+  const c = await consumer(group);
+  c.subscribe([topic]);
+  const got = await pollN(c, 300);
+  assert.equal(got.length, 300);
+  assert.equal(new Set(got.map(id)).size, 300, 'no record twice');
+  assert.ok(got.every((m) => m.deliveryCount === 1));
+  assert.deepEqual(new Set(got.map((m) => m.valueString())), new Set(Array.from({ length: 300 }, (_, i) => `v${i}`)));
+  await c.commit();
+  const m = c.metrics();
+  assert.equal(m.acknowledgements.accept, 300);
+  assert.equal(m.acquisitions, 300);
+  assert.equal(m.delivered, 300);
+  assert.equal(m.held, 0);
+  assert.equal(m.acknowledgementFailures, 0);
+  assert.equal(m.assignedPartitions, 3);
+  assert.ok(m.memberEpoch > 0);
+  await close(c);
+  // Accepted records are never delivered again, to any member.
+  const again = await consumer(group);
+  again.subscribe([topic]);
+  assert.deepEqual((await pollFor(again, 3000)).map(id), []);
+  await close(again);
+});
+
+test('release redelivers with deliveryCount 2; reject archives: never delivered again', { timeout: 90_000 }, async () => {
+  const topic = await makeTopic('share-release', 1);
+  await produceRecords(topic, Array.from({ length: 10 }, (_, i) => ({ partition: 0, key: null, value: `v${i}` })));
+  const group = await shareGroup('share-release');
+  const c = await consumer(group, { 'share.acknowledgement.mode': 'explicit' });
+  c.subscribe([topic]);
+  const first = await pollN(c, 10);
+  for (const m of first) c.acknowledge(m, m.offset < 5n ? 'release' : 'reject');
+  await c.commit();
+  const second = await pollN(c, 5);
+  assert.deepEqual(second.map((m) => m.offset).sort(), [0n, 1n, 2n, 3n, 4n]);
+  assert.ok(second.every((m) => m.deliveryCount === 2), 'released records come back with deliveryCount 2');
+  for (const m of second) c.acknowledge(m, 'accept');
+  await c.commit();
+  assert.deepEqual((await pollFor(c, 2000)).map(id), [], 'rejected and accepted records are not delivered again');
+  const m = c.metrics();
+  assert.deepEqual({ release: m.acknowledgements.release, reject: m.acknowledgements.reject, accept: m.acknowledgements.accept }, { release: 5, reject: 5, accept: 5 });
+  await close(c);
+});
+
+test('explicit mode: poll() refuses while a record is unacknowledged; acknowledge() refuses a record not held', { timeout: 60_000 }, async () => {
+  const topic = await makeTopic('share-explicit', 1);
+  await produceRecords(topic, [{ partition: 0, key: null, value: 'a' }, { partition: 0, key: null, value: 'b' }]);
+  const group = await shareGroup('share-explicit');
+  const c = await consumer(group, { 'share.acknowledgement.mode': 'explicit' });
+  c.subscribe([topic]);
+  const got = await pollN(c, 2);
+  c.acknowledge(got[0]);
+  await assert.rejects(c.poll(100), (e: unknown) => e instanceof StateError && /not acknowledged/.test(e.message));
+  assert.throws(() => c.acknowledge(got[0]), StateError, 'already acknowledged');
+  c.acknowledge(got[1], 'accept');
+  assert.deepEqual(await c.poll(100), []);
+  await c.commit();
+  await close(c);
+});
+
+test("run(): handled records accepted; gregor.error.policy=skip rejects the poison record (archived)", { timeout: 90_000 }, async () => {
+  const topic = await makeTopic('share-run-skip', 2);
+  await produceRecords(topic, Array.from({ length: 40 }, (_, i) => ({ partition: i % 2, key: null, value: i === 17 ? 'poison' : `v${i}` })));
+  const group = await shareGroup('share-run-skip');
+  const c = await consumer(group, { 'gregor.error.policy': 'skip' });
+  c.subscribe([topic]);
+  const stop = new AbortController();
+  const seen = new Set<string>();
+  const summary = await c.run({
+    concurrency: 4,
+    retry: { retries: 1, initialBackoffMs: 10 },
+    signal: stop.signal,
+    eachMessage: async (m) => {
+      if (m.valueString() === 'poison') throw new Error('cannot handle poison');
+      seen.add(m.valueString()!);
+      if (seen.size === 39) stop.abort();
+    },
+  });
+  assert.equal(summary.handled, 39);
+  assert.equal(summary.rejected, 1);
+  await c.commit();
+  assert.equal(c.metrics().acknowledgements.reject, 1);
+  await close(c);
+  const again = await consumer(group);
+  again.subscribe([topic]);
+  assert.deepEqual((await pollFor(again, 3000)).map(id), [], 'the rejected record is archived');
+  await close(again);
+});
+
+test('run() with gregor.error.policy=stop: the failing record is released and run() rejects with a HandlerError; after the delivery count limit (2) the record is archived', { timeout: 90_000 }, async () => {
+  const topic = await makeTopic('share-run-stop', 1);
+  await produceRecords(topic, [{ partition: 0, key: null, value: 'poison' }]);
+  const group = await shareGroup('share-run-stop', { deliveryLimit: 2 });
+  const c = await consumer(group);
+  c.subscribe([topic]);
+  const counts: number[] = [];
+  for (let round = 1; round <= 2; round++) {
+    await assert.rejects(c.run({
+      retry: false,
+      eachMessage: (m) => {
+        counts.push(m.deliveryCount);
+        throw new Error('poison');
+      },
+    }), (e: unknown) => e instanceof HandlerError && e.attempts === 1);
+  }
+  assert.deepEqual(counts, [1, 2]);
+  assert.equal(c.metrics().acknowledgements.release >= 1, true);
+  assert.deepEqual((await pollFor(c, 3000)).map(id), [], 'archived after 2 deliveries');
+  await close(c);
+});
