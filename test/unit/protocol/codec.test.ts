@@ -230,7 +230,8 @@ test('supportedVersions: the spec ranges, without a version Kafka marks unstable
   assert.deepEqual(supportedVersions(ApiKey.Fetch), { min: 4, max: 18 });
   assert.deepEqual(supportedVersions(ApiKey.ApiVersions), { min: 0, max: 4 });
   assert.deepEqual(supportedVersions(ApiKey.InitProducerId), { min: 0, max: 5 });
-  assert.throws(() => supportedVersions(ApiKey.ShareFetch), UnsupportedError);
+  assert.deepEqual(supportedVersions(ApiKey.ShareFetch), { min: 1, max: 2 });
+  assert.throws(() => supportedVersions(ApiKey.DeleteRecords), UnsupportedError);
 });
 
 test('int64 fields accept safe-integer numbers; uuid fields accept canonical strings and Buffers', () => {
@@ -282,7 +283,7 @@ test('a non-default value for a field the version lacks is an error, unless the 
 test('unsupported APIs and versions are UnsupportedError', () => {
   throwsWith(() => encodeRequest(ApiKey.Fetch, 3, 1, null, {}), UnsupportedError, /Fetch v3 is not a valid version \(valid: 4-18\)/);
   throwsWith(() => encodeRequest(ApiKey.Fetch, 19, 1, null, {}), UnsupportedError, /Fetch v19/);
-  throwsWith(() => encodeRequest(ApiKey.ShareFetch, 1, 1, null, {}), UnsupportedError, /does not implement ShareFetch/);
+  throwsWith(() => encodeRequest(ApiKey.DeleteRecords, 1, 1, null, {}), UnsupportedError, /does not implement DeleteRecords/);
   throwsWith(() => decodeResponse(999, 0, Buffer.alloc(8)), UnsupportedError, /ApiKey\(999\)/);
 });
 
