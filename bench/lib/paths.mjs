@@ -1,5 +1,7 @@
 // Where the benchmark keeps things. Installed peers and built binaries live outside git: bench/peers/node_modules,
 // bench/peers/node24/node_modules (Node 24 itself) and .kafka/bench/ (the Python venv, the franz-go binary, profiles).
+import { createHash } from 'node:crypto';
+import { readFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 
@@ -9,6 +11,10 @@ export const PEERS = join(BENCH, 'peers');
 export const NODE24_DIR = join(PEERS, 'node24');
 export const CACHE = join(ROOT, '.kafka', 'bench');
 export const VENV = join(CACHE, 'venv');
-export const FRANZ_BIN = join(CACHE, 'franz-bench');
+// Named after its sources: .kafka/bench is shared by every worktree of the repository, and a binary named only
+// franz-bench was rebuilt from whichever worktree's sources were touched last.
+const franzSources = createHash('sha256');
+for (const f of ['main.go', 'go.mod', 'go.sum']) franzSources.update(readFileSync(join(BENCH, 'franz', f)));
+export const FRANZ_BIN = join(CACHE, `franz-bench-${franzSources.digest('hex').slice(0, 12)}`);
 export const RESULTS = join(BENCH, 'results');
 export const RAW = join(RESULTS, 'raw');
