@@ -2,7 +2,10 @@
 // - 'throughput': produced once by Kafka's Java producer (producer-perf-test: random A-Z payloads, the producer's
 //   default batching) into 12-partition topics, and reused while their record count is right;
 // - 'wide': the same, 100 B records spread evenly (RoundRobinPartitioner) over 2,000 or 10,000 partitions: start-up
-//   (metadata, group join, first fetch) and per-partition bookkeeping, measured as time to the first and the last record;
+//   (metadata, group join, first fetch) and per-partition bookkeeping, measured as time to the first and the last record.
+//   wide-10k runs only when named in --workloads, against a broker with a heap of 2 GiB or more (--bootstrap): 12,000
+//   partitions filled the shared test broker's 512 MiB heap (OutOfMemoryError, continuous full GCs, every request timed
+//   out until it was restarted);
 // - 'latency': a fresh topic per run, filled by the Java producer at a fixed rate *while* the client reads it; the
 //   client reports receive time minus CreateTime (bench/run.mjs, latency.mjs).
 import { kafkaTool, endOffsets, topicExists } from './kafka-tools.mjs';
@@ -11,7 +14,7 @@ export const PARTITIONS = 12;
 
 /**
  * @typedef {{ id: string, label: string, kind: 'throughput' | 'wide' | 'latency', records: number, recordSize: number,
- *   compression: string, topic: string, partitions: number, rate?: number, clients?: string[] }} Workload
+ *   compression: string, topic: string, partitions: number, rate?: number, clients?: string[], optIn?: boolean }} Workload
  */
 
 /** The clients the wide and latency workloads run (a few: KafkaJS on 10,000 partitions would take the whole hour). */
@@ -28,9 +31,12 @@ export function workloads(quick) {
     const n = records / scale;
     return { id, label, kind: 'throughput', records: n, recordSize, compression, partitions: PARTITIONS, topic: `gregor-bench-${id}-${n}` };
   };
-  const wide = (id, label, partitions, perPartition) => {
+  const wide = (id, label, partitions, perPartition, { optIn = false } = {}) => {
     const n = partitions * Math.max(1, perPartition / scale);
-    return { id, label, kind: 'wide', records: n, recordSize: 100, compression: 'none', partitions, clients: WIDE_CLIENTS, topic: `gregor-bench-${id}-${n}` };
+    return {
+      id, label, kind: 'wide', records: n, recordSize: 100, compression: 'none', partitions, clients: WIDE_CLIENTS,
+      topic: `gregor-bench-${id}-${n}`, optIn,
+    };
   };
   const latency = (id, label, rate) => {
     const seconds = quick ? 4 : LATENCY_SECONDS;
@@ -45,7 +51,7 @@ export function workloads(quick) {
     def('1k-lz4', '1 KiB lz4', 500_000, 1024, 'lz4'),
     def('1k-zstd', '1 KiB zstd', 500_000, 1024, 'zstd'),
     wide('wide-2k', '2,000 partitions, 100 B', 2_000, 200),
-    wide('wide-10k', '10,000 partitions, 100 B', 10_000, 50),
+    wide('wide-10k', '10,000 partitions, 100 B', 10_000, 50, { optIn: true }),
     latency('lat-5k', 'latency at 5,000 records/s', 5_000),
     latency('lat-50k', 'latency at 50,000 records/s', 50_000),
   ];
@@ -98,10 +104,16 @@ export function deleteTopic(bootstrap, topic) {
 
 /** The Java producer's arguments for a workload (a latency workload adds its rate and an unbatched producer). */
 export function producerArgs(bootstrap, w, topic = w.topic) {
-  const props = [`compression.type=${w.compression}`, 'acks=1'];
-  // Even spread: the default (sticky) partitioner would fill whole batches of a few partitions and leave most of a
-  // wide topic empty.
-  if (w.kind === 'wide') props.push('partitioner.class=org.apache.kafka.clients.producer.RoundRobinPartitioner');
+  const props = [`compression.type=${w.compression}`];
+  if (w.kind === 'wide') {
+    // Even spread: the default (sticky) partitioner would fill whole batches of a few partitions and leave most of a
+    // wide topic empty. Round robin with the default linger makes one-record batches: 400,000 of them overloaded the
+    // broker (timeouts, and duplicates from acks=1 retries); a long linger batches each partition's records, and
+    // acks=all keeps the producer idempotent.
+    props.push('partitioner.class=org.apache.kafka.clients.producer.RoundRobinPartitioner', 'linger.ms=1000', 'batch.size=65536', 'acks=all');
+  } else {
+    props.push('acks=1');
+  }
   // No linger: CreateTime is stamped at send(), so time spent waiting in the producer's batch counts as latency.
   if (w.kind === 'latency') props.push('linger.ms=0');
   return ['producer-perf-test', '--bootstrap-server', bootstrap, '--topic', topic,
