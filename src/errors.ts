@@ -84,6 +84,24 @@ export class StateError extends GregorError {
   }
 }
 
+/** A group member as a {@link GroupNotEmptyError} names it. */
+export interface GroupMemberRef {
+  readonly memberId: string;
+  readonly clientId: string;
+  readonly clientHost: string;
+}
+
+/**
+ * A change only an inactive group may take (resetting its offsets) was asked of a group with members (`ERR_STATE`).
+ * Kafka's rule: the state must be Empty or Dead. `members` names who is still in it.
+ */
+export class GroupNotEmptyError extends StateError {
+  constructor(readonly groupId: string, readonly state: string, readonly members: readonly GroupMemberRef[], message?: string) {
+    const who = members.map((m) => `${m.memberId} (${m.clientId}@${m.clientHost})`).join(', ');
+    super(message ?? `group '${groupId}' is ${state} with ${members.length} member${members.length === 1 ? '' : 's'}: ${who}; offsets can only be reset while the group is inactive (Empty): stop its consumers first`);
+  }
+}
+
 /** Bytes from the network that do not decode, or a response that breaks the protocol (`ERR_PROTOCOL`). */
 export class ProtocolError extends GregorError {
   constructor(message: string, options?: GregorErrorOptions) {

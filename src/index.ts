@@ -48,6 +48,8 @@ export {
   isGregorError,
   ConfigError,
   StateError,
+  GroupNotEmptyError,
+  type GroupMemberRef,
   ProtocolError,
   CorruptRecordError,
   KafkaError,
@@ -79,5 +81,6 @@ export {
   type TopicListing, type GroupDescription, type GroupListing, type GroupMember, type GroupMemberAssignment, type GroupOffset,
   type AlterConfigOp, type AlterConfigsResource, type GroupFilters, type ShareGroupDescription, type ShareGroupMember,
   type ShareGroupOffset, type ShareGroupOffsetSpec,
+  type GroupOffsetToWrite,
 } from './admin/index.js';
 export type { ProducerConfig, AdminConfig, ResolvedProducerConfig, ResolvedAdminConfig } from './config/index.js';

@@ -27,6 +27,7 @@ import {
   alterShareGroupOffsets, deleteShareGroupOffsets, describeShareGroup, listShareGroupOffsets,
   type ShareGroupDescription, type ShareGroupOffset, type ShareGroupOffsetSpec,
 } from './share-groups.js';
+import { alterGroupOffsets, type GroupOffsetToWrite } from './group-offsets.js';
 
 /** A topic for createTopics(). */
 export interface NewTopic {
@@ -530,6 +531,24 @@ export class Admin {
   async listGroupOffsets(groupId: string, options: AdminCallOptions = {}): Promise<GroupOffset[]> {
     this.checkOpen('listGroupOffsets()');
     return listGroupOffsets(this.groupContext(), checkGroupId(groupId, 'listGroupOffsets()'), this.deadline(options));
+  }
+
+  /**
+   * Sets the group's committed offsets, as Kafka's alterConsumerGroupOffsets: an OffsetCommit without a member, which
+   * the coordinator accepts only while the group has no members (state Empty, or a group that does not exist yet).
+   * Rejects with the coordinator's KafkaError (UNKNOWN_MEMBER_ID or ILLEGAL_GENERATION while members are present).
+   */
+  async alterGroupOffsets(groupId: string, offsets: readonly GroupOffsetToWrite[], options: AdminCallOptions = {}): Promise<void> {
+    this.checkOpen('alterGroupOffsets()');
+    const id = checkGroupId(groupId, 'alterGroupOffsets()');
+    if (!Array.isArray(offsets)) throw new TypeError('alterGroupOffsets(): expected an array of { topic, partition, offset }');
+    const checked = offsets.map((o: GroupOffsetToWrite, i) => {
+      const topic = checkTopicName(o?.topic, `alterGroupOffsets() offset ${i}`);
+      if (!Number.isInteger(o.partition) || o.partition < 0) throw new TypeError(`alterGroupOffsets() offset ${i}: partition must be an integer >= 0, got ${String(o.partition)}`);
+      if (typeof o.offset !== 'bigint' || o.offset < 0n) throw new TypeError(`alterGroupOffsets() offset ${i}: offset must be a bigint >= 0n, got ${String(o.offset)}`);
+      return { topic, partition: o.partition, offset: o.offset, metadata: o.metadata ?? null };
+    });
+    await alterGroupOffsets(this.groupContext(), id, checked, this.deadline(options));
   }
 
   // ---- offsets ------------------------------------------------------------------------------------------------------

@@ -25,3 +25,4 @@ export {
 } from './admin.js';
 export type { GroupDescription, GroupFilters, GroupListing, GroupMember, GroupMemberAssignment, GroupOffset } from './groups.js';
 export type { ShareGroupDescription, ShareGroupMember, ShareGroupOffset, ShareGroupOffsetSpec } from './share-groups.js';
+export type { GroupOffsetToWrite } from './group-offsets.js';
