@@ -5,9 +5,11 @@
 // client API; it never reaches into the consumer's internals.
 
 import { TimeoutError } from '../errors.js';
-import { clusterView, groupView, groupsView, type AdminCalls } from './admin-views.js';
+import { clusterView, groupView, groupsView } from './admin-views.js';
+import { resetOffsets, type ResetRequest, type ResetResult } from './reset-offsets.js';
 import type { ResolvedAdminConfig, ResolvedConsumerConfig } from '../config/index.js';
 import type { ConsumerMetrics } from '../consumer/metrics.js';
+import type { Admin } from '../admin/index.js';
 
 /** The message fields the CLI prints (gregor's Message has all of them). */
 export interface CliMessage {
@@ -98,12 +100,22 @@ export interface OutputStream {
   once(event: 'drain' | 'error' | 'close', listener: (...args: unknown[]) => void): unknown;
   on(event: 'error', listener: (err: Error) => void): unknown;
   off(event: 'drain' | 'error' | 'close', listener: (...args: unknown[]) => void): unknown;
+  /** True on a terminal (process.stdout has it): --watch redraws in place only there. */
+  readonly isTTY?: boolean;
+  readonly columns?: number;
+  readonly rows?: number;
 }
 
 /** Where SIGINT and SIGTERM come from: the process, or an EventEmitter in tests. */
 export interface SignalSource {
   on(signal: 'SIGINT' | 'SIGTERM', listener: () => void): unknown;
   off(signal: 'SIGINT' | 'SIGTERM', listener: () => void): unknown;
+}
+
+/** `groups lag`: views of one group through one admin client (for --watch), until closed. */
+export interface GroupSampler {
+  sample(): Promise<GroupDetails>;
+  close(): Promise<void>;
 }
 
 export interface CliDeps {
@@ -116,6 +128,9 @@ export interface CliDeps {
   describeCluster(config: ResolvedAdminConfig): Promise<ClusterDescription>;
   listGroups(config: ResolvedAdminConfig): Promise<readonly GroupListing[]>;
   describeGroup(config: ResolvedAdminConfig, groupId: string): Promise<GroupDetails>;
+  openGroupSampler(config: ResolvedAdminConfig, groupId: string): Promise<GroupSampler>;
+  /** Plans (and with request.execute, commits) a reset of the group's offsets; warnings go to `warn`. */
+  resetOffsets(config: ResolvedAdminConfig, request: ResetRequest, warn: (message: string) => void): Promise<ResetResult>;
 }
 
 /**
@@ -143,7 +158,7 @@ export async function withinApiTimeout<T>(work: Promise<T>, config: ResolvedAdmi
 }
 
 /** Runs `view` with a new Admin, within default.api.timeout.ms, and closes the Admin. */
-async function withAdmin<T>(config: ResolvedAdminConfig, view: (admin: AdminCalls) => Promise<T>): Promise<T> {
+async function withAdmin<T>(config: ResolvedAdminConfig, view: (admin: Admin) => Promise<T>): Promise<T> {
   const { Admin } = await import('../admin/index.js');
   const admin = new Admin(config);
   try {
@@ -169,4 +184,13 @@ export const defaultDeps: CliDeps = {
   describeCluster: (config) => withAdmin(config, clusterView),
   listGroups: (config) => withAdmin(config, groupsView),
   describeGroup: (config, groupId) => withAdmin(config, (admin) => groupView(admin, groupId)),
+  openGroupSampler: async (config, groupId) => {
+    const { Admin } = await import('../admin/index.js');
+    const admin = new Admin(config);
+    return {
+      sample: () => withinApiTimeout(groupView(admin, groupId), config, () => admin.close()),
+      close: () => admin.close(),
+    };
+  },
+  resetOffsets: (config, request, warn) => withAdmin(config, (admin) => resetOffsets(admin, request, warn)),
 };

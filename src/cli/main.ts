@@ -10,21 +10,27 @@ import { closestMatch } from '../config/index.js';
 import { UsageError } from './args.js';
 import { parseAdminArgs, runClusterDescribe, runGroupsDescribe, runGroupsList } from './commands/admin.js';
 import { parseConsumeArgs, runConsume } from './commands/consume.js';
+import { parseGroupsLagArgs, runGroupsLag } from './commands/groups-lag.js';
+import { parseResetOffsetsArgs, runResetOffsets } from './commands/reset-offsets.js';
 import { defaultDeps, type CliDeps } from './deps.js';
-import { CLUSTER_DESCRIBE_USAGE, CONSUME_USAGE, GROUPS_DESCRIBE_USAGE, GROUPS_LIST_USAGE, MAIN_USAGE } from './usage.js';
+import {
+  CLUSTER_DESCRIBE_USAGE, CONSUME_USAGE, GROUPS_DESCRIBE_USAGE, GROUPS_LAG_USAGE, GROUPS_LIST_USAGE, GROUPS_RESET_OFFSETS_USAGE, MAIN_USAGE,
+} from './usage.js';
 
 export const EXIT_OK = 0;
 export const EXIT_FAILURE = 1;
 export const EXIT_USAGE = 2;
 
 const COMMANDS = ['consume', 'cluster', 'groups', 'help'];
-const SUBCOMMANDS: Record<string, string[]> = { cluster: ['describe'], groups: ['list', 'describe'] };
+const SUBCOMMANDS: Record<string, string[]> = { cluster: ['describe'], groups: ['list', 'describe', 'lag', 'reset-offsets'] };
 
 const USAGES: Record<string, string> = {
   'consume': CONSUME_USAGE,
   'cluster describe': CLUSTER_DESCRIBE_USAGE,
   'groups list': GROUPS_LIST_USAGE,
   'groups describe': GROUPS_DESCRIBE_USAGE,
+  'groups lag': GROUPS_LAG_USAGE,
+  'groups reset-offsets': GROUPS_RESET_OFFSETS_USAGE,
 };
 
 function version(): string {
@@ -87,7 +93,7 @@ async function dispatch(argv: string[], deps: CliDeps): Promise<number> {
       out(CLUSTER_DESCRIBE_USAGE);
       return EXIT_OK;
     case 'groups help':
-      out(`${GROUPS_LIST_USAGE}\n${GROUPS_DESCRIBE_USAGE}`);
+      out(`${GROUPS_LIST_USAGE}\n${GROUPS_DESCRIBE_USAGE}\n${GROUPS_LAG_USAGE}\n${GROUPS_RESET_OFFSETS_USAGE}`);
       return EXIT_OK;
     case 'cluster describe': {
       const opts = parseAdminArgs(name, rest);
@@ -103,6 +109,16 @@ async function dispatch(argv: string[], deps: CliDeps): Promise<number> {
       const opts = parseAdminArgs(name, rest, true);
       if (opts === 'help') { out(GROUPS_DESCRIBE_USAGE); return EXIT_OK; }
       return runGroupsDescribe(opts, deps);
+    }
+    case 'groups lag': {
+      const opts = parseGroupsLagArgs(rest);
+      if (opts === 'help') { out(GROUPS_LAG_USAGE); return EXIT_OK; }
+      return runGroupsLag(opts, deps);
+    }
+    case 'groups reset-offsets': {
+      const opts = parseResetOffsetsArgs(rest);
+      if (opts === 'help') { out(GROUPS_RESET_OFFSETS_USAGE); return EXIT_OK; }
+      return runResetOffsets(opts, deps);
     }
     default:
       throw new UsageError(`unknown command '${name}'`, '');

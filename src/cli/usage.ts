@@ -7,6 +7,9 @@ Commands:
   cluster describe <config-file>               cluster id, controller, brokers and topics
   groups list <config-file>                    consumer groups in the cluster
   groups describe <config-file> --group <id>   members, assignments, committed offsets and lag
+  groups lag <config-file> --group <id>        lag, consumption rate and time to catch up (--watch: live)
+  groups reset-offsets <config-file> --group <id> ...
+                                               set a group's committed offsets (dry run unless --execute)
 
 Options:
   -h, --help      show help (also: gregor <command> --help)
@@ -78,6 +81,54 @@ Reads the [default] and [admin] sections of an INI file. Gives up after 15 s (de
 
 Options:
   -g, --group <id>         the group to describe (required)
+  --format <text|json>     text (default) or json
+  -p, --property <k=v>     set a configuration property (repeatable); overrides the file
+  -v, --verbose            details on stderr; stack traces on errors
+  -h, --help               show this help
+`;
+
+export const GROUPS_LAG_USAGE = `Usage: gregor groups lag <config-file> --group <id> [--watch [--interval <ms>]] [options]
+
+Per partition of one group (classic or KIP-848): the committed offset, the log end offset, the lag, the
+consumption rate (committed records/s) and the time to catch up at the measured rates ("never" while the
+log grows faster than the group commits). Rates need two samples: without --watch they show '-'.
+With --watch the table refreshes every --interval ms (default 2000) until Ctrl-C (exit 0): in place on a
+terminal; on a pipe or file each refresh follows the last, and --format json prints one object per line.
+Reads the [default] and [admin] sections of an INI file. Gives up after 15 s (default.api.timeout.ms).
+
+Options:
+  -g, --group <id>         the group (required)
+  -w, --watch              refresh until Ctrl-C
+  --interval <ms>          refresh interval with --watch (default 2000, at least 100)
+  --format <text|json>     text (default) or json
+  -p, --property <k=v>     set a configuration property (repeatable); overrides the file
+  -v, --verbose            details on stderr; stack traces on errors
+  -h, --help               show this help
+`;
+
+export const GROUPS_RESET_OFFSETS_USAGE = `Usage: gregor groups reset-offsets <config-file> --group <id> <scope> <scenario> [--dry-run | --execute]
+
+Sets a consumer group's committed offsets as Kafka's 'kafka-consumer-groups --reset-offsets' does, and prints
+the plan (GROUP TOPIC PARTITION NEW-OFFSET). A dry run unless --execute. Only an inactive group (Empty, or
+one that does not exist yet) can be reset: with members present it is refused (exit 1), naming them.
+
+Scope (one):
+  -t, --topic <T>[:<p>,..] a topic, all its partitions or the listed ones (repeatable)
+  --all-topics             every partition the group has a committed offset for
+
+Scenario (one):
+  --to-earliest            the log start offset
+  --to-latest              the log end offset
+  --to-current             the committed offset (the log end where there is none)
+  --to-offset <N>          offset N, clamped to [log start, log end]
+  --shift-by <N>           the committed offset plus N (may be negative), clamped; every partition needs one
+  --to-datetime <time>     the first offset at or after YYYY-MM-DDTHH:mm:SS[.sss][Z|+hh:mm] (UTC without a
+                           zone); the log end where no record is that recent
+  --by-duration <PnDTnHnMnS>  as --to-datetime, for now minus the duration (e.g. PT30M, P1DT12H)
+
+Options:
+  --dry-run                show the plan only (the default)
+  --execute                commit the plan
   --format <text|json>     text (default) or json
   -p, --property <k=v>     set a configuration property (repeatable); overrides the file
   -v, --verbose            details on stderr; stack traces on errors

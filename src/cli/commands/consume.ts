@@ -20,6 +20,7 @@ import {
 } from '../args.js';
 import type { CliConsumer, CliDeps } from '../deps.js';
 import { LineWriter, formatJson, formatText } from '../output.js';
+import { DEFAULT_STATS_INTERVAL_MS, MIN_STATS_INTERVAL_MS, StatsReporter, parseInterval } from '../consume-stats.js';
 
 const COMMAND = 'consume';
 /** The hands-on polls with a 1.0 s timeout. */
@@ -36,11 +37,40 @@ export interface ConsumeOptions {
   readonly verbose: boolean;
   /** --metrics-port: serve Prometheus metrics at http://127.0.0.1:<port>/metrics (0: any free port). */
   readonly metricsPort: number | undefined;
+  /** --stats [interval]: a statistics line on stderr every statsIntervalMs; undefined without --stats. */
+  readonly statsIntervalMs: number | undefined;
+}
+
+/**
+ * `--stats` takes an optional interval: `--stats`, `--stats 10s`, `--stats=500ms`. parseArgs has no optional values,
+ * so the forms become `--stats=<interval>` first; a bare --stats gets the default.
+ */
+function statsForms(argv: readonly string[]): string[] {
+  const out: string[] = [];
+  for (let i = 0; i < argv.length; i++) {
+    if (argv[i] !== '--stats') {
+      out.push(argv[i]);
+    } else if (argv[i + 1] !== undefined && /^\d+(\.\d+)?(ms|s)?$/.test(argv[i + 1])) {
+      out.push(`--stats=${argv[++i]}`);
+    } else {
+      out.push(`--stats=${DEFAULT_STATS_INTERVAL_MS}ms`);
+    }
+  }
+  return out;
+}
+
+function statsArg(value: string | undefined): number | undefined {
+  if (value === undefined) return undefined;
+  const ms = parseInterval(value);
+  if (Number.isNaN(ms) || ms < MIN_STATS_INTERVAL_MS) {
+    throw new UsageError(`--stats takes an interval such as 5s or 500ms (milliseconds without a unit; at least ${MIN_STATS_INTERVAL_MS} ms), got '${value}'`, COMMAND);
+  }
+  return ms;
 }
 
 /** Parses `gregor consume` arguments; 'help' when --help was asked for. Throws UsageError. */
 export function parseConsumeArgs(argv: string[]): ConsumeOptions | 'help' {
-  const { values, positionals } = parseCommandArgs(COMMAND, argv, {
+  const { values, positionals } = parseCommandArgs(COMMAND, statsForms(argv), {
     'topic': { type: 'string', short: 't', multiple: true },
     'group': { type: 'string', short: 'g' },
     'from-beginning': { type: 'boolean' },
@@ -49,6 +79,7 @@ export function parseConsumeArgs(argv: string[]): ConsumeOptions | 'help' {
     'property': { type: 'string', short: 'p', multiple: true },
     'verbose': { type: 'boolean', short: 'v' },
     'metrics-port': { type: 'string' },
+    'stats': { type: 'string' },
     'help': { type: 'boolean', short: 'h' },
   });
   if (values.help === true) return 'help';
@@ -68,6 +99,7 @@ export function parseConsumeArgs(argv: string[]): ConsumeOptions | 'help' {
     properties: parseProperties(COMMAND, values.property as string[] | undefined),
     verbose: values.verbose === true,
     metricsPort: portArg(values['metrics-port'] as string | undefined),
+    statsIntervalMs: statsArg(values.stats as string | undefined),
   };
 }
 
@@ -216,6 +248,7 @@ export async function runConsume(opts: ConsumeOptions, deps: CliDeps): Promise<n
   const format = opts.format === 'json' ? formatJson : formatText;
   let consumer: CliConsumer | undefined;
   let metricsServer: Server | undefined;
+  let stats: StatsReporter | undefined;
   let printed = 0;
   try {
     try {
@@ -224,6 +257,13 @@ export async function runConsume(opts: ConsumeOptions, deps: CliDeps): Promise<n
         const served = await serveMetrics(consumer, opts.metricsPort);
         metricsServer = served.server;
         deps.stderr.write(`gregor: metrics at http://127.0.0.1:${served.port}/metrics\n`);
+      }
+      if (opts.statsIntervalMs !== undefined) {
+        const c = consumer;
+        const metrics = c.metrics;
+        if (metrics === undefined) throw new UsageError('--stats: this consumer has no metrics()', COMMAND);
+        stats = new StatsReporter({ metrics: () => metrics.call(c), printed: () => printed }, (line) => { deps.stderr.write(line); }, opts.statsIntervalMs, opts.count);
+        stats.start();
       }
       if (!stopping) await consumer.subscribe([...opts.topics]);
       while (!stopping && !writer.broken && (opts.count === undefined || printed < opts.count)) {
@@ -237,6 +277,9 @@ export async function runConsume(opts: ConsumeOptions, deps: CliDeps): Promise<n
         writer.push(format(message));
         printed++;
       }
+      // The run's total while the consumer still owns its partitions (their lag is gone after close()).
+      stats?.stop();
+      stats = undefined;
       await writer.end();
     } catch (err) {
       // What was handed over is printed even when the next poll fails: it may be committed on close.
@@ -246,6 +289,7 @@ export async function runConsume(opts: ConsumeOptions, deps: CliDeps): Promise<n
     }
     await consumer.close();
   } finally {
+    stats?.stop();
     metricsServer?.close();
     deps.signals.off('SIGINT', onSignal);
     deps.signals.off('SIGTERM', onSignal);

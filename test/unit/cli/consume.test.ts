@@ -7,7 +7,7 @@ import type { LogFunction } from '../../../src/config/index.js';
 import { HANDS_ON_INI, configFile, harness, msg, tick } from './fakes.js';
 
 function opts(file: string, extra: Partial<ConsumeOptions> = {}): ConsumeOptions {
-  return { configFile: file, topics: ['poems'], groupId: undefined, fromBeginning: false, count: undefined, format: 'text', properties: [], verbose: false, metricsPort: undefined, ...extra };
+  return { configFile: file, topics: ['poems'], groupId: undefined, fromBeginning: false, count: undefined, format: 'text', properties: [], verbose: false, metricsPort: undefined, statsIntervalMs: undefined, ...extra };
 }
 
 test('argument parsing: topics, group, from-beginning, count, format, properties, verbose', () => {
@@ -15,7 +15,7 @@ test('argument parsing: topics, group, from-beginning, count, format, properties
     '--count', '5', '--format', 'json', '--property', 'fetch.min.bytes=10', '-p', 'client.id=a=b', '--verbose', '--metrics-port', '9464']);
   assert.deepEqual(o, {
     configFile: 'config.ini', topics: ['poems', 'more'], groupId: 'g', fromBeginning: true, count: 5, format: 'json',
-    properties: [['fetch.min.bytes', '10'], ['client.id', 'a=b']], verbose: true, metricsPort: 9464,
+    properties: [['fetch.min.bytes', '10'], ['client.id', 'a=b']], verbose: true, metricsPort: 9464, statsIntervalMs: undefined,
   });
   assert.equal(parseConsumeArgs(['--help']), 'help');
   const d = parseConsumeArgs(['c.ini', '--topic=poems']);
@@ -23,6 +23,7 @@ test('argument parsing: topics, group, from-beginning, count, format, properties
   assert.equal(d.format, 'text');
   assert.equal(d.count, undefined);
   assert.equal(d.metricsPort, undefined);
+  assert.equal(d.statsIntervalMs, undefined);
 });
 
 test('argument errors are UsageErrors that say what is wrong', () => {

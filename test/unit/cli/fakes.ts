@@ -78,6 +78,8 @@ export function harness(steps: PollStep[] = [], overrides: Partial<CliDeps> = {}
         { topic: 'poems', partition: 2, committed: 12n, logEndOffset: null, lag: null, memberId: null },
       ],
     }),
+    openGroupSampler: async (config, groupId) => ({ sample: () => deps.describeGroup(config, groupId), close: async () => {} }),
+    resetOffsets: async () => { throw new Error('resetOffsets is not scripted in this test'); },
     ...overrides,
   };
   return { deps, stdout, stderr, signals, exits, consumers };
