@@ -219,7 +219,7 @@ test('gregor defines every API the client, the producer and the admin tooling ne
     'InitProducerId', 'EndTxn', 'AddPartitionsToTxn', 'AddOffsetsToTxn', 'TxnOffsetCommit', 'CreateTopics',
     'DeleteTopics', 'DescribeCluster', 'DescribeConfigs', 'ElectLeaders', 'AlterPartitionReassignments',
     'ListPartitionReassignments', 'IncrementalAlterConfigs', 'ShareGroupDescribe', 'DescribeShareGroupOffsets',
-    'AlterShareGroupOffsets', 'DeleteShareGroupOffsets',
+    'AlterShareGroupOffsets', 'DeleteShareGroupOffsets', 'GetTelemetrySubscriptions', 'PushTelemetry',
   ];
   const defined = new Set(API_DEFS.map((d) => d.name));
   assert.deepEqual(needed.filter((n) => !defined.has(n)), []);

@@ -13,6 +13,7 @@ import { AddOffsetsToTxn, AddPartitionsToTxn, EndTxn, InitProducerId, Produce, T
 import { SaslAuthenticate, SaslHandshake } from './sasl.js';
 import { AlterShareGroupOffsets, DeleteShareGroupOffsets, DescribeShareGroupOffsets, ShareGroupDescribe } from './share-admin.js';
 import { ShareAcknowledge, ShareFetch, ShareGroupHeartbeat } from './share.js';
+import { GetTelemetrySubscriptions, PushTelemetry } from './telemetry.js';
 
 export type { ApiDef, FieldDef, MessageDef, VersionRange, ScalarType } from './dsl.js';
 export { formatVersions, inRange, parseVersions } from './dsl.js';
@@ -26,7 +27,7 @@ export const API_DEFS: readonly ApiDef[] = Object.freeze(
     SaslAuthenticate, ElectLeaders, AlterPartitionReassignments, ListPartitionReassignments, DescribeCluster,
     ConsumerGroupHeartbeat, ConsumerGroupDescribe,
     IncrementalAlterConfigs, ShareGroupDescribe, DescribeShareGroupOffsets, AlterShareGroupOffsets, DeleteShareGroupOffsets,
-    ShareGroupHeartbeat, ShareFetch, ShareAcknowledge,
+    ShareGroupHeartbeat, ShareFetch, ShareAcknowledge, GetTelemetrySubscriptions, PushTelemetry,
   ].sort((a, b) => a.apiKey - b.apiKey),
 );
 

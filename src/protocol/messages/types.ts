@@ -1256,6 +1256,39 @@ export interface ConsumerGroupDescribeResponseTopicPartitions2 {
   /** Partitions: v0+ */ partitions: number[];
 }
 
+/** GetTelemetrySubscriptions request body (API key 71), versions 0, flexible 0+. */
+export interface GetTelemetrySubscriptionsRequest {
+  /** ClientInstanceId: v0+ */ clientInstanceId?: string | Uint8Array;
+}
+
+/** GetTelemetrySubscriptions response body (API key 71), versions 0, flexible 0+. */
+export interface GetTelemetrySubscriptionsResponse {
+  /** ThrottleTimeMs: v0+ */ throttleTimeMs: number;
+  /** ErrorCode: v0+ */ errorCode: number;
+  /** ClientInstanceId: v0+ */ clientInstanceId: string;
+  /** SubscriptionId: v0+ */ subscriptionId: number;
+  /** AcceptedCompressionTypes: v0+ */ acceptedCompressionTypes: number[];
+  /** PushIntervalMs: v0+ */ pushIntervalMs: number;
+  /** TelemetryMaxBytes: v0+ */ telemetryMaxBytes: number;
+  /** DeltaTemporality: v0+ */ deltaTemporality: boolean;
+  /** RequestedMetrics: v0+ */ requestedMetrics: string[];
+}
+
+/** PushTelemetry request body (API key 72), versions 0, flexible 0+. */
+export interface PushTelemetryRequest {
+  /** ClientInstanceId: v0+ */ clientInstanceId?: string | Uint8Array;
+  /** SubscriptionId: v0+ */ subscriptionId?: number;
+  /** Terminating: v0+ */ terminating?: boolean;
+  /** CompressionType: v0+ */ compressionType?: number;
+  /** Metrics: v0+ */ metrics?: Uint8Array;
+}
+
+/** PushTelemetry response body (API key 72), versions 0, flexible 0+. */
+export interface PushTelemetryResponse {
+  /** ThrottleTimeMs: v0+ */ throttleTimeMs: number;
+  /** ErrorCode: v0+ */ errorCode: number;
+}
+
 /** ShareGroupHeartbeat request body (API key 76), versions 1, flexible 0+. */
 export interface ShareGroupHeartbeatRequest {
   /** GroupId: v0+ */ groupId?: string;
@@ -1641,6 +1674,8 @@ export interface RequestBodies {
   60: DescribeClusterRequest;
   68: ConsumerGroupHeartbeatRequest;
   69: ConsumerGroupDescribeRequest;
+  71: GetTelemetrySubscriptionsRequest;
+  72: PushTelemetryRequest;
   76: ShareGroupHeartbeatRequest;
   77: ShareGroupDescribeRequest;
   78: ShareFetchRequest;
@@ -1684,6 +1719,8 @@ export interface ResponseBodies {
   60: DescribeClusterResponse;
   68: ConsumerGroupHeartbeatResponse;
   69: ConsumerGroupDescribeResponse;
+  71: GetTelemetrySubscriptionsResponse;
+  72: PushTelemetryResponse;
   76: ShareGroupHeartbeatResponse;
   77: ShareGroupDescribeResponse;
   78: ShareFetchResponse;
