@@ -270,6 +270,10 @@ export const PROPERTIES = {
     type: 'bool', clients: CONSUMER, default: true,
     doc: 'verify the CRC32C of every fetched record batch',
   },
+  'enable.metrics.push': {
+    type: 'bool', clients: CONSUMER, default: true,
+    doc: 'push the metrics a broker\'s client-metrics subscription asks for (KIP-714); nothing is sent without one',
+  },
 
   // ---- producer (the minimal producer for tests, the demo and tools) -------------------------------------------
   'acks': {
@@ -363,7 +367,6 @@ export const IGNORED_PROPERTIES: Readonly<Record<string, string>> = {
   'metrics.sample.window.ms': 'gregor has no JMX metrics',
   'metrics.recording.level': 'gregor has no JMX metrics',
   'auto.include.jmx.reporter': 'gregor has no JMX metrics',
-  'enable.metrics.push': 'gregor does not push client telemetry (KIP-714)',
   'send.buffer.bytes': 'gregor leaves socket buffer sizes to the operating system',
   'receive.buffer.bytes': 'gregor leaves socket buffer sizes to the operating system',
   'security.providers': 'Java security providers do not apply to Node',

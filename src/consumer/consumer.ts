@@ -16,11 +16,12 @@
 
 import { EventEmitter } from 'node:events';
 import { resolveConfig, type ConsumerConfig, type Logger, type ResolvedConsumerConfig } from '../config/index.js';
-import { AuthorizationError, GregorError, isGregorError, StateError } from '../errors.js';
+import { AuthorizationError, GregorError, isGregorError, StateError, TimeoutError } from '../errors.js';
 import { ErrorCode, kafkaError } from '../protocol/error-codes.js';
 import { Assignment } from './assignment.js';
 import type { Cluster } from '../cluster/client.js';
 import { connectCluster, loggerFor } from '../cluster/connect.js';
+import { ClientTelemetry } from '../cluster/client-telemetry.js';
 import { CoordinatorType, type Coordinator } from '../cluster/coordinator.js';
 import { GroupLiveness } from '../cluster/group-liveness.js';
 import { sleep } from '../cluster/retry.js';
@@ -35,6 +36,7 @@ import { EARLIEST_TIMESTAMP, LATEST_TIMESTAMP, OffsetManager, type CommitIdentit
 import { partitionKey, type PartitionState, type TopicPartition } from './partition-state.js';
 import { consumerSettings, type ConsumerSettings } from './settings.js';
 import type { ConsumerMetrics } from './metrics.js';
+import { consumerTelemetrySource } from './telemetry-source.js';
 import { resolveRunOptions, type RunOptions } from './runner/options.js';
 import { Runner, type RunnerHost, type RunSummary } from './runner/runner.js';
 import {
@@ -71,6 +73,8 @@ export class Consumer extends EventEmitter<ConsumerEvents> implements AsyncItera
   private readonly liveness: GroupLiveness | null;
   private readonly offsets: OffsetManager;
   private readonly fetches: FetchManager;
+  /** KIP-714 client telemetry (enable.metrics.push), started with the first subscribe() or assign(). */
+  private readonly telemetry: ClientTelemetry | null;
   private membership: ClassicMembership | ConsumerGroupMembership | null = null;
   private listener: RebalanceListener | null = null;
   private lifecycle: ConsumerState = 'idle';
@@ -115,6 +119,14 @@ export class Consumer extends EventEmitter<ConsumerEvents> implements AsyncItera
     this.delivery = new Delivery(this.buffer, () => this.lifecycle === 'closing' || this.lifecycle === 'closed');
     this.liveness = this.coordinator === null ? null : new GroupLiveness(this.client, this.delivery.activity.buffer as SharedArrayBuffer, this.delivery.activityBase, this.client.logger);
     this.fetches = new FetchManager(this.client, this.settings, this.buffer, this.assignmentState, this.offsets, logger);
+    this.telemetry = this.settings.enableMetricsPush
+      ? new ClientTelemetry(this.client, consumerTelemetrySource(() => this.metrics(), () => ({
+        groupId: this.settings.groupId,
+        groupInstanceId: this.settings.groupInstanceId,
+        memberId: this.membership?.commitIdentity()?.memberId ?? null,
+        clientRack: this.settings.clientRack,
+      })), { scope: { name: 'gregor', version: this.client.networkOptions.clientSoftwareVersion }, logger })
+      : null;
   }
 
   /** idle, active, closing or closed. */
@@ -166,6 +178,7 @@ export class Consumer extends EventEmitter<ConsumerEvents> implements AsyncItera
     this.membership.start();
     this.fetches.start();
     this.offsets.startAutoCommit();
+    this.telemetry?.start();
   }
 
   /**
@@ -205,6 +218,7 @@ export class Consumer extends EventEmitter<ConsumerEvents> implements AsyncItera
     this.fetches.start();
     this.fetches.update();
     if (this.coordinator !== null) this.offsets.startAutoCommit();
+    this.telemetry?.start();
     void this.checkTopics(added.map((s) => ({ topic: s.topic, partition: s.partition })));
   }
 
@@ -581,6 +595,8 @@ export class Consumer extends EventEmitter<ConsumerEvents> implements AsyncItera
         await this.offsets.commitDelivered().catch((err: unknown) => this.logger.warn('commit on close failed', { error: (err as Error).message }));
       }
     } finally {
+      // KIP-714: the terminating push carries the final counts (the last commit included), before connections close.
+      await this.telemetry?.close();
       this.drop(this.assignmentState.all());
       await this.fetches.close();
       this.offsets.close();
@@ -625,6 +641,22 @@ export class Consumer extends EventEmitter<ConsumerEvents> implements AsyncItera
       connections: this.client.connectionStats(),
       heartbeatAgeSeconds: heartbeatAt > 0 ? Math.max(0, Date.now() - heartbeatAt) / 1000 : null,
     };
+  }
+
+  /**
+   * The client instance id a broker assigned to this consumer for KIP-714 client telemetry (Kafka's base64 uuid, as
+   * the broker's telemetry receiver reports it), as Java's clientInstanceId(). Rejects with StateError when
+   * enable.metrics.push is false, TimeoutError when no broker assigned one within `timeoutMs` (default
+   * default.api.timeout.ms; a broker without a telemetry receiver never does).
+   */
+  async clientInstanceId(timeoutMs: number = this.settings.defaultApiTimeoutMs): Promise<string> {
+    this.checkOpen('clientInstanceId()');
+    if (this.telemetry === null) throw new StateError('clientInstanceId(): client telemetry is disabled (enable.metrics.push=false)');
+    this.telemetry.start();
+    const signal = AbortSignal.timeout(timeoutMs);
+    const id = await this.telemetry.waitForClientInstanceId(signal).catch(() => null);
+    if (id === null) throw new TimeoutError(`clientInstanceId(): no client instance id within ${timeoutMs} ms (does the cluster have a client telemetry receiver?)`);
+    return id;
   }
 
   // ---------------------------------------------------------------------------------------------------------------

@@ -30,6 +30,8 @@ export interface ConsumerSettings {
   isolationLevel: IsolationLevel;
   clientRack: string;
   checkCrcs: boolean;
+  /** enable.metrics.push: KIP-714 client telemetry. */
+  enableMetricsPush: boolean;
   /** Most messages one pollBatch() returns (max.poll.records). */
   maxPollRecords: number;
   /** Assignor names in preference order (partition.assignment.strategy). */
@@ -71,6 +73,7 @@ export function consumerSettings(config: ResolvedConsumerConfig): ConsumerSettin
     isolationLevel: config['isolation.level'],
     clientRack: config['client.rack'],
     checkCrcs: config['check.crcs'],
+    enableMetricsPush: config['enable.metrics.push'],
     maxPollRecords: config['max.poll.records'],
     assignmentStrategies: [...config['partition.assignment.strategy']],
     requestTimeoutMs: config['request.timeout.ms'],

@@ -52,6 +52,8 @@ const GROUP_APIS = new Set<number>([
   ApiKey.ConsumerGroupHeartbeat,
 ]);
 
+const TELEMETRY_APIS = new Set<number>([ApiKey.GetTelemetrySubscriptions, ApiKey.PushTelemetry]);
+
 /** The classic group (JoinGroup/SyncGroup/Heartbeat): the consumer under test is always its leader. */
 export class ClassicGroupModel {
   generation = 0;
@@ -196,7 +198,10 @@ export class ClusterModel {
   }
 
   private apiVersions(): Reply<typeof ApiKey.ApiVersions> {
-    return { errorCode: 0, apiKeys: [...implementedApis()].map(([apiKey, v]) => ({ apiKey, minVersion: v.min, maxVersion: v.max })) };
+    // As a Kafka broker without a client telemetry receiver: GetTelemetrySubscriptions and PushTelemetry are not
+    // listed, so clients send no KIP-714 requests (a test wanting them overrides ApiVersions).
+    const apis = [...implementedApis()].filter(([apiKey]) => !TELEMETRY_APIS.has(apiKey));
+    return { errorCode: 0, apiKeys: apis.map(([apiKey, v]) => ({ apiKey, minVersion: v.min, maxVersion: v.max })) };
   }
 
   private metadata(req: Received<typeof ApiKey.Metadata>): Reply<typeof ApiKey.Metadata> {

@@ -81,12 +81,14 @@ test('consumer settings map every field from the resolved configuration', () => 
     'partition.assignment.strategy': 'org.apache.kafka.clients.consumer.RoundRobinAssignor, range',
     'client.rack': 'r1', 'check.crcs': false, 'max.poll.records': 7, 'retry.backoff.ms': 5, 'retry.backoff.max.ms': 50,
     'exclude.internal.topics': false, 'enable.auto.commit': false, 'gregor.error.policy': 'skip',
+    'enable.metrics.push': false,
   });
   assert.deepEqual(consumerSettings(c), {
     clientId: 'me', groupId: 'g', groupInstanceId: 'i', groupProtocol: 'classic', groupRemoteAssignor: null,
     autoOffsetReset: 'earliest', enableAutoCommit: false, autoCommitIntervalMs: 5000, sessionTimeoutMs: 45000,
     heartbeatIntervalMs: 3000, maxPollIntervalMs: 300000, fetchMinBytes: 1, fetchMaxBytes: 52428800, fetchMaxWaitMs: 500,
-    maxPartitionFetchBytes: 1048576, isolationLevel: 'read_committed', clientRack: 'r1', checkCrcs: false, maxPollRecords: 7,
+    maxPartitionFetchBytes: 1048576, isolationLevel: 'read_committed', clientRack: 'r1', checkCrcs: false,
+    enableMetricsPush: false, maxPollRecords: 7,
     assignmentStrategies: ['roundrobin', 'range'], requestTimeoutMs: 30000, defaultApiTimeoutMs: 60000, retryBackoffMs: 5,
     retryBackoffMaxMs: 50, fetchBufferBytes: 52428800, metadataMaxAgeMs: 300000, excludeInternalTopics: false,
     errorPolicy: 'skip',
@@ -94,6 +96,7 @@ test('consumer settings map every field from the resolved configuration', () => 
   const kip848 = consumerSettings(consumer({ 'group.protocol': 'consumer', 'group.remote.assignor': 'uniform' }));
   assert.equal(kip848.groupProtocol, 'consumer');
   assert.equal(kip848.groupRemoteAssignor, 'uniform');
+  assert.equal(kip848.enableMetricsPush, true, 'enable.metrics.push defaults to true, as in Java');
   const anonymous = consumerSettings(resolveConfig('consumer', BASE, quiet));
   assert.equal(anonymous.groupId, null);
   assert.equal(anonymous.enableAutoCommit, false);
