@@ -15,7 +15,8 @@
 //   lib/                 the jars; lib/kafka-clients-<version>.jar carries the protocol specs (common/message/*.json)
 //   tls/                 ca.pem (trust this), server.p12 (broker keystore), their keys
 //   tls/clients/         client certificates for the mTLS listener (and a foreign CA's, for refusal tests)
-//   single/              the one-node cluster: server.properties, data/, broker.log, broker.pid
+//   single/              the one-node cluster: server.properties, data/, broker.log, broker.pid, telemetry.jsonl
+//   telemetry-receiver/  test/telemetry-receiver/*.java compiled (the single node's KIP-714 receiver; needs javac)
 //   secure/              the secured node (start --secure), same files
 //   cluster/nodeN/       the three-node cluster, N = 1..3, same files per node
 //   lock                 held while any start/stop runs, so concurrent test files do not race
@@ -37,7 +38,7 @@ import {
   writeSync,
 } from 'node:fs';
 import { connect, createServer } from 'node:net';
-import { dirname, join } from 'node:path';
+import { delimiter, dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 
 export const ROOT = join(dirname(fileURLToPath(import.meta.url)), '..');
@@ -61,6 +62,11 @@ const SECURE_LOG4J = join(ROOT, 'scripts', 'kafka', 'log4j2-secure.properties');
 export const KAFKA_VERSION = /<kafka\.version>([^<]+)<\/kafka\.version>/.exec(readFileSync(POM, 'utf8'))[1];
 export const CLIENTS_JAR = join(LIB, `kafka-clients-${KAFKA_VERSION}.jar`);
 const KEYSTORE_PASSWORD = 'gregor-keystore-secret';
+// The single node's KIP-714 client telemetry receiver (test/telemetry-receiver): compiled at start when a JDK is
+// there, it appends every push the broker accepts to telemetry.jsonl in the node's directory.
+const RECEIVER_SRC = join(ROOT, 'test', 'telemetry-receiver');
+const RECEIVER_CLASSES = join(KAFKA_DIR, 'telemetry-receiver');
+const RECEIVER_CLASS = 'gregor.test.TelemetryReceiver';
 
 // One user per SASL mechanism. Documented in README.md and exported by test/integration/helpers/kafka.ts.
 export const USERS = {
@@ -152,8 +158,19 @@ function info(l) {
       id: n.id, pid: readPid(n), plaintext: n.plaintext, controller: n.controller, saslSsl: n.saslSsl,
       jmx: n.jmx ?? null, rack: n.rack !== undefined && recordedRacks(l) !== false ? n.rack : null,
       log: join(n.dir, 'broker.log'), dataDir: join(n.dir, 'data'),
+      // Where the KIP-714 receiver writes, when this node runs with one (its server.properties names it).
+      telemetryLog: telemetryLogOf(n),
     })),
   };
+}
+
+function telemetryLogOf(n) {
+  try {
+    const m = /^gregor\.telemetry\.receiver\.file=(.*)$/m.exec(readFileSync(join(n.dir, 'server.properties'), 'utf8'));
+    return m ? m[1] : null;
+  } catch {
+    return null;
+  }
 }
 
 function secureInfo(l) {
@@ -325,6 +342,37 @@ function ensureClientTls(log) {
   log(`mTLS client certificates generated in ${dir}`);
 }
 
+// The KIP-714 receiver, compiled against the broker's own jars; again when its source or the Kafka version changes.
+// Without javac (a JRE only) the single node starts without it, and the telemetry test skips.
+function ensureTelemetryReceiver(log) {
+  const sources = readdirSync(RECEIVER_SRC).filter((f) => f.endsWith('.java')).sort();
+  const hash = createHash('sha256').update(KAFKA_VERSION);
+  for (const f of sources) hash.update(f).update(readFileSync(join(RECEIVER_SRC, f)));
+  const stamp = hash.digest('hex');
+  try {
+    if (readFileSync(join(RECEIVER_CLASSES, '.complete'), 'utf8') === stamp) return true;
+  } catch {
+    // not compiled yet
+  }
+  const javac = process.env.JAVA_HOME ? join(process.env.JAVA_HOME, 'bin', 'javac') : 'javac';
+  if (spawnSync(javac, ['-version'], { encoding: 'utf8' }).status !== 0) {
+    log('javac not found (a JRE only?): the single node starts without the KIP-714 telemetry receiver');
+    return false;
+  }
+  const tmp = `${RECEIVER_CLASSES}.tmp-${process.pid}`;
+  rmSync(tmp, { recursive: true, force: true });
+  const r = spawnSync(javac, ['-d', tmp, '-cp', join(LIB, '*'), ...sources.map((f) => join(RECEIVER_SRC, f))], { encoding: 'utf8' });
+  if (r.status !== 0) {
+    rmSync(tmp, { recursive: true, force: true });
+    throw new EnvError(`compiling ${RECEIVER_SRC} failed:\n${tail(r.stdout + r.stderr, 30)}`);
+  }
+  writeFileSync(join(tmp, '.complete'), stamp);
+  rmSync(RECEIVER_CLASSES, { recursive: true, force: true });
+  renameSync(tmp, RECEIVER_CLASSES);
+  log(`KIP-714 telemetry receiver compiled into ${RECEIVER_CLASSES}`);
+  return true;
+}
+
 // ---------------------------------------------------------------------------------------------------------------
 // Broker configuration
 
@@ -337,7 +385,7 @@ function recordedRacks(l) {
   }
 }
 
-function serverProperties(l, n, racks) {
+function serverProperties(l, n, racks, receiver) {
   if (l.name === 'secure') return secureServerProperties(n);
   const single = l.nodes.length === 1;
   const rf = single ? 1 : 3;
@@ -426,6 +474,13 @@ function serverProperties(l, n, racks) {
     '# The machine has 2 cores; the defaults (3 network, 8 I/O threads) only add context switches.',
     'num.network.threads=2',
     'num.io.threads=2',
+    ...(receiver ? [
+      '',
+      '# KIP-714: a client telemetry receiver (test/telemetry-receiver), so clients see GetTelemetrySubscriptions and',
+      '# PushTelemetry in ApiVersions. Nothing is pushed until a test creates a client-metrics subscription.',
+      `metric.reporters=${RECEIVER_CLASS}`,
+      `gregor.telemetry.receiver.file=${join(n.dir, 'telemetry.jsonl')}`,
+    ] : []),
     '',
   ].join('\n');
 }
@@ -507,13 +562,13 @@ function randomClusterId() {
   }
 }
 
-function jvm(heap, extra = []) {
+function jvm(heap, extra = [], classpath = []) {
   return [
     `-Xms${heap}`, `-Xmx${heap}`,
     '-XX:+UseG1GC', '-XX:MaxGCPauseMillis=20', '-XX:InitiatingHeapOccupancyPercent=35',
     '-XX:+ExplicitGCInvokesConcurrent', '-Djava.awt.headless=true',
     ...extra,
-    '-cp', join(LIB, '*'),
+    '-cp', [join(LIB, '*'), ...classpath].join(delimiter),
   ];
 }
 
@@ -621,7 +676,7 @@ function fileTail(path, lines) {
 
 const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
 
-function spawnBroker(l, n) {
+function spawnBroker(l, n, receiver) {
   const logPath = join(n.dir, 'broker.log');
   const logOffset = existsSync(logPath) ? statSync(logPath).size : 0;
   const fd = openSync(logPath, 'a');
@@ -639,7 +694,7 @@ function spawnBroker(l, n) {
         '-Dcom.sun.management.jmxremote.authenticate=false', '-Dcom.sun.management.jmxremote.ssl=false',
         '-Dcom.sun.management.jmxremote.local.only=true',
       ]),
-    ]),
+    ], receiver ? [RECEIVER_CLASSES] : []),
     'kafka.Kafka', join(n.dir, 'server.properties'),
   ];
   // Detached in its own process group: it outlives `npm run kafka:start`, and Ctrl-C in that terminal spares it.
@@ -777,14 +832,15 @@ async function start(nodes, log, only = null, racksOption = null) {
       writeFileSync(idFile, `${randomClusterId()}\n`);
     }
     const clusterId = readFileSync(idFile, 'utf8').trim();
+    const receiver = l.name === 'single' && ensureTelemetryReceiver(log);
     const t0 = Date.now();
     for (const n of missing) {
       mkdirSync(n.dir, { recursive: true });
-      writeFileSync(join(n.dir, 'server.properties'), serverProperties(l, n, racks));
+      writeFileSync(join(n.dir, 'server.properties'), serverProperties(l, n, racks, receiver));
     }
     // Formatting is one JVM per node; run them side by side.
     await Promise.all(missing.map((n) => formatStorage(l, n, clusterId, log)));
-    const started = missing.map((n) => spawnBroker(l, n));
+    const started = missing.map((n) => spawnBroker(l, n, receiver));
     log(`starting Kafka ${KAFKA_VERSION} (${l.name}, ${missing.length} node${missing.length > 1 ? 's' : ''}) ...`);
     try {
       await waitReady(started, 120_000);

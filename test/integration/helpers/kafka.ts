@@ -50,6 +50,11 @@ export interface KafkaEnv {
     id: number; pid: number | null; plaintext: number; controller: number; saslSsl: number; log: string; dataDir: string;
     /** Three-node cluster: the JMX port (read with `kafka-tool jmx`) and the node's broker.rack (null without racks). */
     jmx?: number | null; rack?: string | null;
+    /**
+     * Single node: the file its KIP-714 client telemetry receiver (test/telemetry-receiver) appends each accepted
+     * push to, one JSON line each; null when the node runs without the receiver (started without a JDK, or before it).
+     */
+    telemetryLog?: string | null;
   }[];
   /** Three-node cluster: whether the brokers have racks and RackAwareReplicaSelector (KIP-392). */
   racks?: boolean;

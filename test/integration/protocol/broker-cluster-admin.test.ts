@@ -27,6 +27,9 @@ test('ApiVersions at every version lists every API gregor implements, accepting 
     const byKey = new Map(body.apiKeys.map((k) => [k.apiKey, k]));
     for (const [apiKey, range] of implementedApis()) {
       const theirs = byKey.get(apiKey);
+      // KIP-714: a broker lists GetTelemetrySubscriptions and PushTelemetry only with a telemetry receiver configured
+      // (the project's single node has one, scripts/kafka.mjs; a node started before it had none).
+      if (theirs === undefined && (apiKey === ApiKey.GetTelemetrySubscriptions || apiKey === ApiKey.PushTelemetry)) continue;
       assert.ok(theirs, `ApiVersions v${v}: the broker does not list API key ${apiKey}`);
       // The broker accepts every version gregor claims. (It may advertise more: Kafka 4 still lists Produce v0-2,
       // which it then refuses, so old clients get a clear error rather than a closed socket, KAFKA-18659.)
