@@ -123,6 +123,9 @@ for (const polling of [true, false]) {
       consumer.subscribe([TOPIC], listener);
       await take(consumer, 6);
       const oldId = c.requests(ApiKey.JoinGroup)[1].body.memberId!;
+      // The heartbeat thread is up (its start took over 400 ms on a loaded machine: the member then expired before it
+      // sent any heartbeat, and rejoined under its old id, a different scenario).
+      await until(() => c.requests(ApiKey.Heartbeat).length > 0, 'a first heartbeat');
       const hung = c.mark();
       // The coordinator stops answering; by the time the client gives up on the heartbeat it has expired the member.
       c.script(ApiKey.Heartbeat, (req) => {
