@@ -96,6 +96,13 @@ export interface KeepaliveSpec {
   /** The heartbeat interval; the worker sends when the main thread's heartbeat is this much plus a grace late. */
   intervalMs: number;
   maxPollIntervalMs: number;
+  /**
+   * How long the worker's own heartbeat may wait for its answer: the main thread's heartbeat timeout (classic:
+   * min(request.timeout.ms, session.timeout.ms)). It shares the worker's serial queue with the main thread's
+   * heartbeats, so a longer wait on a coordinator that stopped answering would hold those back too, and the session
+   * would lapse unnoticed until request.timeout.ms.
+   */
+  timeoutMs: number;
 }
 
 /** The plain fields of the network options, copied one by one (a field added there must be thought about here). */

@@ -190,7 +190,7 @@ async function keepalive(a: NonNullable<typeof armed>): Promise<void> {
   const { apiKey, body } = keepaliveBody(a.spec);
   let res: HeartbeatFields;
   try {
-    res = await serial(() => request(a.node, apiKey, -1, body, pool.options.requestTimeoutMs));
+    res = await serial(() => request(a.node, apiKey, -1, body, a.spec.timeoutMs));
   } catch (err) {
     logger.debug('heartbeat (heartbeat thread) failed', { group: a.spec.groupId, error: (err as Error).message });
     return;

@@ -366,6 +366,7 @@ export class ClassicMembership {
     this.host.liveness.arm(coordinatorNode, {
       protocol: 'classic', groupId: this.groupId, memberId: this.memberId, generationOrEpoch: this.generationId,
       groupInstanceId: settings.groupInstanceId, intervalMs: settings.heartbeatIntervalMs, maxPollIntervalMs: settings.maxPollIntervalMs,
+      timeoutMs: Math.min(settings.requestTimeoutMs, settings.sessionTimeoutMs),
     });
     this.scheduleHeartbeat();
     await this.apply(assigned);

@@ -360,6 +360,7 @@ export class ConsumerGroupMembership {
       this.host.liveness.arm(node, {
         protocol: 'consumer', groupId: this.groupId, memberId: this.memberId, generationOrEpoch: this.memberEpoch,
         groupInstanceId: settings.groupInstanceId, intervalMs: this.heartbeatIntervalMs, maxPollIntervalMs: settings.maxPollIntervalMs,
+        timeoutMs: settings.requestTimeoutMs,
       });
     }
     if (res.assignment !== null && res.assignment !== undefined) {

@@ -127,9 +127,11 @@ for (const polling of [true, false]) {
       // sent any heartbeat, and rejoined under its old id, a different scenario).
       await until(() => c.requests(ApiKey.Heartbeat).length > 0, 'a first heartbeat');
       const hung = c.mark();
-      // The coordinator stops answering; by the time the client gives up on the heartbeat it has expired the member.
-      c.script(ApiKey.Heartbeat, (req) => {
-        c.model.classic.members.delete(req.body.memberId!);
+      // The coordinator stops answering the member; by the time the client gives up on a heartbeat it has expired it.
+      // Every heartbeat of the old id hangs (one answered UNKNOWN_MEMBER_ID would end the session before the lapse).
+      c.handle(ApiKey.Heartbeat, (req, next) => {
+        if (req.body.memberId !== oldId) return next();
+        c.model.classic.members.delete(oldId);
         return HANG;
       });
       const rejoined = (): boolean => listener.calls.length === 3;
