@@ -47,7 +47,8 @@ const POM = join(ROOT, 'scripts', 'kafka', 'pom.xml');
 // its running broker (the pid check compares the node directory in the JVM's command line).
 const KAFKA_DIR = kafkaDir();
 function kafkaDir() {
-  const dir = join(ROOT, '.kafka');
+  // GREGOR_KAFKA_DIR: a test's own broker (e.g. R19's, with its own ports) in a directory of its own.
+  const dir = process.env.GREGOR_KAFKA_DIR ?? join(ROOT, '.kafka');
   try {
     return realpathSync(dir);
   } catch {

@@ -109,6 +109,7 @@ export interface KeepaliveSpec {
 const PLAIN_FIELDS = [
   'clientId', 'securityProtocol', 'requestTimeoutMs', 'connectionSetupTimeoutMs', 'connectionsMaxIdleMs', 'reconnectBackoffMs',
   'reconnectBackoffMaxMs', 'maxInFlightRequestsPerConnection', 'maxResponseBytes', 'metadataMaxAgeMs', 'bootstrapTimeoutMs',
+  'metadataRecoveryStrategy', 'rebootstrapTriggerMs',
   'socketNoDelay', 'socketKeepAlive', 'clientSoftwareName', 'clientSoftwareVersion',
 ] as const;
 

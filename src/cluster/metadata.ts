@@ -96,6 +96,8 @@ export class Metadata {
   private cluster: string | null = null;
   private controller = -1;
   private refreshedAt = 0;
+  /** Date.now() of the first failed refresh since the last success (0: the last one succeeded), for KIP-1102. */
+  private failingSince = 0;
 
   /** Topics this client cares about: refreshed periodically and on markStale(). */
   private readonly tracked = new Set<string>();
@@ -346,8 +348,14 @@ export class Metadata {
     return entry;
   }
 
-  private async fetch(want: Want): Promise<void> {
-    const broker = await this.pool.anyBroker();
+  private async fetch(want: Want, rebootstrapped = false): Promise<void> {
+    let broker: Broker;
+    try {
+      broker = await this.pool.anyBroker();
+    } catch (err) {
+      this.noteFailure();
+      throw err;
+    }
     const wasStale = this.stale;
     this.stale = false;
     let response: MetadataResponse;
@@ -362,10 +370,37 @@ export class Metadata {
     } catch (err) {
       this.stats.failures += 1;
       if (wasStale) this.stale = true;
+      this.noteFailure();
       throw err;
     }
-    if (response.errorCode) throw kafkaError(response.errorCode, 'Metadata');
+    if (response.errorCode === ErrorCode.REBOOTSTRAP_REQUIRED && !rebootstrapped
+      && this.pool.rebootstrap('the broker answered Metadata with REBOOTSTRAP_REQUIRED (KIP-1102)')) {
+      // The known brokers are forgotten: the same request again, through a bootstrap address.
+      if (wasStale) this.stale = true;
+      return this.fetch(want, true);
+    }
+    if (response.errorCode) {
+      this.noteFailure();
+      throw kafkaError(response.errorCode, 'Metadata');
+    }
+    this.failingSince = 0;
     this.apply(response, want);
+  }
+
+  /**
+   * KIP-1102: metadata that has not come for metadata.recovery.rebootstrap.trigger.ms (brokers that accept
+   * connections but do not answer, or answer errors) rebootstraps, as when no known broker can be reached at all.
+   */
+  private noteFailure(): void {
+    const now = Date.now();
+    if (this.failingSince === 0) {
+      this.failingSince = now;
+      return;
+    }
+    if (now - this.failingSince < this.pool.options.rebootstrapTriggerMs) return;
+    if (this.pool.rebootstrap(`no metadata for ${now - this.failingSince} ms (metadata.recovery.rebootstrap.trigger.ms)`)) {
+      this.failingSince = now;
+    }
   }
 
   private apply(response: MetadataResponse, want: Want): void {

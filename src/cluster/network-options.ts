@@ -28,6 +28,8 @@ export function networkOptionsFrom(config: AnyResolvedConfig, logger: Logger): N
     reconnectBackoffMs: Math.min(config['reconnect.backoff.ms'], config['reconnect.backoff.max.ms']),
     reconnectBackoffMaxMs: config['reconnect.backoff.max.ms'],
     metadataMaxAgeMs: config['metadata.max.age.ms'],
+    metadataRecoveryStrategy: config['metadata.recovery.strategy'],
+    rebootstrapTriggerMs: config['metadata.recovery.rebootstrap.trigger.ms'],
     logger,
   };
   // A producer property only: consumer and admin configurations keep the network's default.

@@ -95,6 +95,13 @@ export interface NetworkOptions {
   metadataMaxAgeMs?: number;
   /** How long bootstrapping may try every address before giving up. Default 30000. */
   bootstrapTimeoutMs?: number;
+  /**
+   * metadata.recovery.strategy (KIP-899): 'rebootstrap' goes back to the bootstrap addresses when no known broker
+   * can be reached (or rebootstrap() is asked for); 'none' keeps trying the known brokers. Default 'rebootstrap'.
+   */
+  metadataRecoveryStrategy?: 'rebootstrap' | 'none';
+  /** metadata.recovery.rebootstrap.trigger.ms (KIP-1102): rebootstrap after this long without metadata. Default 300000. */
+  rebootstrapTriggerMs?: number;
   /** TCP_NODELAY (socket.nagle.disable in librdkafka). Default true: requests are already coalesced per tick. */
   socketNoDelay?: boolean;
   /** socket.keepalive.enable. Default true. */
@@ -145,6 +152,8 @@ export interface ResolvedNetworkOptions {
   maxResponseBytes: number;
   metadataMaxAgeMs: number;
   bootstrapTimeoutMs: number;
+  metadataRecoveryStrategy: 'rebootstrap' | 'none';
+  rebootstrapTriggerMs: number;
   socketNoDelay: boolean;
   socketKeepAlive: boolean;
   clientSoftwareName: string;
@@ -165,6 +174,8 @@ export const NETWORK_DEFAULTS = {
   maxResponseBytes: 100_000_000,
   metadataMaxAgeMs: 300_000,
   bootstrapTimeoutMs: 30_000,
+  metadataRecoveryStrategy: 'rebootstrap' as 'rebootstrap' | 'none',
+  rebootstrapTriggerMs: 300_000,
   socketNoDelay: true,
   socketKeepAlive: true,
   clientSoftwareName: 'gregor',
@@ -342,6 +353,8 @@ export function resolveNetworkOptions(options: NetworkOptions): ResolvedNetworkO
     maxResponseBytes: intOption(options.maxResponseBytes, NETWORK_DEFAULTS.maxResponseBytes, 'receive.message.max.bytes', 1024, 2 ** 31 - 1),
     metadataMaxAgeMs: intOption(options.metadataMaxAgeMs, NETWORK_DEFAULTS.metadataMaxAgeMs, 'metadata.max.age.ms', 0),
     bootstrapTimeoutMs: intOption(options.bootstrapTimeoutMs, NETWORK_DEFAULTS.bootstrapTimeoutMs, 'bootstrap timeout', 1),
+    metadataRecoveryStrategy: recoveryStrategyOption(options.metadataRecoveryStrategy),
+    rebootstrapTriggerMs: intOption(options.rebootstrapTriggerMs, NETWORK_DEFAULTS.rebootstrapTriggerMs, 'metadata.recovery.rebootstrap.trigger.ms', 0),
     socketNoDelay: options.socketNoDelay ?? NETWORK_DEFAULTS.socketNoDelay,
     socketKeepAlive: options.socketKeepAlive ?? NETWORK_DEFAULTS.socketKeepAlive,
     clientSoftwareName: options.clientSoftwareName ?? NETWORK_DEFAULTS.clientSoftwareName,
@@ -349,4 +362,10 @@ export function resolveNetworkOptions(options: NetworkOptions): ResolvedNetworkO
     logger: options.logger ?? noopLogger,
     connectAddress: connectAddressOption(options.connectAddress),
   };
+}
+
+function recoveryStrategyOption(value: unknown): 'rebootstrap' | 'none' {
+  if (value === undefined) return NETWORK_DEFAULTS.metadataRecoveryStrategy;
+  if (value === 'rebootstrap' || value === 'none') return value;
+  throw new TypeError(`metadata.recovery.strategy must be 'rebootstrap' or 'none', got ${JSON.stringify(value)}`);
 }

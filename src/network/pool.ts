@@ -7,7 +7,8 @@
 //
 // Once metadata names the real brokers (`updateBrokers`), requests go to node ids. A node whose address changed is
 // replaced (its old connections closed); nodes that left the cluster are closed. Bootstrap pseudo-nodes stay until
-// close() (their idle connections close after connections.max.idle.ms), so a later re-bootstrap reuses them.
+// close() or a rebootstrap (KIP-899: when no known broker answers, or rebootstrap() is asked for, every known broker
+// and bootstrap connection is dropped and the client starts over from bootstrap.servers, resolved again).
 
 import { inspect } from 'node:util';
 import { AbortError, ConnectionError, StateError, isGregorError } from '../errors.js';
@@ -31,7 +32,11 @@ export interface BrokerMetadata {
 export class Pool {
   readonly options: ResolvedNetworkOptions;
   private readonly brokers = new Map<number, Broker>();
-  private readonly bootstrapBrokers: Broker[];
+  private bootstrapBrokers: Broker[];
+  /** Connection attempts and failures of brokers a rebootstrap retired, so the totals never go down. */
+  private readonly retired = { attempts: 0, errors: 0 };
+  /** Times the client went back to the bootstrap addresses after knowing brokers (KIP-899). */
+  rebootstraps = 0;
   private bootstrapping: Promise<Broker> | undefined;
   private closed = false;
   private readonly closeController = new AbortController();
@@ -39,9 +44,11 @@ export class Pool {
   /** Accepts raw options (validated here) or options already resolved by `resolveNetworkOptions`. */
   constructor(options: NetworkOptions | ResolvedNetworkOptions) {
     this.options = isResolved(options) ? options : resolveNetworkOptions(options);
-    this.bootstrapBrokers = this.options.bootstrapServers.map(
-      (a, i) => new Broker(-(i + 1), a.host, a.port, this.options),
-    );
+    this.bootstrapBrokers = this.newBootstrapBrokers();
+  }
+
+  private newBootstrapBrokers(): Broker[] {
+    return this.options.bootstrapServers.map((a, i) => new Broker(-(i + 1), a.host, a.port, this.options));
   }
 
   get isClosed(): boolean {
@@ -145,8 +152,39 @@ export class Pool {
         failures.push(`${b.address}: ${(err as Error).message}`);
       }
     }
-    if (known.length > 0) this.options.logger.warn('no known broker reachable; bootstrapping again', { failures });
+    if (known.length > 0) {
+      if (this.options.metadataRecoveryStrategy === 'none') {
+        throw new ConnectionError(`no known broker reachable (metadata.recovery.strategy is none): ${failures.join('; ')}`,
+          undefined, { retriable: true });
+      }
+      // KIP-899: the cluster may have been replaced behind the bootstrap addresses; start over from them.
+      this.rebootstrap(`no known broker reachable: ${failures.join('; ')}`);
+    }
     return this.bootstrap(signal);
+  }
+
+  /**
+   * Forgets every known broker (their connections close, pending requests fail with a retriable ConnectionError) so
+   * that the next anyBroker() starts again from the bootstrap addresses (KIP-899, KIP-1102: REBOOTSTRAP_REQUIRED, or
+   * metadata.recovery.rebootstrap.trigger.ms without metadata). Returns false, doing nothing, when
+   * metadata.recovery.strategy is none.
+   */
+  rebootstrap(reason: string): boolean {
+    if (this.closed || this.options.metadataRecoveryStrategy === 'none') return false;
+    this.options.logger.warn('rebootstrapping: the known brokers are forgotten', { reason, brokers: [...this.brokers.keys()] });
+    const err = new ConnectionError(`rebootstrapping (${reason})`);
+    // The bootstrap addresses' own connections too: a name or load balancer may lead elsewhere now, and a new
+    // connection resolves it again (unless a bootstrap is under way: its connections are new already).
+    const replaceBootstrap = this.bootstrapping === undefined;
+    for (const b of [...this.brokers.values(), ...(replaceBootstrap ? this.bootstrapBrokers : [])]) {
+      this.retired.attempts += b.stats.connectAttempts;
+      this.retired.errors += b.stats.connectFailures;
+      b.close(err);
+    }
+    this.brokers.clear();
+    if (replaceBootstrap) this.bootstrapBrokers = this.newBootstrapBrokers();
+    this.rebootstraps += 1;
+    return true;
   }
 
   /**
@@ -218,7 +256,7 @@ export class Pool {
 
   /** Connection attempts over every broker (bootstrap included); for tests of retry behaviour. */
   get connectAttempts(): number {
-    let n = 0;
+    let n = this.retired.attempts;
     for (const b of this.bootstrapBrokers) n += b.stats.connectAttempts;
     for (const b of this.brokers.values()) n += b.stats.connectAttempts;
     return n;
@@ -226,7 +264,7 @@ export class Pool {
 
   /** Open connections, attempts and failed attempts over every broker (bootstrap included), for metrics. */
   connectionStats(): { open: number; attempts: number; errors: number } {
-    const out = { open: 0, attempts: 0, errors: 0 };
+    const out = { open: 0, attempts: this.retired.attempts, errors: this.retired.errors };
     for (const list of [this.bootstrapBrokers, this.brokers.values()]) {
       for (const b of list) {
         out.open += b.openConnections;

@@ -132,7 +132,7 @@ export class FaultProxy {
   private readonly responseCounts = new Map<number, number>();
   private nextId = 1;
 
-  private constructor(readonly target: { host: string; port: number }, server: Server, private readonly frames: boolean) {
+  private constructor(private current: { host: string; port: number }, server: Server, private readonly frames: boolean) {
     this.server = server;
   }
 
@@ -150,6 +150,16 @@ export class FaultProxy {
       server.listen(0, '127.0.0.1', () => resolve());
     });
     return proxy;
+  }
+
+  /** Where new connections go from now on (a broker replaced on another port behind the same address); open ones stay. */
+  retarget(target: { host: string; port: number }): void {
+    this.current = target;
+  }
+
+  /** The broker address new connections are forwarded to. */
+  get target(): { host: string; port: number } {
+    return this.current;
   }
 
   get port(): number {
