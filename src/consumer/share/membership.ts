@@ -158,6 +158,7 @@ export class ShareMembership {
       this.host.liveness.arm(node, {
         protocol: 'share', groupId: this.host.groupId, memberId: this.memberId, generationOrEpoch: this.epoch,
         groupInstanceId: null, intervalMs: this.intervalMs, maxPollIntervalMs: this.host.maxPollIntervalMs,
+        timeoutMs: this.host.cluster.requestTimeoutMs,
       });
     }, () => {});
   }
