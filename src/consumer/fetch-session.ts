@@ -18,6 +18,12 @@
 import { ErrorCode } from '../protocol/error-codes.js';
 
 export interface SessionPartition {
+  /**
+   * `topic:partition`, when the caller has it already (the fetcher passes `PartitionState.key`). Two Map operations per
+   * partition per request on a freshly concatenated string re-hash it each time: at 10,000 partitions that was ~9 ms
+   * of CPU per request; a long-lived string keeps its hash.
+   */
+  key?: string;
   topic: string;
   /** Topic id (Fetch v13+ identifies topics by id); undefined when not known. */
   topicId: string | undefined;
@@ -49,8 +55,8 @@ export const INVALID_SESSION_ID = 0;
 export const INITIAL_EPOCH = 0;
 export const FINAL_EPOCH = -1;
 
-function key(p: { topic: string; partition: number }): string {
-  return `${p.topic}:${p.partition}`;
+function key(p: SessionPartition): string {
+  return p.key ?? `${p.topic}:${p.partition}`;
 }
 
 function samePartition(a: SessionPartition, b: SessionPartition): boolean {
@@ -90,18 +96,21 @@ export class FetchSession {
    */
   build(wanted: readonly SessionPartition[]): SessionRequest {
     const next = new Map<string, SessionPartition>();
-    for (const p of wanted) next.set(key(p), p);
+    const incremental = this.enabled && this.sessionId !== INVALID_SESSION_ID && this.epoch !== INITIAL_EPOCH;
+    const partitions: SessionPartition[] = [];
+    for (const p of wanted) {
+      const k = key(p);
+      next.set(k, p);
+      if (!incremental) continue;
+      const had = this.session.get(k);
+      if (had === undefined || !samePartition(had, p)) partitions.push(p);
+    }
     this.pending = next;
     if (!this.enabled) {
       return { sessionId: INVALID_SESSION_ID, sessionEpoch: FINAL_EPOCH, full: true, partitions: [...wanted], forgotten: [] };
     }
-    if (this.sessionId === INVALID_SESSION_ID || this.epoch === INITIAL_EPOCH) {
+    if (!incremental) {
       return { sessionId: this.sessionId, sessionEpoch: INITIAL_EPOCH, full: true, partitions: [...wanted], forgotten: [] };
-    }
-    const partitions: SessionPartition[] = [];
-    for (const p of wanted) {
-      const had = this.session.get(key(p));
-      if (had === undefined || !samePartition(had, p)) partitions.push(p);
     }
     const forgottenByTopic = new Map<string, ForgottenTopic>();
     const forget = (p: SessionPartition): void => {

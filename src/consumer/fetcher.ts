@@ -231,6 +231,7 @@ export class Fetcher {
     const inFlight: InFlightPartition[] = [];
     for (const s of ordered) {
       partitions.push({
+        key: s.key,
         topic: s.topic,
         topicId: this.host.client.topicId(s.topic),
         partition: s.partition,

@@ -99,3 +99,14 @@ test('the epoch wraps from 2^31-1 to 1, never to 0 (which would mean a new sessi
   assert.equal(s.build([p('a', 0, 0n)]).sessionEpoch, 1);
   assert.deepEqual(s.closeRequest(), { sessionId: 5, sessionEpoch: -1 });
 });
+
+test('a partition given with its key (as the fetcher passes PartitionState.key) is the same session entry as one without', () => {
+  const keyed = (topic: string, partition: number, fetchOffset: bigint): SessionPartition => p(topic, partition, fetchOffset, { key: `${topic}:${partition}` });
+  const s = new FetchSession();
+  s.build([keyed('a', 0, 0n), p('a', 1, 5n), keyed('b', 0, 7n)]);
+  assert.equal(s.onResponse(0, 42), true);
+  const r = s.build([p('a', 0, 0n), keyed('a', 1, 6n)]);
+  assert.equal(r.full, false);
+  assert.deepEqual(r.partitions.map((x) => `${x.topic}-${x.partition}@${x.fetchOffset}`), ['a-1@6']);
+  assert.deepEqual(r.forgotten, [{ topic: 'b', topicId: 'id-b', partitions: [0] }]);
+});
