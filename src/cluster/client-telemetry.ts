@@ -19,6 +19,7 @@
 // list the APIs in ApiVersions (Kafka 3.7+): then nothing is sent and the check is made again every 5 minutes.
 
 import { KafkaError, UnsupportedError, isGregorError } from '../errors.js';
+import { raceAbort } from '../network/abort.js';
 import type { Logger } from '../network/options.js';
 import { ApiKey, ErrorCode, ZERO_UUID_STRING, errorName } from '../protocol/index.js';
 import {
@@ -222,7 +223,8 @@ export class ClientTelemetry {
   private async subscribe(signal: AbortSignal): Promise<TelemetrySubscription | 'unsupported' | 'throttled'> {
     const nodeId = await this.cluster.anyNode(signal);
     try {
-      await this.cluster.apiVersion(nodeId, ApiKey.GetTelemetrySubscriptions);
+      // Abortable: close() must not wait for a broker that is slow to answer ApiVersions.
+      await raceAbort(this.cluster.apiVersion(nodeId, ApiKey.GetTelemetrySubscriptions), signal);
     } catch (err) {
       if (err instanceof UnsupportedError) {
         this.options.logger.debug('client telemetry: the broker does not support KIP-714 (no telemetry receiver)', { nodeId });
