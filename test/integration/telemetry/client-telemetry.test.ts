@@ -4,14 +4,20 @@
 // test's client ids, so other tests' consumers push nothing) asks for the consumer's fetch-manager and commit metrics
 // every 500 ms; the receiver must see gregor's pushes at that interval, with the subscribed names only, counts equal
 // to what was consumed, a terminating push on close; and nothing at all from a consumer with enable.metrics.push=false.
+// A second subscription, for the raw protocol sender, shows the broker reading payloads in every codec gregor writes.
 import { after, before, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import { existsSync, readFileSync } from 'node:fs';
 import { StateError } from '../../../src/index.js';
+import { ApiKey, ErrorCode, ZERO_UUID_STRING, errorName } from '../../../src/protocol/index.js';
+import { AggregationTemporality, encodeMetricsData } from '../../../src/protocol/otlp-metrics.js';
+import { COMPRESSION_TYPES, compress } from '../../../src/protocol/records/compression.js';
+import { RawBroker } from '../protocol/raw-broker.js';
 import { createTopic, ensureKafka, kafkaTool, produce, uniqueName } from '../helpers/kafka.js';
 import { drain, newConsumer } from '../consumer/env.js';
 
 const INTERVAL_MS = 500;
+const RAW_INTERVAL_MS = 100;
 const PARTITIONS = 2;
 const RECORDS = 60;
 const PREFIXES = ['org.apache.kafka.consumer.fetch.manager.', 'org.apache.kafka.consumer.coordinator.commit.'];
@@ -29,10 +35,10 @@ const skip = telemetryLog === null
   ? 'the single node runs without the KIP-714 receiver (no JDK, or started before it existed: node scripts/kafka.mjs stop --nodes 1, then start)'
   : false;
 
-function pushesFrom(clientId: string): Pushed[] {
+function pushesFrom(clientId: string, instanceId?: string): Pushed[] {
   if (telemetryLog === null || !existsSync(telemetryLog)) return [];
   return readFileSync(telemetryLog, 'utf8').split('\n').filter((l) => l.includes(`"clientId":${JSON.stringify(clientId)}`))
-    .map((l) => JSON.parse(l) as Pushed);
+    .map((l) => JSON.parse(l) as Pushed).filter((p) => instanceId === undefined || p.clientInstanceId === instanceId);
 }
 
 async function until<T>(what: string, get: () => T, done: (v: T) => boolean, timeoutMs = 30_000): Promise<T> {
@@ -53,6 +59,7 @@ describe('KIP-714 client telemetry pushed to the real broker', { skip }, () => {
   const topic = uniqueName('telemetry');
   const idPrefix = uniqueName('gregor-telemetry');
   const subscription = uniqueName('sub');
+  const rawSubscription = uniqueName('sub-raw');
   const pushing = `${idPrefix}-on`;
   const silent = `${idPrefix}-off`;
 
@@ -60,17 +67,60 @@ describe('KIP-714 client telemetry pushed to the real broker', { skip }, () => {
     await createTopic(topic, PARTITIONS);
     await produce(topic, Array.from({ length: RECORDS }, (_, i) => ({ key: `k${i}`, value: `value-${i}` })));
     // Before the consumers start: a client asks for its subscription once at start, then every push interval.
-    await kafkaTool('configs', [
-      '--bootstrap-server', env.bootstrap, '--alter', '--entity-type', 'client-metrics', '--entity-name', subscription,
-      '--add-config', `metrics=[${PREFIXES.join(',')}],interval.ms=${INTERVAL_MS},match=[client_id=${idPrefix}-.*]`,
-    ]);
+    // The second is for the codec test: the raw protocol sender (client id gregor-protocol-it) on a short interval.
+    // Other protocol tests with that client id never ask for a subscription, so they push nothing.
+    await Promise.all([
+      [subscription, `metrics=[${PREFIXES.join(',')}],interval.ms=${INTERVAL_MS},match=[client_id=${idPrefix}-.*]`],
+      [rawSubscription, `metrics=[gregor.test.],interval.ms=${RAW_INTERVAL_MS},match=[client_id=gregor-protocol-it]`],
+    ].map(([name, configs]) => kafkaTool('configs', [
+      '--bootstrap-server', env.bootstrap, '--alter', '--entity-type', 'client-metrics', '--entity-name', name, '--add-config', configs,
+    ])));
   });
 
   after(async () => {
-    await kafkaTool('configs', [
-      '--bootstrap-server', env.bootstrap, '--alter', '--entity-type', 'client-metrics', '--entity-name', subscription,
+    await Promise.all([subscription, rawSubscription].map((name) => kafkaTool('configs', [
+      '--bootstrap-server', env.bootstrap, '--alter', '--entity-type', 'client-metrics', '--entity-name', name,
       '--delete-config', 'metrics,interval.ms,match',
-    ], { check: false });
+    ], { check: false })));
+  });
+
+  it('the broker reads a payload in every compression gregor encodes (none, gzip, snappy, lz4, zstd)', async () => {
+    // PushTelemetry by hand on one connection (the raw protocol sender's client id), one codec per push, a push
+    // interval apart: the broker decompresses, its receiver parses the OTLP and records the value pushed.
+    const broker = await RawBroker.plaintext();
+    try {
+      const sub = await broker.send(ApiKey.GetTelemetrySubscriptions, 0, { clientInstanceId: ZERO_UUID_STRING });
+      assert.equal(sub.errorCode, 0, errorName(sub.errorCode));
+      assert.deepEqual(sub.requestedMetrics, ['gregor.test.']);
+      assert.deepEqual([...sub.acceptedCompressionTypes].sort(), [1, 2, 3, 4], 'Kafka accepts gzip, snappy, lz4 and zstd');
+      for (const [id, codec] of COMPRESSION_TYPES.entries()) {
+        const now = BigInt(Date.now()) * 1_000_000n;
+        // Repetitive enough that every codec really compresses it.
+        const payload = encodeMetricsData({
+          resource: { codec }, scope: { name: 'gregor', version: 'test' },
+          metrics: [{ name: 'gregor.test.codec', description: 'x'.repeat(300), kind: 'sum', temporality: AggregationTemporality.CUMULATIVE, monotonic: true,
+            points: [{ startTimeUnixNano: now, timeUnixNano: now, value: id + 0.5 }] }],
+        });
+        const metrics = compress(id, payload);
+        if (id !== 0) assert.ok(metrics.length < payload.length, `${codec} compresses`);
+        for (;;) {
+          const res = await broker.send(ApiKey.PushTelemetry, 0, { clientInstanceId: sub.clientInstanceId, subscriptionId: sub.subscriptionId, terminating: false, compressionType: id, metrics });
+          if (res.errorCode === ErrorCode.THROTTLING_QUOTA_EXCEEDED) {
+            // Sooner than the interval after the previous push: the broker's rule, not the codec's fault.
+            await new Promise((r) => setTimeout(r, RAW_INTERVAL_MS));
+            continue;
+          }
+          assert.equal(res.errorCode, 0, `${codec}: ${errorName(res.errorCode)}`);
+          break;
+        }
+      }
+      const seen = await until('a push per codec at the receiver', () => pushesFrom('gregor-protocol-it', sub.clientInstanceId),
+        (list) => list.length >= COMPRESSION_TYPES.length);
+      assert.deepEqual(seen.map((p) => [p.error, p.resource.codec, p.metrics[0].name, p.metrics[0].points[0].value]),
+        COMPRESSION_TYPES.map((codec, id) => [undefined, codec, 'gregor.test.codec', id + 0.5]));
+    } finally {
+      broker.close();
+    }
   });
 
   it('pushes the subscribed metrics every interval, counts equal to what was consumed, and a terminating push on close; nothing with enable.metrics.push=false', async () => {
