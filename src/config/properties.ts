@@ -335,6 +335,11 @@ export const PROPERTIES = {
     doc: 'ShareConsumer (KIP-932): implicit accepts the records of a poll() at the next poll(), commit() or close(); '
       + 'explicit requires acknowledge() of every record before the next poll()',
   },
+  'share.acquire.mode': {
+    type: 'enum', clients: CONSUMER, values: ['batch_optimized', 'record_limit'], default: 'batch_optimized',
+    doc: 'ShareConsumer (KIP-1206): record_limit makes the broker acquire at most max.poll.records per ShareFetch; '
+      + 'batch_optimized may acquire more, to whole batches (the rest waits in the consumer, its locks running)',
+  },
   'gregor.error.policy': {
     type: 'enum', clients: CONSUMER, values: ['stop', 'skip'], default: 'stop',
     doc: 'run(): a record whose handler still fails after its retries: stop (run() rejects with a HandlerError) or '

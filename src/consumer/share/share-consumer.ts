@@ -110,6 +110,7 @@ export class ShareConsumer extends EventEmitter<ShareConsumerEvents> {
       fetch: {
         maxWaitMs: this.config['fetch.max.wait.ms'], minBytes: this.config['fetch.min.bytes'],
         maxBytes: this.config['fetch.max.bytes'], maxRecords: this.maxPollRecords,
+        acquireMode: this.config['share.acquire.mode'] === 'record_limit' ? 1 : 0,
       },
       memberId: () => this.membership.memberId,
       wanted: (nodeId) => this.routes.get(nodeId) ?? new Map(),

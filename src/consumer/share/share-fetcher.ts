@@ -51,7 +51,8 @@ export interface ShareFetcherHost {
   wanted(nodeId: number): ReadonlyMap<string, WantedPartition>;
   /** Whether the application's buffer has room for another ShareFetch's records. */
   wantsRecords(): boolean;
-  readonly fetch: { maxWaitMs: number; minBytes: number; maxBytes: number; maxRecords: number };
+  /** fetch.max.wait.ms, fetch.min.bytes, fetch.max.bytes, max.poll.records; acquireMode 0 batch_optimized, 1 record_limit. */
+  readonly fetch: { maxWaitMs: number; minBytes: number; maxBytes: number; maxRecords: number; acquireMode: number };
   /** Records acquired from one partition, their lock duration and when the request that acquired them left. */
   onAcquired(nodeId: number, p: WantedPartition, records: Buffer | null,
     acquired: readonly { firstOffset: bigint; lastOffset: bigint; deliveryCount: number }[], lockTimeoutMs: number, sentAt: number): void;
@@ -192,7 +193,7 @@ export class ShareFetcher {
         f.push(p.partition);
       }
     }
-    const { maxWaitMs, minBytes, maxBytes, maxRecords } = this.host.fetch;
+    const { maxWaitMs, minBytes, maxBytes, maxRecords, acquireMode } = this.host.fetch;
     const sentAt = Date.now();
     const epoch = this.nextEpoch();
     let res: ResponseBody<typeof ApiKey.ShareFetch>;
@@ -201,7 +202,7 @@ export class ShareFetcher {
       this.sent.fetch++;
       res = await this.host.cluster.request(this.nodeId, ApiKey.ShareFetch, {
         groupId: this.host.groupId, memberId: this.host.memberId(), shareSessionEpoch: epoch, maxWaitMs, minBytes, maxBytes,
-        maxRecords, batchSize: maxRecords, shareAcquireMode: 0, isRenewAck: false,
+        maxRecords, batchSize: maxRecords, shareAcquireMode: acquireMode, isRenewAck: false,
         topics: [...topics.values()],
         forgottenTopicsData: [...forgotten].map(([topicId, partitions]) => ({ topicId, partitions })),
       }, { lane: 'fetch', timeoutMs: this.host.cluster.requestTimeoutMs + maxWaitMs });

@@ -1,6 +1,7 @@
 // ShareConsumer against the real broker (KIP-932): every record once under implicit acknowledgement; release
 // redelivers with the delivery count raised and reject archives; explicit mode's rules; run() accepts, and its
-// error policy: skip rejects the poison record, stop releases it until the group's delivery count limit archives it.
+// error policy: skip rejects the poison record, stop releases it until the group's delivery count limit archives it;
+// a blocked event loop keeps the membership (the heartbeat thread).
 import assert from 'node:assert/strict';
 import { after, test } from 'node:test';
 import { HandlerError, StateError, type ShareConsumer, type ShareMessage } from '../../../src/index.js';
@@ -154,5 +155,23 @@ test('run() with gregor.error.policy=stop: the failing record is released and ru
   assert.deepEqual(counts, [1, 2]);
   assert.equal(c.metrics().acknowledgements.release >= 1, true);
   assert.deepEqual((await pollFor(c, 3000)).map(id), [], 'archived after 2 deliveries');
+  await close(c);
+});
+
+test('a blocked event loop keeps the membership: the heartbeat thread heartbeats (share.session.timeout.ms 2 s, loop blocked 5 s)', { timeout: 60_000 }, async () => {
+  const topic = await makeTopic('share-blocked', 1);
+  await produceRecords(topic, [{ partition: 0, key: null, value: 'x' }]);
+  const group = await shareGroup('share-blocked', { sessionTimeoutMs: 2000, heartbeatIntervalMs: 500 });
+  const c = await consumer(group);
+  c.subscribe([topic]);
+  await pollN(c, 1);
+  const epoch = c.metrics().memberEpoch;
+  assert.ok(epoch > 0);
+  // Blocks this thread (no event loop turn) for 2.5 session timeouts.
+  Atomics.wait(new Int32Array(new SharedArrayBuffer(4)), 0, 0, 5000);
+  // An expelled member's records are released and its acknowledgements refused: this commit would reject.
+  await c.commit();
+  assert.equal(c.metrics().acknowledgements.accept, 1);
+  assert.equal(c.metrics().memberEpoch, epoch, 'still the same member epoch: never fenced, never rejoined');
   await close(c);
 });

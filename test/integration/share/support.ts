@@ -12,16 +12,19 @@ export { bootstrap, makeTopic, produceRecords, sleep, uniqueName, until } from '
 export const LOCK_MS = 15_000;
 
 /**
- * A share group id with its group configs set: earliest start, LOCK_MS locks, renewals on, and `deliveryLimit`
- * deliveries at most (the broker's minimum is 2).
+ * A share group id with its group configs set: earliest start, LOCK_MS locks, renewals on, and optionally
+ * `deliveryLimit` deliveries at most (the broker's minimum is 2) and a session timeout and heartbeat interval (the
+ * broker allows down to 1 s and 100 ms here).
  */
-export async function shareGroup(prefix: string, opts: { deliveryLimit?: number } = {}): Promise<string> {
+export async function shareGroup(prefix: string, opts: { deliveryLimit?: number; sessionTimeoutMs?: number; heartbeatIntervalMs?: number } = {}): Promise<string> {
   const group = uniqueName(prefix);
   await setGroupConfig(group, {
     'share.auto.offset.reset': 'earliest',
     'share.record.lock.duration.ms': String(LOCK_MS),
     'share.renew.acknowledge.enable': 'true',
     ...(opts.deliveryLimit === undefined ? {} : { 'share.delivery.count.limit': String(opts.deliveryLimit) }),
+    ...(opts.sessionTimeoutMs === undefined ? {} : { 'share.session.timeout.ms': String(opts.sessionTimeoutMs) }),
+    ...(opts.heartbeatIntervalMs === undefined ? {} : { 'share.heartbeat.interval.ms': String(opts.heartbeatIntervalMs) }),
   });
   return group;
 }
