@@ -681,7 +681,7 @@ function spawnBroker(l, n, receiver) {
   const logPath = join(n.dir, 'broker.log');
   const logOffset = existsSync(logPath) ? statSync(logPath).size : 0;
   const fd = openSync(logPath, 'a');
-  const heap = l.name === 'single' ? '512m' : '384m';
+  const heap = l.name === 'single' ? '1g' : '384m';
   const args = [
     ...jvm(heap, [
       `-Dgregor.kafka=${n.dir}`,

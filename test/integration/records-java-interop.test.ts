@@ -119,6 +119,18 @@ function consoleInput(n: number): { text: string; expected: Array<{ key: string 
   return { text: lines.join('\n') + '\n', expected };
 }
 
+/** The segment once its last batch is a control batch (the final transaction's marker has been written). */
+async function settledSegment(file: string, topic: string): Promise<Buffer> {
+  const deadline = Date.now() + 60_000;
+  for (;;) {
+    const segment = readFileSync(file);
+    const r = decodeRecordSet(segment, { checkCrcs: true, topic, partition: 0 });
+    if (r.error === undefined && r.batches.length > 0 && r.batches[r.batches.length - 1].isControl) return segment;
+    if (Date.now() > deadline) throw new Error(`${file}: no COMMIT marker after the last transaction within 60 s`);
+    await new Promise((resolve) => setTimeout(resolve, 100));
+  }
+}
+
 const CODECS: CompressionType[] = ['none', 'gzip', 'snappy', 'lz4', 'zstd'];
 
 test('records written by the Java producer decode identically to DumpLogSegments, every codec', { timeout: 15 * 60_000 }, async (t) => {
@@ -152,7 +164,10 @@ test('records written by the Java producer decode identically to DumpLogSegments
 
       const file = join(logDir, `${topic}-0`, '00000000000000000000.log');
       assert.ok(existsSync(file), file);
-      const segment = readFileSync(file);
+      // commitTransaction() returns once the coordinator logged PrepareCommit; the COMMIT marker reaches the
+      // partition afterwards. Read the segment only once its last batch is that marker, so gregor and
+      // DumpLogSegments see the same file (a CI run read 19 batches where DumpLogSegments then saw 20).
+      const segment = await settledSegment(file, topic);
       const r = decodeRecordSet(segment, { checkCrcs: true, topic, partition: 0 });
       assert.equal(r.error, undefined, r.error?.message);
       assert.equal(r.incompleteTail, false);
