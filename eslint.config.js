@@ -4,7 +4,7 @@ import tseslint from 'typescript-eslint';
 
 // The layers of src, imports going downward only:
 //   cli -> consumer, producer, admin -> cluster -> network -> protocol
-// src/config and src/errors.ts are shared by every layer (config takes Secret and types from src/network). Above the
+// src/config, src/errors.ts and src/diagnostics.ts are shared by every layer (config takes Secret and types from src/network). Above the
 // cluster layer, src/network may be imported for its types only: values (Pool, Broker, sleep...) are reached through
 // src/cluster, so the consumer, the producer and the admin client share one core. The patterns are gitignore-style,
 // matched against the import path as written ('../network/pool.js').
@@ -63,6 +63,10 @@ const layerRules = [
         },
       ),
     },
+  },
+  {
+    files: ['src/diagnostics.ts'],
+    rules: { '@typescript-eslint/no-restricted-imports': restrict({ group: ['./*'], message: 'src/diagnostics.ts is shared by every layer: it imports none of them' }) },
   },
   {
     files: ['src/errors.ts'],

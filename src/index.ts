@@ -67,6 +67,14 @@ export {
   type GregorErrorCode,
 } from './errors.js';
 
+// diagnostics_channel: the names of gregor's TracingChannels and their payloads (README, "Observability").
+export {
+  DIAGNOSTICS_CHANNELS,
+  type CommitDiagnostics, type ConnectDiagnostics, type DiagnosticsPartition, type DiagnosticsRecord, type FetchDiagnostics,
+  type GroupDiagnostics, type PollDiagnostics, type ProcessDiagnostics, type RebalanceDiagnostics, type RequestDiagnostics,
+  type SendDiagnostics, type TracedOutcome,
+} from './diagnostics.js';
+
 // The minimal producer and admin client (tests, the demo, tools; the consumer remains the product).
 export {
   Producer, murmur2, partitionForKey,

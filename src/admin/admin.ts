@@ -257,7 +257,7 @@ export class Admin {
     this.retry = { retryBackoffMs: c['retry.backoff.ms'], retryBackoffMaxMs: c['retry.backoff.max.ms'] };
     this.apiTimeoutMs = c['default.api.timeout.ms'];
     this.requestTimeoutMs = c['request.timeout.ms'];
-    this.cluster = connectCluster(this.config);
+    this.cluster = connectCluster(this.config, { client: 'admin' });
   }
 
   // ---- topics -------------------------------------------------------------------------------------------------------

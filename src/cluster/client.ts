@@ -8,6 +8,7 @@
 // the generated request and response body types of src/protocol/messages/types.ts. The typing is compile-time
 // only: `request` is one call into the pool, so the fetch hot path pays no extra allocation or hop for it.
 
+import { channels, trace, traced, type RequestDiagnostics } from '../diagnostics.js';
 import type { BrokerRequestOptions, Lane } from '../network/broker.js';
 import type { Logger, ResolvedNetworkOptions } from '../network/options.js';
 import type { Pool } from '../network/pool.js';
@@ -34,6 +35,8 @@ export class Cluster {
     readonly logger: Logger,
     /** retry.backoff.ms / retry.backoff.max.ms of the client's configuration. */
     readonly retry: RetryPolicy,
+    /** Who sends the requests, for the gregor:request diagnostics channel. */
+    readonly identity: { client: RequestDiagnostics['client']; clientId: string } = { client: 'consumer', clientId: 'gregor' },
   ) {}
 
   /** Open connections, connection attempts and failed attempts over every broker, for metrics. */
@@ -45,13 +48,18 @@ export class Cluster {
 
   /** Sends a request to broker `nodeId` at the highest version both sides support; resolves the decoded body. */
   request<K extends number>(nodeId: number, apiKey: K, body: RequestBodyFor<K>, options?: RequestOptions): Promise<ResponseBody<K>> {
+    if (channels.request.hasSubscribers) {
+      return trace(channels.request, { ...this.identity, nodeId, apiKey }, () => this.pool.request(nodeId, apiKey, body, options));
+    }
     return this.pool.request(nodeId, apiKey, body, options);
   }
 
   /** Sends to the least loaded reachable broker (cluster-wide requests: Metadata, FindCoordinator, CreateTopics...). */
-  async requestAny<K extends number>(apiKey: K, body: RequestBodyFor<K>, options?: RequestOptions): Promise<ResponseBody<K>> {
-    const broker = await this.pool.anyBroker(options?.signal);
-    return broker.request(apiKey, body, options);
+  requestAny<K extends number>(apiKey: K, body: RequestBodyFor<K>, options?: RequestOptions): Promise<ResponseBody<K>> {
+    return traced(channels.request, () => ({ ...this.identity, nodeId: null, apiKey }), async () => {
+      const broker = await this.pool.anyBroker(options?.signal);
+      return broker.request(apiKey, body, options);
+    });
   }
 
   /** Version that `request` will use for this API with this broker (connects and negotiates if needed). */

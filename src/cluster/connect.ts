@@ -90,6 +90,8 @@ export interface ConnectOptions {
   logger?: Logger;
   /** Where to open the TCP connection to a broker known by an address (see NetworkOptions.connectAddress). */
   connectAddress?: ConnectAddressResolver;
+  /** The kind of client, as the gregor:request diagnostics channel names it. Default 'consumer'. */
+  client?: 'consumer' | 'producer' | 'admin';
 }
 
 /** The cluster core of one client: its connections, metadata cache, coordinators and retry policy. */
@@ -109,5 +111,5 @@ export function connectCluster(config: AnyResolvedConfig, options: ConnectOption
   return new Cluster(pool, metadata, logger, {
     retryBackoffMs: config['retry.backoff.ms'],
     retryBackoffMaxMs: config['retry.backoff.max.ms'],
-  });
+  }, { client: options.client ?? 'consumer', clientId: config['client.id'] });
 }

@@ -16,6 +16,7 @@
 
 import { EventEmitter } from 'node:events';
 import { resolveConfig, type ConsumerConfig, type Logger, type ResolvedConsumerConfig } from '../config/index.js';
+import { channels, trace, traced, type PollDiagnostics, type RebalanceDiagnostics } from '../diagnostics.js';
 import { AuthorizationError, GregorError, isGregorError, StateError, TimeoutError } from '../errors.js';
 import { ErrorCode, kafkaError } from '../protocol/error-codes.js';
 import { Assignment } from './assignment.js';
@@ -267,11 +268,16 @@ export class Consumer extends EventEmitter<ConsumerEvents> implements AsyncItera
    * offset out of range with auto.offset.reset=none, ...) when one is waiting; other partitions keep flowing.
    */
   poll(timeoutMs = 1000): Promise<Message | null> {
+    if (channels.poll.hasSubscribers) return trace(channels.poll, this.pollDiagnostics('poll'), () => this.pollOne(timeoutMs));
+    return this.pollOne(timeoutMs);
+  }
+
+  private pollOne(timeoutMs: number): Promise<Message | null> {
     try {
       this.checkReadable('poll()');
       // A member whose session surely expired (its process stood still) reports its partitions lost before it hands
       // out anything buffered for them: another member may have read and committed past those records meanwhile.
-      if (this.sessionLapsed()) return this.expireSession().then(() => this.poll(timeoutMs));
+      if (this.sessionLapsed()) return this.expireSession().then(() => this.pollOne(timeoutMs));
       this.beforePoll();
       const m = this.delivery.take();
       if (m !== null) return this.delivery.handOut(m);
@@ -289,10 +295,19 @@ export class Consumer extends EventEmitter<ConsumerEvents> implements AsyncItera
    * an empty array when none arrived in time. One promise per batch instead of one per message: the fastest way to
    * read. Messages of the previous batch count as processed once this is called again.
    */
-  async pollBatch(timeoutMs = 1000, max = this.settings.maxPollRecords): Promise<Message[]> {
+  pollBatch(timeoutMs = 1000, max = this.settings.maxPollRecords): Promise<Message[]> {
+    if (channels.poll.hasSubscribers) return trace(channels.poll, this.pollDiagnostics('pollBatch'), () => this.pollMany(timeoutMs, max));
+    return this.pollMany(timeoutMs, max);
+  }
+
+  private pollDiagnostics(operation: PollDiagnostics['operation']): PollDiagnostics {
+    return { clientId: this.settings.clientId, groupId: this.settings.groupId, operation };
+  }
+
+  private async pollMany(timeoutMs: number, max: number): Promise<Message[]> {
     // One clock read per batch (see sessionLapsed()).
     this.sessionCheckIn = 0;
-    const first = await this.poll(timeoutMs);
+    const first = await this.pollOne(timeoutMs);
     if (first === null) return [];
     const batch = [first];
     // Errors found after the first message wait for the next call: the messages before them are delivered first.
@@ -631,6 +646,7 @@ export class Consumer extends EventEmitter<ConsumerEvents> implements AsyncItera
       fetch: { requests: meter.fetchRequests, errors: meter.fetchErrors, duration: meter.fetchDuration.snapshot(), bytes: meter.fetchBytes },
       bufferedBytes: this.buffer.bufferedBytes,
       commit: { commits: meter.commits, failures: meter.commitFailures, duration: meter.commitDuration.snapshot() },
+      process: { duration: meter.processDuration.snapshot() },
       rebalance: {
         rebalances: meter.rebalances,
         revocations: meter.revocations,
@@ -708,6 +724,8 @@ export class Consumer extends EventEmitter<ConsumerEvents> implements AsyncItera
       },
       autoCommitIntervalMs: this.settings.autoCommitIntervalMs,
       logger: this.logger,
+      processDuration: this.buffer.meter.processDuration,
+      identity: { clientId: this.settings.clientId, groupId: this.settings.groupId },
       detach: () => {
         this.runner = null;
         if (this.lifecycle === 'active' && this.assignmentState.mode !== 'none') this.offsets.startAutoCommit();
@@ -892,7 +910,7 @@ export class Consumer extends EventEmitter<ConsumerEvents> implements AsyncItera
         return [...a.topics];
       },
       ownedPartitions: () => this.assignmentState.partitions(),
-      assigned: async (partitions) => {
+      assigned: (partitions) => traced(channels.rebalance, () => this.rebalanceDiagnostics('assigned', partitions), async () => {
         this.buffer.meter.rebalanceCompleted();
         const added = this.assignmentState.add(partitions);
         this.offsets.initialize(added);
@@ -901,8 +919,8 @@ export class Consumer extends EventEmitter<ConsumerEvents> implements AsyncItera
         this.logger.info('partitions assigned', { partitions: partitions.map(describe).join(' ') });
         this.emit('assigned', partitions);
         await this.callListener('assigned', partitions);
-      },
-      revoked: async (partitions) => {
+      }),
+      revoked: (partitions) => traced(channels.rebalance, () => this.rebalanceDiagnostics('revoked', partitions), async () => {
         this.buffer.meter.revocations++;
         if (this.lifecycle !== 'closing' && !this.unsubscribing) this.buffer.meter.rebalanceStarted();
         const states = partitions.map((tp) => this.assignmentState.get(tp.topic, tp.partition)).filter((s): s is PartitionState => s !== undefined);
@@ -932,8 +950,8 @@ export class Consumer extends EventEmitter<ConsumerEvents> implements AsyncItera
         await this.callListener('revoked', partitions);
         this.drop(states);
         this.logger.info('partitions revoked', { partitions: partitions.map(describe).join(' ') });
-      },
-      lost: async (partitions) => {
+      }),
+      lost: (partitions) => traced(channels.rebalance, () => this.rebalanceDiagnostics('lost', partitions), async () => {
         this.buffer.meter.losses++;
         this.buffer.meter.rebalanceStarted();
         const states = partitions.map((tp) => this.assignmentState.get(tp.topic, tp.partition)).filter((s): s is PartitionState => s !== undefined);
@@ -941,7 +959,7 @@ export class Consumer extends EventEmitter<ConsumerEvents> implements AsyncItera
         this.drop(states);
         this.emit('lost', partitions);
         await this.callListener('lost', partitions);
-      },
+      }),
       liveness: this.liveness!,
       fatal: (error: GregorError) => {
         this.fatalError ??= error;
@@ -949,6 +967,10 @@ export class Consumer extends EventEmitter<ConsumerEvents> implements AsyncItera
       },
       report: (error: GregorError) => this.buffer.pushError(error),
     };
+  }
+
+  private rebalanceDiagnostics(kind: RebalanceDiagnostics['kind'], partitions: readonly TopicPartition[]): RebalanceDiagnostics {
+    return { clientId: this.settings.clientId, groupId: this.settings.groupId, kind, partitions };
   }
 
   private async callListener(which: keyof RebalanceListener, partitions: TopicPartition[]): Promise<void> {

@@ -12,6 +12,7 @@
 // request order). Inside a fetch session the broker additionally moves partitions that returned data to the end of
 // its own list.
 
+import { channels, traced } from '../diagnostics.js';
 import { StateError, isGregorError } from '../errors.js';
 import { ErrorCode, errorName, kafkaError } from '../protocol/error-codes.js';
 import { fetchSessionReset, isRetriable, leaderMoved } from '../protocol/error-kinds.js';
@@ -170,7 +171,9 @@ export class Fetcher {
       const meter = this.host.buffer.meter;
       const started = performance.now();
       try {
-        await this.fetchOnce(request);
+        await traced(channels.fetch, () => ({
+          clientId: this.host.settings.clientId, groupId: this.host.settings.groupId, nodeId: this.nodeId, partitions: request.partitions,
+        }), () => this.fetchOnce(request));
         meter.fetchRequests++;
         meter.fetchDuration.record((performance.now() - started) / 1000);
         this.failures = 0;

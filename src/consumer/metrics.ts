@@ -84,6 +84,13 @@ export interface ConsumerMetrics {
     /** messaging.client.operation.duration of commits (operation name `commit`, type `settle`), failed ones too. */
     duration: DurationHistogram;
   };
+  process: {
+    /**
+     * messaging.process.duration: run()'s handler calls (operation name `process`), one per eachMessage record or
+     * eachBatch batch, failed ones too.
+     */
+    duration: DurationHistogram;
+  };
   rebalance: {
     /** Rebalances completed: assignments received (each `assigned` event). */
     rebalances: number;
@@ -149,6 +156,7 @@ export class ConsumerMeter {
   commits = 0;
   commitFailures = 0;
   readonly commitDuration = new Histogram();
+  readonly processDuration = new Histogram();
   rebalances = 0;
   revocations = 0;
   losses = 0;

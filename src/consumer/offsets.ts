@@ -7,6 +7,7 @@
 //   of messages already handed to the application plus one, never anything only fetched; only owned partitions;
 //   a manual commit commits exactly what it is given.
 
+import { channels, traced } from '../diagnostics.js';
 import { GregorError, StateError, TimeoutError } from '../errors.js';
 import { ErrorCode, errorName, kafkaError } from '../protocol/error-codes.js';
 import { authorizationFailed, fatalForCommit, leaderMoved } from '../protocol/error-kinds.js';
@@ -552,7 +553,10 @@ export class OffsetManager {
     const meter = this.buffer.meter;
     const started = performance.now();
     try {
-      await this.commitNow(offsets, deadline);
+      await traced(channels.commit, () => ({
+        clientId: this.settings.clientId, groupId: this.settings.groupId,
+        offsets: offsets.map((o) => ({ topic: o.topic, partition: o.partition, offset: o.offset })),
+      }), () => this.commitNow(offsets, deadline));
       meter.commits++;
     } catch (err) {
       meter.commitFailures++;

@@ -50,6 +50,9 @@ export function prometheusText(metrics: ConsumerMetrics): string {
     [{ ...common, messaging_operation_name: 'fetch', messaging_operation_type: 'receive' }, metrics.fetch.duration],
     [{ ...common, messaging_operation_name: 'commit', messaging_operation_type: 'settle' }, metrics.commit.duration],
   ]);
+  histogram(out, 'messaging_process_duration_seconds', "Duration of run()'s handler calls (eachMessage per record, eachBatch per batch).", [
+    [{ ...common, messaging_operation_name: 'process', messaging_operation_type: 'process' }, metrics.process.duration],
+  ]);
   family(out, 'gregor_consumer_fetch_requests_total', 'counter', 'Fetch requests answered.', [[common, metrics.fetch.requests]]);
   family(out, 'gregor_consumer_fetch_errors_total', 'counter', 'Fetch requests that failed.', [[common, metrics.fetch.errors]]);
   family(out, 'gregor_consumer_fetch_bytes_total', 'counter', 'Raw record bytes the Fetch responses brought.', [[common, metrics.fetch.bytes]]);

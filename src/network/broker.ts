@@ -27,6 +27,7 @@ import {
 } from '../errors.js';
 import { ApiKey, supportedVersions, type RequestBody, type RequestBodyFor, type ResponseBody } from '../protocol/index.js';
 import { ErrorCode, errorName } from '../protocol/error-codes.js';
+import { channels, traced } from '../diagnostics.js';
 import { raceAbort, sleep } from './abort.js';
 import { Backoff } from './backoff.js';
 import { Connection, type RequestOptions } from './connection.js';
@@ -284,12 +285,7 @@ export class Broker {
     this.stats.connectAttempts += 1;
     s.conn = conn;
     try {
-      await conn.connect();
-      if (this.versions === undefined || this.renegotiate) await this.negotiate(conn);
-      if (o.sasl) {
-        const result = await this.authenticate(conn);
-        this.scheduleReauth(s, conn, result.sessionLifetimeMs);
-      }
+      await traced(channels.connect, () => ({ clientId: o.clientId, nodeId: this.nodeId, host: this.host, port: this.port, lane: s.lane }), () => this.setUp(s, conn));
     } catch (err) {
       this.stats.connectFailures += 1;
       conn.close(err as Error);
@@ -312,6 +308,16 @@ export class Broker {
     conn.on('close', (err: Error) => this.onLaneClosed(s, conn, err));
     this.ensureIdleTimer();
     return conn;
+  }
+
+  /** A new connection's setup: TCP (and TLS), ApiVersions when not known yet, SASL. */
+  private async setUp(s: LaneState, conn: Connection): Promise<void> {
+    await conn.connect();
+    if (this.versions === undefined || this.renegotiate) await this.negotiate(conn);
+    if (this.options.sasl) {
+      const result = await this.authenticate(conn);
+      this.scheduleReauth(s, conn, result.sessionLifetimeMs);
+    }
   }
 
   private onLaneClosed(s: LaneState, conn: Connection, err: Error): void {

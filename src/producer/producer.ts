@@ -11,6 +11,7 @@
 // Records are batched per partition (batch.size, linger.ms) and compressed (compression.type); see accumulator.ts,
 // sender.ts and transactions.ts for the mechanics, DESIGN.md "Producer and admin" for the overview.
 
+import { channels, trace, type SendDiagnostics } from '../diagnostics.js';
 import { inspect } from 'node:util';
 import { resolveConfig, type ProducerConfig, type ResolvedProducerConfig } from '../config/index.js';
 import { AbortError, StateError } from '../errors.js';
@@ -21,7 +22,7 @@ import type { Cluster } from '../cluster/client.js';
 import { connectCluster } from '../cluster/connect.js';
 import { withRetries, type RetryPolicy } from '../cluster/retry.js';
 import { StickyPartitioner, partitionForKey } from './partitioner.js';
-import { prepareRecord, type ProducerRecord, type RecordMetadata } from './record.js';
+import { prepareRecord, type ProducerHeader, type ProducerRecord, type RecordMetadata } from './record.js';
 import { Sender, type SenderStats } from './sender.js';
 import { TransactionManager, type ConsumerGroupMetadata, type OffsetToCommit, type TransactionState } from './transactions.js';
 
@@ -85,7 +86,7 @@ export class Producer {
     this.deliveryTimeoutMs = c['delivery.timeout.ms'];
     this.maxRequestSize = c['max.request.size'];
     this.retry = { retryBackoffMs: c['retry.backoff.ms'], retryBackoffMaxMs: c['retry.backoff.max.ms'] };
-    this.cluster = connectCluster(this.config);
+    this.cluster = connectCluster(this.config, { client: 'producer' });
     this.accumulator = new RecordAccumulator({ batchSize: c['batch.size'], deliveryTimeoutMs: this.deliveryTimeoutMs });
     this.txn = new TransactionManager(this.cluster, {
       transactionalId: c['transactional.id'],
@@ -138,7 +139,21 @@ export class Producer {
    * outside a transaction when transactional.id is set).
    */
   send(record: ProducerRecord): Promise<RecordMetadata> {
+    if (channels.send.hasSubscribers) return this.tracedSend(record);
     return this.enqueue([record], () => 'send()').then((r) => r[0]);
+  }
+
+  /** send() observed on gregor:producer:send: headers its `start` subscribers add (trace context) join the record's. */
+  private tracedSend(record: ProducerRecord): Promise<RecordMetadata> {
+    const valid = record !== null && typeof record === 'object';
+    const payload: SendDiagnostics = {
+      clientId: this.config['client.id'],
+      topic: valid ? record.topic : '',
+      partition: valid && typeof record.partition === 'number' ? record.partition : null,
+      key: valid ? record.key ?? null : null,
+      headers: [],
+    };
+    return trace(channels.send, payload, () => this.enqueue([valid ? withHeaders(record, payload.headers) : record], () => 'send()').then((r) => r[0]));
   }
 
   /**
@@ -394,4 +409,19 @@ export class Producer {
   [inspect.custom](): string {
     return `Producer { state: ${this.lifecycle}, ${this.txn.describe()}, queued batches: ${this.accumulator.pendingBatches} }`;
   }
+}
+
+/**
+ * The record with headers added by diagnostics subscribers (W3C trace context), after its own; a header it has
+ * already (the application propagated its own context) is not added again. The application's object is not changed.
+ */
+function withHeaders(record: ProducerRecord, extra: readonly { key: string; value: string }[]): ProducerRecord {
+  const given = record.headers;
+  // Malformed headers are left for send()'s own checks to report.
+  if (extra.length === 0 || (given !== undefined && (given === null || typeof given !== 'object'))) return record;
+  const own: ProducerHeader[] = given === undefined ? []
+    : Array.isArray(given) ? [...(given as readonly ProducerHeader[])]
+    : Object.entries(given).map(([key, value]) => ({ key, value }));
+  for (const h of extra) if (!own.some((o) => o.key === h.key)) own.push(h);
+  return { ...record, headers: own };
 }

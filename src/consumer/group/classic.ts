@@ -19,6 +19,7 @@
 // auto-commit is on); COOPERATIVE keeps owned partitions, revokes only what the new assignment takes away, then
 // rejoins so the partitions can move. The protocol follows partition.assignment.strategy (assignors/index.ts).
 
+import { channels, traced, type GroupDiagnostics } from '../../diagnostics.js';
 import { GregorError, StateError } from '../../errors.js';
 import { ErrorCode, errorName, kafkaError } from '../../protocol/error-codes.js';
 import { coordinatorMoved, fatalForJoin } from '../../protocol/error-kinds.js';
@@ -297,6 +298,11 @@ export class ClassicMembership {
     }
   }
 
+  /** The payload of the gregor:consumer:join/sync/heartbeat diagnostics channels. */
+  private diagnostics(): GroupDiagnostics {
+    return { clientId: this.host.settings.clientId, groupId: this.groupId, protocol: 'classic', memberId: this.memberId, generationId: this.generationId };
+  }
+
   /** One JoinGroup + SyncGroup round. 'retry' after a retriable broker answer, 'again' to rejoin at once. */
   private async joinAndSync(): Promise<'done' | 'retry' | 'again'> {
     const { settings, logger } = this.host;
@@ -326,7 +332,7 @@ export class ClassicMembership {
     // JoinGroup may be held by the coordinator for up to the rebalance timeout (max.poll.interval.ms) while it
     // waits for the other members.
     const joinTimeout = Math.max(settings.requestTimeoutMs, settings.maxPollIntervalMs + 5000);
-    const join = await this.coordinator.request(ApiKey.JoinGroup, {
+    const join = await traced(channels.join, () => this.diagnostics(), () => this.coordinator.request(ApiKey.JoinGroup, {
       groupId: this.groupId,
       sessionTimeoutMs: settings.sessionTimeoutMs,
       rebalanceTimeoutMs: settings.maxPollIntervalMs,
@@ -335,7 +341,7 @@ export class ClassicMembership {
       protocolType: CONSUMER_PROTOCOL_TYPE,
       protocols,
       reason,
-    }, { deadline: Date.now() + joinTimeout, timeoutMs: joinTimeout, signal: this.lifetime.signal });
+    }, { deadline: Date.now() + joinTimeout, timeoutMs: joinTimeout, signal: this.lifetime.signal }));
     const code: number = this.coordinator.note(join.errorCode);
     if (code !== ErrorCode.NONE) return this.joinError(code, join);
     this.memberId = join.memberId;
@@ -347,7 +353,7 @@ export class ClassicMembership {
     this.state = 'syncing';
     let assignments: { memberId: string; assignment: Buffer }[] = [];
     if (isLeader && !join.skipAssignment) assignments = await this.assign(join.members, this.protocolName ?? '');
-    const sync = await this.coordinator.request(ApiKey.SyncGroup, {
+    const sync = await traced(channels.sync, () => this.diagnostics(), () => this.coordinator.request(ApiKey.SyncGroup, {
       groupId: this.groupId,
       generationId: this.generationId,
       memberId: this.memberId,
@@ -355,7 +361,7 @@ export class ClassicMembership {
       protocolType: CONSUMER_PROTOCOL_TYPE,
       protocolName: this.protocolName,
       assignments,
-    }, { deadline: Date.now() + settings.requestTimeoutMs, signal: this.lifetime.signal });
+    }, { deadline: Date.now() + settings.requestTimeoutMs, signal: this.lifetime.signal }));
     const syncCode: number = this.coordinator.note(sync.errorCode);
     if (syncCode !== ErrorCode.NONE) return this.syncError(syncCode);
     const assignment: Buffer = sync.assignment;
@@ -503,12 +509,12 @@ export class ClassicMembership {
     const generationId = this.generationId;
     let code: number;
     try {
-      const res = await this.host.liveness.request(this.coordinator, ApiKey.Heartbeat, {
+      const res = await traced(channels.heartbeat, () => this.diagnostics(), () => this.host.liveness.request(this.coordinator, ApiKey.Heartbeat, {
         groupId: this.groupId,
         generationId,
         memberId: this.memberId,
         groupInstanceId: settings.groupInstanceId,
-      }, { deadline: Date.now() + settings.requestTimeoutMs, timeoutMs: Math.min(settings.requestTimeoutMs, settings.sessionTimeoutMs) });
+      }, { deadline: Date.now() + settings.requestTimeoutMs, timeoutMs: Math.min(settings.requestTimeoutMs, settings.sessionTimeoutMs) }));
       code = this.coordinator.note(res.errorCode);
     } catch (err) {
       if (this.stopped) return;

@@ -22,6 +22,7 @@
 // Commits use the member epoch as OffsetCommit's generationIdOrMemberEpoch (v9+): a member fenced out of its epoch
 // cannot commit over the new owner's progress.
 
+import { channels, traced, type GroupDiagnostics } from '../../diagnostics.js';
 import { randomBytes } from 'node:crypto';
 import { GregorError, StateError } from '../../errors.js';
 import { ErrorCode, errorName, kafkaError } from '../../protocol/error-codes.js';
@@ -322,11 +323,13 @@ export class ConsumerGroupMembership {
     }
     const incarnation = this.incarnation;
     const deadline = Date.now() + settings.requestTimeoutMs;
-    const res = await this.host.liveness.request(this.coordinator, ApiKey.ConsumerGroupHeartbeat, (version) => this.heartbeatBody(version), {
+    const res = await traced(channels.heartbeat, (): GroupDiagnostics => ({
+      clientId: settings.clientId, groupId: this.groupId, protocol: 'consumer', memberId: this.memberId, generationId: this.memberEpoch,
+    }), () => this.host.liveness.request(this.coordinator, ApiKey.ConsumerGroupHeartbeat, (version) => this.heartbeatBody(version), {
       deadline,
       timeoutMs: settings.requestTimeoutMs,
       signal: this.lifetime.signal,
-    });
+    }));
     const code: number = this.coordinator.note(res.errorCode);
     if (this.stopped) return 'ok';
     if (code !== ErrorCode.NONE) return this.heartbeatError(code, res.errorMessage);

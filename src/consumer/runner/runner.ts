@@ -14,7 +14,9 @@
 // A partition's records are not handed out before its committed offset and metadata were read (OffsetFetch):
 // records completed before a crash or by the previous owner are skipped (metadata.ts).
 
+import { channels, trace, type ProcessDiagnostics } from '../../diagnostics.js';
 import { StateError } from '../../errors.js';
+import type { Histogram } from '../metrics.js';
 import { isRetriableError } from '../../cluster/retry.js';
 import type { Logger } from '../../config/index.js';
 import type { Message } from '../message.js';
@@ -50,6 +52,10 @@ export interface RunnerHost {
   logger: Logger;
   /** run() is over: the consumer is free again. Called before run()'s promise settles. */
   detach(): void;
+  /** Where handler durations go (messaging.process.duration); absent: not measured. */
+  processDuration?: Histogram;
+  /** client.id and group.id, for the gregor:consumer:process diagnostics channel. */
+  identity?: { clientId: string; groupId: string | null };
 }
 
 /** What run() resolves with when it stops: counts of what the handlers did. */
@@ -75,6 +81,8 @@ interface Entry {
   attempt: number;
   /** Counted out of the held records (completed, dropped, or given up). */
   released: boolean;
+  /** performance.now() when its eachMessage call started (messaging.process.duration). */
+  startedAt: number;
 }
 
 interface Lane {
@@ -390,7 +398,7 @@ export class Runner {
         p.single = lane;
       }
     }
-    const e: Entry = { message: m, offset: m.offset, bytes: recordBytes(m), part: p, lane, attempt: 0, released: false };
+    const e: Entry = { message: m, offset: m.offset, bytes: recordBytes(m), part: p, lane, attempt: 0, released: false, startedAt: 0 };
     this.held++;
     this.heldBytes += e.bytes;
     if (p.phase === 'loading') p.waiting.push(e);
@@ -504,8 +512,12 @@ export class Runner {
     p.flights++;
     const attempt = ++e.attempt;
     let result: void | Promise<void>;
+    const context = attempt === 1 ? p.firstContext : { signal: p.abort.signal, attempt };
+    if (this.host.processDuration !== undefined) e.startedAt = performance.now();
     try {
-      result = this.options.eachMessage!(e.message, attempt === 1 ? p.firstContext : { signal: p.abort.signal, attempt });
+      result = channels.process.hasSubscribers
+        ? trace(channels.process, this.processDiagnostics(e.message, null, attempt), () => this.options.eachMessage!(e.message, context))
+        : this.options.eachMessage!(e.message, context);
     } catch (err) {
       this.landed(lane, e, true, err);
       return;
@@ -525,9 +537,17 @@ export class Runner {
     }
   }
 
+  private processDiagnostics(first: Message, messages: readonly Message[] | null, attempt: number): ProcessDiagnostics {
+    return {
+      clientId: this.host.identity?.clientId ?? '', groupId: this.host.identity?.groupId ?? null, topic: first.topic, partition: first.partition,
+      message: messages === null ? first : null, messages, attempt,
+    };
+  }
+
   /** eachMessage's call for `e` settled. */
   private landed(lane: Lane, e: Entry, failed: boolean, error: unknown): void {
     const p = lane.part;
+    this.host.processDuration?.record((performance.now() - e.startedAt) / 1000);
     if (lane.flying === e) lane.flying = null;
     this.slots--;
     if (!failed) {
@@ -579,15 +599,19 @@ export class Runner {
     let error: unknown = null;
     let failed = false;
     const signal = p.abort.signal;
+    const started = performance.now();
     try {
       const first = entries[0].message;
       const batch: Batch = { topic: first.topic, partition: first.partition, messages: entries.map((e) => e.message) };
       const context: BatchContext = { signal, attempt, resolveOffset: (o) => this.resolveUpTo(p, entries, o) };
-      await this.options.eachBatch!(batch, context);
+      await (channels.process.hasSubscribers
+        ? trace(channels.process, this.processDiagnostics(first, batch.messages, attempt), () => this.options.eachBatch!(batch, context))
+        : this.options.eachBatch!(batch, context));
     } catch (err) {
       error = err;
       failed = true;
     }
+    this.host.processDuration?.record((performance.now() - started) / 1000);
     this.slots--;
     if (!failed) {
       for (const e of entries) this.complete(e);
