@@ -9,7 +9,10 @@ import tseslint from 'typescript-eslint';
 // src/cluster, so the consumer, the producer and the admin client share one core. The patterns are gitignore-style,
 // matched against the import path as written ('../network/pool.js').
 const layer = (name) => [`**/${name}/*`, `**/${name}/**`];
-const restrict = (...groups) => ['error', { patterns: groups }];
+// Only src/otel (the gregor/otel entry point) may load OpenTelemetry: an application that does not import it loads
+// none of it (an optional peer dependency).
+const noOtel = { group: [...layer('otel'), '@opentelemetry/*'], message: 'only src/otel (gregor/otel) loads OpenTelemetry' };
+const restrict = (...groups) => ['error', { patterns: [...groups, noOtel] }];
 const below = (names, message) => ({ group: names.flatMap(layer), message });
 const networkTypesOnly = {
   group: layer('network'),
@@ -63,6 +66,19 @@ const layerRules = [
         },
       ),
     },
+  },
+  {
+    files: ['src/otel/**/*.ts'],
+    rules: {
+      '@typescript-eslint/no-restricted-imports': ['error', { patterns: [{
+        group: ['../*', '!../diagnostics.js'],
+        message: 'gregor/otel is built on the diagnostics channels only (src/diagnostics.ts)',
+      }] }],
+    },
+  },
+  {
+    files: ['src/index.ts'],
+    rules: { '@typescript-eslint/no-restricted-imports': restrict() },
   },
   {
     files: ['src/diagnostics.ts'],

@@ -128,7 +128,11 @@ step('npm install the tarball --ignore-scripts, with optional dependencies (size
 const ESM = `import { Consumer, Producer, Admin, Message, GregorError, resolveConfig } from 'gregor';
 import pkg from 'gregor/package.json' with { type: 'json' };
 for (const [n, v] of Object.entries({ Consumer, Producer, Admin, Message, GregorError, resolveConfig })) if (typeof v !== 'function') throw new Error(n);
-console.log('esm', pkg.name);`;
+// gregor/otel resolves; its optional peer @opentelemetry/api is not installed here, and the import names it.
+if (!import.meta.resolve('gregor/otel').endsWith('/gregor/dist/src/otel/index.js')) throw new Error('gregor/otel: ' + import.meta.resolve('gregor/otel'));
+const otel = await import('gregor/otel').then(() => 'loaded', (e) => e.code === 'ERR_MODULE_NOT_FOUND' && e.message.includes("'@opentelemetry/api'") ? 'needs @opentelemetry/api' : e);
+if (otel !== 'needs @opentelemetry/api') throw new Error('gregor/otel without @opentelemetry/api: ' + otel);
+console.log('esm', pkg.name, '; gregor/otel', otel);`;
 const CJS = `const { Consumer, Producer, Admin, Message, GregorError, resolveConfig } = require('gregor');
 for (const [n, v] of Object.entries({ Consumer, Producer, Admin, Message, GregorError, resolveConfig })) if (typeof v !== 'function') throw new Error(n);
 console.log('cjs', require('gregor/package.json').name);`;

@@ -54,6 +54,8 @@ export interface DiagnosticsPartition {
 export interface DiagnosticsRecord extends DiagnosticsPartition {
   readonly offset: bigint;
   readonly key: Buffer | null;
+  /** null for a tombstone. */
+  readonly value: Buffer | null;
   readonly headers: readonly { readonly key: string; readonly value: Buffer | null }[];
 }
 
