@@ -159,7 +159,7 @@ async function main() {
   notes.push('The Python client uses poll() one message at a time, as the confluent-kafka getting-started guide does.');
   notes.push('Latency: Kafka\'s producer-perf-test (acks=1, linger.ms=0) writes 100 B records at the fixed rate into a fresh '
     + '12-partition topic while the client reads it; latency is the client\'s receive time minus the record\'s CreateTime '
-    + '(the producer\'s clock at send(), ms), over the records created from 1 s after the first record arrived. Java is '
+    + '(the producer\'s clock at send(), ms), over the records created from 3 s after the first record arrived (the Java producer\'s own start-up stalls it for up to ~0.5 s). Java is '
     + 'clients/JavaLatency.java (KafkaConsumer, defaults, poll()), run as a source file: its CPU includes compiling it.');
   notes.push('Wide topics: 100 B records spread evenly over 2,000 or 10,000 partitions; "to first record" is from process '
     + 'start (metadata, group join, offsets, first fetch).');
@@ -187,7 +187,7 @@ async function main() {
     },
     workloads: selected,
     clients: clients.map(({ command: _c, ...rest }) => rest),
-    latencyWarmupMs: 1000,
+    latencyWarmupMs: 3000,
     unavailable,
     notes,
     samples: [],

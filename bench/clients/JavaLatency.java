@@ -3,7 +3,7 @@
 //   java -cp '.kafka/lib/*' bench/clients/JavaLatency.java --bootstrap B --topic T --group G --expected N --latency 1
 // It reads T from the beginning in the fresh group G with the consumer's defaults and prints the report line of
 // bench/clients/common.mjs, latency included: receive time minus CreateTime (ms) of the records created after the
-// warm-up (1 s after the first record arrived).
+// warm-up (3 s after the first record arrived).
 import java.time.Duration;
 import java.time.Instant;
 import java.util.Arrays;
@@ -67,7 +67,7 @@ public class JavaLatency {
         for (ConsumerRecord<byte[], byte[]> r : batch) {
           if (lat != null) {
             double now = wallMs();
-            if (records == 0) warmUntil = now + 1000;
+            if (records == 0) warmUntil = now + 3000;
             if (r.timestamp() >= warmUntil) lat[latN++] = now - r.timestamp();
           }
           if (records == 0) firstMs = ms();

@@ -61,7 +61,7 @@ export function fail(message) {
   process.exit(2);
 }
 
-export const LATENCY_WARMUP_MS = 1000;
+export const LATENCY_WARMUP_MS = 3000;
 
 /** Wall-clock milliseconds with sub-millisecond resolution (CreateTime is the producer's wall clock). */
 export function wallMs() {

@@ -45,7 +45,7 @@ func main() {
 	partitionBytes := flag.Int("max-partition-fetch-bytes", 0, "max.partition.fetch.bytes (0: client default)")
 	fetchMinBytes := flag.Int("fetch-min-bytes", 0, "fetch.min.bytes (0: client default)")
 	fetchMaxWaitMs := flag.Int("fetch-max-wait-ms", 0, "fetch.max.wait.ms (0: client default)")
-	withLatency := flag.Int("latency", 0, "1: report receive time minus CreateTime (after a 1 s warm-up), as bench/clients/common.mjs does")
+	withLatency := flag.Int("latency", 0, "1: report receive time minus CreateTime (after a 3 s warm-up), as bench/clients/common.mjs does")
 	flag.Parse()
 	if *topic == "" || *group == "" || *expected <= 0 {
 		fmt.Fprintln(os.Stderr, "franz: -topic, -group and -expected (> 0) are required")
@@ -101,7 +101,7 @@ func main() {
 			if lat != nil {
 				now := float64(time.Now().UnixMicro()) / 1000
 				if r.Records == 0 {
-					warmUntil = now + 1000
+					warmUntil = now + 3000
 				}
 				created := float64(rec.Timestamp.UnixMilli())
 				if created >= warmUntil {

@@ -21,8 +21,8 @@ export const PARTITIONS = 12;
 const WIDE_CLIENTS = ['gregor', 'gregor-batches', 'gregor-baseline', 'gregor-batches-baseline', 'franz', 'java', 'platformatic'];
 const LATENCY_CLIENTS = ['gregor', 'gregor-baseline', 'franz', 'java', 'platformatic'];
 
-/** Seconds of production per latency run (4 with --quick); the first second after the first record is warm-up. */
-export const LATENCY_SECONDS = 12;
+/** Seconds of production per latency run (6 with --quick); the first 3 s after the first record are warm-up. */
+export const LATENCY_SECONDS = 15;
 
 /** @returns {Workload[]} the full set, or a tenth of each with quick. */
 export function workloads(quick) {
@@ -39,7 +39,7 @@ export function workloads(quick) {
     };
   };
   const latency = (id, label, rate) => {
-    const seconds = quick ? 4 : LATENCY_SECONDS;
+    const seconds = quick ? 6 : LATENCY_SECONDS;
     return {
       id, label, kind: 'latency', records: rate * seconds, recordSize: 100, compression: 'none', partitions: PARTITIONS, rate,
       clients: LATENCY_CLIENTS, topic: `gregor-bench-${id}`,
