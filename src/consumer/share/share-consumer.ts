@@ -64,6 +64,7 @@ export class ShareConsumer extends EventEmitter<ShareConsumerEvents> {
   private readonly fetchers = new Map<number, ShareFetcher>();
   private routes = new Map<number, Map<string, WantedPartition>>();
   private assignment: ShareAssignment = new Map();
+  private subscription: readonly string[] = [];
   private readonly buffer: Held[] = [];
   private readonly held = new Map<string, Held>();
   private lifecycle: ShareConsumerState = 'idle';
@@ -142,6 +143,7 @@ export class ShareConsumer extends EventEmitter<ShareConsumerEvents> {
       throw new TypeError('subscribe(): expected a non-empty array of topic names');
     }
     this.lifecycle = 'active';
+    this.subscription = [...topics];
     void this.cluster.refreshMetadata(topics).catch(() => {});
     this.membership.subscribe(topics);
   }
@@ -395,7 +397,8 @@ export class ShareConsumer extends EventEmitter<ShareConsumerEvents> {
       return topic !== undefined && a.get(id)!.some((p) => this.cluster.leaderFor(topic, p) === undefined);
     })) {
       try {
-        await this.cluster.refreshMetadata('all');
+        // The assignment names topic ids of the subscription (a topic re-created under the same name has a new id).
+        await this.cluster.refreshMetadata(this.subscription);
       } catch (err) {
         this._logger.debug('share consumer: metadata refresh failed', { error: (err as Error).message });
       }

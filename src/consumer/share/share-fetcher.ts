@@ -146,7 +146,9 @@ export class ShareFetcher {
           this.host.onFatal(err);
           return;
         }
-        this.host.logger.debug('share fetch failed', { node: this.nodeId, error: (err as Error).message });
+        // A lasting failure is a warning (the logger prints a repeated line at most every 30 s); a passing one is not.
+        const level = this.failures >= 5 ? 'warn' : 'debug';
+        this.host.logger[level]('share fetch failed', { node: this.nodeId, failures: this.failures, error: (err as Error).message });
         await sleep(backoff(this.failures, this.host.cluster.retry.retryBackoffMs, this.host.cluster.retry.retryBackoffMaxMs));
       }
     }

@@ -175,3 +175,41 @@ test('a blocked event loop keeps the membership: the heartbeat thread heartbeats
   assert.equal(c.metrics().memberEpoch, epoch, 'still the same member epoch: never fenced, never rejoined');
   await close(c);
 });
+
+test('for await: records one at a time, each accepted when the loop asks for the next; close() accepts the last', { timeout: 60_000 }, async () => {
+  const topic = await makeTopic('share-iterate', 2);
+  await produceRecords(topic, Array.from({ length: 20 }, (_, i) => ({ partition: i % 2, key: null, value: `v${i}` })));
+  const group = await shareGroup('share-iterate');
+  const c = await consumer(group);
+  c.subscribe([topic]);
+  const seen = new Set<string>();
+  for await (const m of c) {
+    seen.add(id(m));
+    if (seen.size === 20) break;
+  }
+  assert.equal(seen.size, 20);
+  assert.equal(c.metrics().withApplication, 1, 'the record the loop broke on is still with the application');
+  await close(c);
+  const again = await consumer(group);
+  again.subscribe([topic]);
+  assert.deepEqual((await pollFor(again, 3000)).map(id), [], 'all 20 accepted');
+  await close(again);
+});
+
+test('share.acquire.mode=record_limit: the broker acquires at most max.poll.records per ShareFetch (batch_optimized: the whole batch)', { timeout: 60_000 }, async () => {
+  const topic = await makeTopic('share-acquire', 1);
+  // 50 records in one or a few producer batches.
+  await produceRecords(topic, Array.from({ length: 50 }, (_, i) => ({ partition: 0, key: null, value: `v${i}` })));
+  for (const [mode, most] of [['record_limit', 10], ['batch_optimized', 50]] as const) {
+    const group = await shareGroup(`share-acquire-${mode}`);
+    const c = await consumer(group, { 'share.acquire.mode': mode, 'max.poll.records': 5 });
+    c.subscribe([topic]);
+    const first = await pollN(c, 1);
+    assert.ok(first.length <= 5);
+    // At most one more ShareFetch ran while the first poll's records were buffered (it fetches below 5 buffered).
+    const held = c.metrics().held;
+    if (mode === 'record_limit') assert.ok(held <= most, `${mode}: ${held} records held`);
+    else assert.ok(held > 10 && held <= most, `${mode}: ${held} records held: whole batches acquired at once`);
+    await close(c);
+  }
+});
