@@ -7,6 +7,7 @@
 import { TimeoutError } from '../errors.js';
 import { clusterView, groupView, groupsView } from './admin-views.js';
 import { resetOffsets, type ResetRequest, type ResetResult } from './reset-offsets.js';
+import { describeAnyGroup, type ShareGroupDetails } from './share-views.js';
 import type { ResolvedAdminConfig, ResolvedConsumerConfig } from '../config/index.js';
 import type { ConsumerMetrics } from '../consumer/metrics.js';
 import type { Admin } from '../admin/index.js';
@@ -127,7 +128,10 @@ export interface CliDeps {
   createConsumer(config: ResolvedConsumerConfig): CliConsumer | Promise<CliConsumer>;
   describeCluster(config: ResolvedAdminConfig): Promise<ClusterDescription>;
   listGroups(config: ResolvedAdminConfig): Promise<readonly GroupListing[]>;
-  describeGroup(config: ResolvedAdminConfig, groupId: string): Promise<GroupDetails>;
+  /** A consumer group (classic or KIP-848), or a share group (KIP-932) when no consumer group has the id. */
+  describeGroup(config: ResolvedAdminConfig, groupId: string): Promise<GroupDetails | ShareGroupDetails>;
+  /** Forgets a share group's state for whole topics (the group must have no members). */
+  deleteShareGroupOffsets(config: ResolvedAdminConfig, groupId: string, topics: readonly string[]): Promise<void>;
   openGroupSampler(config: ResolvedAdminConfig, groupId: string): Promise<GroupSampler>;
   /** Plans (and with request.execute, commits) a reset of the group's offsets; warnings go to `warn`. */
   resetOffsets(config: ResolvedAdminConfig, request: ResetRequest, warn: (message: string) => void): Promise<ResetResult>;
@@ -183,7 +187,8 @@ export const defaultDeps: CliDeps = {
   },
   describeCluster: (config) => withAdmin(config, clusterView),
   listGroups: (config) => withAdmin(config, groupsView),
-  describeGroup: (config, groupId) => withAdmin(config, (admin) => groupView(admin, groupId)),
+  describeGroup: (config, groupId) => withAdmin(config, (admin) => describeAnyGroup(admin, groupId)),
+  deleteShareGroupOffsets: (config, groupId, topics) => withAdmin(config, (admin) => admin.deleteShareGroupOffsets(groupId, topics)),
   openGroupSampler: async (config, groupId) => {
     const { Admin } = await import('../admin/index.js');
     const admin = new Admin(config);

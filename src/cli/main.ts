@@ -12,9 +12,11 @@ import { parseAdminArgs, runClusterDescribe, runGroupsDescribe, runGroupsList } 
 import { parseConsumeArgs, runConsume } from './commands/consume.js';
 import { parseGroupsLagArgs, runGroupsLag } from './commands/groups-lag.js';
 import { parseResetOffsetsArgs, runResetOffsets } from './commands/reset-offsets.js';
+import { parseDeleteOffsetsArgs, runDeleteOffsets } from './commands/share-offsets.js';
 import { defaultDeps, type CliDeps } from './deps.js';
 import {
-  CLUSTER_DESCRIBE_USAGE, CONSUME_USAGE, GROUPS_DESCRIBE_USAGE, GROUPS_LAG_USAGE, GROUPS_LIST_USAGE, GROUPS_RESET_OFFSETS_USAGE, MAIN_USAGE,
+  CLUSTER_DESCRIBE_USAGE, CONSUME_USAGE, GROUPS_DELETE_OFFSETS_USAGE, GROUPS_DESCRIBE_USAGE, GROUPS_LAG_USAGE, GROUPS_LIST_USAGE,
+  GROUPS_RESET_OFFSETS_USAGE, MAIN_USAGE,
 } from './usage.js';
 
 export const EXIT_OK = 0;
@@ -22,7 +24,7 @@ export const EXIT_FAILURE = 1;
 export const EXIT_USAGE = 2;
 
 const COMMANDS = ['consume', 'cluster', 'groups', 'help'];
-const SUBCOMMANDS: Record<string, string[]> = { cluster: ['describe'], groups: ['list', 'describe', 'lag', 'reset-offsets'] };
+const SUBCOMMANDS: Record<string, string[]> = { cluster: ['describe'], groups: ['list', 'describe', 'lag', 'reset-offsets', 'delete-offsets'] };
 
 const USAGES: Record<string, string> = {
   'consume': CONSUME_USAGE,
@@ -31,6 +33,7 @@ const USAGES: Record<string, string> = {
   'groups describe': GROUPS_DESCRIBE_USAGE,
   'groups lag': GROUPS_LAG_USAGE,
   'groups reset-offsets': GROUPS_RESET_OFFSETS_USAGE,
+  'groups delete-offsets': GROUPS_DELETE_OFFSETS_USAGE,
 };
 
 function version(): string {
@@ -93,7 +96,7 @@ async function dispatch(argv: string[], deps: CliDeps): Promise<number> {
       out(CLUSTER_DESCRIBE_USAGE);
       return EXIT_OK;
     case 'groups help':
-      out(`${GROUPS_LIST_USAGE}\n${GROUPS_DESCRIBE_USAGE}\n${GROUPS_LAG_USAGE}\n${GROUPS_RESET_OFFSETS_USAGE}`);
+      out(`${GROUPS_LIST_USAGE}\n${GROUPS_DESCRIBE_USAGE}\n${GROUPS_LAG_USAGE}\n${GROUPS_RESET_OFFSETS_USAGE}\n${GROUPS_DELETE_OFFSETS_USAGE}`);
       return EXIT_OK;
     case 'cluster describe': {
       const opts = parseAdminArgs(name, rest);
@@ -119,6 +122,11 @@ async function dispatch(argv: string[], deps: CliDeps): Promise<number> {
       const opts = parseResetOffsetsArgs(rest);
       if (opts === 'help') { out(GROUPS_RESET_OFFSETS_USAGE); return EXIT_OK; }
       return runResetOffsets(opts, deps);
+    }
+    case 'groups delete-offsets': {
+      const opts = parseDeleteOffsetsArgs(name, rest);
+      if (opts === 'help') { out(GROUPS_DELETE_OFFSETS_USAGE); return EXIT_OK; }
+      return runDeleteOffsets(opts, deps);
     }
     default:
       throw new UsageError(`unknown command '${name}'`, '');

@@ -5,11 +5,13 @@ export const MAIN_USAGE = `Usage: gregor <command> [options]
 Commands:
   consume <config-file> --topic <name>         print messages from topics, one line each
   cluster describe <config-file>               cluster id, controller, brokers and topics
-  groups list <config-file>                    consumer groups in the cluster
-  groups describe <config-file> --group <id>   members, assignments, committed offsets and lag
+  groups list <config-file>                    consumer and share groups in the cluster
+  groups describe <config-file> --group <id>   members, assignments, committed (or share start) offsets and lag
   groups lag <config-file> --group <id>        lag, consumption rate and time to catch up (--watch: live)
   groups reset-offsets <config-file> --group <id> ...
                                                set a group's committed offsets (dry run unless --execute)
+  groups delete-offsets <config-file> --group <id> --topic <name>
+                                               forget a share group's state for topics
 
 Options:
   -h, --help      show help (also: gregor <command> --help)
@@ -64,8 +66,8 @@ Options:
 
 export const GROUPS_LIST_USAGE = `Usage: gregor groups list <config-file> [options]
 
-Lists the groups of the cluster (every broker is asked) with their state, type (classic or consumer, the
-KIP-848 protocol) and protocol type. Reads the [default] and [admin] sections of an INI file.
+Lists the groups of the cluster (every broker is asked) with their state, type (classic, consumer for the
+KIP-848 protocol, share for KIP-932 share groups) and protocol type. Reads the [default] and [admin] sections of an INI file.
 Gives up after 15 s (default.api.timeout.ms, unless the file or --property sets it).
 
 Options:
@@ -79,6 +81,10 @@ export const GROUPS_DESCRIBE_USAGE = `Usage: gregor groups describe <config-file
 
 Describes one consumer group (classic or KIP-848): state, protocol and assignor, coordinator, members and the
 partitions each owns, and per partition the committed offset, the log end offset and the lag between them.
+A share group (KIP-932): state, assignor and group epoch, coordinator, members with their epoch and the
+partitions each is assigned (members share partitions), and per partition the share start offset (records before
+it are acknowledged or archived), the lag the broker computes (KIP-1226: records not yet acknowledged or archived)
+and how many members read it; '-' where the group has no state yet.
 A group with neither members nor committed offsets does not exist: exit 1.
 Reads the [default] and [admin] sections of an INI file. Gives up after 15 s (default.api.timeout.ms).
 
@@ -132,6 +138,23 @@ Scenario (one):
 Options:
   --dry-run                show the plan only (the default)
   --execute                commit the plan
+  --format <text|json>     text (default) or json
+  -p, --property <k=v>     set a configuration property (repeatable); overrides the file
+  -v, --verbose            details on stderr; stack traces on errors
+  -h, --help               show this help
+`;
+
+export const GROUPS_DELETE_OFFSETS_USAGE = `Usage: gregor groups delete-offsets <config-file> --group <id> --topic <name> [--topic <name>...] [options]
+
+Forgets a share group's state (start offset, acquired and acknowledged records) for whole topics, as
+kafka-share-groups --delete-offsets does: the next member reading such a topic starts again from the group's
+share.auto.offset.reset (latest unless the group config says earliest). The group must have no members
+(NON_EMPTY_GROUP otherwise); a consumer group is refused by the broker (GROUP_ID_NOT_FOUND, not a share group).
+Reads the [default] and [admin] sections of an INI file. Gives up after 15 s (default.api.timeout.ms).
+
+Options:
+  -g, --group <id>         the share group (required)
+  -t, --topic <name>       a topic whose state to delete (required; repeat for more topics)
   --format <text|json>     text (default) or json
   -p, --property <k=v>     set a configuration property (repeatable); overrides the file
   -v, --verbose            details on stderr; stack traces on errors

@@ -6,6 +6,7 @@ import { resolveConfig, type LogFunction, type ResolvedAdminConfig } from '../..
 import { TimeoutError } from '../../errors.js';
 import { cliLogger } from './consume.js';
 import type { CliDeps, ClusterDescription, GroupDetails, GroupListing } from '../deps.js';
+import { formatShareGroup, isShareGroup } from '../share-views.js';
 
 export interface AdminCommandOptions {
   /** 'cluster describe', 'groups list' or 'groups describe'. */
@@ -185,6 +186,7 @@ export async function runGroupsList(opts: AdminCommandOptions, deps: CliDeps): P
 
 export async function runGroupsDescribe(opts: AdminCommandOptions, deps: CliDeps): Promise<number> {
   const description = await withAdmin(opts, deps, (config) => deps.describeGroup(config, opts.groupId!));
-  deps.stdout.write(`${opts.format === 'json' ? json(description) : formatGroup(description)}\n`);
+  const text = isShareGroup(description) ? formatShareGroup(description, table) : formatGroup(description);
+  deps.stdout.write(`${opts.format === 'json' ? json(description) : text}\n`);
   return 0;
 }

@@ -5,6 +5,7 @@ import { EventEmitter } from 'node:events';
 import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { isShareGroup } from '../../../src/cli/share-views.js';
 import type { CliConsumer, CliDeps, CliMessage } from '../../../src/cli/deps.js';
 import type { ResolvedConsumerConfig } from '../../../src/config/index.js';
 
@@ -78,8 +79,16 @@ export function harness(steps: PollStep[] = [], overrides: Partial<CliDeps> = {}
         { topic: 'poems', partition: 2, committed: 12n, logEndOffset: null, lag: null, memberId: null },
       ],
     }),
-    openGroupSampler: async (config, groupId) => ({ sample: () => deps.describeGroup(config, groupId), close: async () => {} }),
+    openGroupSampler: async (config, groupId) => ({
+      sample: async () => {
+        const g = await deps.describeGroup(config, groupId);
+        if (isShareGroup(g)) throw new Error('a share group is not sampled in these tests');
+        return g;
+      },
+      close: async () => {},
+    }),
     resetOffsets: async () => { throw new Error('resetOffsets is not scripted in this test'); },
+    deleteShareGroupOffsets: async () => undefined,
     ...overrides,
   };
   return { deps, stdout, stderr, signals, exits, consumers };
