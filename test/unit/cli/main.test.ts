@@ -43,7 +43,7 @@ test('unknown command: one line with a suggestion, a usage hint, exit 2', async 
     [['describe'], "gregor: unknown command 'describe'\nRun 'gregor --help' for usage.\n"],
     [['--bogus'], "gregor: unknown option '--bogus'\nRun 'gregor --help' for usage.\n"],
     [['cluster', 'descibe'], "gregor cluster: unknown subcommand 'descibe' (did you mean 'cluster describe'?)\nRun 'gregor cluster --help' for usage.\n"],
-    [['groups'], "gregor groups: missing subcommand: 'groups list' or 'groups describe' or 'groups lag' or 'groups reset-offsets'\nRun 'gregor groups --help' for usage.\n"],
+    [['groups'], "gregor groups: missing subcommand: 'groups list' or 'groups describe' or 'groups lag' or 'groups reset-offsets' or 'groups delete-offsets'\nRun 'gregor groups --help' for usage.\n"],
     [['help', 'nope'], "gregor: unknown command 'nope'\nRun 'gregor --help' for usage.\n"],
   ];
   for (const [argv, expected] of cases) {
