@@ -8,6 +8,7 @@ import { TimeoutError } from '../errors.js';
 import { clusterView, groupView, groupsView } from './admin-views.js';
 import { resetOffsets, type ResetRequest, type ResetResult } from './reset-offsets.js';
 import { describeAnyGroup, type ShareGroupDetails } from './share-views.js';
+import { ShareCliConsumer } from './share-consume.js';
 import type { ResolvedAdminConfig, ResolvedConsumerConfig } from '../config/index.js';
 import type { ConsumerMetrics } from '../consumer/metrics.js';
 import type { Admin } from '../admin/index.js';
@@ -23,6 +24,8 @@ export interface CliMessage {
   /** Milliseconds since the epoch; -1 when the record has none. */
   readonly timestamp: number;
   readonly timestampType?: string;
+  /** Share groups (KIP-932): how many times the broker has handed this record out (1 the first time). */
+  readonly deliveryCount?: number;
 }
 
 /** The part of the Consumer API that `gregor consume` drives. */
@@ -126,6 +129,8 @@ export interface CliDeps {
   /** Ends the process at once (a second Ctrl-C while closing). */
   exit(code: number): void;
   createConsumer(config: ResolvedConsumerConfig): CliConsumer | Promise<CliConsumer>;
+  /** `consume --share`: a member of the share group group.id (explicit acknowledgement: see share-consume.ts). */
+  createShareConsumer(config: ResolvedConsumerConfig): CliConsumer | Promise<CliConsumer>;
   describeCluster(config: ResolvedAdminConfig): Promise<ClusterDescription>;
   listGroups(config: ResolvedAdminConfig): Promise<readonly GroupListing[]>;
   /** A consumer group (classic or KIP-848), or a share group (KIP-932) when no consumer group has the id. */
@@ -184,6 +189,10 @@ export const defaultDeps: CliDeps = {
   createConsumer: async (config) => {
     const { Consumer } = await import('../consumer/consumer.js');
     return new Consumer(config);
+  },
+  createShareConsumer: async (config) => {
+    const { ShareConsumer } = await import('../consumer/share/share-consumer.js');
+    return new ShareCliConsumer(new ShareConsumer(config));
   },
   describeCluster: (config) => withAdmin(config, clusterView),
   listGroups: (config) => withAdmin(config, groupsView),

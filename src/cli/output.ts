@@ -63,6 +63,7 @@ export function formatJson(message: CliMessage): string {
   });
   out.timestamp = message.timestamp;
   if (message.timestampType !== undefined) out.timestampType = message.timestampType;
+  if (message.deliveryCount !== undefined) out.deliveryCount = message.deliveryCount;
   return JSON.stringify(out);
 }
 

@@ -45,6 +45,10 @@ Options:
   --stats [interval]       a statistics line on stderr every interval (default 5s; 10s, 500ms, or ms): records
                            and bytes with their rates, lag, partitions, rebalances (with --count, the progress
                            printed n/N); a total line at the end. stdout keeps only the records
+  --share                  read as a member of the share group named by group.id (KIP-932): records are
+                           shared with the group's other members; JSON adds deliveryCount; a record is accepted
+                           once printed, Ctrl-C releases what was fetched but not printed. Where a new share group
+                           starts is its group config share.auto.offset.reset (not --from-beginning)
   -v, --verbose            details on stderr; stack traces on errors
   -h, --help               show this help
 

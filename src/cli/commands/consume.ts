@@ -39,6 +39,8 @@ export interface ConsumeOptions {
   readonly metricsPort: number | undefined;
   /** --stats [interval]: a statistics line on stderr every statsIntervalMs; undefined without --stats. */
   readonly statsIntervalMs: number | undefined;
+  /** --share: read as a member of the share group named by group.id (KIP-932) instead of a consumer group. */
+  readonly share?: boolean;
 }
 
 /**
@@ -80,6 +82,7 @@ export function parseConsumeArgs(argv: string[]): ConsumeOptions | 'help' {
     'verbose': { type: 'boolean', short: 'v' },
     'metrics-port': { type: 'string' },
     'stats': { type: 'string' },
+    'share': { type: 'boolean' },
     'help': { type: 'boolean', short: 'h' },
   });
   if (values.help === true) return 'help';
@@ -89,6 +92,16 @@ export function parseConsumeArgs(argv: string[]): ConsumeOptions | 'help' {
   const unique = [...new Set(topics.map((t) => checkTopicName(COMMAND, t)))];
   const group = values.group as string | undefined;
   if (group !== undefined && group.trim() === '') throw new UsageError('--group needs a non-empty id', COMMAND);
+  const share = values.share === true;
+  if (share) {
+    // A share group has no per-consumer start position: where it starts is the group's config (KIP-932).
+    if (values['from-beginning'] === true) {
+      throw new UsageError('--from-beginning does not apply to a share group: where a new share group starts is its group config share.auto.offset.reset (latest by default), e.g. kafka-configs --alter --entity-type groups --entity-name <group> --add-config share.auto.offset.reset=earliest', COMMAND);
+    }
+    // The consumer-group metrics (lag, positions) have no share-group counterpart in that form yet.
+    if (values['metrics-port'] !== undefined) throw new UsageError('--metrics-port is for consumer groups; not with --share', COMMAND);
+    if (values.stats !== undefined) throw new UsageError('--stats is for consumer groups; not with --share', COMMAND);
+  }
   return {
     configFile,
     topics: unique,
@@ -100,6 +113,7 @@ export function parseConsumeArgs(argv: string[]): ConsumeOptions | 'help' {
     verbose: values.verbose === true,
     metricsPort: portArg(values['metrics-port'] as string | undefined),
     statsIntervalMs: statsArg(values.stats as string | undefined),
+    ...(share ? { share } : {}),
   };
 }
 
@@ -203,10 +217,12 @@ export function consumeConfig(opts: ConsumeOptions, deps: Pick<CliDeps, 'stderr'
   // attempt that never connects runs the network layer's own 30 s first, so "up to N s" would not be true.
   overrides.push({ name: 'gregor.logger', value: cliLogger(deps, opts.verbose, () => undefined), origin: 'gregor consume' });
   if (opts.verbose) overrides.push({ name: 'gregor.log.level', value: 'debug', origin: '--verbose' });
+  // Explicit: a record is accepted once it was printed, never merely because it was fetched (see share-consume.ts).
+  if (opts.share === true) overrides.push({ name: 'share.acknowledgement.mode', value: 'explicit', origin: '--share' });
   const merged = mergeProperties('consumer', opts.configFile, overrides);
   let generatedGroup: string | undefined;
   if (!merged.has('group.id')) {
-    generatedGroup = `gregor-consume-${randomBytes(4).toString('hex')}`;
+    generatedGroup = `gregor-consume-${opts.share === true ? 'share-' : ''}${randomBytes(4).toString('hex')}`;
     merged.values['group.id'] = generatedGroup;
     if (!merged.has('enable.auto.commit')) merged.values['enable.auto.commit'] = false;
   }
@@ -215,7 +231,7 @@ export function consumeConfig(opts: ConsumeOptions, deps: Pick<CliDeps, 'stderr'
     onWarning: (w) => { deps.stderr.write(`gregor: warning: ${w.message}\n`); },
   });
   if (generatedGroup !== undefined && opts.verbose) {
-    const commits = config['enable.auto.commit'] ? 'auto-commit on' : 'commits nothing';
+    const commits = opts.share === true ? 'a new share group starts at the latest offset' : config['enable.auto.commit'] ? 'auto-commit on' : 'commits nothing';
     deps.stderr.write(`gregor: no group.id given; using the new group ${generatedGroup} (${commits})\n`);
   }
   return config;
@@ -252,7 +268,7 @@ export async function runConsume(opts: ConsumeOptions, deps: CliDeps): Promise<n
   let printed = 0;
   try {
     try {
-      consumer = await deps.createConsumer(config);
+      consumer = opts.share === true ? await deps.createShareConsumer(config) : await deps.createConsumer(config);
       if (opts.metricsPort !== undefined) {
         const served = await serveMetrics(consumer, opts.metricsPort);
         metricsServer = served.server;

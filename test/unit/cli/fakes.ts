@@ -67,6 +67,7 @@ export function harness(steps: PollStep[] = [], overrides: Partial<CliDeps> = {}
       consumers.push(c);
       return c;
     },
+    createShareConsumer: () => { throw new Error('createShareConsumer is not scripted in this test'); },
     describeCluster: async () => ({ clusterId: 'c1', controllerId: 1, brokers: [{ id: 1, host: '127.0.0.1', port: 9092 }], topics: [{ name: 'poems', partitions: 3, replicationFactor: 1 }] }),
     listGroups: async () => [{ groupId: 'g1', state: 'Stable', protocolType: 'consumer', groupType: 'classic' }],
     describeGroup: async (_config, groupId) => ({
