@@ -31,6 +31,8 @@ export interface CoordinatorRequestOptions {
 export class Coordinator {
   private nodeId: number | undefined;
   private finding: Promise<number> | undefined;
+  /** The node each response came from (request(), GroupLiveness.request()), so note() can tell a late refusal. */
+  private readonly answeredBy = new WeakMap<object, number>();
 
   constructor(
     private readonly cluster: Cluster,
@@ -71,17 +73,32 @@ export class Coordinator {
     const { deadline, signal, timeoutMs, maxVersion } = options;
     const node = deadline === undefined ? await this.node(signal) : await this.find(deadline, signal);
     try {
-      return await this.cluster.request(node, apiKey, body, { lane: this.lane, signal, timeoutMs, maxVersion });
+      const res = await this.cluster.request(node, apiKey, body, { lane: this.lane, signal, timeoutMs, maxVersion });
+      if (typeof res === 'object' && res !== null) this.answeredBy.set(res, node);
+      return res;
     } catch (err) {
       if (isGregorError(err) && (err.code === 'ERR_CONNECTION' || err.code === 'ERR_TIMEOUT')) this.invalidate();
       throw err;
     }
   }
 
-  /** Checks an error code of a coordinator response: forgets the coordinator when it moved; returns the code. */
-  note(errorCode: number): number {
-    if (coordinatorMoved(errorCode)) this.invalidate();
+  /**
+   * Checks an error code of a coordinator response: forgets the coordinator when it moved; returns the code. With the
+   * response (from request() or GroupLiveness.request()), a refusal by a coordinator already replaced by a newer
+   * lookup (a request sent to the old one before it was found) leaves the new one cached: forgetting it would cost
+   * one more FindCoordinator per late refusal.
+   */
+  note(errorCode: number, response?: object): number {
+    if (coordinatorMoved(errorCode)) {
+      const from = response === undefined ? undefined : this.answeredBy.get(response);
+      if (from === undefined || from === this.nodeId) this.invalidate();
+    }
     return errorCode;
+  }
+
+  /** Records which node answered `response`, for note(). */
+  answered(response: object, nodeId: number): void {
+    this.answeredBy.set(response, nodeId);
   }
 
   /** Throws the KafkaError for a non-zero code; forgets the coordinator first when the code says it moved. */

@@ -233,7 +233,7 @@ export class GroupLiveness {
   private readonly activityView: Int32Array;
   private closed = false;
   /** Keep-alive answers and "left" notices for the membership (set by it). */
-  onKeepalive: ((apiKey: number, response: HeartbeatFields, at: number) => void) | null = null;
+  onKeepalive: ((apiKey: number, response: HeartbeatFields, at: number, nodeId: number) => void) | null = null;
   onLeft: (() => void) | null = null;
 
   constructor(
@@ -270,17 +270,20 @@ export class GroupLiveness {
     const node = this.node(nodeId);
     try {
       let built: unknown = body;
+      let version: number | undefined;
       if (typeof body === 'function') {
         const key = `${node.nodeId}@${node.host}:${node.port}/${apiKey}`;
-        let version = this.versions.get(key);
+        version = this.versions.get(key);
         if (version === undefined) {
           version = await this.call<number>({ op: 'version', id: 0, node, apiKey }, options.signal);
           this.versions.set(key, version);
         }
         built = (body as (v: number) => unknown)(version);
-        return await this.call({ op: 'send', id: 0, node, apiKey, version, body: built, timeoutMs: options.timeoutMs ?? this.cluster.requestTimeoutMs }, options.signal);
       }
-      return await this.call({ op: 'send', id: 0, node, apiKey, version: -1, body: built, timeoutMs: options.timeoutMs ?? this.cluster.requestTimeoutMs }, options.signal);
+      const res = await this.call<ResponseBody<K>>({ op: 'send', id: 0, node, apiKey, version: version ?? -1, body: built,
+        timeoutMs: options.timeoutMs ?? this.cluster.requestTimeoutMs }, options.signal);
+      coordinator.answered(res as object, nodeId);
+      return res;
     } catch (err) {
       this.versions.clear();
       if (err instanceof GregorError && (err.code === 'ERR_CONNECTION' || err.code === 'ERR_TIMEOUT')) coordinator.invalidate();
@@ -404,7 +407,7 @@ export class GroupLiveness {
         return;
       }
       case 'keepalive':
-        if (this.armed !== null && m.token === this.armed.token) this.onKeepalive?.(m.apiKey, m.response, m.at);
+        if (this.armed !== null && m.token === this.armed.token) this.onKeepalive?.(m.apiKey, m.response, m.at, this.armed.node.nodeId);
         return;
       case 'left':
         if (this.armed !== null && m.token === this.armed.token) this.onLeft?.();

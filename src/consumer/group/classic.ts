@@ -115,8 +115,9 @@ export class ClassicMembership {
   ) {
     this.assignors = parseAssignmentStrategy(host.settings.assignmentStrategies);
     this.rebalanceProtocol = chooseRebalanceProtocol(this.assignors);
-    host.liveness.onKeepalive = (_apiKey, response) => {
-      const code = this.coordinator.note(response.errorCode ?? ErrorCode.NONE);
+    host.liveness.onKeepalive = (_apiKey, response, _at, nodeId) => {
+      this.coordinator.answered(response, nodeId);
+      const code = this.coordinator.note(response.errorCode ?? ErrorCode.NONE, response);
       void this.onHeartbeatAnswer(code, this.generationId).catch((err: unknown) => {
         this.host.logger.warn('heartbeat answer failed', { group: this.groupId, error: String(err) });
       });
@@ -342,7 +343,7 @@ export class ClassicMembership {
       protocols,
       reason,
     }, { deadline: Date.now() + joinTimeout, timeoutMs: joinTimeout, signal: this.lifetime.signal }));
-    const code: number = this.coordinator.note(join.errorCode);
+    const code: number = this.coordinator.note(join.errorCode, join);
     if (code !== ErrorCode.NONE) return this.joinError(code, join);
     this.memberId = join.memberId;
     this.generationId = join.generationId;
@@ -362,7 +363,7 @@ export class ClassicMembership {
       protocolName: this.protocolName,
       assignments,
     }, { deadline: Date.now() + settings.requestTimeoutMs, signal: this.lifetime.signal }));
-    const syncCode: number = this.coordinator.note(sync.errorCode);
+    const syncCode: number = this.coordinator.note(sync.errorCode, sync);
     if (syncCode !== ErrorCode.NONE) return this.syncError(syncCode);
     const assignment: Buffer = sync.assignment;
     const assigned = assignment.length === 0 ? [] : decodeAssignment(assignment).assignedPartitions;
@@ -515,7 +516,7 @@ export class ClassicMembership {
         memberId: this.memberId,
         groupInstanceId: settings.groupInstanceId,
       }, { deadline: Date.now() + settings.requestTimeoutMs, timeoutMs: Math.min(settings.requestTimeoutMs, settings.sessionTimeoutMs) }));
-      code = this.coordinator.note(res.errorCode);
+      code = this.coordinator.note(res.errorCode, res);
     } catch (err) {
       if (this.stopped) return;
       logger.debug('heartbeat failed', { group: this.groupId, error: (err as Error).message });

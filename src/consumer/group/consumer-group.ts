@@ -111,7 +111,8 @@ export class ConsumerGroupMembership {
     this.heartbeatIntervalMs = host.settings.heartbeatIntervalMs;
     const sub = host.subscription();
     if ('pattern' in sub) toBrokerRegex(sub.pattern); // refuse what RE2/J cannot express before joining
-    host.liveness.onKeepalive = (_apiKey, response) => {
+    host.liveness.onKeepalive = (_apiKey, response, _at, nodeId) => {
+      this.coordinator.answered(response, nodeId);
       void this.onKeepalive(response).catch((err: unknown) => {
         this.host.logger.warn('heartbeat answer failed', { group: this.groupId, error: String(err) });
       });
@@ -330,7 +331,7 @@ export class ConsumerGroupMembership {
       timeoutMs: settings.requestTimeoutMs,
       signal: this.lifetime.signal,
     }));
-    const code: number = this.coordinator.note(res.errorCode);
+    const code: number = this.coordinator.note(res.errorCode, res);
     if (this.stopped) return 'ok';
     if (code !== ErrorCode.NONE) return this.heartbeatError(code, res.errorMessage);
     const sent = this.pendingSent!;
@@ -376,7 +377,7 @@ export class ConsumerGroupMembership {
   /** An answer to a heartbeat the heartbeat thread sent while the event loop was blocked. */
   private async onKeepalive(res: HeartbeatFields): Promise<void> {
     if (this.stopped || this.memberEpoch <= 0) return;
-    const code: number = this.coordinator.note(res.errorCode ?? ErrorCode.NONE);
+    const code: number = this.coordinator.note(res.errorCode ?? ErrorCode.NONE, res);
     if (code === ErrorCode.NONE) {
       // The worker passes the decoded ConsumerGroupHeartbeat answer whole.
       await this.onAnswer(res as Parameters<ConsumerGroupMembership['onAnswer']>[0]);
