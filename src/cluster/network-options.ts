@@ -32,6 +32,9 @@ export function networkOptionsFrom(config: AnyResolvedConfig, logger: Logger): N
     rebootstrapTriggerMs: config['metadata.recovery.rebootstrap.trigger.ms'],
     logger,
   };
+  // Bootstrapping belongs to the call that needed it, so default.api.timeout.ms bounds it (consumer, admin), not a
+  // fixed 30 s; 0 (Java: fail at once) is one millisecond here. The producer, without that property, keeps 30 s.
+  if (config.kind !== 'producer') options.bootstrapTimeoutMs = Math.max(1, config['default.api.timeout.ms']);
   // A producer property only: consumer and admin configurations keep the network's default.
   if (config.kind === 'producer') options.maxInFlightRequestsPerConnection = config['max.in.flight.requests.per.connection'];
   if (protocol === 'SASL_PLAINTEXT' || protocol === 'SASL_SSL') {

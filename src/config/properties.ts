@@ -47,7 +47,7 @@ export const PROPERTIES = {
   },
   'default.api.timeout.ms': {
     type: 'int', clients: CONSUMER_ADMIN, default: 60000, min: 0, max: INT_MAX,
-    doc: 'deadline of calls that take no explicit timeout (commit, committed, offsetsForTimes...)',
+    doc: 'deadline of calls that take no explicit timeout (commit, committed, offsetsForTimes...) and of bootstrapping',
   },
   'retry.backoff.ms': {
     type: 'int', clients: ALL, default: 100, min: 0, max: LONG_MAX,

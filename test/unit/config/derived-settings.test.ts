@@ -7,6 +7,7 @@ import {
 } from '../../../src/config/index.js';
 import { consumerSettings } from '../../../src/consumer/settings.js';
 import { networkOptionsFrom } from '../../../src/cluster/network-options.js';
+import { Admin, GregorError } from '../../../src/index.js';
 import { noopLogger, resolveNetworkOptions } from '../../../src/network/options.js';
 
 const BASE = { 'bootstrap.servers': '127.0.0.1:9092' };
@@ -117,6 +118,19 @@ test('connections.max.idle.ms: negative is never, 0 is as soon as idle (Java\'s 
   assert.equal(asap.connectionsMaxIdleMs, 1);
   const admin = resolveNetworkOptions(networkOptionsFrom(resolveConfig('admin', BASE, quiet), noopLogger));
   assert.equal(admin.connectionsMaxIdleMs, 300000);
+});
+
+test('default.api.timeout.ms bounds bootstrapping (consumer, admin); the producer keeps the 30 s default', async () => {
+  assert.equal(networkOptionsFrom(consumer({ 'default.api.timeout.ms': 1500 }), noopLogger).bootstrapTimeoutMs, 1500);
+  assert.equal(networkOptionsFrom(resolveConfig('admin', BASE, quiet), noopLogger).bootstrapTimeoutMs, 60000);
+  assert.equal(resolveNetworkOptions(networkOptionsFrom(resolveConfig('producer', BASE, quiet), noopLogger)).bootstrapTimeoutMs, 30000);
+  // Where nothing listens: the call fails after default.api.timeout.ms, not after 30 s.
+  const admin = new Admin({ 'bootstrap.servers': '127.0.0.1:1', 'default.api.timeout.ms': 1500, 'gregor.log.level': 'error' });
+  try {
+    await assert.rejects(admin.listTopics(), (e: unknown) => e instanceof GregorError && /within 1500 ms/.test(e.message));
+  } finally {
+    await admin.close();
+  }
 });
 
 test('max.in.flight.requests.per.connection reaches the network options of a producer only', () => {
