@@ -71,6 +71,12 @@ export class Producer {
   private readonly deliveryTimeoutMs: number;
   private readonly maxRequestSize: number;
   private readonly topicLoads = new Map<string, Promise<void>>();
+  /**
+   * send()/sendBatch() calls not yet in the accumulator (waiting for a new topic's metadata or for buffer space):
+   * flush() and close() wait for them too, or a send() made just before would be missed (flush() resolving at once,
+   * close() closing the client under its metadata lookup).
+   */
+  private readonly entering = new Set<Promise<unknown>>();
   private lifecycle: ProducerState = 'ready';
   private closing: Promise<void> | undefined;
 
@@ -140,7 +146,7 @@ export class Producer {
    */
   send(record: ProducerRecord): Promise<RecordMetadata> {
     if (channels.send.hasSubscribers) return this.tracedSend(record);
-    return this.enqueue([record], () => 'send()').then((r) => r[0]);
+    return this.track(this.enqueue([record], () => 'send()')).then((r) => r[0]);
   }
 
   /** send() observed on gregor:producer:send: headers its `start` subscribers add (trace context) join the record's. */
@@ -153,7 +159,7 @@ export class Producer {
       key: valid ? record.key ?? null : null,
       headers: [],
     };
-    return trace(channels.send, payload, () => this.enqueue([valid ? withHeaders(record, payload.headers) : record], () => 'send()').then((r) => r[0]));
+    return trace(channels.send, payload, () => this.track(this.enqueue([valid ? withHeaders(record, payload.headers) : record], () => 'send()')).then((r) => r[0]));
   }
 
   /**
@@ -164,10 +170,29 @@ export class Producer {
   sendBatch(records: readonly ProducerRecord[]): Promise<RecordMetadata[]> {
     if (!Array.isArray(records)) return Promise.reject(new TypeError('sendBatch(): expected an array of records'));
     if (records.length === 0) return Promise.resolve([]);
-    return this.enqueue(records, (i) => `sendBatch() record ${i}`);
+    return this.track(this.enqueue(records, (i) => `sendBatch() record ${i}`));
   }
 
-  private async enqueue(records: readonly ProducerRecord[], where: (i: number) => string): Promise<RecordMetadata[]> {
+  /** Keeps `call` in `entering` until its records are appended (or it failed); returns the call's result. */
+  private track<T>(call: { appended: Promise<void>; result: Promise<T> }): Promise<T> {
+    const { appended } = call;
+    this.entering.add(appended);
+    void appended.finally(() => this.entering.delete(appended));
+    return call.result;
+  }
+
+  /** `appended` settles once the records are in the accumulator (or the call failed first); never rejects. */
+  private enqueue(records: readonly ProducerRecord[], where: (i: number) => string): { appended: Promise<void>; result: Promise<RecordMetadata[]> } {
+    let appendedNow!: () => void;
+    const appended = new Promise<void>((resolve) => {
+      appendedNow = resolve;
+    });
+    const result = this.append(records, where, appendedNow);
+    result.then(appendedNow, appendedNow);
+    return { appended, result };
+  }
+
+  private async append(records: readonly ProducerRecord[], where: (i: number) => string, appended: () => void): Promise<RecordMetadata[]> {
     const what = where(0).replace(/ record 0$/, '');
     this.checkOpen(what);
     this.txn.checkSend(what);
@@ -191,14 +216,15 @@ export class Producer {
       const chosen = this.choosePartition(prepared[i], where(i));
       partitions.push(typeof chosen === 'number' ? chosen : await chosen);
     }
-    this.checkOpen(what);
+    // A call made before close() still goes out: close() waits for it (entering).
+    if (this.lifecycle === 'closed') throw new StateError(`${what} called after close()`);
     this.txn.checkSend(what);
 
     const results: Array<Promise<RecordMetadata>> = [];
     for (let i = 0; i < prepared.length; i++) {
       const p = prepared[i];
       if (!this.accumulator.tryReserve(p.size)) await this.accumulator.reserve(p.size);
-      if (this.lifecycle === 'closed') {
+      if (this.state === 'closed') {
         this.accumulator.unreserve(p.size);
         throw new StateError(`${what} called after close()`);
       }
@@ -209,6 +235,7 @@ export class Producer {
       const { full } = this.accumulator.append(p.topic, partitions[i], p.prepared, p.size, delivery, Date.now());
       if (full || i === prepared.length - 1) this.sender.wakeup();
     }
+    appended();
     return Promise.all(results);
   }
 
@@ -257,12 +284,15 @@ export class Producer {
   }
 
   private async drain(): Promise<void> {
-    const pending = this.accumulator.allBatches();
-    if (pending.length === 0) return;
+    if (this.entering.size === 0 && this.accumulator.allBatches().length === 0) return;
     this.accumulator.flushing += 1;
-    this.sender.wakeup();
     try {
-      await Promise.all(pending.map((b) => b.done()));
+      while (this.entering.size > 0) {
+        this.sender.wakeup();
+        await Promise.all([...this.entering]);
+      }
+      this.sender.wakeup();
+      await Promise.all(this.accumulator.allBatches().map((b) => b.done()));
     } finally {
       this.accumulator.flushing -= 1;
     }
