@@ -45,6 +45,11 @@ const layerRules = [
     rules: { '@typescript-eslint/no-restricted-imports': restrict(below(['consumer', 'producer', 'cli'], 'the clients do not import each other'), networkTypesOnly) },
   },
   {
+    // Above the consumer and the producer (it joins them): below the CLI.
+    files: ['src/dead-letter/**/*.ts'],
+    rules: { '@typescript-eslint/no-restricted-imports': restrict(below(['admin', 'cli'], 'src/dead-letter joins the consumer and the producer only'), networkTypesOnly) },
+  },
+  {
     files: ['src/cli/**/*.ts'],
     rules: {
       '@typescript-eslint/no-restricted-imports': restrict(networkTypesOnly, {

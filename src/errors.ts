@@ -24,7 +24,9 @@ export type GregorErrorCode =
   | 'ERR_UNSUPPORTED' // the broker does not support a needed API version, or a feature is not available
   | 'ERR_ABORTED' // an operation was cancelled with an AbortSignal or by close()
   | 'ERR_HANDLER' // an application handler given to consumer.run() failed and its retry policy gave up
-  | 'ERR_ACKNOWLEDGEMENT'; // a share consumer's acknowledgements were refused by the broker (KIP-932)
+  | 'ERR_ACKNOWLEDGEMENT' // a share consumer's acknowledgements were refused by the broker (KIP-932)
+  | 'ERR_DEAD_LETTER' // gregor.error.policy=dead-letter: writing a failed record to the dead-letter topic failed
+  | 'ERR_DESERIALIZATION'; // a key.deserializer or value.deserializer failed for a record (topic, partition, offset)
 
 /** What every error's constructor takes besides its message. */
 export interface GregorErrorOptions {

@@ -14,12 +14,19 @@ export {
   type TimestampQuery,
 } from './consumer/consumer.js';
 export { Message, type MessageHeader, type TimestampType } from './consumer/message.js';
+export {
+  ConsumerRecord, type Delivered, type DeserializedType, type Deserializer, type DeserializerContext, type DeserializerFunction,
+  type DeserializerName,
+} from './consumer/deserialize.js';
+export { DeadLetterError, type DeadLetter, type DeadLetterSink, type ErrorPolicy } from './consumer/failure-policy.js';
+// Registers the producer-backed dead-letter sink (gregor.error.policy=dead-letter) for every Consumer made from here.
+export { ProducerDeadLetterSink, deadLetterTopic } from './dead-letter/index.js';
 export { DURATION_BUCKETS, type ConsumerMetrics, type DurationHistogram, type PartitionMetrics } from './consumer/metrics.js';
 export { prometheusText, PROMETHEUS_CONTENT_TYPE } from './consumer/prometheus.js';
 export type { TopicPartition, TopicPartitionOffset } from './consumer/partition-state.js';
 export type { OffsetResetEvent } from './consumer/offsets.js';
 export type { ConnectAddressResolver } from './network/options.js';
-export { InvalidOffsetError, LogTruncationError, type InvalidOffsetReason } from './consumer/errors.js';
+export { DeserializationError, InvalidOffsetError, LogTruncationError, type InvalidOffsetReason } from './consumer/errors.js';
 export {
   HandlerError, type Batch, type BatchContext, type CommitFailedEvent, type MessageContext, type RunCommitReason, type Ordering, type RetryPolicy, type RunOptions, type RunSummary,
 } from './consumer/api.js';

@@ -155,5 +155,11 @@ export function coerceValue(def: PropertyDef, ctx: ValueContext, value: unknown)
       return value;
     case 'logger':
       return coerceLogger(ctx, value);
+    case 'deserializer': {
+      if (typeof value === 'function') return value;
+      const name = typeof value === 'string' ? value.trim().toLowerCase() : value;
+      if (name === 'string' || name === 'json' || name === 'buffer') return name;
+      throw invalid(ctx, value, "string, json, buffer, or a function (bytes, context) -> value (given in code)");
+    }
   }
 }

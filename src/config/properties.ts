@@ -12,7 +12,7 @@
 // row here is all it takes for an editor to complete a new name.
 
 import { closestMatch } from './suggest.js';
-import type { ClientKind, FunctionTypes, GregorLogger, PropertyDef } from './types.js';
+import type { ClientKind, Deserializer, FunctionTypes, GregorLogger, PropertyDef } from './types.js';
 
 const ALL = ['consumer', 'producer', 'admin'] as const;
 const CONSUMER = ['consumer'] as const;
@@ -274,6 +274,18 @@ export const PROPERTIES = {
     type: 'bool', clients: CONSUMER, default: true,
     doc: 'push the metrics a broker\'s client-metrics subscription asks for (KIP-714); nothing is sent without one',
   },
+  // Java takes a class name; gregor a built-in's name or a function (code only). Java class names in a config file
+  // are accepted and ignored with a warning (resolve.ts), as they were before deserializers existed.
+  'key.deserializer': {
+    type: 'deserializer', clients: CONSUMER,
+    doc: 'turns key bytes into message.key: string (UTF-8), json, buffer, or a function (bytes, context) -> value or '
+      + 'promise; unset: the bytes',
+  },
+  'value.deserializer': {
+    type: 'deserializer', clients: CONSUMER,
+    doc: 'turns value bytes into message.value: string (UTF-8), json, buffer, or a function (bytes, context) -> '
+      + 'value or promise; unset: the bytes',
+  },
 
   // ---- producer (the minimal producer for tests, the demo and tools) -------------------------------------------
   'acks': {
@@ -341,9 +353,16 @@ export const PROPERTIES = {
       + 'batch_optimized may acquire more, to whole batches (the rest waits in the consumer, its locks running)',
   },
   'gregor.error.policy': {
-    type: 'enum', clients: CONSUMER, values: ['stop', 'skip'], default: 'stop',
-    doc: 'run(): a record whose handler still fails after its retries: stop (run() rejects with a HandlerError) or '
-      + 'skip (a warning, counted in RunSummary.failedSkipped, the record committed as handled; a ShareConsumer rejects it)',
+    type: 'enum', clients: CONSUMER, values: ['stop', 'skip', 'dead-letter'], default: 'stop',
+    doc: 'a record that cannot be deserialized, or (run()) whose handler still fails after its retries: stop (the '
+      + 'error is raised at the record), skip (a warning, counted, passed over; a ShareConsumer rejects it) or '
+      + 'dead-letter (written to gregor.dead.letter.topic with acks=all before its offset can be committed; not for '
+      + 'a ShareConsumer)',
+  },
+  'gregor.dead.letter.topic': {
+    type: 'string', clients: CONSUMER, nonEmpty: true,
+    doc: 'gregor.error.policy=dead-letter: the topic failed records are written to; unset: the source topic\'s '
+      + 'name followed by .dlq',
   },
   'gregor.log.level': {
     type: 'enum', clients: ALL, values: ['error', 'warn', 'info', 'debug'], default: 'warn',
@@ -362,8 +381,6 @@ export const PROPERTIES = {
  * name deserializers) and refusing those files would help nobody. Anything else unknown is an error.
  */
 export const IGNORED_PROPERTIES: Readonly<Record<string, string>> = {
-  'key.deserializer': 'gregor delivers keys as bytes; decode them in the application',
-  'value.deserializer': 'gregor delivers values as bytes; decode them in the application',
   'key.serializer': 'gregor\'s producer takes keys as bytes or strings',
   'value.serializer': 'gregor\'s producer takes values as bytes or strings',
   'interceptor.classes': 'Java classes cannot be loaded by gregor',
@@ -419,6 +436,7 @@ export type InputValue<D> = D extends { type: 'enum' } ? EnumInput<D>
   : D extends { type: 'list' } ? string | readonly string[]
   : D extends { type: 'function'; fn: infer F extends keyof FunctionTypes } ? FunctionTypes[F]
   : D extends { type: 'logger' } ? GregorLogger
+  : D extends { type: 'deserializer' } ? Deserializer
   : string;
 
 /** Configuration accepted by a given kind of client: canonical names and aliases, all optional. */

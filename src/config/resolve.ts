@@ -24,7 +24,7 @@ import {
 } from './properties.js';
 import { REDACTED, Secret, isSecret } from '../network/secret.js';
 import { closestMatch } from './suggest.js';
-import type { ClientKind, FunctionTypes, GregorLogger, PropertyDef } from './types.js';
+import type { ClientKind, Deserializer, FunctionTypes, GregorLogger, PropertyDef } from './types.js';
 
 type Defs = typeof PROPERTIES;
 
@@ -37,6 +37,7 @@ export type ResolvedValue<D> =
     : D extends { type: 'password' } ? Secret
     : D extends { type: 'function'; fn: infer F extends keyof FunctionTypes } ? FunctionTypes[F]
     : D extends { type: 'logger' } ? GregorLogger
+    : D extends { type: 'deserializer' } ? Deserializer
     : string)
   | (D extends { default: unknown } ? never : D extends { defaultFrom: string } ? never : D extends { required: true } ? never : undefined);
 
@@ -208,6 +209,14 @@ function readInput(r: Resolution, input: Readonly<Record<string, unknown>>, quie
         const origin = r.origins[name];
         const message = `${name} is ${describeClients(def)}; a ${r.kind} ignores it`;
         r.warnings.push({ property: canonical, message: origin === undefined ? message : `${origin}: ${message}` });
+      }
+      continue;
+    }
+    if (def.type === 'deserializer' && typeof raw === 'string' && raw.includes('.')) {
+      // A Java class name (Java tool configs name their deserializers): nothing gregor can load; the bytes stay.
+      if (!quietKinds) {
+        const origin = r.origins[name];
+        r.warnings.push({ property: canonical, message: `${origin === undefined ? '' : `${origin}: `}${name} is ignored: ${raw} is a Java class; gregor takes string, json, buffer or a function, and delivers the bytes when unset` });
       }
       continue;
     }

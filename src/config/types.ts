@@ -10,7 +10,7 @@ export type ClientKind = 'consumer' | 'producer' | 'admin';
  * Value types of the property table. `password` is a string that is held as a {@link Secret} once resolved;
  * `function` and `logger` can only be given in code.
  */
-export type PropertyType = 'string' | 'int' | 'bool' | 'enum' | 'list' | 'password' | 'function' | 'logger';
+export type PropertyType = 'string' | 'int' | 'bool' | 'enum' | 'list' | 'password' | 'function' | 'logger' | 'deserializer';
 
 /** A token for SASL/OAUTHBEARER (KIP-255). `value` is the compact-serialised JWT sent to the broker. */
 export interface OAuthBearerToken {
@@ -60,6 +60,33 @@ export type LogFunction = (level: LogLevel, message: string, fields?: Record<str
 
 /** What gregor.logger accepts. Lines below gregor.log.level are never passed to it. */
 export type GregorLogger = LoggerObject | LogFunction;
+
+/** What a deserializer function is told about the bytes it decodes (Java's Deserializer gets topic and headers). */
+export interface DeserializerContext {
+  /** Which part of the record the bytes are. */
+  readonly part: 'key' | 'value';
+  /** The record's topic. */
+  readonly topic: string;
+  /** The record's partition. */
+  readonly partition: number;
+  /** The record's offset. */
+  readonly offset: bigint;
+  /** The record's headers (wire order; values are bytes). */
+  readonly headers: readonly { readonly key: string; readonly value: Buffer | null }[];
+}
+
+/**
+ * A key or value deserializer given in code: bytes to a value, synchronously or through a promise (an Avro decoder
+ * that looks up its schema, for example). A null key or value (a tombstone) is delivered as null without a call.
+ * Throwing (or rejecting) makes the record a DeserializationError, handled as gregor.error.policy says.
+ */
+export type DeserializerFunction<T = unknown> = (data: Buffer, context: DeserializerContext) => T | PromiseLike<T>;
+
+/** The built-in deserializers: UTF-8 text, JSON (UTF-8, JSON.parse), or the bytes as they are (a Buffer view). */
+export type DeserializerName = 'string' | 'json' | 'buffer';
+
+/** What key.deserializer and value.deserializer accept: a built-in's name (also in config files) or a function. */
+export type Deserializer = DeserializerName | DeserializerFunction;
 
 /** The TypeScript type of each function-valued property, by the `fn` tag in the table. */
 export interface FunctionTypes {

@@ -1,6 +1,7 @@
 // The public types of the Consumer API and the checks of its arguments (kept apart from consumer.ts, which is the
 // behaviour). Offsets are bigint (Kafka's int64); a safe integer number is accepted where the application passes one.
 
+import type { DeadLetterSink } from './failure-policy.js';
 import type { OffsetResetEvent } from './offsets.js';
 import type { TopicPartition } from './partition-state.js';
 
@@ -86,6 +87,11 @@ export interface ConsumerOptions {
    * or a test's fault proxy (see NetworkOptions.connectAddress). Not a configuration property: it is code.
    */
   connectAddress?: ConnectAddressResolver;
+  /**
+   * gregor.error.policy=dead-letter: where failed records go instead of the built-in sink (a Producer writing to
+   * gregor.dead.letter.topic with acks=all and idempotence). send() must resolve only once the record is durable.
+   */
+  deadLetterSink?: DeadLetterSink;
 }
 
 /** The Consumer's events (`consumer.on('assigned', (partitions) => ...)`) and their arguments. */

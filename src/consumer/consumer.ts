@@ -16,8 +16,9 @@
 
 import { EventEmitter } from 'node:events';
 import { resolveConfig, type ConsumerConfig, type Logger, type ResolvedConsumerConfig } from '../config/index.js';
+import type { Deserializer } from '../config/types.js';
 import { channels, trace, traced, type PollDiagnostics, type RebalanceDiagnostics } from '../diagnostics.js';
-import { AuthorizationError, GregorError, isGregorError, StateError, TimeoutError } from '../errors.js';
+import { AuthorizationError, ConfigError, GregorError, isGregorError, StateError, TimeoutError } from '../errors.js';
 import { ErrorCode, kafkaError } from '../protocol/error-codes.js';
 import { Assignment } from './assignment.js';
 import type { Cluster } from '../cluster/client.js';
@@ -33,6 +34,9 @@ import { toBrokerRegex } from './group/broker-regex.js';
 import { ClassicMembership } from './group/classic.js';
 import { ConsumerGroupMembership, type ConsumerGroupHost } from './group/consumer-group.js';
 import type { Message } from './message.js';
+import { Deserializers, type Delivered } from './deserialize.js';
+import { DeserializationError } from './errors.js';
+import { FailurePolicy, deadLetterSinkFactory } from './failure-policy.js';
 import { EARLIEST_TIMESTAMP, LATEST_TIMESTAMP, OffsetManager, type CommitIdentity, type OffsetToCommit } from './offsets.js';
 import { partitionKey, type PartitionState, type TopicPartition } from './partition-state.js';
 import { consumerSettings, type ConsumerSettings } from './settings.js';
@@ -61,7 +65,8 @@ const SESSION_CHECK_EVERY = 32;
  * by Kafka property names (ConsumerConfig, or the result of resolveConfig()). Emits `assigned`, `revoked`, `lost`
  * and `offsetReset` (ConsumerEvents). close() leaves the group and commits the final offsets.
  */
-export class Consumer extends EventEmitter<ConsumerEvents> implements AsyncIterable<Message> {
+export class Consumer<KS extends Deserializer | undefined = Deserializer, VS extends Deserializer | undefined = Deserializer>
+  extends EventEmitter<ConsumerEvents> implements AsyncIterable<Delivered<KS, VS>> {
   /** The resolved configuration (secrets are redacted when printed). */
   readonly config: ResolvedConsumerConfig;
   private readonly settings: ConsumerSettings;
@@ -96,18 +101,32 @@ export class Consumer extends EventEmitter<ConsumerEvents> implements AsyncItera
    * consumer throws on every poll. Reported once, it would leave later polls returning null like an idle topic.
    */
   private fatalError: GregorError | null = null;
+  /** key.deserializer / value.deserializer; null when records are handed out as fetched (the zero-cost path). */
+  private readonly deserializers: Deserializers | null;
+  /** gregor.error.policy with its dead-letter sink. */
+  private readonly failures: FailurePolicy;
 
   /**
    * @param config Kafka's property names ('bootstrap.servers', 'group.id', ...) with values, or a configuration
    *   resolved by resolveConfig(). Unknown or invalid properties throw ConfigError naming the closest valid one.
+   *   key.deserializer and value.deserializer type what is delivered (Delivered): a resolved configuration types
+   *   as raw Messages whatever it holds.
    */
-  constructor(config: ConsumerConfig | ResolvedConsumerConfig, options: ConsumerOptions = {}) {
+  constructor(config: (ConsumerConfig & { 'key.deserializer'?: KS; 'value.deserializer'?: VS }) | ResolvedConsumerConfig, options: ConsumerOptions = {}) {
     super();
     this.config = resolveConfig('consumer', config);
     this.settings = consumerSettings(this.config);
+    this.deserializers = Deserializers.from(this.config);
     // One logger from the configuration (gregor.logger or stderr, one rate limit) for every layer of this consumer.
     const logger = loggerFor(this.config);
     this.logger = logger;
+    let sink = options.deadLetterSink ?? null;
+    if (this.settings.errorPolicy === 'dead-letter' && sink === null) {
+      const factory = deadLetterSinkFactory();
+      if (factory === null) throw new ConfigError('gregor.error.policy=dead-letter needs the dead-letter sink: import the Consumer from the package (\'gregor\'), or pass ConsumerOptions.deadLetterSink');
+      sink = factory(this.config);
+    }
+    this.failures = new FailurePolicy(this.settings.errorPolicy, sink, logger);
     this.client = connectCluster(this.config, { logger, connectAddress: options.connectAddress });
     this.buffer = new FetchBuffer(this.settings.fetchBufferBytes);
     // Group traffic goes on the 'group' lane, so a long-polling Fetch never delays a heartbeat.
@@ -267,27 +286,63 @@ export class Consumer extends EventEmitter<ConsumerEvents> implements AsyncItera
    * The next message, or null when none arrived within `timeoutMs`. Rejects with a partition's error (corrupt batch,
    * offset out of range with auto.offset.reset=none, ...) when one is waiting; other partitions keep flowing.
    */
-  poll(timeoutMs = 1000): Promise<Message | null> {
-    if (channels.poll.hasSubscribers) return trace(channels.poll, this.pollDiagnostics('poll'), () => this.pollOne(timeoutMs));
-    return this.pollOne(timeoutMs);
+  poll(timeoutMs = 1000): Promise<Delivered<KS, VS> | null> {
+    if (channels.poll.hasSubscribers) return trace(channels.poll, this.pollDiagnostics('poll'), () => this.pollRaw(timeoutMs)) as Promise<Delivered<KS, VS> | null>;
+    return this.pollRaw(timeoutMs) as Promise<Delivered<KS, VS> | null>;
   }
 
-  private pollOne(timeoutMs: number): Promise<Message | null> {
+  private pollRaw(timeoutMs: number): Promise<unknown> {
     try {
       this.checkReadable('poll()');
       // A member whose session surely expired (its process stood still) reports its partitions lost before it hands
       // out anything buffered for them: another member may have read and committed past those records meanwhile.
-      if (this.sessionLapsed()) return this.expireSession().then(() => this.pollOne(timeoutMs));
+      if (this.sessionLapsed()) return this.expireSession().then(() => this.pollRaw(timeoutMs));
       this.beforePoll();
       const m = this.delivery.take();
-      if (m !== null) return this.delivery.handOut(m);
+      if (m !== null) return this.deserializers === null ? this.delivery.handOut(m) : this.deserialized(m, () => this.pollRaw(timeoutMs));
     } catch (err) {
       return this.rejected(err);
     }
     if (!(timeoutMs > 0)) return Promise.resolve(null);
     // Time passes while waiting: the next call reads the clock.
     this.sessionCheckIn = 0;
-    return this.delivery.waitForMessage(timeoutMs).catch(this.rethrow);
+    const waited = this.delivery.waitForMessage(timeoutMs).catch(this.rethrow);
+    if (this.deserializers === null) return waited;
+    return waited.then((m) => (m === null ? null : this.deserialized(m, () => this.pollRaw(timeoutMs))));
+  }
+
+  /** A taken message deserialized and handed out; a failure goes to the policy (`next`: poll again after it). */
+  private deserialized(m: Message, next: () => Promise<unknown>): Promise<unknown> {
+    let r;
+    try {
+      r = this.deserializers!.apply(m);
+    } catch (err) {
+      return this.undeserializable(m, err, next);
+    }
+    if (r instanceof Promise) return r.then((x) => this.delivery.handOut(x), (err: unknown) => this.undeserializable(m, err, next));
+    return this.delivery.handOut(r);
+  }
+
+  /**
+   * gregor.error.policy for a record poll() or iteration could not deserialize. The position goes back onto the
+   * record first (Java's RecordDeserializationException): stop raises the error there (every later poll raises it
+   * again until the application seeks past it); dead-letter moves past it only once the dead letter is acknowledged,
+   * so no commit passes it before; skip passes over it.
+   */
+  private async undeserializable(m: Message, err: unknown, next: () => Promise<unknown>): Promise<unknown> {
+    if (!(err instanceof DeserializationError) || this.failures.policy === 'skip') {
+      if (err instanceof DeserializationError) this.failures.settle(m, err, 0);
+      else throw err;
+      return next();
+    }
+    const state = this.assignmentState.get(m.topic, m.partition);
+    const owned = state !== undefined && state.position === m.offset + 1n;
+    if (owned) this.offsets.seek(state, m.offset, m.leaderEpoch);
+    const settled = this.failures.settle(m, err, 0);
+    if (settled === null) throw err;
+    await settled;
+    if (owned && this.assignmentState.get(m.topic, m.partition) === state && state.position === m.offset) this.offsets.seek(state, m.offset + 1n, m.leaderEpoch);
+    return next();
   }
 
   /**
@@ -295,9 +350,10 @@ export class Consumer extends EventEmitter<ConsumerEvents> implements AsyncItera
    * an empty array when none arrived in time. One promise per batch instead of one per message: the fastest way to
    * read. Messages of the previous batch count as processed once this is called again.
    */
-  pollBatch(timeoutMs = 1000, max = this.settings.maxPollRecords): Promise<Message[]> {
-    if (channels.poll.hasSubscribers) return trace(channels.poll, this.pollDiagnostics('pollBatch'), () => this.pollMany(timeoutMs, max));
-    return this.pollMany(timeoutMs, max);
+  pollBatch(timeoutMs = 1000, max = this.settings.maxPollRecords): Promise<Delivered<KS, VS>[]> {
+    const many = (): Promise<unknown[]> => (this.deserializers !== null ? this.pollBatchDeserialized(timeoutMs, max) : this.pollMany(timeoutMs, max));
+    if (channels.poll.hasSubscribers) return trace(channels.poll, this.pollDiagnostics('pollBatch'), many) as Promise<Delivered<KS, VS>[]>;
+    return many() as Promise<Delivered<KS, VS>[]>;
   }
 
   private pollDiagnostics(operation: PollDiagnostics['operation']): PollDiagnostics {
@@ -307,7 +363,7 @@ export class Consumer extends EventEmitter<ConsumerEvents> implements AsyncItera
   private async pollMany(timeoutMs: number, max: number): Promise<Message[]> {
     // One clock read per batch (see sessionLapsed()).
     this.sessionCheckIn = 0;
-    const first = await this.pollOne(timeoutMs);
+    const first = await this.pollRaw(timeoutMs) as Message | null;
     if (first === null) return [];
     const batch = [first];
     // Errors found after the first message wait for the next call: the messages before them are delivered first.
@@ -321,28 +377,68 @@ export class Consumer extends EventEmitter<ConsumerEvents> implements AsyncItera
   }
 
   /**
+   * pollBatch() with deserializers: the first record goes through poll()'s path (its failure follows the policy);
+   * the rest are deserialized together, and a failure among them ends the batch before it: the position goes back
+   * onto that record, whose error the next poll meets first.
+   */
+  private async pollBatchDeserialized(timeoutMs: number, max: number): Promise<unknown[]> {
+    this.sessionCheckIn = 0;
+    const first = await this.pollRaw(timeoutMs) as { record: Message } | null;
+    if (first === null) return [];
+    const raw = [first.record];
+    while (raw.length < max && !this.buffer.hasError) {
+      const m = this.buffer.next();
+      if (m === null) break;
+      raw.push(m);
+    }
+    const out: unknown[] = [first];
+    const pending: Promise<unknown>[] = [];
+    let cut = raw.length;
+    for (let i = 1; i < raw.length && i < cut; i++) {
+      try {
+        const r = this.deserializers!.apply(raw[i]);
+        out.push(r);
+        if (r instanceof Promise) pending.push(r.catch(() => { cut = Math.min(cut, i); }));
+      } catch {
+        cut = i;
+      }
+    }
+    if (pending.length > 0) await Promise.all(pending);
+    if (cut < raw.length) {
+      const m = raw[cut];
+      const state = this.assignmentState.get(m.topic, m.partition);
+      if (state !== undefined) this.offsets.seek(state, m.offset, m.leaderEpoch);
+      raw.length = cut;
+      out.length = cut;
+    }
+    for (let i = 1; i < out.length; i++) if (out[i] instanceof Promise) out[i] = await out[i];
+    this.delivery.holdBatch(raw);
+    return this.delivery.handOut(out);
+  }
+
+  /**
    * Batches of messages as they arrive, until close() (see pollBatch()). `for await (const batch of
    * consumer.batches()) for (const m of batch) ...` costs one promise per batch.
    */
-  batches(max = this.settings.maxPollRecords): AsyncIterable<Message[]> {
+  batches(max = this.settings.maxPollRecords): AsyncIterable<Delivered<KS, VS>[]> {
     return {
       [Symbol.asyncIterator]: () => {
         let open = true;
         this.openIterators++;
-        const finish = (): IteratorResult<Message[]> => {
+        const finish = (): IteratorResult<Delivered<KS, VS>[]> => {
           if (open) this.openIterators--;
           open = false;
           return { done: true, value: undefined };
         };
         return {
-          next: async (): Promise<IteratorResult<Message[]>> => {
+          next: async (): Promise<IteratorResult<Delivered<KS, VS>[]>> => {
             for (;;) {
               if (this.lifecycle === 'closing' || this.lifecycle === 'closed') return finish();
               const batch = await this.pollBatch(60_000, max);
               if (batch.length > 0) return { done: false, value: batch };
             }
           },
-          return: async (): Promise<IteratorResult<Message[]>> => finish(),
+          return: async (): Promise<IteratorResult<Delivered<KS, VS>[]>> => finish(),
         };
       },
     };
@@ -352,16 +448,17 @@ export class Consumer extends EventEmitter<ConsumerEvents> implements AsyncItera
    * Messages as they arrive, until close(). Backpressure: fetching pauses while the buffered data is over its byte
    * budget, so a slow loop body never makes memory grow. Breaking out of the loop does not close the consumer.
    */
-  [Symbol.asyncIterator](): AsyncIterator<Message> {
+  [Symbol.asyncIterator](): AsyncIterator<Delivered<KS, VS>> {
     let open = true;
     this.openIterators++;
-    const finish = (): IteratorResult<Message> => {
+    type Step = IteratorResult<Delivered<KS, VS>>;
+    const finish = (): Step => {
       if (open) this.openIterators--;
       open = false;
       return { done: true, value: undefined };
     };
     const iterator = {
-      next: (): Promise<IteratorResult<Message>> => {
+      next: (): Promise<Step> => {
         if (this.lifecycle === 'closing' || this.lifecycle === 'closed') return Promise.resolve(finish());
         let m: Message | null;
         try {
@@ -372,11 +469,16 @@ export class Consumer extends EventEmitter<ConsumerEvents> implements AsyncItera
         } catch (err) {
           return this.rejected(err);
         }
-        if (m !== null) return this.delivery.handOut({ done: false, value: m });
+        if (this.deserializers !== null) {
+          if (m !== null) return this.deserialized(m, () => iterator.next()).then((v) => this.step(v, finish));
+          this.sessionCheckIn = 0;
+          return this.delivery.waitForMessage(Infinity).then((w) => (w === null ? finish() : this.deserialized(w, () => iterator.next()).then((v) => this.step(v, finish))), this.rethrow);
+        }
+        if (m !== null) return this.delivery.handOut({ done: false, value: m as Delivered<KS, VS> });
         this.sessionCheckIn = 0;
-        return this.delivery.waitForMessage(Infinity).then((w) => (w === null ? finish() : { done: false, value: w }), this.rethrow);
+        return this.delivery.waitForMessage(Infinity).then((w): Step => (w === null ? finish() : { done: false, value: w as Delivered<KS, VS> }), this.rethrow);
       },
-      return: (): Promise<IteratorResult<Message>> => Promise.resolve(finish()),
+      return: (): Promise<Step> => Promise.resolve(finish()),
     };
     return iterator;
   }
@@ -391,13 +493,13 @@ export class Consumer extends EventEmitter<ConsumerEvents> implements AsyncItera
    * rejects with a HandlerError when the retry policy gives up on a record, or with a partition's error. While it
    * runs, poll(), iteration, commit() and seek() throw StateError. See README, "run()".
    */
-  run(options: RunOptions): Promise<RunSummary> {
+  run(options: RunOptions<Delivered<KS, VS>>): Promise<RunSummary> {
     let runner: Runner;
     try {
       this.checkReadable('run()');
       if (this.runner !== null) throw new StateError('run(): already running; one run() at a time');
       if (this.openIterators > 0) throw new StateError('run(): the consumer is being iterated (for await or batches()); finish the loop first');
-      runner = new Runner(resolveRunOptions(options, this.settings.maxPollRecords, this.settings.errorPolicy), this.runnerHost());
+      runner = new Runner(resolveRunOptions(options, this.settings.maxPollRecords, this.settings.errorPolicy, this.failures, this.deserializers), this.runnerHost());
     } catch (err) {
       return this.rejected(err);
     }
@@ -618,6 +720,7 @@ export class Consumer extends EventEmitter<ConsumerEvents> implements AsyncItera
       this.buffer.clear();
       await this.liveness?.close();
       await this.client.close();
+      await this.failures.close().catch((err: unknown) => this.logger.warn('closing the dead-letter sink failed', { error: (err as Error).message }));
       this.lifecycle = 'closed';
     }
   }
@@ -677,6 +780,12 @@ export class Consumer extends EventEmitter<ConsumerEvents> implements AsyncItera
 
   // ---------------------------------------------------------------------------------------------------------------
   // Internals
+
+  /** An iteration step for a value deserialized() produced: a record, or the step iterator.next() already made. */
+  private step(v: unknown, finish: () => IteratorResult<Delivered<KS, VS>>): IteratorResult<Delivered<KS, VS>> {
+    if (v !== null && typeof v === 'object' && 'done' in v) return v as IteratorResult<Delivered<KS, VS>>;
+    return v === null ? finish() : { done: false, value: v as Delivered<KS, VS> };
+  }
 
   private checkOpen(what: string): void {
     if (this.lifecycle === 'closing' || this.lifecycle === 'closed') throw new StateError(`${what} called after close()`);

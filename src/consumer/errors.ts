@@ -1,7 +1,7 @@
 // Consumer errors that name a partition. They extend the shared classes in src/errors.ts (same stable codes), adding
 // the topic, partition and offset the application needs to decide what to do (seek past, seek back, stop).
 
-import { KafkaError } from '../errors.js';
+import { GregorError, KafkaError } from '../errors.js';
 
 /** Why a position was found invalid (InvalidOffsetError, the offsetReset event). */
 export type InvalidOffsetReason =
@@ -73,5 +73,38 @@ export class LogTruncationError extends InvalidOffsetError {
 
   override toJSON(): Record<string, unknown> {
     return { ...super.toJSON(), divergentOffset: this.divergentOffset.toString(), divergentEpoch: this.divergentEpoch };
+  }
+}
+
+/**
+ * A record's key or value could not be deserialized (key.deserializer / value.deserializer threw or rejected): the
+ * counterpart of Java's RecordDeserializationException. poll() and iteration raise it at the record and leave the
+ * position on it (seek() past it to go on), unless gregor.error.policy says skip or dead-letter; run() follows the
+ * policy. `cause` is what the deserializer threw.
+ */
+export class DeserializationError extends GregorError {
+  /** The record's topic. */
+  readonly topic: string;
+  /** The record's partition. */
+  readonly partition: number;
+  /** The record's offset. */
+  readonly offset: bigint;
+  /** Which deserializer failed. */
+  readonly part: 'key' | 'value';
+  /** The bytes it was given (a view into the fetched batch). */
+  readonly data: Buffer;
+
+  constructor(where: { topic: string; partition: number; offset: bigint; part: 'key' | 'value'; data: Buffer }, cause: unknown) {
+    const reason = cause instanceof Error ? `${cause.name}: ${cause.message}` : String(cause);
+    super('ERR_DESERIALIZATION', `${where.topic}[${where.partition}] offset ${where.offset}: the ${where.part} (${where.data.length} bytes) could not be deserialized: ${reason}`, { cause });
+    this.topic = where.topic;
+    this.partition = where.partition;
+    this.offset = where.offset;
+    this.part = where.part;
+    this.data = where.data;
+  }
+
+  override toJSON(): Record<string, unknown> {
+    return { ...super.toJSON(), topic: this.topic, partition: this.partition, offset: String(this.offset), part: this.part, bytes: this.data.length };
   }
 }

@@ -49,7 +49,7 @@ export interface ConsumerSettings {
   /** Pattern subscriptions never match internal topics (__consumer_offsets...). */
   excludeInternalTopics: boolean;
   /** run(): what happens to a record whose handler still fails after its retries (gregor.error.policy). */
-  errorPolicy: 'stop' | 'skip';
+  errorPolicy: 'stop' | 'skip' | 'dead-letter';
 }
 
 /** The consumer settings of a resolved consumer configuration. */

@@ -1,7 +1,11 @@
 // The public types of consumer.run() and the checks of its options.
 
 import { GregorError, type GregorErrorOptions } from '../../errors.js';
+import type { Deserializers } from '../deserialize.js';
+import type { ErrorPolicy, FailurePolicy } from '../failure-policy.js';
 import type { Message } from '../message.js';
+
+export type { ErrorPolicy };
 
 /**
  * How records are ordered while they are handled concurrently:
@@ -22,22 +26,25 @@ export interface MessageContext {
 }
 
 /** What run()'s eachBatch handler gets besides the batch. */
-export interface BatchContext extends MessageContext {
+export interface BatchContext<M = Message> extends MessageContext {
   /**
    * Marks the batch's records up to and including `offset` completed before the handler returns (they become
    * committable, and are not handled again if the handler then throws). A message may be given instead of an offset.
    */
-  resolveOffset(offset: bigint | Message): void;
+  resolveOffset(offset: bigint | M): void;
 }
 
-/** Records of one partition given to run()'s eachBatch handler. */
-export interface Batch {
+/**
+ * Records of one partition given to run()'s eachBatch handler. `M` is what the consumer delivers: Message, or a
+ * ConsumerRecord with deserialized key and value when key.deserializer or value.deserializer is set.
+ */
+export interface Batch<M = Message> {
   /** The records' topic. */
   readonly topic: string;
   /** The records' partition. */
   readonly partition: number;
   /** In offset order. Under 'key', records of one key appear in their offset order: handle them in that order. */
-  readonly messages: readonly Message[];
+  readonly messages: readonly M[];
 }
 
 /** How run() retries a failing handler before it stops with a HandlerError. */
@@ -50,12 +57,15 @@ export interface RetryPolicy {
   maxBackoffMs?: number;
 }
 
-/** run()'s options: the handler (eachMessage or eachBatch), ordering, concurrency and retries. */
-export interface RunOptions {
+/**
+ * run()'s options: the handler (eachMessage or eachBatch), ordering, concurrency and retries. `M` is what the
+ * consumer delivers (Message, or ConsumerRecord with deserializers).
+ */
+export interface RunOptions<M = Message> {
   /** Called once per record. Exactly one of eachMessage and eachBatch. */
-  eachMessage?: (message: Message, context: MessageContext) => void | Promise<void>;
+  eachMessage?: (message: M, context: MessageContext) => void | Promise<void>;
   /** Called with batches of records of one partition (see README, "run()"). */
-  eachBatch?: (batch: Batch, context: BatchContext) => void | Promise<void>;
+  eachBatch?: (batch: Batch<M>, context: BatchContext<M>) => void | Promise<void>;
   /** Default 'partition'. */
   ordering?: Ordering;
   /** eachMessage: records in flight at most. eachBatch: batches in flight at most. Default 1. */
@@ -65,7 +75,8 @@ export interface RunOptions {
   /**
    * A failing handler is retried with exponential backoff (other keys and partitions go on; the failed record's key,
    * or partition under 'partition', waits). When retries are exhausted, gregor.error.policy decides: 'stop' (run()
-   * stops and rejects with a HandlerError) or 'skip' (the record is logged, counted and committed as handled).
+   * stops and rejects with a HandlerError), 'skip' (the record is logged, counted and committed as handled) or
+   * 'dead-letter' (written to the dead-letter topic, then committed as handled).
    * false: stop at the first failure. Default { retries: 5, initialBackoffMs: 100, maxBackoffMs: 10000 }.
    */
   retry?: RetryPolicy | false;
@@ -123,24 +134,21 @@ export class HandlerError extends GregorError {
   }
 }
 
-/**
- * What run() does with a record whose handler still fails after its retries (gregor.error.policy): 'stop' rejects
- * run() with a HandlerError and leaves the record uncommitted; 'skip' logs a warning, counts it
- * (RunSummary.failedSkipped) and treats the record as handled (committed past it).
- */
-export type ErrorPolicy = 'stop' | 'skip';
-
 export interface ResolvedRunOptions {
-  eachMessage: NonNullable<RunOptions['eachMessage']> | null;
-  eachBatch: NonNullable<RunOptions['eachBatch']> | null;
+  eachMessage: NonNullable<RunOptions<unknown>['eachMessage']> | null;
+  eachBatch: NonNullable<RunOptions<unknown>['eachBatch']> | null;
   ordering: Ordering;
   concurrency: number;
   batchSize: number;
   retries: number;
   initialBackoffMs: number;
   maxBackoffMs: number;
-  /** gregor.error.policy: after the last retry, stop run() or skip the record. */
+  /** gregor.error.policy: after the last retry (or a failed deserialization), stop, skip or dead-letter. */
   errorPolicy: ErrorPolicy;
+  /** The consumer's policy with its dead-letter sink; null: errorPolicy without a sink (tests). */
+  failures: FailurePolicy | null;
+  /** key.deserializer / value.deserializer; null: records are handed out as they are. */
+  deserializers: Deserializers | null;
   maxBufferedRecords: number;
   maxBufferedBytes: number;
   drainTimeoutMs: number;
@@ -154,9 +162,12 @@ function count(value: unknown, name: string, dflt: number, min: number, allowInf
   throw new TypeError(`run(): ${name} must be an integer >= ${min}${allowInfinity ? ' or Infinity' : ''}, got ${String(value)}`);
 }
 
-export function resolveRunOptions(options: unknown, maxPollRecords: number, errorPolicy: ErrorPolicy = 'stop'): ResolvedRunOptions {
+export function resolveRunOptions(
+  options: unknown, maxPollRecords: number, errorPolicy: ErrorPolicy = 'stop', failures: FailurePolicy | null = null,
+  deserializers: Deserializers | null = null,
+): ResolvedRunOptions {
   if (options === null || typeof options !== 'object') throw new TypeError('run(): expected an options object with eachMessage or eachBatch');
-  const o = options as RunOptions;
+  const o = options as RunOptions<unknown>;
   const known = new Set(['eachMessage', 'eachBatch', 'ordering', 'concurrency', 'batchSize', 'retry', 'maxBufferedRecords',
     'maxBufferedBytes', 'drainTimeoutMs', 'metadataMaxBytes', 'signal']);
   for (const k of Object.keys(o)) if (!known.has(k)) throw new TypeError(`run(): unknown option ${JSON.stringify(k)}`);
@@ -189,9 +200,9 @@ export function resolveRunOptions(options: unknown, maxPollRecords: number, erro
   const metadataMaxBytes = count(o.metadataMaxBytes, 'metadataMaxBytes', 4096, 16);
   if (o.signal !== undefined && !(o.signal instanceof AbortSignal)) throw new TypeError('run(): signal must be an AbortSignal');
   return {
-    eachMessage: o.eachMessage ?? null,
-    eachBatch: o.eachBatch ?? null,
-    ordering, concurrency, batchSize, retries, initialBackoffMs, maxBackoffMs, errorPolicy,
+    eachMessage: (o.eachMessage ?? null) as ResolvedRunOptions['eachMessage'],
+    eachBatch: (o.eachBatch ?? null) as ResolvedRunOptions['eachBatch'],
+    ordering, concurrency, batchSize, retries, initialBackoffMs, maxBackoffMs, errorPolicy, failures, deserializers,
     maxBufferedRecords, maxBufferedBytes, drainTimeoutMs, metadataMaxBytes,
     signal: o.signal ?? null,
   };

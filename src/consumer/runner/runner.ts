@@ -23,6 +23,7 @@ import type { Message } from '../message.js';
 import type { OffsetToCommit } from '../offsets.js';
 import { backoff, sleep } from '../../cluster/retry.js';
 import { partitionKey, type TopicPartition } from '../partition-state.js';
+import { FailurePolicy } from '../failure-policy.js';
 import { Fifo } from './fifo.js';
 import { decodeCompleted, encodeCompleted } from './metadata.js';
 import { OffsetTracker } from './offset-tracker.js';
@@ -66,8 +67,13 @@ export interface RunSummary {
   skipped: number;
   /** Handler failures that were retried. */
   retries: number;
-  /** Records whose handler still failed after the retries and that gregor.error.policy=skip passed over (committed). */
+  /**
+   * Records that gregor.error.policy=skip passed over (committed): their handler still failed after the retries, or
+   * they could not be deserialized.
+   */
   failedSkipped: number;
+  /** Records written to the dead-letter topic (gregor.error.policy=dead-letter), then committed. */
+  deadLettered: number;
   /** Commits that failed (each also a 'commitFailed' event and a warning); a failed final commit rejects run(). */
   commitFailures: number;
 }
@@ -79,6 +85,8 @@ interface Entry {
   readonly part: Part;
   readonly lane: Lane;
   attempt: number;
+  /** The deserialized record (a ConsumerRecord) once made; undefined without deserializers or before. */
+  typed: unknown;
   /** Counted out of the held records (completed, dropped, or given up). */
   released: boolean;
   /** performance.now() when its eachMessage call started (messaging.process.duration). */
@@ -149,14 +157,17 @@ export class Runner {
   private readonly toLoad = new Set<Part>();
   private loadScheduled = false;
   private settle!: { resolve: (s: RunSummary) => void; reject: (e: unknown) => void };
-  private readonly summary: RunSummary = { completed: 0, skipped: 0, retries: 0, failedSkipped: 0, commitFailures: 0 };
+  private readonly summary: RunSummary = { completed: 0, skipped: 0, retries: 0, failedSkipped: 0, deadLettered: 0, commitFailures: 0 };
+  private readonly policy: FailurePolicy;
   private readonly onAbort = (): void => void this.stop();
   /** The partition of the last record routed: records come in runs of one partition, so most lookups stop here. */
   private lastPart: Part | null = null;
   /** dispatch() is on the stack: a flight completing synchronously leaves the starting to that loop. */
   private dispatching = false;
 
-  constructor(private readonly options: ResolvedRunOptions, private readonly host: RunnerHost) {}
+  constructor(private readonly options: ResolvedRunOptions, private readonly host: RunnerHost) {
+    this.policy = options.failures ?? new FailurePolicy(options.errorPolicy, null, host.logger);
+  }
 
   /** Starts processing; `owned` are the partitions assigned now (their metadata is read at once). */
   run(owned: readonly TopicPartition[]): Promise<RunSummary> {
@@ -398,7 +409,7 @@ export class Runner {
         p.single = lane;
       }
     }
-    const e: Entry = { message: m, offset: m.offset, bytes: recordBytes(m), part: p, lane, attempt: 0, released: false, startedAt: 0 };
+    const e: Entry = { message: m, offset: m.offset, bytes: recordBytes(m), part: p, lane, attempt: 0, typed: undefined, released: false, startedAt: 0 };
     this.held++;
     this.heldBytes += e.bytes;
     if (p.phase === 'loading') p.waiting.push(e);
@@ -510,14 +521,39 @@ export class Runner {
   private startOne(p: Part, lane: Lane, e: Entry): void {
     this.slots++;
     p.flights++;
+    const deserializers = this.options.deserializers;
+    if (deserializers !== null && e.typed === undefined) {
+      // Deserialized once, at its first dispatch (a retry reuses it); a failure is not retried: the bytes stay the same.
+      let typed: unknown;
+      try {
+        typed = deserializers.apply(e.message);
+      } catch (err) {
+        this.unreadable(p, [e], err);
+        return;
+      }
+      if (typed instanceof Promise) {
+        typed.then((t: unknown) => {
+          e.typed = t;
+          if (p.phase !== 'active' || this.stopping) this.landed(lane, e, true, null);
+          else this.callOne(p, lane, e);
+        }, (err: unknown) => this.unreadable(p, [e], err));
+        return;
+      }
+      e.typed = typed;
+    }
+    this.callOne(p, lane, e);
+  }
+
+  private callOne(p: Part, lane: Lane, e: Entry): void {
     const attempt = ++e.attempt;
     let result: void | Promise<void>;
     const context = attempt === 1 ? p.firstContext : { signal: p.abort.signal, attempt };
     if (this.host.processDuration !== undefined) e.startedAt = performance.now();
     try {
+      const arg = e.typed ?? e.message;
       result = channels.process.hasSubscribers
-        ? trace(channels.process, this.processDiagnostics(e.message, null, attempt), () => this.options.eachMessage!(e.message, context))
-        : this.options.eachMessage!(e.message, context);
+        ? trace(channels.process, this.processDiagnostics(e.message, null, attempt), () => this.options.eachMessage!(arg, context))
+        : this.options.eachMessage!(arg, context);
     } catch (err) {
       this.landed(lane, e, true, err);
       return;
@@ -590,22 +626,64 @@ export class Runner {
   private startFlight(p: Part, entries: Entry[]): void {
     this.slots++;
     p.flights++;
-    let attempt = 0;
-    for (const e of entries) attempt = Math.max(attempt, ++e.attempt);
-    void this.fly(p, entries, attempt).finally(() => this.flightDone(p));
+    void this.fly(p, entries).finally(() => this.flightDone(p));
   }
 
-  private async fly(p: Part, entries: Entry[], attempt: number): Promise<void> {
+  /**
+   * The entries of a batch deserialized (records that fail go to the policy at once, in this flight, so a revoke
+   * waits for their dead letters); the ones left for the handler, or null when run() stops.
+   */
+  private async deserializeBatch(p: Part, entries: Entry[]): Promise<Entry[] | null> {
+    const deserializers = this.options.deserializers!;
+    const bad: { e: Entry; err: unknown }[] = [];
+    const waits: Promise<void>[] = [];
+    for (const e of entries) {
+      if (e.typed !== undefined) continue;
+      try {
+        const t = deserializers.apply(e.message);
+        if (t instanceof Promise) waits.push(t.then((v) => { e.typed = v; }, (err: unknown) => { bad.push({ e, err }); }));
+        else e.typed = t;
+      } catch (err) {
+        bad.push({ e, err });
+      }
+    }
+    if (waits.length > 0) await Promise.all(waits);
+    if (bad.length === 0) return entries;
+    bad.sort((a, b) => (a.e.offset < b.e.offset ? -1 : 1));
+    const settled = await this.settleFailed(p, bad.map((b) => b.e), bad[0].err, 0, bad.map((b) => b.err));
+    if (!settled) return null;
+    const left = entries.filter((e) => e.typed !== undefined);
+    // A lane with records left for the handler stays busy until the batch lands (order within the lane).
+    const busy = new Set(left.map((e) => e.lane));
+    this.freeLanes(p, bad.map((b) => b.e).filter((e) => !busy.has(e.lane)));
+    return left;
+  }
+
+  private async fly(p: Part, all: Entry[]): Promise<void> {
     let error: unknown = null;
     let failed = false;
     const signal = p.abort.signal;
+    let entries = all;
+    if (this.options.deserializers !== null) {
+      const left = await this.deserializeBatch(p, all);
+      if (left === null || left.length === 0) {
+        this.slots--;
+        if (left !== null) this.freeLanes(p, all);
+        this.dispatch();
+        this.kick();
+        return;
+      }
+      entries = left;
+    }
+    let attempt = 0;
+    for (const e of entries) attempt = Math.max(attempt, ++e.attempt);
     const started = performance.now();
     try {
       const first = entries[0].message;
-      const batch: Batch = { topic: first.topic, partition: first.partition, messages: entries.map((e) => e.message) };
-      const context: BatchContext = { signal, attempt, resolveOffset: (o) => this.resolveUpTo(p, entries, o) };
+      const batch: Batch<unknown> = { topic: first.topic, partition: first.partition, messages: entries.map((e) => e.typed ?? e.message) };
+      const context: BatchContext<unknown> = { signal, attempt, resolveOffset: (o) => this.resolveUpTo(p, entries, o) };
       await (channels.process.hasSubscribers
-        ? trace(channels.process, this.processDiagnostics(first, batch.messages, attempt), () => this.options.eachBatch!(batch, context))
+        ? trace(channels.process, this.processDiagnostics(first, entries.map((e) => e.message), attempt), () => this.options.eachBatch!(batch, context))
         : this.options.eachBatch!(batch, context));
     } catch (err) {
       error = err;
@@ -623,8 +701,8 @@ export class Runner {
     this.kick();
   }
 
-  private resolveUpTo(p: Part, entries: readonly Entry[], o: bigint | Message): void {
-    const offset = typeof o === 'bigint' ? o : o.offset;
+  private resolveUpTo(p: Part, entries: readonly Entry[], o: unknown): void {
+    const offset = typeof o === 'bigint' ? o : (o as { offset?: unknown } | null)?.offset;
     if (typeof offset !== 'bigint') throw new TypeError('resolveOffset(): expected a bigint offset or a Message');
     for (const e of entries) if (e.offset <= offset) this.complete(e);
     if (p.pausedForMetadata) this.checkMetadataSize(p);
@@ -666,15 +744,16 @@ export class Runner {
       return;
     }
     const where = `${first.message.topic}[${first.message.partition}] offset ${first.offset}`;
-    if (attempt > this.options.retries && this.options.errorPolicy === 'skip') {
-      // Passed over: counted as handled, so the commit moves past it (nothing else marks a failed record done).
-      this.summary.failedSkipped += left.length;
-      this.host.logger.warn('run(): handler failed after its retries; record skipped (gregor.error.policy=skip)', {
-        record: where, records: left.length, attempts: attempt, error: (error as Error)?.message ?? String(error),
+    if (attempt > this.options.retries && this.policy.policy !== 'stop') {
+      // Passed over or dead-lettered, then counted as handled, so the commit moves past it (nothing else marks a
+      // failed record done). A dead letter keeps its lane busy and counts as a flight until it is acknowledged.
+      p.flights++;
+      void this.settleFailed(p, left, error, attempt).then((settled) => {
+        if (settled) this.freeLanes(p, entries);
+        this.flightDone(p);
+        this.dispatch();
+        this.kick();
       });
-      for (const e of left) this.complete(e);
-      this.summary.completed -= left.length;
-      this.freeLanes(p, entries);
       return;
     }
     if (attempt > this.options.retries) {
@@ -711,6 +790,55 @@ export class Runner {
       this.dispatch();
     }, delay);
     p.retryTimers.add(timer);
+  }
+
+  /** eachMessage: a record that could not be deserialized; the policy settles it in this flight (no retry). */
+  private unreadable(p: Part, entries: Entry[], err: unknown): void {
+    void this.settleFailed(p, entries, err, 0).then((settled) => {
+      this.slots--;
+      if (settled) this.freeLanes(p, entries);
+      this.flightDone(p);
+      this.dispatch();
+      this.kick();
+    });
+  }
+
+  /**
+   * gregor.error.policy for failed records (`errors[i]` for entries[i], else `error` for all): true when they were
+   * skipped or dead-lettered and are now completed; false when run() stops (policy stop, or the dead letter failed).
+   */
+  private async settleFailed(p: Part, entries: readonly Entry[], error: unknown, attempts: number, errors?: readonly unknown[]): Promise<boolean> {
+    if (p.phase !== 'active' || this.stopping) {
+      // Revoked, lost or stopping: left uncompleted (not committed), handled again later.
+      for (const e of entries) this.release(e);
+      return false;
+    }
+    let stopWith: unknown = null;
+    for (const [i, e] of entries.entries()) {
+      const err = errors?.[i] ?? error;
+      let outcome;
+      try {
+        outcome = await this.policy.settle(e.message, err, attempts);
+      } catch (deadLetterFailed) {
+        stopWith = deadLetterFailed;
+        break;
+      }
+      if (outcome === null) {
+        stopWith = attempts === 0 ? err : new HandlerError(
+          `run(): the handler failed for ${e.message.topic}[${e.message.partition}] offset ${e.offset} after ${attempts} attempt(s): ${(err as Error)?.message ?? String(err)}`,
+          { topic: e.message.topic, partition: e.message.partition, offset: e.offset, attempts }, { cause: err },
+        );
+        break;
+      }
+      if (outcome === 'skipped') this.summary.failedSkipped++;
+      else this.summary.deadLettered++;
+      this.complete(e);
+      this.summary.completed--;
+    }
+    if (stopWith === null) return true;
+    for (const e of entries) this.release(e);
+    void this.stop(stopWith);
+    return false;
   }
 
   // ---------------------------------------------------------------------------------------------------------------

@@ -90,6 +90,11 @@ export class ShareConsumer extends EventEmitter<ShareConsumerEvents> {
     const groupId = this.config['group.id'];
     if (groupId === undefined || groupId === '') throw new ConfigError('a ShareConsumer needs group.id: the share group to read as a member of');
     this.groupId = groupId;
+    // Not wired into share-group delivery (records are acknowledged to the broker, not committed): refused, not ignored.
+    if (this.config['gregor.error.policy'] === 'dead-letter') throw new ConfigError('gregor.error.policy=dead-letter is not available for a ShareConsumer: use skip (the broker archives the record) or stop');
+    for (const name of ['key.deserializer', 'value.deserializer'] as const) {
+      if (this.config[name] !== undefined) throw new ConfigError(`${name} is not available for a ShareConsumer: it delivers the bytes`);
+    }
     this.explicit = this.config['share.acknowledgement.mode'] === 'explicit';
     this.maxPollRecords = this.config['max.poll.records'];
     this._logger = loggerFor(this.config);
