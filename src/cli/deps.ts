@@ -13,13 +13,16 @@ import type { ResolvedAdminConfig, ResolvedConsumerConfig } from '../config/inde
 import type { ConsumerMetrics } from '../consumer/metrics.js';
 import type { Admin } from '../admin/index.js';
 
-/** The message fields the CLI prints (gregor's Message has all of them). */
+/**
+ * The message fields the CLI prints (gregor's Message has all of them). Key and value are bytes, or what
+ * --key-deserializer / --value-deserializer made of them (a ConsumerRecord's).
+ */
 export interface CliMessage {
   readonly topic: string;
   readonly partition: number;
   readonly offset: bigint;
-  readonly key: Uint8Array | null;
-  readonly value: Uint8Array | null;
+  readonly key: unknown;
+  readonly value: unknown;
   readonly headers: ReadonlyArray<{ readonly key: string; readonly value: Uint8Array | null }>;
   /** Milliseconds since the epoch; -1 when the record has none. */
   readonly timestamp: number;
@@ -188,6 +191,8 @@ export const defaultDeps: CliDeps = {
   exit: (code) => process.exit(code),
   createConsumer: async (config) => {
     const { Consumer } = await import('../consumer/consumer.js');
+    // Registers the producer-backed dead-letter sink (gregor.error.policy=dead-letter).
+    await import('../dead-letter/index.js');
     return new Consumer(config);
   },
   createShareConsumer: async (config) => {

@@ -13,6 +13,10 @@
 // key, value and header values are UTF-8 strings, or null. Bytes that are not valid UTF-8 are written in base64
 // and flagged with "keyEncoding":"base64" / "valueEncoding":"base64" (or "encoding" inside a header), so binary
 // data survives the round trip and text stays readable.
+//
+// With --key-deserializer / --value-deserializer the key or value is what the deserializer made: a string (string,
+// hex, base64) printed as it is, or a JSON value (json) printed as JSON text in the text format and embedded as JSON
+// in the json format.
 
 import { isUtf8 } from 'node:buffer';
 import type { CliMessage, OutputStream } from './deps.js';
@@ -28,9 +32,10 @@ export function padPython(text: string, width = WIDTH): string {
   return text + ' '.repeat(width - length);
 }
 
-function asText(bytes: Uint8Array | null): string {
-  if (bytes === null) return 'null';
-  return Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength).toString('utf8');
+function asText(data: unknown): string {
+  if (data === null || data === undefined) return 'null';
+  if (data instanceof Uint8Array) return Buffer.from(data.buffer, data.byteOffset, data.byteLength).toString('utf8');
+  return typeof data === 'string' ? data : JSON.stringify(data);
 }
 
 /** One line in the hands-on format, without the newline. */
@@ -44,10 +49,17 @@ function encodeBytes(bytes: Uint8Array | null): { text: string | null; base64: b
   return isUtf8(buf) ? { text: buf.toString('utf8'), base64: false } : { text: buf.toString('base64'), base64: true };
 }
 
+/** Bytes as encodeBytes() writes them; a deserialized value as it is (a string, or a JSON value). */
+function encodeData(data: unknown): { text: unknown; base64: boolean } {
+  if (data === undefined) return { text: null, base64: false };
+  if (data === null || data instanceof Uint8Array) return encodeBytes(data);
+  return { text: data, base64: false };
+}
+
 /** One JSON object, without the newline. */
 export function formatJson(message: CliMessage): string {
-  const key = encodeBytes(message.key);
-  const value = encodeBytes(message.value);
+  const key = encodeData(message.key);
+  const value = encodeData(message.value);
   const out: Record<string, unknown> = {
     topic: message.topic,
     partition: message.partition,

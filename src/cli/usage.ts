@@ -49,10 +49,18 @@ Options:
                            shared with the group's other members; JSON adds deliveryCount; a record is accepted
                            once printed, Ctrl-C releases what was fetched but not printed. Where a new share group
                            starts is its group config share.auto.offset.reset (not --from-beginning)
+  --key-deserializer <D>   how keys are decoded: bytes (default: UTF-8 text, base64 in json when not UTF-8),
+                           string, json (printed as JSON; json output embeds it), hex, base64
+  --value-deserializer <D> the same for values
+  --error-policy <P>       a record that cannot be deserialized: stop (default: the error, exit 1), skip (a
+                           warning with --verbose, go on), dead-letter (written to the dead-letter topic first)
+                           (sets gregor.error.policy)
+  --dead-letter-topic <T>  where dead-letter writes (default <topic>.dlq; sets gregor.dead.letter.topic)
   -v, --verbose            details on stderr; stack traces on errors
   -h, --help               show this help
 
-Precedence: the file, then --property, then --group and --from-beginning.
+Precedence: the file, then --property, then the dedicated flags (--group, --from-beginning, --key-deserializer,
+--value-deserializer, --error-policy, --dead-letter-topic).
 `;
 
 export const CLUSTER_DESCRIBE_USAGE = `Usage: gregor cluster describe <config-file> [options]

@@ -41,6 +41,27 @@ export interface ConsumeOptions {
   readonly statsIntervalMs: number | undefined;
   /** --share: read as a member of the share group named by group.id (KIP-932) instead of a consumer group. */
   readonly share?: boolean;
+  /** --key-deserializer / --value-deserializer (bytes: unset, the bytes as before). */
+  readonly keyDeserializer: CliDeserializer;
+  readonly valueDeserializer: CliDeserializer;
+  /** --error-policy: gregor.error.policy. */
+  readonly errorPolicy: 'stop' | 'skip' | 'dead-letter' | undefined;
+  /** --dead-letter-topic: gregor.dead.letter.topic. */
+  readonly deadLetterTopic: string | undefined;
+}
+
+/** What --key-deserializer and --value-deserializer accept. */
+export type CliDeserializer = 'bytes' | 'string' | 'json' | 'hex' | 'base64';
+const DESERIALIZERS = ['bytes', 'string', 'json', 'hex', 'base64'] as const;
+
+/** The key.deserializer / value.deserializer value for a CLI choice (hex and base64 are the CLI's own). */
+function deserializerFor(choice: CliDeserializer): string | ((data: Buffer) => string) | undefined {
+  switch (choice) {
+    case 'bytes': return undefined;
+    case 'hex': return (data) => data.toString('hex');
+    case 'base64': return (data) => data.toString('base64');
+    default: return choice;
+  }
 }
 
 /**
@@ -83,6 +104,10 @@ export function parseConsumeArgs(argv: string[]): ConsumeOptions | 'help' {
     'metrics-port': { type: 'string' },
     'stats': { type: 'string' },
     'share': { type: 'boolean' },
+    'key-deserializer': { type: 'string' },
+    'value-deserializer': { type: 'string' },
+    'error-policy': { type: 'string' },
+    'dead-letter-topic': { type: 'string' },
     'help': { type: 'boolean', short: 'h' },
   });
   if (values.help === true) return 'help';
@@ -114,6 +139,11 @@ export function parseConsumeArgs(argv: string[]): ConsumeOptions | 'help' {
     metricsPort: portArg(values['metrics-port'] as string | undefined),
     statsIntervalMs: statsArg(values.stats as string | undefined),
     ...(share ? { share } : {}),
+    keyDeserializer: oneOf(COMMAND, '--key-deserializer', values['key-deserializer'] as string | undefined, DESERIALIZERS, 'bytes'),
+    valueDeserializer: oneOf(COMMAND, '--value-deserializer', values['value-deserializer'] as string | undefined, DESERIALIZERS, 'bytes'),
+    errorPolicy: values['error-policy'] === undefined ? undefined
+      : oneOf(COMMAND, '--error-policy', values['error-policy'] as string, ['stop', 'skip', 'dead-letter'] as const, 'stop'),
+    deadLetterTopic: values['dead-letter-topic'] === undefined ? undefined : checkTopicName(COMMAND, values['dead-letter-topic'] as string),
   };
 }
 
@@ -213,6 +243,12 @@ export function consumeConfig(opts: ConsumeOptions, deps: Pick<CliDeps, 'stderr'
   const overrides: Override[] = propertyOverrides([...opts.properties]);
   if (opts.groupId !== undefined) overrides.push({ name: 'group.id', value: opts.groupId, origin: '--group' });
   if (opts.fromBeginning) overrides.push({ name: 'auto.offset.reset', value: 'earliest', origin: '--from-beginning' });
+  const key = deserializerFor(opts.keyDeserializer);
+  if (key !== undefined) overrides.push({ name: 'key.deserializer', value: key, origin: '--key-deserializer' });
+  const value = deserializerFor(opts.valueDeserializer);
+  if (value !== undefined) overrides.push({ name: 'value.deserializer', value, origin: '--value-deserializer' });
+  if (opts.errorPolicy !== undefined) overrides.push({ name: 'gregor.error.policy', value: opts.errorPolicy, origin: '--error-policy' });
+  if (opts.deadLetterTopic !== undefined) overrides.push({ name: 'gregor.dead.letter.topic', value: opts.deadLetterTopic, origin: '--dead-letter-topic' });
   // No deadline is named: the consumer reports a failure once it has lasted default.api.timeout.ms, but a bootstrap
   // attempt that never connects runs the network layer's own 30 s first, so "up to N s" would not be true.
   overrides.push({ name: 'gregor.logger', value: cliLogger(deps, opts.verbose, () => undefined), origin: 'gregor consume' });

@@ -7,7 +7,8 @@ import type { LogFunction } from '../../../src/config/index.js';
 import { HANDS_ON_INI, configFile, harness, msg, tick } from './fakes.js';
 
 function opts(file: string, extra: Partial<ConsumeOptions> = {}): ConsumeOptions {
-  return { configFile: file, topics: ['poems'], groupId: undefined, fromBeginning: false, count: undefined, format: 'text', properties: [], verbose: false, metricsPort: undefined, statsIntervalMs: undefined, ...extra };
+  return { configFile: file, topics: ['poems'], groupId: undefined, fromBeginning: false, count: undefined, format: 'text', properties: [], verbose: false, metricsPort: undefined, statsIntervalMs: undefined,
+    keyDeserializer: 'bytes', valueDeserializer: 'bytes', errorPolicy: undefined, deadLetterTopic: undefined, ...extra };
 }
 
 test('argument parsing: topics, group, from-beginning, count, format, properties, verbose', () => {
@@ -16,7 +17,12 @@ test('argument parsing: topics, group, from-beginning, count, format, properties
   assert.deepEqual(o, {
     configFile: 'config.ini', topics: ['poems', 'more'], groupId: 'g', fromBeginning: true, count: 5, format: 'json',
     properties: [['fetch.min.bytes', '10'], ['client.id', 'a=b']], verbose: true, metricsPort: 9464, statsIntervalMs: undefined,
+    keyDeserializer: 'bytes', valueDeserializer: 'bytes', errorPolicy: undefined, deadLetterTopic: undefined,
   });
+  const de = parseConsumeArgs(['c.ini', '-t', 'x', '--key-deserializer', 'hex', '--value-deserializer', 'json', '--error-policy', 'dead-letter',
+    '--dead-letter-topic', 'x.failed']);
+  assert.ok(de !== 'help');
+  assert.deepEqual([de.keyDeserializer, de.valueDeserializer, de.errorPolicy, de.deadLetterTopic], ['hex', 'json', 'dead-letter', 'x.failed']);
   assert.equal(parseConsumeArgs(['--help']), 'help');
   const d = parseConsumeArgs(['c.ini', '--topic=poems']);
   assert.ok(d !== 'help');
@@ -37,6 +43,8 @@ test('argument errors are UsageErrors that say what is wrong', () => {
     [['c.ini', '--topic', 'poems', '--count', '0'], /--count expects a positive integer, got '0'/],
     [['c.ini', '--topic', 'poems', '--count', 'ten'], /--count expects a positive integer/],
     [['c.ini', '--topic', 'poems', '--format', 'xml'], /--format must be text or json, got 'xml'/],
+    [['c.ini', '--topic', 'poems', '--value-deserializer', 'avro'], /--value-deserializer must be bytes or string or json or hex or base64, got 'avro'/],
+    [['c.ini', '--topic', 'poems', '--error-policy', 'retry'], /--error-policy must be stop or skip or dead-letter, got 'retry'/],
     [['c.ini', '--topic', 'poems', '--property', 'novalue'], /--property expects key=value, got 'novalue'/],
     [['c.ini', '--topic', 'poems', '--property', '=x'], /--property expects key=value/],
     [['c.ini', '--topic', 'bad topic'], /invalid topic name 'bad topic'/],
