@@ -26,6 +26,8 @@
 //   three nodes:  node N: PLAINTEXT N*10000+base, CONTROLLER +1, SASL_SSL +2   (19092, 29092, 39092 by default),
 //                 JMX +3 (the brokers' own metrics, read with Kafka's JmxTool: test/reliability/cluster/jmx.ts)
 //   secure node:  SASL_SSL base+10, CONTROLLER base+11, SSL with client certificates required base+12
+// Heap: 1g for the single node, 384m for the others; GREGOR_KAFKA_HEAP overrides it (e.g. 2g for an own broker with
+// GREGOR_KAFKA_DIR and its own port base that holds the 10,000-partition bench topic; never the shared ones).
 //
 // Racks (three nodes): node N is in rack "rackN" and the brokers run RackAwareReplicaSelector, so a consumer with
 // client.rack=rackN is told to fetch from node N when it holds a replica (KIP-392, follower fetching). Clients
@@ -681,7 +683,7 @@ function spawnBroker(l, n, receiver) {
   const logPath = join(n.dir, 'broker.log');
   const logOffset = existsSync(logPath) ? statSync(logPath).size : 0;
   const fd = openSync(logPath, 'a');
-  const heap = l.name === 'single' ? '1g' : '384m';
+  const heap = process.env.GREGOR_KAFKA_HEAP ?? (l.name === 'single' ? '1g' : '384m');
   const args = [
     ...jvm(heap, [
       `-Dgregor.kafka=${n.dir}`,

@@ -47,6 +47,8 @@ if (args.fetch !== null) {
   config['fetch.min.bytes'] = args.fetch.minBytes;
   config['fetch.max.wait.ms'] = args.fetch.maxWaitMs;
 }
+// GREGOR_BENCH_PROPS: extra properties as JSON (e.g. '{"gregor.fetch.buffer.bytes":16777216}'), for experiments.
+if (process.env.GREGOR_BENCH_PROPS !== undefined) Object.assign(config, JSON.parse(process.env.GREGOR_BENCH_PROPS));
 const tally = new Tally(`gregor-${api}${ordering === undefined ? '' : `-${ordering}`}`, args.expected, args.latency);
 deadline(tally);
 const consumer = new Consumer(config);
