@@ -2,7 +2,7 @@
 // `npm run bench`: gregor against every peer on the local broker, side by side (issue 7).
 //
 //   node bench/run.mjs [--quick] [--runs N] [--clients a,b]
-//                      [--workloads 100b,1k,1k-lz4,1k-zstd,wide-2k,wide-10k,lat-5k,lat-50k]
+//                      [--workloads 100b,1k,1k-lz4,1k-zstd,wide-2k,wide-10k,share-100b,share-1k,lat-5k,lat-50k]
 //                      [--passes default,equal] [--profile] [--no-readme] [--bootstrap host:port] [--baseline DIR]
 //
 //   --quick     a tenth of each workload; results go to bench/results/raw/ only (latest.* is for full runs: every
@@ -13,6 +13,8 @@
 //               only when named, against a broker with >= 2 GiB of heap (the shared test broker's 512 MiB is not enough)
 //   lat-*       a producer writes at 5,000 or 50,000 records/s while the client reads: receive time minus CreateTime
 //               (p50/p99/p99.9); a fresh topic per run. Both run a few clients only (workloads.mjs) and no equal pass.
+//   share-*     100 B and 1 KiB records read by a share group (KIP-932) of one member: gregor's ShareConsumer and
+//               Kafka's ShareConsumerPerformance only (the share clients run no other workload)
 //   --profile   no comparison: profiles gregor (node --cpu-prof, and its GC pauses) on the 100-byte workload, or on
 //               each of --workloads, and writes bench/results/profile-gregor-<workload>.md (self time per function)
 //
@@ -26,7 +28,7 @@ import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { cpus, loadavg, totalmem, release, type } from 'node:os';
 import { join, resolve } from 'node:path';
 import { allClients, EQUAL_FETCH } from './lib/clients.mjs';
-import { KAFKA_TOOL } from './lib/kafka-tools.mjs';
+import { KAFKA_TOOL, kafkaTool } from './lib/kafka-tools.mjs';
 import { measure, TIME_BIN } from './lib/measure.mjs';
 import { BENCH, PEERS, RAW, RESULTS, ROOT } from './lib/paths.mjs';
 import { profileGregor } from './lib/profile.mjs';
@@ -34,7 +36,7 @@ import { markdown, readmeTable, summarise, svg } from './lib/report.mjs';
 import { setup } from './lib/setup.mjs';
 import { createTopic, deleteTopic, ensureWorkload, producerArgs, workloads } from './lib/workloads.mjs';
 
-const USAGE = 'usage: node bench/run.mjs [--quick] [--runs N] [--clients a,b] [--workloads 100b,1k,1k-lz4,1k-zstd,wide-2k,wide-10k,lat-5k,lat-50k] '
+const USAGE = 'usage: node bench/run.mjs [--quick] [--runs N] [--clients a,b] [--workloads 100b,1k,1k-lz4,1k-zstd,wide-2k,wide-10k,share-100b,share-1k,lat-5k,lat-50k] '
   + '[--passes default,equal] [--profile] [--no-readme] [--bootstrap host:port] [--baseline DIR]';
 
 function parse(argv) {
@@ -85,6 +87,11 @@ function startProducer(bootstrap, w, topic) {
 
 /** One run of one client on one workload; a latency workload gets a fresh topic and its producer alongside. */
 async function runOnce(c, w, { group, bootstrap, fetch, timeoutMs, topicSuffix }) {
+  // A new share group starts at the latest offset unless its group config says otherwise (set before the clock runs).
+  if (w.kind === 'share') {
+    kafkaTool(['configs', '--bootstrap-server', bootstrap, '--alter', '--entity-type', 'groups', '--entity-name', group,
+      '--add-config', 'share.auto.offset.reset=earliest']);
+  }
   if (w.kind !== 'latency') return measure(c.command({ topic: w.topic, group, expected: w.records, bootstrap, fetch }), { timeoutMs });
   const topic = `${w.topic}-${topicSuffix}`;
   createTopic(bootstrap, topic, w.partitions);
@@ -200,7 +207,7 @@ async function main() {
     for (const w of selected) {
       if (pass === 'equal' && w.kind !== 'throughput') continue;
       const inPass = runnable.filter((c) => (pass === 'default' || (!c.defaultsEqual && !c.defaultPassOnly))
-        && (w.clients === undefined || w.clients.includes(c.id)));
+        && (w.clients === undefined || w.clients.includes(c.id)) && (c.shareOnly === true) === (w.kind === 'share'));
       for (let run = 0; run < opts.runs; run++) {
         // Rotate the order each run so that no client always goes first (cold broker page cache) or last.
         const order = inPass.map((_, i) => inPass[(i + run) % inPass.length]);

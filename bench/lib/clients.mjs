@@ -1,7 +1,7 @@
 // The clients of the benchmark: how each is started, on which runtime, and whether its default fetch sizes already
 // equal the "equal fetch sizes" values (then the second pass reuses its default-pass figures instead of re-running).
 import { join } from 'node:path';
-import { parseJavaPerf, parseJsonReport } from './measure.mjs';
+import { parseJavaPerf, parseJavaSharePerf, parseJsonReport } from './measure.mjs';
 import { KAFKA_TOOL } from './kafka-tools.mjs';
 import { BENCH, FRANZ_BIN, ROOT, VENV } from './paths.mjs';
 
@@ -15,7 +15,7 @@ export const EQUAL_FETCH = { maxBytes: 52_428_800, partitionMaxBytes: 1_048_576,
 
 /**
  * @typedef {{ id: string, label: string, family: 'gregor' | 'node' | 'other', runtime: string, needs: string[],
- *   defaultsEqual: boolean, defaultPassOnly?: boolean,
+ *   defaultsEqual: boolean, defaultPassOnly?: boolean, shareOnly?: boolean,
  *   command: (a: { topic: string, group: string, expected: number, bootstrap: string, fetch: typeof EQUAL_FETCH | null,
  *     latency?: boolean }) => import('./measure.mjs').Command }} Client
  */
@@ -106,6 +106,20 @@ export function allClients({ node24, node24Version, hasRun, hasBatches = false, 
         // raised from kafka-tool's 256 MiB to 1 GiB so that 50 MiB fetches never make the collector the bottleneck.
         return { cmd: KAFKA_TOOL, args, env: { KAFKA_TOOL_OPTS: '-XX:TieredStopAtLevel=4', KAFKA_TOOL_HEAP: '1g' }, cwd: ROOT, parse: parseJavaPerf };
       },
+    },
+    // Share groups (KIP-932): these two read the 'share' workloads only, and only those workloads run them.
+    {
+      ...nodeClient('gregor-share', 'gregor ShareConsumer (poll)', 'gregor', 'gregor-share.mjs', node24, n24, { defaultPassOnly: true }),
+      shareOnly: true,
+    },
+    {
+      id: 'java-share', label: 'Java KafkaShareConsumer (ShareConsumerPerformance)', family: 'other', runtime: 'JVM', needs: ['java'],
+      defaultsEqual: true, defaultPassOnly: true, shareOnly: true,
+      command: (a) => ({
+        cmd: KAFKA_TOOL, cwd: ROOT, parse: parseJavaSharePerf, env: { KAFKA_TOOL_OPTS: '-XX:TieredStopAtLevel=4', KAFKA_TOOL_HEAP: '1g' },
+        args: ['share-consumer-perf-test', '--bootstrap-server', a.bootstrap, '--topic', a.topic, '--group', a.group,
+          '--num-records', String(a.expected), '--timeout', '60000'],
+      }),
     },
     {
       id: 'python', label: 'confluent-kafka (Python, poll())', family: 'other', runtime: 'CPython', needs: ['python'], defaultsEqual: true,

@@ -56,6 +56,24 @@ export function parseJavaPerf(stdout) {
 }
 
 /**
+ * Kafka's ShareConsumerPerformance prints the same kind of CSV without rebalance.time.ms: its fetch.time.ms runs from
+ * the start (the share group join included) to the last record, so it is the active time and the join is not apart.
+ */
+export function parseJavaSharePerf(stdout) {
+  const lines = stdout.split('\n').map((l) => l.trim()).filter((l) => l.length > 0);
+  const h = lines.findIndex((l) => l.startsWith('start.time'));
+  if (h === -1 || h + 1 >= lines.length) return null;
+  const names = lines[h].split(',').map((s) => s.trim());
+  const values = lines[h + 1].split(',').map((s) => s.trim());
+  if (values.length !== names.length) return null;
+  const get = (name) => Number(values[names.indexOf(name)]);
+  const records = get('data.consumed.in.nMsg');
+  const fetchMs = get('fetch.time.ms');
+  if (!Number.isFinite(records) || !Number.isFinite(fetchMs)) return null;
+  return { records, bytes: Math.round(get('data.consumed.in.MB') * 1024 * 1024), activeMs: fetchMs, connectMs: null };
+}
+
+/**
  * Runs the command once. Resolves with a Sample, or rejects with the reason (exit status, timeout, missing report)
  * and the tail of its stderr.
  * @param {Command} command

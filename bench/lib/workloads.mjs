@@ -7,13 +7,16 @@
 //   partitions filled the shared test broker's 512 MiB heap (OutOfMemoryError, continuous full GCs, every request timed
 //   out until it was restarted);
 // - 'latency': a fresh topic per run, filled by the Java producer at a fixed rate *while* the client reads it; the
-//   client reports receive time minus CreateTime (bench/run.mjs, latency.mjs).
+//   client reports receive time minus CreateTime (bench/run.mjs, latency.mjs);
+// - 'share': produced as 'throughput', read by a share group (KIP-932) of one member: gregor's ShareConsumer and
+//   Kafka's ShareConsumerPerformance (clients marked shareOnly), each in a fresh share group set to start at the
+//   earliest offset (bench/run.mjs sets the group config first).
 import { kafkaTool, endOffsets, topicExists } from './kafka-tools.mjs';
 
 export const PARTITIONS = 12;
 
 /**
- * @typedef {{ id: string, label: string, kind: 'throughput' | 'wide' | 'latency', records: number, recordSize: number,
+ * @typedef {{ id: string, label: string, kind: 'throughput' | 'wide' | 'latency' | 'share', records: number, recordSize: number,
  *   compression: string, topic: string, partitions: number, rate?: number, clients?: string[], optIn?: boolean }} Workload
  */
 
@@ -45,6 +48,7 @@ export function workloads(quick) {
       clients: LATENCY_CLIENTS, topic: `gregor-bench-${id}`,
     };
   };
+  const share = (id, label, records, recordSize) => ({ ...def(id, label, records, recordSize, 'none'), kind: 'share' });
   return [
     def('100b', '100 B', 2_000_000, 100, 'none'),
     def('1k', '1 KiB', 500_000, 1024, 'none'),
@@ -52,6 +56,8 @@ export function workloads(quick) {
     def('1k-zstd', '1 KiB zstd', 500_000, 1024, 'zstd'),
     wide('wide-2k', '2,000 partitions, 100 B', 2_000, 200),
     wide('wide-10k', '10,000 partitions, 100 B', 10_000, 50, { optIn: true }),
+    share('share-100b', '100 B, share group', 500_000, 100),
+    share('share-1k', '1 KiB, share group', 200_000, 1024),
     latency('lat-5k', 'latency at 5,000 records/s', 5_000),
     latency('lat-50k', 'latency at 50,000 records/s', 50_000),
   ];
