@@ -19,6 +19,7 @@ import { connectCluster, loggerFor } from '../../cluster/connect.js';
 import { CoordinatorType, type Coordinator } from '../../cluster/coordinator.js';
 import { ACTIVITY_POLLS, ACTIVITY_SLOTS, ACTIVITY_WAITING, GroupLiveness } from '../../cluster/group-liveness.js';
 import { resolveConfig, type ConsumerConfig, type ResolvedConsumerConfig } from '../../config/index.js';
+import { channels, trace } from '../../diagnostics.js';
 import { ConfigError, StateError } from '../../errors.js';
 import type { Logger } from '../../network/options.js';
 import { ErrorCode } from '../../protocol/error-codes.js';
@@ -162,6 +163,10 @@ export class ShareConsumer extends EventEmitter<ShareConsumerEvents> {
     this.checkOpen('poll()');
     if (this.running) throw new StateError('poll(): run() is handling the records of this consumer');
     this.settleDelivered('poll()');
+    if (channels.poll.hasSubscribers) {
+      const payload = { clientId: this.config['client.id'], groupId: this.groupId, operation: 'pollBatch' as const };
+      return trace(channels.poll, payload, () => this._take(this.maxPollRecords, timeoutMs));
+    }
     return this._take(this.maxPollRecords, timeoutMs);
   }
 

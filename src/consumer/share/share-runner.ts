@@ -9,6 +9,7 @@
 // once less than half the lock duration is left; the broker answers with the new lock duration.
 
 import { sleep } from '../../cluster/retry.js';
+import { channels, trace, type ProcessDiagnostics } from '../../diagnostics.js';
 import { AbortError } from '../../errors.js';
 import { backoff } from '../../cluster/retry.js';
 import { HandlerError, type ErrorPolicy } from '../runner/options.js';
@@ -197,12 +198,26 @@ export class ShareRunner {
 
   private handleOne(record: ShareMessage): Promise<void> {
     const eachMessage = this.options.eachMessage!;
-    return this.attempt(this.track([record]), [record], (attempt) => eachMessage(record, { signal: this.handlerAbort.signal, attempt }));
+    return this.attempt(this.track([record]), [record], (attempt) => {
+      const call = (): void | Promise<void> => eachMessage(record, { signal: this.handlerAbort.signal, attempt });
+      return channels.process.hasSubscribers ? trace(channels.process, this.processDiagnostics(record, null, attempt), call) : call();
+    });
   }
 
   private handleBatch(records: ShareMessage[]): Promise<void> {
     const eachBatch = this.options.eachBatch!;
-    return this.attempt(this.track(records), records, (attempt) => eachBatch(records, { signal: this.handlerAbort.signal, attempt }));
+    return this.attempt(this.track(records), records, (attempt) => {
+      const call = (): void | Promise<void> => eachBatch(records, { signal: this.handlerAbort.signal, attempt });
+      return channels.process.hasSubscribers ? trace(channels.process, this.processDiagnostics(records[0], records, attempt), call) : call();
+    });
+  }
+
+  /** The gregor:consumer:process payload of a handler call (the same channel as Consumer.run()'s). */
+  private processDiagnostics(first: ShareMessage, messages: readonly ShareMessage[] | null, attempt: number): ProcessDiagnostics {
+    return {
+      clientId: this.consumer.config['client.id'], groupId: this.consumer.groupId, topic: first.topic, partition: first.partition,
+      message: messages === null ? first : null, messages, attempt,
+    };
   }
 
   private async attempt(held: Held[], records: readonly ShareMessage[], call: (attempt: number) => void | Promise<void>): Promise<void> {

@@ -1,8 +1,9 @@
 // ShareConsumer against the real broker (KIP-932): every record once under implicit acknowledgement; release
 // redelivers with the delivery count raised and reject archives; explicit mode's rules; run() accepts, and its
 // error policy: skip rejects the poison record, stop releases it until the group's delivery count limit archives it;
-// a blocked event loop keeps the membership (the heartbeat thread).
+// a blocked event loop keeps the membership (the heartbeat thread); diagnostics channels.
 import assert from 'node:assert/strict';
+import { subscribe, unsubscribe } from 'node:diagnostics_channel';
 import { after, test } from 'node:test';
 import { HandlerError, StateError, type ShareConsumer, type ShareMessage } from '../../../src/index.js';
 import { makeTopic, produceRecords, shareConsumer, shareGroup, until } from './support.js';
@@ -210,6 +211,38 @@ test('share.acquire.mode=record_limit: the broker acquires at most max.poll.reco
     const held = c.metrics().held;
     if (mode === 'record_limit') assert.ok(held <= most, `${mode}: ${held} records held`);
     else assert.ok(held > 10 && held <= most, `${mode}: ${held} records held: whole batches acquired at once`);
+    await close(c);
+  }
+});
+
+test("diagnostics: run()'s handlers publish gregor:consumer:process, poll() gregor:consumer:poll (gregor/otel's spans)", { timeout: 60_000 }, async () => {
+  const topic = await makeTopic('share-diag', 1);
+  await produceRecords(topic, Array.from({ length: 3 }, (_, i) => ({ partition: 0, key: null, value: `v${i}` })));
+  const group = await shareGroup('share-diag');
+  const c = await consumer(group);
+  const processed: { topic: string; attempt: number; offset: bigint | undefined; groupId: string | null }[] = [];
+  const polls: string[] = [];
+  const onProcess = (m: unknown): void => {
+    const p = m as { topic: string; attempt: number; message: { offset: bigint } | null; groupId: string | null };
+    processed.push({ topic: p.topic, attempt: p.attempt, offset: p.message?.offset, groupId: p.groupId });
+  };
+  const onPoll = (m: unknown): void => {
+    polls.push((m as { operation: string }).operation);
+  };
+  subscribe('tracing:gregor:consumer:process:start', onProcess);
+  subscribe('tracing:gregor:consumer:poll:start', onPoll);
+  try {
+    c.subscribe([topic]);
+    const stop = new AbortController();
+    let n = 0;
+    await c.run({ signal: stop.signal, eachMessage: () => { if (++n === 3) stop.abort(); } });
+    assert.deepEqual(processed.map((p) => p.offset).sort(), [0n, 1n, 2n]);
+    assert.ok(processed.every((p) => p.topic === topic && p.attempt === 1 && p.groupId === group));
+    await c.poll(10);
+    assert.deepEqual(polls, ['pollBatch']);
+  } finally {
+    unsubscribe('tracing:gregor:consumer:process:start', onProcess);
+    unsubscribe('tracing:gregor:consumer:poll:start', onPoll);
     await close(c);
   }
 });
