@@ -65,6 +65,47 @@ export interface OffsetResetEvent {
 }
 
 /** Timestamps ListOffsets understands besides real times. */
+/**
+ * The group coordinator appends the records of one OffsetCommit (one per partition) as ONE batch to
+ * __consumer_offsets, and a batch larger than that topic's max.message.bytes (the broker's message.max.bytes,
+ * 1048588 by default) fails the whole request: the broker logs "Failed to write a batch of N record(s) to
+ * __consumer_offsets-P because it is larger than the maximum batch size" (CoordinatorRuntime) and answers
+ * UNKNOWN_SERVER_ERROR for every partition. Java's commitSync sends such a commit as one request and fails the same
+ * way; gregor splits it so that each request's records stay well under the default limit.
+ */
+export const COMMIT_BATCH_BUDGET = 512 * 1024;
+/**
+ * Bytes of one offset record beside the group id, topic and metadata strings: key (version, two string lengths,
+ * partition) and value (version, offset, leader epoch, metadata length, commit timestamp, flexible-version fields)
+ * and the record framing (length, attributes, deltas, key/value lengths, headers), rounded up.
+ */
+const OFFSET_RECORD_OVERHEAD = 80;
+
+/**
+ * Splits a commit into requests whose offset records fit COMMIT_BATCH_BUDGET. The requests are not atomic together:
+ * neither is one OffsetCommit for the consumer (each partition's offset is stored or fails on its own, and a commit
+ * that fails is retried or its records handled again), so a commit cut short leaves every partition either at its
+ * new offset or at its previous one, which at-least-once allows.
+ */
+export function commitChunks<T extends OffsetToCommit>(offsets: readonly T[], groupId: string, budget = COMMIT_BATCH_BUDGET): T[][] {
+  const fixed = OFFSET_RECORD_OVERHEAD + Buffer.byteLength(groupId);
+  const chunks: T[][] = [];
+  let chunk: T[] = [];
+  let size = 0;
+  for (const o of offsets) {
+    const bytes = fixed + Buffer.byteLength(o.topic) + (o.metadata == null ? 0 : Buffer.byteLength(o.metadata));
+    if (chunk.length > 0 && size + bytes > budget) {
+      chunks.push(chunk);
+      chunk = [];
+      size = 0;
+    }
+    chunk.push(o);
+    size += bytes;
+  }
+  if (chunk.length > 0) chunks.push(chunk);
+  return chunks;
+}
+
 export const EARLIEST_TIMESTAMP = -2n;
 export const LATEST_TIMESTAMP = -1n;
 
@@ -570,6 +611,12 @@ export class OffsetManager {
     const coordinator = this.requireCoordinator('commit()');
     const identity = this.identity();
     if (identity === null) throw new StateError('commit(): the consumer is not a member of its group right now (rebalancing)');
+    await this.ensureTopicIds([...new Set(offsets.map((o) => o.topic))]);
+    for (const chunk of commitChunks(offsets, coordinator.key)) await this.commitChunk(coordinator, identity, chunk, deadline);
+  }
+
+  /** One OffsetCommit request (commitChunks): on success its partitions count as committed. */
+  private async commitChunk(coordinator: Coordinator, identity: CommitIdentity, offsets: readonly OffsetToCommit[], deadline: number): Promise<void> {
     const byTopic = new Map<string, OffsetCommitRequestPartition[]>();
     for (const o of offsets) {
       let list = byTopic.get(o.topic);
@@ -581,7 +628,6 @@ export class OffsetManager {
         committedMetadata: o.metadata ?? null,
       });
     }
-    await this.ensureTopicIds([...byTopic.keys()]);
     const topics = [...byTopic].map(([name, partitions]) => ({ name, topicId: this.client.topicId(name), partitions }));
     const groupId = coordinator.key;
     await withRetries(async () => {
@@ -599,7 +645,11 @@ export class OffsetManager {
         for (const p of t.partitions ?? []) {
           const code = coordinator.note(p.errorCode);
           if (code === ErrorCode.NONE) continue;
-          const err = kafkaError(code, `OffsetCommit ${name}[${p.partitionIndex}] for group ${JSON.stringify(groupId)}`, null, { topic: name, group: groupId });
+          // The coordinator's answer to a batch over __consumer_offsets' max.message.bytes (COMMIT_BATCH_BUDGET).
+          const hint = code === ErrorCode.UNKNOWN_SERVER_ERROR
+            ? ` (a request of ${offsets.length} offsets; the broker log tells whether its records exceeded __consumer_offsets' max.message.bytes)`
+            : '';
+          const err = kafkaError(code, `OffsetCommit ${name}[${p.partitionIndex}] for group ${JSON.stringify(groupId)}${hint}`, null, { topic: name, group: groupId });
           // Retrying cannot succeed in this generation (REBALANCE_IN_PROGRESS, UNKNOWN_MEMBER_ID...), or at all.
           if (!err.retriable || fatalForCommit(code)) throw err;
           retriable = err;

@@ -196,3 +196,33 @@ describe('offsets compared with the Java tools', () => {
     });
   });
 });
+
+describe('a commit larger than one __consumer_offsets batch', () => {
+  // The coordinator writes one commit's offset records as one batch; over __consumer_offsets' max.message.bytes
+  // (1048588 by default) it logs "Failed to write a batch of N record(s) ... larger than the maximum batch size" and
+  // answers UNKNOWN_SERVER_ERROR (Java's commitSync fails so at 10,000 partitions with 100-byte metadata). A long
+  // group id (in every record's key) and metadata at offset.metadata.max.bytes cross the limit with 64 partitions:
+  // 64 x (16,000 + 4,000 + ~100) bytes = 1.29 MB, where wide groups cross it with thousands of short records.
+  const PARTS = 64;
+  const topic = uniqueName('offsets-wide');
+
+  before(async () => {
+    await ensureKafka();
+    await createTopic(topic, PARTS);
+  });
+
+  it('is split into several OffsetCommit requests and every partition is committed', async () => {
+    const group = `${uniqueName('g-big')}-${'g'.repeat(16_000)}`;
+    const metadata = 'm'.repeat(4000);
+    const tps = Array.from({ length: PARTS }, (_, partition) => ({ topic, partition }));
+    await withConsumer({ 'group.id': group, 'enable.auto.commit': false }, async (c) => {
+      c.assign(tps);
+      await c.commit(tps.map((tp) => ({ ...tp, offset: BigInt(tp.partition + 1), metadata })));
+      const mine = await c.committed(tps);
+      assert.deepEqual(mine.map((r) => r.offset), tps.map((tp) => BigInt(tp.partition + 1)));
+      assert.ok(mine.every((r) => r.metadata === metadata));
+    });
+    const java = await committedOffsets(group);
+    assert.deepEqual(java.map((r) => r.offset), tps.map((tp) => BigInt(tp.partition + 1)), 'Java sees every partition committed');
+  });
+});
