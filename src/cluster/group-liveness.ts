@@ -54,7 +54,9 @@ export const LOOP_STALE_MS = 1000;
 export const STATE_LAST_OK = 0;
 export const STATE_ENDED_REASON = 1;
 export const STATE_ENDED_TOKEN = 2;
-const STATE_SLOTS = 3;
+/** The error code that fenced the member (ENDED_FENCED): the membership resets as the main thread's own answer would. */
+export const STATE_ENDED_CODE = 3;
+const STATE_SLOTS = 4;
 
 /** Why the worker ended a membership: it left after max.poll.interval.ms, or the coordinator fenced it. */
 export const ENDED_POLL_TIMEOUT = 1;
@@ -258,6 +260,11 @@ export class GroupLiveness {
   ended(): LivenessEnd | null {
     if (this.armed === null || Atomics.load(this.state, STATE_ENDED_TOKEN) !== this.armed.token) return null;
     return Atomics.load(this.state, STATE_ENDED_REASON) === ENDED_POLL_TIMEOUT ? 'poll-timeout' : 'fenced';
+  }
+
+  /** After ended() === 'fenced': the coordinator's error code (UNKNOWN_MEMBER_ID, ILLEGAL_GENERATION, ...). */
+  endedCode(): number {
+    return Atomics.load(this.state, STATE_ENDED_CODE);
   }
 
   /**

@@ -19,7 +19,7 @@ import { ApiKey } from '../protocol/index.js';
 import { ErrorCode, errorName } from '../protocol/error-codes.js';
 import { fatalForJoin } from '../protocol/error-kinds.js';
 import {
-  ACTIVITY_LAST_POLL, ACTIVITY_LOOP, ACTIVITY_POLLS, ACTIVITY_POLLS_SEEN, ACTIVITY_WAITING, ENDED_FENCED, ENDED_POLL_TIMEOUT, STATE_ENDED_REASON, STATE_ENDED_TOKEN, STATE_LAST_OK,
+  ACTIVITY_LAST_POLL, ACTIVITY_LOOP, ACTIVITY_POLLS, ACTIVITY_POLLS_SEEN, ACTIVITY_WAITING, ENDED_FENCED, ENDED_POLL_TIMEOUT, STATE_ENDED_CODE, STATE_ENDED_REASON, STATE_ENDED_TOKEN, STATE_LAST_OK,
   LOOP_STALE_MS, fromWireError, stampAge, toWireError, type FromWorker, type HeartbeatFields, type KeepaliveSpec, type LivenessNode, type LivenessWorkerData, type ToWorker,
 } from './group-liveness.js';
 
@@ -119,7 +119,7 @@ function observe(apiKey: number, body: HeartbeatFields, res: HeartbeatFields): v
   const code = res.errorCode ?? ErrorCode.NONE;
   if (apiKey === ApiKey.Heartbeat) {
     if (code === ErrorCode.NONE || code === ErrorCode.REBALANCE_IN_PROGRESS) Atomics.store(state, STATE_LAST_OK, stamp());
-    else if (armed !== null && body.generationId === armed.spec.generationOrEpoch && fencedClassic(code)) end(ENDED_FENCED);
+    else if (armed !== null && body.generationId === armed.spec.generationOrEpoch && fencedClassic(code)) end(ENDED_FENCED, code);
   } else if ((apiKey === ApiKey.ConsumerGroupHeartbeat || apiKey === ApiKey.ShareGroupHeartbeat) && (body.memberEpoch ?? 0) > 0) {
     if (code === ErrorCode.NONE) {
       Atomics.store(state, STATE_LAST_OK, stamp());
@@ -128,7 +128,7 @@ function observe(apiKey: number, body: HeartbeatFields, res: HeartbeatFields): v
         if ((res.heartbeatIntervalMs ?? 0) > 0) armed.spec.intervalMs = res.heartbeatIntervalMs!;
       }
     } else if (armed !== null && (code === ErrorCode.FENCED_MEMBER_EPOCH || code === ErrorCode.UNKNOWN_MEMBER_ID)) {
-      end(ENDED_FENCED);
+      end(ENDED_FENCED, code);
     }
   }
 }
@@ -138,8 +138,9 @@ function fencedClassic(code: number): boolean {
 }
 
 /** The membership is over: the main thread reads it from shared memory before handing out anything more. */
-function end(reason: number): void {
+function end(reason: number, code: number = ErrorCode.NONE): void {
   if (armed === null) return;
+  Atomics.store(state, STATE_ENDED_CODE, code);
   Atomics.store(state, STATE_ENDED_REASON, reason);
   Atomics.store(state, STATE_ENDED_TOKEN, armed.token);
   armed = null;

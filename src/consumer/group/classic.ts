@@ -182,6 +182,18 @@ export class ClassicMembership {
       await this.afterPollTimeout();
       return;
     }
+    if (ended === 'fenced') {
+      // The heartbeat thread's answer, handled as onHeartbeatAnswer() handles the main thread's: an unknown member
+      // joins anew with an empty id (rejoining under the old one costs a refused JoinGroup), and an instance id taken
+      // by another member (KIP-345) is fatal.
+      const code = this.host.liveness.endedCode();
+      if (code === ErrorCode.FENCED_INSTANCE_ID) {
+        await this.onHeartbeatAnswer(code, this.generationId);
+        return;
+      }
+      if (code === ErrorCode.UNKNOWN_MEMBER_ID) this.memberId = '';
+      this.generationId = -1;
+    }
     this.lastHeartbeatOk = Date.now();
     this.stopHeartbeats();
     this.host.liveness.disarm();
