@@ -109,7 +109,7 @@ export interface KeepaliveSpec {
 
 /** The plain fields of the network options, copied one by one (a field added there must be thought about here). */
 const PLAIN_FIELDS = [
-  'clientId', 'securityProtocol', 'requestTimeoutMs', 'connectionSetupTimeoutMs', 'connectionsMaxIdleMs', 'reconnectBackoffMs',
+  'clientId', 'securityProtocol', 'requestTimeoutMs', 'connectionSetupTimeoutMs', 'connectionSetupTimeoutMaxMs', 'connectionsMaxIdleMs', 'reconnectBackoffMs',
   'reconnectBackoffMaxMs', 'maxInFlightRequestsPerConnection', 'maxResponseBytes', 'metadataMaxAgeMs', 'bootstrapTimeoutMs',
   'metadataRecoveryStrategy', 'rebootstrapTriggerMs',
   'socketNoDelay', 'socketKeepAlive', 'clientSoftwareName', 'clientSoftwareVersion',

@@ -21,6 +21,7 @@ export function networkOptionsFrom(config: AnyResolvedConfig, logger: Logger): N
     securityProtocol: protocol,
     requestTimeoutMs: config['request.timeout.ms'],
     connectionSetupTimeoutMs: config['socket.connection.setup.timeout.ms'],
+    connectionSetupTimeoutMaxMs: config['socket.connection.setup.timeout.max.ms'],
     // Java's Selector: a negative value turns idle expiry off, 0 closes a connection as soon as it is idle (the
     // network layer counts whole milliseconds of idleness, so "idle for more than 0 ms" is 1).
     connectionsMaxIdleMs: idleMs < 0 ? NEVER_IDLE_MS : Math.max(1, idleMs),

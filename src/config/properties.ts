@@ -35,9 +35,12 @@ export const PROPERTIES = {
     doc: 'name sent with every request, for broker logs and quotas; generated (consumer-<group>-<n>) when empty',
   },
   'client.dns.lookup': {
-    type: 'enum', clients: ALL, values: ['use_all_dns_ips', 'resolve_canonical_bootstrap_servers_only'],
+    // Node's net.connect() resolves every address of a host name and tries each in turn (autoSelectFamily, on by
+    // default since Node 20), which is Java's use_all_dns_ips. resolve_canonical_bootstrap_servers_only exists for
+    // Kerberos (GSSAPI) principals, which gregor does not implement: refused rather than accepted and not done.
+    type: 'enum', clients: ALL, values: ['use_all_dns_ips'],
     default: 'use_all_dns_ips',
-    doc: 'use_all_dns_ips tries every address a broker host name resolves to before giving up on it',
+    doc: 'use_all_dns_ips (the only value): every address a broker host name resolves to is tried before giving up on it',
   },
   // Java accepts 0 for the next two, and its client then fails every request (or connection) at once: refused here
   // as an almost certain mistake, like the other errors Java would not raise (see resolve.ts).

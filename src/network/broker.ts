@@ -29,7 +29,7 @@ import { ApiKey, supportedVersions, type RequestBody, type RequestBodyFor, type 
 import { ErrorCode, errorName } from '../protocol/error-codes.js';
 import { channels, traced } from '../diagnostics.js';
 import { raceAbort, sleep } from './abort.js';
-import { Backoff } from './backoff.js';
+import { Backoff, backoffDelay } from './backoff.js';
 import { Connection, type RequestOptions } from './connection.js';
 import { formatAddress, type ResolvedNetworkOptions } from './options.js';
 import { authenticateSasl, saslVersions } from './sasl/authenticate.js';
@@ -273,7 +273,11 @@ export class Broker {
       ...(to === this ? {} : { displayAddress: `${this.address} via ${formatAddress(to)}` }),
       tls,
       clientId: o.clientId,
-      connectionSetupTimeoutMs: o.connectionSetupTimeoutMs,
+      // KIP-601: each consecutive failure doubles the setup timeout up to its maximum, with Java's 20 % jitter, so a
+      // broker that is down (SYNs dropped) is given up quickly at first and a slow network still gets its time.
+      connectionSetupTimeoutMs: backoffDelay(s.backoff.consecutiveFailures + 1, {
+        initialMs: o.connectionSetupTimeoutMs, maxMs: Math.max(o.connectionSetupTimeoutMs, o.connectionSetupTimeoutMaxMs),
+      }),
       requestTimeoutMs: o.requestTimeoutMs,
       maxInFlight: o.maxInFlightRequestsPerConnection,
       maxResponseBytes: o.maxResponseBytes,

@@ -81,6 +81,8 @@ export interface NetworkOptions {
   requestTimeoutMs?: number;
   /** socket.connection.setup.timeout.ms: TCP connect plus TLS handshake. Default 10000. */
   connectionSetupTimeoutMs?: number;
+  /** socket.connection.setup.timeout.max.ms: the setup timeout doubles per consecutive failure up to this (KIP-601). Default 30000. */
+  connectionSetupTimeoutMaxMs?: number;
   /** connections.max.idle.ms: close a connection with nothing in flight after this long. Default 540000. */
   connectionsMaxIdleMs?: number;
   /** reconnect.backoff.ms: first delay before reconnecting to a broker. Default 50. */
@@ -145,6 +147,7 @@ export interface ResolvedNetworkOptions {
   tls: ResolvedTls | undefined;
   requestTimeoutMs: number;
   connectionSetupTimeoutMs: number;
+  connectionSetupTimeoutMaxMs: number;
   connectionsMaxIdleMs: number;
   reconnectBackoffMs: number;
   reconnectBackoffMaxMs: number;
@@ -167,6 +170,7 @@ export const NETWORK_DEFAULTS = {
   securityProtocol: 'PLAINTEXT' as SecurityProtocol,
   requestTimeoutMs: 30_000,
   connectionSetupTimeoutMs: 10_000,
+  connectionSetupTimeoutMaxMs: 30_000,
   connectionsMaxIdleMs: 540_000,
   reconnectBackoffMs: 50,
   reconnectBackoffMaxMs: 1_000,
@@ -340,6 +344,8 @@ export function resolveNetworkOptions(options: NetworkOptions): ResolvedNetworkO
       'socket.connection.setup.timeout.ms',
       1,
     ),
+    connectionSetupTimeoutMaxMs: intOption(options.connectionSetupTimeoutMaxMs, NETWORK_DEFAULTS.connectionSetupTimeoutMaxMs,
+      'socket.connection.setup.timeout.max.ms', 0),
     connectionsMaxIdleMs: intOption(options.connectionsMaxIdleMs, NETWORK_DEFAULTS.connectionsMaxIdleMs, 'connections.max.idle.ms', 1),
     reconnectBackoffMs,
     reconnectBackoffMaxMs,

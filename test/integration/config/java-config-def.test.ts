@@ -59,6 +59,9 @@ const DEVIATIONS: Record<string, Partial<Record<'default' | 'min' | 'max' | 'val
   'ssl.truststore.type': { default: 'Java defaults to JKS; gregor reads PEM only', values: 'gregor reads PEM only' },
   'ssl.endpoint.identification.algorithm': { values: 'Java takes any algorithm name; https and none are the two that exist' },
   'auto.offset.reset': { values: 'by_duration:<ISO-8601> (KIP-1106) is not implemented' },
+  'key.deserializer': { default: 'Java requires a class (no default); gregor hands out the bytes when none is set' },
+  'value.deserializer': { default: 'Java requires a class (no default); gregor hands out the bytes when none is set' },
+  'client.dns.lookup': { values: 'resolve_canonical_bootstrap_servers_only serves Kerberos (GSSAPI) principals, which gregor does not implement' },
 };
 
 function javaConfigDefs(): Map<string, JavaKey> {
