@@ -146,18 +146,18 @@ export interface CliDeps {
 }
 
 /**
- * `work`, or a TimeoutError once default.api.timeout.ms has passed. Why a deadline of its own: the admin calls
- * retry until that deadline, but a bootstrap that never connects waits the network layer's own bootstrap
- * timeout (30 s) first. At the deadline `abandon` closes the client, which ends every pending connection attempt,
- * so the process can exit at once.
+ * `work`, or a TimeoutError shortly after default.api.timeout.ms. The client bounds its own calls and its
+ * bootstrapping by that timeout and says why it gave up (which broker, which error): this deadline is only the
+ * backstop for a call that would outlive it, so it comes a second later and the client's own reason wins. At the
+ * deadline `abandon` closes the client, which ends every pending connection attempt, so the process can exit at once.
  */
 export async function withinApiTimeout<T>(work: Promise<T>, config: ResolvedAdminConfig, abandon: () => Promise<void>): Promise<T> {
-  const timeoutMs = config['default.api.timeout.ms'];
+  const timeoutMs = config['default.api.timeout.ms'] + BACKSTOP_GRACE_MS;
   let timer: NodeJS.Timeout | undefined;
   const deadline = new Promise<never>((_resolve, reject) => {
     timer = setTimeout(() => {
       const servers = config['bootstrap.servers'].join(',');
-      reject(new TimeoutError(`no answer from the cluster at ${servers} within ${timeoutMs / 1000} s (default.api.timeout.ms)`));
+      reject(new TimeoutError(`no answer from the cluster at ${servers} within ${timeoutMs / 1000} s (default.api.timeout.ms + ${BACKSTOP_GRACE_MS / 1000} s)`));
       abandon().catch(() => undefined);
     }, timeoutMs);
   });
@@ -168,6 +168,8 @@ export async function withinApiTimeout<T>(work: Promise<T>, config: ResolvedAdmi
     clearTimeout(timer);
   }
 }
+
+const BACKSTOP_GRACE_MS = 1000;
 
 /** Runs `view` with a new Admin, within default.api.timeout.ms, and closes the Admin. */
 async function withAdmin<T>(config: ResolvedAdminConfig, view: (admin: Admin) => Promise<T>): Promise<T> {
