@@ -156,7 +156,8 @@ export interface ResolvedRunOptions {
   signal: AbortSignal | null;
 }
 
-function count(value: unknown, name: string, dflt: number, min: number, allowInfinity = false): number {
+/** A run() option that is a whole number >= min (or Infinity where allowed): the value, or `dflt` when absent. */
+export function count(value: unknown, name: string, dflt: number, min: number, allowInfinity = false): number {
   if (value === undefined) return dflt;
   if (typeof value === 'number' && ((Number.isInteger(value) && value >= min) || (allowInfinity && value === Infinity))) return value;
   throw new TypeError(`run(): ${name} must be an integer >= ${min}${allowInfinity ? ' or Infinity' : ''}, got ${String(value)}`);

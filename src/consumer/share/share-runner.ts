@@ -8,11 +8,10 @@
 // Lock renewal (KIP-1222): while a record's handler runs (or waits for a retry), a timer renews its acquisition lock
 // once less than half the lock duration is left; the broker answers with the new lock duration.
 
-import { sleep } from '../../cluster/retry.js';
+import { backoff, sleep } from '../../cluster/retry.js';
 import { channels, trace, type ProcessDiagnostics } from '../../diagnostics.js';
 import { AbortError } from '../../errors.js';
-import { backoff } from '../../cluster/retry.js';
-import { HandlerError, type ErrorPolicy } from '../runner/options.js';
+import { count, HandlerError, type ErrorPolicy } from '../runner/options.js';
 import { AckType } from './acknowledgements.js';
 import type { ShareMessage, ShareRunOptions, ShareRunSummary } from './api.js';
 import type { Held, ShareConsumer } from './share-consumer.js';
@@ -28,12 +27,6 @@ interface Resolved {
   renewLocks: boolean;
   drainTimeoutMs: number;
   signal: AbortSignal | null;
-}
-
-function count(value: unknown, name: string, dflt: number, min: number, allowInfinity = false): number {
-  if (value === undefined) return dflt;
-  if (typeof value === 'number' && ((Number.isInteger(value) && value >= min) || (allowInfinity && value === Infinity))) return value;
-  throw new TypeError(`run(): ${name} must be an integer >= ${min}${allowInfinity ? ' or Infinity' : ''}, got ${String(value)}`);
 }
 
 /** Checks ShareConsumer.run()'s options. */
