@@ -5,9 +5,9 @@
 // client API; it never reaches into the consumer's internals.
 
 import { TimeoutError } from '../errors.js';
-import { clusterView, groupView, groupsView } from './admin-views.js';
-import { resetOffsets, type ResetRequest, type ResetResult } from './reset-offsets.js';
-import { describeAnyGroup, type ShareGroupDetails } from './share-views.js';
+import { clusterView, groupsView } from './admin-views.js';
+import { resetAnyGroup, type ResetRequest, type ResetResult } from './reset-offsets.js';
+import { describeAnyGroup, isShareGroup, shareGroupView, type ShareGroupDetails } from './share-views.js';
 import { ShareCliConsumer } from './share-consume.js';
 import type { ResolvedAdminConfig, ResolvedConsumerConfig } from '../config/index.js';
 import type { ConsumerMetrics } from '../consumer/metrics.js';
@@ -119,9 +119,9 @@ export interface SignalSource {
   off(signal: 'SIGINT' | 'SIGTERM', listener: () => void): unknown;
 }
 
-/** `groups lag`: views of one group through one admin client (for --watch), until closed. */
+/** `groups lag`: views of one group through one admin client (for --watch), until closed; a share group's with log ends. */
 export interface GroupSampler {
-  sample(): Promise<GroupDetails>;
+  sample(): Promise<GroupDetails | ShareGroupDetails>;
   close(): Promise<void>;
 }
 
@@ -141,7 +141,7 @@ export interface CliDeps {
   /** Forgets a share group's state for whole topics (the group must have no members). */
   deleteShareGroupOffsets(config: ResolvedAdminConfig, groupId: string, topics: readonly string[]): Promise<void>;
   openGroupSampler(config: ResolvedAdminConfig, groupId: string): Promise<GroupSampler>;
-  /** Plans (and with request.execute, commits) a reset of the group's offsets; warnings go to `warn`. */
+  /** Plans (and with request.execute, commits) a reset of the group's offsets (a share group's start offsets); warnings go to `warn`. */
   resetOffsets(config: ResolvedAdminConfig, request: ResetRequest, warn: (message: string) => void): Promise<ResetResult>;
 }
 
@@ -208,10 +208,19 @@ export const defaultDeps: CliDeps = {
   openGroupSampler: async (config, groupId) => {
     const { Admin } = await import('../admin/index.js');
     const admin = new Admin(config);
+    // Once the id is known to name a share group, --watch asks for it directly rather than for a consumer group first.
+    let share = false;
+    const sample = async (): Promise<GroupDetails | ShareGroupDetails> => {
+      const known = share ? await shareGroupView(admin, groupId, { logEnd: true }) : null;
+      if (known !== null) return known;
+      const g = await describeAnyGroup(admin, groupId, { logEnd: true });
+      share = isShareGroup(g);
+      return g;
+    };
     return {
-      sample: () => withinApiTimeout(groupView(admin, groupId), config, () => admin.close()),
+      sample: () => withinApiTimeout(sample(), config, () => admin.close()),
       close: () => admin.close(),
     };
   },
-  resetOffsets: (config, request, warn) => withAdmin(config, (admin) => resetOffsets(admin, request, warn)),
+  resetOffsets: (config, request, warn) => withAdmin(config, (admin) => resetAnyGroup(admin, request, warn)),
 };

@@ -6,19 +6,29 @@
 // single sample (no --watch) therefore shows no rate; --watch measures over each refresh interval. Committed
 // offsets, not the consumers' positions, are what an outsider can see: a consumer that commits every 5 s shows a
 // rate that moves in 5 s steps.
+//
+// A share group (KIP-932) has no committed offset: per partition the broker keeps a start offset and, from Kafka 4.2
+// (KIP-1226), the lag it computes itself (records from the start offset to the log end not yet acknowledged or
+// archived). Its start offset moves lazily and in jumps (records past it may already be acknowledged), so the rate
+// is not measured from it: the group has finished the equivalent of `log end - lag` records, and its rate is how
+// fast that moves, which for a consumer group is exactly its committed offset.
 
 import type { GroupDetails } from './deps.js';
+import { isShareGroup, type ShareGroupDetails } from './share-views.js';
 
-/** One `groups describe` view and when it was taken (ms since the epoch). */
+/** One `groups describe` view and when it was taken (ms since the epoch); a share group's with its log ends. */
 export interface GroupSample {
-  readonly details: GroupDetails;
+  readonly details: GroupDetails | ShareGroupDetails;
   readonly at: number;
 }
 
 export interface LagPartition {
   readonly topic: string;
   readonly partition: number;
+  /** A consumer group's committed offset (null for a share group, or none committed). */
   readonly committed: bigint | null;
+  /** A share group's start offset (null for a consumer group, or no state yet). */
+  readonly startOffset: bigint | null;
   readonly logEndOffset: bigint | null;
   readonly lag: bigint | null;
   /** Records per second committed since the previous sample; null with one sample, or after a reset backwards. */
@@ -27,7 +37,10 @@ export interface LagPartition {
   readonly produceRate: number | null;
   /** Seconds until lag reaches 0 at the measured rates: 0 when caught up; Infinity when the group does not gain; null unmeasured. */
   readonly catchUpSeconds: number | null;
+  /** The member that owns the partition (a consumer group). */
   readonly memberId: string | null;
+  /** How many members share the partition (a share group; null for a consumer group). */
+  readonly members: number | null;
 }
 
 export interface LagView {
@@ -47,6 +60,30 @@ export interface LagView {
 
 const key = (topic: string, partition: number) => `${topic}\u0000${partition}`;
 
+interface Row {
+  readonly topic: string;
+  readonly partition: number;
+  readonly committed: bigint | null;
+  readonly startOffset: bigint | null;
+  readonly logEndOffset: bigint | null;
+  readonly lag: bigint | null;
+  /** The offset the group has finished the equivalent of: committed, or a share group's log end - lag. */
+  readonly done: bigint | null;
+  readonly memberId: string | null;
+  readonly members: number | null;
+}
+
+function rows(d: GroupDetails | ShareGroupDetails): Row[] {
+  if (!isShareGroup(d)) return d.offsets.map((o) => ({ ...o, startOffset: null, done: o.committed, members: null }));
+  return d.offsets.map((o) => {
+    const logEndOffset = o.logEndOffset ?? null;
+    return {
+      topic: o.topic, partition: o.partition, committed: null, startOffset: o.startOffset, logEndOffset, lag: o.lag,
+      done: logEndOffset !== null && o.lag !== null ? logEndOffset - o.lag : null, memberId: null, members: o.members,
+    };
+  });
+}
+
 function perSecond(before: bigint | null | undefined, after: bigint | null, ms: number): number | null {
   if (before === null || before === undefined || after === null || ms <= 0) return null;
   const delta = Number(after - before);
@@ -64,15 +101,15 @@ function catchUp(lag: bigint | null, rate: number | null, produceRate: number | 
 /** The lag view of `current`, with rates measured against `previous` when there is one. */
 export function lagView(current: GroupSample, previous?: GroupSample): LagView {
   const ms = previous === undefined ? 0 : current.at - previous.at;
-  const before = new Map<string, { committed: bigint | null; logEndOffset: bigint | null }>();
-  for (const o of previous?.details.offsets ?? []) before.set(key(o.topic, o.partition), o);
+  const before = new Map<string, Row>();
+  for (const o of previous === undefined ? [] : rows(previous.details)) before.set(key(o.topic, o.partition), o);
   let totalLag: bigint | null = null;
   let totalRate: number | null = null;
   let totalProduce: number | null = null;
   let allRates = previous !== undefined;
-  const partitions = current.details.offsets.map((o) => {
+  const partitions = rows(current.details).map((o) => {
     const was = before.get(key(o.topic, o.partition));
-    const rate = perSecond(was?.committed, o.committed, ms);
+    const rate = perSecond(was?.done, o.done, ms);
     const produceRate = perSecond(was?.logEndOffset, o.logEndOffset, ms);
     if (o.lag !== null) totalLag = (totalLag ?? 0n) + o.lag;
     if (rate !== null && produceRate !== null) {
@@ -82,8 +119,8 @@ export function lagView(current: GroupSample, previous?: GroupSample): LagView {
       allRates = false;
     }
     return {
-      topic: o.topic, partition: o.partition, committed: o.committed, logEndOffset: o.logEndOffset, lag: o.lag,
-      rate, produceRate, catchUpSeconds: catchUp(o.lag, rate, produceRate), memberId: o.memberId,
+      topic: o.topic, partition: o.partition, committed: o.committed, startOffset: o.startOffset, logEndOffset: o.logEndOffset, lag: o.lag,
+      rate, produceRate, catchUpSeconds: catchUp(o.lag, rate, produceRate), memberId: o.memberId, members: o.members,
     };
   });
   const d = current.details;
@@ -122,9 +159,11 @@ export function lagJson(v: LagView): Record<string, unknown> {
     intervalMs: v.intervalMs, totalLag: v.totalLag?.toString() ?? null, rate: rate(v.rate),
     catchUpSeconds: seconds(v.catchUpSeconds), catchUp: formatDuration(v.catchUpSeconds),
     partitions: v.partitions.map((p) => ({
-      topic: p.topic, partition: p.partition, committed: p.committed?.toString() ?? null,
+      topic: p.topic, partition: p.partition,
+      ...(v.type === 'share' ? { startOffset: p.startOffset?.toString() ?? null } : { committed: p.committed?.toString() ?? null }),
       logEndOffset: p.logEndOffset?.toString() ?? null, lag: p.lag?.toString() ?? null,
-      rate: rate(p.rate), produceRate: rate(p.produceRate), catchUpSeconds: seconds(p.catchUpSeconds), memberId: p.memberId,
+      rate: rate(p.rate), produceRate: rate(p.produceRate), catchUpSeconds: seconds(p.catchUpSeconds),
+      ...(v.type === 'share' ? { members: p.members } : { memberId: p.memberId }),
     })),
   };
 }

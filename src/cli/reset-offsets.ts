@@ -10,13 +10,20 @@
 //   first offset at or after the time (ListOffsets by timestamp), the log end when no record is that recent; not
 //   clamped. --to-current: the committed offset, the log end for a partition without one; not clamped.
 // - A dry run unless --execute; --execute commits the plan as an admin (OffsetCommit without a member).
+//
+// A share group (KIP-932) is reset as `kafka-share-groups --reset-offsets` does (ShareGroupCommand): the same
+// scope and scenarios, where its start offsets stand in for committed offsets (DescribeShareGroupOffsets) and the
+// plan is written with AlterShareGroupOffsets. Kafka's tool offers --to-earliest, --to-latest and --to-datetime;
+// the others mean the same for a start offset. A share group is found where no consumer group is (`resetAnyGroup`).
 
 import { GroupNotEmptyError, KafkaError, StateError } from '../errors.js';
-import type { GroupDescription, GroupOffset, GroupOffsetToWrite, ListedOffset, OffsetQuery, TopicDescription } from '../admin/index.js';
+import type { ListedOffset, OffsetQuery, ShareGroupDescription, ShareGroupOffset, ShareGroupOffsetSpec, TopicDescription } from '../admin/index.js';
 
 /** LEADER_NOT_AVAILABLE and UNKNOWN_TOPIC_OR_PARTITION, Kafka's codes for the two scope checks. */
 const LEADER_NOT_AVAILABLE = 5;
 const UNKNOWN_TOPIC_OR_PARTITION = 3;
+/** GROUP_ID_NOT_FOUND: no such group, or (share-group calls) a group of another type. */
+const GROUP_ID_NOT_FOUND = 69;
 
 export type ResetSpec =
   | { readonly kind: 'to-earliest' }
@@ -49,13 +56,56 @@ export interface ResetResult {
   readonly offsets: ReadonlyArray<{ readonly topic: string; readonly partition: number; readonly offset: bigint }>;
 }
 
-/** The part of Admin the reset uses. */
+interface GroupState {
+  readonly state: string;
+  readonly members: ReadonlyArray<{ readonly memberId: string; readonly clientId: string; readonly clientHost: string }>;
+}
+interface Offset { readonly topic: string; readonly partition: number; readonly offset: bigint }
+
+/** The part of Admin the reset uses (for a share group, `shareResetAdmin`'s view of it). */
 export interface ResetAdmin {
-  describeGroups(groupIds: readonly string[]): Promise<GroupDescription[]>;
-  listGroupOffsets(groupId: string): Promise<GroupOffset[]>;
+  describeGroups(groupIds: readonly string[]): Promise<readonly GroupState[]>;
+  listGroupOffsets(groupId: string): Promise<readonly Offset[]>;
   describeTopics(topics: readonly string[]): Promise<TopicDescription[]>;
   listOffsets(queries: readonly OffsetQuery[]): Promise<ListedOffset[]>;
-  alterGroupOffsets(groupId: string, offsets: readonly GroupOffsetToWrite[]): Promise<void>;
+  alterGroupOffsets(groupId: string, offsets: readonly Offset[]): Promise<void>;
+}
+
+/** The part of Admin a share group's reset uses besides ResetAdmin's topic calls. */
+export interface ShareResetCalls {
+  describeShareGroups(groupIds: readonly string[]): Promise<ShareGroupDescription[]>;
+  listShareGroupOffsets(groupId: string): Promise<ShareGroupOffset[]>;
+  alterShareGroupOffsets(groupId: string, offsets: readonly ShareGroupOffsetSpec[]): Promise<void>;
+}
+
+/** A share group seen as ResetAdmin: its start offsets are what is reset. */
+export function shareResetAdmin(admin: Pick<ResetAdmin, 'describeTopics' | 'listOffsets'> & ShareResetCalls): ResetAdmin {
+  return {
+    describeGroups: (ids) => admin.describeShareGroups(ids),
+    listGroupOffsets: async (id) => (await admin.listShareGroupOffsets(id)).map((o) => ({ topic: o.topic, partition: o.partition, offset: o.startOffset })),
+    describeTopics: (topics) => admin.describeTopics(topics),
+    listOffsets: (queries) => admin.listOffsets(queries),
+    alterGroupOffsets: (id, offsets) => admin.alterShareGroupOffsets(id, offsets),
+  };
+}
+
+/**
+ * resetOffsets() for a consumer group or, when no consumer group has the id (state Dead) and a share group does
+ * (members or offsets), for that share group. An id that names neither is reset as a new consumer group, as before
+ * share groups (Kafka's kafka-consumer-groups creates it).
+ */
+export async function resetAnyGroup(admin: ResetAdmin & ShareResetCalls, req: ResetRequest, warn: (m: string) => void): Promise<ResetResult> {
+  const [group] = await admin.describeGroups([req.groupId]);
+  if (group.state === 'Dead') {
+    const share = shareResetAdmin(admin);
+    const [shareGroup] = await admin.describeShareGroups([req.groupId]).catch((err: unknown) => {
+      // A classic group with offsets but no members is Dead to DescribeGroups and not a share group to the coordinator.
+      if (err instanceof KafkaError && err.errorCode === GROUP_ID_NOT_FOUND) return [{ state: 'Dead' }];
+      throw err;
+    });
+    if (shareGroup.state !== 'Dead' || (await share.listGroupOffsets(req.groupId)).length > 0) return resetOffsets(share, req, warn);
+  }
+  return resetOffsets(admin, req, warn);
 }
 
 interface TP { readonly topic: string; readonly partition: number }
@@ -102,7 +152,7 @@ async function byTime(admin: ResetAdmin, tps: readonly TP[], timestamp: number, 
 }
 
 /** Which partitions the scope names, checked to exist and to have a leader. */
-async function partitionsToReset(admin: ResetAdmin, req: ResetRequest, committed: () => Promise<GroupOffset[]>): Promise<TP[]> {
+async function partitionsToReset(admin: ResetAdmin, req: ResetRequest, committed: () => Promise<readonly Offset[]>): Promise<TP[]> {
   let wanted: TP[];
   if (req.scope.allTopics) {
     wanted = (await committed()).map((c) => ({ topic: c.topic, partition: c.partition }));
@@ -141,7 +191,7 @@ export async function resetOffsets(admin: ResetAdmin, req: ResetRequest, warn: (
   if (!INACTIVE.has(group.state)) {
     throw new GroupNotEmptyError(req.groupId, group.state, group.members.map((m) => ({ memberId: m.memberId, clientId: m.clientId, clientHost: m.clientHost })));
   }
-  let committedOnce: Promise<GroupOffset[]> | undefined;
+  let committedOnce: Promise<readonly Offset[]> | undefined;
   const committed = () => (committedOnce ??= admin.listGroupOffsets(req.groupId));
   const tps = await partitionsToReset(admin, req, committed);
   const spec = req.spec;

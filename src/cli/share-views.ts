@@ -34,6 +34,8 @@ export interface SharePartitionView {
   readonly lag: bigint | null;
   /** Members assigned the partition now (in a share group several members read one partition). */
   readonly members: number;
+  /** The partition's log end offset: only in `groups lag`'s view (shareGroupView with logEnd); null when unreadable. */
+  readonly logEndOffset?: bigint | null;
 }
 
 /** `gregor groups describe` for a share group. */
@@ -58,8 +60,11 @@ export interface ShareGroupDetails {
 
 const key = (topic: string, partition: number) => `${topic}\u0000${partition}`;
 
-/** The share group, or null when there is no share group of that id. */
-export async function shareGroupView(admin: ShareAdminCalls, groupId: string): Promise<ShareGroupDetails | null> {
+/**
+ * The share group, or null when there is no share group of that id. With `logEnd`, each partition also has its log
+ * end offset (ListOffsets latest), for `groups lag`; a topic whose log end cannot be read shows it unknown.
+ */
+export async function shareGroupView(admin: ShareAdminCalls, groupId: string, opts: { logEnd?: boolean } = {}): Promise<ShareGroupDetails | null> {
   const [[group], offsets, cluster] = await Promise.all([admin.describeShareGroups([groupId]), admin.listShareGroupOffsets(groupId), admin.describeCluster()]);
   if (group.state === 'Dead' && offsets.length === 0) return null;
   const rows = new Map<string, { topic: string; partition: number; startOffset: bigint | null; lag: bigint | null; members: number }>();
@@ -72,6 +77,20 @@ export async function shareGroupView(admin: ShareAdminCalls, groupId: string): P
         rows.set(key(a.topic, p), row);
       }
     }
+  }
+  const ends = new Map<string, bigint>();
+  if (opts.logEnd === true) {
+    const byTopic = new Map<string, number[]>();
+    for (const r of rows.values()) byTopic.set(r.topic, [...(byTopic.get(r.topic) ?? []), r.partition]);
+    await Promise.all([...byTopic].map(async ([topic, partitions]) => {
+      try {
+        for (const o of await admin.listOffsets(partitions.map((partition) => ({ topic, partition, spec: 'latest' as const })))) {
+          ends.set(key(o.topic, o.partition), o.offset);
+        }
+      } catch {
+        // Unknown log end for this topic (deleted since): shown as '-'.
+      }
+    }));
   }
   const coordinator = cluster.brokers.find((b) => b.nodeId === group.coordinator);
   return {
@@ -86,7 +105,9 @@ export async function shareGroupView(admin: ShareAdminCalls, groupId: string): P
       subscribedTopics: [...m.subscribedTopics],
       assignment: m.assignment.map((a) => ({ topic: a.topic, partitions: [...a.partitions] })),
     })),
-    offsets: [...rows.values()].sort((a, b) => (a.topic === b.topic ? a.partition - b.partition : a.topic < b.topic ? -1 : 1)),
+    offsets: [...rows.values()]
+      .sort((a, b) => (a.topic === b.topic ? a.partition - b.partition : a.topic < b.topic ? -1 : 1))
+      .map((r) => (opts.logEnd === true ? { ...r, logEndOffset: ends.get(key(r.topic, r.partition)) ?? null } : r)),
   };
 }
 
@@ -94,12 +115,12 @@ export async function shareGroupView(admin: ShareAdminCalls, groupId: string): P
  * A consumer group (classic or KIP-848) or, when there is none of that id, a share group. A id that names neither
  * is GROUP_ID_NOT_FOUND, as before share groups.
  */
-export async function describeAnyGroup(admin: ShareAdminCalls, groupId: string): Promise<GroupDetails | ShareGroupDetails> {
+export async function describeAnyGroup(admin: ShareAdminCalls, groupId: string, opts: { logEnd?: boolean } = {}): Promise<GroupDetails | ShareGroupDetails> {
   try {
     return await groupView(admin, groupId);
   } catch (err) {
     if (!(err instanceof KafkaError) || err.errorCode !== GROUP_ID_NOT_FOUND) throw err;
-    const share = await shareGroupView(admin, groupId);
+    const share = await shareGroupView(admin, groupId, opts);
     if (share === null) throw err;
     return share;
   }

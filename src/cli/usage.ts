@@ -113,6 +113,9 @@ export const GROUPS_LAG_USAGE = `Usage: gregor groups lag <config-file> --group 
 Per partition of one group (classic or KIP-848): the committed offset, the log end offset, the lag, the
 consumption rate (committed records/s) and the time to catch up at the measured rates ("never" while the
 log grows faster than the group commits). Rates need two samples: without --watch they show '-'.
+A share group (KIP-932) shows per partition its start offset, the log end, the lag the broker computes
+(KIP-1226: records not yet acknowledged or archived) and how many members share the partition; its rate is
+how fast log end - lag moves (records finished per second).
 With --watch the table refreshes every --interval ms (default 2000) until Ctrl-C (exit 0): in place on a
 terminal; on a pipe or file each refresh follows the last, and --format json prints one object per line.
 Reads the [default] and [admin] sections of an INI file. Gives up after 15 s (default.api.timeout.ms).
@@ -132,10 +135,12 @@ export const GROUPS_RESET_OFFSETS_USAGE = `Usage: gregor groups reset-offsets <c
 Sets a consumer group's committed offsets as Kafka's 'kafka-consumer-groups --reset-offsets' does, and prints
 the plan (GROUP TOPIC PARTITION NEW-OFFSET). A dry run unless --execute. Only an inactive group (Empty, or
 one that does not exist yet) can be reset: with members present it is refused (exit 1), naming them.
+A share group (KIP-932) is reset as 'kafka-share-groups --reset-offsets' does: its start offsets are set
+(AlterShareGroupOffsets; the group must have no members); the committed offset below is its start offset.
 
 Scope (one):
   -t, --topic <T>[:<p>,..] a topic, all its partitions or the listed ones (repeatable)
-  --all-topics             every partition the group has a committed offset for
+  --all-topics             every partition the group has a committed offset (share group: state) for
 
 Scenario (one):
   --to-earliest            the log start offset

@@ -70,7 +70,11 @@ export function formatLag(v: LagView, watch?: { intervalMs: number }): string {
     : `At ${clock(v.at)} UTC, every ${watch.intervalMs / 1000} s; Ctrl-C to stop`;
   const lines = [summary, when];
   if (v.partitions.length === 0) {
-    lines.push('No partitions: the group owns none and has committed none.');
+    lines.push(v.type === 'share' ? 'No partitions: the group is assigned none and has state for none.' : 'No partitions: the group owns none and has committed none.');
+  } else if (v.type === 'share') {
+    lines.push(table(['TOPIC', 'PARTITION', 'START-OFFSET', 'LOG-END', 'LAG', 'RATE/S', 'CATCH-UP', 'MEMBERS'],
+      v.partitions.map((p) => [p.topic, String(p.partition), orDash(p.startOffset), orDash(p.logEndOffset), orDash(p.lag),
+        formatRate(p.rate), formatDuration(p.catchUpSeconds), String(p.members ?? 0)])));
   } else {
     lines.push(table(['TOPIC', 'PARTITION', 'COMMITTED', 'LOG-END', 'LAG', 'RATE/S', 'CATCH-UP', 'MEMBER-ID'],
       v.partitions.map((p) => [p.topic, String(p.partition), orDash(p.committed), orDash(p.logEndOffset), orDash(p.lag),

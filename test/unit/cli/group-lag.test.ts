@@ -7,6 +7,7 @@ import { LiveScreen } from '../../../src/cli/live-screen.js';
 import { formatLag, parseGroupsLagArgs, runGroupsLag } from '../../../src/cli/commands/groups-lag.js';
 import { UsageError } from '../../../src/cli/args.js';
 import type { GroupDetails } from '../../../src/cli/deps.js';
+import type { ShareGroupDetails } from '../../../src/cli/share-views.js';
 import { MemoryStream, configFile, harness, tick } from './fakes.js';
 
 function details(rows: Array<[number, bigint | null, bigint | null]>): GroupDetails {
@@ -126,4 +127,29 @@ test('groups lag --watch: a Ctrl-C while a refresh waits for the cluster ends at
   h.signals.emit('SIGINT');
   assert.equal(await done, 0);
   assert.equal(h.stdout.text, '');
+});
+
+function shareSample(at: number, rows: Array<[number, bigint | null, bigint | null, bigint | null]>): GroupSample {
+  const details: ShareGroupDetails = {
+    groupId: 'sg', type: 'share', state: 'Stable', assignor: 'simple', groupEpoch: 3,
+    coordinator: { id: 1, host: 'h', port: 9092 }, members: [],
+    offsets: rows.map(([partition, startOffset, logEndOffset, lag]) => ({ topic: 't', partition, startOffset, logEndOffset, lag, members: 2 })),
+  };
+  return { at, details };
+}
+
+test('lagView of a share group: the rate is how fast log end - lag moves, not the lazily moved start offset', () => {
+  const first = shareSample(0, [[0, 100n, 1100n, 1000n], [1, null, 10n, null]]);
+  // 2 s later the start offset has not moved, yet 600 more records are done while 200 were produced: lag 600.
+  const two = lagView(shareSample(2000, [[0, 100n, 1300n, 600n], [1, null, 10n, null]]), first);
+  assert.deepEqual(two.partitions.map((p) => [p.startOffset, p.committed, p.rate, p.produceRate, p.catchUpSeconds, p.members]),
+    [[100n, null, 300, 100, 3, 2], [null, null, null, 0, null, 2]]);
+  assert.equal(two.totalLag, 600n);
+  const j = lagJson(two);
+  assert.equal(j.type, 'share');
+  assert.deepEqual((j.partitions as unknown[])[0], { topic: 't', partition: 0, startOffset: '100', logEndOffset: '1300', lag: '600', rate: 300, produceRate: 100, catchUpSeconds: 3, members: 2 });
+  const lines = formatLag(two, { intervalMs: 2000 }).split('\n');
+  assert.equal(lines[0], 'Group: sg (share, Stable, 0 members)  total lag 600  rate 300/s  catch-up 3s');
+  assert.match(lines[2], /^TOPIC\s+PARTITION\s+START-OFFSET\s+LOG-END\s+LAG\s+RATE\/S\s+CATCH-UP\s+MEMBERS$/);
+  assert.match(lines[3], /^t\s+0\s+100\s+1300\s+600\s+300\s+3s\s+2$/);
 });

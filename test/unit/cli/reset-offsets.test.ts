@@ -4,7 +4,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { GroupNotEmptyError, KafkaError, StateError } from '../../../src/errors.js';
-import { parseDateTime, parseDuration, resetOffsets, type ResetAdmin, type ResetRequest } from '../../../src/cli/reset-offsets.js';
+import { parseDateTime, parseDuration, resetAnyGroup, resetOffsets, type ResetAdmin, type ResetRequest, type ShareResetCalls } from '../../../src/cli/reset-offsets.js';
 import { formatReset, parseResetOffsetsArgs, runResetOffsets } from '../../../src/cli/commands/reset-offsets.js';
 import type { GroupOffsetToWrite, OffsetQuery } from '../../../src/admin/index.js';
 import { configFile, harness } from './fakes.js';
@@ -145,4 +145,33 @@ test('reset-offsets prints Kafka\'s table; an implicit dry run says so on stderr
   assert.match(h.stderr.text, /^gregor: warning: New offset \(99\)/);
   assert.match(h.stderr.text, /gregor: dry run: nothing was changed; add --execute/);
   assert.equal(formatReset({ groupId: 'g', state: 'Dead', executed: false, offsets: [] }), 'GROUP  TOPIC  PARTITION  NEW-OFFSET');
+});
+
+test('resetAnyGroup: a share group (no consumer group of the id) has its start offsets reset; an unknown id is a new consumer group', async () => {
+  const shareGroup = (state: string, starts: Array<[number, bigint]>) => {
+    const base = admin('Dead', []);
+    const shareWritten: unknown[] = [];
+    const calls: ShareResetCalls = {
+      describeShareGroups: async ([groupId]) => [{
+        groupId, state, groupEpoch: 1, assignmentEpoch: 1, assignor: 'simple', coordinator: 1,
+        members: state === 'Stable' ? [{ memberId: 's-1', rackId: null, memberEpoch: 1, clientId: 'java', clientHost: '/10.0.0.2', subscribedTopics: ['t'], assignment: [] }] : [],
+      }],
+      listShareGroupOffsets: async () => starts.map(([partition, startOffset]) => ({ topic: 't', partition, startOffset, leaderEpoch: 0, lag: 1n })),
+      alterShareGroupOffsets: async (_g, offsets) => { shareWritten.push(...offsets); },
+    };
+    return { a: { ...base.admin, ...calls }, written: base.written, shareWritten };
+  };
+  const empty = shareGroup('Empty', [[0, 7n]]);
+  const all: ResetRequest = { groupId: 'g', scope: { allTopics: true }, spec: { kind: 'shift-by', by: 2n }, execute: true };
+  assert.deepEqual(offsets(await resetAnyGroup(empty.a, all, () => {})), [[0, 9n]]);
+  assert.deepEqual(empty.shareWritten, [{ topic: 't', partition: 0, offset: 9n }]);
+  assert.deepEqual(empty.written, []);
+
+  const busy = shareGroup('Stable', [[0, 7n]]);
+  await assert.rejects(resetAnyGroup(busy.a, all, () => {}), (e: unknown) => e instanceof GroupNotEmptyError && /s-1 \(java@\/10.0.0.2\)/.test(e.message));
+
+  const none = shareGroup('Dead', []);
+  assert.deepEqual(offsets(await resetAnyGroup(none.a, req({ kind: 'to-earliest' }, [0], true), () => {})), [[0, 5n]]);
+  assert.deepEqual(none.written, [[{ topic: 't', partition: 0, offset: 5n }]]);
+  assert.deepEqual(none.shareWritten, []);
 });
