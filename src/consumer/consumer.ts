@@ -920,10 +920,8 @@ export class Consumer<KS extends Deserializer | undefined = Deserializer, VS ext
 
   /** Nothing more of these partitions is fetched or delivered: their buffered data goes, in-flight data is stale. */
   private revokeStates(states: readonly PartitionState[]): void {
-    for (const s of states) {
-      this.buffer.dropPartition(s);
-      s.revoke();
-    }
+    this.buffer.dropPartitions(states);
+    for (const s of states) s.revoke();
   }
 
   /** Stops fetching and delivering partitions and forgets them. */

@@ -270,7 +270,6 @@ export class FetchManager implements FetcherHost {
         this.logger.debug('leader epoch changed: validating the position', {
           topic: s.topic, partition: s.partition, leader: leader.leaderId, epoch: leader.leaderEpoch,
         });
-        this.buffer.dropPartition(s);
         s.startValidating();
         toValidate.push(s);
         continue;
@@ -302,7 +301,11 @@ export class FetchManager implements FetcherHost {
       }
       f.start();
     }
-    if (toValidate.length > 0) this.offsets.validate(toValidate);
+    if (toValidate.length > 0) {
+      // One pass over the buffer for all of them: a leader change moves every partition it led at once.
+      this.buffer.dropPartitions(toValidate);
+      this.offsets.validate(toValidate);
+    }
     if (missing) this.requestMetadataRefresh(unknown);
   }
 

@@ -149,10 +149,8 @@ export class OffsetManager {
 
   /** Resets partitions to the earliest or latest offset (seekToBeginning/End, or auto.offset.reset). */
   reset(states: readonly PartitionState[], target: 'earliest' | 'latest', reason: OffsetResetEvent['reason']): Promise<void> {
-    for (const s of states) {
-      s.startReset();
-      this.buffer.dropPartition(s);
-    }
+    for (const s of states) s.startReset();
+    this.buffer.dropPartitions(states);
     const work = this.runUntilDone(`reset offsets to ${target}`, () => this.resetOnce(states, target, reason), states);
     this.track(states, work);
     return work;

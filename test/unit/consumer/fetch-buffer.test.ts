@@ -113,6 +113,28 @@ test('a seek makes buffered chunks stale: they are dropped and their bytes relea
   assert.equal(a.position, 5n);
 });
 
+test('dropPartitions drops the current, queued and parked chunks and the errors of exactly those partitions', () => {
+  const b = new FetchBuffer(1 << 20);
+  const states = Array.from({ length: 6 }, (_, i) => state('t', i));
+  for (const s of states) b.push(chunk(s, 0n, [`a${s.partition}`, `b${s.partition}`]));
+  assert.equal(b.next()?.valueString(), 'a0'); // partition 0's chunk is now the current one
+  states[3].paused = true;
+  b.pause(states[3]); // parked
+  const err = new CorruptRecordError('bad', { topic: 't', partition: 4, baseOffset: 0n });
+  const kept = new CorruptRecordError('bad', { topic: 't', partition: 5, baseOffset: 0n });
+  b.pushError(err);
+  b.pushError(kept);
+  const before = b.bufferedBytes;
+  b.dropPartitions([states[0], states[3], states[4]]);
+  assert.ok(b.bufferedBytes < before);
+  assert.equal(b.takeError(), kept, "only the dropped partitions' errors go");
+  assert.equal(b.takeError(), undefined);
+  states[3].paused = false;
+  b.resume(states[3]);
+  assert.deepEqual(values(b), ['t-1:0:a1', 't-1:1:b1', 't-2:0:a2', 't-2:1:b2', 't-5:0:a5', 't-5:1:b5']);
+  assert.equal(b.bufferedBytes, 0);
+});
+
 test('a corrupt batch fails its partition at the bad offset; other partitions keep flowing', () => {
   const b = new FetchBuffer(1 << 20);
   const a = state('t', 0);
