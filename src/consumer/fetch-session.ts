@@ -67,13 +67,23 @@ function samePartition(a: SessionPartition, b: SessionPartition): boolean {
     && a.topicId === b.topicId;
 }
 
+/** What the request built last changes in the session once its response succeeds. */
+interface PendingChange {
+  /** A full request: the session becomes exactly these partitions. */
+  full: boolean;
+  /** Partitions sent (all wanted ones when full; the new or changed ones when incremental). */
+  partitions: readonly SessionPartition[];
+  /** Incremental only: keys of the session's partitions this request forgets. */
+  forgotten: readonly string[];
+}
+
 export class FetchSession {
   private sessionId = INVALID_SESSION_ID;
   private epoch = INITIAL_EPOCH;
   /** Partitions the broker holds in the session, as of the last successful response. */
   private session = new Map<string, SessionPartition>();
-  /** What the in-flight request will make the session, committed when its response succeeds. */
-  private pending: Map<string, SessionPartition> | null = null;
+  /** What the in-flight request will make the session, applied when its response succeeds. */
+  private pending: PendingChange | null = null;
   private readonly enabled: boolean;
 
   /** `enabled` is false when the broker's Fetch version predates sessions (< v7). */
@@ -93,27 +103,26 @@ export class FetchSession {
   /**
    * Builds the next request from the partitions wanted now (in the caller's priority order). Partitions in the
    * session but not wanted are forgotten; wanted partitions identical to the session's copy are left out.
+   *
+   * An incremental request costs one lookup per wanted partition and allocates only for the partitions it sends:
+   * the session is not copied per request (at 10,000 partitions a fresh Map per Fetch was ~10,000 entries of garbage
+   * each time), and the session is searched for partitions to forget only when fewer of its partitions were wanted
+   * than it holds.
    */
   build(wanted: readonly SessionPartition[]): SessionRequest {
-    const next = new Map<string, SessionPartition>();
     const incremental = this.enabled && this.sessionId !== INVALID_SESSION_ID && this.epoch !== INITIAL_EPOCH;
-    const partitions: SessionPartition[] = [];
-    for (const p of wanted) {
-      const k = key(p);
-      next.set(k, p);
-      if (!incremental) continue;
-      const had = this.session.get(k);
-      if (had === undefined || !samePartition(had, p)) partitions.push(p);
-    }
-    this.pending = next;
-    if (!this.enabled) {
-      return { sessionId: INVALID_SESSION_ID, sessionEpoch: FINAL_EPOCH, full: true, partitions: [...wanted], forgotten: [] };
-    }
     if (!incremental) {
-      return { sessionId: this.sessionId, sessionEpoch: INITIAL_EPOCH, full: true, partitions: [...wanted], forgotten: [] };
+      const all = [...wanted];
+      this.pending = { full: true, partitions: all, forgotten: [] };
+      const sessionEpoch = this.enabled ? INITIAL_EPOCH : FINAL_EPOCH;
+      const sessionId = this.enabled ? this.sessionId : INVALID_SESSION_ID;
+      return { sessionId, sessionEpoch, full: true, partitions: all, forgotten: [] };
     }
+    const partitions: SessionPartition[] = [];
+    const forgottenKeys: string[] = [];
     const forgottenByTopic = new Map<string, ForgottenTopic>();
-    const forget = (p: SessionPartition): void => {
+    const forget = (k: string, p: SessionPartition): void => {
+      forgottenKeys.push(k);
       const tkey = `${p.topic}\u0000${p.topicId ?? ''}`;
       let t = forgottenByTopic.get(tkey);
       if (t === undefined) {
@@ -122,11 +131,26 @@ export class FetchSession {
       }
       t.partitions.push(p.partition);
     };
-    for (const [k, had] of this.session) {
-      const now = next.get(k);
+    let stillWanted = 0;
+    for (const p of wanted) {
+      const k = key(p);
+      const had = this.session.get(k);
+      if (had === undefined) {
+        partitions.push(p);
+        continue;
+      }
+      stillWanted++;
+      if (samePartition(had, p)) continue;
+      partitions.push(p);
       // A topic recreated under the same name has a new id: the old id's partition must be forgotten explicitly.
-      if (now === undefined || now.topicId !== had.topicId) forget(had);
+      if (had.topicId !== p.topicId) forget(k, had);
     }
+    if (stillWanted < this.session.size) {
+      const wantedKeys = new Set<string>();
+      for (const p of wanted) wantedKeys.add(key(p));
+      for (const [k, had] of this.session) if (!wantedKeys.has(k)) forget(k, had);
+    }
+    this.pending = { full: false, partitions, forgotten: forgottenKeys };
     return { sessionId: this.sessionId, sessionEpoch: this.epoch, full: false, partitions, forgotten: [...forgottenByTopic.values()] };
   }
 
@@ -146,7 +170,7 @@ export class FetchSession {
       this.session.clear();
       return false;
     }
-    if (pending !== null) this.session = pending;
+    if (pending !== null) this.apply(pending);
     if (responseSessionId === INVALID_SESSION_ID) {
       // The broker kept no session (cache full, or sessions disabled): every request stays full.
       this.sessionId = INVALID_SESSION_ID;
@@ -157,6 +181,18 @@ export class FetchSession {
     this.sessionId = responseSessionId;
     this.epoch = this.epoch >= 0x7fffffff ? 1 : this.epoch + 1;
     return true;
+  }
+
+  private apply(change: PendingChange): void {
+    if (change.full) {
+      const next = new Map<string, SessionPartition>();
+      for (const p of change.partitions) next.set(key(p), p);
+      this.session = next;
+      return;
+    }
+    // Forgotten first: a partition of a recreated topic is both forgotten (old id) and sent (new id).
+    for (const k of change.forgotten) this.session.delete(k);
+    for (const p of change.partitions) this.session.set(key(p), p);
   }
 
   /** The request failed on the wire or timed out: the broker's view is unknown, so the next request is full. */

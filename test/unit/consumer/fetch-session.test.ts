@@ -45,6 +45,26 @@ test('a topic recreated with a new id is forgotten under the old id and sent und
   assert.deepEqual(r.forgotten, [{ topic: 'a', topicId: 'id-a', partitions: [0] }]);
 });
 
+test('an incremental response updates only what it sent: forgotten partitions leave, added and changed ones are kept at their new values', () => {
+  const s = new FetchSession();
+  s.build([p('a', 0, 0n), p('a', 1, 0n), p('a', 2, 0n)]);
+  s.onResponse(0, 5);
+  // a-1 forgotten, a-2 advanced, a-3 added
+  const r = s.build([p('a', 0, 0n), p('a', 2, 4n), p('a', 3, 0n)]);
+  assert.deepEqual(r.partitions.map((x) => `${x.partition}@${x.fetchOffset}`), ['2@4', '3@0']);
+  assert.deepEqual(r.forgotten, [{ topic: 'a', topicId: 'id-a', partitions: [1] }]);
+  s.onResponse(0, 5);
+  assert.equal(s.size, 3);
+  const same = s.build([p('a', 0, 0n), p('a', 2, 4n), p('a', 3, 0n)]);
+  assert.deepEqual(same.partitions, [], 'nothing changed since the session was updated');
+  assert.deepEqual(same.forgotten, []);
+  s.onResponse(0, 5);
+  // a-1 wanted again: sent as new
+  const back = s.build([p('a', 0, 0n), p('a', 1, 0n), p('a', 2, 4n), p('a', 3, 0n)]);
+  assert.deepEqual(back.partitions.map((x) => x.partition), [1]);
+  assert.deepEqual(back.forgotten, []);
+});
+
 test('FETCH_SESSION_ID_NOT_FOUND starts a new session with a full request', () => {
   const s = new FetchSession();
   s.build([p('a', 0, 0n)]);
