@@ -7,13 +7,21 @@
 // frames, and each frame is decompressed on its own (Kafka's clients write one frame per batch: the common case is
 // one call).
 //
-// Speed: node:zlib builds a decompression context per call, where the native zstd-napi (dropped: it needed an install
-// script) reused one; 16 KiB batches decode at ~330 MB/s instead of ~900 (bench/README.md "Codecs").
+// Speed: zstdDecompressSync() builds a Transform stream and a native decompression context per call and closes both
+// after it; on a ~16 KiB batch that set-up cost more than the decoding (1 KiB zstd workload, 23 KiB per batch:
+// 58-104 us per batch through zstdDecompressSync, 21-28 us through one reused context, Node 22 and 24). So batches are
+// decoded through ONE long-lived ZstdDecompress's native handle (`_handle.writeSync`, the call node:zlib's own sync
+// path makes, unchanged since Node 0.x and present on 22.15, 24 and 26) into the shared output slabs
+// (output-slab.ts). Decoding is synchronous and single-threaded per isolate, so one context per thread is enough. The
+// handle's `onerror` is ours: an error is seen synchronously and the context is dropped (a new one is built for the
+// next batch), so a corrupt frame never leaves a half-decoded state behind and never reaches the stream's 'error'
+// event. Where those internals are missing, zstdDecompressSync() per frame is used as before.
 
 import { Buffer, kMaxLength } from 'node:buffer';
 import * as zlib from 'node:zlib';
 import { CorruptRecordError, UnsupportedError } from '../../errors.js';
 import { decompressedTooLarge } from './lz4.js';
+import { claimOutput, outputSpace } from './output-slab.js';
 
 type ZlibZstd = {
   zstdDecompressSync(buf: Uint8Array, options?: { maxOutputLength?: number }): Buffer;
@@ -103,6 +111,8 @@ export function zstdDecompress(data: Uint8Array, maxBytes: number): Buffer {
 }
 
 function decompressFrame(zlibZstd: ZlibZstd, frame: Uint8Array, remaining: number, maxBytes: number): Buffer {
+  const reused = reusedDecoder();
+  if (reused !== null) return reused.decompress(frame, remaining, maxBytes);
   let out: Buffer;
   try {
     // node:zlib's maxOutputLength must lie in [1, kMaxLength].
@@ -114,6 +124,99 @@ function decompressFrame(zlibZstd: ZlibZstd, frame: Uint8Array, remaining: numbe
   }
   if (out.length > remaining) throw decompressedTooLarge(maxBytes);
   return out;
+}
+
+/** The native handle of a node:zlib ZstdDecompress (what its synchronous path calls). */
+interface ZstdHandle {
+  writeSync(flush: number, input: Uint8Array, inOff: number, inLen: number, out: Uint8Array, outOff: number, outLen: number): void;
+  close(): void;
+  onerror: (message: string, errno: number, code?: string) => void;
+}
+
+/** First output space asked of the slab: a Java producer's batch is ~16 KiB before compression. */
+const FIRST_OUTPUT = 64 * 1024;
+
+/** One reused decompression context (see the file comment). */
+class ReusedZstd {
+  private failure: Error | null = null;
+
+  constructor(
+    private readonly handle: ZstdHandle,
+    /** [output bytes left, input bytes left] after each writeSync. */
+    private readonly state: Uint32Array,
+  ) {
+    handle.onerror = (message, errno, code) => {
+      this.failure = Object.assign(new Error(message), { errno, code });
+    };
+  }
+
+  decompress(frame: Uint8Array, remaining: number, maxBytes: number): Buffer {
+    const limit = Math.min(remaining, kMaxLength);
+    let space = outputSpace(Math.min(FIRST_OUTPUT, Math.max(1, limit)), Math.max(1, limit));
+    let produced = 0;
+    let inOff = 0;
+    for (;;) {
+      const room = space.length - produced;
+      this.handle.writeSync(ZSTD_E_END, frame, inOff, frame.length - inOff, space, produced, room);
+      if (this.failure !== null) {
+        const e = this.failure;
+        this.drop();
+        throw new CorruptRecordError(`zstd: cannot decompress: ${e.message}`, {}, { cause: e });
+      }
+      const outLeft = this.state[0];
+      inOff = frame.length - this.state[1];
+      produced += room - outLeft;
+      if (outLeft > 0) break; // the frame is done (the frame walk made sure it is whole)
+      if (produced >= limit) {
+        // Out of room at the limit: more output means the batch is too large.
+        this.handle.writeSync(ZSTD_E_END, frame, inOff, frame.length - inOff, Buffer.allocUnsafe(1), 0, 1);
+        if (this.failure !== null || this.state[0] === 0) {
+          this.drop();
+          throw decompressedTooLarge(maxBytes);
+        }
+        inOff = frame.length - this.state[1];
+        break;
+      }
+      const grown = Buffer.allocUnsafe(Math.min(limit, space.length * 2));
+      space.copy(grown, 0, 0, produced);
+      space = grown;
+    }
+    if (inOff !== frame.length) {
+      this.drop();
+      throw new CorruptRecordError('zstd: cannot decompress: data after the end of the frame');
+    }
+    return claimOutput(space, produced);
+  }
+
+  /** Forgets this context: the next batch gets a fresh one. */
+  private drop(): void {
+    if (decoder === this) decoder = undefined;
+    try {
+      this.handle.close();
+    } catch {
+      // Already closed: nothing to release.
+    }
+  }
+}
+
+const ZSTD_E_END: number = (zlib.constants as unknown as Record<string, number>).ZSTD_e_end ?? 2;
+
+/** undefined: not built yet (or dropped after an error); null: node:zlib's internals are not as expected. */
+let decoder: ReusedZstd | null | undefined;
+
+function reusedDecoder(): ReusedZstd | null {
+  if (decoder !== undefined) return decoder;
+  decoder = null;
+  const create = (zlib as unknown as { createZstdDecompress?: () => unknown }).createZstdDecompress;
+  if (typeof create !== 'function') return null;
+  const engine = create() as { _handle?: Partial<ZstdHandle>; _writeState?: unknown };
+  const handle = engine._handle;
+  const state = engine._writeState;
+  if (handle === undefined || typeof handle.writeSync !== 'function' || typeof handle.close !== 'function' || !(state instanceof Uint32Array) || state.length < 2) {
+    return null;
+  }
+  decoder = new ReusedZstd(handle as ZstdHandle, state);
+  return decoder;
 }
 
 /** zstd compression (the producer): what Kafka's Java client reads. */

@@ -192,6 +192,25 @@ test('zstd decodes through node:zlib: round trip, the limit, a truncated frame',
   }
 });
 
+test('zstd: one reused context decodes batch after batch; a corrupt or oversized frame leaves the next intact', () => {
+  // Outputs share slabs and one native context (zstd.ts): each result must stay intact after later decodes, and a
+  // failure must not leave the context half-way through a frame.
+  const inputs = [sample(16_000, 1), sample(23_000, 2), sample(300_000, 3), sample(0), sample(70_000, 4)];
+  const frames = inputs.map((d) => compress(4, d));
+  const garbage = Buffer.from(frames[1]);
+  for (let i = 20; i < garbage.length; i += 7) garbage[i] ^= 0x5a;
+  const outputs: Buffer[] = [];
+  for (let round = 0; round < 3; round++) {
+    for (let i = 0; i < frames.length; i++) {
+      outputs.push(decompress(4, frames[i], { maxBytes: MiB }));
+      assert.throws(() => decompress(4, garbage, { maxBytes: MiB }), CorruptRecordError);
+      assert.throws(() => decompress(4, frames[2], { maxBytes: 299_999 }), /limit/);
+      assert.equal(decompress(4, frames[2], { maxBytes: 300_000 }).length, 300_000);
+    }
+  }
+  outputs.forEach((out, i) => assert.ok(out.equals(inputs[i % inputs.length]), `output ${i}`));
+});
+
 test('without the optional native packages every codec decodes and encodes (JS snappy and lz4 encoders)', () => {
   const mod = fileURLToPath(new URL('../../../src/protocol/records/compression.js', import.meta.url));
   const script = `
