@@ -7,8 +7,7 @@
 // full collections. Decompressing into the free space of a slab and claiming only what was produced makes that one
 // ArrayBuffer per ~60 batches (1 KiB zstd workload: -15 to -20 % CPU per record end to end). lz4 knows its output
 // size before it decodes and keeps exact-size buffers: putting them in slabs was measured and changed nothing.
-// Today the JS snappy decoder (snappy.ts) decompresses into slabs; zstd went to node:zlib, which allocates its own
-// output (the native streaming decoder that needed the slab needed an install script too).
+// The JS snappy decoder (snappy.ts) and zstd (zstd.ts, through one reused node:zlib context) decompress into slabs.
 //
 // Records are views into their batch's output, so a region is never handed out twice: the slab only moves forward,
 // and a full slab is left to the collector, which frees it once no view into it remains. The cost is the usual one of
