@@ -1,9 +1,10 @@
 // Kafka's Java consumer for the latency workloads of gregor's benchmark (consumer-perf-test reports no latency).
-// Run as a source file (Java 11+), with Kafka's jars on the class path:
+// bench/lib/setup.mjs compiles it once into .kafka/bench/java-latency-<hash> (run as a source file it compiled at each
+// start, seconds on a loaded machine); by hand, as a source file (Java 11+) with Kafka's jars on the class path:
 //   java -cp '.kafka/lib/*' bench/clients/JavaLatency.java --bootstrap B --topic T --group G --expected N --latency 1
 // It reads T from the beginning in the fresh group G with the consumer's defaults and prints the report line of
 // bench/clients/common.mjs, latency included: receive time minus CreateTime (ms) of the records created after the
-// warm-up (3 s after the first record arrived).
+// warm-up (3 s after the first record arrived). With --latency 1 it prints "ready" once the consumer exists.
 import java.time.Duration;
 import java.time.Instant;
 import java.util.Arrays;
@@ -62,6 +63,11 @@ public class JavaLatency {
     try (KafkaConsumer<byte[], byte[]> consumer = new KafkaConsumer<>(p)) {
       consumer.subscribe(List.of(a.get("topic")));
       connectMs = ms();
+      // bench/run.mjs starts the latency run's producer on this line: the JVM's start is not the producer's time.
+      if (latency) {
+        System.out.println("ready");
+        System.out.flush();
+      }
       while (records < expected) {
         ConsumerRecords<byte[], byte[]> batch = consumer.poll(Duration.ofMillis(100));
         for (ConsumerRecord<byte[], byte[]> r : batch) {

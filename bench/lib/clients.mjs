@@ -1,9 +1,10 @@
 // The clients of the benchmark: how each is started, on which runtime, and whether its default fetch sizes already
 // equal the "equal fetch sizes" values (then the second pass reuses its default-pass figures instead of re-running).
+import { existsSync } from 'node:fs';
 import { join } from 'node:path';
 import { parseJavaPerf, parseJavaSharePerf, parseJsonReport } from './measure.mjs';
 import { KAFKA_TOOL } from './kafka-tools.mjs';
-import { BENCH, FRANZ_BIN, ROOT, VENV } from './paths.mjs';
+import { BENCH, FRANZ_BIN, JAVA_LATENCY_DIR, ROOT, VENV } from './paths.mjs';
 
 /**
  * The values every client gets in the second pass: the Java consumer's defaults (fetch.max.bytes 50 MiB,
@@ -91,10 +92,11 @@ export function allClients({ node24, node24Version, hasRun, hasBatches = false, 
       command: (a) => {
         // consumer-perf-test reports no latency: the latency workloads run clients/JavaLatency.java (same consumer).
         if (a.latency === true) {
-          return {
-            cmd: 'java', args: ['-Xmx1g', '-cp', join(ROOT, '.kafka', 'lib', '*'), join(BENCH, 'clients', 'JavaLatency.java'), ...nodeArgs(a)],
-            cwd: ROOT, parse: parseJsonReport,
-          };
+          // Compiled by setup.mjs (a source file compiles at each start: seconds of the run on a loaded machine).
+          const lib = join(ROOT, '.kafka', 'lib', '*');
+          const compiled = existsSync(join(JAVA_LATENCY_DIR, 'JavaLatency.class'));
+          const main = compiled ? ['-cp', `${JAVA_LATENCY_DIR}:${lib}`, 'JavaLatency'] : ['-cp', lib, join(BENCH, 'clients', 'JavaLatency.java')];
+          return { cmd: 'java', args: ['-Xmx1g', ...main, ...nodeArgs(a)], cwd: ROOT, parse: parseJsonReport, ready: 'ready' };
         }
         const args = ['consumer-perf-test', '--bootstrap-server', a.bootstrap, '--topic', a.topic, '--group', a.group,
           '--num-records', String(a.expected), '--timeout', '60000'];

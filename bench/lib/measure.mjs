@@ -11,9 +11,10 @@ export const TIME_BIN = '/usr/bin/time';
  * @typedef {{ p50: number | null, p99: number | null, p999: number | null, max: number | null, n: number }} Latency
  * @typedef {{ records: number, bytes: number, activeMs: number, totalMs: number, cpuS: number, rssKiB: number,
  *   connectMs: number | null, firstMs?: number, latency?: Latency }} Sample
- * @typedef {{ cmd: string, args: string[], env?: Record<string, string>, cwd?: string,
+ * @typedef {{ cmd: string, args: string[], env?: Record<string, string>, cwd?: string, ready?: string,
  *   parse: (stdout: string) => null | { records: number, bytes: number, activeMs: number, connectMs: number | null,
  *     firstMs?: number, latency?: Latency } }} Command
+ * `ready`: a line the client prints once it has started (see measure()'s onReady).
  */
 
 /** The report line of bench/clients/common.mjs (and of the Go and Python clients). */
@@ -75,11 +76,20 @@ export function parseJavaSharePerf(stdout) {
 
 /**
  * Runs the command once. Resolves with a Sample, or rejects with the reason (exit status, timeout, missing report)
- * and the tail of its stderr.
+ * and the tail of its stderr. `onReady` is called once: when the command's `ready` line appears on its stdout, or at
+ * once for a command without one (a latency run starts its producer then).
  * @param {Command} command
+ * @param {{ timeoutMs?: number, onReady?: () => void }} [options]
  * @returns {Promise<Sample>}
  */
-export function measure(command, { timeoutMs = 600_000 } = {}) {
+export function measure(command, { timeoutMs = 600_000, onReady } = {}) {
+  let ready = onReady;
+  const signalReady = () => {
+    const r = ready;
+    ready = undefined;
+    r?.();
+  };
+  if (command.ready === undefined) signalReady();
   const dir = mkdtempSync(join(tmpdir(), 'gregor-bench-'));
   const timeFile = join(dir, 'rusage');
   return new Promise((resolve, reject) => {
@@ -94,6 +104,7 @@ export function measure(command, { timeoutMs = 600_000 } = {}) {
     child.stdout.setEncoding('utf8');
     child.stdout.on('data', (chunk) => {
       stdout += chunk;
+      if (ready !== undefined && stdout.split('\n').some((l) => l.trim() === command.ready)) signalReady();
       if (tReport === null && command.parse(stdout) !== null) tReport = performance.now();
     });
     child.stderr.setEncoding('utf8');
@@ -102,11 +113,13 @@ export function measure(command, { timeoutMs = 600_000 } = {}) {
     });
     child.on('error', (err) => {
       clearTimeout(timer);
+      signalReady();
       rmSync(dir, { recursive: true, force: true });
       reject(new Error(`cannot start ${command.cmd}: ${err.message}`));
     });
     child.on('close', (code, signal) => {
       clearTimeout(timer);
+      signalReady();
       const tExit = performance.now();
       let rusage = '';
       try {

@@ -16,5 +16,9 @@ export const VENV = join(CACHE, 'venv');
 const franzSources = createHash('sha256');
 for (const f of ['main.go', 'go.mod', 'go.sum']) franzSources.update(readFileSync(join(BENCH, 'franz', f)));
 export const FRANZ_BIN = join(CACHE, `franz-bench-${franzSources.digest('hex').slice(0, 12)}`);
+// The Java latency client, compiled once by setup.mjs into a directory named after its source (run as a source file,
+// it compiled at every start: on a loaded machine that took seconds, the quick runs' producer was done before its
+// warm-up ended, and it reported no latency at all).
+export const JAVA_LATENCY_DIR = join(CACHE, `java-latency-${createHash('sha256').update(readFileSync(join(BENCH, 'clients', 'JavaLatency.java'))).digest('hex').slice(0, 12)}`);
 export const RESULTS = join(BENCH, 'results');
 export const RAW = join(RESULTS, 'raw');

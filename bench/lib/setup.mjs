@@ -9,7 +9,7 @@ import { spawnSync } from 'node:child_process';
 import { createHash } from 'node:crypto';
 import { existsSync, mkdirSync, openSync, closeSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { BENCH, CACHE, FRANZ_BIN, NODE24_DIR, PEERS, VENV } from './paths.mjs';
+import { BENCH, CACHE, FRANZ_BIN, JAVA_LATENCY_DIR, NODE24_DIR, PEERS, ROOT, VENV } from './paths.mjs';
 
 export const NODE24_BIN = join(NODE24_DIR, 'node_modules', '.bin', 'node');
 
@@ -129,8 +129,17 @@ export function setup(log) {
     if (!problems.has('franz')) peers.add('franz');
   }
 
-  if (has('java', ['-version'])) peers.add('java');
-  else problems.set('java', 'java not found (Java >= 17 runs Kafka\'s consumer-perf-test)');
+  if (has('java', ['-version'])) {
+    peers.add('java');
+    // The latency workloads' Java client, compiled against the broker's kafka-clients jar (clients.mjs runs the
+    // source file instead when there is no javac).
+    if (!existsSync(join(JAVA_LATENCY_DIR, 'JavaLatency.class')) && has('javac', ['-version'])) {
+      log('compiling bench/clients/JavaLatency.java');
+      const err = run('javac', ['-d', JAVA_LATENCY_DIR, '-cp', join(ROOT, '.kafka', 'lib', '*'), join(BENCH, 'clients', 'JavaLatency.java')],
+        { logFile: join(CACHE, 'install-java-latency.log') });
+      if (err !== null) log(`JavaLatency.java did not compile (${err}): it runs as a source file`);
+    }
+  } else problems.set('java', 'java not found (Java >= 17 runs Kafka\'s consumer-perf-test)');
   return { node24, node24Version, peers, problems };
 }
 
