@@ -15,7 +15,7 @@
 
 import { EventEmitter } from 'node:events';
 import { connect as netConnect, type Socket } from 'node:net';
-import { connect as tlsConnect, type TLSSocket } from 'node:tls';
+import type { TLSSocket } from 'node:tls';
 import {
   AbortError,
   ConnectionError,
@@ -28,7 +28,7 @@ import {
 import { decodeResponse, encodeRequest, type RequestBody, type ResponseBody } from '../protocol/index.js';
 import { FrameReader } from './framing.js';
 import type { Logger } from './options.js';
-import { isTlsFailure, tlsConnectOptions, tlsError, type ResolvedTls } from './tls.js';
+import { isTlsFailure, nodeTls, tlsConnectOptions, tlsError, type ResolvedTls } from './tls.js';
 
 export interface ConnectionConfig {
   host: string;
@@ -185,7 +185,7 @@ export class Connection extends EventEmitter {
       };
       // @types/node omits `onread` from tls.ConnectionOptions although tls.connect() documents and forwards it.
       const socket: Socket | TLSSocket = tls
-        ? tlsConnect(Object.assign(tlsConnectOptions(tls, host, port), { onread }))
+        ? nodeTls().connect(Object.assign(tlsConnectOptions(tls, host, port), { onread }))
         : netConnect({ host, port, onread });
       this.socket = socket;
       socket.setNoDelay(this.config.noDelay);

@@ -1,6 +1,7 @@
 // The mapping from SslOptions to tls.connect options, and from OpenSSL/Node TLS errors to TlsError.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
+import { execFileSync } from 'node:child_process';
 import { readFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -82,4 +83,11 @@ test('certificate failures become TlsError with a readable reason, the code and 
   assert.match(tlsError(alt, 'b:1').message, /does not match the host name.*altnames.*\[ERR_TLS_CERT_ALTNAME_INVALID\]/);
   assert.ok(isTlsFailure(Object.assign(new Error('x'), { code: 'ERR_SSL_WRONG_VERSION_NUMBER' })));
   assert.ok(!isTlsFailure(Object.assign(new Error('x'), { code: 'ECONNREFUSED' })));
+});
+
+test('a PLAINTEXT client never loads node:tls (OpenSSL\'s TLS side costs ~5 MiB of RSS per thread that loads it)', () => {
+  const index = join(dirname(fileURLToPath(import.meta.url)), '..', '..', '..', 'src', 'index.js');
+  const script = `await import(${JSON.stringify(index)}); process.stdout.write(JSON.stringify(process.moduleLoadList.filter((m) => /^NativeModule (_)?tls/.test(m))));`;
+  const loaded = JSON.parse(execFileSync(process.execPath, ['--input-type=module', '-e', script], { encoding: 'utf8' })) as string[];
+  assert.deepEqual(loaded, []);
 });
