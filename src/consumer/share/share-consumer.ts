@@ -28,6 +28,7 @@ import type { ConsumerOptions } from '../api.js';
 import { ACK_NAMES, ACK_TYPE_BY_NAME, AckType, partitionKey, type AckTypeCode, type AcknowledgeType } from './acknowledgements.js';
 import { AcknowledgementError, type AcknowledgementFailure, type ShareConsumerEvents, type ShareConsumerMetrics, type ShareConsumerState, type ShareMessage, type ShareRunOptions, type ShareRunSummary } from './api.js';
 import { ShareMembership, type ShareAssignment } from './membership.js';
+import { PrefetchBound } from './prefetch.js';
 import { ackError, ShareFetcher, type AckOutcome, type ShareFetcherHost, type WantedPartition } from './share-fetcher.js';
 import { ShareRunner } from './share-runner.js';
 
@@ -67,6 +68,8 @@ export class ShareConsumer extends EventEmitter<ShareConsumerEvents> {
   private assignment: ShareAssignment = new Map();
   private subscription: readonly string[] = [];
   private readonly buffer: Held[] = [];
+  /** How many records are worth acquiring ahead of the application (its pace against the lock). */
+  private readonly prefetch = new PrefetchBound();
   private readonly held = new Map<string, Held>();
   private lifecycle: ShareConsumerState = 'idle';
   private fatal: Error | null = null;
@@ -116,12 +119,12 @@ export class ShareConsumer extends EventEmitter<ShareConsumerEvents> {
       cluster: this.cluster, logger: this._logger, groupId,
       fetch: {
         maxWaitMs: this.config['fetch.max.wait.ms'], minBytes: this.config['fetch.min.bytes'],
-        maxBytes: this.config['fetch.max.bytes'], maxRecords: this.maxPollRecords,
+        maxBytes: this.config['fetch.max.bytes'],
         acquireMode: this.config['share.acquire.mode'] === 'record_limit' ? 1 : 0,
       },
       memberId: () => this.membership.memberId,
       wanted: (nodeId) => this.routes.get(nodeId) ?? new Map(),
-      wantsRecords: () => this.lifecycle === 'active' && this.membership.memberEpoch > 0 && this.buffer.length < this.maxPollRecords,
+      recordsWanted: () => this.recordsWanted(),
       onAcquired: (nodeId, p, records, acquired, lockTimeoutMs, sentAt) => this.acquired(nodeId, p, records, acquired, lockTimeoutMs, sentAt),
       onAcknowledged: (_nodeId, outcome) => this.acknowledged(outcome),
       onLeaderMoved: (topic) => {
@@ -281,7 +284,8 @@ export class ShareConsumer extends EventEmitter<ShareConsumerEvents> {
     // run()'s handlers finish (or time out) and acknowledge their records before anything is released.
     await this.stopRunner?.();
     for (const h of [...this.held.values()]) {
-      this._queueAck(h, h.delivered && !this.explicit ? AckType.ACCEPT : AckType.RELEASE);
+      if (h.delivered) this._queueAck(h, this.explicit ? AckType.RELEASE : AckType.ACCEPT);
+      else this.giveBack(h);
     }
     this.buffer.length = 0;
     await Promise.all([...this.fetchers.values()].map((f) => f.close()));
@@ -299,6 +303,7 @@ export class ShareConsumer extends EventEmitter<ShareConsumerEvents> {
   async _take(max: number, timeoutMs: number): Promise<ShareMessage[]> {
     this.activity[ACTIVITY_POLLS]++;
     const deadline = Date.now() + timeoutMs;
+    this.prefetch.onAsk(max, deadline - timeoutMs);
     for (;;) {
       if (this.fatal !== null) throw this.fatal;
       if (this.lifecycle === 'closing' || this.lifecycle === 'closed') return [];
@@ -318,6 +323,7 @@ export class ShareConsumer extends EventEmitter<ShareConsumerEvents> {
       }
       if (out.length > 0) {
         this.counts.delivered += out.length;
+        this.prefetch.onHandedOut(out.length, now);
         for (const f of this.fetchers.values()) f.kick();
         return out;
       }
@@ -368,6 +374,19 @@ export class ShareConsumer extends EventEmitter<ShareConsumerEvents> {
     }
   }
 
+  /**
+   * Releases a buffered record the application never saw; one whose lock already ran out is only forgotten (the
+   * broker made it available again itself, and a release would be refused with INVALID_RECORD_STATE).
+   */
+  private giveBack(h: Held): void {
+    if (h.deadline > Date.now()) {
+      this._queueAck(h, AckType.RELEASE);
+      return;
+    }
+    this.held.delete(heldKey(h.record.topic, h.record.partition, h.record.offset));
+    this.counts.lockExpiries++;
+  }
+
   private acceptDelivered(): void {
     for (const h of [...this.held.values()]) if (h.delivered) this._queueAck(h, AckType.ACCEPT);
   }
@@ -393,9 +412,36 @@ export class ShareConsumer extends EventEmitter<ShareConsumerEvents> {
     return f;
   }
 
-  /** A new assignment from the coordinator: route its partitions to their leaders' fetchers. */
+  /**
+   * Records a ShareFetch should acquire now: the fetch-ahead budget (prefetch.ts) less what is buffered and what
+   * the ShareFetches in flight asked for, at most max.poll.records per request. The cap keeps today's memory bound:
+   * a buffer's worth plus one request's worth per broker.
+   */
+  private recordsWanted(): number {
+    if (this.lifecycle !== 'active' || this.membership.memberEpoch <= 0) return 0;
+    let asking = 0;
+    for (const f of this.fetchers.values()) asking += f.asking;
+    const cap = this.maxPollRecords * (1 + this.routes.size);
+    const n = this.prefetch.budget(this._lockDurationMs, Date.now(), cap) - this.buffer.length - asking;
+    return n <= 0 ? 0 : Math.min(n, this.maxPollRecords);
+  }
+
+  /**
+   * A new assignment from the coordinator: route its partitions to their leaders' fetchers. Buffered records of a
+   * partition no longer assigned are released, not kept until their locks end: the partition's new reader gets them
+   * at once.
+   */
   private assign(a: ShareAssignment): void {
     this.assignment = a;
+    let kept = 0;
+    for (const h of this.buffer) {
+      if (a.get(h.topicId)?.includes(h.record.partition) === true) {
+        this.buffer[kept++] = h;
+        continue;
+      }
+      this.giveBack(h);
+    }
+    this.buffer.length = kept;
     void this.route();
   }
 

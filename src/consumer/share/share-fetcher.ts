@@ -49,10 +49,10 @@ export interface ShareFetcherHost {
   memberId(): string;
   /** The partitions led by this broker that the membership is assigned. */
   wanted(nodeId: number): ReadonlyMap<string, WantedPartition>;
-  /** Whether the application's buffer has room for another ShareFetch's records. */
-  wantsRecords(): boolean;
-  /** fetch.max.wait.ms, fetch.min.bytes, fetch.max.bytes, max.poll.records; acquireMode 0 batch_optimized, 1 record_limit. */
-  readonly fetch: { maxWaitMs: number; minBytes: number; maxBytes: number; maxRecords: number; acquireMode: number };
+  /** How many records a ShareFetch should acquire now (0: none; the consumer's fetch-ahead bound, prefetch.ts). */
+  recordsWanted(): number;
+  /** fetch.max.wait.ms, fetch.min.bytes, fetch.max.bytes; acquireMode 0 batch_optimized, 1 record_limit. */
+  readonly fetch: { maxWaitMs: number; minBytes: number; maxBytes: number; acquireMode: number };
   /** Records acquired from one partition, their lock duration and when the request that acquired them left. */
   onAcquired(nodeId: number, p: WantedPartition, records: Buffer | null,
     acquired: readonly { firstOffset: bigint; lastOffset: bigint; deliveryCount: number }[], lockTimeoutMs: number, sentAt: number): void;
@@ -76,6 +76,8 @@ export class ShareFetcher {
   private failures = 0;
   /** Requests in flight carrying acknowledgements (0 or 1: one request at a time). */
   carrying = 0;
+  /** The MaxRecords of the ShareFetch in flight (0: none): counted against the consumer's fetch-ahead bound. */
+  asking = 0;
   /** Requests sent in this fetcher's life, by kind (for tests and metrics). */
   readonly sent = { fetch: 0, acknowledge: 0 };
 
@@ -121,15 +123,17 @@ export class ShareFetcher {
     while (!this.stopped) {
       const wanted = this.host.wanted(this.nodeId);
       try {
+        const want = wanted.size > 0 ? this.host.recordsWanted() : 0;
         if (this.acks.hasRenew && this.epoch > 0) {
           await this.acknowledge(true);
-        } else if (wanted.size > 0 && this.host.wantsRecords() && !this.hasAcksOutside(wanted)) {
-          await this.fetch(wanted);
+        } else if (want > 0 && !this.hasAcksOutside(wanted)) {
+          await this.fetch(wanted, want);
         } else if (this.acks.hasFinal && this.epoch > 0) {
           await this.acknowledge(false);
         } else if (this.acks.size > 0 && this.epoch === 0 && wanted.size > 0) {
-          // Acknowledgements need an open session: open one (a first request may not carry them).
-          await this.fetch(wanted);
+          // Acknowledgements need an open session: open one (a first request may not carry them), acquiring as
+          // little as a ShareFetch may.
+          await this.fetch(wanted, 1);
         } else {
           await new Promise<void>((resolve) => {
             this.wake = resolve;
@@ -169,7 +173,7 @@ export class ShareFetcher {
     this.inSession.clear();
   }
 
-  private async fetch(wanted: ReadonlyMap<string, WantedPartition>): Promise<void> {
+  private async fetch(wanted: ReadonlyMap<string, WantedPartition>, maxRecords: number): Promise<void> {
     const opening = this.epoch === 0;
     const taken = opening ? null : this.acks.take(false);
     const topics = new Map<string, { topicId: string; partitions: { partitionIndex: number; acknowledgementBatches: ReturnType<typeof toBatches> }[] }>();
@@ -195,11 +199,12 @@ export class ShareFetcher {
         f.push(p.partition);
       }
     }
-    const { maxWaitMs, minBytes, maxBytes, maxRecords, acquireMode } = this.host.fetch;
+    const { maxWaitMs, minBytes, maxBytes, acquireMode } = this.host.fetch;
     const sentAt = Date.now();
     const epoch = this.nextEpoch();
     let res: ResponseBody<typeof ApiKey.ShareFetch>;
     if (taken !== null) this.carrying++;
+    this.asking = maxRecords;
     try {
       this.sent.fetch++;
       res = await this.host.cluster.request(this.nodeId, ApiKey.ShareFetch, {
@@ -213,6 +218,7 @@ export class ShareFetcher {
       throw err;
     } finally {
       if (taken !== null) this.carrying--;
+      this.asking = 0;
     }
     if (res.errorCode !== ErrorCode.NONE) {
       if (taken !== null) this.acks.requeue(taken);
