@@ -22,7 +22,7 @@ import { resolveConfig, type ConsumerConfig, type ResolvedConsumerConfig } from 
 import { channels, trace } from '../../diagnostics.js';
 import { ConfigError, StateError } from '../../errors.js';
 import type { Logger } from '../../network/options.js';
-import { ErrorCode } from '../../protocol/error-codes.js';
+import { ErrorCode, kafkaError } from '../../protocol/error-codes.js';
 import { RecordSetReader } from '../../protocol/records/decode.js';
 import type { ConsumerOptions } from '../api.js';
 import { ACK_NAMES, ACK_TYPE_BY_NAME, AckType, partitionKey, type AckTypeCode, type AcknowledgeType } from './acknowledgements.js';
@@ -37,8 +37,10 @@ export interface Held {
   readonly record: ShareMessage;
   readonly nodeId: number;
   readonly topicId: string;
-  /** Date.now() when the lock ends (renewals move it). */
+  /** Date.now() when the lock ends at the earliest, counted from the request that acquired it (renewals move it). */
   deadline: number;
+  /** Date.now() when the lock has ended at the latest, counted from the answer (renewals move it). */
+  endsBy: number;
   /** Handed to the application. */
   delivered: boolean;
 }
@@ -199,11 +201,21 @@ export class ShareConsumer extends EventEmitter<ShareConsumerEvents> {
     this._queueAck(h, code);
   }
 
-  /** @internal queues an acknowledgement of a held record on its broker's fetcher. */
+  /**
+   * @internal queues an acknowledgement of a held record on its broker's fetcher. One whose lock surely ended is
+   * refused here, not sent: the broker answers such an acknowledgement with INVALID_RECORD_STATE only while it still
+   * tracks the record; once other members acknowledged it and the share-partition start offset passed it, the
+   * broker ignores it and answers NONE, which would tell the application that its late accept counted.
+   */
   _queueAck(h: Held, code: AckTypeCode): void {
     if (code !== AckType.RENEW) {
       this.held.delete(heldKey(h.record.topic, h.record.partition, h.record.offset));
-      if (Date.now() > h.deadline) this.counts.lockExpiries++;
+      const now = Date.now();
+      if (now > h.deadline) this.counts.lockExpiries++;
+      if (now > h.endsBy) {
+        this.refuseExpired(h);
+        return;
+      }
     }
     const fetcher = this.fetcherFor(h.nodeId);
     fetcher.acks.add(h.topicId, h.record.partition, h.record.offset, code);
@@ -219,6 +231,7 @@ export class ShareConsumer extends EventEmitter<ShareConsumerEvents> {
   async commit(): Promise<void> {
     this.checkOpen('commit()');
     if (!this.explicit) this.acceptDelivered();
+    this.flushExpired();
     await this._acksSettled();
     const failures = this.failuresSinceCommit;
     this.failuresSinceCommit = [];
@@ -345,6 +358,35 @@ export class ShareConsumer extends EventEmitter<ShareConsumerEvents> {
   /** @internal the held record of a handed-out message, undefined once finally acknowledged. */
   _heldOf(record: ShareMessage): Held | undefined {
     return this.held.get(heldKey(record.topic, record.partition, record.offset));
+  }
+
+  /** Acknowledgements refused because the lock had ended, per partition, reported together (flushExpired()). */
+  private expiredAcks = new Map<string, { topic: string; partition: number; offsets: bigint[] }>();
+
+  private refuseExpired(h: Held): void {
+    const k = `${h.record.topic}:${h.record.partition}`;
+    let e = this.expiredAcks.get(k);
+    if (e === undefined) {
+      if (this.expiredAcks.size === 0) queueMicrotask(() => this.flushExpired());
+      this.expiredAcks.set(k, (e = { topic: h.record.topic, partition: h.record.partition, offsets: [] }));
+    }
+    e.offsets.push(h.record.offset);
+  }
+
+  private flushExpired(): void {
+    const all = this.expiredAcks;
+    if (all.size === 0) return;
+    this.expiredAcks = new Map();
+    for (const { topic, partition, offsets } of all.values()) {
+      const error = kafkaError(ErrorCode.INVALID_RECORD_STATE,
+        `acknowledging records of ${topic}[${partition}], not sent: their acquisition lock had ended (another member may have them)`,
+        null, { group: this.groupId, topic });
+      this.counts.acknowledgementFailures += offsets.length;
+      const failure: AcknowledgementFailure = { topic, partition, offsets, error };
+      this._logger.warn('share consumer: acknowledgements after the lock ended', { group: this.groupId, topic, partition, count: offsets.length });
+      this.failuresSinceCommit.push(failure);
+      this.emit('acknowledgementFailed', failure);
+    }
   }
 
   /** @internal resolves once nothing is queued or in flight to any broker. */
@@ -485,6 +527,7 @@ export class ShareConsumer extends EventEmitter<ShareConsumerEvents> {
     if (lockTimeoutMs > 0) this._lockDurationMs = lockTimeoutMs;
     // The lock started when the broker answered, after the request left: counting from the send errs on the safe side.
     const lockDeadline = sentAt + lockTimeoutMs;
+    const endsBy = Date.now() + lockTimeoutMs;
     const fetcher = this.fetcherFor(nodeId);
     const closing = this.lifecycle !== 'active';
     let n = 0;
@@ -506,7 +549,7 @@ export class ShareConsumer extends EventEmitter<ShareConsumerEvents> {
             seen.add(rec.offset);
             const message = rec as ShareMessage;
             (message as { deliveryCount: number }).deliveryCount = dc;
-            const h: Held = { record: message, nodeId, topicId: p.topicId, deadline: lockDeadline, delivered: false };
+            const h: Held = { record: message, nodeId, topicId: p.topicId, deadline: lockDeadline, endsBy, delivered: false };
             if (closing) {
               fetcher.acks.add(p.topicId, p.partition, rec.offset, AckType.RELEASE);
               continue;
@@ -542,7 +585,7 @@ export class ShareConsumer extends EventEmitter<ShareConsumerEvents> {
           this.counts.acknowledgements[ACK_NAMES[t]]++;
           if (t === AckType.RENEW) {
             const h = this.held.get(heldKey(topic, p.partition, offset));
-            if (h !== undefined) h.deadline = Date.now() + (outcome.lockTimeoutMs > 0 ? outcome.lockTimeoutMs : this._lockDurationMs);
+            if (h !== undefined) h.deadline = h.endsBy = Date.now() + (outcome.lockTimeoutMs > 0 ? outcome.lockTimeoutMs : this._lockDurationMs);
           }
         }
         continue;

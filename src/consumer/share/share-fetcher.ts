@@ -15,7 +15,7 @@
 
 import type { Cluster } from '../../cluster/client.js';
 import { backoff, sleep } from '../../cluster/retry.js';
-import { GregorError, KafkaError } from '../../errors.js';
+import { GregorError, KafkaError, StateError } from '../../errors.js';
 import type { Logger } from '../../network/options.js';
 import { ApiKey, type ResponseBody } from '../../protocol/index.js';
 import { ErrorCode, errorName, kafkaError } from '../../protocol/error-codes.js';
@@ -74,6 +74,7 @@ export class ShareFetcher {
   private wake: (() => void) | null = null;
   private loop: Promise<void> | null = null;
   private failures = 0;
+  private lastError: Error | null = null;
   /** Requests in flight carrying acknowledgements (0 or 1: one request at a time). */
   carrying = 0;
   /** The MaxRecords of the ShareFetch in flight (0: none): counted against the consumer's fetch-ahead bound. */
@@ -134,6 +135,9 @@ export class ShareFetcher {
           // Acknowledgements need an open session: open one (a first request may not carry them), acquiring as
           // little as a ShareFetch may.
           await this.fetch(wanted, 1);
+        } else if (this.acks.size > 0 && this.epoch === 0) {
+          this.abandonAcks();
+          continue;
         } else {
           await new Promise<void>((resolve) => {
             this.wake = resolve;
@@ -145,6 +149,7 @@ export class ShareFetcher {
         this.failures = 0;
       } catch (err) {
         this.failures++;
+        this.lastError = err as Error;
         this.reset();
         if (err instanceof KafkaError && authorizationFailed(err.errorCode)) {
           this.host.onFatal(err);
@@ -155,6 +160,22 @@ export class ShareFetcher {
         this.host.logger[level]('share fetch failed', { node: this.nodeId, failures: this.failures, error: (err as Error).message });
         await sleep(backoff(this.failures, this.host.cluster.retry.retryBackoffMs, this.host.cluster.retry.retryBackoffMaxMs));
       }
+    }
+  }
+
+  /**
+   * No session and no assigned partition led by this broker to open one with: its partitions moved (a leader
+   * election, the broker died). Acquisition locks live on the partition's leader and a new leader starts from the
+   * share state persisted by the share coordinator, where acquired records are available again: these
+   * acknowledgements can never be applied. They fail, named, instead of waiting forever (and commit() with them).
+   */
+  private abandonAcks(): void {
+    for (const renew of [false, true]) {
+      const taken = this.acks.take(renew);
+      if (taken === null) continue;
+      const failed = new StateError(`acknowledging ${taken.count} record(s) acquired from broker ${this.nodeId}: it leads none of this member's partitions any more, and the acquisition locks were its own`,
+        this.lastError === null ? undefined : { cause: this.lastError });
+      this.host.onAcknowledged(this.nodeId, { taken, errors: new Map(), failed, lockTimeoutMs: 0 });
     }
   }
 
