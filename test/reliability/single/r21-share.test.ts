@@ -2,13 +2,13 @@
 // has no order and no commits, so the ledger's partition-order checks do not apply; what is checked is its own
 // contract: every record written is delivered (nothing lost); a record comes back only with its delivery count
 // raised (deliveryCount 1 twice would be two holders at once); the records of a failed member come back to the
-// others. The broker-kill row (a share coordinator moving) needs a broker that may be stopped: left to a run against
-// a broker of its own (the shared single node is never stopped). Member kill: a member process SIGKILLed while it
-// holds records it never acknowledged.
+// others. Member kill: a member process SIGKILLed while it holds records it never acknowledged. Lock expiry: a
+// member's handler stalls past the acquisition lock. The broker-kill row runs on the three-node cluster:
+// ../cluster/r21-share-broker-kill.test.ts.
 import { spawn } from 'node:child_process';
 import { test } from 'node:test';
 import { fileURLToPath } from 'node:url';
-import { Admin, Producer, ShareConsumer, type ShareMessage } from '../../../src/index.js';
+import { AcknowledgementError, Admin, KafkaError, Producer, ShareConsumer, type ShareMessage } from '../../../src/index.js';
 import { ensureKafka, uniqueName } from '../../integration/helpers/kafka.js';
 import type { ShareChildArgs } from '../../integration/share/share-child.js';
 import type { LedgerCheck } from '../../support/ledger.js';
@@ -20,13 +20,14 @@ const PER_PARTITION = 500;
 /** The broker's minimum (group.share.min.record.lock.duration.ms). */
 const LOCK_MS = 15_000;
 
-async function setup(prefix: string): Promise<{ bootstrap: string; topic: string; group: string }> {
+/** A topic of `partitions` x `perPartition` records, written `batch` records per partition at a time. */
+async function setup(prefix: string, { partitions = PARTITIONS, perPartition = PER_PARTITION, batch = PER_PARTITION } = {}): Promise<{ bootstrap: string; topic: string; group: string }> {
   const { bootstrap } = await ensureKafka();
   const topic = uniqueName(prefix);
   const group = uniqueName(`${prefix}-g`);
   const admin = new Admin({ 'bootstrap.servers': bootstrap });
   try {
-    await admin.createTopics([{ topic, numPartitions: PARTITIONS }]);
+    await admin.createTopics([{ topic, numPartitions: partitions }]);
     await admin.incrementalAlterConfigs([{
       type: 'group', name: group, configs: [
         { name: 'share.auto.offset.reset', op: 'set', value: 'earliest' },
@@ -38,7 +39,10 @@ async function setup(prefix: string): Promise<{ bootstrap: string; topic: string
   }
   const producer = new Producer({ 'bootstrap.servers': bootstrap });
   try {
-    await producer.sendBatch(Array.from({ length: PARTITIONS * PER_PARTITION }, (_, i) => ({ topic, partition: i % PARTITIONS, value: `r${i}` })));
+    for (let from = 0; from < perPartition; from += batch) {
+      const n = Math.min(batch, perPartition - from) * partitions;
+      await producer.sendBatch(Array.from({ length: n }, (_, i) => ({ topic, partition: i % partitions, value: `r${from * partitions + i}` })));
+    }
   } finally {
     await producer.close();
   }
@@ -128,5 +132,111 @@ test('R21 share member kill: a SIGKILLed member\'s unacknowledged records come b
   } finally {
     if (proc.exitCode === null && proc.signalCode === null) proc.kill('SIGKILL');
     await survivor.close();
+  }
+});
+
+/**
+ * One member's acknowledgements as the broker answered them: each accept sent, less each one the broker refused
+ * (the acknowledgementFailed events), per record.
+ */
+class AcceptLedger {
+  readonly sent = new Map<string, number>();
+  readonly refused = new Map<string, number>();
+  refusals: Error[] = [];
+  constructor(c: ShareConsumer) {
+    c.on('acknowledgementFailed', (f) => {
+      this.refusals.push(f.error);
+      for (const o of f.offsets) this.refused.set(key(f.partition, o), (this.refused.get(key(f.partition, o)) ?? 0) + 1);
+    });
+  }
+  accept(c: ShareConsumer, records: readonly ShareMessage[]): void {
+    for (const r of records) {
+      c.acknowledge(r, 'accept');
+      this.sent.set(key(r.partition, r.offset), (this.sent.get(key(r.partition, r.offset)) ?? 0) + 1);
+    }
+  }
+  /** Per record, the accepts the broker applied. */
+  applied(into = new Map<string, number>()): Map<string, number> {
+    for (const [k, n] of this.sent) into.set(k, (into.get(k) ?? 0) + n - (this.refused.get(k) ?? 0));
+    return into;
+  }
+}
+
+test('R21 share lock expiry: a handler stalled past the lock loses its records to another member (deliveryCount 2), its late accept is refused and counted, nothing lost, nothing accepted twice', { timeout: 180_000 }, async () => {
+  const started = Date.now();
+  // One partition: both members read it, so the stalled member's records can only come back through lock expiry.
+  const partitions = 1;
+  const perPartition = 200;
+  const { bootstrap, topic, group } = await setup('r21-lock', { partitions, perPartition, batch: 20 });
+  const props = { 'bootstrap.servers': bootstrap, 'group.id': group, 'gregor.log.level': 'error', 'share.acknowledgement.mode': 'explicit', 'max.poll.records': 20 } as const;
+  const stalled = new ShareConsumer(props);
+  const other = new ShareConsumer(props);
+  const stalledLedger = new AcceptLedger(stalled);
+  const otherLedger = new AcceptLedger(other);
+  const total = partitions * perPartition;
+  const deliveries: { partition: number; offset: bigint; deliveryCount: number }[] = [];
+  const applied = (): Map<string, number> => otherLedger.applied(stalledLedger.applied());
+  const done = (): boolean => [...applied().values()].filter((n) => n > 0).length >= total;
+  let lateError: unknown = null;
+  let stalledBatch: ShareMessage[] = [];
+  let firstBack: number | null = null;
+  let expiredAt = 0;
+  try {
+    stalled.subscribe([topic]);
+    const firstDeadline = Date.now() + 60_000;
+    while (stalledBatch.length === 0 && Date.now() < firstDeadline) stalledBatch = await stalled.poll(500);
+    deliveries.push(...stalledBatch);
+    const stalledKeys = new Set(stalledBatch.map((m) => key(m.partition, m.offset)));
+    expiredAt = Date.now() + LOCK_MS;
+    other.subscribe([topic]);
+    // The other member reads and accepts while the stalled one's handler runs for 1.3 lock durations.
+    const otherLoop = (async () => {
+      const deadline = Date.now() + 120_000;
+      while (!done() && Date.now() < deadline) {
+        const got = await other.poll(500);
+        if (got.length === 0) continue;
+        deliveries.push(...got);
+        if (firstBack === null && got.some((m) => stalledKeys.has(key(m.partition, m.offset)))) firstBack = Date.now();
+        otherLedger.accept(other, got);
+        await other.commit().catch(() => {});
+      }
+    })();
+    await new Promise((r) => setTimeout(r, LOCK_MS * 1.3));
+    // The stalled handler finishes: its accepts come too late.
+    stalledLedger.accept(stalled, stalledBatch);
+    await stalled.commit().catch((err: unknown) => { lateError = err; });
+    const lateRefusals = stalled.metrics().acknowledgementFailures;
+    // Back to work: what it buffered before the stall ran out too and is never handed out.
+    const deadline = Date.now() + 120_000;
+    while (!done() && Date.now() < deadline) {
+      const got = await stalled.poll(200);
+      deliveries.push(...got);
+      stalledLedger.accept(stalled, got);
+      await stalled.commit().catch(() => {});
+    }
+    await otherLoop;
+    const perRecord = applied();
+    const twice = [...perRecord].filter(([, n]) => n > 1).map(([k]) => k);
+    const back = deliveries.filter((d) => stalledKeys.has(key(d.partition, d.offset)) && d.deliveryCount >= 2);
+    const check = shareCheck(total, deliveries);
+    const typed = lateError instanceof AcknowledgementError && lateError.failures.every((f) => f.error instanceof KafkaError && f.error.errorName === 'INVALID_RECORD_STATE');
+    const m = stalled.metrics();
+    finish('R21 share lock expiry', {
+      check,
+      recoverMs: firstBack === null ? null : Math.max(0, firstBack - expiredAt),
+      startedAt: started,
+      notes: `${partitions} partition, lock ${LOCK_MS} ms, handler stalled ${LOCK_MS * 1.3} ms on ${stalledBatch.length} record(s): ${new Set(back.map((d) => key(d.partition, d.offset))).size} back with deliveryCount >= 2; late accepts refused ${lateRefusals} (INVALID_RECORD_STATE); stalled member's lock expiries ${m.lockExpiries}, refusals in all ${m.acknowledgementFailures}`,
+      failures: [
+        stalledBatch.length === 0 && 'the stalled member never got a record',
+        !typed && `the late accept did not fail with an AcknowledgementError of INVALID_RECORD_STATE: ${String(lateError)}`,
+        lateRefusals !== stalledBatch.length && `${lateRefusals} refusal(s) counted for ${stalledBatch.length} late accept(s)`,
+        m.acknowledgementFailures !== lateRefusals && `${m.acknowledgementFailures - lateRefusals} accept(s) refused after the stall: an expired record was handed out`,
+        new Set(back.map((d) => key(d.partition, d.offset))).size !== stalledKeys.size && 'a stalled record did not come back with deliveryCount >= 2',
+        twice.length > 0 && `${twice.length} record(s) accepted twice, e.g. ${twice.slice(0, 3).join(', ')}`,
+        [...perRecord.values()].filter((n) => n > 0).length !== total && 'not every record was accepted once',
+      ],
+    });
+  } finally {
+    await Promise.all([stalled.close(), other.close()]);
   }
 });
