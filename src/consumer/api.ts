@@ -20,7 +20,11 @@ export type ConsumerState = 'idle' | 'active' | 'closing' | 'closed';
 export interface RebalanceListener {
   /** New partitions; their start positions are being looked up (seek() here overrides the committed offset). */
   assigned?(partitions: TopicPartition[]): void | Promise<void>;
-  /** Partitions taken away in an orderly rebalance; delivered offsets were committed (auto-commit); commit here. */
+  /**
+   * Partitions taken away in an orderly rebalance; delivered offsets were committed (auto-commit); commit here (also
+   * during close()). As in Java, it runs at the application's next poll: poll(), pollBatch() and iteration return
+   * nothing until every rebalance callback has returned.
+   */
   revoked?(partitions: TopicPartition[]): void | Promise<void>;
   /** Partitions lost (session expired, fenced, max.poll.interval.ms exceeded): another member may own them already. */
   lost?(partitions: TopicPartition[]): void | Promise<void>;

@@ -14,6 +14,7 @@
 // Lifecycle: idle (constructed, nothing to read) -> active (subscribe() or assign()) -> closing -> closed. Calls
 // that make no sense in the current state throw StateError. Nothing connects before subscribe()/assign().
 
+import { AsyncLocalStorage } from 'node:async_hooks';
 import { EventEmitter } from 'node:events';
 import { resolveConfig, type ConsumerConfig, type Logger, type ResolvedConsumerConfig } from '../config/index.js';
 import type { Deserializer } from '../config/types.js';
@@ -59,6 +60,10 @@ const ANONYMOUS: CommitIdentity = { generationId: -1, memberId: '', groupInstanc
 /** Messages handed out from the buffer between two reads of the clock for the session check (see sessionLapsed()). */
 const SESSION_CHECK_EVERY = 32;
 
+/** Marks the async context of an application's rebalance listener (see callListener()). */
+const listenerScope = new AsyncLocalStorage<boolean>();
+const inListener = (): boolean => listenerScope.getStore() === true;
+
 /**
  * A Kafka consumer: joins a group with subscribe() (classic or KIP-848 protocol, group.protocol) or reads the
  * partitions given to assign(), and hands out records through poll(), `for await`, batches() or run(). Configured
@@ -85,6 +90,14 @@ export class Consumer<KS extends Deserializer | undefined = Deserializer, VS ext
   private listener: RebalanceListener | null = null;
   private lifecycle: ConsumerState = 'idle';
   private closing: Promise<void> | null = null;
+  /**
+   * Set while a rebalance callback (assigned, revoked, lost) runs, application listener included: poll(), pollBatch()
+   * and iteration wait for it before handing out anything, as Java runs the listener inside poll(). Without it the
+   * application's loop ran beside a revoked listener and could commit a snapshot that still held the revoked
+   * partitions after the listener's own commit (seen in group/scale.test as a commit by a member that no longer owned
+   * the partition).
+   */
+  private rebalanceGate: Promise<void> | null = null;
   private readonly delivery: Delivery;
   private unsubscribing = false;
   private readonly reportedTopics = new Set<string>();
@@ -298,6 +311,7 @@ export class Consumer<KS extends Deserializer | undefined = Deserializer, VS ext
       // out anything buffered for them: another member may have read and committed past those records meanwhile.
       if (this.sessionLapsed()) return this.expireSession().then(() => this.pollRaw(timeoutMs));
       this.beforePoll();
+      if (this.rebalanceGate !== null && !inListener()) return this.rebalanceGate.then(() => this.pollRaw(timeoutMs));
       const m = this.delivery.take();
       if (m !== null) return this.deserializers === null ? this.delivery.handOut(m) : this.deserialized(m, () => this.pollRaw(timeoutMs));
     } catch (err) {
@@ -306,7 +320,7 @@ export class Consumer<KS extends Deserializer | undefined = Deserializer, VS ext
     if (!(timeoutMs > 0)) return Promise.resolve(null);
     // Time passes while waiting: the next call reads the clock.
     this.sessionCheckIn = 0;
-    const waited = this.delivery.waitForMessage(timeoutMs).catch(this.rethrow);
+    const waited = this.delivery.waitForMessage(timeoutMs).then((m) => this.pastGate(m), this.rethrow);
     if (this.deserializers === null) return waited;
     return waited.then((m) => (m === null ? null : this.deserialized(m, () => this.pollRaw(timeoutMs))));
   }
@@ -465,6 +479,7 @@ export class Consumer<KS extends Deserializer | undefined = Deserializer, VS ext
           this.checkReadable('iteration');
           if (this.sessionLapsed()) return this.expireSession().then(() => iterator.next());
           this.beforePoll();
+          if (this.rebalanceGate !== null && !inListener()) return this.rebalanceGate.then(() => iterator.next());
           m = this.delivery.take();
         } catch (err) {
           return this.rejected(err);
@@ -472,11 +487,13 @@ export class Consumer<KS extends Deserializer | undefined = Deserializer, VS ext
         if (this.deserializers !== null) {
           if (m !== null) return this.deserialized(m, () => iterator.next()).then((v) => this.step(v, finish));
           this.sessionCheckIn = 0;
-          return this.delivery.waitForMessage(Infinity).then((w) => (w === null ? finish() : this.deserialized(w, () => iterator.next()).then((v) => this.step(v, finish))), this.rethrow);
+          return this.delivery.waitForMessage(Infinity).then((m) => this.pastGate(m), this.rethrow)
+            .then((w) => (w === null ? (this.lifecycle === 'active' ? iterator.next() : finish()) : this.deserialized(w, () => iterator.next()).then((v) => this.step(v, finish))));
         }
         if (m !== null) return this.delivery.handOut({ done: false, value: m as Delivered<KS, VS> });
         this.sessionCheckIn = 0;
-        return this.delivery.waitForMessage(Infinity).then((w): Step => (w === null ? finish() : { done: false, value: w as Delivered<KS, VS> }), this.rethrow);
+        return this.delivery.waitForMessage(Infinity).then((m) => this.pastGate(m), this.rethrow)
+          .then((w): Step | Promise<Step> => (w === null ? (this.lifecycle === 'active' ? iterator.next() : finish()) : { done: false, value: w as Delivered<KS, VS> }));
       },
       return: (): Promise<Step> => Promise.resolve(finish()),
     };
@@ -526,7 +543,8 @@ export class Consumer<KS extends Deserializer | undefined = Deserializer, VS ext
    * the broker's exact error when the commit fails for a non-retriable reason.
    */
   async commit(offsets?: readonly OffsetCommit[]): Promise<void> {
-    this.checkOpen('commit()');
+    // A revoked listener may commit while close() leaves the group (Java's commitSync in onPartitionsRevoked).
+    if (!(this.lifecycle === 'closing' && inListener())) this.checkOpen('commit()');
     if (this.fatalError !== null) throw this.fatalError;
     if (this.runner !== null) throw new StateError('commit(): run() commits the completed records itself while it runs');
     if (this.coordinator === null) throw new StateError('commit() needs group.id: offsets are committed to a consumer group');
@@ -1017,7 +1035,7 @@ export class Consumer<KS extends Deserializer | undefined = Deserializer, VS ext
         return [...a.topics];
       },
       ownedPartitions: () => this.assignmentState.partitions(),
-      assigned: (partitions) => traced(channels.rebalance, () => this.rebalanceDiagnostics('assigned', partitions), async () => {
+      assigned: (partitions) => this.gated(() => traced(channels.rebalance, () => this.rebalanceDiagnostics('assigned', partitions), async () => {
         this.buffer.meter.rebalanceCompleted();
         const added = this.assignmentState.add(partitions);
         this.offsets.initialize(added);
@@ -1026,8 +1044,8 @@ export class Consumer<KS extends Deserializer | undefined = Deserializer, VS ext
         this.logger.info('partitions assigned', { partitions: partitions.map(describe).join(' ') });
         this.emit('assigned', partitions);
         await this.callListener('assigned', partitions);
-      }),
-      revoked: (partitions) => traced(channels.rebalance, () => this.rebalanceDiagnostics('revoked', partitions), async () => {
+      })),
+      revoked: (partitions) => this.gated(() => traced(channels.rebalance, () => this.rebalanceDiagnostics('revoked', partitions), async () => {
         this.buffer.meter.revocations++;
         if (this.lifecycle !== 'closing' && !this.unsubscribing) this.buffer.meter.rebalanceStarted();
         const states = partitions.map((tp) => this.assignmentState.get(tp.topic, tp.partition)).filter((s): s is PartitionState => s !== undefined);
@@ -1042,7 +1060,9 @@ export class Consumer<KS extends Deserializer | undefined = Deserializer, VS ext
           // run(): its handlers in flight finish (bounded) and their completions are committed, gap metadata included.
           await this.runner.revoked(partitions);
         } else if (!appCalled()) {
-          await this.delivery.untilProcessed(states, this.settings.maxPollIntervalMs);
+          // With a revoked listener the revoke waits for the application's next poll whatever it holds: the listener
+          // then runs while that poll waits (rebalanceGate), never beside the application's own loop (its commits).
+          await this.delivery.untilProcessed(states, this.settings.maxPollIntervalMs, this.listener?.revoked !== undefined);
         }
         if (this.settings.enableAutoCommit && this.runner === null) {
           // Asked again after the wait: close() may have come meanwhile, and then everything handed out is done.
@@ -1057,8 +1077,8 @@ export class Consumer<KS extends Deserializer | undefined = Deserializer, VS ext
         await this.callListener('revoked', partitions);
         this.drop(states);
         this.logger.info('partitions revoked', { partitions: partitions.map(describe).join(' ') });
-      }),
-      lost: (partitions) => traced(channels.rebalance, () => this.rebalanceDiagnostics('lost', partitions), async () => {
+      })),
+      lost: (partitions) => this.gated(() => traced(channels.rebalance, () => this.rebalanceDiagnostics('lost', partitions), async () => {
         this.buffer.meter.losses++;
         this.buffer.meter.rebalanceStarted();
         const states = partitions.map((tp) => this.assignmentState.get(tp.topic, tp.partition)).filter((s): s is PartitionState => s !== undefined);
@@ -1066,7 +1086,7 @@ export class Consumer<KS extends Deserializer | undefined = Deserializer, VS ext
         this.drop(states);
         this.emit('lost', partitions);
         await this.callListener('lost', partitions);
-      }),
+      })),
       liveness: this.liveness!,
       fatal: (error: GregorError) => {
         this.fatalError ??= error;
@@ -1080,11 +1100,36 @@ export class Consumer<KS extends Deserializer | undefined = Deserializer, VS ext
     return { clientId: this.settings.clientId, groupId: this.settings.groupId, kind, partitions };
   }
 
+  /**
+   * A message a waiting poll got while a rebalance callback runs goes to the application after the callback (see
+   * rebalanceGate); null if its partition was revoked meanwhile (the poll ends empty, an iteration polls again).
+   */
+  private pastGate(m: Message | null): Message | null | Promise<Message | null> {
+    const gate = this.rebalanceGate;
+    if (m === null || gate === null || inListener()) return m;
+    return gate.then(() => {
+      const s = this.assignmentState.get(m.topic, m.partition);
+      return s === undefined || s.phase === 'revoking' ? null : this.pastGate(m);
+    });
+  }
+
+  /** Runs a rebalance callback with the gate up (see rebalanceGate). */
+  private gated(callback: () => Promise<void>): Promise<void> {
+    const done = callback();
+    const gate = done.then(() => undefined, () => undefined);
+    this.rebalanceGate = gate;
+    void gate.then(() => {
+      if (this.rebalanceGate === gate) this.rebalanceGate = null;
+    });
+    return done;
+  }
+
   private async callListener(which: keyof RebalanceListener, partitions: TopicPartition[]): Promise<void> {
     const fn = this.listener?.[which];
     if (fn === undefined) return;
     try {
-      await fn.call(this.listener, partitions);
+      // A listener that polls or commits is inside the callback: the gate does not hold it (it would wait for itself).
+      await listenerScope.run(true, () => fn.call(this.listener, partitions));
     } catch (err) {
       this.logger.warn(`rebalance listener ${which}() threw`, { error: (err as Error).message });
     }

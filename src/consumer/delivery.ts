@@ -189,11 +189,13 @@ export class Delivery {
   /**
    * Resolves when no message of these partitions is in the application's hands: at once if none is, else at the
    * application's next poll, or when `maxPollIntervalMs` since its last poll has passed (then the message counts
-   * as unfinished and is delivered again to the next owner: at least once).
+   * as unfinished and is delivered again to the next owner: at least once). `nextPoll`: wait for the next poll (or a
+   * poll waiting now) even when the application holds nothing of these partitions.
    */
-  untilProcessed(states: readonly PartitionState[], maxPollIntervalMs: number): Promise<void> {
+  untilProcessed(states: readonly PartitionState[], maxPollIntervalMs: number, nextPoll = false): Promise<void> {
     const keys = new Set(states.map((s) => s.key));
-    if (Atomics.load(this.activity, ACTIVITY_WAITING) > 0 || !this.held().some((m) => keys.has(partitionKey(m.topic, m.partition)))) return Promise.resolve();
+    if (Atomics.load(this.activity, ACTIVITY_WAITING) > 0) return Promise.resolve();
+    if (!nextPoll && !this.held().some((m) => keys.has(partitionKey(m.topic, m.partition)))) return Promise.resolve();
     const limit = Math.max(0, this.pollActivity() + maxPollIntervalMs - Date.now());
     return new Promise((resolve) => {
       const timer = setTimeout(done, limit);
