@@ -16,7 +16,7 @@
 //
 //   iterate  `for await` over an async iterator whose next() is the consumer's own (src/consumer/consumer.ts,
 //            [Symbol.asyncIterator]): beforePoll, Delivery.take, Delivery.handOut; the loop reads every value
-//   batches  the same through pollBatch()'s steps (one promise per batch of max.poll.records = 500)
+//   batches  the same through pollBatch()'s steps (one promise per batch of max.poll.records = 500, FetchBuffer.nextMany)
 //   decode   decodeRecordSet alone over the same chunks, every value read (the records layer's share)
 //
 // A new response is pushed when the buffer runs dry (the fetcher has always answered in time: no waiting is measured);
@@ -206,10 +206,16 @@ async function pollBatch(feed: Feed): Promise<Message[]> {
   while (first === null && feed.push()) first = delivery.take();
   if (first === null) return [];
   const batch = [first];
-  while (batch.length < 500 && !buffer.hasError) {
-    const m = buffer.next();
-    if (m === null) break;
-    batch.push(m);
+  // A --compare build from before FetchBuffer.nextMany() took the rest one message at a time, as pollBatch() did.
+  const older = buffer as { nextMany?: unknown };
+  if (typeof older.nextMany === 'function') {
+    buffer.nextMany(batch, 500);
+  } else {
+    while (batch.length < 500 && !buffer.hasError) {
+      const m = buffer.next();
+      if (m === null) break;
+      batch.push(m);
+    }
   }
   delivery.holdBatch(batch);
   return delivery.handOut(batch);

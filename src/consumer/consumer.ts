@@ -381,11 +381,7 @@ export class Consumer<KS extends Deserializer | undefined = Deserializer, VS ext
     if (first === null) return [];
     const batch = [first];
     // Errors found after the first message wait for the next call: the messages before them are delivered first.
-    while (batch.length < max && !this.buffer.hasError) {
-      const m = this.buffer.next();
-      if (m === null) break;
-      batch.push(m);
-    }
+    this.buffer.nextMany(batch, max);
     this.delivery.holdBatch(batch);
     return this.delivery.handOut(batch);
   }
@@ -400,11 +396,7 @@ export class Consumer<KS extends Deserializer | undefined = Deserializer, VS ext
     const first = await this.pollRaw(timeoutMs) as { record: Message } | null;
     if (first === null) return [];
     const raw = [first.record];
-    while (raw.length < max && !this.buffer.hasError) {
-      const m = this.buffer.next();
-      if (m === null) break;
-      raw.push(m);
-    }
+    this.buffer.nextMany(raw, max);
     const out: unknown[] = [first];
     const pending: Promise<unknown>[] = [];
     let cut = raw.length;

@@ -16,6 +16,12 @@ import { ConsumerMeter } from './metrics.js';
 /** Produces a chunk's visible messages in offset order; null when exhausted. May throw a GregorError (corrupt batch). */
 export interface RecordSource {
   next(): Message | null;
+  /**
+   * The messages next() would return next, as many as are decoded already (the rest of a decoded batch, else the
+   * next batch with visible records), appended to `out` until it holds `max`; how many were appended, 0 when
+   * exhausted. Throws as next() does.
+   */
+  takeInto(out: Message[], max: number): number;
 }
 
 export interface Chunk {
@@ -98,6 +104,53 @@ export class FetchBuffer {
    * a batch turns out corrupt: the partition is failed at the bad batch, other partitions keep flowing.
    */
   next(): Message | null {
+    for (let chunk = this.liveChunk(); chunk !== null; chunk = this.liveChunk()) {
+      let message: Message | null;
+      try {
+        message = chunk.records.next();
+      } catch (err) {
+        this.failChunk(chunk, err as GregorError);
+        throw err;
+      }
+      if (message !== null) {
+        chunk.state.advance(message);
+        chunk.state.consumedMessages++;
+        return message;
+      }
+      this.exhausted(chunk);
+    }
+    return null;
+  }
+
+  /**
+   * Appends deliverable messages to `out` until it holds `max` (pollBatch()): what next() would return one by one,
+   * taken a decoded batch at a time, the position advanced once per run instead of per message (batches() at 100 B:
+   * see bench/README.md). Stops early at an error waiting for the application; a batch that turns out corrupt fails
+   * its partition as in next(), and its error waits for the next poll, after the messages appended before it.
+   */
+  nextMany(out: Message[], max: number): void {
+    while (out.length < max && this.errors.length === 0) {
+      const chunk = this.liveChunk();
+      if (chunk === null) return;
+      let added: number;
+      try {
+        added = chunk.records.takeInto(out, max);
+      } catch (err) {
+        this.failChunk(chunk, err as GregorError);
+        this.errors.push(err as GregorError);
+        return;
+      }
+      if (added > 0) {
+        chunk.state.advance(out[out.length - 1]);
+        chunk.state.consumedMessages += added;
+      } else {
+        this.exhausted(chunk);
+      }
+    }
+  }
+
+  /** The chunk to deliver from: the current one, or the next live one (stale chunks released, paused ones parked). */
+  private liveChunk(): Chunk | null {
     for (;;) {
       let chunk = this.current;
       if (chunk === null) {
@@ -106,38 +159,35 @@ export class FetchBuffer {
         this.current = chunk;
       }
       const state = chunk.state;
-      if (state.generation !== chunk.generation || state.paused) {
-        // Stale (seek, reset, revoke) or paused since the chunk became current.
-        this.current = null;
-        if (state.paused && state.generation === chunk.generation) this.park(chunk, true);
-        else this.release(chunk);
-        continue;
-      }
-      let message: Message | null;
-      try {
-        message = chunk.records.next();
-      } catch (err) {
-        this.current = null;
-        this.release(chunk);
-        state.fail(err as GregorError);
-        throw err;
-      }
-      if (message !== null) {
-        state.advance(message);
-        state.consumedMessages++;
-        return message;
-      }
-      // Exhausted: what remains up to endOffset was invisible (control records, aborted transactions, records
-      // below the fetch offset), so the position moves to the chunk's end.
+      if (state.generation === chunk.generation && !state.paused) return chunk;
+      // Stale (seek, reset, revoke) or paused since the chunk became current.
       this.current = null;
-      const position = state.position;
-      if (position === null || position < chunk.endOffset) {
-        state.position = chunk.endOffset;
-        state.positionEpoch = chunk.endEpoch;
-      }
-      state.consumedBytes += chunk.bytes;
-      this.release(chunk);
+      if (state.paused && state.generation === chunk.generation) this.park(chunk, true);
+      else this.release(chunk);
     }
+  }
+
+  /** A corrupt batch: the partition fails at it (nothing after it is delivered), the chunk's bytes are released. */
+  private failChunk(chunk: Chunk, err: GregorError): void {
+    this.current = null;
+    this.release(chunk);
+    chunk.state.fail(err);
+  }
+
+  /**
+   * The current chunk has nothing more to deliver: what remains up to endOffset was invisible (control records,
+   * aborted transactions, records below the fetch offset), so the position moves to the chunk's end.
+   */
+  private exhausted(chunk: Chunk): void {
+    const state = chunk.state;
+    this.current = null;
+    const position = state.position;
+    if (position === null || position < chunk.endOffset) {
+      state.position = chunk.endOffset;
+      state.positionEpoch = chunk.endEpoch;
+    }
+    state.consumedBytes += chunk.bytes;
+    this.release(chunk);
   }
 
   /** True when a message may be available without waiting (or an error is waiting). */

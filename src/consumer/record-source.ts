@@ -110,6 +110,20 @@ export class ChunkRecords implements RecordSource {
     return this.advance();
   }
 
+  takeInto(out: Message[], max: number): number {
+    let current = this.current;
+    if (current === null || this.recordIndex >= current.length) {
+      if (this.advance() === null) return 0;
+      current = this.current!;
+      this.recordIndex = 0;
+    }
+    const from = this.recordIndex;
+    const n = Math.min(current.length - from, max - out.length);
+    for (let i = 0; i < n; i++) out.push(current[from + i]);
+    this.recordIndex = from + n;
+    return n;
+  }
+
   /**
    * Decodes batches until one has deliverable records; throws the decoding error once earlier batches are done.
    * One batch at a time: a 1 MiB chunk of 100-byte records is ~9,000 records, and decoding them all up front kept

@@ -153,6 +153,61 @@ test('a corrupt batch fails its partition at the bad offset; other partitions ke
   assert.equal(a.fetchable, true, 'a seek clears the failure');
 });
 
+test('nextMany() takes what next() would, a decoded batch at a time, up to max; positions advance alike', () => {
+  const fill = (b: FetchBuffer, a: PartitionState, c: PartitionState): void => {
+    // chunk() counts one offset per tail entry: a second batch of one record, then a commit marker (offsets 3, 4).
+    const second = encodeRecordBatch({ baseOffset: 3n, records: [{ value: 'd' }], partitionLeaderEpoch: 4 });
+    const marker = encodeControlBatch({ baseOffset: 4n, controlType: ControlType.COMMIT, producerId: 3n, producerEpoch: 0 });
+    b.push(chunk(a, 0n, ['a', 'b', 'c'], [second, marker]));
+    b.push(chunk(c, 0n, ['z']));
+  };
+  const one = new FetchBuffer(1 << 20);
+  const [a1, c1] = [state('t', 0), state('t', 1)];
+  fill(one, a1, c1);
+  const many = new FetchBuffer(1 << 20);
+  const [a2, c2] = [state('t', 0), state('t', 1)];
+  fill(many, a2, c2);
+  const show = (m: { topic: string; partition: number; offset: bigint; valueString(): string | null }): string => `${m.topic}-${m.partition}:${m.offset}:${m.valueString()}`;
+  const batches: string[][] = [];
+  for (;;) {
+    const out: Parameters<FetchBuffer['nextMany']>[0] = [];
+    many.nextMany(out, 2);
+    if (out.length === 0) break;
+    batches.push(out.map(show));
+    // After each run the position is the last message's offset + 1, as after the same messages through next().
+    const last = out[out.length - 1];
+    assert.equal((last.partition === 0 ? a2 : c2).position, last.offset + 1n);
+  }
+  assert.deepEqual(batches, [['t-0:0:a', 't-0:1:b'], ['t-0:2:c', 't-0:3:d'], ['t-1:0:z']]);
+  assert.deepEqual(batches.flat(), values(one));
+  for (const [x, y] of [[a1, a2], [c1, c2]]) {
+    assert.equal(y.position, x.position);
+    assert.equal(y.positionEpoch, x.positionEpoch);
+    assert.equal(y.consumedMessages, x.consumedMessages);
+    assert.equal(y.consumedBytes, x.consumedBytes);
+  }
+  assert.equal(a2.position, 5n, 'past the commit marker once drained');
+  assert.equal(many.bufferedBytes, 0);
+});
+
+test('nextMany(): a corrupt batch after some messages fails its partition; its error waits for the next poll', () => {
+  const b = new FetchBuffer(1 << 20);
+  const a = state('t', 0);
+  const bad = encodeRecordBatch({ baseOffset: 2n, records: [{ value: 'bad' }] });
+  bad[bad.length - 1] ^= 1;
+  b.push(chunk(a, 0n, ['x', 'y'], [bad]));
+  const out: Parameters<FetchBuffer['nextMany']>[0] = [];
+  b.nextMany(out, 10);
+  assert.deepEqual(out.map((m) => m.valueString()), ['x', 'y'], 'the messages before the corrupt batch are delivered');
+  assert.equal(a.position, 2n);
+  assert.equal(a.phase, 'failed');
+  assert.ok(b.hasError);
+  assert.ok(b.takeError() instanceof CorruptRecordError);
+  const more: typeof out = [];
+  b.nextMany(more, 10);
+  assert.equal(more.length, 0);
+});
+
 test('onData listeners fire once on push and can be cancelled', () => {
   const b = new FetchBuffer(1 << 20);
   let fired = 0;
