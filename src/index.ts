@@ -33,8 +33,8 @@ export {
 // Share groups (KIP-932): queues on Kafka topics.
 export { ShareConsumer } from './consumer/share/share-consumer.js';
 export {
-  AcknowledgementError, type AcknowledgeType, type AcknowledgementFailure, type ShareConsumerEvents, type ShareConsumerMetrics,
-  type ShareConsumerState, type ShareHandlerContext, type ShareMessage, type ShareRunOptions, type ShareRunSummary,
+  AcknowledgementError, ShareConsumerRecord, type AcknowledgeType, type AcknowledgementFailure, type ShareConsumerEvents, type ShareConsumerMetrics,
+  type ShareConsumerState, type ShareDelivered, type ShareHandlerContext, type ShareMessage, type ShareRunOptions, type ShareRunSummary,
 } from './consumer/share/api.js';
 
 export {

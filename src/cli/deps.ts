@@ -199,6 +199,8 @@ export const defaultDeps: CliDeps = {
   },
   createShareConsumer: async (config) => {
     const { ShareConsumer } = await import('../consumer/share/share-consumer.js');
+    // Registers the producer-backed dead-letter sink (gregor.error.policy=dead-letter).
+    await import('../dead-letter/index.js');
     return new ShareCliConsumer(new ShareConsumer(config));
   },
   describeCluster: (config) => withAdmin(config, clusterView),

@@ -358,9 +358,9 @@ export const PROPERTIES = {
   'gregor.error.policy': {
     type: 'enum', clients: CONSUMER, values: ['stop', 'skip', 'dead-letter'], default: 'stop',
     doc: 'a record that cannot be deserialized, or (run()) whose handler still fails after its retries: stop (the '
-      + 'error is raised at the record), skip (a warning, counted, passed over; a ShareConsumer rejects it) or '
-      + 'dead-letter (written to gregor.dead.letter.topic with acks=all before its offset can be committed; not for '
-      + 'a ShareConsumer)',
+      + 'error is raised at the record; a ShareConsumer releases it), skip (a warning, counted, passed over; a '
+      + 'ShareConsumer rejects it) or dead-letter (written to gregor.dead.letter.topic with acks=all before its offset '
+      + 'can be committed; a ShareConsumer accepts it only then)',
   },
   'gregor.dead.letter.topic': {
     type: 'string', clients: CONSUMER, nonEmpty: true,

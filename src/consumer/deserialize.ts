@@ -165,10 +165,12 @@ export class Deserializers {
   }
 
   /**
-   * The record deserialized: a ConsumerRecord, or a promise of one when a deserializer returned a promise. Throws
-   * (or rejects with) a DeserializationError.
+   * The record deserialized: a ConsumerRecord (or what `make` builds: the ShareConsumer's record), or a promise of
+   * one when a deserializer returned a promise. Throws (or rejects with) a DeserializationError.
    */
-  apply(m: Message): ConsumerRecord<unknown, unknown> | Promise<ConsumerRecord<unknown, unknown>> {
+  apply(m: Message): ConsumerRecord<unknown, unknown> | Promise<ConsumerRecord<unknown, unknown>>;
+  apply<R>(m: Message, make: (m: Message, key: unknown, value: unknown) => R): R | Promise<R>;
+  apply(m: Message, make: (m: Message, key: unknown, value: unknown) => unknown = newConsumerRecord): unknown {
     const k = this.one(m, 'key');
     let v: unknown;
     try {
@@ -178,11 +180,11 @@ export class Deserializers {
       if (isThenable(k)) Promise.resolve(k).catch(() => {});
       throw err;
     }
-    if (!isThenable(k) && !isThenable(v)) return new ConsumerRecord(m, k, v);
+    if (!isThenable(k) && !isThenable(v)) return make(m, k, v);
     return Promise.all([
       isThenable(k) ? Promise.resolve(k).catch((err: unknown) => failed(m, 'key', err)) : k,
       isThenable(v) ? Promise.resolve(v).catch((err: unknown) => failed(m, 'value', err)) : v,
-    ]).then(([key, value]) => new ConsumerRecord(m, key, value));
+    ]).then(([key, value]) => make(m, key, value));
   }
 
   private one(m: Message, part: 'key' | 'value'): unknown {
@@ -195,6 +197,10 @@ export class Deserializers {
       return failed(m, part, err);
     }
   }
+}
+
+function newConsumerRecord(m: Message, key: unknown, value: unknown): ConsumerRecord<unknown, unknown> {
+  return new ConsumerRecord(m, key, value);
 }
 
 function failed(m: Message, part: 'key' | 'value', err: unknown): never {

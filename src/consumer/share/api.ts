@@ -1,8 +1,10 @@
-// The public types of the ShareConsumer (KIP-932 share groups): the record it hands out, its run() options, its
-// metrics snapshot and its errors.
+// The public types of the ShareConsumer (KIP-932 share groups): the record it hands out (raw, or deserialized with
+// key.deserializer / value.deserializer), its run() options, its metrics snapshot and its errors.
 
 import { GregorError, type GregorErrorOptions } from '../../errors.js';
 import type { KafkaRecord } from '../../protocol/records/record.js';
+import { ConsumerRecord, type Delivered } from '../deserialize.js';
+import type { Message } from '../message.js';
 import type { RetryPolicy } from '../runner/options.js';
 import type { AcknowledgeType } from './acknowledgements.js';
 
@@ -13,6 +15,33 @@ export type { AcknowledgeType };
  * record out (1 the first time; it grows when a lock expires or a consumer releases the record).
  */
 export type ShareMessage = KafkaRecord & { readonly deliveryCount: number };
+
+/**
+ * A record acquired from a share group, with its key and value deserialized (key.deserializer, value.deserializer):
+ * a ConsumerRecord (the raw record and its bytes stay reachable as `record`, `rawKey`, `rawValue`) plus its
+ * `deliveryCount`.
+ */
+export class ShareConsumerRecord<K, V> extends ConsumerRecord<K, V> {
+  /** The raw record as acquired. */
+  declare readonly record: ShareMessage;
+
+  /** How many times the broker has handed this record out (see ShareMessage). */
+  get deliveryCount(): number {
+    return this.record.deliveryCount;
+  }
+
+  /** As ConsumerRecord.toJSON(), with the delivery count. */
+  override toJSON(): Record<string, unknown> {
+    return { ...super.toJSON(), deliveryCount: this.record.deliveryCount };
+  }
+}
+
+/**
+ * What a ShareConsumer hands out for the deserializer settings KS and VS: the raw ShareMessage when neither is set
+ * (or both are 'buffer'), else a ShareConsumerRecord with the deserializers' types (as Consumer's Delivered).
+ */
+export type ShareDelivered<KS, VS> = [Delivered<KS, VS>] extends [Message] ? ShareMessage
+  : Delivered<KS, VS> extends ConsumerRecord<infer K, infer V> ? ShareConsumerRecord<K, V> : never;
 
 /** idle (not subscribed), active, closing, closed. */
 export type ShareConsumerState = 'idle' | 'active' | 'closing' | 'closed';
@@ -25,15 +54,18 @@ export interface ShareHandlerContext {
   readonly attempt: number;
 }
 
-/** ShareConsumer.run()'s options. */
-export interface ShareRunOptions {
+/**
+ * ShareConsumer.run()'s options. `M` is what the consumer hands out (ShareMessage, or ShareConsumerRecord with
+ * deserializers).
+ */
+export interface ShareRunOptions<M = ShareMessage> {
   /** Called once per record; resolving accepts it. Exactly one of eachMessage and eachBatch. */
-  eachMessage?: (message: ShareMessage, context: ShareHandlerContext) => void | Promise<void>;
+  eachMessage?: (message: M, context: ShareHandlerContext) => void | Promise<void>;
   /**
    * Called with up to `batchSize` records (of any partitions: a share group keeps no order); resolving accepts those
    * the handler did not acknowledge itself (consumer.acknowledge(record, type)).
    */
-  eachBatch?: (messages: readonly ShareMessage[], context: ShareHandlerContext) => void | Promise<void>;
+  eachBatch?: (messages: readonly M[], context: ShareHandlerContext) => void | Promise<void>;
   /** Handlers (eachMessage: records; eachBatch: batches) in flight at most. Default 1. */
   concurrency?: number;
   /** eachBatch: records per batch at most. Default max.poll.records. */
@@ -41,7 +73,10 @@ export interface ShareRunOptions {
   /**
    * Retries of a failing handler, as Consumer.run()'s. After the last, gregor.error.policy decides: 'stop' releases
    * the record (another member gets it, its delivery count grows) and run() rejects with a HandlerError; 'skip'
-   * rejects the record (archived by the broker, never delivered again) and goes on. Default { retries: 5 }.
+   * rejects the record (archived by the broker, never delivered again) and goes on; 'dead-letter' writes it to the
+   * dead-letter topic and accepts it once that write is acknowledged (a failed write releases it and run() rejects
+   * with a DeadLetterError). A record that cannot be deserialized goes to the policy at once (no retry).
+   * Default { retries: 5 }.
    */
   retry?: RetryPolicy | false;
   /**
@@ -59,8 +94,10 @@ export interface ShareRunOptions {
 export interface ShareRunSummary {
   /** Records whose handler succeeded (accepted, unless the handler acknowledged them otherwise). */
   handled: number;
-  /** Records rejected after their retries under gregor.error.policy=skip. */
+  /** Records rejected under gregor.error.policy=skip (the handler failed after its retries, or undeserializable). */
   rejected: number;
+  /** Records written to the dead-letter topic, then accepted, under gregor.error.policy=dead-letter. */
+  deadLettered: number;
   /** Lock renewals sent for records still being handled. */
   renewals: number;
 }
@@ -76,6 +113,11 @@ export interface ShareConsumerMetrics {
   acknowledgements: { accept: number; release: number; reject: number; gap: number; renew: number };
   /** Acknowledgements the broker refused (INVALID_RECORD_STATE: the lock had expired...). */
   acknowledgementFailures: number;
+  /**
+   * Records gregor.error.policy settled (undeserializable, or run()'s handler failed after its retries): rejected
+   * (skip) and written to the dead-letter topic (dead-letter).
+   */
+  errorPolicy: { rejected: number; deadLettered: number };
   /** Records whose acquisition lock ran out while this consumer still held them (buffered or being handled). */
   lockExpiries: number;
   /** Records held now: acquired and not acknowledged (buffered + with the application). */

@@ -8,7 +8,14 @@
 // ShareAcknowledge), acknowledgements.ts (what is queued, as AcknowledgementBatches), share-runner.ts (run()).
 //
 // A record's life here: acquired (a ShareFetch response) -> buffered (waiting for poll()) -> with the application
-// (handed out) -> acknowledged (queued on its broker's fetcher, sent on the next request) -> answered. A buffered
+// (handed out) -> acknowledged (queued on its broker's fetcher, sent on the next request) -> answered.
+//
+// Deserializers and gregor.error.policy apply at the hand-out (poll(), iteration, run()): a record that cannot be
+// deserialized (or, in run(), whose handler still fails after its retries) is settled by the policy, never handed
+// on: stop releases it (redelivered, its delivery count raised) and raises the error; skip rejects it (the broker
+// archives it); dead-letter writes it to the dead-letter topic and accepts it only once that write is acknowledged
+// (acks=all), releasing it when the write fails. A share group has no offset to hold back, so the acknowledgement
+// is what makes dead-lettering safe: accepted after the write, at least once in the dead-letter topic. A buffered
 // record whose lock has run out is dropped, never handed out (another member may hold it by then). close() sends
 // what was acknowledged, accepts (implicit mode) or releases (explicit mode) what the application holds, releases
 // what it never saw, and leaves the group.
@@ -20,13 +27,20 @@ import { CoordinatorType, type Coordinator } from '../../cluster/coordinator.js'
 import { ACTIVITY_POLLS, ACTIVITY_SLOTS, ACTIVITY_WAITING, GroupLiveness } from '../../cluster/group-liveness.js';
 import { resolveConfig, type ConsumerConfig, type ResolvedConsumerConfig } from '../../config/index.js';
 import { channels, trace } from '../../diagnostics.js';
+import type { Deserializer } from '../../config/types.js';
 import { ConfigError, StateError } from '../../errors.js';
 import type { Logger } from '../../network/options.js';
 import { ErrorCode, kafkaError } from '../../protocol/error-codes.js';
 import { RecordSetReader } from '../../protocol/records/decode.js';
 import type { ConsumerOptions } from '../api.js';
+import { Deserializers } from '../deserialize.js';
+import { deadLetterSinkFactory, FailurePolicy } from '../failure-policy.js';
+import type { Message } from '../message.js';
 import { ACK_NAMES, ACK_TYPE_BY_NAME, AckType, partitionKey, type AckTypeCode, type AcknowledgeType } from './acknowledgements.js';
-import { AcknowledgementError, type AcknowledgementFailure, type ShareConsumerEvents, type ShareConsumerMetrics, type ShareConsumerState, type ShareMessage, type ShareRunOptions, type ShareRunSummary } from './api.js';
+import {
+  AcknowledgementError, ShareConsumerRecord, type AcknowledgementFailure, type ShareConsumerEvents, type ShareConsumerMetrics, type ShareConsumerState,
+  type ShareDelivered, type ShareMessage, type ShareRunOptions, type ShareRunSummary,
+} from './api.js';
 import { ShareMembership, type ShareAssignment } from './membership.js';
 import { PrefetchBound } from './prefetch.js';
 import { ackError, ShareFetcher, type AckOutcome, type ShareFetcherHost, type WantedPartition } from './share-fetcher.js';
@@ -49,11 +63,23 @@ function heldKey(topic: string, partition: number, offset: bigint): string {
   return `${topic}:${partition}:${offset}`;
 }
 
+/** A record as handed out: the raw ShareMessage, or a ShareConsumerRecord (deserializers). */
+type Handed = { readonly topic: string; readonly partition: number; readonly offset: bigint };
+
+/** What gregor.error.policy did with a failed record (see _settleFailed). */
+export type PolicyOutcome = 'released' | 'rejected' | 'dead-lettered';
+
+function newShareRecord(m: Message, key: unknown, value: unknown): ShareConsumerRecord<unknown, unknown> {
+  return new ShareConsumerRecord(m, key, value);
+}
+
 /**
  * A member of a share group (KIP-932): reads the subscribed topics together with the group's other members, any
  * number of them, each record locked to one member until it is acknowledged (see README, "Share groups").
+ * key.deserializer and value.deserializer type what is handed out (ShareDelivered), as for Consumer.
  */
-export class ShareConsumer extends EventEmitter<ShareConsumerEvents> {
+export class ShareConsumer<KS extends Deserializer | undefined = Deserializer, VS extends Deserializer | undefined = Deserializer>
+  extends EventEmitter<ShareConsumerEvents> implements AsyncIterable<ShareDelivered<KS, VS>> {
   /** The resolved configuration (frozen). */
   readonly config: ResolvedConsumerConfig;
   /** group.id: the share group this consumer is a member of. */
@@ -85,25 +111,41 @@ export class ShareConsumer extends EventEmitter<ShareConsumerEvents> {
   private running = false;
   private stopRunner: (() => Promise<void>) | null = null;
   private readonly fetcherHost: ShareFetcherHost;
+  /** key.deserializer / value.deserializer; null when records are handed out as acquired. */
+  private readonly deserializers: Deserializers | null;
+  /** @internal gregor.error.policy with its dead-letter sink (run() settles through _settleFailed). */
+  readonly _failures: FailurePolicy;
+  /** Dead-letter writes in flight: close() waits for them before it releases what is held. */
+  private readonly deadLettering = new Set<Promise<unknown>>();
+  /** A stop-policy error found beside records that were handed out: raised by the next poll() (see deliverable()). */
+  private pendingError: unknown = null;
   private readonly counts = {
-    acquisitions: 0, delivered: 0, acknowledgementFailures: 0, lockExpiries: 0,
+    acquisitions: 0, delivered: 0, acknowledgementFailures: 0, lockExpiries: 0, rejected: 0, deadLettered: 0,
     acknowledgements: { accept: 0, release: 0, reject: 0, gap: 0, renew: 0 },
   };
 
-  constructor(config: ConsumerConfig | ResolvedConsumerConfig, options: ConsumerOptions = {}) {
+  /**
+   * @param config Kafka's property names, as for Consumer; group.id names the share group. key.deserializer and
+   *   value.deserializer type what is handed out (ShareDelivered).
+   * @param options connectAddress, and deadLetterSink (gregor.error.policy=dead-letter) as for Consumer.
+   */
+  constructor(config: (ConsumerConfig & { 'key.deserializer'?: KS; 'value.deserializer'?: VS }) | ResolvedConsumerConfig, options: ConsumerOptions = {}) {
     super();
     this.config = resolveConfig('consumer', config);
     const groupId = this.config['group.id'];
     if (groupId === undefined || groupId === '') throw new ConfigError('a ShareConsumer needs group.id: the share group to read as a member of');
     this.groupId = groupId;
-    // Not wired into share-group delivery (records are acknowledged to the broker, not committed): refused, not ignored.
-    if (this.config['gregor.error.policy'] === 'dead-letter') throw new ConfigError('gregor.error.policy=dead-letter is not available for a ShareConsumer: use skip (the broker archives the record) or stop');
-    for (const name of ['key.deserializer', 'value.deserializer'] as const) {
-      if (this.config[name] !== undefined) throw new ConfigError(`${name} is not available for a ShareConsumer: it delivers the bytes`);
-    }
     this.explicit = this.config['share.acknowledgement.mode'] === 'explicit';
     this.maxPollRecords = this.config['max.poll.records'];
     this._logger = loggerFor(this.config);
+    this.deserializers = Deserializers.from(this.config);
+    let sink = options.deadLetterSink ?? null;
+    if (this.config['gregor.error.policy'] === 'dead-letter' && sink === null) {
+      const factory = deadLetterSinkFactory();
+      if (factory === null) throw new ConfigError('gregor.error.policy=dead-letter needs the dead-letter sink: import the ShareConsumer from the package (\'gregor\'), or pass ConsumerOptions.deadLetterSink');
+      sink = factory(this.config);
+    }
+    this._failures = new FailurePolicy(this.config['gregor.error.policy'], sink, this._logger);
     this.cluster = connectCluster(this.config, { logger: this._logger, connectAddress: options.connectAddress });
     // A share group lives on a group coordinator like any group (FindCoordinator key type GROUP); key type SHARE
     // finds the share coordinator of one share-partition's state, a broker-to-broker matter.
@@ -164,23 +206,27 @@ export class ShareConsumer extends EventEmitter<ShareConsumerEvents> {
    * (share.acknowledgement.mode=implicit) accepts the records of the previous poll() first; explicit mode requires
    * each of them to have been acknowledged (a StateError otherwise, as Java's KafkaShareConsumer).
    */
-  async poll(timeoutMs = 1000): Promise<ShareMessage[]> {
+  async poll(timeoutMs = 1000): Promise<ShareDelivered<KS, VS>[]> {
     this.checkOpen('poll()');
     if (this.running) throw new StateError('poll(): run() is handling the records of this consumer');
     this.settleDelivered('poll()');
+    this.raisePending();
+    const take = (): Promise<unknown[]> => (this.deserializers === null ? this._take(this.maxPollRecords, timeoutMs) : this._take(this.maxPollRecords, timeoutMs).then((r) => this.deliverable(r)));
     if (channels.poll.hasSubscribers) {
       const payload = { clientId: this.config['client.id'], groupId: this.groupId, operation: 'pollBatch' as const };
-      return trace(channels.poll, payload, () => this._take(this.maxPollRecords, timeoutMs));
+      return trace(channels.poll, payload, take) as Promise<ShareDelivered<KS, VS>[]>;
     }
-    return this._take(this.maxPollRecords, timeoutMs);
+    return take() as Promise<ShareDelivered<KS, VS>[]>;
   }
 
   /** Records one at a time; implicit mode accepts each when the loop asks for the next (see poll()). */
-  async *[Symbol.asyncIterator](): AsyncGenerator<ShareMessage, void, undefined> {
+  async *[Symbol.asyncIterator](): AsyncGenerator<ShareDelivered<KS, VS>, void, undefined> {
     while (this.lifecycle === 'active' || this.lifecycle === 'idle') {
       this.settleDelivered('the iterator');
-      const [record] = await this._take(1, 1000);
-      if (record !== undefined) yield record;
+      this.raisePending();
+      const taken = await this._take(1, 1000);
+      const [record] = this.deserializers === null ? taken : await this.deliverable(taken);
+      if (record !== undefined) yield record as ShareDelivered<KS, VS>;
     }
   }
 
@@ -190,7 +236,7 @@ export class ShareConsumer extends EventEmitter<ShareConsumerEvents> {
    * the lock for another lock duration; the record still needs a final acknowledgement). Sent with the next request
    * to the record's broker; commit() waits for the answers.
    */
-  acknowledge(record: ShareMessage, type: AcknowledgeType = 'accept'): void {
+  acknowledge(record: ShareDelivered<KS, VS> | ShareMessage, type: AcknowledgeType = 'accept'): void {
     if (this.lifecycle === 'closed') throw new StateError('acknowledge(): the share consumer is closed');
     const code = ACK_TYPE_BY_NAME[type];
     if (code === undefined) throw new TypeError(`acknowledge(): type must be 'accept', 'release', 'reject' or 'renew', got ${JSON.stringify(type)}`);
@@ -245,12 +291,12 @@ export class ShareConsumer extends EventEmitter<ShareConsumerEvents> {
    * resolves, lock renewals keep long handlers' records (see ShareRunOptions), and a record that still fails after
    * its retries follows gregor.error.policy (stop: released, run() rejects with a HandlerError; skip: rejected).
    */
-  async run(options: ShareRunOptions): Promise<ShareRunSummary> {
+  async run(options: ShareRunOptions<ShareDelivered<KS, VS>>): Promise<ShareRunSummary> {
     this.checkOpen('run()');
     if (this.running) throw new StateError('run(): already running');
     this.running = true;
     try {
-      const runner = new ShareRunner(this, options, this.config['gregor.error.policy']);
+      const runner = new ShareRunner(this, options as ShareRunOptions<unknown>, this.deserializers);
       this.stopRunner = () => runner.stop();
       return await runner.run();
     } finally {
@@ -277,6 +323,7 @@ export class ShareConsumer extends EventEmitter<ShareConsumerEvents> {
       delivered: this.counts.delivered,
       acknowledgements: { ...this.counts.acknowledgements },
       acknowledgementFailures: this.counts.acknowledgementFailures,
+      errorPolicy: { rejected: this.counts.rejected, deadLettered: this.counts.deadLettered },
       lockExpiries: this.counts.lockExpiries,
       held: this.held.size,
       withApplication,
@@ -294,14 +341,17 @@ export class ShareConsumer extends EventEmitter<ShareConsumerEvents> {
     if (this.lifecycle === 'closed' || this.lifecycle === 'closing') return;
     this.lifecycle = 'closing';
     this.wakeAll();
-    // run()'s handlers finish (or time out) and acknowledge their records before anything is released.
+    // run()'s handlers finish (or time out) and acknowledge their records before anything is released; so do the
+    // dead-letter writes (a record written and then released would be both dead-lettered and redelivered).
     await this.stopRunner?.();
+    while (this.deadLettering.size > 0) await Promise.allSettled([...this.deadLettering]);
     for (const h of [...this.held.values()]) {
       if (h.delivered) this._queueAck(h, this.explicit ? AckType.RELEASE : AckType.ACCEPT);
       else this.giveBack(h);
     }
     this.buffer.length = 0;
     await Promise.all([...this.fetchers.values()].map((f) => f.close()));
+    await this._failures.close().catch((err: unknown) => this._logger.warn('closing the dead-letter sink failed', { error: (err as Error).message }));
     // Records acquired by a ShareFetch that was in flight were released at arrival and sent with the close above.
     await this.membership.leave();
     await this.liveness.close();
@@ -356,7 +406,7 @@ export class ShareConsumer extends EventEmitter<ShareConsumerEvents> {
   }
 
   /** @internal the held record of a handed-out message, undefined once finally acknowledged. */
-  _heldOf(record: ShareMessage): Held | undefined {
+  _heldOf(record: Handed): Held | undefined {
     return this.held.get(heldKey(record.topic, record.partition, record.offset));
   }
 
@@ -389,6 +439,45 @@ export class ShareConsumer extends EventEmitter<ShareConsumerEvents> {
     }
   }
 
+  /**
+   * @internal gregor.error.policy for a held record that failed: could not be deserialized (attempts 0) or run()'s
+   * handler still failed after `attempts` calls. stop: released, 'released' (the caller raises the error); skip:
+   * rejected; dead-letter: accepted once the dead letter is acknowledged, or released and a DeadLetterError thrown.
+   */
+  async _settleFailed(h: Held, error: unknown, attempts: number): Promise<PolicyOutcome> {
+    // With the policy now, not the application: acknowledge() refuses it, commit() does not accept it.
+    h.delivered = false;
+    const record = h.record;
+    const settled = this._failures.settle(record, error, attempts);
+    if (settled === null) {
+      this._logger.warn('record released (gregor.error.policy=stop)', {
+        record: `${record.topic}[${record.partition}] offset ${record.offset}`, deliveryCount: record.deliveryCount, attempts,
+        error: error instanceof Error ? error.message : String(error),
+      });
+      if (this._heldOf(record) === h) this._queueAck(h, AckType.RELEASE);
+      return 'released';
+    }
+    if (settled === 'skipped') {
+      if (this._heldOf(record) === h) this._queueAck(h, AckType.REJECT);
+      this.counts.rejected++;
+      return 'rejected';
+    }
+    this.deadLettering.add(settled);
+    try {
+      await settled;
+    } catch (err) {
+      // Never accepted unless written: released, the group delivers it again (its delivery count raised).
+      if (this._heldOf(record) === h) this._queueAck(h, AckType.RELEASE);
+      throw err;
+    } finally {
+      this.deadLettering.delete(settled);
+    }
+    // Still held unless run()'s drain timeout released it meanwhile: then it is redelivered too (at least once).
+    if (this._heldOf(record) === h) this._queueAck(h, AckType.ACCEPT);
+    this.counts.deadLettered++;
+    return 'dead-lettered';
+  }
+
   /** @internal resolves once nothing is queued or in flight to any broker. */
   async _acksSettled(): Promise<void> {
     while ([...this.fetchers.values()].some((f) => f.acks.size > 0 || f.carrying > 0)) {
@@ -404,6 +493,53 @@ export class ShareConsumer extends EventEmitter<ShareConsumerEvents> {
 
   private checkOpen(what: string): void {
     if (this.lifecycle === 'closing' || this.lifecycle === 'closed') throw new StateError(`${what}: the share consumer is ${this.lifecycle}`);
+  }
+
+  /**
+   * The taken records deserialized, in order; those that fail are settled by the policy and left out. A stop-policy
+   * error (or a failed dead letter) is raised now when nothing else was taken, else by the next poll() (the records
+   * beside it are handed out first: the consumer's rule, see Consumer.pollBatch()).
+   */
+  private async deliverable(records: readonly ShareMessage[]): Promise<unknown[]> {
+    const d = this.deserializers!;
+    const made: unknown[] = [];
+    let waiting = false;
+    for (const m of records) {
+      try {
+        const r = d.apply(m, newShareRecord);
+        if (r instanceof Promise) waiting = true;
+        made.push(r);
+      } catch (err) {
+        made.push(Promise.reject(err));
+        waiting = true;
+      }
+    }
+    const results = waiting ? await Promise.allSettled(made) : made.map((value) => ({ status: 'fulfilled' as const, value }));
+    const out: unknown[] = [];
+    const failed: Promise<PolicyOutcome>[] = [];
+    for (const [i, r] of results.entries()) {
+      if (r.status === 'fulfilled') {
+        out.push(r.value);
+        continue;
+      }
+      const h = this._heldOf(records[i]);
+      if (h !== undefined) failed.push(this._settleFailed(h, r.reason, 0).then((o) => (o === 'released' ? Promise.reject(r.reason) : o)));
+    }
+    if (failed.length > 0) {
+      const raised = (await Promise.allSettled(failed)).find((o) => o.status === 'rejected');
+      if (raised !== undefined) {
+        if (out.length === 0) throw raised.reason;
+        this.pendingError ??= raised.reason;
+      }
+    }
+    return out;
+  }
+
+  private raisePending(): void {
+    const err = this.pendingError;
+    if (err === null) return;
+    this.pendingError = null;
+    throw err;
   }
 
   private settleDelivered(what: string): void {

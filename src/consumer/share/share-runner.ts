@@ -1,9 +1,15 @@
 // ShareConsumer.run(): records handed to a handler, up to `concurrency` at a time, each acknowledged by its outcome.
 // A share group keeps no order (any member may hold any record), so there are no lanes: a free slot takes the next
 // record. Success accepts the record (unless the handler acknowledged it itself); a failure is retried with backoff;
-// after the last retry gregor.error.policy decides: 'stop' releases the record (another member gets it, its delivery
-// count raised) and run() rejects with a HandlerError; 'skip' rejects it (the broker archives it). A record that keeps
-// failing under 'stop' in every member ends archived all the same, after the group's delivery count limit.
+// after the last retry gregor.error.policy decides (ShareConsumer._settleFailed): 'stop' releases the record (another
+// member gets it, its delivery count raised) and run() rejects with a HandlerError; 'skip' rejects it (the broker
+// archives it); 'dead-letter' writes it to the dead-letter topic and accepts it once written (a failed write releases
+// it and run() rejects with the DeadLetterError). A record that keeps failing under 'stop' in every member ends
+// archived all the same, after the group's delivery count limit.
+//
+// With deserializers, a record is deserialized before its handler is called; one that cannot be goes to the policy at
+// once (no retry: the bytes stay the same) and an eachBatch call gets the others. The renewal timer covers a record
+// until the policy settled it, dead-letter write included.
 //
 // Lock renewal (KIP-1222): while a record's handler runs (or waits for a retry), a timer renews its acquisition lock
 // once less than half the lock duration is left; the broker answers with the new lock duration.
@@ -11,14 +17,16 @@
 import { backoff, sleep } from '../../cluster/retry.js';
 import { channels, trace, type ProcessDiagnostics } from '../../diagnostics.js';
 import { AbortError } from '../../errors.js';
-import { count, HandlerError, type ErrorPolicy } from '../runner/options.js';
+import type { Deserializers } from '../deserialize.js';
+import type { Message } from '../message.js';
+import { count, HandlerError } from '../runner/options.js';
 import { AckType } from './acknowledgements.js';
-import type { ShareMessage, ShareRunOptions, ShareRunSummary } from './api.js';
+import { ShareConsumerRecord, type ShareMessage, type ShareRunOptions, type ShareRunSummary } from './api.js';
 import type { Held, ShareConsumer } from './share-consumer.js';
 
 interface Resolved {
-  eachMessage: NonNullable<ShareRunOptions['eachMessage']> | null;
-  eachBatch: NonNullable<ShareRunOptions['eachBatch']> | null;
+  eachMessage: NonNullable<ShareRunOptions<unknown>['eachMessage']> | null;
+  eachBatch: NonNullable<ShareRunOptions<unknown>['eachBatch']> | null;
   concurrency: number;
   batchSize: number;
   retries: number;
@@ -32,7 +40,7 @@ interface Resolved {
 /** Checks ShareConsumer.run()'s options. */
 export function resolveShareRunOptions(options: unknown, maxPollRecords: number): Resolved {
   if (options === null || typeof options !== 'object') throw new TypeError('run(): expected an options object with eachMessage or eachBatch');
-  const o = options as ShareRunOptions;
+  const o = options as ShareRunOptions<unknown>;
   const known = new Set(['eachMessage', 'eachBatch', 'concurrency', 'batchSize', 'retry', 'renewLocks', 'drainTimeoutMs', 'signal']);
   for (const k of Object.keys(o)) if (!known.has(k)) throw new TypeError(`run(): unknown option ${JSON.stringify(k)}`);
   if ((o.eachMessage === undefined) === (o.eachBatch === undefined)) throw new TypeError('run(): give exactly one of eachMessage and eachBatch');
@@ -63,6 +71,13 @@ export function resolveShareRunOptions(options: unknown, maxPollRecords: number)
   };
 }
 
+/** The part of the ShareConsumer the runner drives (none of it depends on the deserializers' types). */
+export type ShareRunnerHost = Pick<ShareConsumer, '_failures' | '_heldOf' | '_lockDurationMs' | '_queueAck' | '_settleFailed' | '_take' | 'config' | 'groupId' | 'state'>;
+
+function newShareRecord(m: Message, key: unknown, value: unknown): ShareConsumerRecord<unknown, unknown> {
+  return new ShareConsumerRecord(m, key, value);
+}
+
 export class ShareRunner {
   private readonly options: Resolved;
   private readonly inFlight = new Set<Promise<void>>();
@@ -73,12 +88,12 @@ export class ShareRunner {
   private error: Error | null = null;
   private done: Promise<void> | null = null;
   private wake: (() => void) | null = null;
-  private readonly summary: ShareRunSummary = { handled: 0, rejected: 0, renewals: 0 };
+  private readonly summary: ShareRunSummary = { handled: 0, rejected: 0, deadLettered: 0, renewals: 0 };
 
   constructor(
-    private readonly consumer: ShareConsumer,
-    options: ShareRunOptions,
-    private readonly errorPolicy: ErrorPolicy,
+    private readonly consumer: ShareRunnerHost,
+    options: ShareRunOptions<unknown>,
+    private readonly deserializers: Deserializers | null,
   ) {
     this.options = resolveShareRunOptions(options, consumer.config['max.poll.records']);
   }
@@ -189,20 +204,65 @@ export class ShareRunner {
     return n;
   }
 
-  private handleOne(record: ShareMessage): Promise<void> {
+  private async handleOne(record: ShareMessage): Promise<void> {
     const eachMessage = this.options.eachMessage!;
-    return this.attempt(this.track([record]), [record], (attempt) => {
-      const call = (): void | Promise<void> => eachMessage(record, { signal: this.handlerAbort.signal, attempt });
+    const held = this.track([record]);
+    const [typed] = await this.typed(held, [record]);
+    if (typed === undefined) return;
+    return this.attempt(held, [record], (attempt) => {
+      const call = (): void | Promise<void> => eachMessage(typed, { signal: this.handlerAbort.signal, attempt });
       return channels.process.hasSubscribers ? trace(channels.process, this.processDiagnostics(record, null, attempt), call) : call();
     });
   }
 
-  private handleBatch(records: ShareMessage[]): Promise<void> {
+  private async handleBatch(taken: ShareMessage[]): Promise<void> {
     const eachBatch = this.options.eachBatch!;
-    return this.attempt(this.track(records), records, (attempt) => {
-      const call = (): void | Promise<void> => eachBatch(records, { signal: this.handlerAbort.signal, attempt });
+    let held = this.track(taken);
+    let records = taken;
+    const typed = await this.typed(held, taken);
+    if (typed.length === 0) return;
+    if (typed.length < taken.length) {
+      // The undeserializable ones are with the policy: the batch is the others.
+      records = typed.map((t) => (t as ShareConsumerRecord<unknown, unknown>).record);
+      const kept = new Set<ShareMessage>(records);
+      held = held.filter((h) => kept.has(h.record));
+    }
+    return this.attempt(held, records, (attempt) => {
+      const call = (): void | Promise<void> => eachBatch(typed, { signal: this.handlerAbort.signal, attempt });
       return channels.process.hasSubscribers ? trace(channels.process, this.processDiagnostics(records[0], records, attempt), call) : call();
     });
+  }
+
+  /**
+   * The records as the handler gets them: themselves without deserializers, else deserialized, those that fail
+   * settled by the policy and left out (a stop, or a failed dead letter, ends run()).
+   */
+  private async typed(held: readonly Held[], records: readonly ShareMessage[]): Promise<unknown[]> {
+    const d = this.deserializers;
+    if (d === null) return [...records];
+    const results = await Promise.allSettled(records.map((m) => {
+      try {
+        return d.apply(m, newShareRecord);
+      } catch (err) {
+        return Promise.reject(err);
+      }
+    }));
+    const out: unknown[] = [];
+    const failed: Held[] = [];
+    const errors: unknown[] = [];
+    for (const [i, r] of results.entries()) {
+      if (r.status === 'fulfilled') {
+        out.push(r.value);
+        continue;
+      }
+      const h = held.find((x) => x.record === records[i]);
+      if (h !== undefined) {
+        failed.push(h);
+        errors.push(r.reason);
+      }
+    }
+    if (failed.length > 0) await this.failed(failed, records[0], 0, errors);
+    return out;
   }
 
   /** The gregor:consumer:process payload of a handler call (the same channel as Consumer.run()'s). */
@@ -224,7 +284,7 @@ export class ShareRunner {
       } catch (err) {
         if (this.handlerAbort.signal.aborted) return;
         if (attempt > retries) {
-          this.failed(held, records[0], attempt, err);
+          await this.failed(held, records[0], attempt, [err]);
           return;
         }
         try {
@@ -236,18 +296,30 @@ export class ShareRunner {
     }
   }
 
-  private failed(held: Held[], first: ShareMessage, attempts: number, err: unknown): void {
-    const where = { topic: first.topic, partition: first.partition, offset: first.offset, attempts };
-    if (this.errorPolicy === 'skip') {
-      const n = this.settle(held, AckType.REJECT);
-      this.summary.rejected += n;
-      this.consumer._logger.warn('run(): handler failed after its retries; record rejected (gregor.error.policy=skip)', {
-        ...where, offset: String(first.offset), deliveryCount: first.deliveryCount, error: (err as Error)?.message,
-      });
-      return;
+  /**
+   * gregor.error.policy for records that failed (`errors[i]` for held[i], else errors[0] for all; attempts 0: not
+   * deserializable), each settled by the consumer; records the handler acknowledged itself are no longer held.
+   * A stop (or a dead letter that could not be written) ends run() with the error.
+   */
+  private async failed(held: readonly Held[], first: ShareMessage, attempts: number, errors: readonly unknown[]): Promise<void> {
+    const mine = held.filter((h) => this.consumer._heldOf(h.record) === h);
+    const outcomes = await Promise.allSettled(mine.map((h, i) => this.consumer._settleFailed(h, errors[i] ?? errors[0], attempts)));
+    for (const h of held) this.active.delete(h);
+    let stopWith: unknown = null;
+    for (const [i, o] of outcomes.entries()) {
+      if (o.status === 'rejected') stopWith ??= o.reason;
+      else if (o.value === 'rejected') this.summary.rejected++;
+      else if (o.value === 'dead-lettered') this.summary.deadLettered++;
+      else if (attempts === 0) stopWith ??= errors[i] ?? errors[0];
     }
-    this.settle(held, AckType.RELEASE);
-    this.error ??= new HandlerError(`run(): the handler failed ${attempts} time(s) on ${first.topic}[${first.partition}] offset ${first.offset}: ${(err as Error)?.message ?? String(err)}`, where, { cause: err });
+    if (attempts > 0 && this.consumer._failures.policy === 'stop') {
+      // The handler's failure ends run() even when it had acknowledged its records itself.
+      const err = errors[0];
+      stopWith = new HandlerError(`run(): the handler failed ${attempts} time(s) on ${first.topic}[${first.partition}] offset ${first.offset}: ${(err as Error)?.message ?? String(err)}`,
+        { topic: first.topic, partition: first.partition, offset: first.offset, attempts }, { cause: err });
+    }
+    if (stopWith === null) return;
+    this.error ??= stopWith as Error;
     this.stopping = true;
     this.kick();
   }
