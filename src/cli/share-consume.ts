@@ -7,6 +7,11 @@
 // handed to the loop: on Ctrl-C, close() accepts the record handed out last (printed, since the loop wrote it
 // before seeing the signal) and releases the rest of the batch the broker lent us, which other members then get
 // with their delivery count raised.
+//
+// --key-deserializer, --value-deserializer, --error-policy and --dead-letter-topic are the ShareConsumer's own
+// settings: a record that cannot be deserialized never reaches this adapter (skip: rejected; dead-letter: written to
+// the dead-letter topic, then accepted); under stop the ShareConsumer releases it and poll() raises the error, which
+// ends the command as for a consumer group.
 
 import type { CliConsumer, CliMessage } from './deps.js';
 

@@ -302,15 +302,15 @@ export class ShareRunner {
    * A stop (or a dead letter that could not be written) ends run() with the error.
    */
   private async failed(held: readonly Held[], first: ShareMessage, attempts: number, errors: readonly unknown[]): Promise<void> {
-    const mine = held.filter((h) => this.consumer._heldOf(h.record) === h);
-    const outcomes = await Promise.allSettled(mine.map((h, i) => this.consumer._settleFailed(h, errors[i] ?? errors[0], attempts)));
+    const mine = held.flatMap((h, i) => (this.consumer._heldOf(h.record) === h ? [{ h, error: errors[i] ?? errors[0] }] : []));
+    const outcomes = await Promise.allSettled(mine.map(({ h, error }) => this.consumer._settleFailed(h, error, attempts)));
     for (const h of held) this.active.delete(h);
     let stopWith: unknown = null;
     for (const [i, o] of outcomes.entries()) {
       if (o.status === 'rejected') stopWith ??= o.reason;
       else if (o.value === 'rejected') this.summary.rejected++;
       else if (o.value === 'dead-lettered') this.summary.deadLettered++;
-      else if (attempts === 0) stopWith ??= errors[i] ?? errors[0];
+      else if (attempts === 0) stopWith ??= mine[i].error;
     }
     if (attempts > 0 && this.consumer._failures.policy === 'stop') {
       // The handler's failure ends run() even when it had acknowledged its records itself.
