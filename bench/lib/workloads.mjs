@@ -73,6 +73,32 @@ function count(offsets) {
   return n;
 }
 
+/** Above this many partitions one client's OffsetCommit may not fit __consumer_offsets' default batch limit. */
+const WIDE_COMMIT_PARTITIONS = 5_000;
+const WIDE_COMMIT_MAX_MESSAGE_BYTES = 10 * 1024 * 1024;
+
+/**
+ * The group coordinator writes one OffsetCommit as ONE batch (a record per partition) to __consumer_offsets, whose
+ * max.message.bytes is the broker's 1 MiB default: a commit of 10,000 partitions fails whole ("Failed to write a
+ * batch of 10000 record(s) ... larger than the maximum batch size of 1048588 bytes"). gregor splits its commits
+ * (src/consumer/offsets.ts, COMMIT_BATCH_BUDGET); franz-go and Java send one request, so the broker of a wide-10k run
+ * gets 10 MiB on that topic. The topic exists once a group coordinator was looked up: describing a group that does
+ * not exist does that (FindCoordinator), then the alter is retried while the broker is still creating it.
+ */
+function allowWideCommits(bootstrap, log) {
+  const alter = () => kafkaTool(['configs', '--bootstrap-server', bootstrap, '--alter', '--entity-type', 'topics',
+    '--entity-name', '__consumer_offsets', '--add-config', `max.message.bytes=${WIDE_COMMIT_MAX_MESSAGE_BYTES}`], { allowFail: true });
+  let r = alter();
+  if (r.status !== 0) {
+    kafkaTool(['consumer-groups', '--bootstrap-server', bootstrap, '--describe', '--group', 'gregor-bench-find-coordinator'], { allowFail: true });
+    for (let attempt = 0; (r = alter()).status !== 0; attempt++) {
+      if (attempt >= 30) throw new Error(`cannot raise __consumer_offsets' max.message.bytes: ${r.stderr.trim().slice(-500)}`);
+      Atomics.wait(new Int32Array(new SharedArrayBuffer(4)), 0, 0, 1000);
+    }
+  }
+  log(`__consumer_offsets: max.message.bytes=${WIDE_COMMIT_MAX_MESSAGE_BYTES} (one client's commit of a wide topic is one batch)`);
+}
+
 // KRaft's controller refuses an operation of more than 10,000 metadata records ("excessively large batch
 // operation"): a 10,000-partition topic is created with part of its partitions and grown in steps.
 const PARTITIONS_PER_STEP = 5_000;
@@ -138,6 +164,7 @@ export function producerArgs(bootstrap, w, topic = w.topic) {
  */
 export function ensureWorkload(bootstrap, w, log) {
   if (w.kind === 'latency') return `a fresh topic per run, ${w.rate} records/s for ${w.records / w.rate} s`;
+  if (w.kind === 'wide' && w.partitions > WIDE_COMMIT_PARTITIONS) allowWideCommits(bootstrap, log);
   const offsets = endOffsets(bootstrap, w.topic);
   if (offsets.size === w.partitions && count(offsets) === w.records) return 'reused';
   if (offsets.size !== 0 || topicExists(bootstrap, w.topic)) {
