@@ -171,6 +171,11 @@ export class Cluster {
     return this.metadata.topicNames();
   }
 
+  /** Whether the cache holds every one of `topics` from a refresh answered at or after `since` (Date.now() ms). */
+  metadataFreshSince(topics: readonly string[], since: number): boolean {
+    return this.metadata.freshSince(topics, since);
+  }
+
   /** Refreshes the metadata of these topics (nothing to do for none), or of every topic. */
   refreshMetadata(topics: readonly string[] | 'all', options: { signal?: AbortSignal } = {}): Promise<void> {
     if (topics !== 'all' && topics.length === 0) return Promise.resolve();

@@ -96,6 +96,8 @@ export class Metadata {
   private cluster: string | null = null;
   private controller = -1;
   private refreshedAt = 0;
+  /** Date.now() of the refresh each cached topic was last answered in (fresh(): a refresh that can be skipped). */
+  private readonly topicRefreshedAt = new Map<string, number>();
   /** Date.now() of the first failed refresh since the last success (0: the last one succeeded), for KIP-1102. */
   private failingSince = 0;
 
@@ -144,6 +146,19 @@ export class Metadata {
 
   topic(name: string): TopicMetadata | undefined {
     return this.topics.get(name);
+  }
+
+  /**
+   * Whether every one of `topics` is cached from a refresh answered at or after `since` (Date.now() ms) and the cache
+   * is not marked stale: a caller that needs metadata at least that recent may skip its refresh.
+   */
+  freshSince(topics: readonly string[], since: number): boolean {
+    if (this.stale) return false;
+    for (const t of topics) {
+      const at = this.topicRefreshedAt.get(t);
+      if (at === undefined || at < since || !this.topics.has(t)) return false;
+    }
+    return true;
   }
 
   topicNames(): string[] {
@@ -264,6 +279,7 @@ export class Metadata {
       if (id !== undefined) this.namesById.delete(id);
       this.topics.delete(t);
       this.topicErrors.delete(t);
+      this.topicRefreshedAt.delete(t);
     }
   }
 
@@ -416,6 +432,7 @@ export class Metadata {
     this.controller = response.controllerId ?? -1;
 
     let needsRetry = false;
+    const now = Date.now();
     const seen = new Set<string>();
     for (const t of response.topics ?? []) {
       const name: string | null = t.name;
@@ -458,6 +475,7 @@ export class Metadata {
       const topicId: string = t.topicId ?? ZERO_UUID_STRING;
       if (previous !== undefined && previous.topicId !== topicId) this.namesById.delete(previous.topicId);
       this.topics.set(name, { name, topicId, isInternal: t.isInternal ?? false, partitions });
+      this.topicRefreshedAt.set(name, now);
       if (topicId !== ZERO_UUID_STRING) this.namesById.set(topicId, name);
     }
     if (want === 'all') {
@@ -467,7 +485,7 @@ export class Metadata {
         if (!seen.has(name)) this.topicErrors.set(name, ErrorCode.UNKNOWN_TOPIC_OR_PARTITION);
       }
     }
-    this.refreshedAt = Date.now();
+    this.refreshedAt = now;
     if (needsRetry) this.markStale();
   }
 
@@ -475,6 +493,7 @@ export class Metadata {
     const old = this.topics.get(name);
     if (old === undefined) return;
     this.topics.delete(name);
+    this.topicRefreshedAt.delete(name);
     if (this.namesById.get(old.topicId) === name) this.namesById.delete(old.topicId);
   }
 }
