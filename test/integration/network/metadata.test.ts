@@ -112,6 +112,23 @@ test('stale-metadata error codes trigger one refresh after a short backoff; othe
   }
 });
 
+test('freshSince: true only for topics answered since the time, and never while the cache is marked stale', async () => {
+  const md = new Metadata(pool, { retryBackoffMs: 60_000 });
+  try {
+    const before = Date.now();
+    await md.refresh([topic]);
+    assert.equal(md.freshSince([topic], before), true);
+    assert.equal(md.freshSince([topic], Date.now() + 1), false, 'answered before the time');
+    assert.equal(md.freshSince([topic, uniqueName('net-md-absent')], before), false, 'a topic not cached');
+    md.markStale(topic);
+    assert.equal(md.freshSince([topic], before), false, 'marked stale');
+    await md.refresh([topic]);
+    assert.equal(md.freshSince([topic], before), true);
+  } finally {
+    md.close();
+  }
+});
+
 test("a deleted topic disappears from the cache on the next 'all' refresh", async () => {
   const doomed = uniqueName('net-md-doomed');
   await createTopic(pool, doomed, 1);
