@@ -146,7 +146,15 @@ export function producerArgs(bootstrap, w, topic = w.topic) {
     // wide topic empty. Round robin with the default linger makes one-record batches: 400,000 of them overloaded the
     // broker (timeouts, and duplicates from acks=1 retries); a long linger batches each partition's records, and
     // acks=all keeps the producer idempotent.
-    props.push('partitioner.class=org.apache.kafka.clients.producer.RoundRobinPartitioner', 'linger.ms=1000', 'batch.size=65536', 'acks=all');
+    props.push('partitioner.class=org.apache.kafka.clients.producer.RoundRobinPartitioner', 'acks=all');
+    if (w.partitions > WIDE_COMMIT_PARTITIONS) {
+      // 10,000 open batches of 64 KiB do not fit the producer's 32 MiB buffer.memory: it sent every record as a batch
+      // of its own (500,000 batches of 170 B), and a Fetch of them kept the broker's two request handlers busy past
+      // both clients' request.timeout.ms. Batches of 8 KiB in 256 MiB, lingering 5 s, hold each partition's 50 records.
+      props.push('linger.ms=5000', 'batch.size=8192', 'buffer.memory=268435456');
+    } else {
+      props.push('linger.ms=1000', 'batch.size=65536');
+    }
   } else {
     props.push('acks=1');
   }
