@@ -54,7 +54,8 @@ Options:
   --value-deserializer <D> the same for values
   --error-policy <P>       a record that cannot be deserialized: stop (default: the error, exit 1), skip (a
                            warning with --verbose, go on), dead-letter (written to the dead-letter topic first)
-                           (sets gregor.error.policy)
+                           (sets gregor.error.policy). With --share: stop releases the record, skip rejects it
+                           (archived), dead-letter accepts it once written
   --dead-letter-topic <T>  where dead-letter writes (default <topic>.dlq; sets gregor.dead.letter.topic)
   -v, --verbose            details on stderr; stack traces on errors
   -h, --help               show this help
