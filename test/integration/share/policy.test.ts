@@ -160,13 +160,16 @@ test('poll() with gregor.error.policy=stop: the DeserializationError reaches the
   assert.ok(raised instanceof DeserializationError, String(raised));
   assert.equal(raised.offset, 1n);
   assert.equal(raised.part, 'value');
-  assert.deepEqual(handed.sort(), ['0@0', '0@2'], 'the records beside it are handed out');
+  // The record before it was handed out; the one after it too when it came in the same batch.
+  assert.equal(handed[0], '0@0');
+  assert.ok(handed.every((h) => h === '0@0' || h === '0@2'), handed.join());
   await close(c);
-  // Released, not accepted: the group delivers it again (its delivery count raised); the good ones were accepted.
+  // Released, not accepted: the group delivers it again (its delivery count raised); handed out ones were accepted.
   const left = await leftInGroup(group, topic);
-  assert.deepEqual(left.map(id), ['0@1']);
-  assert.ok(left[0].deliveryCount >= 2, `deliveryCount ${left[0].deliveryCount}`);
-  assert.equal(left[0].valueString(), records[1].value);
+  const poison = left.find((m) => id(m) === '0@1');
+  assert.ok(poison !== undefined && poison.deliveryCount >= 2, `the poison record comes back: ${JSON.stringify(left.map((m) => [id(m), m.deliveryCount]))}`);
+  assert.equal(poison.valueString(), records[1].value);
+  assert.deepEqual([...handed, ...left.map(id)].sort(), ['0@0', '0@1', '0@2'], 'each record either handed out (accepted) or still in the group, once');
 });
 
 test('poll() with gregor.error.policy=dead-letter: each poison record once in the dead-letter topic, then accepted; every good record once, nothing redelivered', { timeout: 120_000 }, async () => {
