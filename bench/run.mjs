@@ -7,8 +7,8 @@
 //
 //   --quick     a tenth of each workload; results go to bench/results/raw/ only (latest.* is for full runs: every
 //               client and workload; a --clients or --workloads subset writes raw/subset-latest.* instead)
-//   --baseline  another built checkout of gregor (e.g. `git archive <commit>` + npm run build): its for-await and
-//               batches() clients run interleaved with this one's, for before/after figures (add them to --clients)
+//   --baseline  another built checkout of gregor (e.g. `git archive <commit>` + npm run build): its for-await,
+//               batches() and run() clients run interleaved with this one's, for before/after figures (add them to --clients)
 //   wide-*      2,000 and 10,000 partitions of 100 B records: time to the first and the last record, CPU, RSS; wide-10k
 //               only when named, against a broker with >= 2 GiB of heap (the shared test broker's 512 MiB is not enough)
 //   lat-*       a producer writes at 5,000 or 50,000 records/s while the client reads: receive time minus CreateTime

@@ -44,8 +44,9 @@ function nodeClient(id, label, family, file, node, runtime, extra = {}) {
 
 /**
  * @param {{ node24: string, node24Version: string, hasRun: boolean, hasBatches?: boolean, baseline?: string | null }} env
- *   baseline: another checkout of gregor, built (its dist/ and bench/clients/): adds its `for await` and batches()
- *   as the clients gregor-baseline and gregor-batches-baseline, for before/after figures run interleaved.
+ *   baseline: another checkout of gregor, built (its dist/ and bench/clients/): adds its `for await`, batches() and run()
+ *   as the clients gregor-baseline, gregor-batches-baseline, gregor-run-baseline and gregor-run-key-baseline, for
+ *   before/after figures run interleaved.
  * @returns {Client[]}
  */
 export function allClients({ node24, node24Version, hasRun, hasBatches = false, baseline = null }) {
@@ -59,6 +60,12 @@ export function allClients({ node24, node24Version, hasRun, hasBatches = false, 
       nodeClient('gregor-baseline', 'gregor (for await), baseline', 'gregor', 'gregor.mjs', node24, n24, { defaultsEqual: true, defaultPassOnly: true, bench }),
       nodeClient('gregor-batches-baseline', 'gregor (batches()), baseline', 'gregor', 'gregor.mjs', node24, n24, {
         defaultsEqual: true, defaultPassOnly: true, bench, args: ['--api', 'batches'],
+      }),
+      nodeClient('gregor-run-baseline', 'gregor (run()), baseline', 'gregor', 'gregor.mjs', node24, n24, {
+        defaultsEqual: true, defaultPassOnly: true, bench, args: ['--api', 'run'],
+      }),
+      nodeClient('gregor-run-key-baseline', "gregor (run(), ordering 'key', concurrency 16), baseline", 'gregor', 'gregor.mjs', node24, n24, {
+        defaultsEqual: true, defaultPassOnly: true, bench, args: ['--api', 'run', '--ordering', 'key', '--concurrency', '16'],
       }),
     );
   }
