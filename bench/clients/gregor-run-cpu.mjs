@@ -1,5 +1,6 @@
 // The Runner's own CPU per record, without the network or the decoder: a synthetic host hands plain message objects
-// of 12 partitions, in runs of 140 (as fetches deliver them), to the Runner of a build. Not a benchmark client of
+// of 12 partitions, in runs of 140 (as fetches deliver them), to the Runner of a build, with the consumer's
+// messaging.process.duration histogram. Not a benchmark client of
 // bench/run.mjs; for before/after of src/consumer/runner (bench/README.md, "run(): cost per record").
 //   node bench/clients/gregor-run-cpu.mjs [DIST_SRC=dist/src] [records=2000000] [async|sync] [concurrency=1] [partition|key|none]
 import { pathToFileURL } from 'node:url';
@@ -8,6 +9,7 @@ const [dir = new URL('../../dist/src', import.meta.url).pathname, nArg, mode = '
 const N = Number(nArg ?? 2_000_000);
 const { Runner } = await import(pathToFileURL(join(resolve(dir), 'consumer/runner/runner.js')).href);
 const { resolveRunOptions } = await import(pathToFileURL(join(resolve(dir), 'consumer/runner/options.js')).href);
+const { Histogram } = await import(pathToFileURL(join(resolve(dir), 'consumer/metrics.js')).href);
 const value = Buffer.alloc(100);
 const P = 12, B = 140;
 const offsets = new Array(P).fill(0n);
@@ -30,6 +32,8 @@ const host = {
   take, polled() {}, onData() { return () => {}; }, committed: null, commit: async () => {},
   pauseFetch() { return false; }, resumeFetch() {}, rewind() {}, autoCommitIntervalMs: 5000,
   logger: { debug() {}, info() {}, warn() {}, error() {} }, detach() {},
+  // As the consumer's host: messaging.process.duration is always recorded.
+  processDuration: new Histogram(),
 };
 const t0 = process.cpuUsage(); const w0 = performance.now();
 const summary = await new Runner(opts, host).run([]);

@@ -87,7 +87,8 @@ export interface ConsumerMetrics {
   process: {
     /**
      * messaging.process.duration: run()'s handler calls (operation name `process`), one per eachMessage record or
-     * eachBatch batch, failed ones too.
+     * eachBatch batch, failed ones too. An eachMessage call started right as another ended is timed from that end
+     * (one clock read per call), so it includes run()'s own bookkeeping in between: well under a microsecond.
      */
     duration: DurationHistogram;
   };
