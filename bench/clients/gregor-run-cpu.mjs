@@ -1,6 +1,6 @@
-// The Runner's own CPU per record, without the network or the decoder: a synthetic host hands plain message objects
-// of 12 partitions, in runs of 140 (as fetches deliver them), to the Runner of a build, with the consumer's
-// messaging.process.duration histogram. Not a benchmark client of
+// The Runner's own CPU per record, without the network or the decoder: a synthetic host hands records shaped as
+// KafkaRecord (batch, offset delta, lazy bigint offset) of 12 partitions, in runs of 140 (as fetches deliver them),
+// to the Runner of a build, with the consumer's messaging.process.duration histogram. Not a benchmark client of
 // bench/run.mjs; for before/after of src/consumer/runner (bench/README.md, "run(): cost per record").
 //   node bench/clients/gregor-run-cpu.mjs [DIST_SRC=dist/src] [records=2000000] [async|sync] [concurrency=1] [partition|key|none]
 import { pathToFileURL } from 'node:url';
@@ -12,15 +12,27 @@ const { resolveRunOptions } = await import(pathToFileURL(join(resolve(dir), 'con
 const { Histogram } = await import(pathToFileURL(join(resolve(dir), 'consumer/metrics.js')).href);
 const value = Buffer.alloc(100);
 const P = 12, B = 140;
+// As KafkaRecord: a record holds its batch and its offset's delta; the bigint offset is made when read.
+class Rec {
+  constructor(batch, partition, offsetDelta) { this.batch = batch; this.partition = partition; this.offsetDelta = offsetDelta; this._offset = undefined; }
+  get offset() { return (this._offset ??= this.batch.baseOffset + BigInt(this.offsetDelta)); }
+  get topic() { return this.batch.topic; }
+  get leaderEpoch() { return this.batch.partitionLeaderEpoch; }
+  get key() { return null; }
+  get value() { return value; }
+}
 const offsets = new Array(P).fill(0n);
-let produced = 0, part = 0, inBatch = 0;
+let produced = 0, part = 0, inBatch = 0, batch = null;
 function take() {
   if (produced >= N) return null;
   produced++;
-  if (inBatch === B) { inBatch = 0; part = (part + 1) % P; }
-  inBatch++;
-  const o = offsets[part]; offsets[part] = o + 1n;
-  return { topic: 't', partition: part, offset: o, key: null, value, leaderEpoch: 0 };
+  if (inBatch === B || batch === null) {
+    if (batch !== null) part = (part + 1) % P;
+    inBatch = 0;
+    batch = { topic: 't', baseOffset: offsets[part], partitionLeaderEpoch: 0 };
+    offsets[part] += BigInt(B);
+  }
+  return new Rec(batch, part, inBatch++);
 }
 let count = 0;
 const stop = new AbortController();

@@ -15,7 +15,7 @@
 // records completed before a crash or by the previous owner are skipped (metadata.ts).
 
 import { channels, trace, type ProcessDiagnostics } from '../../diagnostics.js';
-import { StateError } from '../../errors.js';
+import { StateError, UnsupportedError } from '../../errors.js';
 import type { Histogram } from '../metrics.js';
 import { isRetriableError } from '../../cluster/retry.js';
 import type { Logger } from '../../config/index.js';
@@ -80,7 +80,8 @@ export interface RunSummary {
 
 interface Entry {
   readonly message: Message;
-  readonly offset: bigint;
+  /** The record's offset as a number (see OffsetTracker); `message.offset` is the bigint, made when read. */
+  readonly offset: number;
   readonly bytes: number;
   readonly part: Part;
   readonly lane: Lane;
@@ -138,6 +139,7 @@ interface Part {
 }
 
 const NULL_KEY = Symbol('null key');
+const MAX_SAFE_OFFSET = BigInt(Number.MAX_SAFE_INTEGER);
 const SINGLE_LANE = Symbol('partition lane');
 
 export class Runner {
@@ -172,6 +174,9 @@ export class Runner {
    */
   private landedAt = 0;
   private landedAtFresh = false;
+  /** The batch of the last record routed and its base offset as a number (offsetOf()). */
+  private lastBatch: Message['batch'] | null = null;
+  private lastBase = 0;
 
   constructor(private readonly options: ResolvedRunOptions, private readonly host: RunnerHost) {
     this.policy = options.failures ?? new FailurePolicy(options.errorPolicy, null, host.logger);
@@ -283,7 +288,7 @@ export class Runner {
       if (p.phase === 'gone') continue;
       // Records taken but not completed were consumed from the fetch buffer: the position goes back to the first
       // of them so that whatever reads next (poll, another run()) sees them.
-      const first = p.tracker?.committable()?.offset ?? p.waiting[0]?.offset;
+      const first = p.tracker?.committable()?.offset ?? p.waiting[0]?.message.offset;
       try {
         if (first !== undefined) this.host.rewind(p.tp, first);
         if (p.pausedForMetadata) this.host.resumeFetch(p.tp);
@@ -417,11 +422,35 @@ export class Runner {
         p.single = lane;
       }
     }
-    const e: Entry = { message: m, offset: m.offset, bytes: recordBytes(m), part: p, lane, attempt: 0, typed: undefined, released: false, startedAt: 0 };
+    const offset = this.offsetOf(m);
+    if (offset < 0) {
+      void this.stop(new UnsupportedError(`run(): ${p.key} offset ${m.offset} is beyond 2^53 - 1, where run() counts offsets exactly`));
+      try {
+        this.host.rewind(p.tp, m.offset); // not handed out: read again by whatever reads next
+      } catch {
+        // no longer owned
+      }
+      return;
+    }
+    const e: Entry = { message: m, offset, bytes: recordBytes(m), part: p, lane, attempt: 0, typed: undefined, released: false, startedAt: 0 };
     this.held++;
     this.heldBytes += e.bytes;
     if (p.phase === 'loading') p.waiting.push(e);
     else this.admit(e);
+  }
+
+  /**
+   * The record's offset as a number, from its batch's base offset (converted once per batch) and its delta, without
+   * making the record's bigint offset; -1 beyond Number.MAX_SAFE_INTEGER.
+   */
+  private offsetOf(m: Message): number {
+    const batch = m.batch;
+    if (batch !== this.lastBatch) {
+      this.lastBatch = batch;
+      this.lastBase = batch.baseOffset <= MAX_SAFE_OFFSET ? Number(batch.baseOffset) : Infinity;
+    }
+    const offset = this.lastBase + m.offsetDelta;
+    return offset <= Number.MAX_SAFE_INTEGER ? offset : -1;
   }
 
   private newLane(p: Part, key: string | symbol): Lane {
@@ -725,8 +754,10 @@ export class Runner {
   }
 
   private resolveUpTo(p: Part, entries: readonly Entry[], o: unknown): void {
-    const offset = typeof o === 'bigint' ? o : (o as { offset?: unknown } | null)?.offset;
-    if (typeof offset !== 'bigint') throw new TypeError('resolveOffset(): expected a bigint offset or a Message');
+    const given = typeof o === 'bigint' ? o : (o as { offset?: unknown } | null)?.offset;
+    if (typeof given !== 'bigint') throw new TypeError('resolveOffset(): expected a bigint offset or a Message');
+    // Entries' offsets are below 2^53: a larger given offset resolves them all, as the bigint compare would.
+    const offset = given > MAX_SAFE_OFFSET ? Infinity : Number(given);
     for (const e of entries) if (e.offset <= offset) this.complete(e);
     if (p.pausedForMetadata) this.checkMetadataSize(p);
   }
@@ -783,7 +814,7 @@ export class Runner {
       for (const e of left) this.release(e);
       void this.stop(new HandlerError(
         `run(): the handler failed for ${where} after ${attempt} attempt(s): ${(error as Error)?.message ?? String(error)}`,
-        { topic: first.message.topic, partition: first.message.partition, offset: first.offset, attempts: attempt },
+        { topic: first.message.topic, partition: first.message.partition, offset: first.message.offset, attempts: attempt },
         { cause: error },
       ));
       return;
@@ -849,7 +880,7 @@ export class Runner {
       if (outcome === null) {
         stopWith = attempts === 0 ? err : new HandlerError(
           `run(): the handler failed for ${e.message.topic}[${e.message.partition}] offset ${e.offset} after ${attempts} attempt(s): ${(err as Error)?.message ?? String(err)}`,
-          { topic: e.message.topic, partition: e.message.partition, offset: e.offset, attempts }, { cause: err },
+          { topic: e.message.topic, partition: e.message.partition, offset: e.message.offset, attempts }, { cause: err },
         );
         break;
       }

@@ -6,57 +6,59 @@ import { decodeCompleted, encodeCompleted } from '../../../src/consumer/runner/m
 import { OffsetTracker } from '../../../src/consumer/runner/offset-tracker.js';
 import { prng as rng } from '../../support/prng.js';
 
+// The tracker counts in numbers (the runner's offsets, below 2^53); the cases speak bigint, as commits do.
+
 test('nothing taken: nothing to commit', () => {
   assert.equal(new OffsetTracker().committable(), null);
 });
 
 test('the committed offset is the first not completed; completions beyond the gap are ranges', () => {
   const t = new OffsetTracker();
-  for (let o = 10n; o < 20n; o++) assert.equal(t.take(o, 3), true);
-  for (const o of [10n, 11n, 13n, 14n, 17n]) assert.equal(t.complete(o), true);
-  assert.equal(t.complete(13n), false, 'completing twice is refused');
+  for (let o = 10n; o < 20n; o++) assert.equal(t.take(Number(o), 3), true);
+  for (const o of [10n, 11n, 13n, 14n, 17n]) assert.equal(t.complete(Number(o)), true);
+  assert.equal(t.complete(Number(13n)), false, 'completing twice is refused');
   const c = t.committable()!;
   assert.equal(c.offset, 12n);
   assert.equal(c.leaderEpoch, -1);
   assert.deepEqual(c.ranges, [{ start: 13n, end: 14n }, { start: 17n, end: 17n }]);
   assert.equal(t.pendingCount, 5);
-  for (const o of [12n, 15n, 16n, 18n, 19n]) t.complete(o);
+  for (const o of [12n, 15n, 16n, 18n, 19n]) t.complete(Number(o));
   assert.deepEqual(t.committable(), { offset: 20n, leaderEpoch: 3, ranges: [] });
 });
 
 test('offsets that were never taken between taken ones (compaction, markers) count as completed', () => {
   const t = new OffsetTracker();
-  for (const o of [0n, 5n, 9n, 20n]) t.take(o);
-  t.complete(5n);
-  t.complete(20n);
+  for (const o of [0n, 5n, 9n, 20n]) t.take(Number(o));
+  t.complete(Number(5n));
+  t.complete(Number(20n));
   // 1..4 and 6..8 do not exist; 10..19 neither.
   assert.deepEqual(t.committable(), { offset: 0n, leaderEpoch: -1, ranges: [{ start: 1n, end: 8n }, { start: 10n, end: 20n }] });
 });
 
 test('offsets must increase', () => {
   const t = new OffsetTracker();
-  t.take(5n);
-  assert.throws(() => t.take(5n), RangeError);
-  assert.throws(() => t.take(4n), RangeError);
+  t.take(Number(5n));
+  assert.throws(() => t.take(Number(5n)), RangeError);
+  assert.throws(() => t.take(Number(4n)), RangeError);
 });
 
 test('inherited completions are skipped and kept in the metadata until passed', () => {
   // Committed 100 with 102..103 and 110 completed (as a previous owner would have left it).
   const t = new OffsetTracker([{ start: 102n, end: 103n }, { start: 110n, end: 110n }]);
-  assert.equal(t.take(100n), true);
+  assert.equal(t.take(Number(100n)), true);
   assert.deepEqual(t.committable()!.ranges, [{ start: 102n, end: 103n }, { start: 110n, end: 110n }]);
-  assert.equal(t.take(101n), true);
-  assert.equal(t.take(102n), false);
-  assert.equal(t.take(103n), false);
-  assert.equal(t.take(104n), true);
-  t.complete(100n);
-  t.complete(101n);
+  assert.equal(t.take(Number(101n)), true);
+  assert.equal(t.take(Number(102n)), false);
+  assert.equal(t.take(Number(103n)), false);
+  assert.equal(t.take(Number(104n)), true);
+  t.complete(Number(100n));
+  t.complete(Number(101n));
   const c = t.committable()!;
   assert.equal(c.offset, 104n);
   assert.deepEqual(c.ranges, [{ start: 110n, end: 110n }]);
-  for (let o = 105n; o < 110n; o++) assert.equal(t.take(o), true);
-  assert.equal(t.take(110n), false);
-  assert.equal(t.take(111n), true);
+  for (let o = 105n; o < 110n; o++) assert.equal(t.take(Number(o)), true);
+  assert.equal(t.take(Number(110n)), false);
+  assert.equal(t.take(Number(111n)), true);
 });
 
 test('seeded model check: completions in random order, commit and restart never lose or redo a completed record', () => {
@@ -73,12 +75,12 @@ test('seeded model check: completions in random order, commit and restart never 
       const r = random();
       if (r < 0.45) {
         next += random() < 0.1 ? 3n : 1n; // sometimes offsets are missing
-        if (t.take(next)) taken.push(next);
+        if (t.take(Number(next))) taken.push(next);
         else done.add(next);
       } else if (r < 0.9 && taken.length > 0) {
         const i = Math.floor(random() * taken.length);
         const o = taken.splice(i, 1)[0];
-        assert.equal(t.complete(o), true);
+        assert.equal(t.complete(Number(o)), true);
         done.add(o);
       } else {
         const c = t.committable();
@@ -102,7 +104,7 @@ test('seeded model check: completions in random order, commit and restart never 
           const upTo = next;
           for (let o = committed; o <= upTo; o++) {
             if (o !== committed && !done.has(o) && !taken.includes(o) && random() < 0.1) continue; // missing offsets
-            const fresh = t.take(o);
+            const fresh = t.take(Number(o));
             if (done.has(o)) assert.equal(fresh, false, `completed ${o} handed out again after restart`);
             else if (fresh) taken.push(o);
           }

@@ -11,9 +11,15 @@ import { KafkaError, TimeoutError } from '../../../src/errors.js';
 import { Runner, type RunnerHost } from '../../../src/consumer/runner/runner.js';
 import type { TopicPartition } from '../../../src/consumer/partition-state.js';
 
-/** What the runner reads of a message: topic, partition, offset, key, value, leaderEpoch. */
+/** One batch for every record: the runner reads offsets as a KafkaRecord holds them, its batch's base plus its delta. */
+const BATCH = { baseOffset: 0n };
+
+/** What the runner reads of a message: topic, partition, offset (batch.baseOffset + offsetDelta), key, value, leaderEpoch. */
 function record(partition: number, offset: number, key: string | null): Message {
-  return { topic: 't', partition, offset: BigInt(offset), key: key === null ? null : Buffer.from(key), value: Buffer.from('v'), leaderEpoch: 0 } as unknown as Message;
+  return {
+    topic: 't', partition, offset: BigInt(offset), batch: BATCH, offsetDelta: offset, key: key === null ? null : Buffer.from(key),
+    value: Buffer.from('v'), leaderEpoch: 0,
+  } as unknown as Message;
 }
 
 class FakeHost implements RunnerHost {
