@@ -1,12 +1,7 @@
 // consumer.run(): the scheduler that hands records to the application's handler concurrently, in the order the
 // `ordering` option asks for, and commits only what is completed (see DESIGN.md, "run(): ordered concurrency").
+// Parts, lanes and flights: state.ts; commits: commits.ts.
 //
-// Shape of the data:
-//   Part   one per partition met: its OffsetTracker (what is completed, what may be committed), its lanes, the
-//          flights in progress, an AbortController for its handlers.
-//   Lane   a FIFO of records that must be handled one at a time ('partition': one lane per partition, 'key': one per
-//          key; 'none': one lane that is never busy). A lane is ready when it has records and nothing in flight.
-//   Flight a handler call (one record, or a batch); it occupies one of `concurrency` slots.
 // Flow: pump() takes records from the consumer's fetch buffer while fewer than maxBufferedRecords/Bytes are held
 // (above that the fetch buffer fills and fetching pauses by itself: backpressure), routes each to its lane, and
 // dispatch() starts flights from ready lanes, round robin over partitions. A completion frees its lane and slot.
@@ -14,133 +9,24 @@
 // A partition's records are not handed out before its committed offset and metadata were read (OffsetFetch):
 // records completed before a crash or by the previous owner are skipped (metadata.ts).
 
-import { channels, trace, type ProcessDiagnostics } from '../../diagnostics.js';
+import { channels, trace } from '../../diagnostics.js';
 import { StateError, UnsupportedError } from '../../errors.js';
-import type { Histogram } from '../metrics.js';
 import { isRetriableError } from '../../cluster/retry.js';
-import type { Logger } from '../../config/index.js';
 import type { Message } from '../message.js';
-import type { OffsetToCommit } from '../offsets.js';
 import { backoff, sleep } from '../../cluster/retry.js';
 import { partitionKey, type TopicPartition } from '../partition-state.js';
 import { FailurePolicy } from '../failure-policy.js';
 import { Fifo } from './fifo.js';
-import { decodeCompleted, encodeCompleted } from './metadata.js';
+import { RunCommits } from './commits.js';
+import { decodeCompleted } from './metadata.js';
 import { OffsetTracker } from './offset-tracker.js';
+import { HandlerError, type Batch, type BatchContext, type ResolvedRunOptions, type RunCommitReason } from './options.js';
 import {
-  HandlerError, type Batch, type BatchContext, type CommitFailedEvent, type MessageContext, type ResolvedRunOptions, type RunCommitReason,
-} from './options.js';
+  MAX_SAFE_OFFSET, NULL_KEY, OffsetReader, SINGLE_LANE, drain, newPart, processDiagnostics, recordBytes, type Entry, type Lane, type Part,
+  type RunnerHost, type RunSummary,
+} from './state.js';
 
-/** What the runner needs from the consumer (implemented in consumer.ts). */
-export interface RunnerHost {
-  /** The next fetched message, or null; throws a partition's waiting error. */
-  take(): Message | null;
-  /** The runner is alive and came back for records (max.poll.interval.ms). */
-  polled(): void;
-  /** Calls the listener once when data (or an error) arrives; returns a canceller. */
-  onData(listener: () => void): () => void;
-  /** Committed offsets and metadata (OffsetFetch), or null without group.id (then nothing is committed). */
-  committed: ((partitions: TopicPartition[]) => Promise<Map<string, { offset: bigint; metadata: string | null }>>) | null;
-  commit(offsets: OffsetToCommit[]): Promise<void>;
-  /** A commit failed (already logged and counted by the runner): the consumer's 'commitFailed' event. */
-  commitFailed(event: CommitFailedEvent): void;
-  /** Stops / restarts fetching one partition (true when the state changed). */
-  pauseFetch(tp: TopicPartition): boolean;
-  resumeFetch(tp: TopicPartition): void;
-  /** Moves an owned partition's position (stop: records taken but not completed are read again later). */
-  rewind(tp: TopicPartition, offset: bigint): void;
-  autoCommitIntervalMs: number;
-  logger: Logger;
-  /** run() is over: the consumer is free again. Called before run()'s promise settles. */
-  detach(): void;
-  /** Where handler durations go (messaging.process.duration); absent: not measured. */
-  processDuration?: Histogram;
-  /** client.id and group.id, for the gregor:consumer:process diagnostics channel. */
-  identity?: { clientId: string; groupId: string | null };
-}
-
-/** What run() resolves with when it stops: counts of what the handlers did. */
-export interface RunSummary {
-  /** Handler calls that completed (eachBatch: records of completed batches and resolved offsets). */
-  completed: number;
-  /** Records not handed out because the committed metadata said they were completed already. */
-  skipped: number;
-  /** Handler failures that were retried. */
-  retries: number;
-  /**
-   * Records that gregor.error.policy=skip passed over (committed): their handler still failed after the retries, or
-   * they could not be deserialized.
-   */
-  failedSkipped: number;
-  /** Records written to the dead-letter topic (gregor.error.policy=dead-letter), then committed. */
-  deadLettered: number;
-  /** Commits that failed (each also a 'commitFailed' event and a warning); a failed final commit rejects run(). */
-  commitFailures: number;
-}
-
-interface Entry {
-  readonly message: Message;
-  /** The record's offset as a number (see OffsetTracker); `message.offset` is the bigint, made when read. */
-  readonly offset: number;
-  readonly bytes: number;
-  readonly part: Part;
-  readonly lane: Lane;
-  attempt: number;
-  /** The deserialized record (a ConsumerRecord) once made; undefined without deserializers or before. */
-  typed: unknown;
-  /** Counted out of the held records (completed, dropped, or given up). */
-  released: boolean;
-  /** performance.now() when its eachMessage call started (messaging.process.duration); -1: no call to measure. */
-  startedAt: number;
-}
-
-interface Lane {
-  readonly key: string | symbol;
-  readonly part: Part;
-  readonly queue: Fifo<Entry>;
-  /** Exclusive lanes run one flight at a time. */
-  readonly exclusive: boolean;
-  busy: boolean;
-  inReady: boolean;
-  /**
-   * Exclusive lanes under eachMessage: the record in flight, and the two callbacks its handler's promise settles,
-   * made once per lane (one flight at a time) instead of once per record.
-   */
-  flying: Entry | null;
-  onDone: (() => void) | null;
-  onFail: ((err: unknown) => void) | null;
-}
-
-type PartPhase = 'loading' | 'active' | 'revoking' | 'gone';
-
-interface Part {
-  readonly tp: TopicPartition;
-  readonly key: string;
-  phase: PartPhase;
-  tracker: OffsetTracker | null;
-  /** Records taken while the committed metadata was being read. */
-  waiting: Entry[];
-  readonly lanes: Map<string | symbol, Lane>;
-  /** 'partition' and 'none' orderings: the partition's only lane, found without a Map lookup. */
-  single: Lane | null;
-  ready: Fifo<Lane>;
-  inReadyParts: boolean;
-  /** Flights in progress; drain() waits for zero (`idle` are its waiters). */
-  flights: number;
-  idle: (() => void)[];
-  /** The context of every first attempt (immutable, shared: a record's first call allocates nothing for it). */
-  readonly firstContext: MessageContext;
-  readonly retryTimers: Set<NodeJS.Timeout>;
-  /** Records waiting for a retry's backoff: in no lane and not in flight. */
-  readonly backingOff: Set<Entry>;
-  readonly abort: AbortController;
-  pausedForMetadata: boolean;
-  lastCommit: { offset: bigint; metadata: string } | null;
-}
-
-const NULL_KEY = Symbol('null key');
-const MAX_SAFE_OFFSET = BigInt(Number.MAX_SAFE_INTEGER);
-const SINGLE_LANE = Symbol('partition lane');
+export type { RunnerHost, RunSummary } from './state.js';
 
 export class Runner {
   private readonly parts = new Map<string, Part>();
@@ -153,7 +39,7 @@ export class Runner {
   private failure: unknown = null;
   private cancelWait: (() => void) | null = null;
   private kickScheduled = false;
-  private commitChain: Promise<void> = Promise.resolve();
+  private readonly commits: RunCommits;
   private commitTimer: NodeJS.Timeout | null = null;
   private livenessTimer: NodeJS.Timeout | null = null;
   private readonly toLoad = new Set<Part>();
@@ -167,19 +53,16 @@ export class Runner {
   /** dispatch() is on the stack: a flight completing synchronously leaves the starting to that loop. */
   private dispatching = false;
   /**
-   * messaging.process.duration reads the clock once per handler call, not twice: the read that ends one call starts
-   * the next when the runner starts it at once (same stack, no handler or deserializer code ran in between). A read
-   * costs 45-110 ns on this VM (kvm-clock), as much as the rest of the runner's work per record. What the next call
-   * counts extra is the runner's bookkeeping between the two, well under a microsecond.
+   * The clock read that ended the last handler call, and whether it may start the next (no handler, deserializer or
+   * logger code ran since): one read per call for messaging.process.duration (DESIGN.md, "run()").
    */
   private landedAt = 0;
   private landedAtFresh = false;
-  /** The batch of the last record routed and its base offset as a number (offsetOf()). */
-  private lastBatch: Message['batch'] | null = null;
-  private lastBase = 0;
+  private readonly offsets = new OffsetReader();
 
   constructor(private readonly options: ResolvedRunOptions, private readonly host: RunnerHost) {
     this.policy = options.failures ?? new FailurePolicy(options.errorPolicy, null, host.logger);
+    this.commits = new RunCommits(host, this.summary, options.metadataMaxBytes, () => this.kick());
   }
 
   /** Starts processing; `owned` are the partitions assigned now (their metadata is read at once). */
@@ -231,7 +114,7 @@ export class Runner {
   async revoked(partitions: readonly TopicPartition[]): Promise<void> {
     const parts = this.existing(partitions);
     for (const p of parts) this.retire(p, 'revoking');
-    await this.drain(parts);
+    await drain(parts, this.options.drainTimeoutMs, this.host.logger);
     if (this.host.committed !== null) {
       // Reported by commitAll(); the rebalance goes on (the records are handled again by the next owner).
       await this.commitAll(parts, 'revoke').catch(() => {});
@@ -275,7 +158,7 @@ export class Runner {
       for (const t of p.retryTimers) clearTimeout(t);
       p.retryTimers.clear();
     }
-    await this.drain(parts);
+    await drain(parts, this.options.drainTimeoutMs, this.host.logger);
     if (this.commitTimer !== null) clearInterval(this.commitTimer);
     if (this.host.committed !== null) {
       // Reported by commitAll(); run() rejects with it, unless it already fails for another reason: resolving would
@@ -342,13 +225,7 @@ export class Runner {
     const key = partitionKey(tp.topic, tp.partition);
     let p = this.parts.get(key);
     if (p !== undefined) return p;
-    const abort = new AbortController();
-    p = {
-      tp: { topic: tp.topic, partition: tp.partition }, key, phase: 'loading', tracker: null, waiting: [],
-      lanes: new Map(), single: null, ready: new Fifo<Lane>(), inReadyParts: false, flights: 0, idle: [],
-      firstContext: Object.freeze({ signal: abort.signal, attempt: 1 }), retryTimers: new Set(), backingOff: new Set(),
-      abort, pausedForMetadata: false, lastCommit: null,
-    };
+    p = newPart(tp, key);
     this.parts.set(key, p);
     if (this.host.committed === null) {
       p.tracker = new OffsetTracker();
@@ -422,7 +299,7 @@ export class Runner {
         p.single = lane;
       }
     }
-    const offset = this.offsetOf(m);
+    const offset = this.offsets.of(m);
     if (offset < 0) {
       void this.stop(new UnsupportedError(`run(): ${p.key} offset ${m.offset} is beyond 2^53 - 1, where run() counts offsets exactly`));
       try {
@@ -437,20 +314,6 @@ export class Runner {
     this.heldBytes += e.bytes;
     if (p.phase === 'loading') p.waiting.push(e);
     else this.admit(e);
-  }
-
-  /**
-   * The record's offset as a number, from its batch's base offset (converted once per batch) and its delta, without
-   * making the record's bigint offset; -1 beyond Number.MAX_SAFE_INTEGER.
-   */
-  private offsetOf(m: Message): number {
-    const batch = m.batch;
-    if (batch !== this.lastBatch) {
-      this.lastBatch = batch;
-      this.lastBase = batch.baseOffset <= MAX_SAFE_OFFSET ? Number(batch.baseOffset) : Infinity;
-    }
-    const offset = this.lastBase + m.offsetDelta;
-    return offset <= Number.MAX_SAFE_INTEGER ? offset : -1;
   }
 
   private newLane(p: Part, key: string | symbol): Lane {
@@ -478,7 +341,7 @@ export class Runner {
     if (!e.lane.busy) this.markReady(e.lane, p);
     // Completions beyond the gap may outgrow the metadata: checked every 64 records held, when there are any (records
     // completed in order leave none, and then the check is skipped).
-    if (p.tracker!.pendingCount >= 64 && (p.tracker!.pendingCount & 63) === 0 && p.tracker!.hasCompletedAhead()) this.checkMetadataSize(p);
+    if (p.tracker!.pendingCount >= 64 && (p.tracker!.pendingCount & 63) === 0 && p.tracker!.hasCompletedAhead()) this.commits.checkMetadataSize(p);
   }
 
   private release(e: Entry): void {
@@ -597,7 +460,7 @@ export class Runner {
     try {
       const arg = e.typed ?? e.message;
       result = channels.process.hasSubscribers
-        ? trace(channels.process, this.processDiagnostics(e.message, null, attempt), () => this.options.eachMessage!(arg, context))
+        ? trace(channels.process, processDiagnostics(this.host, e.message, null, attempt), () => this.options.eachMessage!(arg, context))
         : this.options.eachMessage!(arg, context);
     } catch (err) {
       this.landed(lane, e, true, err);
@@ -616,13 +479,6 @@ export class Runner {
     } else {
       promise.then(() => this.landed(lane, e, false, null), (err: unknown) => this.landed(lane, e, true, err));
     }
-  }
-
-  private processDiagnostics(first: Message, messages: readonly Message[] | null, attempt: number): ProcessDiagnostics {
-    return {
-      clientId: this.host.identity?.clientId ?? '', groupId: this.host.identity?.groupId ?? null, topic: first.topic, partition: first.partition,
-      message: messages === null ? first : null, messages, attempt,
-    };
   }
 
   /** eachMessage's call for `e` settled. */
@@ -735,7 +591,7 @@ export class Runner {
       const batch: Batch<unknown> = { topic: first.topic, partition: first.partition, messages: entries.map((e) => e.typed ?? e.message) };
       const context: BatchContext<unknown> = { signal, attempt, resolveOffset: (o) => this.resolveUpTo(p, entries, o) };
       await (channels.process.hasSubscribers
-        ? trace(channels.process, this.processDiagnostics(first, entries.map((e) => e.message), attempt), () => this.options.eachBatch!(batch, context))
+        ? trace(channels.process, processDiagnostics(this.host, first, entries.map((e) => e.message), attempt), () => this.options.eachBatch!(batch, context))
         : this.options.eachBatch!(batch, context));
     } catch (err) {
       error = err;
@@ -759,7 +615,7 @@ export class Runner {
     // Entries' offsets are below 2^53: a larger given offset resolves them all, as the bigint compare would.
     const offset = given > MAX_SAFE_OFFSET ? Infinity : Number(given);
     for (const e of entries) if (e.offset <= offset) this.complete(e);
-    if (p.pausedForMetadata) this.checkMetadataSize(p);
+    if (p.pausedForMetadata) this.commits.checkMetadataSize(p);
   }
 
   /** A record is completed: committable from now on (unless its partition is gone). */
@@ -770,7 +626,7 @@ export class Runner {
     const p = e.part;
     if (p.phase === 'gone' || p.tracker === null) return;
     p.tracker.complete(e.offset);
-    if (p.pausedForMetadata) this.checkMetadataSize(p);
+    if (p.pausedForMetadata) this.commits.checkMetadataSize(p);
   }
 
   private freeLanes(p: Part, entries: readonly Entry[]): void {
@@ -930,108 +786,11 @@ export class Runner {
     if (this.parts.get(p.key) === p) this.parts.delete(p.key);
   }
 
-  /** Waits for the flights of these partitions, at most drainTimeoutMs; then aborts their handlers' signals. */
-  private async drain(parts: readonly Part[]): Promise<void> {
-    const busy = parts.filter((p) => p.flights > 0);
-    if (busy.length === 0) return;
-    let timer: NodeJS.Timeout | undefined;
-    const timedOut = await Promise.race([
-      Promise.all(busy.map((p) => new Promise<void>((r) => p.idle.push(r)))).then(() => false),
-      new Promise<boolean>((r) => { timer = setTimeout(() => r(true), this.options.drainTimeoutMs); }),
-    ]);
-    clearTimeout(timer);
-    if (timedOut) {
-      this.host.logger.warn('run(): handlers still running after drainTimeoutMs; their records stay uncommitted', { partitions: parts.map((p) => p.key).join(' ') });
-      for (const p of parts) {
-        // Their records stay pending: the commit stops before them, and what they complete later is not committed.
-        p.abort.abort(new StateError('run(): drain timed out'));
-      }
-    }
-  }
-
-  // ---------------------------------------------------------------------------------------------------------------
-  // Commits
-
   /**
-   * Commits the completed prefix and the completions beyond it of `parts` (null: every active partition), serialised
-   * after any commit in progress. Partitions whose metadata does not fit are paused until it does.
+   * Commits the completed prefix and the completions beyond it of `parts` (null: every active partition, as they are
+   * when the commit starts), serialised after any commit in progress (commits.ts).
    */
   private commitAll(parts: readonly Part[] | null, reason: RunCommitReason): Promise<void> {
-    const run = this.commitChain.then(async () => {
-      const list: OffsetToCommit[] = [];
-      const chosen: { p: Part; offset: bigint; metadata: string }[] = [];
-      for (const p of parts ?? [...this.parts.values()]) {
-        if ((p.phase !== 'active' && p.phase !== 'revoking') || p.tracker === null) continue;
-        const c = p.tracker.committable();
-        if (c === null) continue;
-        const enc = this.checkMetadataSize(p, c);
-        if (p.lastCommit !== null && p.lastCommit.offset === c.offset && p.lastCommit.metadata === enc) continue;
-        list.push({ topic: p.tp.topic, partition: p.tp.partition, offset: c.offset, leaderEpoch: c.leaderEpoch, metadata: enc });
-        chosen.push({ p, offset: c.offset, metadata: enc });
-      }
-      if (list.length === 0) return;
-      try {
-        await this.host.commit(list);
-      } catch (err) {
-        this.commitFailed(reason, err, list);
-        throw err;
-      }
-      for (const x of chosen) x.p.lastCommit = { offset: x.offset, metadata: x.metadata };
-    });
-    this.commitChain = run.catch(() => {});
-    return run;
+    return this.commits.commit(() => parts ?? [...this.parts.values()], reason);
   }
-
-  /** Every failed commit is observable: a warning, the summary's counter, and the consumer's 'commitFailed' event. */
-  private commitFailed(reason: RunCommitReason, error: unknown, list: readonly OffsetToCommit[]): void {
-    const failures = ++this.summary.commitFailures;
-    const offsets = list.map((o) => ({ topic: o.topic, partition: o.partition, offset: o.offset }));
-    this.host.logger.warn(`run(): ${reason} commit failed; the records stay uncommitted`, {
-      error: error instanceof Error ? error.message : String(error),
-      partitions: offsets.map((o) => `${o.topic}[${o.partition}]@${o.offset}`).join(' '),
-      failures,
-    });
-    try {
-      this.host.commitFailed({ reason, error, offsets, failures });
-    } catch (err) {
-      // A throwing listener must not break the commit chain.
-      this.host.logger.warn('run(): a commitFailed listener threw', { error: err instanceof Error ? err.message : String(err) });
-    }
-  }
-
-  /**
-   * The metadata for `p` now; pauses fetching the partition when its completions do not fit in metadataMaxBytes
-   * (records beyond the gap would go on piling up) and resumes it once they fit again.
-   */
-  private checkMetadataSize(p: Part, c = p.tracker?.committable() ?? null): string {
-    if (c === null) return '';
-    const enc = encodeCompleted(c.offset, c.ranges, this.options.metadataMaxBytes);
-    if (!enc.complete && !p.pausedForMetadata && p.phase === 'active') {
-      p.pausedForMetadata = true;
-      this.host.logger.info('run(): completions beyond the gap exceed metadataMaxBytes; fetching paused until it closes', { partition: p.key, offset: String(c.offset) });
-      try {
-        this.host.pauseFetch(p.tp);
-      } catch {
-        // no longer owned: nothing to pause
-      }
-    } else if (enc.complete && p.pausedForMetadata) {
-      p.pausedForMetadata = false;
-      try {
-        this.host.resumeFetch(p.tp);
-      } catch {
-        // no longer owned
-      }
-      this.kick();
-    }
-    return enc.metadata;
-  }
-}
-
-/** What a held record counts for maxBufferedBytes: key and value sizes (read without making their Buffer views). */
-function recordBytes(m: Message): number {
-  const r = m as unknown as { _keyLength?: number; _valueLength?: number };
-  if (r._valueLength !== undefined && r._keyLength !== undefined) {
-    return (r._keyLength > 0 ? r._keyLength : 0) + (r._valueLength > 0 ? r._valueLength : 0) + 64;
-  }
-  return (m.key?.length ?? 0) + (m.value?.length ?? 0) + 64;
 }
