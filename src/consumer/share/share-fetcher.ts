@@ -155,6 +155,12 @@ export class ShareFetcher {
           this.host.onFatal(err);
           return;
         }
+        // The broker did not answer (gone, unreachable): its partitions may have new leaders that only fresh metadata
+        // names, as Java's client asks for a metadata update on a disconnect. Without it a dead leader's partitions
+        // were fetched from it until the metadata's periodic refresh.
+        if (!(err instanceof KafkaError)) {
+          for (const topic of new Set([...wanted.values()].map((p) => p.topic))) this.host.onLeaderMoved(topic);
+        }
         // A lasting failure is a warning (the logger prints a repeated line at most every 30 s); a passing one is not.
         const level = this.failures >= 5 ? 'warn' : 'debug';
         this.host.logger[level]('share fetch failed', { node: this.nodeId, failures: this.failures, error: (err as Error).message });
