@@ -4,15 +4,15 @@
 // raised (deliveryCount 1 twice would be two holders at once); the records of a failed member come back to the
 // others. Member kill: a member process SIGKILLed while it holds records it never acknowledged. Lock expiry: a
 // member's handler stalls past the acquisition lock. The broker-kill row runs on the three-node cluster:
-// ../cluster/r21-share-broker-kill.test.ts.
+// ../cluster/r21-share-broker-kill.long.test.ts (about 4 minutes: not in the CI subset).
 import { spawn } from 'node:child_process';
 import { test } from 'node:test';
 import { fileURLToPath } from 'node:url';
 import { AcknowledgementError, Admin, KafkaError, Producer, ShareConsumer, type ShareMessage } from '../../../src/index.js';
 import { ensureKafka, uniqueName } from '../../integration/helpers/kafka.js';
 import type { ShareChildArgs } from '../../integration/share/share-child.js';
-import type { LedgerCheck } from '../../support/ledger.js';
 import { finish } from '../report.js';
+import { AcceptLedger, key, shareCheck } from '../share-checks.js';
 
 const CHILD = fileURLToPath(new URL('../../integration/share/share-child.js', import.meta.url));
 const PARTITIONS = 4;
@@ -47,31 +47,6 @@ async function setup(prefix: string, { partitions = PARTITIONS, perPartition = P
     await producer.close();
   }
   return { bootstrap, topic, group };
-}
-
-const key = (partition: number, offset: bigint) => `${partition}/${offset}`;
-
-/** The share-group contract as a ledger check: lost, redeliveries, and first deliveries to two holders. */
-function shareCheck(produced: number, deliveries: readonly { partition: number; offset: bigint; deliveryCount: number }[]): LedgerCheck {
-  const seen = new Map<string, number>();
-  const firsts = new Map<string, number>();
-  for (const d of deliveries) {
-    const k = key(d.partition, d.offset);
-    seen.set(k, (seen.get(k) ?? 0) + 1);
-    if (d.deliveryCount === 1) firsts.set(k, (firsts.get(k) ?? 0) + 1);
-  }
-  const twoHolders = [...firsts].filter(([, n]) => n > 1).map(([k]) => k);
-  const lost = produced - seen.size;
-  const violations = [
-    ...(lost > 0 ? [`${lost} record(s) delivered to no member`] : []),
-    ...twoHolders.slice(0, 50).map((k) => `${k} delivered with deliveryCount 1 twice (two holders at once)`),
-  ];
-  return {
-    produced, delivered: deliveries.length, distinct: seen.size, lost, pastEnd: 0, duplicated: deliveries.length - seen.size,
-    duplicatesOutsideWindow: twoHolders.length, replayed: 0, outOfOrder: 0, gaps: 0, commitRegressions: 0, commitsNotOwned: 0,
-    deliveredNotOwned: 0, abortedDelivered: 0, foreign: 0, finalCommitMismatches: 0, handOverErrors: 0, assignmentErrors: 0,
-    finalCommits: new Map(), violations, duplicates: [],
-  };
 }
 
 async function drain(c: ShareConsumer, into: ShareMessage[], done: () => boolean, timeoutMs: number): Promise<void> {
@@ -134,33 +109,6 @@ test('R21 share member kill: a SIGKILLed member\'s unacknowledged records come b
     await survivor.close();
   }
 });
-
-/**
- * One member's acknowledgements as the broker answered them: each accept sent, less each one the broker refused
- * (the acknowledgementFailed events), per record.
- */
-class AcceptLedger {
-  readonly sent = new Map<string, number>();
-  readonly refused = new Map<string, number>();
-  refusals: Error[] = [];
-  constructor(c: ShareConsumer) {
-    c.on('acknowledgementFailed', (f) => {
-      this.refusals.push(f.error);
-      for (const o of f.offsets) this.refused.set(key(f.partition, o), (this.refused.get(key(f.partition, o)) ?? 0) + 1);
-    });
-  }
-  accept(c: ShareConsumer, records: readonly ShareMessage[]): void {
-    for (const r of records) {
-      c.acknowledge(r, 'accept');
-      this.sent.set(key(r.partition, r.offset), (this.sent.get(key(r.partition, r.offset)) ?? 0) + 1);
-    }
-  }
-  /** Per record, the accepts the broker applied. */
-  applied(into = new Map<string, number>()): Map<string, number> {
-    for (const [k, n] of this.sent) into.set(k, (into.get(k) ?? 0) + n - (this.refused.get(k) ?? 0));
-    return into;
-  }
-}
 
 test('R21 share lock expiry: a handler stalled past the lock loses its records to another member (deliveryCount 2), its late accept is refused and counted, nothing lost, nothing accepted twice', { timeout: 180_000 }, async () => {
   const started = Date.now();
