@@ -204,11 +204,15 @@ export class ShareRunner {
     return n;
   }
 
-  private async handleOne(record: ShareMessage): Promise<void> {
-    const eachMessage = this.options.eachMessage!;
+  private handleOne(record: ShareMessage): Promise<void> {
     const held = this.track([record]);
-    const [typed] = await this.typed(held, [record]);
-    if (typed === undefined) return;
+    // Without deserializers the handler gets the record itself, with no promise of our own before it.
+    if (this.deserializers === null) return this.callOne(held, record, record);
+    return this.typed(held, [record]).then(([typed]) => (typed === undefined ? undefined : this.callOne(held, record, typed)));
+  }
+
+  private callOne(held: Held[], record: ShareMessage, typed: unknown): Promise<void> {
+    const eachMessage = this.options.eachMessage!;
     return this.attempt(held, [record], (attempt) => {
       const call = (): void | Promise<void> => eachMessage(typed, { signal: this.handlerAbort.signal, attempt });
       return channels.process.hasSubscribers ? trace(channels.process, this.processDiagnostics(record, null, attempt), call) : call();
@@ -219,7 +223,7 @@ export class ShareRunner {
     const eachBatch = this.options.eachBatch!;
     let held = this.track(taken);
     let records = taken;
-    const typed = await this.typed(held, taken);
+    const typed = this.deserializers === null ? taken : await this.typed(held, taken);
     if (typed.length === 0) return;
     if (typed.length < taken.length) {
       // The undeserializable ones are with the policy: the batch is the others.
