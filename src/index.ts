@@ -32,6 +32,7 @@ export {
 } from './consumer/api.js';
 // Share groups (KIP-932): queues on Kafka topics.
 export { ShareConsumer } from './consumer/share/share-consumer.js';
+export { sharePrometheusText } from './consumer/share/metrics.js';
 export {
   AcknowledgementError, ShareConsumerRecord, type AcknowledgeType, type AcknowledgementFailure, type ShareConsumerEvents, type ShareConsumerMetrics,
   type ShareConsumerState, type ShareDelivered, type ShareHandlerContext, type ShareMessage, type ShareRunOptions, type ShareRunSummary,

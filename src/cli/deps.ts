@@ -40,6 +40,8 @@ export interface CliConsumer {
   close(): Promise<void>;
   /** The consumer's metrics (served by --metrics-port); gregor's Consumer has it. */
   metrics?(): ConsumerMetrics;
+  /** Its own Prometheus page, for a consumer whose metrics are not ConsumerMetrics (a share consumer's). */
+  prometheus?(): string;
 }
 
 export interface BrokerDescription {

@@ -14,6 +14,8 @@
 // ends the command as for a consumer group.
 
 import type { CliConsumer, CliMessage } from './deps.js';
+import type { ShareConsumerMetrics } from '../consumer/share/api.js';
+import { sharePrometheusText } from '../consumer/share/metrics.js';
 
 /** A record as the share consumer hands it out: a message plus its delivery count. */
 export type ShareCliMessage = CliMessage & { readonly deliveryCount: number };
@@ -24,6 +26,7 @@ export interface ShareConsumerLike<M extends ShareCliMessage> {
   poll(timeoutMs: number): Promise<M[]>;
   acknowledge(record: M, type: 'accept' | 'release'): void;
   close(): Promise<void>;
+  metrics?(): ShareConsumerMetrics;
 }
 
 export class ShareCliConsumer<M extends ShareCliMessage> implements CliConsumer {
@@ -45,6 +48,12 @@ export class ShareCliConsumer<M extends ShareCliMessage> implements CliConsumer 
     if (next === undefined) return null;
     this.handed = next;
     return next;
+  }
+
+  /** The share consumer's metrics as a Prometheus page (--metrics-port). */
+  prometheus(): string {
+    if (this.share.metrics === undefined) throw new TypeError('this share consumer has no metrics()');
+    return sharePrometheusText(this.share.metrics());
   }
 
   async close(): Promise<void> {

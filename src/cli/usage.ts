@@ -41,7 +41,8 @@ Options:
                            value, headers, timestamp; non-UTF-8 bytes in base64, flagged
   -p, --property <k=v>     set a configuration property (repeatable); overrides the file
   --metrics-port <P>       serve the consumer's metrics in Prometheus' text format at
-                           http://127.0.0.1:<P>/metrics while it runs (0: any free port; the URL goes to stderr)
+                           http://127.0.0.1:<P>/metrics while it runs (0: any free port; the URL goes to stderr);
+                           with --share the share consumer's (acquisitions, acknowledgements by type, renewals...)
   --stats [interval]       a statistics line on stderr every interval (default 5s; 10s, 500ms, or ms): records
                            and bytes with their rates, lag, partitions, rebalances (with --count, the progress
                            printed n/N); a total line at the end. stdout keeps only the records

@@ -10,7 +10,8 @@ import { DURATION_BUCKETS, type ConsumerMetrics, type DurationHistogram } from '
 /** The Content-Type of prometheusText()'s output. */
 export const PROMETHEUS_CONTENT_TYPE = 'text/plain; version=0.0.4; charset=utf-8';
 
-type Labels = Record<string, string>;
+/** A sample's labels. */
+export type Labels = Record<string, string>;
 
 /**
  * Prints a consumer's metrics (consumer.metrics()) in Prometheus' text exposition format, for a /metrics endpoint:
@@ -73,7 +74,8 @@ export function prometheusText(metrics: ConsumerMetrics): string {
   return out.join('\n') + '\n';
 }
 
-function family(out: string[], name: string, type: 'counter' | 'gauge', help: string, samples: readonly (readonly [Labels, number])[]): void {
+/** One metric family (HELP, TYPE, samples) appended to `out`; shared with the share consumer's page. */
+export function family(out: string[], name: string, type: 'counter' | 'gauge', help: string, samples: readonly (readonly [Labels, number])[]): void {
   // Prometheus names a counter family without its _total suffix in # TYPE (the samples carry it).
   const base = type === 'counter' ? name.replace(/_total$/, '') : name;
   out.push(`# HELP ${base} ${help}`, `# TYPE ${base} ${type}`);

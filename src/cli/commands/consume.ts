@@ -123,8 +123,7 @@ export function parseConsumeArgs(argv: string[]): ConsumeOptions | 'help' {
     if (values['from-beginning'] === true) {
       throw new UsageError('--from-beginning does not apply to a share group: where a new share group starts is its group config share.auto.offset.reset (latest by default), e.g. kafka-configs --alter --entity-type groups --entity-name <group> --add-config share.auto.offset.reset=earliest', COMMAND);
     }
-    // The consumer-group metrics (lag, positions) have no share-group counterpart in that form yet.
-    if (values['metrics-port'] !== undefined) throw new UsageError('--metrics-port is for consumer groups; not with --share', COMMAND);
+    // --stats reports a consumer group's lag and positions, which a share member does not have.
     if (values.stats !== undefined) throw new UsageError('--stats is for consumer groups; not with --share', COMMAND);
   }
   return {
@@ -162,14 +161,16 @@ function portArg(value: string | undefined): number | undefined {
  */
 async function serveMetrics(consumer: CliConsumer, port: number): Promise<{ server: Server; port: number }> {
   const metrics = consumer.metrics;
-  if (metrics === undefined) throw new UsageError('--metrics-port: this consumer has no metrics()', COMMAND);
+  const own = consumer.prometheus;
+  const page: (() => string) | undefined = own !== undefined ? () => own.call(consumer) : metrics !== undefined ? () => prometheusText(metrics.call(consumer)) : undefined;
+  if (page === undefined) throw new UsageError('--metrics-port: this consumer has no metrics()', COMMAND);
   const server = createServer((req, res) => {
     const path = (req.url ?? '').split('?')[0];
     if (req.method !== 'GET' || path !== '/metrics') {
       res.writeHead(404, { 'content-type': 'text/plain' }).end('gregor serves /metrics only\n');
       return;
     }
-    res.writeHead(200, { 'content-type': PROMETHEUS_CONTENT_TYPE }).end(prometheusText(metrics.call(consumer)));
+    res.writeHead(200, { 'content-type': PROMETHEUS_CONTENT_TYPE }).end(page());
   });
   await new Promise<void>((resolve, reject) => {
     server.once('error', reject);

@@ -1,13 +1,15 @@
 // gregor consume --metrics-port against the real broker: the page served at http://127.0.0.1:<port>/metrics is read
 // by Python's prometheus_client parser (the reference implementation of the text format); the consumed counter
 // equals the lines printed, the lag per partition is the backlog not yet consumed (consumed + lag = backlog on every
-// scrape) and 0 once everything is printed.
+// scrape) and 0 once everything is printed. With --share the page is the share consumer's: the same parser reads
+// it, records handed out equal the lines printed, and every printed record is counted as accepted by the broker.
 import { after, before, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { execFileSync, spawn, spawnSync, type ChildProcess } from 'node:child_process';
 import { existsSync, mkdirSync, mkdtempSync, writeFileSync } from 'node:fs';
 import { homedir, tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { Admin } from '../../../src/index.js';
 import { ROOT, createTopic, endOffsets, ensureKafka, produce, uniqueName } from '../helpers/kafka.js';
 
 const BIN = join(ROOT, 'bin', 'gregor.js');
@@ -127,6 +129,81 @@ test('gregor consume --metrics-port: prometheus_client reads the page; consumed 
   assert.equal(labels.messaging_system, 'kafka');
   assert.ok(samples.some((s) => s.name === 'messaging_client_operation_duration_seconds_count' && s.labels.messaging_operation_name === 'fetch' && s.value > 0));
   assert.equal((await fetch(url.replace('/metrics', '/other'))).status, 404);
+
+  proc.kill('SIGTERM');
+  assert.equal(await exited, 0, stderr);
+});
+
+test('gregor consume --share --metrics-port: the share consumer\'s page; handed out and accepted equal printed', async (t) => {
+  if (python === null) {
+    t.skip(`pip could not install prometheus_client into ${VENV}`);
+    return;
+  }
+  const py = python;
+  const env = await ensureKafka();
+  const topic = uniqueName('cli-share-metrics');
+  const group = uniqueName('cli-share-metrics-g');
+  await createTopic(topic, 2);
+  const admin = new Admin({ 'bootstrap.servers': env.bootstrap });
+  try {
+    await admin.incrementalAlterConfigs([{ type: 'group', name: group, configs: [{ name: 'share.auto.offset.reset', op: 'set', value: 'earliest' }] }]);
+  } finally {
+    await admin.close();
+  }
+  await produce(topic, Array.from({ length: RECORDS }, (_, i) => ({ key: `k${i}`, value: `v${i}` })));
+  const dir = mkdtempSync(join(tmpdir(), 'gregor-share-metrics-'));
+  const config = join(dir, 'consumer.properties');
+  writeFileSync(config, `bootstrap.servers=${env.bootstrap}\ngroup.id=${group}\n`);
+
+  const proc = spawn(process.execPath, [BIN, 'consume', config, '--topic', topic, '--share', '--metrics-port', '0'], { cwd: ROOT, stdio: ['ignore', 'pipe', 'pipe'] });
+  child = proc;
+  let stdout = '';
+  let stderr = '';
+  proc.stdout.setEncoding('utf8').on('data', (d: string) => { stdout += d; });
+  proc.stderr.setEncoding('utf8').on('data', (d: string) => { stderr += d; });
+  const exited = new Promise<number | null>((resolve) => proc.on('close', (code) => resolve(code)));
+  const deadline = Date.now() + 60_000;
+  const alive = (what: string) => {
+    if (Date.now() > deadline || proc.exitCode !== null) assert.fail(`${what}; stderr:\n${stderr}`);
+  };
+  while (!/metrics at http:\/\/127\.0\.0\.1:\d+\/metrics/.test(stderr)) {
+    alive('the metrics URL on stderr');
+    await new Promise((r) => setTimeout(r, 50));
+  }
+  const url = /(http:\/\/127\.0\.0\.1:\d+\/metrics)/.exec(stderr)![1];
+  const scrape = async () => {
+    const res = await fetch(url);
+    assert.equal(res.status, 200);
+    assert.match(res.headers.get('content-type') ?? '', /^text\/plain; version=0\.0\.4/);
+    return parse(py, await res.text());
+  };
+  const value = (samples: ReturnType<typeof parse>, name: string, labels: Record<string, string> = {}): number | undefined =>
+    samples.find((s) => s.name === name && Object.entries(labels).every(([k, v]) => s.labels[k] === v))?.value;
+
+  // While records arrive: never more accepted than printed, never fewer handed out than printed.
+  let samples: ReturnType<typeof parse>;
+  for (;;) {
+    const lines = stdout.split('\n').length - 1;
+    samples = await scrape();
+    const handed = value(samples, 'messaging_client_consumed_messages_total') ?? 0;
+    const accepted = value(samples, 'gregor_share_consumer_acknowledgements_total', { type: 'accept' }) ?? 0;
+    assert.ok(handed >= lines, `handed out ${handed} >= printed ${lines}`);
+    assert.ok(accepted <= stdout.split('\n').length - 1, `accepted ${accepted} <= printed`);
+    if (lines === RECORDS && accepted === RECORDS) break;
+    alive(`printed ${lines}, accepted ${accepted} of ${RECORDS}`);
+    await new Promise((r) => setTimeout(r, 100));
+  }
+  assert.equal(value(samples, 'messaging_client_consumed_messages_total'), RECORDS);
+  assert.ok(value(samples, 'gregor_share_consumer_acquisitions_total')! >= RECORDS);
+  for (const type of ['release', 'reject']) assert.equal(value(samples, 'gregor_share_consumer_acknowledgements_total', { type }), 0, type);
+  assert.equal(value(samples, 'gregor_share_consumer_lock_expiries_total'), 0);
+  assert.equal(value(samples, 'gregor_share_consumer_acknowledgement_failures_total'), 0);
+  assert.equal(value(samples, 'gregor_share_consumer_lock_renewals_total'), 0);
+  assert.equal(value(samples, 'gregor_share_consumer_assigned_partitions'), 2);
+  assert.ok(value(samples, 'gregor_share_consumer_member_epoch')! > 0);
+  assert.ok(value(samples, 'gregor_share_consumer_requests_total', { api: 'ShareFetch' })! > 0);
+  const labels = samples.find((s) => s.name === 'messaging_client_consumed_messages_total')!.labels;
+  assert.deepEqual([labels.messaging_system, labels.messaging_consumer_group_name], ['kafka', group]);
 
   proc.kill('SIGTERM');
   assert.equal(await exited, 0, stderr);
