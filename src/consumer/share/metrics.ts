@@ -30,6 +30,10 @@ export function sharePrometheusText(metrics: ShareConsumerMetrics): string {
     (['accept', 'release', 'reject', 'gap'] as const).map((type) => [{ ...common, type }, a[type]]));
   family(out, 'gregor_share_consumer_lock_renewals_total', 'counter', 'Acquisition lock renewals the broker applied (KIP-1222 renew).', [[common, a.renew]]);
   family(out, 'gregor_share_consumer_acknowledgement_failures_total', 'counter', 'Acknowledgements the broker refused (e.g. the lock had expired).', [[common, metrics.acknowledgementFailures]]);
+  family(out, 'gregor_share_consumer_error_policy_records_total', 'counter', 'Records gregor.error.policy settled (undeserializable, or the handler failed after its retries), by outcome (rejected, dead-lettered).', [
+    [{ ...common, outcome: 'rejected' }, metrics.errorPolicy.rejected],
+    [{ ...common, outcome: 'dead-lettered' }, metrics.errorPolicy.deadLettered],
+  ]);
   family(out, 'gregor_share_consumer_lock_expiries_total', 'counter', 'Records whose acquisition lock ran out while this consumer held them.', [[common, metrics.lockExpiries]]);
   family(out, 'gregor_share_consumer_held_records', 'gauge', 'Records acquired and not yet acknowledged (buffered or with the application).', [[common, metrics.held]]);
   family(out, 'gregor_share_consumer_application_records', 'gauge', 'Held records handed to the application and not yet acknowledged.', [[common, metrics.withApplication]]);
