@@ -880,8 +880,10 @@ async function stopLayout(l, clean, log, only = null, kill = false) {
     // A broker that still answers here was not stopped above (e.g. started from another checkout whose .kafka this
     // one links to): wiping its data under it fails its log dirs, so refuse rather than corrupt a running broker.
     for (const n of l.nodes) {
-      if (await portAnswers(n.plaintext)) {
-        throw new EnvError(`${l.name}: a broker still answers on port ${n.plaintext}; not wiping ${l.dir} under it`);
+      // The secure node has no PLAINTEXT listener: its controller port tells as well.
+      const port = n.plaintext ?? n.controller;
+      if (await portAnswers(port)) {
+        throw new EnvError(`${l.name}: a broker still answers on port ${port}; not wiping ${l.dir} under it`);
       }
     }
     rmSync(l.dir, { recursive: true, force: true });
