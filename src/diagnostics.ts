@@ -34,6 +34,11 @@ export const DIAGNOSTICS_CHANNELS = {
   rebalance: 'gregor:consumer:rebalance',
   /** producer.send() of one record, until it is acknowledged. SendDiagnostics. */
   send: 'gregor:producer:send',
+  /**
+   * A share consumer's acknowledgement of one record (accept, release, reject, renew; KIP-932, KIP-1222), from when
+   * it was made until the broker applied or refused it. AcknowledgeDiagnostics.
+   */
+  acknowledge: 'gregor:share:acknowledge',
 } as const;
 
 /** The payload fields TracingChannel sets: `result` when the operation succeeded, `error` when it failed. */
@@ -57,6 +62,8 @@ export interface DiagnosticsRecord extends DiagnosticsPartition {
   /** null for a tombstone. */
   readonly value: Buffer | null;
   readonly headers: readonly { readonly key: string; readonly value: Buffer | null }[];
+  /** A share group's record (KIP-932): how many times the broker has handed it out (1 the first time). */
+  readonly deliveryCount?: number;
 }
 
 /** gregor:connect. */
@@ -81,7 +88,7 @@ export interface RequestDiagnostics extends TracedOutcome<unknown> {
   readonly apiKey: number;
 }
 
-/** gregor:consumer:fetch. */
+/** gregor:consumer:fetch: a consumer's Fetch, or a share consumer's ShareFetch (groupId: the share group). */
 export interface FetchDiagnostics extends TracedOutcome<void> {
   readonly clientId: string;
   readonly groupId: string | null;
@@ -162,6 +169,20 @@ export interface SendDiagnostics extends TracedOutcome<{ partition: number; offs
   readonly headers: { key: string; value: string }[];
 }
 
+/**
+ * gregor:share:acknowledge. `start` and `end` are published when the acknowledgement is made (acknowledge(), run()'s
+ * outcome, the implicit accept), `asyncStart`/`asyncEnd` when the broker answered: `error` set when it refused it (an
+ * expired lock: INVALID_RECORD_STATE). A renewal superseded by a final acknowledgement before it was sent settles
+ * without error then.
+ */
+export interface AcknowledgeDiagnostics extends TracedOutcome<void> {
+  readonly clientId: string;
+  /** The share group. */
+  readonly groupId: string;
+  readonly record: DiagnosticsRecord;
+  readonly type: 'accept' | 'release' | 'reject' | 'renew';
+}
+
 /** gregor's TracingChannels, by the names of DIAGNOSTICS_CHANNELS. */
 export const channels = {
   connect: tracingChannel<unknown, ConnectDiagnostics>(DIAGNOSTICS_CHANNELS.connect),
@@ -175,6 +196,7 @@ export const channels = {
   heartbeat: tracingChannel<unknown, GroupDiagnostics>(DIAGNOSTICS_CHANNELS.heartbeat),
   rebalance: tracingChannel<unknown, RebalanceDiagnostics>(DIAGNOSTICS_CHANNELS.rebalance),
   send: tracingChannel<unknown, SendDiagnostics>(DIAGNOSTICS_CHANNELS.send),
+  acknowledge: tracingChannel<unknown, AcknowledgeDiagnostics>(DIAGNOSTICS_CHANNELS.acknowledge),
 };
 
 /**

@@ -9,6 +9,11 @@
 //   process <topic>  CONSUMER  each record run()'s eachMessage handles, parented to the record's propagated context
 //                              and active while the handler runs; each eachBatch batch, linked to its records' contexts
 //   commit <topic>   CLIENT    an offset commit (operation type settle)
+//   acknowledge <topic> CLIENT a share consumer's acknowledgement of one record (KIP-932; operation type settle),
+//                              from when it was made until the broker answered; its type (accept, release, reject,
+//                              renew) in messaging.kafka.acknowledge.type
+// A share group's record (KIP-932) also carries messaging.kafka.message.delivery_count on its process span: these
+// two attributes are gregor's, named as the conventions name Service Bus' messaging.servicebus.message.delivery_count.
 // Metrics: messaging.client.operation.duration (send, poll, commit), messaging.process.duration,
 // messaging.client.consumed.messages and messaging.client.sent.messages.
 
@@ -21,7 +26,7 @@ import { tracingChannel, type TracingChannelSubscribers } from 'node:diagnostics
 import { createRequire } from 'node:module';
 import {
   DIAGNOSTICS_CHANNELS,
-  type CommitDiagnostics, type DiagnosticsRecord, type PollDiagnostics, type ProcessDiagnostics, type SendDiagnostics,
+  type AcknowledgeDiagnostics, type CommitDiagnostics, type DiagnosticsRecord, type PollDiagnostics, type ProcessDiagnostics, type SendDiagnostics,
 } from '../diagnostics.js';
 
 /** The instrumentation's name (its tracer's and meter's). */
@@ -142,6 +147,7 @@ export class GregorInstrumentation {
     this.subscribe<PollDiagnostics>(DIAGNOSTICS_CHANNELS.poll, (p) => this.pollStarted(p), (p) => this.pollSettled(p));
     this.subscribe<CommitDiagnostics>(DIAGNOSTICS_CHANNELS.commit, (p) => this.commitStarted(p), (p) => this.finish(p, 'operation'));
     this.subscribe<SendDiagnostics>(DIAGNOSTICS_CHANNELS.send, (p) => this.sendStarted(p), (p) => this.sendSettled(p));
+    this.subscribe<AcknowledgeDiagnostics>(DIAGNOSTICS_CHANNELS.acknowledge, (p) => this.acknowledgeStarted(p), (p) => this.finish(p, 'operation'));
   }
 
   /** Unsubscribes: gregor publishes nothing more for it (spans in progress still end). */
@@ -225,6 +231,7 @@ export class GregorInstrumentation {
     const record = p.message;
     if (record !== null) {
       attributes['messaging.kafka.offset'] = Number(record.offset);
+      if (record.deliveryCount !== undefined) attributes['messaging.kafka.message.delivery_count'] = record.deliveryCount;
       const key = keyText(record.key);
       if (key !== null) attributes['messaging.kafka.message.key'] = key;
       if (record.value === null) attributes['messaging.kafka.message.tombstone'] = true;
@@ -288,6 +295,22 @@ export class GregorInstrumentation {
     this.pending.set(p, { span, started: performance.now(), attributes });
   }
 
+  private acknowledgeStarted(p: AcknowledgeDiagnostics): void {
+    const r = p.record;
+    const attributes: Attributes = {
+      ...this.common(p.clientId, p.groupId),
+      'messaging.operation.type': 'settle',
+      'messaging.operation.name': 'acknowledge',
+      'messaging.destination.name': r.topic,
+      'messaging.destination.partition.id': String(r.partition),
+      'messaging.kafka.offset': Number(r.offset),
+      'messaging.kafka.acknowledge.type': p.type,
+    };
+    if (r.deliveryCount !== undefined) attributes['messaging.kafka.message.delivery_count'] = r.deliveryCount;
+    const span = this.tracer.startSpan(`acknowledge ${r.topic}`, { kind: SpanKind.CLIENT, attributes });
+    this.pending.set(p, { span, started: performance.now(), attributes });
+  }
+
   private sendStarted(p: SendDiagnostics): void {
     const attributes: Attributes = {
       'messaging.system': 'kafka',
@@ -341,7 +364,7 @@ export class GregorInstrumentation {
   /** A metric's attributes: the span's, without the per-record ones (offset, key, tombstone, batch size). */
   private metricAttributes(attributes: Attributes, error?: unknown): Attributes {
     const out: Attributes = {};
-    for (const k of ['messaging.system', 'messaging.operation.name', 'messaging.operation.type', 'messaging.destination.name', 'messaging.destination.partition.id', 'messaging.consumer.group.name']) {
+    for (const k of ['messaging.system', 'messaging.operation.name', 'messaging.operation.type', 'messaging.destination.name', 'messaging.destination.partition.id', 'messaging.consumer.group.name', 'messaging.kafka.acknowledge.type']) {
       if (attributes[k] !== undefined) out[k] = attributes[k];
     }
     if (error !== undefined) out['error.type'] = errorType(error);

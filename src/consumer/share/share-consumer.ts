@@ -27,6 +27,7 @@ import { CoordinatorType, type Coordinator } from '../../cluster/coordinator.js'
 import { ACTIVITY_POLLS, ACTIVITY_SLOTS, ACTIVITY_WAITING, GroupLiveness } from '../../cluster/group-liveness.js';
 import { resolveConfig, type ConsumerConfig, type ResolvedConsumerConfig } from '../../config/index.js';
 import { channels, trace } from '../../diagnostics.js';
+import { AckTraces } from './ack-traces.js';
 import type { Deserializer } from '../../config/types.js';
 import { ConfigError, StateError } from '../../errors.js';
 import type { Logger } from '../../network/options.js';
@@ -98,6 +99,8 @@ export class ShareConsumer<KS extends Deserializer | undefined = Deserializer, V
   private readonly buffer: Held[] = [];
   /** How many records are worth acquiring ahead of the application (its pace against the lock). */
   private readonly prefetch = new PrefetchBound();
+  /** The gregor:share:acknowledge traces in flight (only while someone subscribes). */
+  private readonly ackTraces: AckTraces;
   private readonly held = new Map<string, Held>();
   private lifecycle: ShareConsumerState = 'idle';
   private fatal: Error | null = null;
@@ -135,6 +138,7 @@ export class ShareConsumer<KS extends Deserializer | undefined = Deserializer, V
     const groupId = this.config['group.id'];
     if (groupId === undefined || groupId === '') throw new ConfigError('a ShareConsumer needs group.id: the share group to read as a member of');
     this.groupId = groupId;
+    this.ackTraces = new AckTraces(this.config['client.id'], groupId);
     this.explicit = this.config['share.acknowledgement.mode'] === 'explicit';
     this.maxPollRecords = this.config['max.poll.records'];
     this._logger = loggerFor(this.config);
@@ -254,6 +258,7 @@ export class ShareConsumer<KS extends Deserializer | undefined = Deserializer, V
    * broker ignores it and answers NONE, which would tell the application that its late accept counted.
    */
   _queueAck(h: Held, code: AckTypeCode): void {
+    this.ackTraces.made(h.record, code);
     if (code !== AckType.RENEW) {
       this.held.delete(heldKey(h.record.topic, h.record.partition, h.record.offset));
       const now = Date.now();
@@ -433,6 +438,7 @@ export class ShareConsumer<KS extends Deserializer | undefined = Deserializer, V
         null, { group: this.groupId, topic });
       this.counts.acknowledgementFailures += offsets.length;
       const failure: AcknowledgementFailure = { topic, partition, offsets, error };
+      for (const o of offsets) this.ackTraces.refused(topic, partition, o, error);
       this._logger.warn('share consumer: acknowledgements after the lock ended', { group: this.groupId, topic, partition, count: offsets.length });
       this.failuresSinceCommit.push(failure);
       this.emit('acknowledgementFailed', failure);
@@ -719,6 +725,7 @@ export class ShareConsumer<KS extends Deserializer | undefined = Deserializer, V
       if (failedWith === null) {
         for (const [offset, t] of p.offsets) {
           this.counts.acknowledgements[ACK_NAMES[t]]++;
+          this.ackTraces.answered(topic, p.partition, offset, t, null);
           if (t === AckType.RENEW) {
             const h = this.held.get(heldKey(topic, p.partition, offset));
             if (h !== undefined) h.deadline = h.endsBy = Date.now() + (outcome.lockTimeoutMs > 0 ? outcome.lockTimeoutMs : this._lockDurationMs);
@@ -728,6 +735,7 @@ export class ShareConsumer<KS extends Deserializer | undefined = Deserializer, V
       }
       this.counts.acknowledgementFailures += p.offsets.size;
       const failure: AcknowledgementFailure = { topic, partition: p.partition, offsets: [...p.offsets.keys()], error: failedWith };
+      for (const [offset, t] of p.offsets) this.ackTraces.answered(topic, p.partition, offset, t, failedWith);
       this._logger.warn('share consumer: acknowledgements refused', { group: this.groupId, topic, partition: p.partition, count: p.offsets.size, error: failedWith.message });
       this.failuresSinceCommit.push(failure);
       this.emit('acknowledgementFailed', failure);

@@ -21,6 +21,7 @@ import { ApiKey, type ResponseBody } from '../../protocol/index.js';
 import { ErrorCode, errorName, kafkaError } from '../../protocol/error-codes.js';
 import { authorizationFailed, leaderMoved } from '../../protocol/error-kinds.js';
 import { AckQueue, partitionKey, toBatches, type TakenAcks } from './acknowledgements.js';
+import { channels, traced } from '../../diagnostics.js';
 
 /** A partition this broker's session should read. */
 export interface WantedPartition {
@@ -234,12 +235,16 @@ export class ShareFetcher {
     this.asking = maxRecords;
     try {
       this.sent.fetch++;
-      res = await this.host.cluster.request(this.nodeId, ApiKey.ShareFetch, {
+      // gregor:consumer:fetch, as a consumer's Fetch (its groupId: the share group).
+      res = await traced(channels.fetch, () => ({
+        clientId: this.host.cluster.identity.clientId, groupId: this.host.groupId, nodeId: this.nodeId,
+        partitions: [...wanted.values()].map((p) => ({ topic: p.topic, partition: p.partition })),
+      }), () => this.host.cluster.request(this.nodeId, ApiKey.ShareFetch, {
         groupId: this.host.groupId, memberId: this.host.memberId(), shareSessionEpoch: epoch, maxWaitMs, minBytes, maxBytes,
         maxRecords, batchSize: maxRecords, shareAcquireMode: acquireMode, isRenewAck: false,
         topics: [...topics.values()],
         forgottenTopicsData: [...forgotten].map(([topicId, partitions]) => ({ topicId, partitions })),
-      }, { lane: 'fetch', timeoutMs: this.host.cluster.requestTimeoutMs + maxWaitMs });
+      }, { lane: 'fetch', timeoutMs: this.host.cluster.requestTimeoutMs + maxWaitMs }));
     } catch (err) {
       if (taken !== null) this.acks.requeue(taken);
       throw err;

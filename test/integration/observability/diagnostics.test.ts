@@ -107,6 +107,8 @@ describe('diagnostics_channel', () => {
 
     // Every channel published start, end, asyncStart and asyncEnd, on the same payload object, in that order.
     for (const name of Object.keys(DIAGNOSTICS_CHANNELS) as Name[]) {
+      // A share consumer's channel: its sequence is checked through gregor/otel in otel.test.ts (acknowledge spans).
+      if (name === 'acknowledge') continue;
       const starts = payloads<object>(name, 'start');
       assert.ok(starts.length > 0, `${DIAGNOSTICS_CHANNELS[name]}: no start`);
       const first = starts[0];

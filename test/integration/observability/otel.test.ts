@@ -2,14 +2,16 @@
 // collecting reader), registered with registerInstrumentations(), against the real broker: gregor's Producer sends
 // inside an active span and injects its context; run() makes one `process <topic>` span per record, parented to the
 // record's producer and active while the handler runs; eachBatch makes one span per batch linked to its records'
-// producers; commits make `commit <topic>` spans; the metrics count the same.
+// producers; commits make `commit <topic>` spans; the metrics count the same. A ShareConsumer's run() makes the same
+// process spans (group: the share group, with the delivery count) and one `acknowledge <topic>` span per record.
 import { after, before, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import { SpanKind, SpanStatusCode, trace, type Span } from '@opentelemetry/api';
 import { registerInstrumentations } from '@opentelemetry/instrumentation';
+import { subscribe, unsubscribe } from 'node:diagnostics_channel';
 import { InMemorySpanExporter, NodeTracerProvider, SimpleSpanProcessor, type ReadableSpan } from '@opentelemetry/sdk-trace-node';
 import { MeterProvider, MetricReader, type DataPoint, type Histogram, type ResourceMetrics } from '@opentelemetry/sdk-metrics';
-import { Producer, type Message } from '../../../src/index.js';
+import { Admin, Producer, ShareConsumer, type Message } from '../../../src/index.js';
 import { GregorInstrumentation } from '../../../src/otel/index.js';
 import { ensureKafka, uniqueName } from '../helpers/kafka.js';
 import { newConsumer } from '../consumer/env.js';
@@ -196,5 +198,60 @@ describe('gregor/otel with the OpenTelemetry SDK', () => {
     const linked = new Set(ok.flatMap((s: ReadableSpan) => s.links.map((l) => l.context.spanId)));
     assert.deepEqual([...linked].sort(), [...sendSpans.values()].sort(), 'each batch links to the send spans of its records');
     for (const s of batches) assert.equal(s.parentSpanContext, undefined, 'a batch span is a root: its records\' producers are links');
+  });
+  it('ShareConsumer run(): process spans with the share group and delivery count; an acknowledge span per record', async () => {
+    const group = uniqueName('g-otel-share');
+    const admin = new Admin({ 'bootstrap.servers': bootstrap, 'gregor.log.level': 'warn' });
+    await admin.incrementalAlterConfigs([{ type: 'group', name: group, configs: [{ name: 'share.auto.offset.reset', op: 'set', value: 'earliest' }] }]);
+    await admin.close();
+    exporter.reset();
+    const c = new ShareConsumer({ 'bootstrap.servers': bootstrap, 'group.id': group, 'client.id': 'otel-share', 'gregor.error.policy': 'skip', 'gregor.log.level': 'error' });
+    let seen = 0;
+    const stop = new AbortController();
+    // ShareFetch publishes on the consumer's fetch channel, with the share group.
+    const fetches: { groupId: string | null; partitions: readonly { topic: string }[] }[] = [];
+    const onFetch = (p: unknown) => { fetches.push(p as { groupId: string | null; partitions: readonly { topic: string }[] }); };
+    subscribe('tracing:gregor:consumer:fetch:start', onFetch);
+    try {
+      c.subscribe([topic]);
+      const running = c.run({
+        eachMessage: async (m) => {
+          seen++;
+          if (m.offset === 1n) throw new RangeError('record 1 fails: rejected by the skip policy');
+        },
+        retry: false,
+        signal: stop.signal,
+      });
+      await until('every record handled', () => seen === RECORDS);
+      await until('every acknowledgement answered', () => exporter.getFinishedSpans().filter((s) => s.name === `acknowledge ${topic}`).length === RECORDS);
+      stop.abort();
+      await running;
+    } finally {
+      await c.close();
+      unsubscribe('tracing:gregor:consumer:fetch:start', onFetch);
+    }
+    assert.ok(fetches.some((f) => f.groupId === group && f.partitions.some((p) => p.topic === topic)), 'ShareFetch on gregor:consumer:fetch');
+    const spans = exporter.getFinishedSpans();
+    const processSpans = spans.filter((s) => s.name === `process ${topic}`);
+    assert.equal(processSpans.length, RECORDS);
+    for (const s of processSpans) {
+      assert.equal(s.attributes['messaging.consumer.group.name'], group);
+      assert.equal(s.attributes['messaging.kafka.message.delivery_count'], 1);
+      assert.equal(s.status.code, s.attributes['messaging.kafka.offset'] === 1 ? SpanStatusCode.ERROR : SpanStatusCode.UNSET);
+    }
+    const acks = spans.filter((s) => s.name === `acknowledge ${topic}`);
+    assert.deepEqual(acks.map((s) => [s.attributes['messaging.kafka.offset'], s.attributes['messaging.kafka.acknowledge.type']]).sort((a, b) => Number(a[0]) - Number(b[0])),
+      Array.from({ length: RECORDS }, (_, i) => [i, i === 1 ? 'reject' : 'accept']));
+    for (const s of acks) {
+      assert.equal(s.kind, SpanKind.CLIENT);
+      assert.equal(s.attributes['messaging.operation.type'], 'settle');
+      assert.equal(s.attributes['messaging.consumer.group.name'], group);
+      assert.equal(s.attributes['messaging.kafka.message.delivery_count'], 1);
+      assert.equal(s.status.code, SpanStatusCode.UNSET);
+    }
+    const { resourceMetrics } = await reader.collect();
+    const durations = points(resourceMetrics, 'messaging.client.operation.duration')
+      .filter((p) => p.attributes['messaging.operation.name'] === 'acknowledge' && p.attributes['messaging.consumer.group.name'] === group);
+    assert.equal(durations.reduce((n, p) => n + (p.value as Histogram).count, 0), RECORDS);
   });
 });
