@@ -11,10 +11,6 @@ import { once } from 'node:events';
 import { tracingChannel } from 'node:diagnostics_channel';
 import { performance } from 'node:perf_hooks';
 import { Admin } from '../../../src/index.js';
-// Loaded here, not by the first TLS connection (431957c): loading it blocks the event loop after the client's setup
-// timer started and before the listener sees the connection, which shortened attempt 1 as the listener measures it
-// (134 ms of 200 under load 12).
-import 'node:tls';
 
 const SETUP_MS = 200;
 const SETUP_MAX_MS = 400;
