@@ -4,7 +4,8 @@
 // start positions whose OffsetFetch meets a coordinator still loading the group (retried, not reset).
 // Both group protocols where the scenario exists in both.
 
-import { test } from 'node:test';
+import { after, test } from 'node:test';
+import { tracingChannel } from 'node:diagnostics_channel';
 import assert from 'node:assert/strict';
 import { ApiKey, ErrorCode } from '../../../src/protocol/index.js';
 import { GROUP, TOPIC, describe, expected, recordingListener, scenario, take, until, type ScriptedCluster } from './helpers.js';
@@ -132,6 +133,15 @@ test('classic: a refusal by the old coordinator read after the new one was found
     let lookupAnswered = (): void => {};
     const found = new Promise<void>((r) => { lookupAnswered = r; });
     let atOld = 0;
+    let clientReadLookup = (): void => {};
+    const clientRead = new Promise<void>((r) => { clientReadLookup = r; });
+    const requests = tracingChannel('gregor:request');
+    const onRequestEnd = (payload: unknown): void => {
+      if ((payload as { apiKey?: number }).apiKey === ApiKey.FindCoordinator) clientReadLookup();
+    };
+    const handlers = { start: () => {}, end: () => {}, asyncStart: () => {}, asyncEnd: onRequestEnd, error: () => {} };
+    requests.subscribe(handlers);
+    after(() => requests.unsubscribe(handlers));
     // The first refusal starts the lookup; the heartbeat thread's keep-alive (the main thread's heartbeat waits for the
     // lookup) reaches node 2 while the lookup is held, and its refusal is answered only after the lookup was.
     c.handle(ApiKey.Heartbeat, async (req, next) => {
@@ -140,7 +150,11 @@ test('classic: a refusal by the old coordinator read after the new one was found
       if (atOld === 2) {
         releaseLookup();
         await found;
-        await new Promise((r) => setTimeout(r, 100)); // the FindCoordinator answer is read first (not asserted)
+        // The refusal is answered once the client has read the FindCoordinator answer (its gregor:request channel says
+        // so; one macrotask later the lookup has cached node 3), not after a fixed pause: on a loaded machine 100 ms did
+        // not always cover reading it, and the refusal then legitimately came from the coordinator it knew.
+        await clientRead;
+        await new Promise((r) => setImmediate(r));
       }
       return next();
     });
