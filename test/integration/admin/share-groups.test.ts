@@ -50,8 +50,11 @@ async function until<T>(read: () => Promise<T>, done: (v: T) => boolean, what: s
 test('a share group: config, listing, description, start offsets and lag, alter and delete', async () => {
   // share.auto.offset.reset=earliest through IncrementalAlterConfigs on resource type GROUP, as Kafka's ConfigCommand sees it.
   await admin.incrementalAlterConfigs([{ type: 'group', name: group, configs: [{ name: 'share.auto.offset.reset', op: 'set', value: 'earliest' }] }]);
-  const [described] = await admin.describeConfigs([{ type: 'group', name: group }]);
-  assert.deepEqual(described.configs.filter((c) => c.name === 'share.auto.offset.reset').map((c) => [c.value, c.source]), [['earliest', 'group']]);
+  // The controller applies the change; a broker answers DescribeConfigs from its metadata image, which may lag it.
+  const reset = (r: Awaited<ReturnType<Admin['describeConfigs']>>): string[][] =>
+    r[0].configs.filter((c) => c.name === 'share.auto.offset.reset').map((c) => [c.value ?? '', c.source]);
+  const described = await until(() => admin.describeConfigs([{ type: 'group', name: group }]), (r) => reset(r).length === 1 && reset(r)[0][0] === 'earliest', 'share.auto.offset.reset in DescribeConfigs', 10_000);
+  assert.deepEqual(reset(described), [['earliest', 'group']]);
   const tool = await kafkaTool('configs', ['--bootstrap-server', bootstrap, '--describe', '--entity-type', 'groups', '--entity-name', group]);
   assert.match(tool.stdout, /share\.auto\.offset\.reset=earliest/);
   await assert.rejects(
