@@ -9,6 +9,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Admin, Producer } from '../../../src/index.js';
 import { ROOT, ensureKafka, uniqueName } from '../helpers/kafka.js';
+import { setShareGroupConfigs } from '../helpers/share.js';
 
 interface Line { topic: string; partition: number; offset: string; value: string; deliveryCount: number }
 
@@ -50,7 +51,7 @@ before(async () => {
   writeFileSync(config, `[default]\nbootstrap.servers=${bootstrap}\n`);
   admin = new Admin({ 'bootstrap.servers': bootstrap });
   await admin.createTopics([{ topic, numPartitions: 2 }]);
-  await admin.incrementalAlterConfigs([{ type: 'group', name: group, configs: [{ name: 'share.auto.offset.reset', op: 'set', value: 'earliest' }] }]);
+  await setShareGroupConfigs(admin, group, { 'share.auto.offset.reset': 'earliest' });
   const producer = new Producer({ 'bootstrap.servers': bootstrap });
   try {
     await producer.sendBatch(Array.from({ length: N }, (_, i) => ({ topic, partition: i % 2, value: `v${i}` })));

@@ -11,6 +11,7 @@ import { homedir, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Admin } from '../../../src/index.js';
 import { ROOT, createTopic, endOffsets, ensureKafka, produce, uniqueName } from '../helpers/kafka.js';
+import { setShareGroupConfigs } from '../helpers/share.js';
 
 const BIN = join(ROOT, 'bin', 'gregor.js');
 const RECORDS = 30;
@@ -146,7 +147,7 @@ test('gregor consume --share --metrics-port: the share consumer\'s page; handed 
   await createTopic(topic, 2);
   const admin = new Admin({ 'bootstrap.servers': env.bootstrap });
   try {
-    await admin.incrementalAlterConfigs([{ type: 'group', name: group, configs: [{ name: 'share.auto.offset.reset', op: 'set', value: 'earliest' }] }]);
+    await setShareGroupConfigs(admin, group, { 'share.auto.offset.reset': 'earliest' });
   } finally {
     await admin.close();
   }

@@ -10,7 +10,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Admin, Producer } from '../../../src/index.js';
 import { ROOT, ensureKafka, kafkaTool, uniqueName } from '../helpers/kafka.js';
-import { javaShareGroupOffsets, startJavaShareConsumer, type JavaShareConsumer } from '../helpers/share.js';
+import { javaShareGroupOffsets, setShareGroupConfigs, startJavaShareConsumer, type JavaShareConsumer } from '../helpers/share.js';
 
 interface Run { code: number | null; stdout: string; stderr: string }
 
@@ -79,7 +79,7 @@ before(async () => {
   writeFileSync(config, `[default]\nbootstrap.servers=${bootstrap}\n`);
   admin = new Admin({ 'bootstrap.servers': bootstrap });
   await admin.createTopics([{ topic, numPartitions: 3 }]);
-  await admin.incrementalAlterConfigs([{ type: 'group', name: group, configs: [{ name: 'share.auto.offset.reset', op: 'set', value: 'earliest' }] }]);
+  await setShareGroupConfigs(admin, group, { 'share.auto.offset.reset': 'earliest' });
   await produce(PER_PARTITION, 'a');
 });
 after(async () => {

@@ -2,7 +2,26 @@
 // records printed one per line as they arrive) and the share-group state as Kafka's ShareGroupCommand
 // (`kafka-share-groups --describe`) prints it, to compare gregor's admin and CLI views with.
 import { spawn, type ChildProcess } from 'node:child_process';
+import type { Admin } from '../../../src/admin/index.js';
 import { ensureKafka, KAFKA_TOOL, kafkaTool, ROOT } from './kafka.js';
+
+/**
+ * Sets share-group configs (share.auto.offset.reset, share.record.lock.duration.ms, ...) and waits until the broker
+ * answers DescribeConfigs with them: the controller applies the change and a broker's metadata image follows, so a
+ * member started at once could still be given the defaults (a share group reading from latest misses the records
+ * written before; seen as DescribeConfigs answering 'latest' right after the alter).
+ */
+export async function setShareGroupConfigs(admin: Admin, group: string, configs: Record<string, string>, timeoutMs = 10_000): Promise<void> {
+  await admin.incrementalAlterConfigs([{ type: 'group', name: group, configs: Object.entries(configs).map(([name, value]) => ({ name, op: 'set' as const, value })) }]);
+  const deadline = Date.now() + timeoutMs;
+  for (;;) {
+    const [described] = await admin.describeConfigs([{ type: 'group', name: group }]);
+    const missing = Object.entries(configs).filter(([name, value]) => described.configs.find((c) => c.name === name)?.value !== value);
+    if (missing.length === 0) return;
+    if (Date.now() > deadline) throw new Error(`group ${group}: ${missing.map(([n, v]) => `${n}=${v}`).join(', ')} not visible in DescribeConfigs after ${timeoutMs} ms`);
+    await new Promise((r) => setTimeout(r, 100));
+  }
+}
 
 export interface JavaShareConsumer {
   readonly process: ChildProcess;

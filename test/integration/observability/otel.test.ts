@@ -14,6 +14,7 @@ import { MeterProvider, MetricReader, type DataPoint, type Histogram, type Resou
 import { Admin, Producer, ShareConsumer, type Message } from '../../../src/index.js';
 import { GregorInstrumentation } from '../../../src/otel/index.js';
 import { ensureKafka, uniqueName } from '../helpers/kafka.js';
+import { setShareGroupConfigs } from '../helpers/share.js';
 import { newConsumer } from '../consumer/env.js';
 
 const RECORDS = 6;
@@ -202,7 +203,7 @@ describe('gregor/otel with the OpenTelemetry SDK', () => {
   it('ShareConsumer run(): process spans with the share group and delivery count; an acknowledge span per record', async () => {
     const group = uniqueName('g-otel-share');
     const admin = new Admin({ 'bootstrap.servers': bootstrap, 'gregor.log.level': 'warn' });
-    await admin.incrementalAlterConfigs([{ type: 'group', name: group, configs: [{ name: 'share.auto.offset.reset', op: 'set', value: 'earliest' }] }]);
+    await setShareGroupConfigs(admin, group, { 'share.auto.offset.reset': 'earliest' });
     await admin.close();
     exporter.reset();
     const c = new ShareConsumer({ 'bootstrap.servers': bootstrap, 'group.id': group, 'client.id': 'otel-share', 'gregor.error.policy': 'skip', 'gregor.log.level': 'error' });

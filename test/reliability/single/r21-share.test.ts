@@ -10,6 +10,7 @@ import { test } from 'node:test';
 import { fileURLToPath } from 'node:url';
 import { AcknowledgementError, Admin, KafkaError, Producer, ShareConsumer, type ShareMessage } from '../../../src/index.js';
 import { ensureKafka, uniqueName } from '../../integration/helpers/kafka.js';
+import { setShareGroupConfigs } from '../../integration/helpers/share.js';
 import type { ShareChildArgs } from '../../integration/share/share-child.js';
 import { finish } from '../report.js';
 import { AcceptLedger, key, shareCheck } from '../share-checks.js';
@@ -28,12 +29,7 @@ async function setup(prefix: string, { partitions = PARTITIONS, perPartition = P
   const admin = new Admin({ 'bootstrap.servers': bootstrap });
   try {
     await admin.createTopics([{ topic, numPartitions: partitions }]);
-    await admin.incrementalAlterConfigs([{
-      type: 'group', name: group, configs: [
-        { name: 'share.auto.offset.reset', op: 'set', value: 'earliest' },
-        { name: 'share.record.lock.duration.ms', op: 'set', value: String(LOCK_MS) },
-      ],
-    }]);
+    await setShareGroupConfigs(admin, group, { 'share.auto.offset.reset': 'earliest', 'share.record.lock.duration.ms': String(LOCK_MS) });
   } finally {
     await admin.close();
   }
