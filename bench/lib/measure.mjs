@@ -43,17 +43,10 @@ export function parseJsonReport(stdout) {
  * first-record-to-last.
  */
 export function parseJavaPerf(stdout) {
-  const lines = stdout.split('\n').map((l) => l.trim()).filter((l) => l.length > 0);
-  const h = lines.findIndex((l) => l.startsWith('start.time'));
-  if (h === -1 || h + 1 >= lines.length) return null;
-  const names = lines[h].split(',').map((s) => s.trim());
-  const values = lines[h + 1].split(',').map((s) => s.trim());
-  if (values.length !== names.length) return null;
-  const get = (name) => Number(values[names.indexOf(name)]);
-  const records = get('data.consumed.in.nMsg');
-  const fetchMs = get('fetch.time.ms');
-  if (!Number.isFinite(records) || !Number.isFinite(fetchMs)) return null;
-  return { records, bytes: Math.round(get('data.consumed.in.MB') * 1024 * 1024), activeMs: fetchMs, connectMs: get('rebalance.time.ms') };
+  const row = perfRow(stdout);
+  if (row === null) return null;
+  const { get, ...sample } = row;
+  return { ...sample, connectMs: get('rebalance.time.ms') };
 }
 
 /**
@@ -61,6 +54,14 @@ export function parseJavaPerf(stdout) {
  * the start (the share group join included) to the last record, so it is the active time and the join is not apart.
  */
 export function parseJavaSharePerf(stdout) {
+  const row = perfRow(stdout);
+  if (row === null) return null;
+  const { get: _get, ...sample } = row;
+  return { ...sample, connectMs: null };
+}
+
+/** The CSV row both perf tools print under their `start.time,...` header: records, bytes and fetch.time.ms. */
+function perfRow(stdout) {
   const lines = stdout.split('\n').map((l) => l.trim()).filter((l) => l.length > 0);
   const h = lines.findIndex((l) => l.startsWith('start.time'));
   if (h === -1 || h + 1 >= lines.length) return null;
@@ -71,7 +72,7 @@ export function parseJavaSharePerf(stdout) {
   const records = get('data.consumed.in.nMsg');
   const fetchMs = get('fetch.time.ms');
   if (!Number.isFinite(records) || !Number.isFinite(fetchMs)) return null;
-  return { records, bytes: Math.round(get('data.consumed.in.MB') * 1024 * 1024), activeMs: fetchMs, connectMs: null };
+  return { records, bytes: Math.round(get('data.consumed.in.MB') * 1024 * 1024), activeMs: fetchMs, get };
 }
 
 /**

@@ -4,6 +4,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawn } from 'node:child_process';
+import { gregor } from './run-gregor.js';
 import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -12,20 +13,6 @@ import {
   KAFKA_TOOL, ROOT, USERS, committedOffsets, createTopic, ensureKafka, kafkaTool, partitionForKey, produce, uniqueName,
 } from '../helpers/kafka.js';
 
-interface Run { code: number | null; stdout: string; stderr: string }
-
-function gregor(args: string[]): Promise<Run> {
-  return new Promise((resolve, reject) => {
-    const child = spawn(process.execPath, [join(ROOT, 'bin', 'gregor.js'), ...args], { cwd: ROOT, stdio: ['ignore', 'pipe', 'pipe'] });
-    let stdout = '';
-    let stderr = '';
-    const timer = setTimeout(() => { child.kill('SIGKILL'); reject(new Error(`gregor ${args.join(' ')} did not finish in 60 s\n${stderr}`)); }, 60_000);
-    child.stdout.setEncoding('utf8').on('data', (d: string) => { stdout += d; });
-    child.stderr.setEncoding('utf8').on('data', (d: string) => { stderr += d; });
-    child.on('error', reject);
-    child.on('close', (code) => { clearTimeout(timer); resolve({ code, stdout, stderr }); });
-  });
-}
 
 function ini(bootstrap: string, caFile: string): string {
   const file = join(mkdtempSync(join(tmpdir(), 'gregor-groups-cli-')), 'config.ini');

@@ -4,28 +4,14 @@
 // once the group is empty, the dry-run plans of --to-earliest / --to-latest and the outcome of an executed reset.
 import { after, before, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { spawn } from 'node:child_process';
+import { gregor, type Run } from './run-gregor.js';
 import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Admin, Producer } from '../../../src/index.js';
-import { ROOT, ensureKafka, kafkaTool, uniqueName } from '../helpers/kafka.js';
+import { ensureKafka, kafkaTool, uniqueName } from '../helpers/kafka.js';
 import { javaShareGroupOffsets, setShareGroupConfigs, startJavaShareConsumer, type JavaShareConsumer } from '../helpers/share.js';
 
-interface Run { code: number | null; stdout: string; stderr: string }
-
-function gregor(args: string[]): Promise<Run> {
-  return new Promise((resolve, reject) => {
-    const child = spawn(process.execPath, [join(ROOT, 'bin', 'gregor.js'), ...args], { cwd: ROOT, stdio: ['ignore', 'pipe', 'pipe'] });
-    let stdout = '';
-    let stderr = '';
-    const timer = setTimeout(() => { child.kill('SIGKILL'); reject(new Error(`gregor ${args.join(' ')} did not finish in 60 s\n${stderr}`)); }, 60_000);
-    child.stdout.setEncoding('utf8').on('data', (d: string) => { stdout += d; });
-    child.stderr.setEncoding('utf8').on('data', (d: string) => { stderr += d; });
-    child.on('error', reject);
-    child.on('close', (code) => { clearTimeout(timer); resolve({ code, stdout, stderr }); });
-  });
-}
 
 interface LagJson {
   type: string;
