@@ -165,8 +165,14 @@ export function lz4DecompressFrame(src: Uint8Array, opts: Lz4DecodeOptions): Buf
   // Pass 1: walk frame and block headers to validate the structure and bound the output size, allocating nothing.
   let bound = 0;
   let ip = 0;
+  let frames = 0;
+  let blocks = 0;
+  let lastWord = 0;
+  let lastFrame: FrameHeader | undefined;
   while (ip < src.length) {
     const f = parseFrameHeader(src, ip, opts.ignoreHeaderChecksum === true);
+    lastFrame = f;
+    frames++;
     ip = f.dataStart;
     let frameBound = 0;
     while (true) {
@@ -174,6 +180,8 @@ export function lz4DecompressFrame(src: Uint8Array, opts: Lz4DecodeOptions): Buf
       const word = readU32LE(src, ip);
       ip += 4;
       if (word === 0) break;
+      blocks++;
+      lastWord = word;
       const size = word & 0x7fffffff;
       const stored = word >>> 31 === 1;
       if (size > f.blockMax) throw bad(`block of ${size} bytes exceeds the frame's ${f.blockMax}-byte maximum`);
@@ -190,6 +198,9 @@ export function lz4DecompressFrame(src: Uint8Array, opts: Lz4DecodeOptions): Buf
     bound += frameBound;
   }
   if (src.length === 0) throw bad('empty input');
+  if (frames === 1 && blocks === 1 && lastWord >>> 31 === 1) {
+    return storedBlockView(src, lastFrame!, lastWord & 0x7fffffff, opts.maxBytes);
+  }
 
   const limit = Math.min(bound, opts.maxBytes);
   // Decode into a reused scratch area, then copy out exactly the bytes produced: the bound is often 4x the real
@@ -237,6 +248,24 @@ export function lz4DecompressFrame(src: Uint8Array, opts: Lz4DecodeOptions): Buf
     return result;
   }
   return Buffer.from(out.buffer, out.byteOffset, op);
+}
+
+/**
+ * The output of a frame that is one stored block: the block's bytes themselves, as a view into `src` (checked as the
+ * decoding path checks them). A Java producer stores a block whose compressed form would not be smaller (random or
+ * already compressed values), so a whole batch often comes this way; a view makes it cost what an uncompressed batch
+ * costs (no output buffer, no copy), and its records keep the Fetch response alive as uncompressed records do.
+ */
+function storedBlockView(src: Uint8Array, f: FrameHeader, size: number, maxBytes: number): Buffer {
+  const start = f.dataStart + 4;
+  const end = start + size;
+  if (size > maxBytes) throw decompressedTooLarge(maxBytes);
+  if (f.contentSize >= 0 && f.contentSize !== size) throw bad('content size does not match its header');
+  if (f.blockChecksum && xxh32(src, start, end) !== readU32LE(src, end)) throw bad('block checksum mismatch');
+  if (f.contentChecksum && xxh32(src, start, end) !== readU32LE(src, end + (f.blockChecksum ? 4 : 0) + 4)) {
+    throw bad('content checksum mismatch');
+  }
+  return Buffer.from(src.buffer, src.byteOffset + start, size);
 }
 
 // 4 MiB: the largest LZ4 block size, so any single-block frame (the common case) decodes in scratch.

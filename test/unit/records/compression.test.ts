@@ -106,6 +106,50 @@ test('lz4: frames with block and content checksums, content size, stored blocks;
   assert.equal(decompress(3, oldHc, { maxBytes: 100, legacyLz4HeaderChecksum: true }).toString(), 'stored block payload');
 });
 
+test('lz4: a frame of one stored block decodes to a view of its bytes, checked like any other frame', () => {
+  // What the Java producer writes when lz4 cannot shrink a batch (random or already compressed values): one stored
+  // block. Its output is the block itself, without a copy; everything else about the frame is still checked.
+  function storedFrame(payload: Buffer, flg: number, contentSize = payload.length): Buffer {
+    const desc = Buffer.alloc(flg & 0x08 ? 10 : 2);
+    desc[0] = flg;
+    desc[1] = 0x40;
+    if (flg & 0x08) desc.writeBigUInt64LE(BigInt(contentSize), 2);
+    const size = Buffer.alloc(4);
+    size.writeUInt32LE((0x80000000 | payload.length) >>> 0);
+    const sum = Buffer.alloc(4);
+    sum.writeUInt32LE(xxh32(payload, 0, payload.length));
+    return Buffer.concat([
+      Buffer.from([0x04, 0x22, 0x4d, 0x18]), desc, Buffer.from([(xxh32(desc, 0, desc.length) >>> 8) & 0xff]),
+      size, payload, flg & 0x10 ? sum : Buffer.alloc(0), Buffer.alloc(4), flg & 0x04 ? sum : Buffer.alloc(0),
+    ]);
+  }
+  const payload = sample(15_000, 7);
+  for (const flg of [0x60, 0x60 | 0x10, 0x60 | 0x04, 0x60 | 0x08, 0x60 | 0x10 | 0x04 | 0x08]) {
+    const frame = storedFrame(payload, flg);
+    const copy = Buffer.from(frame);
+    const out = decompress(3, frame, { maxBytes: MiB });
+    assert.ok(out.equals(payload), `flg ${flg.toString(16)}`);
+    assert.equal(out.buffer, frame.buffer, 'a view into the input, not a copy');
+    assert.ok(frame.equals(copy), 'the input is not modified');
+    assert.throws(() => decompress(3, frame, { maxBytes: payload.length - 1 }), /limit of/);
+    for (const cut of [frame.length - 1, frame.length - 4, 20, 11]) {
+      assert.throws(() => decompress(3, frame.subarray(0, cut), { maxBytes: MiB }), CorruptRecordError, `cut at ${cut}`);
+    }
+  }
+  const bad = (flg: number, at: (f: Buffer) => number, pattern: RegExp): void => {
+    const frame = storedFrame(payload, flg);
+    frame[at(frame)] ^= 1;
+    assert.throws(() => decompress(3, frame, { maxBytes: MiB }), pattern, `flg ${flg.toString(16)}`);
+  };
+  bad(0x60 | 0x10, () => 11 + 100, /block checksum/); // a byte of the payload
+  bad(0x60 | 0x04, (f) => f.length - 1, /content checksum/);
+  bad(0x60 | 0x10 | 0x04, (f) => f.length - 1, /content checksum/);
+  assert.throws(() => decompress(3, storedFrame(payload, 0x60 | 0x08, payload.length - 1), { maxBytes: MiB }), /content size/);
+  // Two stored blocks, or a stored block in each of two frames: concatenated into one output.
+  const two = Buffer.concat([storedFrame(payload.subarray(0, 100), 0x60), storedFrame(payload.subarray(100), 0x60)]);
+  assert.ok(decompress(3, two, { maxBytes: MiB }).equals(payload));
+});
+
 test('xxh32 known values', () => {
   assert.equal(xxh32(Buffer.alloc(0), 0, 0), 0x02cc5d05);
   const abc = Buffer.from('abc');
