@@ -342,11 +342,8 @@ export const PROPERTIES = {
 
   // ---- gregor's own ---------------------------------------------------------------------------------------------
   'gregor.fetch.buffer.bytes': {
-    // Capped by default: above one response or so, buffered bytes only add to the peak RSS (issue 15: 16 MiB instead
-    // of 50 MiB cut the peak by 20-35 MiB on 100-byte records, no CPU change; bench/README.md "Peak RSS").
-    type: 'int', clients: CONSUMER, defaultFrom: 'fetch.max.bytes', defaultCap: 16 * 1024 * 1024, min: 1, max: LONG_MAX,
-    doc: 'bound on fetched but not yet delivered bytes, all partitions together; unset: fetch.max.bytes, at most '
-      + '16 MiB (at least 1); each Fetch asks for at most what is left of it',
+    type: 'int', clients: CONSUMER, defaultFrom: 'fetch.max.bytes', min: 1, max: LONG_MAX,
+    doc: 'bound on fetched but not yet delivered bytes, all partitions together; unset: fetch.max.bytes (at least 1)',
   },
   'share.acknowledgement.mode': {
     type: 'enum', clients: CONSUMER, values: ['implicit', 'explicit'], default: 'implicit',

@@ -243,7 +243,7 @@ function applyDefaults(r: Resolution): void {
   // Second pass: the property a derived default follows has its own value (given or default) by now.
   for (const [name, def] of Object.entries(PROPERTIES as Record<string, PropertyDef>)) {
     if (def.defaultFrom === undefined || !applicable(def, r.kind) || r.values.get(name) !== undefined) continue;
-    r.values.set(name, Math.max(def.min ?? -Infinity, Math.min(def.defaultCap ?? Infinity, r.get<number>(def.defaultFrom))));
+    r.values.set(name, Math.max(def.min ?? -Infinity, r.get<number>(def.defaultFrom)));
   }
 }
 

@@ -113,8 +113,6 @@ export interface PropertyDef {
    * bound unless set on its own (gregor.fetch.buffer.bytes follows fetch.max.bytes).
    */
   readonly defaultFrom?: string;
-  /** With `defaultFrom`: the derived default is at most this (an explicit value is not capped). */
-  readonly defaultCap?: number;
   /** Allowed values of an enum, in their canonical spelling; matching is case-insensitive. */
   readonly values?: readonly string[];
   /** Other spellings of enum values (librdkafka's `smallest` for `earliest`, ...). */

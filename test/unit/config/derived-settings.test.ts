@@ -69,11 +69,9 @@ test('the consumer settings are the resolved values, with the Java consumer\'s l
   assert.equal(c.isExplicit('gregor.fetch.buffer.bytes'), false);
 });
 
-test('gregor.fetch.buffer.bytes defaults to fetch.max.bytes, given or default, at most 16 MiB, and may be set on its own', () => {
-  assert.equal(consumerSettings(consumer({})).fetchBufferBytes, 16777216);
+test('gregor.fetch.buffer.bytes defaults to fetch.max.bytes, given or default, and may be set on its own', () => {
+  assert.equal(consumerSettings(consumer({})).fetchBufferBytes, 52428800);
   assert.equal(consumerSettings(consumer({ 'fetch.max.bytes': 1000 })).fetchBufferBytes, 1000);
-  assert.equal(consumerSettings(consumer({ 'fetch.max.bytes': 104857600 })).fetchBufferBytes, 16777216);
-  assert.equal(consumerSettings(consumer({ 'gregor.fetch.buffer.bytes': 104857600 })).fetchBufferBytes, 104857600);
   assert.equal(consumerSettings(consumer({ 'fetch.max.bytes': 1000, 'gregor.fetch.buffer.bytes': 5 })).fetchBufferBytes, 5);
   assert.throws(() => consumer({ 'gregor.fetch.buffer.bytes': 0 }), /gregor\.fetch\.buffer\.bytes/);
 });
@@ -93,7 +91,7 @@ test('consumer settings map every field from the resolved configuration', () => 
     maxPartitionFetchBytes: 1048576, isolationLevel: 'read_committed', clientRack: 'r1', checkCrcs: false,
     enableMetricsPush: false, maxPollRecords: 7,
     assignmentStrategies: ['roundrobin', 'range'], requestTimeoutMs: 30000, defaultApiTimeoutMs: 60000, retryBackoffMs: 5,
-    retryBackoffMaxMs: 50, fetchBufferBytes: 16777216, metadataMaxAgeMs: 300000, excludeInternalTopics: false,
+    retryBackoffMaxMs: 50, fetchBufferBytes: 52428800, metadataMaxAgeMs: 300000, excludeInternalTopics: false,
     errorPolicy: 'skip',
   });
   const kip848 = consumerSettings(consumer({ 'group.protocol': 'consumer', 'group.remote.assignor': 'uniform' }));
