@@ -32,9 +32,17 @@ export function sleep(ms: number, signal?: AbortSignal, options?: SleepOptions):
   });
 }
 
-/** Settles with `promise`, or rejects as soon as `signal` aborts (the promise itself keeps running). */
+/**
+ * Settles with `promise`, or rejects as soon as `signal` aborts (the promise itself keeps running). The promise's own
+ * rejection is always handled here: a caller gone after an abort must not leave it to crash the process.
+ */
 export function raceAbort<T>(promise: Promise<T>, signal: AbortSignal): Promise<T> {
-  if (signal.aborted) return Promise.reject(toAbortError(signal.reason));
+  if (signal.aborted) {
+    // Nobody else may be listening (an ApiVersions under Cluster.apiVersion() that times out after close() aborted
+    // the client telemetry's signal was an unhandled TimeoutError that killed a bench process).
+    promise.catch(() => {});
+    return Promise.reject(toAbortError(signal.reason));
+  }
   return new Promise<T>((resolve, reject) => {
     const onAbort = (): void => reject(toAbortError(signal.reason));
     signal.addEventListener('abort', onAbort, { once: true });

@@ -16,7 +16,7 @@
 
 import { backoff, sleep } from '../../cluster/retry.js';
 import { channels, trace, type ProcessDiagnostics } from '../../diagnostics.js';
-import { AbortError } from '../../errors.js';
+import { AbortError, StateError, isGregorError } from '../../errors.js';
 import type { Deserializers } from '../deserialize.js';
 import type { Message } from '../message.js';
 import { count, HandlerError } from '../runner/options.js';
@@ -159,9 +159,15 @@ export class ShareRunner {
 
   private spawn(p: Promise<void>): void {
     this.inFlight.add(p);
-    void p.finally(() => {
+    const done = (): void => {
       this.inFlight.delete(p);
       this.kick();
+    };
+    // Handling settles its own failures; should one escape (a bug), it ends run() with it rather than reject unheard.
+    p.then(done, (err: unknown) => {
+      this.error ??= isGregorError(err) ? err : new StateError(`run(): handling failed: ${String(err)}`, { cause: err });
+      this.stopping = true;
+      done();
     });
   }
 
