@@ -147,6 +147,7 @@ export class Consumer<KS extends Deserializer | undefined = Deserializer, VS ext
     this.offsets = new OffsetManager(
       this.client, this.settings, this.assignmentState, this.buffer, this.coordinator,
       () => this.commitIdentity(), logger, () => this.fetches.update(),
+      () => (this.assignmentState.mode === 'subscribe' && this.membership instanceof ClassicMembership ? this.membership.rebalanceRound() : null),
     );
     this.offsets.onReset = (event) => this.emit('offsetReset', event);
     this.delivery = new Delivery(this.buffer, () => this.lifecycle === 'closing' || this.lifecycle === 'closed');

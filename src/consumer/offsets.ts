@@ -8,7 +8,7 @@
 //   a manual commit commits exactly what it is given.
 
 import { channels, traced } from '../diagnostics.js';
-import { GregorError, StateError, TimeoutError } from '../errors.js';
+import { GregorError, KafkaError, StateError, TimeoutError } from '../errors.js';
 import { ErrorCode, errorName, kafkaError } from '../protocol/error-codes.js';
 import { authorizationFailed, fatalForCommit, leaderMoved } from '../protocol/error-kinds.js';
 import type { Assignment } from './assignment.js';
@@ -132,6 +132,8 @@ export class OffsetManager {
     private readonly logger: Logger,
     /** Called whenever partitions become fetchable, so fetchers wake up. */
     private readonly onPositionsChanged: () => void,
+    /** The group's rebalance between its JoinGroup and SyncGroup answers, if one is under way (commits wait for it). */
+    private readonly rebalanceRound: () => Promise<void> | null = () => null,
   ) {}
 
   // ---------------------------------------------------------------------------------------------------------------
@@ -607,10 +609,45 @@ export class OffsetManager {
 
   private async commitNow(offsets: readonly OffsetToCommit[], deadline: number): Promise<void> {
     const coordinator = this.requireCoordinator('commit()');
+    await this.untilRebalanceRound(deadline);
     const identity = this.identity();
     if (identity === null) throw new StateError('commit(): the consumer is not a member of its group right now (rebalancing)');
     await this.ensureTopicIds([...new Set(offsets.map((o) => o.topic))]);
-    for (const chunk of commitChunks(offsets, coordinator.key)) await this.commitChunk(coordinator, identity, chunk, deadline);
+    for (const chunk of commitChunks(offsets, coordinator.key)) await this.commitInGeneration(coordinator, identity, chunk, deadline);
+  }
+
+  /** Waits (until `deadline` at most) for a rebalance between its JoinGroup and SyncGroup answers to end. */
+  private async untilRebalanceRound(deadline: number): Promise<void> {
+    const round = this.rebalanceRound();
+    if (round === null) return;
+    let timer: NodeJS.Timeout | undefined;
+    await Promise.race([round, new Promise<void>((r) => { timer = setTimeout(r, Math.max(0, deadline - Date.now())); })]);
+    clearTimeout(timer);
+  }
+
+  /**
+   * commitChunk(), once more in the member's new generation when the coordinator refused the one it was sent in
+   * because a rebalance moved on meanwhile (REBALANCE_IN_PROGRESS: sent between JoinGroup and SyncGroup;
+   * ILLEGAL_GENERATION: the join completed while the commit was on its way) and the member is in the new generation:
+   * Java's consumer raises RebalanceInProgressException for the application to commit again after poll() finished
+   * the rebalance; here the rebalance runs apart from poll(), so the commit follows it itself. Only partitions still
+   * owned are committed again (a manual assign() has no generation and never gets here).
+   */
+  private async commitInGeneration(coordinator: Coordinator, identity: CommitIdentity, offsets: readonly OffsetToCommit[], deadline: number): Promise<void> {
+    try {
+      await this.commitChunk(coordinator, identity, offsets, deadline);
+    } catch (err) {
+      const code = err instanceof KafkaError ? err.errorCode : ErrorCode.NONE;
+      if (code !== ErrorCode.REBALANCE_IN_PROGRESS && code !== ErrorCode.ILLEGAL_GENERATION) throw err;
+      await this.untilRebalanceRound(deadline);
+      const now = this.identity();
+      const owned = offsets.filter((o) => this.assignment.has(o));
+      if (now === null || now.generationId === identity.generationId || owned.length === 0 || Date.now() >= deadline) throw err;
+      this.logger.debug('commit refused in a generation a rebalance ended; committing in the new one', {
+        error: errorName(code), from: identity.generationId, to: now.generationId,
+      });
+      await this.commitInGeneration(coordinator, now, owned, deadline);
+    }
   }
 
   /** One OffsetCommit request (commitChunks): on success its partitions count as committed. */

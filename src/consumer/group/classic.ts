@@ -27,7 +27,7 @@ import type { Cluster } from '../../cluster/client.js';
 import type { Coordinator } from '../../cluster/coordinator.js';
 import type { GroupLiveness } from '../../cluster/group-liveness.js';
 import type { Logger } from '../../config/index.js';
-import { ApiKey, type JoinGroupResponse, type JoinGroupResponseMember } from '../../protocol/index.js';
+import { ApiKey, type JoinGroupResponse, type JoinGroupResponseMember, type SyncGroupResponse } from '../../protocol/index.js';
 import { partitionKey, type TopicPartition } from '../partition-state.js';
 import { FailureStreak, backoff, sleep } from '../../cluster/retry.js';
 import type { ConsumerSettings } from '../settings.js';
@@ -109,6 +109,8 @@ export class ClassicMembership {
   /** Leader only: all members' topics at the last assignment, watched for partition count changes. */
   private groupTopics: string[] = [];
   private running: Promise<void> | null = null;
+  /** Pending from the JoinGroup answer until the SyncGroup answer (see rebalanceRound()). */
+  private syncRound: Promise<void> | null = null;
   private readonly lifetime = new AbortController();
 
   constructor(
@@ -145,6 +147,15 @@ export class ClassicMembership {
     // commit is not attempted (StateError), as Java's consumer throws CommitFailedException.
     if (this.generationId < 0 || this.memberId === '' || this.host.liveness.ended() !== null) return null;
     return { generationId: this.generationId, memberId: this.memberId, groupInstanceId: this.host.settings.groupInstanceId };
+  }
+
+  /**
+   * While JoinGroup is answered and SyncGroup is not (the coordinator is completing the rebalance): settles when the
+   * SyncGroup answer came or failed. A commit in that window is refused (REBALANCE_IN_PROGRESS with the new generation;
+   * Java's consumer cannot send one there, its rebalance runs inside poll()), so commits wait for it. Null otherwise.
+   */
+  rebalanceRound(): Promise<void> | null {
+    return this.syncRound;
   }
 
   /** Starts the membership loop (joins the group). */
@@ -367,17 +378,25 @@ export class ClassicMembership {
     logger.debug('joined group', { group: this.groupId, generation: this.generationId, member: this.memberId, leader: isLeader, protocol: this.protocolName });
 
     this.state = 'syncing';
-    let assignments: { memberId: string; assignment: Buffer }[] = [];
-    if (isLeader && !join.skipAssignment) assignments = await this.assign(join.members, this.protocolName ?? '');
-    const sync = await traced(channels.sync, () => this.diagnostics(), () => this.coordinator.request(ApiKey.SyncGroup, {
-      groupId: this.groupId,
-      generationId: this.generationId,
-      memberId: this.memberId,
-      groupInstanceId: settings.groupInstanceId,
-      protocolType: CONSUMER_PROTOCOL_TYPE,
-      protocolName: this.protocolName,
-      assignments,
-    }, { deadline: Date.now() + settings.requestTimeoutMs, signal: this.lifetime.signal }));
+    let synced!: () => void;
+    this.syncRound = new Promise<void>((resolve) => { synced = resolve; });
+    let sync: SyncGroupResponse;
+    try {
+      let assignments: { memberId: string; assignment: Buffer }[] = [];
+      if (isLeader && !join.skipAssignment) assignments = await this.assign(join.members, this.protocolName ?? '');
+      sync = await traced(channels.sync, () => this.diagnostics(), () => this.coordinator.request(ApiKey.SyncGroup, {
+        groupId: this.groupId,
+        generationId: this.generationId,
+        memberId: this.memberId,
+        groupInstanceId: settings.groupInstanceId,
+        protocolType: CONSUMER_PROTOCOL_TYPE,
+        protocolName: this.protocolName,
+        assignments,
+      }, { deadline: Date.now() + settings.requestTimeoutMs, signal: this.lifetime.signal }));
+    } finally {
+      this.syncRound = null;
+      synced();
+    }
     const syncCode: number = this.coordinator.note(sync.errorCode, sync);
     if (syncCode !== ErrorCode.NONE) return this.syncError(syncCode);
     const assignment: Buffer = sync.assignment;
