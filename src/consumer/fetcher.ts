@@ -223,16 +223,18 @@ export class Fetcher {
   /** The partitions and limits of the next request, or null when there is nothing to fetch now. */
   private plan(): { partitions: SessionPartition[]; inFlight: InFlightPartition[]; maxBytes: number } | null {
     const { settings, buffer } = this.host;
+    const left = buffer.budgetLeft() - this.host.reservedBytes(this);
+    // Fetch only with room for at least one partition's worth; a nearly full buffer waits for the application,
+    // instead of sending a stream of tiny fetches. Checked before looking at any partition: every chunk the
+    // application finishes wakes an idle fetcher, and while the buffer is full each wake-up only finds no room (at
+    // 2,000 partitions a full pass was ~1.6 ms, four of five passes found no room).
+    const minRoom = Math.min(settings.fetchMaxBytes, settings.maxPartitionFetchBytes, Math.floor(buffer.budgetBytes / 4));
+    if (left < Math.max(1, minRoom)) return null;
     const candidates = this.host.fetchableFor(this.nodeId);
     const owned = this.host.ownedCount();
     const wanted: PartitionState[] = [];
     for (const s of candidates) if (buffer.wantsMore(s, owned)) wanted.push(s);
     if (wanted.length === 0 && this.session.size === 0) return null;
-    const left = buffer.budgetLeft() - this.host.reservedBytes(this);
-    // Fetch only with room for at least one partition's worth; a nearly full buffer waits for the application,
-    // instead of sending a stream of tiny fetches.
-    const minRoom = Math.min(settings.fetchMaxBytes, settings.maxPartitionFetchBytes, Math.floor(buffer.budgetBytes / 4));
-    if (wanted.length > 0 && left < Math.max(1, minRoom)) return null;
     // Rotate the start so every partition takes its turn at the front; partitions blocked by a batch bigger than
     // their limit go first (KIP-74 returns at least one whole batch for the first partition).
     const n = wanted.length;
