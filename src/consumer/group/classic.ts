@@ -106,6 +106,11 @@ export class ClassicMembership {
   private joinedSnapshot = '';
   /** Date.now() when this join round refreshed the subscription's metadata (before JoinGroup). */
   private joinRefreshFrom = 0;
+  /**
+   * The topics of a JoinGroup the coordinator answered with MEMBER_ID_REQUIRED (KIP-394): the JoinGroup that follows
+   * at once with the given id sends them again without a Metadata round trip of its own.
+   */
+  private memberIdRetryTopics: string[] | null = null;
   /** Leader only: all members' topics at the last assignment, watched for partition count changes. */
   private groupTopics: string[] = [];
   private running: Promise<void> | null = null;
@@ -284,6 +289,7 @@ export class ClassicMembership {
     const streak = new FailureStreak(this.host.settings.defaultApiTimeoutMs);
     while (!this.stopped) {
       if (this.waitingForPoll || (this.state === 'stable' && !this.rejoinWanted)) {
+        this.memberIdRetryTopics = null;
         await this.waitForSignal();
         continue;
       }
@@ -343,8 +349,15 @@ export class ClassicMembership {
     this.host.liveness.disarm();
     const deadline = Date.now() + settings.defaultApiTimeoutMs;
     const coordinatorNode = await this.coordinator.find(deadline, this.lifetime.signal);
-    this.joinRefreshFrom = Date.now();
-    const topics = await this.host.subscribedTopics();
+    // A new member's first JoinGroup is answered MEMBER_ID_REQUIRED (KIP-394) and the second one follows at once: the
+    // first round's metadata is still current (as Java's member, which does not refresh between the two). Refreshed
+    // again, a wide topic's Metadata cost its decoding twice (2,000 partitions: ~7 ms of CPU and ~20 ms of wall).
+    let topics = this.memberIdRetryTopics;
+    this.memberIdRetryTopics = null;
+    if (topics === null) {
+      this.joinRefreshFrom = Date.now();
+      topics = await this.host.subscribedTopics();
+    }
     this.joinedSnapshot = this.snapshot(topics);
     const owned = this.rebalanceProtocol === 'COOPERATIVE' ? group(this.host.ownedPartitions()) : [];
     const protocols = joinGroupProtocols(this.assignors, {
@@ -370,7 +383,7 @@ export class ClassicMembership {
       reason,
     }, { deadline: Date.now() + joinTimeout, timeoutMs: joinTimeout, signal: this.lifetime.signal }));
     const code: number = this.coordinator.note(join.errorCode, join);
-    if (code !== ErrorCode.NONE) return this.joinError(code, join);
+    if (code !== ErrorCode.NONE) return this.joinError(code, join, topics);
     this.memberId = join.memberId;
     this.generationId = join.generationId;
     this.protocolName = join.protocolName;
@@ -414,11 +427,12 @@ export class ClassicMembership {
     return 'done';
   }
 
-  private joinError(code: number, join: JoinGroupResponse): 'retry' | 'again' {
+  private joinError(code: number, join: JoinGroupResponse, topics: string[]): 'retry' | 'again' {
     this.rejoinWanted = true;
     if (code === ErrorCode.MEMBER_ID_REQUIRED) {
       // KIP-394: the broker gave us an id; join again with it at once.
       this.memberId = join.memberId;
+      this.memberIdRetryTopics = topics;
       return 'again';
     }
     if (code === ErrorCode.UNKNOWN_MEMBER_ID) {

@@ -45,6 +45,11 @@ test('join: FindCoordinator, JoinGroup (KIP-394 member id), SyncGroup as leader,
     const sync = c.requests(ApiKey.SyncGroup);
     assert.equal(sync.length, 1);
     assert.equal(sync[0].body.generationId, 1);
+    // The subscription's metadata is fetched once before the first JoinGroup; neither the JoinGroup that follows
+    // MEMBER_ID_REQUIRED nor the leader's assignment fetches it again (a wide topic's Metadata is costly to decode).
+    const metadata = c.requests(ApiKey.Metadata).filter((r) => r.body.topics !== null && r.body.topics!.some((t) => t.name === TOPIC));
+    assert.ok(metadata.some((r) => r.seq < joins[0].seq), 'the topic\'s metadata before the first JoinGroup');
+    assert.deepEqual(metadata.filter((r) => r.seq > joins[0].seq && r.seq < sync[0].seq).map((r) => r.seq), [], 'no Metadata between the first JoinGroup and SyncGroup');
     const assignment = decodeAssignment(Buffer.from(sync[0].body.assignments![0].assignment!));
     assert.deepEqual(assignment.assignedPartitions, [{ topic: TOPIC, partitions: [0, 1] }]);
     // Coordinator traffic goes to the coordinator (node 2), on one connection of its own (the 'group' lane); the
