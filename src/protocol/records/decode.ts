@@ -224,6 +224,19 @@ export function decodeBatchV2(
   const isLogAppendTime = (attributes & 0x08) !== 0;
   const baseTimestamp = int64AsNumber(buf, start + 27);
   const maxTimestamp = int64AsNumber(buf, start + 35);
+
+  let data = buf;
+  let p = start + RECORD_BATCH_OVERHEAD;
+  let dataEnd = end;
+  if (codec !== 0) {
+    data = decompress(codec, buf.subarray(p, end), { maxBytes: maxDecompressedBytes });
+    p = 0;
+    dataEnd = data.length;
+  }
+  // Each record takes at least 7 bytes; a larger count is corrupt (and must not drive a loop or an allocation).
+  if (count > (dataEnd - p) / 7) {
+    throw new CorruptRecordError(`record count ${count} cannot fit in ${dataEnd - p} bytes of records`);
+  }
   const batch = new RecordBatch(
     2,
     buf.readBigInt64BE(start),
@@ -239,31 +252,27 @@ export function decodeBatchV2(
     end - start,
     COMPRESSION_TYPES[codec],
     isLogAppendTime ? 'LogAppendTime' : 'CreateTime',
+    // Sized once (the count was checked against the bytes): grown by push, a batch's array was copied 4-5 times.
+    new Array<KafkaRecord>(count),
   );
-
-  let data = buf;
-  let p = start + RECORD_BATCH_OVERHEAD;
-  let dataEnd = end;
-  if (codec !== 0) {
-    data = decompress(codec, buf.subarray(p, end), { maxBytes: maxDecompressedBytes });
-    p = 0;
-    dataEnd = data.length;
-  }
-  // Each record takes at least 7 bytes; a larger count is corrupt (and must not drive a loop or an allocation).
-  if (count > (dataEnd - p) / 7) {
-    throw new CorruptRecordError(`record count ${count} cannot fit in ${dataEnd - p} bytes of records`);
-  }
   const skipBelow = minOffset > batch.baseOffset ? Number(minOffset - batch.baseOffset) : 0;
   const records = batch.records;
+  let kept = 0;
   let prevOffsetDelta = -1;
 
   for (let i = 0; i < count; i++) {
     let b: number;
+    let b2: number;
     // length
     let length: number;
     if (p < dataEnd && (b = data[p]) < 0x80) {
       length = (b >>> 1) ^ -(b & 1);
       p++;
+    } else if (p + 1 < dataEnd && (b2 = data[p + 1]) < 0x80) {
+      // Two bytes: lengths of 64 B to 8 KiB (a 100 B record's length and value length already take two).
+      b = (data[p] & 0x7f) | (b2 << 7);
+      length = (b >>> 1) ^ -(b & 1);
+      p += 2;
     } else {
       length = readVarint(data, p, dataEnd, 'record length');
       p = varintEnd;
@@ -284,6 +293,11 @@ export function decodeBatchV2(
     if (p < recEnd && (b = data[p]) < 0x80) {
       offsetDelta = (b >>> 1) ^ -(b & 1);
       p++;
+    } else if (p + 1 < recEnd && (b2 = data[p + 1]) < 0x80) {
+      // Two bytes: the 65th to the 8,192nd record of a batch.
+      b = (data[p] & 0x7f) | (b2 << 7);
+      offsetDelta = (b >>> 1) ^ -(b & 1);
+      p += 2;
     } else {
       offsetDelta = readVarint(data, p, recEnd, 'offset delta');
       p = varintEnd;
@@ -308,6 +322,10 @@ export function decodeBatchV2(
     if (p < recEnd && (b = data[p]) < 0x80) {
       valueLength = (b >>> 1) ^ -(b & 1);
       p++;
+    } else if (p + 1 < recEnd && (b2 = data[p + 1]) < 0x80) {
+      b = (data[p] & 0x7f) | (b2 << 7);
+      valueLength = (b >>> 1) ^ -(b & 1);
+      p += 2;
     } else {
       valueLength = readVarint(data, p, recEnd, 'value length');
       p = varintEnd;
@@ -351,24 +369,23 @@ export function decodeBatchV2(
       throw new CorruptRecordError(`record ${i}: fields take ${p - (recEnd - length)} bytes, its length says ${length}`);
     }
     if (offsetDelta >= skipBelow) {
-      records.push(
-        new KafkaRecord(
-          batch,
-          offsetDelta,
-          timestampDelta,
-          data,
-          keyStart,
-          keyLength,
-          valueStart,
-          valueLength,
-          headersStart,
-          headerCount,
-        ),
+      records[kept++] = new KafkaRecord(
+        batch,
+        offsetDelta,
+        timestampDelta,
+        data,
+        keyStart,
+        keyLength,
+        valueStart,
+        valueLength,
+        headersStart,
+        headerCount,
       );
     }
     if (i === 0 && batch.isControl) batch.controlType = controlTypeOf(data, keyStart, keyLength);
   }
   if (p !== dataEnd) throw new CorruptRecordError(`${dataEnd - p} bytes after the last of ${count} records`);
+  if (kept < count) records.length = kept;
   return batch;
 }
 

@@ -243,7 +243,7 @@ export class RecordBatch {
   /** Bytes the batch takes in the record set, its 12-byte log overhead included. */
   readonly sizeInBytes: number;
   /** Decoded records, in offset order (only those at or above `minOffset` when the decoder was given one). */
-  readonly records: KafkaRecord[] = [];
+  readonly records: KafkaRecord[];
   /**
    * For control batches: the control record type (ControlType.ABORT = 0, COMMIT = 1; other values are KRaft-
    * internal). -1 for data batches.
@@ -269,6 +269,7 @@ export class RecordBatch {
     sizeInBytes: number,
     compression: CompressionType,
     timestampType: TimestampType,
+    records: KafkaRecord[] = [],
   ) {
     this.magic = magic;
     this.baseOffset = baseOffset;
@@ -287,6 +288,7 @@ export class RecordBatch {
     this.maxTimestamp = maxTimestamp;
     this.count = count;
     this.sizeInBytes = sizeInBytes;
+    this.records = records;
   }
 
   /** The offset to fetch from after this batch. */
