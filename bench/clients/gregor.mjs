@@ -1,14 +1,21 @@
 // gregor, through its public API: subscribe() in a fresh group, `for await` over the consumer (the idiom README
 // shows). With --api batches: `for await` over consumer.batches() (one promise per batch); with --api run:
 // consumer.run({ eachMessage }) (issue 6); --ordering key|none --concurrency N change run()'s ordering and concurrency.
-import { PerformanceObserver } from 'node:perf_hooks';
+import { constants as perf, PerformanceObserver } from 'node:perf_hooks';
 import { Consumer } from '../../dist/src/index.js';
 import { deadline, parseArgs, reportAndClose, Tally } from './common.mjs';
 
 // GREGOR_BENCH_GC=1: the garbage collector's pauses (count and total ms, per kind) on stderr after the report line.
 const gc = { count: 0, ms: 0, byKind: {} };
 if (process.env.GREGOR_BENCH_GC === '1') {
-  const kinds = { 1: 'minor', 2: 'major', 4: 'incremental', 8: 'weakcb' };
+  // detail.kind is one of perf_hooks' NODE_PERFORMANCE_GC_* constants (4 is a full mark-compact, 8 incremental marking).
+  const kinds = {
+    [perf.NODE_PERFORMANCE_GC_MINOR]: 'minor',
+    [perf.NODE_PERFORMANCE_GC_MINOR_MARK_SWEEP]: 'minor mark-sweep',
+    [perf.NODE_PERFORMANCE_GC_MAJOR]: 'major',
+    [perf.NODE_PERFORMANCE_GC_INCREMENTAL]: 'incremental',
+    [perf.NODE_PERFORMANCE_GC_WEAKCB]: 'weakcb',
+  };
   new PerformanceObserver((list) => {
     for (const e of list.getEntries()) {
       gc.count++;
