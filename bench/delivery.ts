@@ -1,7 +1,7 @@
 // The consumer's CPU cost per record without the network: real record sets, the real decoding and delivery code.
 // A script, not a test:
 //
-//   npm run build && node dist/bench/delivery.js [--workloads 100b,1k-lz4,1k-zstd] [--modes iterate,batches,decode]
+//   npm run build && node dist/bench/delivery.js [--workloads 100b,1k-lz4,1k-zstd] [--modes iterate,batches,run,decode]
 //        [--rounds 5] [--partitions 12] [--fetch-bytes 1048576] [--data-dir .kafka/single/data] [--prefill N]
 //        [--json FILE]      appends every round's raw figures to FILE, one JSON line per workload
 //        [--compare DIR]    also runs another build of gregor (DIR/dist/src, e.g. `git archive <commit>` built there)
@@ -17,6 +17,8 @@
 //   iterate  `for await` over an async iterator whose next() is the consumer's own (src/consumer/consumer.ts,
 //            [Symbol.asyncIterator]): beforePoll, Delivery.take, Delivery.handOut; the loop reads every value
 //   batches  the same through pollBatch()'s steps (one promise per batch of max.poll.records = 500, FetchBuffer.nextMany)
+//   run      consumer.run()'s Runner (src/consumer/runner) with its defaults and an async eachMessage, on a host that
+//            takes from the same FetchBuffer (no group: nothing committed); messaging.process.duration recorded
 //   decode   decodeRecordSet alone over the same chunks, every value read (the records layer's share)
 //
 // A new response is pushed when the buffer runs dry (the fetcher has always answered in time: no waiting is measured);
@@ -36,6 +38,8 @@ import * as partitionState from '../src/consumer/partition-state.js';
 import * as recordSource from '../src/consumer/record-source.js';
 import * as decode from '../src/protocol/records/decode.js';
 import type { DecodeOptions } from '../src/protocol/records/decode.js';
+import * as runner from '../src/consumer/runner/runner.js';
+import * as runOptions from '../src/consumer/runner/options.js';
 
 /** The modules a run uses: this build's, or (--compare) another build's dist/, loaded beside them. */
 interface Impl {
@@ -47,12 +51,18 @@ interface Impl {
   ChunkRecords: typeof recordSource.ChunkRecords;
   scanRecordSet: typeof recordSource.scanRecordSet;
   decodeRecordSet: typeof decode.decodeRecordSet;
+  Runner: typeof runner.Runner;
+  resolveRunOptions: typeof runOptions.resolveRunOptions;
 }
 
-function implOf(name: string, m: { d: typeof delivery; f: typeof fetchBuffer; m: typeof message; p: typeof partitionState; r: typeof recordSource; c: typeof decode }): Impl {
+function implOf(name: string, m: {
+  d: typeof delivery; f: typeof fetchBuffer; m: typeof message; p: typeof partitionState; r: typeof recordSource; c: typeof decode;
+  run: typeof runner; o: typeof runOptions;
+}): Impl {
   return {
     name, Delivery: m.d.Delivery, FetchBuffer: m.f.FetchBuffer, Message: m.m.Message, PartitionState: m.p.PartitionState,
     ChunkRecords: m.r.ChunkRecords, scanRecordSet: m.r.scanRecordSet, decodeRecordSet: m.c.decodeRecordSet,
+    Runner: m.run.Runner, resolveRunOptions: m.o.resolveRunOptions,
   };
 }
 
@@ -61,10 +71,11 @@ async function loadImpl(dir: string): Promise<Impl> {
   return implOf(dir, {
     d: await at('consumer/delivery.js'), f: await at('consumer/fetch-buffer.js'), m: await at('consumer/message.js'),
     p: await at('consumer/partition-state.js'), r: await at('consumer/record-source.js'), c: await at('protocol/records/decode.js'),
+    run: await at('consumer/runner/runner.js'), o: await at('consumer/runner/options.js'),
   });
 }
 
-const THIS = implOf('this build', { d: delivery, f: fetchBuffer, m: message, p: partitionState, r: recordSource, c: decode });
+const THIS = implOf('this build', { d: delivery, f: fetchBuffer, m: message, p: partitionState, r: recordSource, c: decode, run: runner, o: runOptions });
 
 const WORKLOADS: Record<string, { topic: string; records: number }> = {
   '100b': { topic: 'gregor-bench-100b-2000000', records: 2_000_000 },
@@ -72,7 +83,7 @@ const WORKLOADS: Record<string, { topic: string; records: number }> = {
   '1k-lz4': { topic: 'gregor-bench-1k-lz4-500000', records: 500_000 },
   '1k-zstd': { topic: 'gregor-bench-1k-zstd-500000', records: 500_000 },
 };
-const MODES = ['iterate', 'batches', 'decode'] as const;
+const MODES = ['iterate', 'batches', 'run', 'decode'] as const;
 type Mode = (typeof MODES)[number];
 
 type Options = { workloads: string[]; modes: Mode[]; rounds: number; partitions: number; fetchBytes: number; dataDir: string; prefill: number; json: string; compare: string };
@@ -221,7 +232,45 @@ async function pollBatch(feed: Feed): Promise<Message[]> {
   return delivery.handOut(batch);
 }
 
-async function run(impl: Impl, mode: Mode, topic: string, partitions: number, list: Response[], prefill: number): Promise<{ records: number; bytes: number }> {
+const silent = { debug(): void {}, info(): void {}, warn(): void {}, error(): void {} };
+
+/**
+ * Mirrors run(): the Runner on a host as consumer.ts builds it (runnerHost()), without a group, taking from the feed's
+ * FetchBuffer (a new response pushed when it runs dry, as iterate does). Resolves after `expected` records.
+ */
+async function runRunner(impl: Impl, feed: Feed, expected: number, each: (m: Message) => void): Promise<void> {
+  const { buffer } = feed;
+  const stop = new AbortController();
+  let seen = 0;
+  const eachMessage = async (m: Message): Promise<void> => {
+    each(m);
+    if (++seen === expected) stop.abort();
+  };
+  const host: runner.RunnerHost = {
+    take: () => {
+      if (buffer.hasError) throw buffer.takeError()!;
+      let m = buffer.next();
+      while (m === null && feed.push()) m = buffer.next();
+      return m;
+    },
+    polled: () => feed.delivery.beforePoll(),
+    onData: (listener) => buffer.onData(listener),
+    committed: null,
+    commit: async () => {},
+    commitFailed: () => {},
+    pauseFetch: () => false,
+    resumeFetch: () => {},
+    rewind: () => {},
+    autoCommitIntervalMs: 5000,
+    logger: silent,
+    detach: () => {},
+    processDuration: buffer.meter.processDuration,
+    identity: { clientId: 'bench', groupId: null },
+  };
+  await new impl.Runner(impl.resolveRunOptions({ eachMessage, signal: stop.signal }, 500), host).run([]);
+}
+
+async function run(impl: Impl, mode: Mode, topic: string, partitions: number, list: Response[], prefill: number, expected = 0): Promise<{ records: number; bytes: number }> {
   let records = 0;
   let bytes = 0;
   if (mode === 'decode') {
@@ -241,6 +290,13 @@ async function run(impl: Impl, mode: Mode, topic: string, partitions: number, li
         }
       }
     }
+  } else if (mode === 'run') {
+    const feed = new Feed(impl, topic, partitions, list, prefill);
+    await runRunner(impl, feed, expected, (m) => {
+      const v = m.value;
+      records++;
+      bytes += v === null ? 0 : v.length;
+    });
   } else if (mode === 'iterate') {
     const feed = new Feed(impl, topic, partitions, list, prefill);
     for await (const m of iterator(feed)) {
@@ -289,11 +345,12 @@ async function main(): Promise<void> {
       perPartition.push(partitionChunks(dir, o.fetchBytes));
     }
     const list = responses(perPartition);
+    const { records: expected } = await run(THIS, 'decode', w.topic, o.partitions, list, o.prefill);
     const figures = new Map<string, { rate: number[]; cpu: number[]; gc: number[] }>();
     const runs = impls.flatMap((impl) => o.modes.map((mode) => ({ impl, mode, key: impls.length > 1 ? `${mode} (${impl.name})` : mode })));
     for (const r of runs) {
       figures.set(r.key, { rate: [], cpu: [], gc: [] });
-      await run(r.impl, r.mode, w.topic, o.partitions, list, o.prefill); // warm-up: compile the hot paths once
+      await run(r.impl, r.mode, w.topic, o.partitions, list, o.prefill, expected); // warm-up: compile the hot paths once
     }
     for (let round = 0; round < o.rounds; round++) {
       for (let i = 0; i < runs.length; i++) {
@@ -303,7 +360,7 @@ async function main(): Promise<void> {
         gc.start();
         const cpu0 = process.cpuUsage();
         const t0 = performance.now();
-        const { records } = await run(impl, mode, w.topic, o.partitions, list, o.prefill);
+        const { records } = await run(impl, mode, w.topic, o.partitions, list, o.prefill, expected);
         const seconds = (performance.now() - t0) / 1000;
         const cpu = process.cpuUsage(cpu0);
         const gcMs = (gc.stop()?.statistics ?? []).reduce((sum, e) => sum + e.cost, 0) / 1000;
