@@ -120,6 +120,11 @@ export interface ShareConsumerMetrics {
   errorPolicy: { rejected: number; deadLettered: number };
   /** Records whose acquisition lock ran out while this consumer still held them (buffered or being handled). */
   lockExpiries: number;
+  /**
+   * Records acquired again while this consumer still held them: a broker handed out anew what an earlier lock (of a
+   * leader that died or moved, or of a reset share session) covered. The held record moves to the new lock.
+   */
+  reacquired: number;
   /** Records held now: acquired and not acknowledged (buffered + with the application). */
   held: number;
   /** Of those, handed to the application. */

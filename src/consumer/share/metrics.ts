@@ -35,6 +35,7 @@ export function sharePrometheusText(metrics: ShareConsumerMetrics): string {
     [{ ...common, outcome: 'dead-lettered' }, metrics.errorPolicy.deadLettered],
   ]);
   family(out, 'gregor_share_consumer_lock_expiries_total', 'counter', 'Records whose acquisition lock ran out while this consumer held them.', [[common, metrics.lockExpiries]]);
+  family(out, 'gregor_share_consumer_reacquired_total', 'counter', 'Records acquired again while this consumer held them (an earlier lock lost to a leader change or a session reset).', [[common, metrics.reacquired]]);
   family(out, 'gregor_share_consumer_held_records', 'gauge', 'Records acquired and not yet acknowledged (buffered or with the application).', [[common, metrics.held]]);
   family(out, 'gregor_share_consumer_application_records', 'gauge', 'Held records handed to the application and not yet acknowledged.', [[common, metrics.withApplication]]);
   family(out, 'gregor_share_consumer_assigned_partitions', 'gauge', 'Partitions assigned to this member.', [[common, metrics.assignedPartitions]]);

@@ -49,9 +49,10 @@ import { ShareRunner } from './share-runner.js';
 
 /** A record this consumer holds: acquired and not yet finally acknowledged. */
 export interface Held {
-  readonly record: ShareMessage;
-  readonly nodeId: number;
-  readonly topicId: string;
+  record: ShareMessage;
+  /** The broker whose acquisition lock this is (a record acquired again moves it, see acquired()). */
+  nodeId: number;
+  topicId: string;
   /** Date.now() when the lock ends at the earliest, counted from the request that acquired it (renewals move it). */
   deadline: number;
   /** Date.now() when the lock has ended at the latest, counted from the answer (renewals move it). */
@@ -123,7 +124,7 @@ export class ShareConsumer<KS extends Deserializer | undefined = Deserializer, V
   /** A stop-policy error found beside records that were handed out: raised by the next poll() (see deliverable()). */
   private pendingError: unknown = null;
   private readonly counts = {
-    acquisitions: 0, delivered: 0, acknowledgementFailures: 0, lockExpiries: 0, rejected: 0, deadLettered: 0,
+    acquisitions: 0, delivered: 0, acknowledgementFailures: 0, lockExpiries: 0, reacquired: 0, rejected: 0, deadLettered: 0,
     acknowledgements: { accept: 0, release: 0, reject: 0, gap: 0, renew: 0 },
   };
 
@@ -330,6 +331,7 @@ export class ShareConsumer<KS extends Deserializer | undefined = Deserializer, V
       acknowledgementFailures: this.counts.acknowledgementFailures,
       errorPolicy: { rejected: this.counts.rejected, deadLettered: this.counts.deadLettered },
       lockExpiries: this.counts.lockExpiries,
+      reacquired: this.counts.reacquired,
       held: this.held.size,
       withApplication,
       memberEpoch: this.membership.memberEpoch,
@@ -691,12 +693,27 @@ export class ShareConsumer<KS extends Deserializer | undefined = Deserializer, V
             seen.add(rec.offset);
             const message = rec as ShareMessage;
             (message as { deliveryCount: number }).deliveryCount = dc;
-            const h: Held = { record: message, nodeId, topicId: p.topicId, deadline: lockDeadline, endsBy, delivered: false };
             if (closing) {
               fetcher.acks.add(p.topicId, p.partition, rec.offset, AckType.RELEASE);
               continue;
             }
-            this.held.set(heldKey(p.topic, p.partition, rec.offset), h);
+            const key = heldKey(p.topic, p.partition, rec.offset);
+            const before = this.held.get(key);
+            if (before !== undefined) {
+              // Acquired again while this member still holds it: the broker handed it out anew, so the earlier lock
+              // is gone (its leader died or moved, or the session that held it was reset) and only this acquisition
+              // can be acknowledged. The one held entry moves to it: a buffered record is not handed out twice, and
+              // the application's acknowledgement of the copy it already has goes to the broker that holds the lock.
+              before.nodeId = nodeId;
+              before.topicId = p.topicId;
+              before.deadline = lockDeadline;
+              before.endsBy = endsBy;
+              if (!before.delivered) before.record = message;
+              this.counts.reacquired++;
+              continue;
+            }
+            const h: Held = { record: message, nodeId, topicId: p.topicId, deadline: lockDeadline, endsBy, delivered: false };
+            this.held.set(key, h);
             this.buffer.push(h);
           }
         }

@@ -8,7 +8,7 @@ import type { ShareConsumerMetrics } from '../../../src/consumer/share/api.js';
 const snapshot: ShareConsumerMetrics = {
   attributes: { 'messaging.system': 'kafka', 'messaging.consumer.group.name': 'q"1', 'messaging.client.id': 'c' },
   acquisitions: 12, delivered: 10, acknowledgements: { accept: 7, release: 1, reject: 1, gap: 2, renew: 3 },
-  acknowledgementFailures: 1, errorPolicy: { rejected: 4, deadLettered: 5 }, lockExpiries: 2, held: 3, withApplication: 1, memberEpoch: 4, assignedPartitions: 2,
+  acknowledgementFailures: 1, errorPolicy: { rejected: 4, deadLettered: 5 }, lockExpiries: 2, reacquired: 6, held: 3, withApplication: 1, memberEpoch: 4, assignedPartitions: 2,
   requests: { shareFetch: 5, shareAcknowledge: 6 },
 };
 
@@ -24,6 +24,7 @@ test('sharePrometheusText: one family per count, acknowledgements by type, renew
     `gregor_share_consumer_acknowledgements_total{${common},type="gap"} 2`,
     `gregor_share_consumer_lock_renewals_total{${common}} 3`,
     `gregor_share_consumer_lock_expiries_total{${common}} 2`,
+    `gregor_share_consumer_reacquired_total{${common}} 6`,
     `gregor_share_consumer_acknowledgement_failures_total{${common}} 1`,
     '# TYPE gregor_share_consumer_held_records gauge',
     `gregor_share_consumer_held_records{${common}} 3`,
