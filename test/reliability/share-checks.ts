@@ -37,16 +37,21 @@ export function shareCheck(produced: number, deliveries: readonly { partition: n
 
 /**
  * One member's acknowledgements as the broker answered them: each accept sent, less each one the broker refused
- * (the acknowledgementFailed events), per record.
+ * (the acknowledgementFailed events), per record. Refusals of acknowledgements an earlier unanswered request carried
+ * (maybeApplied: the broker may have applied that one) are also kept apart, in `maybeApplied`.
  */
 export class AcceptLedger {
   readonly sent = new Map<string, number>();
   readonly refused = new Map<string, number>();
+  readonly maybeApplied = new Set<string>();
   refusals: Error[] = [];
   constructor(c: ShareConsumer) {
     c.on('acknowledgementFailed', (f) => {
       this.refusals.push(f.error);
-      for (const o of f.offsets) this.refused.set(key(f.partition, o), (this.refused.get(key(f.partition, o)) ?? 0) + 1);
+      for (const o of f.offsets) {
+        this.refused.set(key(f.partition, o), (this.refused.get(key(f.partition, o)) ?? 0) + 1);
+        if (f.maybeApplied) this.maybeApplied.add(key(f.partition, o));
+      }
     });
   }
   accept(c: ShareConsumer, records: readonly ShareMessage[]): void {

@@ -9,9 +9,12 @@
 // carries one sets IsRenewAck and then may not fetch (KIP-1222), so they go in ShareAcknowledge requests of their own.
 //
 // States of one acknowledgement: queued (here) -> taken into a request (`take()`: owned by that request) -> answered
-// (the response's per-partition error, or the whole request's error). A request that failed as a whole before the
-// broker applied it (a share-session error, a lost connection) gives its acknowledgements back (`requeue()`): the
-// locks belong to the member, not to the session, so a new session may carry them.
+// (the response's per-partition error, or the whole request's error). A request that failed as a whole gives its
+// acknowledgements back (`requeue()`): the locks belong to the member, not to the session, so a new session may carry
+// them. A share-session error says the broker applied nothing; a request that got no answer (timed out, connection
+// lost) may have been applied, and its acknowledgements are marked `unanswered`: if the broker refuses them when they
+// are sent again (INVALID_RECORD_STATE: no longer acquired, perhaps because the first attempt accepted them), the
+// failure says the first may have counted (AcknowledgementFailure.maybeApplied).
 
 export const AckType = { GAP: 0, ACCEPT: 1, RELEASE: 2, REJECT: 3, RENEW: 4 } as const;
 export type AckTypeCode = (typeof AckType)[keyof typeof AckType];
@@ -47,12 +50,16 @@ export interface TakenAcks {
   readonly partitions: Map<string, { topicId: string; partition: number; offsets: Map<bigint, AckTypeCode> }>;
   readonly renew: boolean;
   readonly count: number;
+  /** Per partition key, the offsets an earlier request carried and got no answer for (see the file comment). */
+  readonly unanswered: ReadonlyMap<string, ReadonlySet<bigint>>;
 }
 
 /** The acknowledgements queued for one broker's share session (see the file comment). */
 export class AckQueue {
   private final = new Map<string, { topicId: string; partition: number; offsets: Map<bigint, AckTypeCode> }>();
   private renews = new Map<string, { topicId: string; partition: number; offsets: Map<bigint, AckTypeCode> }>();
+  /** Per partition key, queued offsets that an earlier request carried without an answer. */
+  private unanswered = new Map<string, Set<bigint>>();
 
   /** Queues an acknowledgement; a later one for the same offset replaces an earlier one not yet taken. */
   add(topicId: string, partition: number, offset: bigint, type: AckTypeCode): void {
@@ -93,20 +100,39 @@ export class AckQueue {
   take(renew: boolean): TakenAcks | null {
     const from = renew ? this.renews : this.final;
     if (from.size === 0) return null;
-    const taken: TakenAcks = { partitions: from, renew, count: count(from) };
+    const unanswered = new Map<string, Set<bigint>>();
+    for (const [key, p] of from) {
+      const marks = this.unanswered.get(key);
+      if (marks === undefined) continue;
+      const mine = new Set<bigint>();
+      for (const o of p.offsets.keys()) if (marks.delete(o)) mine.add(o);
+      if (mine.size > 0) unanswered.set(key, mine);
+      if (marks.size === 0) this.unanswered.delete(key);
+    }
+    const taken: TakenAcks = { partitions: from, renew, count: count(from), unanswered };
     if (renew) this.renews = new Map();
     else this.final = new Map();
     return taken;
   }
 
-  /** Gives back the acknowledgements of a request the broker did not apply; those queued since win. */
-  requeue(taken: TakenAcks): void {
+  /**
+   * Gives back the acknowledgements of a request that failed as a whole; those queued since win. `answered: false`:
+   * the request got no answer, so the broker may have applied it (they are marked, see the file comment).
+   */
+  requeue(taken: TakenAcks, { answered }: { answered: boolean }): void {
     for (const p of taken.partitions.values()) {
+      const key = partitionKey(p.topicId, p.partition);
+      const before = taken.unanswered.get(key);
       for (const [offset, type] of p.offsets) {
-        const key = partitionKey(p.topicId, p.partition);
         const newer = (type === AckType.RENEW ? this.renews : this.final).get(key)?.offsets.has(offset) === true
           || (type === AckType.RENEW && this.final.get(key)?.offsets.has(offset) === true);
-        if (!newer) this.add(p.topicId, p.partition, offset, type);
+        if (newer) continue;
+        this.add(p.topicId, p.partition, offset, type);
+        if (type !== AckType.RENEW && (!answered || before?.has(offset) === true)) {
+          let marks = this.unanswered.get(key);
+          if (marks === undefined) this.unanswered.set(key, (marks = new Set()));
+          marks.add(offset);
+        }
       }
     }
   }
@@ -115,6 +141,7 @@ export class AckQueue {
   clear(): void {
     this.final.clear();
     this.renews.clear();
+    this.unanswered.clear();
   }
 }
 

@@ -145,6 +145,12 @@ export interface AcknowledgementFailure {
   readonly offsets: readonly bigint[];
   /** The KafkaError naming the broker's answer (or the request's error). */
   readonly error: Error;
+  /**
+   * An earlier request carrying these acknowledgements got no answer (it timed out, or its connection was lost), so
+   * the broker may have applied that one: a refusal now (INVALID_RECORD_STATE, the records no longer acquired) does
+   * not tell whether they counted. If they did not, the broker hands the records out again (at least once).
+   */
+  readonly maybeApplied: boolean;
 }
 
 /** commit() could not apply every acknowledgement: `failures` says which and why. */

@@ -439,7 +439,7 @@ export class ShareConsumer<KS extends Deserializer | undefined = Deserializer, V
         `acknowledging records of ${topic}[${partition}], not sent: their acquisition lock had ended (another member may have them)`,
         null, { group: this.groupId, topic });
       this.counts.acknowledgementFailures += offsets.length;
-      const failure: AcknowledgementFailure = { topic, partition, offsets, error };
+      const failure: AcknowledgementFailure = { topic, partition, offsets, error, maybeApplied: false };
       for (const o of offsets) this.ackTraces.refused(topic, partition, o, error);
       this._logger.warn('share consumer: acknowledgements after the lock ended', { group: this.groupId, topic, partition, count: offsets.length });
       this.failuresSinceCommit.push(failure);
@@ -751,11 +751,22 @@ export class ShareConsumer<KS extends Deserializer | undefined = Deserializer, V
         continue;
       }
       this.counts.acknowledgementFailures += p.offsets.size;
-      const failure: AcknowledgementFailure = { topic, partition: p.partition, offsets: [...p.offsets.keys()], error: failedWith };
       for (const [offset, t] of p.offsets) this.ackTraces.answered(topic, p.partition, offset, t, failedWith);
-      this._logger.warn('share consumer: acknowledgements refused', { group: this.groupId, topic, partition: p.partition, count: p.offsets.size, error: failedWith.message });
-      this.failuresSinceCommit.push(failure);
-      this.emit('acknowledgementFailed', failure);
+      // Offsets an earlier, unanswered request carried are reported apart: the broker may have applied that one.
+      const unanswered = taken.unanswered.get(key);
+      const offsets = [...p.offsets.keys()];
+      const maybe = unanswered === undefined ? [] : offsets.filter((o) => unanswered.has(o));
+      const sure = maybe.length === 0 ? offsets : offsets.filter((o) => !unanswered!.has(o));
+      for (const [list, maybeApplied] of [[sure, false], [maybe, true]] as const) {
+        if (list.length === 0) continue;
+        const failure: AcknowledgementFailure = { topic, partition: p.partition, offsets: list, error: failedWith, maybeApplied };
+        this._logger.warn('share consumer: acknowledgements refused', {
+          group: this.groupId, topic, partition: p.partition, count: list.length, error: failedWith.message,
+          ...(maybeApplied ? { maybeApplied: 'an earlier attempt got no answer; the broker may have applied it' } : {}),
+        });
+        this.failuresSinceCommit.push(failure);
+        this.emit('acknowledgementFailed', failure);
+      }
     }
     const w = this.ackWaiters;
     this.ackWaiters = [];

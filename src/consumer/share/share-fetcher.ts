@@ -246,14 +246,16 @@ export class ShareFetcher {
         forgottenTopicsData: [...forgotten].map(([topicId, partitions]) => ({ topicId, partitions })),
       }, { lane: 'fetch', timeoutMs: this.host.cluster.requestTimeoutMs + maxWaitMs }));
     } catch (err) {
-      if (taken !== null) this.acks.requeue(taken);
+      // A KafkaError here is the broker's answer (nothing applied); anything else (a timeout, a lost connection)
+      // leaves it unknown whether the broker applied the acknowledgements.
+      if (taken !== null) this.acks.requeue(taken, { answered: err instanceof KafkaError });
       throw err;
     } finally {
       if (taken !== null) this.carrying--;
       this.asking = 0;
     }
     if (res.errorCode !== ErrorCode.NONE) {
-      if (taken !== null) this.acks.requeue(taken);
+      if (taken !== null) this.acks.requeue(taken, { answered: true });
       throw kafkaError(res.errorCode, `ShareFetch to broker ${this.nodeId}`, res.errorMessage, { group: this.host.groupId });
     }
     // The session now holds what it held, plus what this request named, minus what it forgot.
@@ -304,13 +306,13 @@ export class ShareFetcher {
       res = await this.host.cluster.request(this.nodeId, ApiKey.ShareAcknowledge, this.ackBody(taken, epoch, renew),
         { lane: 'fetch', minVersion: renew ? 2 : undefined });
     } catch (err) {
-      this.acks.requeue(taken);
+      this.acks.requeue(taken, { answered: err instanceof KafkaError });
       throw err;
     } finally {
       this.carrying--;
     }
     if (res.errorCode !== ErrorCode.NONE) {
-      this.acks.requeue(taken);
+      this.acks.requeue(taken, { answered: true });
       throw kafkaError(res.errorCode, `ShareAcknowledge to broker ${this.nodeId}`, res.errorMessage, { group: this.host.groupId });
     }
     this.host.onAcknowledged(this.nodeId, this.ackOutcome(taken, res));

@@ -49,7 +49,31 @@ test('AckQueue.requeue: what a failed request carried comes back, unless acknowl
   q.add('T', 0, 2n, AckType.ACCEPT);
   const taken = q.take(false)!;
   q.add('T', 0, 2n, AckType.REJECT);
-  q.requeue(taken);
+  q.requeue(taken, { answered: true });
   const again = q.take(false)!;
   assert.deepEqual([...again.partitions.get('T:0')!.offsets].sort((a, b) => Number(a[0] - b[0])), [[1n, AckType.ACCEPT], [2n, AckType.REJECT]]);
+  assert.equal(again.unanswered.size, 0, 'an answered failure (a share-session error) applied nothing');
+});
+
+test('AckQueue.requeue: acknowledgements of a request that got no answer stay marked until answered', () => {
+  const q = new AckQueue();
+  q.add('T', 0, 1n, AckType.ACCEPT);
+  q.add('T', 0, 2n, AckType.ACCEPT);
+  q.add('T', 1, 7n, AckType.RENEW);
+  const taken = q.take(false)!;
+  q.add('T', 0, 2n, AckType.REJECT);
+  // Timed out: the broker may have applied offset 1 (offset 2 was acknowledged again since: the new one is sent).
+  q.requeue(taken, { answered: false });
+  const second = q.take(false)!;
+  assert.deepEqual([...second.unanswered.get('T:0') ?? []], [1n]);
+  // Failed again, this time with an answer (nothing applied): the mark from the first attempt stays.
+  q.requeue(second, { answered: true });
+  const third = q.take(false)!;
+  assert.deepEqual([...third.unanswered.get('T:0') ?? []], [1n]);
+  // Taken and answered: nothing marked any more; renewals are never marked.
+  q.add('T', 0, 1n, AckType.ACCEPT);
+  assert.equal(q.take(false)!.unanswered.size, 0);
+  const renews = q.take(true)!;
+  q.requeue(renews, { answered: false });
+  assert.equal(q.take(true)!.unanswered.size, 0);
 });
