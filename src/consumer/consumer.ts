@@ -441,7 +441,14 @@ export class Consumer<KS extends Deserializer | undefined = Deserializer, VS ext
           next: async (): Promise<IteratorResult<Delivered<KS, VS>[]>> => {
             for (;;) {
               if (this.lifecycle === 'closing' || this.lifecycle === 'closed') return finish();
-              const batch = await this.pollBatch(60_000, max);
+              let batch: Delivered<KS, VS>[];
+              try {
+                batch = await this.pollBatch(60_000, max);
+              } catch (err) {
+                // for await calls no return() after a rejected next(): the loop has ended all the same.
+                finish();
+                throw err;
+              }
               if (batch.length > 0) return { done: false, value: batch };
             }
           },
@@ -464,6 +471,12 @@ export class Consumer<KS extends Deserializer | undefined = Deserializer, VS ext
       open = false;
       return { done: true, value: undefined };
     };
+    // for await calls no return() after a rejected next(): the loop has ended all the same. Only the paths that wait
+    // or deserialize can reject; the hand-out of a buffered message cannot.
+    const failed = (err: unknown): never => {
+      finish();
+      throw err;
+    };
     const iterator = {
       next: (): Promise<Step> => {
         if (this.lifecycle === 'closing' || this.lifecycle === 'closed') return Promise.resolve(finish());
@@ -475,18 +488,21 @@ export class Consumer<KS extends Deserializer | undefined = Deserializer, VS ext
           if (this.rebalanceGate !== null && !inListener()) return this.rebalanceGate.then(() => iterator.next());
           m = this.delivery.take();
         } catch (err) {
+          finish();
           return this.rejected(err);
         }
         if (this.deserializers !== null) {
-          if (m !== null) return this.deserialized(m, () => iterator.next()).then((v) => this.step(v, finish));
+          if (m !== null) return this.deserialized(m, () => iterator.next()).then((v) => this.step(v, finish), failed);
           this.sessionCheckIn = 0;
           return this.delivery.waitForMessage(Infinity).then((m) => this.pastGate(m), this.rethrow)
-            .then((w) => (w === null ? (this.lifecycle === 'active' ? iterator.next() : finish()) : this.deserialized(w, () => iterator.next()).then((v) => this.step(v, finish))));
+            .then((w) => (w === null ? (this.lifecycle === 'active' ? iterator.next() : finish()) : this.deserialized(w, () => iterator.next()).then((v) => this.step(v, finish))))
+            .then(undefined, failed);
         }
         if (m !== null) return this.delivery.handOut({ done: false, value: m as Delivered<KS, VS> });
         this.sessionCheckIn = 0;
         return this.delivery.waitForMessage(Infinity).then((m) => this.pastGate(m), this.rethrow)
-          .then((w): Step | Promise<Step> => (w === null ? (this.lifecycle === 'active' ? iterator.next() : finish()) : { done: false, value: w as Delivered<KS, VS> }));
+          .then((w): Step | Promise<Step> => (w === null ? (this.lifecycle === 'active' ? iterator.next() : finish()) : { done: false, value: w as Delivered<KS, VS> }))
+          .then(undefined, failed);
       },
       return: (): Promise<Step> => Promise.resolve(finish()),
     };

@@ -199,6 +199,28 @@ test('a malformed record under stop: poll() raises a DeserializationError at it,
   }
 });
 
+test('a loop ended by a DeserializationError is over: for await and batches() leave the consumer free for run()', async () => {
+  const topic = await topicWith('deser-loop', MALFORMED);
+  for (const kind of ['for await', 'batches()'] as const) {
+    const consumer = new Consumer({ 'bootstrap.servers': await bootstrap(), 'auto.offset.reset': 'earliest', 'gregor.log.level': 'error', 'value.deserializer': 'json' });
+    try {
+      const tp = { topic, partition: 0 };
+      consumer.assign([tp]);
+      const seen: unknown[] = [];
+      await assert.rejects(async () => {
+        if (kind === 'for await') for await (const m of consumer) seen.push(m.value);
+        else for await (const batch of consumer.batches()) for (const m of batch) seen.push(m.value);
+      }, DeserializationError);
+      assert.deepEqual(seen, [{ n: 0 }], kind);
+      // for await calls no return() after a rejected next(): the iterator must not stay counted as open. run() then
+      // meets the malformed record itself (the position stayed on it), not "the consumer is being iterated".
+      await assert.rejects(consumer.run({ eachMessage: () => {} }), DeserializationError, kind);
+    } finally {
+      await consumer.close();
+    }
+  }
+});
+
 test('a malformed record under skip and dead-letter: poll() and run() pass over it; dead-letter writes it first', async () => {
   const topic = await topicWith('deser-policies', MALFORMED);
   const dlq = uniqueName('deser-policies-dlq');
