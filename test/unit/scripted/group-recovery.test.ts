@@ -142,12 +142,18 @@ test('classic: a refusal by the old coordinator read after the new one was found
     const handlers = { start: () => {}, end: () => {}, asyncStart: () => {}, asyncEnd: onRequestEnd, error: () => {} };
     requests.subscribe(handlers);
     after(() => requests.unsubscribe(handlers));
-    // The first refusal starts the lookup; the heartbeat thread's keep-alive (the main thread's heartbeat waits for the
-    // lookup) reaches node 2 while the lookup is held, and its refusal is answered only after the lookup was.
+    // A refusal starts the lookup; a heartbeat that reaches node 2 while the lookup is held (the heartbeat thread's
+    // keep-alive: the main thread's heartbeat waits for the lookup) is answered only after the lookup was. Which
+    // heartbeat comes first is not fixed: under load the keep-alive may be refused before the main thread's heartbeat
+    // is sent, and a script that held the second heartbeat at node 2 whatever it was deadlocked (the main thread's
+    // heartbeat queued behind the held keep-alive, no lookup ever sent).
+    let lookupHeld = false;
+    let heldOne = false;
     c.handle(ApiKey.Heartbeat, async (req, next) => {
       if (req.nodeId !== 2) return next();
       atOld += 1;
-      if (atOld === 2) {
+      if (lookupHeld && !heldOne) {
+        heldOne = true;
         releaseLookup();
         await found;
         // The refusal is answered once the client has read the FindCoordinator answer (its gregor:request channel says
@@ -159,13 +165,17 @@ test('classic: a refusal by the old coordinator read after the new one was found
       return next();
     });
     c.handle(ApiKey.FindCoordinator, async (_req, next) => {
+      lookupHeld = true;
       await secondAtOld;
       const res = await next();
       lookupAnswered();
       return res;
     });
     c.model.coordinator = 3;
-    await until(() => heartbeats(c, 'classic', moved).filter((h) => h.nodeId === 3).length >= 3, 'heartbeats at node 3');
+    await until(() => heartbeats(c, 'classic', moved).filter((h) => h.nodeId === 3).length >= 3, 'heartbeats at node 3').catch((err: Error) => {
+      const hb = heartbeats(c, 'classic', moved).map((h) => h.nodeId).join(',');
+      throw new Error(`${err.message} (heartbeats after the move at nodes ${hb}; ${atOld} at node 2 seen by the script; FindCoordinator sent ${c.requests(ApiKey.FindCoordinator, { after: moved }).length})`);
+    });
     assert.ok(atOld >= 2, `${atOld} heartbeats refused by node 2`);
     assert.equal(c.requests(ApiKey.FindCoordinator, { after: moved }).length, 1, 'the late refusal did not forget node 3');
     assert.equal(c.requests(ApiKey.JoinGroup, { after: moved }).length, 0, 'no rebalance');
