@@ -53,9 +53,15 @@ async function stableGroup(group: string, n: number) {
     () => broker.send(ApiKey.DescribeGroups, 5, { groups: [group], includeAuthorizedOperations: false }),
     (d) => {
       const g = d.groups[0];
-      return g.errorCode === 0 && g.groupState === 'Stable' && g.members.length === n && g.members.every((m) => m.memberAssignment.length > 0);
+      if (!(g.errorCode === 0 && g.groupState === 'Stable' && g.members.length === n && g.members.every((m) => m.memberAssignment.length > 0))) return false;
+      // Every partition assigned: a cooperative rebalance takes two rounds (KIP-429: the first revokes what moves, the
+      // second assigns it), and the group is Stable in between with the moving partitions assigned to nobody (seen in
+      // CI: a new member with nothing, the other with 5 of 5 owned and fewer assigned).
+      const assigned = new Set<number>();
+      for (const m of g.members) for (const tp of decodeAssignment(m.memberAssignment).assignedPartitions) for (const p of tp.partitions) assigned.add(p);
+      return assigned.size === PARTITIONS;
     },
-    `group ${group} stable with ${n} members`,
+    `group ${group} stable with ${n} members and every partition assigned`,
     240,
   );
   const g = r.groups[0];
