@@ -633,7 +633,8 @@ export class OffsetManager {
    * the rebalance; here the rebalance runs apart from poll(), so the commit follows it itself. Only partitions still
    * owned are committed again (a manual assign() has no generation and never gets here).
    */
-  private async commitInGeneration(coordinator: Coordinator, identity: CommitIdentity, offsets: readonly OffsetToCommit[], deadline: number): Promise<void> {
+  private async commitInGeneration(coordinator: Coordinator, identity: CommitIdentity, offsets: readonly OffsetToCommit[], deadline: number,
+    held: readonly (PartitionState | undefined)[] = offsets.map((o) => this.assignment.get(o.topic, o.partition))): Promise<void> {
     try {
       await this.commitChunk(coordinator, identity, offsets, deadline);
     } catch (err) {
@@ -641,12 +642,15 @@ export class OffsetManager {
       if (code !== ErrorCode.REBALANCE_IN_PROGRESS && code !== ErrorCode.ILLEGAL_GENERATION) throw err;
       await this.untilRebalanceRound(deadline);
       const now = this.identity();
-      const owned = offsets.filter((o) => this.assignment.has(o));
-      if (now === null || now.generationId === identity.generationId || owned.length === 0 || Date.now() >= deadline) throw err;
+      // Only partitions held throughout, by the same member: the same partition state as when the commit was asked.
+      // A partition lost with the session, or revoked and assigned back, has a new state, and another member may have
+      // committed past these offsets meanwhile (R8 classic: a stale 740 sent again after 2930, a commit regression).
+      const kept = offsets.map((o, i) => ({ o, s: held[i] })).filter(({ o, s }) => s !== undefined && this.assignment.get(o.topic, o.partition) === s);
+      if (now === null || now.memberId !== identity.memberId || now.generationId === identity.generationId || kept.length === 0 || Date.now() >= deadline) throw err;
       this.logger.debug('commit refused in a generation a rebalance ended; committing in the new one', {
         error: errorName(code), from: identity.generationId, to: now.generationId,
       });
-      await this.commitInGeneration(coordinator, now, owned, deadline);
+      await this.commitInGeneration(coordinator, now, kept.map(({ o }) => o), deadline, kept.map(({ s }) => s));
     }
   }
 
