@@ -5,21 +5,7 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { raceAbort, sleep } from '../../../src/network/abort.js';
 import { AbortError, TimeoutError } from '../../../src/errors.js';
-
-async function unhandledDuring(fn: () => Promise<void>): Promise<unknown[]> {
-  const seen: unknown[] = [];
-  const onUnhandled = (reason: unknown): void => {
-    seen.push(reason);
-  };
-  process.on('unhandledRejection', onUnhandled);
-  try {
-    await fn();
-    await new Promise((r) => setTimeout(r, 0));
-  } finally {
-    process.off('unhandledRejection', onUnhandled);
-  }
-  return seen;
-}
+import { unhandledDuring } from '../../support/unhandled.js';
 
 /** A promise that rejects with a TimeoutError when `fail()` is called, as a request whose timer fires. */
 function pendingRequest(): { promise: Promise<never>; fail: () => void } {

@@ -12,22 +12,7 @@ import { isGregorError } from '../../../src/errors.js';
 import { ApiKey } from '../../../src/protocol/index.js';
 import type { Consumer, Message } from '../../../src/index.js';
 import { GROUP, HANG, ScriptedCluster, TOPIC, describe, scenario, take } from './helpers.js';
-
-/** Records every unhandled rejection while `fn` runs (and one macrotask after it, when Node reports them). */
-async function unhandledDuring(fn: () => Promise<void>): Promise<unknown[]> {
-  const seen: unknown[] = [];
-  const onUnhandled = (reason: unknown): void => {
-    seen.push(reason);
-  };
-  process.on('unhandledRejection', onUnhandled);
-  try {
-    await fn();
-    await new Promise((r) => setTimeout(r, 0));
-  } finally {
-    process.off('unhandledRejection', onUnhandled);
-  }
-  return seen;
-}
+import { unhandledDuring } from '../../support/unhandled.js';
 
 const API_KEYS = Object.values(ApiKey) as number[];
 
