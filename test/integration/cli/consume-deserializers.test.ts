@@ -4,27 +4,13 @@
 // ends the command with the DeserializationError.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { spawn } from 'node:child_process';
 import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Admin, Consumer, Producer, type Message } from '../../../src/index.js';
-import { ROOT, ensureKafka, uniqueName } from '../helpers/kafka.js';
+import { ensureKafka, uniqueName } from '../helpers/kafka.js';
+import { gregor } from './run-gregor.js';
 
-const BIN = join(ROOT, 'bin', 'gregor.js');
-
-function gregor(args: string[]): Promise<{ code: number | null; stdout: string; stderr: string }> {
-  return new Promise((resolve, reject) => {
-    const child = spawn(process.execPath, [BIN, ...args], { cwd: ROOT, stdio: ['ignore', 'pipe', 'pipe'] });
-    let stdout = '';
-    let stderr = '';
-    const timer = setTimeout(() => { child.kill('SIGKILL'); reject(new Error(`gregor ${args.join(' ')} did not finish in 60 s\n${stderr}`)); }, 60_000);
-    child.stdout.setEncoding('utf8').on('data', (d: string) => { stdout += d; });
-    child.stderr.setEncoding('utf8').on('data', (d: string) => { stderr += d; });
-    child.on('error', reject);
-    child.on('close', (code) => { clearTimeout(timer); resolve({ code, stdout, stderr }); });
-  });
-}
 
 test('gregor consume: hex keys, json values, a malformed value dead-lettered; under stop it ends the command', { timeout: 120_000 }, async () => {
   const { bootstrap } = await ensureKafka();

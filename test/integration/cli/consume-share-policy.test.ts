@@ -3,25 +3,12 @@
 // topic with the dead-letter headers and accepted, so the share group has nothing left to deliver.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { spawn } from 'node:child_process';
 import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Admin, Consumer, Producer, ShareConsumer, type Message, type ShareMessage } from '../../../src/index.js';
-import { ROOT, ensureKafka, setGroupConfig, uniqueName } from '../helpers/kafka.js';
-
-function gregor(args: string[]): Promise<{ code: number | null; stdout: string; stderr: string }> {
-  return new Promise((resolve, reject) => {
-    const child = spawn(process.execPath, [join(ROOT, 'bin', 'gregor.js'), ...args], { cwd: ROOT, stdio: ['ignore', 'pipe', 'pipe'] });
-    let stdout = '';
-    let stderr = '';
-    const timer = setTimeout(() => { child.kill('SIGKILL'); reject(new Error(`gregor ${args.join(' ')} did not finish in 60 s\n${stderr}`)); }, 60_000);
-    child.stdout.setEncoding('utf8').on('data', (d: string) => { stdout += d; });
-    child.stderr.setEncoding('utf8').on('data', (d: string) => { stderr += d; });
-    child.on('error', reject);
-    child.on('close', (code) => { clearTimeout(timer); resolve({ code, stdout, stderr }); });
-  });
-}
+import { ensureKafka, setGroupConfig, uniqueName } from '../helpers/kafka.js';
+import { gregor } from './run-gregor.js';
 
 test('consume --share --value-deserializer json --error-policy dead-letter: good records printed, the malformed one dead-lettered and accepted', { timeout: 120_000 }, async () => {
   const { bootstrap } = await ensureKafka();
