@@ -82,6 +82,8 @@ const WORKLOADS: Record<string, { topic: string; records: number }> = {
   '1k': { topic: 'gregor-bench-1k-500000', records: 500_000 },
   '1k-lz4': { topic: 'gregor-bench-1k-lz4-500000', records: 500_000 },
   '1k-zstd': { topic: 'gregor-bench-1k-zstd-500000', records: 500_000 },
+  // 2,000 partitions of one-record batches: the per-batch path (--partitions 2000, on the broker that holds it).
+  'wide-2k': { topic: 'gregor-bench-wide-2k-400000', records: 400_000 },
 };
 const MODES = ['iterate', 'batches', 'run', 'decode'] as const;
 type Mode = (typeof MODES)[number];

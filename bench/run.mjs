@@ -2,14 +2,15 @@
 // `npm run bench`: gregor against every peer on the local broker, side by side (issue 7).
 //
 //   node bench/run.mjs [--quick] [--runs N] [--clients a,b]
-//                      [--workloads 100b,1k,1k-lz4,1k-zstd,wide-2k,wide-10k,share-100b,share-1k,lat-5k,lat-50k]
+//                      [--workloads 100b,1k,1k-lz4,1k-zstd,wide-2k,wide-2k-batched,wide-10k,share-100b,share-1k,lat-5k,lat-50k]
 //                      [--passes default,equal] [--profile] [--no-readme] [--bootstrap host:port] [--baseline DIR]
 //
 //   --quick     a tenth of each workload; results go to bench/results/raw/ only (latest.* is for full runs: every
 //               client and workload; a --clients or --workloads subset writes raw/subset-latest.* instead)
 //   --baseline  another built checkout of gregor (e.g. `git archive <commit>` + npm run build): its for-await,
 //               batches() and run() clients run interleaved with this one's, for before/after figures (add them to --clients)
-//   wide-*      2,000 and 10,000 partitions of 100 B records: time to the first and the last record, CPU, RSS; wide-10k
+//   wide-*      2,000 and 10,000 partitions of 100 B records: time to the first and the last record, CPU, RSS (wide-2k:
+//               nearly every record a batch of its own; wide-2k-batched: 2-3 batches per partition); wide-10k
 //               only when named, against a broker with >= 2 GiB of heap (the shared test broker's 512 MiB is not enough)
 //   lat-*       a producer writes at 5,000 or 50,000 records/s while the client reads: receive time minus CreateTime
 //               (p50/p99/p99.9); a fresh topic per run. Both run a few clients only (workloads.mjs) and no equal pass.
@@ -36,7 +37,7 @@ import { markdown, readmeTable, summarise, svg } from './lib/report.mjs';
 import { setup } from './lib/setup.mjs';
 import { createTopic, deleteTopic, ensureWorkload, producerArgs, workloads } from './lib/workloads.mjs';
 
-const USAGE = 'usage: node bench/run.mjs [--quick] [--runs N] [--clients a,b] [--workloads 100b,1k,1k-lz4,1k-zstd,wide-2k,wide-10k,share-100b,share-1k,lat-5k,lat-50k] '
+const USAGE = 'usage: node bench/run.mjs [--quick] [--runs N] [--clients a,b] [--workloads 100b,1k,1k-lz4,1k-zstd,wide-2k,wide-2k-batched,wide-10k,share-100b,share-1k,lat-5k,lat-50k] '
   + '[--passes default,equal] [--profile] [--no-readme] [--bootstrap host:port] [--baseline DIR]';
 
 function parse(argv) {

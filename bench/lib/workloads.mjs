@@ -17,7 +17,8 @@ export const PARTITIONS = 12;
 
 /**
  * @typedef {{ id: string, label: string, kind: 'throughput' | 'wide' | 'latency' | 'share', records: number, recordSize: number,
- *   compression: string, topic: string, partitions: number, rate?: number, clients?: string[], optIn?: boolean }} Workload
+ *   compression: string, topic: string, partitions: number, rate?: number, clients?: string[], optIn?: boolean,
+ *   batched?: boolean }} Workload
  */
 
 /** The clients the wide and latency workloads run (a few: KafkaJS on 10,000 partitions would take the whole hour). */
@@ -38,11 +39,11 @@ export function workloads(quick) {
     const n = records / scale;
     return { id, label, kind: 'throughput', records: n, recordSize, compression, partitions: PARTITIONS, topic: `gregor-bench-${id}-${n}` };
   };
-  const wide = (id, label, partitions, perPartition, { optIn = false } = {}) => {
+  const wide = (id, label, partitions, perPartition, { optIn = false, batched = false } = {}) => {
     const n = partitions * Math.max(1, perPartition / scale);
     return {
       id, label, kind: 'wide', records: n, recordSize: 100, compression: 'none', partitions, clients: WIDE_CLIENTS,
-      topic: `gregor-bench-${id}-${n}`, optIn,
+      topic: `gregor-bench-${id}-${n}`, optIn, batched,
     };
   };
   const latency = (id, label, rate) => {
@@ -59,6 +60,7 @@ export function workloads(quick) {
     def('1k-lz4', '1 KiB lz4', 500_000, 1024, 'lz4'),
     def('1k-zstd', '1 KiB zstd', 500_000, 1024, 'zstd'),
     wide('wide-2k', '2,000 partitions, 100 B', 2_000, 200),
+    wide('wide-2k-batched', '2,000 partitions, 100 B, batched', 2_000, 200, { batched: true }),
     wide('wide-10k', '10,000 partitions, 100 B', 10_000, 50, { optIn: true }),
     share('share-100b', '100 B, share group', 500_000, 100),
     share('share-1k', '1 KiB, share group', 200_000, 1024),
@@ -147,7 +149,13 @@ export function producerArgs(bootstrap, w, topic = w.topic) {
     // broker (timeouts, and duplicates from acks=1 retries); a long linger batches each partition's records, and
     // acks=all keeps the producer idempotent.
     props.push('partitioner.class=org.apache.kafka.clients.producer.RoundRobinPartitioner', 'acks=all');
-    if (w.partitions > WIDE_COMMIT_PARTITIONS) {
+    if (w.batched) {
+      // wide-2k itself stays as it was produced (its figures compare across sessions): 2,000 open 64 KiB batches do
+      // not fit the default 32 MiB buffer.memory, so nearly every record became a batch of its own (400,000 batches
+      // of one record: it measures per-batch costs). Here Java's default batch.size (16 KiB) with room for every
+      // partition's open batch: each partition's 200 records arrive in 2-3 batches, as from a producer that keeps up.
+      props.push('linger.ms=1000', 'batch.size=16384', 'buffer.memory=268435456');
+    } else if (w.partitions > WIDE_COMMIT_PARTITIONS) {
       // 10,000 open batches of 64 KiB do not fit the producer's 32 MiB buffer.memory: it sent every record as a batch
       // of its own (500,000 batches of 170 B), and a Fetch of them kept the broker's two request handlers busy past
       // both clients' request.timeout.ms. Batches of 8 KiB in 256 MiB, lingering 5 s, hold each partition's 50 records.
@@ -183,7 +191,8 @@ export function ensureWorkload(bootstrap, w, log) {
   // active segment) must stay well below its limit.
   if (w.kind === 'wide') {
     const list = kafkaTool(['topics', '--bootstrap-server', bootstrap, '--list'], { allowFail: true }).stdout.split('\n').map((l) => l.trim());
-    for (const t of list) if (t.startsWith(`gregor-bench-${w.id}-`) && t !== w.topic) deleteTopic(bootstrap, t);
+    const sameWorkload = new RegExp(`^gregor-bench-${w.id}-\\d+$`);
+    for (const t of list) if (sameWorkload.test(t) && t !== w.topic) deleteTopic(bootstrap, t);
   }
   // Deletion is asynchronous on the broker: creating the same name may fail for a moment.
   createTopic(bootstrap, w.topic, w.partitions);
