@@ -37,8 +37,9 @@ export interface RecordSetScan {
 export function scanRecordSet(records: Buffer): RecordSetScan {
   const n = records.length;
   let p = 0;
-  let nextOffset: bigint | undefined;
-  let lastEpoch = -1;
+  // Where the last complete entry starts: its offsets and epoch are read once, after the walk. A chunk of a wide
+  // topic may hold hundreds of one-record batches, and BigInt arithmetic per entry was most of the walk's cost.
+  let last = -1;
   let firstEntrySize: number | undefined;
   let malformed = false;
   while (n - p >= 12) {
@@ -49,26 +50,27 @@ export function scanRecordSet(records: Buffer): RecordSetScan {
     }
     const size = 12 + length;
     if (size > n - p) {
-      if (nextOffset === undefined) firstEntrySize = size;
+      if (last === -1) firstEntrySize = size;
       break;
     }
     const magic = records[p + 16];
-    if (magic === 2) {
-      if (length < 49) {
-        malformed = true;
-        break;
-      }
-      nextOffset = records.readBigInt64BE(p) + BigInt(records.readInt32BE(p + 23)) + 1n;
-      lastEpoch = records.readInt32BE(p + 12);
-    } else if (magic === 0 || magic === 1) {
-      // A legacy entry's offset is its last offset (a compressed wrapper carries its last inner record's offset).
-      nextOffset = records.readBigInt64BE(p) + 1n;
-      lastEpoch = -1;
-    } else {
+    if ((magic === 2 && length < 49) || magic > 2) {
       malformed = true;
       break;
     }
+    last = p;
     p += size;
+  }
+  let nextOffset: bigint | undefined;
+  let lastEpoch = -1;
+  if (last !== -1) {
+    if (records[last + 16] === 2) {
+      nextOffset = records.readBigInt64BE(last) + BigInt(records.readInt32BE(last + 23)) + 1n;
+      lastEpoch = records.readInt32BE(last + 12);
+    } else {
+      // A legacy entry's offset is its last offset (a compressed wrapper carries its last inner record's offset).
+      nextOffset = records.readBigInt64BE(last) + 1n;
+    }
   }
   return { completeBytes: p, nextOffset, lastEpoch, firstEntrySize, malformed };
 }

@@ -274,7 +274,8 @@ export class RecordBatch {
     this.magic = magic;
     this.baseOffset = baseOffset;
     this.lastOffsetDelta = lastOffsetDelta;
-    this.lastOffset = baseOffset + BigInt(lastOffsetDelta);
+    // A one-record batch (common on wide topics) shares its base offset instead of allocating an equal BigInt.
+    this.lastOffset = lastOffsetDelta === 0 ? baseOffset : baseOffset + BigInt(lastOffsetDelta);
     this.partitionLeaderEpoch = partitionLeaderEpoch;
     this.producerId = producerId;
     this.producerEpoch = producerEpoch;
