@@ -84,6 +84,7 @@ const WORKLOADS: Record<string, { topic: string; records: number }> = {
   '1k-zstd': { topic: 'gregor-bench-1k-zstd-500000', records: 500_000 },
   // 2,000 partitions of one-record batches: the per-batch path (--partitions 2000, on the broker that holds it).
   'wide-2k': { topic: 'gregor-bench-wide-2k-400000', records: 400_000 },
+  'wide-2k-batched': { topic: 'gregor-bench-wide-2k-batched-400000', records: 400_000 },
 };
 const MODES = ['iterate', 'batches', 'run', 'decode'] as const;
 type Mode = (typeof MODES)[number];

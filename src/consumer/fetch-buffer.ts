@@ -185,6 +185,8 @@ export class FetchBuffer {
     if (position === null || position < chunk.endOffset) {
       state.position = chunk.endOffset;
       state.positionEpoch = chunk.endEpoch;
+    } else {
+      state.settle();
     }
     state.consumedBytes += chunk.bytes;
     this.release(chunk);

@@ -81,6 +81,19 @@ export class PartitionState {
   advance(message: { readonly offset: bigint; readonly leaderEpoch: number }): void {
     this.delivered = message;
   }
+
+  /**
+   * The position stops depending on the last delivered message (a chunk was used up): that message keeps its whole
+   * decoded batch alive (records, value views), and on 2,000 partitions batches of 16 KiB held that way were
+   * ~70 MB that every young-generation collection copied and promoted. One BigInt per chunk instead.
+   */
+  settle(): void {
+    const d = this.delivered;
+    if (d === null) return;
+    this.basePosition = d.offset + 1n;
+    this.baseEpoch = d.leaderEpoch;
+    this.delivered = null;
+  }
   /** Next offset to fetch. */
   fetchOffset: bigint = -1n;
   /** Leader epoch of the last fetched batch (Fetch v12+ lastFetchedEpoch). */

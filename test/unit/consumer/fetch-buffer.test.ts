@@ -232,3 +232,17 @@ test('a consumed chunk is not kept reachable by the queue while new chunks keep 
   const queue = (b as unknown as { queue: unknown[] }).queue;
   assert.ok(queue.filter((c) => c !== undefined).length <= 1, `queue holds ${queue.filter((c) => c !== undefined).length} chunks`);
 });
+
+test('a used-up chunk leaves no delivered message reachable from its partition; position and epoch stay', () => {
+  const b = new FetchBuffer(1 << 20);
+  const a = state('t', 0);
+  b.push(chunk(a, 0n, ['x', 'y']));
+  assert.equal(b.next()?.valueString(), 'x');
+  assert.equal(b.next()?.valueString(), 'y');
+  const held = (): unknown => (a as unknown as { delivered: unknown }).delivered;
+  assert.notEqual(held(), null, 'mid-chunk the position is derived from the last message (no BigInt per message)');
+  assert.equal(b.next(), null);
+  assert.equal(held(), null, 'the last message (and its decoded batch) is not kept alive by the partition');
+  assert.equal(a.position, 2n);
+  assert.equal(a.positionEpoch, 4);
+});
