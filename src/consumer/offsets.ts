@@ -525,7 +525,9 @@ export class OffsetManager {
 
   /** Commits exactly these offsets (manual commit). Rejects with the broker's exact error when one is not retriable. */
   commit(offsets: readonly OffsetToCommit[], deadline = this.deadline()): Promise<void> {
-    const run = this.commitTail.then(() => this.timedCommit(offsets, deadline));
+    // The partitions' states now, when the commit is asked, not when it leaves the queue (see commitNow()).
+    const held = offsets.map((o) => this.assignment.get(o.topic, o.partition));
+    const run = this.commitTail.then(() => this.timedCommit(offsets, deadline, held));
     this.commitTail = run.catch(() => {});
     return run;
   }
@@ -543,12 +545,14 @@ export class OffsetManager {
   commitDelivered(states?: readonly PartitionState[], deadline = this.deadline()): Promise<void> {
     const run = this.commitTail.then(() => {
       const offsets: OffsetToCommit[] = [];
+      const held: PartitionState[] = [];
       for (const s of states ?? this.assignment.all()) {
         if (!this.owned(s) || s.position === null) continue;
         if (this.lastCommitted.get(s.key) === s.position) continue;
         offsets.push({ topic: s.topic, partition: s.partition, offset: s.position, leaderEpoch: s.positionEpoch, metadata: null });
+        held.push(s);
       }
-      return offsets.length === 0 ? undefined : this.timedCommit(offsets, deadline);
+      return offsets.length === 0 ? undefined : this.timedCommit(offsets, deadline, held);
     });
     this.commitTail = run.catch(() => {});
     return run;
@@ -590,14 +594,14 @@ export class OffsetManager {
   }
 
   /** commitNow(), counted in the consumer's metrics (commits, failures, messaging.client.operation.duration). */
-  private async timedCommit(offsets: readonly OffsetToCommit[], deadline: number): Promise<void> {
+  private async timedCommit(offsets: readonly OffsetToCommit[], deadline: number, held: readonly (PartitionState | undefined)[]): Promise<void> {
     const meter = this.buffer.meter;
     const started = performance.now();
     try {
       await traced(channels.commit, () => ({
         clientId: this.settings.clientId, groupId: this.settings.groupId,
         offsets: offsets.map((o) => ({ topic: o.topic, partition: o.partition, offset: o.offset })),
-      }), () => this.commitNow(offsets, deadline));
+      }), () => this.commitNow(offsets, deadline, held));
       meter.commits++;
     } catch (err) {
       meter.commitFailures++;
@@ -607,13 +611,48 @@ export class OffsetManager {
     }
   }
 
-  private async commitNow(offsets: readonly OffsetToCommit[], deadline: number): Promise<void> {
+  /**
+   * Commits `offsets`, asked when the member held the partition states `held` (undefined: not assigned, as under
+   * assign()). Offsets are only committed by the membership that asked for them: after a rebalance or a lost session,
+   * only for partitions held throughout (the same partition state). A partition lost with the session, or revoked and
+   * assigned back, has a new state, and another member may have committed past these offsets meanwhile (R8 classic: a
+   * commit asked on waking from a lost session waited in the commit queue behind another one, then went out in the
+   * generation the member had just rejoined and set partition 0 back from 2930 to 740). The others fail the commit.
+   */
+  private async commitNow(offsets: readonly OffsetToCommit[], deadline: number, held: readonly (PartitionState | undefined)[]): Promise<void> {
     const coordinator = this.requireCoordinator('commit()');
-    await this.untilRebalanceRound(deadline);
+    // Asked or reached between the JoinGroup and SyncGroup answers: the member's new generation is not stable yet
+    // (Java's consumer cannot commit there; a commit sent then is refused with REBALANCE_IN_PROGRESS), so wait for it.
+    if (this.rebalanceRound() !== null) await this.untilRebalanceRound(deadline);
+    const { kept, keptHeld, dropped } = this.heldThroughout(offsets, held);
     const identity = this.identity();
     if (identity === null) throw new StateError('commit(): the consumer is not a member of its group right now (rebalancing)');
-    await this.ensureTopicIds([...new Set(offsets.map((o) => o.topic))]);
-    for (const chunk of commitChunks(offsets, coordinator.key)) await this.commitInGeneration(coordinator, identity, chunk, deadline);
+    if (kept.length > 0) {
+      await this.ensureTopicIds([...new Set(kept.map((o) => o.topic))]);
+      let at = 0;
+      for (const chunk of commitChunks(kept, coordinator.key)) {
+        await this.commitInGeneration(coordinator, identity, chunk, deadline, keptHeld.slice(at, at + chunk.length));
+        at += chunk.length;
+      }
+    }
+    if (dropped.length > 0) {
+      throw new StateError(`commit(): ${dropped.join(', ')} not committed: this member no longer holds what it held when the commit was asked (a rebalance or a lost session since; another member may own them now)`);
+    }
+  }
+
+  /** Splits offsets into those whose partition state is still the one held when the commit was asked, and the rest. */
+  private heldThroughout(offsets: readonly OffsetToCommit[], held: readonly (PartitionState | undefined)[]):
+  { kept: OffsetToCommit[]; keptHeld: (PartitionState | undefined)[]; dropped: string[] } {
+    const kept: OffsetToCommit[] = [];
+    const keptHeld: (PartitionState | undefined)[] = [];
+    const dropped: string[] = [];
+    offsets.forEach((o, i) => {
+      if (this.assignment.get(o.topic, o.partition) === held[i]) {
+        kept.push(o);
+        keptHeld.push(held[i]);
+      } else dropped.push(`${o.topic}[${o.partition}]`);
+    });
+    return { kept, keptHeld, dropped };
   }
 
   /** Waits (until `deadline` at most) for a rebalance between its JoinGroup and SyncGroup answers to end. */
@@ -634,7 +673,7 @@ export class OffsetManager {
    * owned are committed again (a manual assign() has no generation and never gets here).
    */
   private async commitInGeneration(coordinator: Coordinator, identity: CommitIdentity, offsets: readonly OffsetToCommit[], deadline: number,
-    held: readonly (PartitionState | undefined)[] = offsets.map((o) => this.assignment.get(o.topic, o.partition))): Promise<void> {
+    held: readonly (PartitionState | undefined)[]): Promise<void> {
     try {
       await this.commitChunk(coordinator, identity, offsets, deadline);
     } catch (err) {
@@ -642,15 +681,14 @@ export class OffsetManager {
       if (code !== ErrorCode.REBALANCE_IN_PROGRESS && code !== ErrorCode.ILLEGAL_GENERATION) throw err;
       await this.untilRebalanceRound(deadline);
       const now = this.identity();
-      // Only partitions held throughout, by the same member: the same partition state as when the commit was asked.
-      // A partition lost with the session, or revoked and assigned back, has a new state, and another member may have
-      // committed past these offsets meanwhile (R8 classic: a stale 740 sent again after 2930, a commit regression).
-      const kept = offsets.map((o, i) => ({ o, s: held[i] })).filter(({ o, s }) => s !== undefined && this.assignment.get(o.topic, o.partition) === s);
+      // Only partitions held throughout, by the same member (see commitNow()); the others fail the commit.
+      const { kept, keptHeld, dropped } = this.heldThroughout(offsets, held);
       if (now === null || now.memberId !== identity.memberId || now.generationId === identity.generationId || kept.length === 0 || Date.now() >= deadline) throw err;
       this.logger.debug('commit refused in a generation a rebalance ended; committing in the new one', {
-        error: errorName(code), from: identity.generationId, to: now.generationId,
+        error: errorName(code), from: identity.generationId, to: now.generationId, dropped: dropped.join(' '),
       });
-      await this.commitInGeneration(coordinator, now, kept.map(({ o }) => o), deadline, kept.map(({ s }) => s));
+      await this.commitInGeneration(coordinator, now, kept, deadline, keptHeld);
+      if (dropped.length > 0) throw err;
     }
   }
 

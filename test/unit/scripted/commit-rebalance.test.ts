@@ -98,3 +98,37 @@ test('close() while the JoinGroup of a cooperative rebalance is at the coordinat
     assert.ok(stored.seq < leave.seq, 'committed before leaving');
   });
 });
+
+test('a commit asked before the member learnt its session was lost is not stored in the generation it rejoined', async () => {
+  await scenario(twoPartitions, CONFIG, async (c, consumer) => {
+    const events: string[] = [];
+    consumer.subscribe([TOPIC], {
+      assigned: (tps) => { events.push(`assigned ${tps.length}`); },
+      lost: (tps) => { events.push(`lost ${tps.length}`); },
+    });
+    await take(consumer, 6);
+    const generation = c.model.classic.generation;
+    // R8's sequence: the process wakes from a stop longer than its session. Its application commits at once, twice;
+    // the first commit is under way (the coordinator answers COORDINATOR_LOAD_IN_PROGRESS here, so it retries) and
+    // the second waits behind it in the commit queue, when the heartbeat learns the member is gone: the partitions
+    // are lost, the member rejoins as a new one and is assigned the same partitions again. Only then do the commits
+    // go on.
+    let rejoined = false;
+    const from = c.mark();
+    c.handle(ApiKey.OffsetCommit, async (req, next) => (rejoined ? next() : {
+      topics: req.body.topics!.map((t) => ({ topicId: t.topicId as string, partitions: t.partitions!.map((p) => ({ partitionIndex: p.partitionIndex, errorCode: ErrorCode.COORDINATOR_LOAD_IN_PROGRESS })) })),
+    }));
+    const first = consumer.commit();
+    await c.waitFor(ApiKey.OffsetCommit, { after: from });
+    const stale = consumer.commit([{ topic: TOPIC, partition: 0, offset: 1n }, { topic: TOPIC, partition: 1, offset: 2n }]);
+    c.script(ApiKey.Heartbeat, { errorCode: ErrorCode.UNKNOWN_MEMBER_ID });
+    await until(() => events.join() === 'assigned 2,lost 2,assigned 2', 'the partitions lost and assigned again');
+    assert.ok(c.model.classic.generation > generation);
+    rejoined = true;
+    await assert.rejects(first, (err: Error) => err.name === 'KafkaError');
+    await assert.rejects(stale, (err: Error) => err.name === 'StateError' && /t\[0\], t\[1\] not committed/.test(err.message));
+    const sent = new Set(c.requests(ApiKey.OffsetCommit, { after: from }).map((r) => r.body.generationIdOrMemberEpoch));
+    assert.deepEqual([...sent], [generation], 'only the first commit went out, in the generation it was asked in');
+    assert.equal(c.model.committedOffset(GROUP, TOPIC, 0), undefined);
+  });
+});
