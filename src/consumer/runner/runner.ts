@@ -31,6 +31,8 @@ export type { RunnerHost, RunSummary } from './state.js';
 
 /** How long records are taken and handled without an event-loop turn (timers, sockets), at most (as handOut's). */
 const YIELD_MS = 5;
+/** Records of one lane started one after the other while other partitions wait for a slot (continueLane()). */
+const RUN_LENGTH = 32;
 
 export class Runner {
   private readonly parts = new Map<string, Part>();
@@ -56,6 +58,8 @@ export class Runner {
   private lastPart: Part | null = null;
   /** dispatch() is on the stack: a flight completing synchronously leaves the starting to that loop. */
   private dispatching = false;
+  /** continueLane() is starting a lane's next record: a synchronous landing goes through dispatch(). */
+  private continuing = false;
   /**
    * The clock read that ended the last handler call, and whether it may start the next (no handler, deserializer or
    * logger code ran since): one read per call for messaging.process.duration (DESIGN.md, "run()").
@@ -350,7 +354,7 @@ export class Runner {
   private newLane(p: Part, key: string | symbol): Lane {
     const lane: Lane = {
       key, part: p, queue: new Fifo<Entry>(), exclusive: this.options.ordering !== 'none', busy: false, inReady: false,
-      flying: null, onDone: null, onFail: null,
+      flying: null, onDone: null, onFail: null, streak: 0,
     };
     if (lane.exclusive && this.options.eachMessage !== null) {
       lane.onDone = () => this.landed(lane, lane.flying!, false, null);
@@ -523,17 +527,44 @@ export class Runner {
       this.landedAtFresh = true;
     }
     if (lane.flying === e) lane.flying = null;
-    this.slots--;
     if (!failed) {
       this.complete(e);
+      if (lane.exclusive && !this.dispatching && !this.continuing && this.continueLane(p, lane)) return;
+      this.slots--;
       this.freeLane(p, lane);
     } else {
+      this.slots--;
       this.failed(p, [e], e.attempt, error);
       this.landedAtFresh = false; // a retry's warning went to the application's logger
     }
     this.flightDone(p);
     this.dispatch();
     this.refill();
+  }
+
+  /**
+   * After a record of an exclusive lane landed outside dispatch(): its lane's next record is started at once in the
+   * same slot and flight, without the round robin's queueing, for up to RUN_LENGTH records while other partitions wait
+   * for a slot (no partition starves), without limit while none does. False: the lane goes the usual way.
+   */
+  private continueLane(p: Part, lane: Lane): boolean {
+    if (lane.queue.length === 0 || p.phase !== 'active' || this.stopping || this.options.deserializers !== null) {
+      lane.streak = 0;
+      return false;
+    }
+    if (this.readyParts.length > 0 && ++lane.streak > RUN_LENGTH) {
+      lane.streak = 0;
+      return false;
+    }
+    const next = lane.queue.shift()!;
+    // A handler that returns synchronously lands inside this call: that landing goes the usual way (dispatch()'s
+    // loop), or a lane of synchronous calls would recurse here.
+    this.continuing = true;
+    this.callOne(p, lane, next);
+    this.continuing = false;
+    this.landedAtFresh = false;
+    this.refill();
+    return true;
   }
 
   private flightDone(p: Part): void {

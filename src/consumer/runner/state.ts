@@ -99,6 +99,8 @@ export interface Lane {
   flying: Entry | null;
   onDone: (() => void) | null;
   onFail: ((err: unknown) => void) | null;
+  /** Records started one after the other by continueLane() while other partitions waited (runner.ts). */
+  streak: number;
 }
 
 export type PartPhase = 'loading' | 'active' | 'revoking' | 'gone';
