@@ -232,6 +232,63 @@ test('synchronous handler, partition order: every record once and in order per p
   assert.deepEqual([...last.entries()].sort(), [[0, 1500n], [1, 1500n], [2, 1500n]]);
 });
 
+test('async handler, partition order, concurrency 1: a lane runs on for at most 32 records while another partition waits; order and commits kept', async () => {
+  const host = new FakeHost();
+  const stop = new AbortController();
+  const order: number[] = [];
+  const seen = new Map<number, bigint[]>();
+  const total = 2 * 3000;
+  const r = runner(host, {
+    concurrency: 1, maxBufferedRecords: 10_000, signal: stop.signal,
+    // Every third call returns synchronously (a handler may mix both): such a landing must not start the next record
+    // inside the landing's own stack, or 3,000 records of one lane would nest 3,000 calls deep.
+    eachMessage: (m) => {
+      order.push(m.partition);
+      let list = seen.get(m.partition);
+      if (list === undefined) seen.set(m.partition, (list = []));
+      list.push(m.offset);
+      if (order.length === total) stop.abort();
+      return m.offset % 3n === 0n ? undefined : Promise.resolve();
+    },
+  });
+  host.committed = async () => new Map();
+  for (let p = 0; p < 2; p++) host.push(...Array.from({ length: 3000 }, (_, i) => record(p, i, null)));
+  const summary = await r.run([0, 1].map((partition) => ({ topic: 't', partition })));
+  assert.equal(summary.completed, total);
+  for (let p = 0; p < 2; p++) assert.deepEqual(seen.get(p), Array.from({ length: 3000 }, (_, i) => BigInt(i)), `partition ${p} in order`);
+  // Runs of one partition while the other has records waiting: 33 at most (the landing that hands over, and 32 more).
+  const done = [0, 0];
+  let run = 0;
+  let longest = 0;
+  for (let i = 0; i < order.length; i++) {
+    const p = order[i];
+    done[p]++;
+    run = i > 0 && p === order[i - 1] ? run + 1 : 1;
+    if (done[1 - p] < 3000) longest = Math.max(longest, run);
+  }
+  assert.ok(longest <= 33, `a partition ran ${longest} records in a row while the other waited`);
+  assert.ok(longest > 1, 'a lane runs on from its landing');
+  const last = new Map(host.commits.flat().map((c) => [c.partition, c.offset]));
+  assert.deepEqual([...last.entries()].sort(), [[0, 3000n], [1, 3000n]]);
+});
+
+test('one partition, an async call then 20,000 synchronous ones: each lands without nesting the next call in its stack', async () => {
+  const host = new FakeHost();
+  const stop = new AbortController();
+  const total = 20_000;
+  let handled = 0;
+  const r = runner(host, {
+    maxBufferedRecords: total, signal: stop.signal,
+    eachMessage: (m) => {
+      if (++handled === total) stop.abort();
+      return m.offset === 0n ? Promise.resolve() : undefined;
+    },
+  });
+  host.push(...Array.from({ length: total }, (_, i) => record(0, i, null)));
+  const summary = await r.run([{ topic: 't', partition: 0 }]);
+  assert.equal(summary.completed, total);
+});
+
 test('a thenable that calls back twice completes its record once; completions out of order commit correctly', async () => {
   const host = new FakeHost();
   const stop = new AbortController();
