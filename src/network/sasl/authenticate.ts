@@ -14,9 +14,6 @@ import type { RequestOptions } from '../connection.js';
 import type { ResolvedSasl } from '../options.js';
 import { scrub } from '../secret.js';
 import type { SaslSession } from './mechanism.js';
-import { OAuthBearerSession } from './oauthbearer.js';
-import { PlainSession } from './plain.js';
-import { ScramSession } from './scram.js';
 
 /** Sends one request on the connection being authenticated and resolves with the decoded body. */
 export type SaslTransport = <K extends typeof ApiKey.SaslHandshake | typeof ApiKey.SaslAuthenticate>(
@@ -40,15 +37,24 @@ export interface SaslResult {
 // and client that disagree about the mechanism: stop instead of looping.
 const MAX_ROUNDS = 8;
 
-export function createSaslSession(sasl: ResolvedSasl): SaslSession {
+// The mechanisms are imported when a connection authenticates, not with the network layer: most clients use none,
+// and SCRAM's node:crypto costs every thread that loads it (the heartbeat worker too) ~10 ms of CPU at start-up
+// (bench/README.md, "Start-up").
+export async function createSaslSession(sasl: ResolvedSasl): Promise<SaslSession> {
   switch (sasl.mechanism) {
-    case 'PLAIN':
+    case 'PLAIN': {
+      const { PlainSession } = await import('./plain.js');
       return new PlainSession(sasl.username as string, sasl.password!, sasl.authorizationId);
+    }
     case 'SCRAM-SHA-256':
-    case 'SCRAM-SHA-512':
+    case 'SCRAM-SHA-512': {
+      const { ScramSession } = await import('./scram.js');
       return new ScramSession(sasl.mechanism, sasl.username as string, sasl.password!);
-    case 'OAUTHBEARER':
+    }
+    case 'OAUTHBEARER': {
+      const { OAuthBearerSession } = await import('./oauthbearer.js');
       return new OAuthBearerSession(sasl.oauthTokenProvider!, sasl.authorizationId);
+    }
   }
 }
 
@@ -79,7 +85,7 @@ export async function authenticateSasl(
   address: string,
   options: RequestOptions = {},
 ): Promise<SaslResult> {
-  const session = createSaslSession(sasl);
+  const session = await createSaslSession(sasl);
   const secrets = [sasl.password?.reveal()];
   const mechanism = session.mechanism;
 
@@ -108,7 +114,7 @@ export async function authenticateSasl(
     if (resp.errorCode !== ErrorCode.NONE) {
       const brokerMessage = typeof resp.errorMessage === 'string' ? scrub(resp.errorMessage, secrets) : '';
       const serverError =
-        session instanceof OAuthBearerSession && session.serverError && !brokerMessage.includes(session.serverError)
+        session.serverError && !brokerMessage.includes(session.serverError)
           ? ` ${session.serverError}`
           : '';
       throw new AuthenticationError(

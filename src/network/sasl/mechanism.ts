@@ -17,6 +17,8 @@ export interface SaslSession {
    * Throws AuthenticationError when the server's reply is invalid or fails verification.
    */
   next(serverBytes: Buffer): Promise<Buffer | null> | Buffer | null;
+  /** What the server said when it refused the exchange inside the mechanism (OAUTHBEARER's error JSON, RFC 7628). */
+  readonly serverError?: string | undefined;
 }
 
 /** Thrown by mechanisms when the server's bytes break the mechanism (never includes credentials). */

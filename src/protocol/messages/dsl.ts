@@ -16,7 +16,7 @@
 //   ignorable the field may be dropped silently when the chosen version cannot carry it; without this flag,
 //             encoding a non-default value at a version that lacks the field is an error (as in the Java client).
 //
-// Definitions are parsed once when the module loads; the codec then compiles a plan per API and version.
+// A message's fields are parsed once, when first read; the codec then compiles a plan per API and version.
 
 import { ProtocolError } from '../../errors.js';
 
@@ -175,12 +175,19 @@ function parseField(spec: FieldSpec, where: string): FieldDef {
   });
 }
 
-/** One direction (request or response) of an API. */
+/**
+ * One direction (request or response) of an API. Its fields are parsed when first read (the codec compiling a plan,
+ * a test), not when the module loads: a process uses a dozen of the 41 APIs, and every thread that loads the
+ * protocol (the heartbeat worker too) would otherwise parse them all (~3 ms and ~2 MiB each, bench/README.md).
+ */
 export function message(validVersions: string, flexibleVersions: string, fields: Fields, options: MessageOptions = {}): MessageDef {
+  let parsed: readonly FieldDef[] | undefined;
   return Object.freeze({
     validVersions: parseVersions(validVersions),
     flexibleVersions: parseVersions(flexibleVersions),
-    fields: Object.freeze(fields.map((f) => parseField(f, '(message)'))),
+    get fields(): readonly FieldDef[] {
+      return (parsed ??= Object.freeze(fields.map((f) => parseField(f, '(message)'))));
+    },
     latestVersionUnstable: options.latestVersionUnstable ?? false,
   });
 }
