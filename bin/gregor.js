@@ -1,6 +1,14 @@
 #!/usr/bin/env node
 // Thin launcher: the CLI itself is compiled TypeScript in dist/.
-import { main } from '../dist/src/cli/main.js';
+//
+// Node's on-disk compile cache (V8 code cache, module.enableCompileCache, Node 22.1+) is enabled before the CLI's
+// ~140 modules load: a command run again skips compiling them (bench/README.md, "Start-up"). It is the CLI's choice
+// as an application; the library never enables it for the process it is loaded in. NODE_COMPILE_CACHE overrides the
+// directory, NODE_DISABLE_COMPILE_CACHE=1 turns it off; a cache that cannot be written is skipped silently.
+import module from 'node:module';
+
+module.enableCompileCache?.();
+const { main } = await import('../dist/src/cli/main.js');
 
 main(process.argv.slice(2)).then(
   (code) => { process.exitCode = code; },
