@@ -77,7 +77,10 @@ export interface ConnectDiagnostics extends TracedOutcome<void> {
   readonly lane: string;
 }
 
-/** gregor:request. */
+/**
+ * gregor:request. `result` is the response body; a Fetch response's `records` are views into a frame that is reused
+ * once the consumer has decoded it, so a subscriber that keeps them past its handler must copy them.
+ */
 export interface RequestDiagnostics extends TracedOutcome<unknown> {
   /** The kind of client sending it. */
   readonly client: 'consumer' | 'producer' | 'admin';

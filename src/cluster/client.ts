@@ -18,6 +18,8 @@ import type { LeaderInfo, Metadata } from './metadata.js';
 import type { RetryPolicy } from './retry.js';
 
 export type { Lane } from '../network/broker.js';
+/** A Fetch response's frame goes back to its connection's pool when its consumer says so (network/frame-pool.ts). */
+export { FrameLease } from '../network/frame-pool.js';
 export type { LeaderInfo } from './metadata.js';
 
 /**

@@ -8,6 +8,7 @@
 // Delivery order: chunks are consumed in arrival order, one chunk at a time; within a chunk, records in offset order.
 // A paused partition's chunks are parked (kept, not delivered) and return to the front on resume.
 
+import type { FrameLease } from '../cluster/client.js';
 import type { GregorError } from '../errors.js';
 import type { Message } from './message.js';
 import { partitionKey, type PartitionState } from './partition-state.js';
@@ -35,6 +36,11 @@ export interface Chunk {
   /** Leader epoch of the chunk's last batch. */
   readonly endEpoch: number;
   readonly records: RecordSource;
+  /**
+   * The Fetch response frame the chunk's bytes are a view into: told once the chunk is decoded to its end or dropped
+   * (`release()`), so that the frame can be reused (DESIGN.md, "Who owns a response").
+   */
+  readonly lease?: FrameLease;
 }
 
 export class FetchBuffer {
@@ -312,7 +318,9 @@ export class FetchBuffer {
     else list.push(chunk);
   }
 
+  /** A chunk leaves the buffer, decoded to its end or dropped: exactly once per chunk. */
   private release(chunk: Chunk): void {
+    chunk.lease?.done();
     chunk.state.bufferedBytes -= chunk.bytes;
     this.totalBytes -= chunk.bytes;
     this.onRelease();

@@ -16,7 +16,7 @@ import { channels, traced } from '../diagnostics.js';
 import { StateError, isGregorError } from '../errors.js';
 import { ErrorCode, errorName, kafkaError } from '../protocol/error-codes.js';
 import { fetchSessionReset, isRetriable, leaderMoved } from '../protocol/error-kinds.js';
-import type { Cluster } from '../cluster/client.js';
+import { FrameLease, type Cluster } from '../cluster/client.js';
 import { ApiKey, type FetchResponse } from '../protocol/index.js';
 import type { FetchBuffer } from './fetch-buffer.js';
 import { FetchSession, type SessionPartition } from './fetch-session.js';
@@ -348,6 +348,8 @@ export class Fetcher {
       for (const f of inFlight) byKey.set(f.state.key, f);
     }
     const readCommitted = settings.isolationLevel === 'read_committed';
+    // The response's frame is reused once every chunk taken from it has left the buffer (frame-pool.ts).
+    let lease: FrameLease | null = null;
     for (const t of res.responses ?? []) {
       const topic = responseTopicName(t, (id) => client.topicName(id));
       if (topic === undefined) {
@@ -407,6 +409,7 @@ export class Fetcher {
               records: new ChunkRecords(topic, state.partition, records, fetchOffset, {
                 checkCrcs: true, readCommitted, abortedTransactions: null,
               }),
+              lease: (lease ??= new FrameLease(records)).hold(),
             });
           }
           continue;
@@ -427,9 +430,11 @@ export class Fetcher {
             readCommitted,
             abortedTransactions: aborted,
           }),
+          lease: (lease ??= new FrameLease(records)).hold(),
         });
       }
     }
+    lease?.seal();
   }
 
   private sessionPartition(topic: string, partition: number): PartitionState | undefined {

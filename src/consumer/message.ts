@@ -7,9 +7,9 @@
 // too: V8 did not inline its constructor into the decoder, which cost more than the wrapper saved.
 //
 // The decoder keeps only positions; key, value, headers and offset are built on first access. Key, value and header
-// values are Buffer views into the fetched (or decompressed) batch, not copies: holding a message keeps that batch's
-// buffer alive, so an application that stores messages for long should copy what it keeps
-// (Buffer.from(message.value)).
+// values are Buffer views into their batch's own bytes (copied out of the Fetch response at decode time, or the
+// batch's decompressed output): holding a message keeps its batch's bytes alive (~16 KiB for a Java producer's
+// default batch.size), never the Fetch response, which is reused once decoded (DESIGN.md, "Who owns a response").
 
 import { KafkaRecord, type RecordHeader, type TimestampType } from '../protocol/records/record.js';
 

@@ -26,6 +26,7 @@ import {
   isGregorError,
 } from '../errors.js';
 import { decodeResponse, encodeRequest, type RequestBody, type ResponseBody } from '../protocol/index.js';
+import { FramePool } from './frame-pool.js';
 import { FrameReader } from './framing.js';
 import type { Logger } from './options.js';
 import { isTlsFailure, nodeTls, tlsConnectOptions, tlsError, type ResolvedTls } from './tls.js';
@@ -96,6 +97,8 @@ export class Connection extends EventEmitter {
   private state: State = 'new';
   private socket: Socket | TLSSocket | undefined;
   private readonly reader: FrameReader;
+  /** Large response frames, reused once their consumer releases them (frame-pool.ts); dropped at close(). */
+  private readonly frames = new FramePool();
   private readonly frameHandler = (frame: Buffer): void => this.onFrame(frame);
   private nextCorrelationId = 0;
   private readonly inFlight = new Map<number, Pending>();
@@ -112,7 +115,7 @@ export class Connection extends EventEmitter {
     this.config = config;
     this.address = config.displayAddress ?? (config.host.includes(':') ? `[${config.host}]:${config.port}` : `${config.host}:${config.port}`);
     // A response carries at least its correlation id.
-    this.reader = new FrameReader(config.maxResponseBytes, 4);
+    this.reader = new FrameReader(config.maxResponseBytes, 4, this.frames);
   }
 
   get isOpen(): boolean {
@@ -305,6 +308,7 @@ export class Connection extends EventEmitter {
       error ?? new ConnectionError(`connection to ${this.address} was closed by the client`, this.address);
     this.closeError = err;
     this.reader.reset();
+    this.frames.close();
     const socket = this.socket;
     this.socket = undefined;
     if (socket) {

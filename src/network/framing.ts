@@ -9,11 +9,14 @@
 //     than keeping the chunks and concatenating them at the end) lets every 64 KiB socket chunk die young: kept
 //     until a 12 MiB Fetch response was complete, they outlived young-generation collections and piled up as
 //     external memory, which drives V8's full collections (the benchmark's profile, DESIGN.md "Benchmarks").
+//     That buffer comes from the connection's FramePool when one is given (frame-pool.ts): a large Fetch response
+//     is received into the memory of one its consumer released, not into fresh memory.
 // The declared size is checked before anything is allocated for it, so a corrupt prefix (or a TLS/plaintext
 // mix-up, where the first four bytes of a TLS alert read as a huge length) fails fast instead of allocating.
 
 import { Buffer } from 'node:buffer';
 import { ProtocolError } from '../errors.js';
+import type { FramePool } from './frame-pool.js';
 
 export const SIZE_PREFIX_BYTES = 4;
 /** Bytes per socket read into readBuffer()'s scratch area (Node's own read size). */
@@ -37,8 +40,9 @@ export class FrameReader {
   /**
    * @param maxFrameBytes largest frame accepted (excluding the prefix); bigger declared sizes throw ProtocolError
    * @param minFrameBytes smallest frame accepted; a response always carries at least its 4-byte correlation id
+   * @param pool where frames that span socket reads are assembled (else each gets a fresh buffer)
    */
-  constructor(maxFrameBytes: number, minFrameBytes = 0) {
+  constructor(maxFrameBytes: number, minFrameBytes = 0, private readonly pool: FramePool | null = null) {
     if (!Number.isInteger(maxFrameBytes) || maxFrameBytes < 0) throw new RangeError('maxFrameBytes must be >= 0');
     this.maxFrameBytes = maxFrameBytes;
     this.minFrameBytes = minFrameBytes;
@@ -147,7 +151,7 @@ export class FrameReader {
 
   /** Starts assembling a frame of `size` bytes (already checked). */
   private begin(size: number): void {
-    this.frame = Buffer.allocUnsafe(size);
+    this.frame = this.pool !== null ? this.pool.acquire(size) : Buffer.allocUnsafe(size);
     this.filled = 0;
   }
 

@@ -15,6 +15,11 @@
 // longer ones go to varint.ts; there is one try/catch per batch, none per field; every length is checked against
 // the bounds of its record before anything is built, so the lazy getters of KafkaRecord never fail.
 //
+// Owned record bytes: records never point into the input. Each batch's records region (or its decompressed output)
+// is memory of the batch's own, so the input (a Fetch response frame) may be reused as soon as its batches have been
+// decoded, and a record the application keeps holds its batch's bytes (~16 KiB), not a 12 MiB response. The copy is
+// one memcpy per batch, of bytes the CRC check has just brought into the cache (DESIGN.md, "Who owns a response").
+//
 // The broker cuts a Fetch response at its byte limits, so the last entry may be partial: that is reported as
 // `incompleteTail`, not as an error. If not even the first entry is complete, `firstBatchSize` says how many bytes
 // the consumer must ask for (brokers since KIP-74 always return at least one whole batch, older ones did not).
@@ -22,6 +27,7 @@
 import { CorruptRecordError, GregorError, isGregorError } from '../../errors.js';
 import { COMPRESSION_TYPES, decompress } from './compression.js';
 import { crc32c } from './crc32c.js';
+import { ownedCopy } from './output-slab.js';
 import { decodeLegacyEntry } from './legacy.js';
 import { KafkaRecord, RecordBatch } from './record.js';
 import { readVarint, readVarlong, varintEnd } from './varint.js';
@@ -239,14 +245,17 @@ export function decodeBatchV2(
   const baseTimestamp = int64AsNumber(buf, start + 27);
   const maxTimestamp = int64AsNumber(buf, start + 35);
 
-  let data = buf;
-  let p = start + RECORD_BATCH_OVERHEAD;
-  let dataEnd = end;
-  if (codec !== 0) {
-    data = decompress(codec, buf.subarray(p, end), { maxBytes: maxDecompressedBytes });
-    p = 0;
-    dataEnd = data.length;
+  // The records' bytes are the batch's own (see "Owned record bytes" above): an uncompressed batch is copied out of
+  // the input, as is a decompressed one that is still a view into it (an lz4 frame of one stored block).
+  let data: Buffer;
+  if (codec === 0) {
+    data = ownedCopy(buf, start + RECORD_BATCH_OVERHEAD, end);
+  } else {
+    data = decompress(codec, buf.subarray(start + RECORD_BATCH_OVERHEAD, end), { maxBytes: maxDecompressedBytes });
+    if (data.buffer === buf.buffer) data = ownedCopy(data, 0, data.length);
   }
+  let p = 0;
+  const dataEnd = data.length;
   // Each record takes at least 7 bytes; a larger count is corrupt (and must not drive a loop or an allocation).
   if (count > (dataEnd - p) / 7) {
     throw new CorruptRecordError(`record count ${count} cannot fit in ${dataEnd - p} bytes of records`);

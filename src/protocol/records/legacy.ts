@@ -16,6 +16,7 @@
 import { CorruptRecordError } from '../../errors.js';
 import { COMPRESSION_TYPES, decompress } from './compression.js';
 import { crc32 } from './crc32c.js';
+import { ownedCopy } from './output-slab.js';
 import { KafkaRecord, RecordBatch, type TimestampType } from './record.js';
 
 const NO_TIMESTAMP = -1;
@@ -100,16 +101,22 @@ export function decodeLegacyEntry(
       wrapper.magic, wrapper.offset, 0, -1, -1n, -1, -1, 0,
       wrapper.timestamp, wrapper.timestamp, 1, end - start, 'none', timestampType,
     );
-    if (wrapper.offset >= minOffset) batch.records.push(recordOf(batch, buf, wrapper, wrapper.timestamp));
+    if (wrapper.offset >= minOffset) {
+      // Owned bytes (decode.ts): the message copied out of the input, its positions moved with it.
+      const own = ownedCopy(buf, start, end);
+      const m = { ...wrapper, keyStart: wrapper.keyStart - start, valueStart: wrapper.valueStart - start };
+      batch.records.push(recordOf(batch, own, m, wrapper.timestamp));
+    }
     return batch;
   }
 
   if (wrapper.valueLength < 0) throw new CorruptRecordError('compressed wrapper message has a null value');
-  const inner = decompress(codec, buf.subarray(wrapper.valueStart, wrapper.valueStart + wrapper.valueLength), {
+  let inner = decompress(codec, buf.subarray(wrapper.valueStart, wrapper.valueStart + wrapper.valueLength), {
     maxBytes: maxDecompressedBytes,
     // Kafka clients before 0.10 wrote a wrong lz4 frame header checksum (KAFKA-3160); magic 1 fixed it.
     legacyLz4HeaderChecksum: wrapper.magic === 0,
   });
+  if (inner.buffer === buf.buffer) inner = ownedCopy(inner, 0, inner.length); // an lz4 stored block's view
   const messages: Message[] = [];
   let p = 0;
   while (p < inner.length) {

@@ -55,3 +55,13 @@ export function claimOutput(space: Buffer, bytes: number): Buffer {
   }
   return space.subarray(0, bytes);
 }
+
+/**
+ * `buf[start, end)` copied into memory of its own. Buffer.allocUnsafe() takes small batches from Node's 8 KiB pool and
+ * gives larger ones an ArrayBuffer each: memory that dies young with the batch's records.
+ */
+export function ownedCopy(buf: Buffer, start: number, end: number): Buffer {
+  const out = Buffer.allocUnsafe(end - start);
+  buf.copy(out, 0, start, end);
+  return out;
+}

@@ -6,8 +6,8 @@
 // whole budget for a 100-byte record at 5 M records/s is 200 ns. The decoder therefore records *positions* only
 // (validating every length against the record's bounds, so no getter can fail later), and `key`, `value`,
 // `headers` and `offset` are built on first access and memoised. A consumer that filters on headers or skips
-// records never pays for values it does not read. Views share memory with the fetched (or decompressed) buffer:
-// holding one record keeps that whole buffer alive, which is the usual trade-off of zero-copy decoding.
+// records never pays for values it does not read. Views share memory with their batch's own bytes (decode.ts copies
+// them out of the input): holding one record keeps its batch's bytes alive, not the Fetch response.
 
 import { inspect } from 'node:util';
 import type { CompressionType } from './compression.js';
