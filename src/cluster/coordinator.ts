@@ -6,9 +6,10 @@
 // Found lazily with FindCoordinator and cached until a response says the coordinator moved (coordinatorMoved() of
 // src/protocol/error-kinds.ts: NOT_COORDINATOR, COORDINATOR_NOT_AVAILABLE; via check() / note()), or the connection to it fails or times out (request()). Concurrent lookups share one request.
 
-import { isGregorError } from '../errors.js';
+import { TimeoutError, isGregorError } from '../errors.js';
+import { raceAbort } from '../network/abort.js';
 import type { Lane } from '../network/broker.js';
-import { ApiKey, ErrorCode, coordinatorMoved, kafkaError, type RequestBodyFor, type ResponseBody } from '../protocol/index.js';
+import { ApiKey, ErrorCode, apiKeyName, coordinatorMoved, kafkaError, type RequestBodyFor, type ResponseBody } from '../protocol/index.js';
 import type { Cluster } from './client.js';
 import { withRetries } from './retry.js';
 
@@ -68,12 +69,36 @@ export class Coordinator {
     });
   }
 
-  /** Sends a request to the coordinator on its lane; forgets it when the connection fails or times out. */
+  /**
+   * Sends a request to the coordinator on its lane; forgets it when the connection fails or times out. With a
+   * deadline, the whole exchange (lookup, connection, answer) ends by it: a request still unanswered then is abandoned
+   * (its connection stays; the answer is dropped when it comes) and the call rejects with a TimeoutError. Without
+   * that, the attempt under way ran to its own request.timeout.ms: commit() took 6.2-10.8 s of a 5 s
+   * default.api.timeout.ms against a stopped coordinator (R22).
+   */
   async request<K extends number>(apiKey: K, body: RequestBodyFor<K>, options: CoordinatorRequestOptions = {}): Promise<ResponseBody<K>> {
-    const { deadline, signal, timeoutMs, maxVersion } = options;
-    const node = deadline === undefined ? await this.node(signal) : await this.find(deadline, signal);
+    const { deadline, signal } = options;
+    if (deadline === undefined) return this.send(await this.node(signal), apiKey, body, options, signal);
+    const expired = new AbortController();
+    const timer = setTimeout(() => expired.abort(), Math.max(0, deadline - Date.now()));
+    const bounded = signal === undefined ? expired.signal : AbortSignal.any([signal, expired.signal]);
     try {
-      const res = await this.cluster.request(node, apiKey, body, { lane: this.lane, signal, timeoutMs, maxVersion });
+      const node = await raceAbort(this.find(deadline, signal), expired.signal);
+      return await this.send(node, apiKey, body, options, bounded);
+    } catch (err) {
+      if (!expired.signal.aborted || signal?.aborted === true) throw err;
+      // As a request timeout does: a coordinator that did not answer in time may be gone.
+      this.invalidate();
+      throw new TimeoutError(`${apiKeyName(apiKey)} for ${this.describe()}: no answer by the caller's deadline`, { cause: err });
+    } finally {
+      clearTimeout(timer);
+    }
+  }
+
+  private async send<K extends number>(node: number, apiKey: K, body: RequestBodyFor<K>, options: CoordinatorRequestOptions,
+    signal: AbortSignal | undefined): Promise<ResponseBody<K>> {
+    try {
+      const res = await this.cluster.request(node, apiKey, body, { lane: this.lane, signal, timeoutMs: options.timeoutMs, maxVersion: options.maxVersion });
       if (typeof res === 'object' && res !== null) this.answeredBy.set(res, node);
       return res;
     } catch (err) {

@@ -6,6 +6,7 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { ApiKey, ErrorCode } from '../../../src/protocol/index.js';
 import { CLOSE, GROUP, TOPIC, describe, expected, pollUntil, recordingListener, scenario, take } from './helpers.js';
+import { isGregorError } from '../../../src/errors.js';
 import type { Outcome, Received } from '../../support/scripted-broker.js';
 
 const CONFIG = { 'group.id': GROUP, 'enable.auto.commit': false } as const;
@@ -108,3 +109,34 @@ for (const { error, code } of [
     });
   });
 }
+
+test('commit() against a coordinator that stops answering rejects with a TimeoutError by default.api.timeout.ms, not request.timeout.ms', async () => {
+  await scenario((c) => {
+    c.model.addTopic(TOPIC, 1, { leader: 1 });
+    c.model.append(TOPIC, 0, 3);
+  }, {
+    'group.id': GROUP, 'auto.offset.reset': 'earliest', 'enable.auto.commit': false,
+    'request.timeout.ms': 120_000, 'default.api.timeout.ms': 300,
+  }, async (c, consumer) => {
+    consumer.subscribe([TOPIC]);
+    await take(consumer, 3);
+    const before = c.mark();
+    let answer!: () => void;
+    const answered = new Promise<void>((r) => { answer = r; });
+    c.script(ApiKey.OffsetCommit, async (_req, next) => {
+      await answered;
+      return next();
+    });
+    // No answer until the end of the test; the request's own timeout (2 minutes) is far off. The caller's deadline
+    // must end the wait.
+    const late = new Promise<'request.timeout.ms'>((r) => setTimeout(() => r('request.timeout.ms'), 60_000).unref());
+    const outcome = await Promise.race([consumer.commit().then(() => 'committed', (err: unknown) => err), late]);
+    assert.ok(isGregorError(outcome) && outcome.code === 'ERR_TIMEOUT', `expected a TimeoutError, got ${String(outcome)}`);
+    assert.match(String((outcome as Error).message), /commit offsets for group "g"/);
+    assert.equal(c.requests(ApiKey.OffsetCommit, { after: before }).length, 1);
+    assert.equal(c.model.committedOffset(GROUP, TOPIC, 0), undefined);
+    // The abandoned request is still the broker's: answered late, it is applied there (a timed-out commit may or may
+    // not have been stored), and close() can leave the group behind it.
+    answer();
+  });
+});
