@@ -149,6 +149,7 @@ export type ToWorker =
 
 export type FromWorker =
   | { op: 'reply'; id: number; value?: unknown; error?: WireError }
+  /** `at`: Date.now() when the answered request was sent (a success renews the session from then). */
   | { op: 'keepalive'; token: number; apiKey: number; response: HeartbeatFields; at: number }
   | { op: 'left'; token: number }
   | { op: 'log'; level: keyof Logger; message: string; fields?: Record<string, unknown> }

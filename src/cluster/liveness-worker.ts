@@ -27,7 +27,7 @@ const port = parentPort!;
 const data = workerData as LivenessWorkerData;
 const activity = new Int32Array(data.activity);
 const state = new Int32Array(data.state);
-const stamp = (): number => ((Date.now() - data.base) | 0) || 1;
+const stamp = (at = Date.now()): number => ((at - data.base) | 0) || 1;
 const stampAgeNow = (s: number): number => (s === 0 ? 0 : stampAge((Date.now() - data.base) | 0, s));
 
 function send(message: FromWorker): void {
@@ -100,10 +100,11 @@ function serial<T>(fn: () => Promise<T>): Promise<T> {
 
 async function request(node: LivenessNode, apiKey: number, version: number, body: unknown, timeoutMs: number): Promise<HeartbeatFields> {
   know(node);
-  lastSentAt = Date.now();
+  const sentAt = Date.now();
+  lastSentAt = sentAt;
   const bounds = version >= 0 ? { minVersion: version, maxVersion: version } : {};
   const res = await pool.request(node.nodeId, apiKey, body as never, { lane: 'default', timeoutMs, ...bounds }) as HeartbeatFields;
-  observe(apiKey, body as HeartbeatFields, res);
+  observe(apiKey, body as HeartbeatFields, res, sentAt);
   return res;
 }
 
@@ -114,15 +115,21 @@ let lastSentAt = Date.now();
 let pollsSeen = Atomics.load(activity, ACTIVITY_POLLS);
 let pollSeenAt = Date.now();
 
-/** Every answer, the main thread's and the keep-alive's, updates what the worker knows of the membership. */
-function observe(apiKey: number, body: HeartbeatFields, res: HeartbeatFields): void {
+/**
+ * Every answer, the main thread's and the keep-alive's, updates what the worker knows of the membership. A success
+ * counts from when its request was SENT: the coordinator renewed the session when it read the request, not when the
+ * answer was read here. An answer read late (the process stopped with the answer in its socket, R8: SIGSTOP for 10 s
+ * of a 6 s session) would otherwise make an expired session look fresh, and buffered records of partitions another
+ * member owns by then would be handed out.
+ */
+function observe(apiKey: number, body: HeartbeatFields, res: HeartbeatFields, sentAt: number): void {
   const code = res.errorCode ?? ErrorCode.NONE;
   if (apiKey === ApiKey.Heartbeat) {
-    if (code === ErrorCode.NONE || code === ErrorCode.REBALANCE_IN_PROGRESS) Atomics.store(state, STATE_LAST_OK, stamp());
+    if (code === ErrorCode.NONE || code === ErrorCode.REBALANCE_IN_PROGRESS) Atomics.store(state, STATE_LAST_OK, stamp(sentAt));
     else if (armed !== null && body.generationId === armed.spec.generationOrEpoch && fencedClassic(code)) end(ENDED_FENCED, code);
   } else if ((apiKey === ApiKey.ConsumerGroupHeartbeat || apiKey === ApiKey.ShareGroupHeartbeat) && (body.memberEpoch ?? 0) > 0) {
     if (code === ErrorCode.NONE) {
-      Atomics.store(state, STATE_LAST_OK, stamp());
+      Atomics.store(state, STATE_LAST_OK, stamp(sentAt));
       if (armed !== null) {
         if ((res.memberEpoch ?? 0) > 0) armed.spec.generationOrEpoch = res.memberEpoch!;
         if ((res.heartbeatIntervalMs ?? 0) > 0) armed.spec.intervalMs = res.heartbeatIntervalMs!;
@@ -190,8 +197,12 @@ function keepaliveBody(spec: KeepaliveSpec): { apiKey: number; body: Record<stri
 async function keepalive(a: NonNullable<typeof armed>): Promise<void> {
   const { apiKey, body } = keepaliveBody(a.spec);
   let res: HeartbeatFields;
+  let sentAt = 0;
   try {
-    res = await serial(() => request(a.node, apiKey, -1, body, a.spec.timeoutMs));
+    res = await serial(() => {
+      sentAt = Date.now();
+      return request(a.node, apiKey, -1, body, a.spec.timeoutMs);
+    });
   } catch (err) {
     logger.debug('heartbeat (heartbeat thread) failed', { group: a.spec.groupId, error: (err as Error).message });
     return;
@@ -202,7 +213,7 @@ async function keepalive(a: NonNullable<typeof armed>): Promise<void> {
     ? code !== ErrorCode.NONE
     : code !== ErrorCode.NONE || res.memberEpoch !== body.memberEpoch || (res.assignment ?? null) !== null;
   if (code !== ErrorCode.NONE && code !== ErrorCode.REBALANCE_IN_PROGRESS && fatalForJoin(code)) armed = null;
-  if (news) send({ op: 'keepalive', token: a.token, apiKey, response: res, at: Date.now() });
+  if (news) send({ op: 'keepalive', token: a.token, apiKey, response: res, at: sentAt });
   else if (code !== ErrorCode.NONE) logger.debug('heartbeat (heartbeat thread) answered', { group: a.spec.groupId, error: errorName(code) });
 }
 

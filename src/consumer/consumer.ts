@@ -887,6 +887,11 @@ export class Consumer<KS extends Deserializer | undefined = Deserializer, VS ext
    */
   private sessionLapsed(): boolean {
     if (--this.sessionCheckIn > 0) return false;
+    return this.sessionLapsedNow();
+  }
+
+  /** sessionLapsed() with the clock read now. */
+  private sessionLapsedNow(): boolean {
     this.sessionCheckIn = SESSION_CHECK_EVERY;
     const membership = this.membership;
     return membership !== null && membership.sessionLapsed();
@@ -1114,6 +1119,11 @@ export class Consumer<KS extends Deserializer | undefined = Deserializer, VS ext
    * rebalanceGate); null if its partition was revoked meanwhile (the poll ends empty, an iteration polls again).
    */
   private pastGate(m: Message | null): Message | null | Promise<Message | null> {
+    // The first message after a wait is checked against the session before it goes out: the wait may have been a
+    // stopped process (R8: SIGSTOP past session.timeout.ms while polling for more; on waking, the Fetch answered
+    // meanwhile gave a record another member had already read and committed). The poll ends empty (an iteration
+    // polls again) once the partitions are reported lost.
+    if (m !== null && this.sessionLapsedNow()) return this.expireSession().then(() => null);
     const gate = this.rebalanceGate;
     if (m === null || gate === null || inListener()) return m;
     return gate.then(() => {

@@ -124,10 +124,10 @@ export class ClassicMembership {
   ) {
     this.assignors = parseAssignmentStrategy(host.settings.assignmentStrategies);
     this.rebalanceProtocol = chooseRebalanceProtocol(this.assignors);
-    host.liveness.onKeepalive = (_apiKey, response, _at, nodeId) => {
+    host.liveness.onKeepalive = (_apiKey, response, sentAt, nodeId) => {
       this.coordinator.answered(response, nodeId);
       const code = this.coordinator.note(response.errorCode ?? ErrorCode.NONE, response);
-      void this.onHeartbeatAnswer(code, this.generationId).catch((err: unknown) => {
+      void this.onHeartbeatAnswer(code, this.generationId, sentAt).catch((err: unknown) => {
         this.host.logger.warn('heartbeat answer failed', { group: this.groupId, error: String(err) });
       });
     };
@@ -561,6 +561,8 @@ export class ClassicMembership {
     if (!this.heartbeatsOn || this.stopped) return;
     const { settings, logger } = this.host;
     const generationId = this.generationId;
+    // Success counts from the send (see liveness-worker.ts observe()).
+    const sentAt = Date.now();
     let code: number;
     try {
       const res = await traced(channels.heartbeat, () => this.diagnostics(), () => this.host.liveness.request(this.coordinator, ApiKey.Heartbeat, {
@@ -583,21 +585,21 @@ export class ClassicMembership {
       return;
     }
     if (!this.heartbeatsOn || this.generationId !== generationId) return;
-    if (code === ErrorCode.NONE) this.lastHeartbeatOk = Date.now();
-    if (await this.onHeartbeatAnswer(code, generationId)) this.scheduleHeartbeat();
+    if (code === ErrorCode.NONE) this.lastHeartbeatOk = Math.max(this.lastHeartbeatOk, sentAt);
+    if (await this.onHeartbeatAnswer(code, generationId, sentAt)) this.scheduleHeartbeat();
   }
 
   /**
    * What a Heartbeat answer means, the main thread's or one the heartbeat thread sent while the event loop was
    * blocked. False when heartbeats of this generation are over.
    */
-  private async onHeartbeatAnswer(code: number, generationId: number): Promise<boolean> {
+  private async onHeartbeatAnswer(code: number, generationId: number, sentAt = Date.now()): Promise<boolean> {
     const { settings, logger } = this.host;
     if (!this.heartbeatsOn || this.stopped || this.generationId !== generationId) return false;
     if (code === ErrorCode.NONE) return true;
     if (code === ErrorCode.REBALANCE_IN_PROGRESS) {
       // Rejoin (EAGER revokes first, with a commit of delivered offsets).
-      this.lastHeartbeatOk = Date.now();
+      this.lastHeartbeatOk = Math.max(this.lastHeartbeatOk, sentAt);
       if (this.state === 'stable') this.requestRejoin('the coordinator started a rebalance');
       // Keep the session alive until the JoinGroup goes out (joinAndSync stops the timer then): an EAGER revoke
       // waits for the application to finish the message in its hands, which may take longer than
