@@ -7,7 +7,8 @@
 //   'ready'                      subscribed, polling
 //   'offsetReset:<reason>'       the consumer applied auto.offset.reset (R4: none may happen after the start)
 //   'error:<name>:<message>'     poll() rejected (R5: retriable errors must not surface; R7: FENCED_INSTANCE_ID)
-//   'stalled:<ms>'               the handler slept as told by a 'stall' command (R8: max.poll.interval.ms)
+//   'stalling:<ms>', 'stalled:<ms>'  the handler begins and ends the sleep a 'stall' command asked (R8:
+//                                max.poll.interval.ms; no commit is in flight then: the loop awaits each one)
 // stdin commands, one per line: 'stall <ms>' (the next delivered message's handler awaits <ms> before returning),
 // 'commit' (commit what was delivered of the partitions it owns now; recorded as committed or commitFailed),
 // 'force-commit' (commit the last delivered offset + 1 of every partition it ever read, owned or not: what a zombie
@@ -63,6 +64,7 @@ await member.run({
     if (stallNext > 0) {
       const ms = stallNext;
       stallNext = 0;
+      rec.mark(`stalling:${ms}`);
       await new Promise((r) => setTimeout(r, ms));
       rec.mark(`stalled:${ms}`);
     }
