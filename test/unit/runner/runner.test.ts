@@ -8,6 +8,7 @@ import type { OffsetToCommit } from '../../../src/consumer/offsets.js';
 import { decodeCompleted } from '../../../src/consumer/runner/metadata.js';
 import { resolveRunOptions, type CommitFailedEvent, type RunOptions } from '../../../src/consumer/runner/options.js';
 import { KafkaError, TimeoutError } from '../../../src/errors.js';
+import { Histogram } from '../../../src/consumer/metrics.js';
 import { Runner, type RunnerHost } from '../../../src/consumer/runner/runner.js';
 import type { TopicPartition } from '../../../src/consumer/partition-state.js';
 
@@ -270,6 +271,43 @@ test('async handler, partition order, concurrency 1: a lane runs on for at most 
   assert.ok(longest > 1, 'a lane runs on from its landing');
   const last = new Map(host.commits.flat().map((c) => [c.partition, c.offset]));
   assert.deepEqual([...last.entries()].sort(), [[0, 3000n], [1, 3000n]]);
+});
+
+test('messaging.process.duration: N handler calls record N durations; their sum is the handlers\' time plus bookkeeping only', async () => {
+  // The clock read that ends a call starts the next when nothing else ran between (continueLane(), dispatch()'s loop):
+  // each recorded duration still covers its whole call, and none covers another's. Each call spins SPIN_MS: a call
+  // missed or measured from the previous call's start moves the sum by SPIN_MS or more, beyond the tolerance.
+  const SPIN_MS = 20;
+  const host = Object.assign(new FakeHost(), { processDuration: new Histogram() });
+  const stop = new AbortController();
+  const perPartition = 3;
+  const total = 2 * perPartition;
+  let calls = 0;
+  let handlerMs = 0;
+  let longestMs = 0;
+  const r = runner(host, {
+    concurrency: 1, signal: stop.signal,
+    // Sync and async calls alternate: landings inside dispatch()'s loop and through a lane's own callbacks.
+    eachMessage: (m) => {
+      const t0 = performance.now();
+      while (performance.now() - t0 < SPIN_MS);
+      if (++calls === total) stop.abort(); // the runner's stop runs in this call: its time is the call's
+      const ms = performance.now() - t0;
+      handlerMs += ms;
+      longestMs = Math.max(longestMs, ms);
+      return m.offset % 2n === 0n ? undefined : Promise.resolve();
+    },
+  });
+  for (let p = 0; p < 2; p++) host.push(...Array.from({ length: perPartition }, (_, i) => record(p, i, null)));
+  const summary = await r.run([0, 1].map((partition) => ({ topic: 't', partition })));
+  assert.equal(summary.completed, total);
+  const h = host.processDuration;
+  assert.equal(h.count, total, 'one duration per handler call');
+  const sumMs = h.sum * 1000;
+  assert.ok(sumMs >= handlerMs, `recorded ${sumMs} ms, the handlers ran ${handlerMs} ms`);
+  assert.ok(sumMs < handlerMs + SPIN_MS, `recorded ${sumMs} ms, the handlers ran ${handlerMs} ms: more than bookkeeping`);
+  assert.ok(h.max * 1000 >= longestMs && h.max * 1000 < longestMs + SPIN_MS, `max ${h.max * 1000} ms, longest call ${longestMs} ms`);
+  assert.equal(h.snapshot().counts.reduce((a, b) => a + b, 0), total);
 });
 
 test('one partition, an async call then 20,000 synchronous ones: each lands without nesting the next call in its stack', async () => {
