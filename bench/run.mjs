@@ -148,7 +148,9 @@ async function main() {
 
   if (opts.profile) {
     for (const w of opts.workloads === null ? [selected[0]] : selected) {
-      const out = await profileGregor({ node24: env.node24, node24Version: env.node24Version, hasBatches, workload: w, bootstrap: opts.bootstrap, quick: opts.quick, log });
+      const out = await profileGregor({ node24: env.node24, node24Version: env.node24Version, hasBatches, workload: w, bootstrap: opts.bootstrap, quick: opts.quick, log,
+        runLatency: (c, lw, group) => runOnce(c, lw, { group, bootstrap: opts.bootstrap, fetch: null, timeoutMs: 600_000, topicSuffix: group }),
+      });
       log(`profile written to ${out}`);
     }
     return;

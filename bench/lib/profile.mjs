@@ -71,15 +71,22 @@ export function activeWindow(profile) {
 }
 
 /** Profiles one gregor client (one API) and returns its Markdown section. */
-async function profileOne(client, { workload, bootstrap, node24Version, log }) {
+async function profileOne(client, { workload, bootstrap, node24Version, log, runLatency }) {
   const dir = join(CACHE, 'profiles', client.id);
   rmSync(dir, { recursive: true, force: true });
   mkdirSync(dir, { recursive: true });
-  const cmd = client.command({ topic: workload.topic, group: `gregor-bench-profile-${Date.now()}`, expected: workload.records, bootstrap, fetch: null });
-  cmd.args.unshift('--cpu-prof', '--cpu-prof-dir', dir);
-  cmd.env = { ...cmd.env, GREGOR_BENCH_GC: '1' };
+  const profiled = (a) => {
+    const cmd = client.command(a);
+    cmd.args.unshift('--cpu-prof', '--cpu-prof-dir', dir);
+    cmd.env = { ...cmd.env, GREGOR_BENCH_GC: '1' };
+    return cmd;
+  };
   log(`profiling ${client.label} on ${workload.topic} (${node24Version})`);
-  const sample = await measure(cmd);
+  const group = `gregor-bench-profile-${Date.now()}`;
+  // A latency workload needs its fresh topic and the producer beside the client: run.mjs's runOnce() does both.
+  const sample = workload.kind === 'latency'
+    ? await runLatency({ ...client, command: profiled }, workload, group)
+    : await measure(profiled({ topic: workload.topic, group, expected: workload.records, bootstrap, fetch: null }));
   const file = readdirSync(dir).find((f) => f.endsWith('.cpuprofile'));
   if (file === undefined) throw new Error(`no .cpuprofile written in ${dir}`);
   const profile = JSON.parse(readFileSync(join(dir, file), 'utf8'));
@@ -94,7 +101,7 @@ async function profileOne(client, { workload, bootstrap, node24Version, log }) {
   return [
     `## ${client.label}`, '',
     `This run: ${Math.round(sample.records / (sample.activeMs / 1000)).toLocaleString('en-US')} records/s, CPU ${sample.cpuS.toFixed(2)} s, `
-      + `peak RSS ${Math.round(sample.rssKiB / 1024)} MiB. The tables cover the consumption itself: ${(p.total / 1000).toFixed(2)} s `
+      + `peak RSS ${Math.round(sample.rssKiB / 1024)} MiB${sample.latency === undefined ? '' : `, latency ms p50 ${sample.latency.p50} p99 ${sample.latency.p99}`}. The tables cover the consumption itself: ${(p.total / 1000).toFixed(2)} s `
       + `from the first record batch decoded to the last (the whole profile, startup and group join included, is `
       + `${(whole.total / 1000).toFixed(2)} s). Raw profile: .kafka/bench/profiles/${client.id}/ (open it in Chrome DevTools).`
       + (sample.gc === undefined ? '' : ` Garbage collector (perf_hooks, whole process): ${sample.gc.pauses} pauses, ${sample.gc.ms} ms (${sample.gc.detail}).`), '',
@@ -110,7 +117,7 @@ async function profileOne(client, { workload, bootstrap, node24Version, log }) {
  * `--profile`: gregor's async iteration (and batches(), when this build has it) on one workload (100 B unless
  * --workloads says otherwise; each selected workload gets its own file, profile-gregor-<id>.md).
  */
-export async function profileGregor({ node24, node24Version, hasBatches, workload, bootstrap, quick, log }) {
+export async function profileGregor({ node24, node24Version, hasBatches, workload, bootstrap, quick, log, runLatency }) {
   const clients = allClients({ node24, node24Version, hasRun: false, hasBatches })
     .filter((c) => c.id === 'gregor' || c.id === 'gregor-batches');
   const L = [
@@ -120,7 +127,7 @@ export async function profileGregor({ node24, node24Version, hasBatches, workloa
       + 'the for-await loop\'s own cost (promise resolution, resuming the loop) shows as the anonymous top-level function of '
       + 'bench/clients/gregor.mjs.', '',
   ];
-  for (const c of clients) L.push(...await profileOne(c, { workload, bootstrap, node24Version, log }));
+  for (const c of clients) L.push(...await profileOne(c, { workload, bootstrap, node24Version, log, runLatency }));
   const out = join(quick ? RAW : RESULTS, `profile-gregor-${workload.id}${quick ? '-quick' : ''}.md`);
   mkdirSync(join(out, '..'), { recursive: true });
   writeFileSync(out, L.join('\n'));
