@@ -887,12 +887,15 @@ export class Consumer<KS extends Deserializer | undefined = Deserializer, VS ext
    */
   private sessionLapsed(): boolean {
     if (--this.sessionCheckIn > 0) return false;
+    this.sessionCheckIn = SESSION_CHECK_EVERY;
     return this.sessionLapsedNow();
   }
 
-  /** sessionLapsed() with the clock read now. */
+  /**
+   * The check itself, the clock read now; the count to the next check is left alone: after a wait it stays 0, so the
+   * next call checks again (the application may block on the message it gets now: the blocked-loop test).
+   */
   private sessionLapsedNow(): boolean {
-    this.sessionCheckIn = SESSION_CHECK_EVERY;
     const membership = this.membership;
     return membership !== null && membership.sessionLapsed();
   }
