@@ -623,7 +623,7 @@ export class OffsetManager {
     const coordinator = this.requireCoordinator('commit()');
     // Asked or reached between the JoinGroup and SyncGroup answers: the member's new generation is not stable yet
     // (Java's consumer cannot commit there; a commit sent then is refused with REBALANCE_IN_PROGRESS), so wait for it.
-    if (this.rebalanceRound() !== null) await this.untilRebalanceRound(deadline);
+    await this.untilRebalanceRound(deadline);
     const { kept, keptHeld, dropped } = this.heldThroughout(offsets, held);
     const identity = this.identity();
     if (identity === null) throw new StateError('commit(): the consumer is not a member of its group right now (rebalancing)');
