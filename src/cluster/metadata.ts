@@ -14,7 +14,7 @@
 // A partition whose cached leader epoch is newer than the response's keeps its cached state (and stays stale), so
 // the cache never goes back in time.
 
-import { StateError } from '../errors.js';
+import { ConnectionError, StateError } from '../errors.js';
 import { ErrorCode, kafkaError, ApiKey, ZERO_UUID_STRING, staleMetadata, type MetadataResponse } from '../protocol/index.js';
 import { raceAbort } from '../network/abort.js';
 import type { Broker } from '../network/broker.js';
@@ -398,6 +398,16 @@ export class Metadata {
     if (response.errorCode) {
       this.noteFailure();
       throw kafkaError(response.errorCode, 'Metadata');
+    }
+    if ((response.brokers ?? []).length === 0) {
+      // A broker starting up, or in controlled shutdown (KRaft lists only unfenced brokers, so not itself), can answer
+      // Metadata naming no broker at all. Applied, that answer would forget every known broker: the client would then
+      // go back to bootstrap.servers, even with metadata.recovery.strategy=none. Java's client ignores such an answer
+      // too; it is a failed refresh, asked again after the backoff.
+      if (wasStale) this.stale = true;
+      this.noteFailure();
+      throw new ConnectionError(`${broker.address} answered Metadata naming no broker (starting up or shutting down)`,
+        broker.address, { retriable: true });
     }
     this.failingSince = 0;
     this.apply(response, want);

@@ -38,6 +38,8 @@ export class Pool {
   /** Times the client went back to the bootstrap addresses after knowing brokers (KIP-899). */
   rebootstraps = 0;
   private bootstrapping: Promise<Broker> | undefined;
+  /** Set once metadata named brokers: from then on, with metadata.recovery.strategy=none, bootstrap.servers is never asked again. */
+  private learned = false;
   private closed = false;
   private readonly closeController = new AbortController();
 
@@ -82,6 +84,7 @@ export class Pool {
    */
   updateBrokers(list: readonly BrokerMetadata[]): void {
     if (this.closed) return;
+    if (list.length > 0) this.learned = true;
     const seen = new Set<number>();
     for (const m of list) {
       seen.add(m.nodeId);
@@ -118,6 +121,7 @@ export class Pool {
     );
     const b = new Broker(nodeId, host, port, this.options, rack);
     this.brokers.set(nodeId, b);
+    this.learned = true;
     return b;
   }
 
@@ -152,11 +156,13 @@ export class Pool {
         failures.push(`${b.address}: ${(err as Error).message}`);
       }
     }
+    if (this.learned && this.options.metadataRecoveryStrategy === 'none') {
+      // KIP-899's 'none': the bootstrap addresses are for the first contact only, even when every known broker is
+      // gone from the client's view (a metadata answer that named none, brokers that left), not just unreachable.
+      throw new ConnectionError(`no known broker reachable (metadata.recovery.strategy is none): ${failures.join('; ') || 'no broker known'}`,
+        undefined, { retriable: true });
+    }
     if (known.length > 0) {
-      if (this.options.metadataRecoveryStrategy === 'none') {
-        throw new ConnectionError(`no known broker reachable (metadata.recovery.strategy is none): ${failures.join('; ')}`,
-          undefined, { retriable: true });
-      }
       // KIP-899: the cluster may have been replaced behind the bootstrap addresses; start over from them.
       this.rebootstrap(`no known broker reachable: ${failures.join('; ')}`);
     }

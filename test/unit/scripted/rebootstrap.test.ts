@@ -85,3 +85,36 @@ test('metadata.recovery.rebootstrap.trigger.ms: known brokers that accept connec
     assert.ok(metadata.slice(0, rebootstrapped).every((r) => r.nodeId !== 1));
   });
 });
+
+// A broker in controlled shutdown (or starting up) can answer Metadata naming no broker at all: KRaft lists only
+// unfenced brokers. R19 once saw the client take that answer, forget every broker, and reach the bootstrap address
+// with metadata.recovery.strategy=none. Such an answer is a failed refresh: the known brokers stay.
+for (const strategy of ['none', 'rebootstrap'] as const) {
+  test(`metadata.recovery.strategy=${strategy}: a Metadata answer naming no broker is ignored, the bootstrap address is not asked again`, async () => {
+    const withoutNode1 = async (next: () => Promise<Reply<typeof ApiKey.Metadata>>): Promise<Reply<typeof ApiKey.Metadata>> => {
+      const res = await next();
+      return { ...res, brokers: (res.brokers ?? []).filter((b) => b?.nodeId !== 1) };
+    };
+    await scenario((c) => {
+      c.model.addTopic(TOPIC, 1, { leader: 2, leaderEpoch: 1 });
+      c.model.append(TOPIC, 0, 3);
+      c.handle(ApiKey.Metadata, (_req, next) => withoutNode1(next));
+    }, { 'metadata.recovery.strategy': strategy }, async (c, consumer) => {
+      consumer.assign([{ topic: TOPIC, partition: 0, offset: 0 }]);
+      assert.deepEqual(describe(await take(consumer, 3)), expected(0, 3));
+      const emptied = c.mark();
+      let empty = 2;
+      c.handle(ApiKey.Metadata, async (_req, next) => {
+        const res = await withoutNode1(next);
+        return empty-- > 0 ? { ...res, brokers: [] } : res;
+      });
+      c.model.partition(TOPIC, 0).electLeader(3);
+      c.model.append(TOPIC, 0, 3);
+      assert.deepEqual(describe(await take(consumer, 3)), expected(3, 6), 'read on from the position');
+      const metadata = c.requests(ApiKey.Metadata, { after: emptied });
+      assert.ok(metadata.length >= 3, `the two answers naming no broker, then one that names them: ${metadata.length}`);
+      const toBootstrap = [...c.requests(ApiKey.ApiVersions, { node: 1, after: emptied }), ...c.requests(ApiKey.Metadata, { node: 1, after: emptied })];
+      assert.deepEqual(toBootstrap.map((r) => r.apiKey), [], 'nothing went to node 1, which only the bootstrap address leads to');
+    });
+  });
+}
