@@ -5,9 +5,10 @@
 //
 // A client reads T from the beginning in the fresh group G, touches every record's value (so lazy decoders do the
 // work a real application makes them do), and once it has seen N records prints
-//   {"records":N,"bytes":B,"connectMs":..,"firstMs":..,"lastMs":..,"client":".."}
-// where the times are milliseconds since the process started (performance.now()). bench/run.mjs times the process
-// from the outside as well and reads its CPU time and peak RSS from /usr/bin/time.
+//   {"records":N,"bytes":B,"connectMs":..,"firstMs":..,"firstCpuMs":..,"lastMs":..,"client":".."}
+// where the times are milliseconds since the process started (performance.now()) and firstCpuMs is the CPU time
+// (user + system) the process had used when the first record arrived (its start-up: import, join, first fetch).
+// bench/run.mjs times the process from the outside as well and reads its CPU time and peak RSS from /usr/bin/time.
 // The fetch options are given only in the "equal fetch sizes" pass; without them each client keeps its defaults.
 // With --latency 1 (the latency workloads: a producer writes at a fixed rate while the client reads) the client also
 // passes each record's CreateTime, and the report gains "latency": receive time minus CreateTime in ms, p50/p99/p99.9,
@@ -89,6 +90,8 @@ export class Tally {
     this.bytes = 0;
     this.connectMs = 0;
     this.firstMs = 0;
+    /** CPU (user + system, every thread) the process had used when the first record arrived: its start-up. */
+    this.firstCpuMs = 0;
     this.lastMs = 0;
     /** @type {Promise<void>} */
     this.done = new Promise((resolve) => { this.finish = resolve; });
@@ -108,7 +111,11 @@ export class Tally {
       if (this.records === 0) this.warmUntil = now + LATENCY_WARMUP_MS;
       if (createTime >= this.warmUntil) this.lat[this.latN++] = now - createTime;
     }
-    if (this.records === 0) this.firstMs = performance.now();
+    if (this.records === 0) {
+      this.firstMs = performance.now();
+      const cpu = process.cpuUsage();
+      this.firstCpuMs = (cpu.user + cpu.system) / 1000;
+    }
     this.records++;
     this.bytes += valueLength;
     if (this.records === this.expected) {
@@ -121,8 +128,8 @@ export class Tally {
 
   /** Prints the report line; bench/run.mjs stops the clock when it reads it. */
   report() {
-    const { client, records, bytes, connectMs, firstMs, lastMs } = this;
-    const report = { client, records, bytes, connectMs, firstMs, lastMs };
+    const { client, records, bytes, connectMs, firstMs, firstCpuMs, lastMs } = this;
+    const report = { client, records, bytes, connectMs, firstMs, firstCpuMs, lastMs };
     if (this.lat !== null) report.latency = percentiles(this.lat, this.latN);
     process.stdout.write(`${JSON.stringify(report)}\n`);
   }

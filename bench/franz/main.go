@@ -12,6 +12,7 @@ import (
 	"fmt"
 	"os"
 	"sort"
+	"syscall"
 	"time"
 
 	"github.com/twmb/franz-go/pkg/kgo"
@@ -31,8 +32,10 @@ type report struct {
 	Bytes     int64    `json:"bytes"`
 	ConnectMs float64  `json:"connectMs"`
 	FirstMs   float64  `json:"firstMs"`
-	LastMs    float64  `json:"lastMs"`
-	Client    string   `json:"client"`
+	// CPU (user + system, every thread) the process had used when the first record arrived: its start-up.
+	FirstCPUMs float64 `json:"firstCpuMs"`
+	LastMs     float64 `json:"lastMs"`
+	Client     string  `json:"client"`
 }
 
 func main() {
@@ -110,6 +113,10 @@ func main() {
 			}
 			if r.Records == 0 {
 				r.FirstMs = ms()
+				var ru syscall.Rusage
+				if syscall.Getrusage(syscall.RUSAGE_SELF, &ru) == nil {
+					r.FirstCPUMs = float64(ru.Utime.Nano()+ru.Stime.Nano()) / 1e6
+				}
 			}
 			r.Records++
 			r.Bytes += int64(len(rec.Value))

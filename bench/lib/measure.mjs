@@ -10,10 +10,10 @@ export const TIME_BIN = '/usr/bin/time';
 /**
  * @typedef {{ p50: number | null, p99: number | null, p999: number | null, max: number | null, n: number }} Latency
  * @typedef {{ records: number, bytes: number, activeMs: number, totalMs: number, cpuS: number, rssKiB: number,
- *   connectMs: number | null, firstMs?: number, latency?: Latency }} Sample
+ *   connectMs: number | null, firstMs?: number, firstCpuS?: number, latency?: Latency }} Sample
  * @typedef {{ cmd: string, args: string[], env?: Record<string, string>, cwd?: string, ready?: string,
  *   parse: (stdout: string) => null | { records: number, bytes: number, activeMs: number, connectMs: number | null,
- *     firstMs?: number, latency?: Latency } }} Command
+ *     firstMs?: number, firstCpuS?: number, latency?: Latency } }} Command
  * `ready`: a line the client prints once it has started (see measure()'s onReady).
  */
 
@@ -27,6 +27,8 @@ export function parseJsonReport(stdout) {
       if (typeof r.records === 'number' && typeof r.lastMs === 'number') {
         return {
           records: r.records, bytes: r.bytes, activeMs: r.lastMs - r.firstMs, connectMs: r.connectMs, firstMs: r.firstMs,
+          // CPU to the first record (the clients that report it: gregor's, the other Node clients, franz-go).
+          ...(typeof r.firstCpuMs === 'number' && r.firstCpuMs > 0 ? { firstCpuS: r.firstCpuMs / 1000 } : {}),
           ...(r.latency === undefined ? {} : { latency: r.latency }),
         };
       }
@@ -152,6 +154,7 @@ export function measure(command, { timeoutMs = 600_000, onReady } = {}) {
         ...(gc === null ? {} : { gc: { pauses: Number(gc[1]), ms: Number(gc[2]), detail: gc[3] } }),
         ...(report.latency === undefined ? {} : { latency: report.latency }),
         ...(report.firstMs === undefined ? {} : { firstMs: report.firstMs }),
+        ...(report.firstCpuS === undefined ? {} : { firstCpuS: report.firstCpuS }),
         records: report.records,
         bytes: report.bytes,
         activeMs: report.activeMs,

@@ -33,6 +33,12 @@ export function summarise(results) {
           row.totalS = stats(ok.map((s) => s.totalMs / 1000));
           row.e2ePerS = stats(ok.map((s) => s.records / (s.totalMs / 1000)));
           row.cpuSPerM = stats(ok.map((s) => s.cpuS / (s.records / 1e6)));
+          // Start-up apart: CPU to the first record, and per M records after it (the runs whose client reports it).
+          const split = ok.filter((s) => s.firstCpuS !== undefined && s.records > 1);
+          if (split.length > 0) {
+            row.firstCpuS = stats(split.map((s) => s.firstCpuS));
+            row.cpuAfterFirstSPerM = stats(split.map((s) => (s.cpuS - s.firstCpuS) / ((s.records - 1) / 1e6)));
+          }
           row.rssMiB = stats(ok.map((s) => s.rssKiB / 1024));
           // From process start to the first record (the report's own clock gives first-to-last; the rest is start-up).
           row.firstS = stats(ok.map((s) => (s.totalMs - s.activeMs) / 1000));
@@ -114,14 +120,15 @@ export function markdown(results, summary) {
       } else if (kind === 'wide') {
         L.push('| client | to first record s | to last record s | records/s | CPU s | peak RSS MiB |', '|---|--:|--:|--:|--:|--:|');
       } else {
-        L.push('| client | records/s | MB/s | total s | records/s end to end | CPU s / M records | peak RSS MiB |', '|---|--:|--:|--:|--:|--:|--:|');
+        L.push('| client | records/s | MB/s | total s | records/s end to end | CPU s / M records | CPU s to the first record | CPU s / M after it | peak RSS MiB |', '|---|--:|--:|--:|--:|--:|--:|--:|--:|');
       }
       for (const r of rowsFor(summary, pass, w.id)) {
         const c = results.clients.find((x) => x.id === r.client);
         const name = `${c.family === 'gregor' ? `**${c.label}**` : c.label}${r.reused ? ' =' : ''}`;
         if (r.recordsPerS === undefined) {
           const why = r.unavailable ?? r.errors[0] ?? 'not run';
-          L.push(`| ${name} | ${why.replace(/\|/g, '/').slice(0, 160)} | | | | |${kind === 'wide' ? '' : ' |'}`);
+          const empty = ' |'.repeat(kind === 'wide' ? 4 : kind === 'latency' ? 5 : 7);
+          L.push(`| ${name} | ${why.replace(/\|/g, '/').slice(0, 160)} |${empty}`);
           continue;
         }
         const failed = r.errors.length > 0 ? ` (${r.errors.length} failed)` : '';
@@ -136,8 +143,9 @@ export function markdown(results, summary) {
           L.push(`| ${name} | ${range(r.firstS, fmt2)}${failed} | ${range(r.totalS, fmt2)} | ${fmtInt(r.e2ePerS.median)} | `
             + `${range(r.cpuSPerM, cpuS)} | ${rss} |`);
         } else {
+          const split = (x) => (x === undefined ? '–' : range(x, fmt2));
           L.push(`| ${name} | ${range(r.recordsPerS, fmtInt)}${failed} | ${range(r.mbPerS, fmt1)} | ${range(r.totalS, fmt2)} | `
-            + `${fmtInt(r.e2ePerS.median)} | ${range(r.cpuSPerM, fmt2)} | ${rss} |`);
+            + `${fmtInt(r.e2ePerS.median)} | ${range(r.cpuSPerM, fmt2)} | ${split(r.firstCpuS)} | ${split(r.cpuAfterFirstSPerM)} | ${rss} |`);
         }
       }
       L.push('');
