@@ -51,6 +51,10 @@ export interface SessionRequest {
   forgotten: ForgottenTopic[];
 }
 
+/** Shared empty lists of requests that forget nothing (read, never mutated). */
+const NO_KEYS: string[] = [];
+const NO_TOPICS: ForgottenTopic[] = [];
+
 export const INVALID_SESSION_ID = 0;
 export const INITIAL_EPOCH = 0;
 export const FINAL_EPOCH = -1;
@@ -119,9 +123,14 @@ export class FetchSession {
       return { sessionId, sessionEpoch, full: true, partitions: all, forgotten: [] };
     }
     const partitions: SessionPartition[] = [];
-    const forgottenKeys: string[] = [];
-    const forgottenByTopic = new Map<string, ForgottenTopic>();
+    // Forgetting is rare (a partition revoked or paused): its lists are made only when it happens.
+    let forgottenKeys: string[] = NO_KEYS;
+    let forgottenByTopic: Map<string, ForgottenTopic> | null = null;
     const forget = (k: string, p: SessionPartition): void => {
+      if (forgottenByTopic === null) {
+        forgottenByTopic = new Map();
+        forgottenKeys = [];
+      }
       forgottenKeys.push(k);
       const tkey = `${p.topic}\u0000${p.topicId ?? ''}`;
       let t = forgottenByTopic.get(tkey);
@@ -151,7 +160,8 @@ export class FetchSession {
       for (const [k, had] of this.session) if (!wantedKeys.has(k)) forget(k, had);
     }
     this.pending = { full: false, partitions, forgotten: forgottenKeys };
-    return { sessionId: this.sessionId, sessionEpoch: this.epoch, full: false, partitions, forgotten: [...forgottenByTopic.values()] };
+    const forgotten = forgottenByTopic === null ? NO_TOPICS : [...(forgottenByTopic as Map<string, ForgottenTopic>).values()];
+    return { sessionId: this.sessionId, sessionEpoch: this.epoch, full: false, partitions, forgotten };
   }
 
   /**

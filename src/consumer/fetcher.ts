@@ -104,11 +104,19 @@ export class Fetcher {
    * (the fetch session keeps the SessionPartition it was sent), only replaced.
    */
   private readonly planned = new WeakMap<PartitionState, Planned>();
+  /** plan()'s working lists, refilled per request (at low rates there is a Fetch per record or two). */
+  private readonly wanted: PartitionState[] = [];
+  private readonly ordered: PartitionState[] = [];
+  /** Every Fetch's request options: the settings do not change while the consumer runs. */
+  private readonly requestOptions: { lane: 'fetch'; timeoutMs: number; signal: AbortSignal };
 
   constructor(nodeId: number, host: FetcherHost) {
     this.nodeId = nodeId;
     this.host = host;
     this.streak = new FailureStreak(host.settings.defaultApiTimeoutMs);
+    this.requestOptions = {
+      lane: 'fetch', timeoutMs: host.settings.requestTimeoutMs + host.settings.fetchMaxWaitMs, signal: this.lifetime.signal,
+    };
   }
 
   start(): void {
@@ -184,9 +192,13 @@ export class Fetcher {
       const meter = this.host.buffer.meter;
       const started = performance.now();
       try {
-        await traced(channels.fetch, () => ({
-          clientId: this.host.settings.clientId, groupId: this.host.settings.groupId, nodeId: this.nodeId, partitions: request.partitions,
-        }), () => this.fetchOnce(request));
+        if (channels.fetch.hasSubscribers) {
+          await traced(channels.fetch, () => ({
+            clientId: this.host.settings.clientId, groupId: this.host.settings.groupId, nodeId: this.nodeId, partitions: [...request.partitions],
+          }), () => this.fetchOnce(request));
+        } else {
+          await this.fetchOnce(request);
+        }
         meter.fetchRequests++;
         meter.fetchDuration.record((performance.now() - started) / 1000);
         this.failures = 0;
@@ -232,19 +244,31 @@ export class Fetcher {
     if (left < Math.max(1, minRoom)) return null;
     const candidates = this.host.fetchableFor(this.nodeId);
     const owned = this.host.ownedCount();
-    const wanted: PartitionState[] = [];
-    for (const s of candidates) if (buffer.wantsMore(s, owned)) wanted.push(s);
+    const { wanted, ordered } = this;
+    wanted.length = 0;
+    ordered.length = 0;
+    let overrides = 0;
+    for (const s of candidates) {
+      if (!buffer.wantsMore(s, owned)) continue;
+      wanted.push(s);
+      if (s.maxBytesOverride > 0) overrides++;
+    }
     if (wanted.length === 0 && this.session.size === 0) return null;
     // Rotate the start so every partition takes its turn at the front; partitions blocked by a batch bigger than
-    // their limit go first (KIP-74 returns at least one whole batch for the first partition).
+    // their limit go first, the last found first (KIP-74 returns at least one whole batch for the first partition).
     const n = wanted.length;
     const start = n === 0 ? 0 : this.rotation++ % n;
-    const ordered: PartitionState[] = [];
+    if (overrides > 0) {
+      for (let i = n - 1; i >= 0; i--) {
+        const s = wanted[(start + i) % n];
+        if (s.maxBytesOverride > 0) ordered.push(s);
+      }
+    }
     for (let i = 0; i < n; i++) {
       const s = wanted[(start + i) % n];
-      if (s.maxBytesOverride > 0) ordered.unshift(s);
-      else ordered.push(s);
+      if (overrides === 0 || s.maxBytesOverride === 0) ordered.push(s);
     }
+    wanted.length = 0;
     const partitions: SessionPartition[] = [];
     const inFlight: InFlightPartition[] = [];
     for (const s of ordered) {
@@ -278,7 +302,9 @@ export class Fetcher {
       // forgetting them goes out with the next real fetch. (Idle sessions are evicted by the broker.)
       return null;
     }
-    const override = ordered.reduce((m, s) => Math.max(m, s.maxBytesOverride), 0);
+    let override = 0;
+    for (const s of ordered) if (s.maxBytesOverride > override) override = s.maxBytesOverride;
+    ordered.length = 0;
     // With several leaders, one fetcher reserving all that is left would leave the others no room until its
     // (long-polling, possibly empty) response came back, and it asks again at once: the other brokers' partitions
     // would starve. Each fetcher takes at most its share of the budget.
@@ -294,11 +320,14 @@ export class Fetcher {
     let missingTopicId: string | undefined;
     const res = await client.request(this.nodeId, ApiKey.Fetch, (version: number) => {
       usedTopicIds = version >= 13;
-      const partitions = usedTopicIds ? plan.partitions.filter((p) => {
-        if (p.topicId !== undefined) return true;
-        missingTopicId = p.topic;
-        return false;
-      }) : plan.partitions;
+      let partitions = plan.partitions;
+      if (usedTopicIds && partitions.some((p) => p.topicId === undefined)) {
+        partitions = partitions.filter((p) => {
+          if (p.topicId !== undefined) return true;
+          missingTopicId = p.topic;
+          return false;
+        });
+      }
       const req = this.session.build(partitions);
       if (req.full) this.stats.full++;
       else this.stats.incremental++;
@@ -317,11 +346,11 @@ export class Fetcher {
           lastFetchedEpoch: p.lastFetchedEpoch,
           logStartOffset: -1n,
           partitionMaxBytes: p.partitionMaxBytes,
-        })).map((t) => ({ topic: t.topic, topicId: t.topicId, partitions: t.items })),
-        forgottenTopicsData: req.forgotten.map((f) => ({ topic: f.topic, topicId: f.topicId, partitions: f.partitions })),
+        })),
+        forgottenTopicsData: req.forgotten.length === 0 ? NONE : req.forgotten.map((f) => ({ topic: f.topic, topicId: f.topicId, partitions: f.partitions })),
         rackId: settings.clientRack,
       };
-    }, { lane: 'fetch', timeoutMs: settings.requestTimeoutMs + settings.fetchMaxWaitMs, signal: this.lifetime.signal });
+    }, this.requestOptions);
     if (missingTopicId !== undefined) this.host.requestMetadataRefresh(missingTopicId);
     const previousSession = this.session.id;
     const sessionOk = this.session.onResponse(res.errorCode ?? ErrorCode.NONE, res.sessionId ?? 0);
@@ -483,20 +512,37 @@ function findInFlight(inFlight: readonly InFlightPartition[], topic: string, par
   return undefined;
 }
 
+/** The request's topics: the partitions of each topic, in request order. */
 function groupByTopic<T>(
   partitions: readonly SessionPartition[],
   map: (p: SessionPartition) => T,
-): { topic: string; topicId: string | undefined; items: T[] }[] {
-  const out: { topic: string; topicId: string | undefined; items: T[] }[] = [];
-  const index = new Map<string, number>();
+): { topic: string; topicId: string | undefined; partitions: T[] }[] {
+  if (partitions.length === 0) return NONE;
+  const out: { topic: string; topicId: string | undefined; partitions: T[] }[] = [];
+  // Most requests name one topic, or a few: the topic of the previous partition is tried first, a Map only when the
+  // topics are many.
+  let index: Map<string, number> | null = null;
+  let last = -1;
   for (const p of partitions) {
-    let i = index.get(p.topic);
-    if (i === undefined) {
-      i = out.length;
-      index.set(p.topic, i);
-      out.push({ topic: p.topic, topicId: p.topicId, items: [] });
+    let i = last >= 0 && out[last].topic === p.topic ? last : -1;
+    if (i < 0) {
+      if (index !== null) i = index.get(p.topic) ?? -1;
+      else for (let j = 0; j < out.length; j++) if (out[j].topic === p.topic) { i = j; break; }
     }
-    out[i].items.push(map(p));
+    if (i < 0) {
+      i = out.length;
+      out.push({ topic: p.topic, topicId: p.topicId, partitions: [] });
+      if (index !== null) index.set(p.topic, i);
+      else if (out.length > GROUP_IN_PLACE) index = new Map(out.map((t, j) => [t.topic, j]));
+    }
+    out[i].partitions.push(map(p));
+    last = i;
   }
   return out;
 }
+
+/** Up to this many topics per request are grouped by a linear search. */
+const GROUP_IN_PLACE = 8;
+
+/** An empty list shared by requests that carry none (never mutated: the codec only reads it). */
+const NONE: never[] = [];

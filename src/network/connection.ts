@@ -48,6 +48,12 @@ export interface ConnectionConfig {
   /** Shown in logs and errors next to host:port, e.g. 'node 1 fetch'. */
   label?: string;
   /**
+   * Whether the writes of one tick are coalesced (corked until process.nextTick): default true. A lane that carries
+   * one request at a time (the consumer's fetch lane) has nothing to coalesce, and corking would hold its next Fetch
+   * until the application's microtasks (handing out the records of the response just read) have all run.
+   */
+  coalesceWrites?: boolean;
+  /**
    * The address to name in logs and errors when the socket goes elsewhere (NetworkOptions.connectAddress), e.g.
    * 'broker.example:9094 via 127.0.0.1:40123'. Default: host:port.
    */
@@ -278,7 +284,8 @@ export class Connection extends EventEmitter {
       p.timer = setTimeout(() => this.onTimeout(p, timeoutMs), timeoutMs);
       if (p.signal) {
         p.onAbort = () => this.onAbort(p);
-        p.signal.addEventListener('abort', p.onAbort, { once: true });
+        // Not `once`: settle() removes it, and an options object per request is garbage on the fetch path.
+        p.signal.addEventListener('abort', p.onAbort);
       }
       if (options.urgent) this.queue.unshift(p);
       else this.queue.push(p);
@@ -350,7 +357,7 @@ export class Connection extends EventEmitter {
     p.frame = undefined;
     p.onWire = true;
     // Coalesce the writes of one tick into one syscall (and one TLS record when they fit).
-    if (!this.corked) {
+    if (!this.corked && this.config.coalesceWrites !== false) {
       this.corked = true;
       socket.cork();
       process.nextTick(() => {
