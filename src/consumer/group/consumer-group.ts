@@ -141,6 +141,7 @@ export class ConsumerGroupMembership {
 
   start(): void {
     if (this.running !== null) return;
+    this.host.liveness.prepare();
     this.running = this.run();
   }
 
