@@ -61,6 +61,11 @@ export class Runner {
   /** continueLane() is starting a lane's next record: a synchronous landing goes through dispatch(). */
   private continuing = false;
   /**
+   * A lane whose record landed synchronously inside dispatch()'s loop and that may go on (mayContinue()): the loop
+   * starts its next record in the same slot and flight, as continueLane() does for a landing outside it.
+   */
+  private nextInLane: Lane | null = null;
+  /**
    * The clock read that ended the last handler call, and whether it may start the next (no handler, deserializer or
    * logger code ran since): one read per call for messaging.process.duration (DESIGN.md, "run()").
    */
@@ -425,11 +430,17 @@ export class Runner {
           const e = this.takeOne(p, lane);
           this.requeue(p);
           this.startOne(p, lane, e);
+          // A synchronous handler: the lane's records one after the other without the round robin's queues per record.
+          while (this.nextInLane === lane) {
+            this.nextInLane = null;
+            this.callOne(p, lane, lane.queue.shift()!);
+          }
         }
       }
     } finally {
       this.dispatching = false;
       this.landedAtFresh = false;
+      this.nextInLane = null;
     }
   }
 
@@ -529,7 +540,16 @@ export class Runner {
     if (lane.flying === e) lane.flying = null;
     if (!failed) {
       this.complete(e);
-      if (lane.exclusive && !this.dispatching && !this.continuing && this.continueLane(p, lane)) return;
+      if (lane.exclusive && !this.continuing) {
+        if (!this.dispatching) {
+          if (this.continueLane(p, lane)) return;
+        } else if (this.mayContinue(p, lane)) {
+          // Landed synchronously inside dispatch()'s loop: that loop starts the lane's next record (refill() waits for
+          // the run's end, so that taking records is not counted in the next call's duration).
+          this.nextInLane = lane;
+          return;
+        }
+      }
       this.slots--;
       this.freeLane(p, lane);
     } else {
@@ -548,14 +568,7 @@ export class Runner {
    * for a slot (no partition starves), without limit while none does. False: the lane goes the usual way.
    */
   private continueLane(p: Part, lane: Lane): boolean {
-    if (lane.queue.length === 0 || p.phase !== 'active' || this.stopping || this.options.deserializers !== null) {
-      lane.streak = 0;
-      return false;
-    }
-    if (this.readyParts.length > 0 && ++lane.streak > RUN_LENGTH) {
-      lane.streak = 0;
-      return false;
-    }
+    if (!this.mayContinue(p, lane)) return false;
     const next = lane.queue.shift()!;
     // A handler that returns synchronously lands inside this call: that landing goes the usual way (dispatch()'s
     // loop), or a lane of synchronous calls would recurse here.
@@ -564,6 +577,19 @@ export class Runner {
     this.continuing = false;
     this.landedAtFresh = false;
     this.refill();
+    return true;
+  }
+
+  /** Whether an exclusive lane whose record landed may start its next record in the same slot (continueLane()). */
+  private mayContinue(p: Part, lane: Lane): boolean {
+    if (lane.queue.length === 0 || p.phase !== 'active' || this.stopping || this.options.deserializers !== null) {
+      lane.streak = 0;
+      return false;
+    }
+    if (this.readyParts.length > 0 && ++lane.streak > RUN_LENGTH) {
+      lane.streak = 0;
+      return false;
+    }
     return true;
   }
 

@@ -273,6 +273,48 @@ test('async handler, partition order, concurrency 1: a lane runs on for at most 
   assert.deepEqual([...last.entries()].sort(), [[0, 3000n], [1, 3000n]]);
 });
 
+test('synchronous handler, partition order, concurrency 1: a lane runs on inside dispatch()\'s loop for at most 32 records while another partition waits', async () => {
+  const host = new FakeHost();
+  const stop = new AbortController();
+  const order: number[] = [];
+  const seen = new Map<number, bigint[]>();
+  const perPartition = 2000;
+  const total = 2 * perPartition;
+  let depth = 0;
+  let deepest = 0;
+  const r = runner(host, {
+    concurrency: 1, maxBufferedRecords: 10_000, signal: stop.signal,
+    eachMessage: (m) => {
+      deepest = Math.max(deepest, ++depth);
+      order.push(m.partition);
+      let list = seen.get(m.partition);
+      if (list === undefined) seen.set(m.partition, (list = []));
+      list.push(m.offset);
+      if (order.length === total) stop.abort();
+      depth--;
+    },
+  });
+  host.committed = async () => new Map();
+  for (let p = 0; p < 2; p++) host.push(...Array.from({ length: perPartition }, (_, i) => record(p, i, null)));
+  const summary = await r.run([0, 1].map((partition) => ({ topic: 't', partition })));
+  assert.equal(summary.completed, total);
+  assert.equal(deepest, 1, 'a call never starts inside another');
+  for (let p = 0; p < 2; p++) assert.deepEqual(seen.get(p), Array.from({ length: perPartition }, (_, i) => BigInt(i)), `partition ${p} in order`);
+  const done = [0, 0];
+  let run = 0;
+  let longest = 0;
+  for (let i = 0; i < order.length; i++) {
+    const p = order[i];
+    done[p]++;
+    run = i > 0 && p === order[i - 1] ? run + 1 : 1;
+    if (done[1 - p] < perPartition) longest = Math.max(longest, run);
+  }
+  assert.ok(longest <= 33, `a partition ran ${longest} records in a row while the other waited`);
+  assert.ok(longest > 1, 'a lane runs on from its synchronous landing');
+  const last = new Map(host.commits.flat().map((c) => [c.partition, c.offset]));
+  assert.deepEqual([...last.entries()].sort(), [[0, BigInt(perPartition)], [1, BigInt(perPartition)]]);
+});
+
 test('messaging.process.duration: N handler calls record N durations; their sum is the handlers\' time plus bookkeeping only', async () => {
   // The clock read that ends a call starts the next when nothing else ran between (continueLane(), dispatch()'s loop):
   // each recorded duration still covers its whole call, and none covers another's. Each call spins SPIN_MS: a call
