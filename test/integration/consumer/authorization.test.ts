@@ -15,6 +15,11 @@ const READER = 'gregor-reader';
 // SaslAuthenticate) on up to three lanes, Metadata, FindCoordinator, and the refused request itself. A retry storm
 // would be hundreds within the observation window.
 const HANDFUL = 16;
+// "Promptly": the error comes with the refusing answer, not at a timeout (request.timeout.ms 30 s,
+// default.api.timeout.ms 60 s) or after retries (the request count above). The figures each test prints are 30-150 ms
+// typically; the bound leaves room for connection setup (TLS, SASL on up to three connections) on a loaded machine,
+// where it once took 1.2 s (load 14 on two cores).
+const PROMPT_MS = 5000;
 
 /** The rejection of the first poll() (fails the test when a message or null comes back), and how long it took. */
 async function firstRejection(c: Consumer): Promise<{ error: unknown; ms: number }> {
@@ -50,7 +55,7 @@ async function consumeAll(c: Consumer, n: number): Promise<number> {
 }
 
 for (const protocol of ['classic', 'consumer'] as const) {
-  test(`${protocol}: subscribe without READ on the topic: TopicAuthorizationError naming it within 1 s, a handful of requests; granted, it consumes`, { timeout: 180_000 }, async () => {
+  test(`${protocol}: subscribe without READ on the topic: TopicAuthorizationError naming it promptly, a handful of requests; granted, it consumes`, { timeout: 180_000 }, async () => {
     ensureSecureKafka();
     const topic = uniqueName('authz-topic');
     const group = uniqueName('g-authz-topic');
@@ -70,7 +75,7 @@ for (const protocol of ['classic', 'consumer'] as const) {
       assert.deepEqual(error.topics, [topic]);
       assert.ok(error.message.includes(topic), error.message);
       // Measured from the first poll(): the connection setup (TLS, SASL) is included.
-      assert.ok(ms < 1000, `reported after ${ms.toFixed(0)} ms`);
+      assert.ok(ms < PROMPT_MS, `reported after ${ms.toFixed(0)} ms`);
       const sent = await requestsAfter(c, error, mark, clientId, 2000);
       assert.ok(sent.length <= HANDFUL, `${sent.length} requests: ${count(sent)}`);
       process.stdout.write(`# ${protocol}, topic refused: reported after ${ms.toFixed(0)} ms; requests in 2 s: ${sent.length} (${count(sent)})\n`);
@@ -87,7 +92,7 @@ for (const protocol of ['classic', 'consumer'] as const) {
     }
   });
 
-  test(`${protocol}: subscribe without READ on the group: GroupAuthorizationError naming it within 1 s, a handful of requests; granted, it consumes`, { timeout: 180_000 }, async () => {
+  test(`${protocol}: subscribe without READ on the group: GroupAuthorizationError naming it promptly, a handful of requests; granted, it consumes`, { timeout: 180_000 }, async () => {
     ensureSecureKafka();
     const topic = uniqueName('authz-group');
     const group = uniqueName('g-authz-group');
@@ -105,7 +110,7 @@ for (const protocol of ['classic', 'consumer'] as const) {
       assert.equal(error.code, 'ERR_GROUP_AUTHORIZATION');
       assert.equal(error.groupId, group);
       assert.ok(error.message.includes(group), error.message);
-      assert.ok(ms < 1000, `reported after ${ms.toFixed(0)} ms`);
+      assert.ok(ms < PROMPT_MS, `reported after ${ms.toFixed(0)} ms`);
       const sent = await requestsAfter(c, error, mark, clientId, 2000);
       assert.ok(sent.length <= HANDFUL, `${sent.length} requests: ${count(sent)}`);
       process.stdout.write(`# ${protocol}, group refused: reported after ${ms.toFixed(0)} ms; requests in 2 s: ${sent.length} (${count(sent)})\n`);
@@ -141,7 +146,7 @@ test('assign(): DESCRIBE but no READ on the topic: Fetch refused, TopicAuthoriza
     const { error, ms } = await firstRejection(c);
     assert.ok(error instanceof TopicAuthorizationError, `expected TopicAuthorizationError, got ${String(error)}`);
     assert.deepEqual(error.topics, [topic]);
-    assert.ok(ms < 1000, `reported after ${ms.toFixed(0)} ms`);
+    assert.ok(ms < PROMPT_MS, `reported after ${ms.toFixed(0)} ms`);
     const sent = await requestsAfter(c, error, mark, clientId, 2000);
     assert.ok(sent.filter((r) => r.apiKey === 'FETCH').length <= 2, `Fetch not retried: ${count(sent)}`);
     assert.ok(sent.length <= HANDFUL, `${sent.length} requests: ${count(sent)}`);
@@ -166,7 +171,7 @@ test('assign() with a group.id the principal may not use: OffsetFetch and commit
     const { error, ms } = await firstRejection(c);
     assert.ok(error instanceof GroupAuthorizationError, `expected GroupAuthorizationError, got ${String(error)}`);
     assert.equal(error.groupId, group);
-    assert.ok(ms < 1000, `reported after ${ms.toFixed(0)} ms`);
+    assert.ok(ms < PROMPT_MS, `reported after ${ms.toFixed(0)} ms`);
     await assert.rejects(c.commit([{ topic, partition: 0, offset: 1n }]), (e) => isGregorError(e) && e instanceof GroupAuthorizationError && e.groupId === group);
     const sent = await requestsSince(mark, clientId);
     assert.ok(sent.length <= HANDFUL, `${sent.length} requests: ${count(sent)}`);
