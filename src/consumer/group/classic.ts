@@ -519,10 +519,15 @@ export class ClassicMembership {
     const assigned = flatten(assignedList);
     this.lastAssignment = { partitions: assignedList, generationId: this.generationId };
     const owned = this.host.ownedPartitions();
-    const ownedKeys = new Set(owned.map((tp) => partitionKey(tp.topic, tp.partition)));
-    const newKeys = new Set(assigned.map((tp) => partitionKey(tp.topic, tp.partition)));
-    const revoked = owned.filter((tp) => !newKeys.has(partitionKey(tp.topic, tp.partition)));
-    const added = assigned.filter((tp) => !ownedKeys.has(partitionKey(tp.topic, tp.partition)));
+    let revoked: TopicPartition[] = [];
+    let added = assigned;
+    // A first assignment (or one after losing everything) adds all: no key sets of every partition to compare.
+    if (owned.length > 0) {
+      const ownedKeys = new Set(owned.map((tp) => partitionKey(tp.topic, tp.partition)));
+      const newKeys = new Set(assigned.map((tp) => partitionKey(tp.topic, tp.partition)));
+      revoked = owned.filter((tp) => !newKeys.has(partitionKey(tp.topic, tp.partition)));
+      added = assigned.filter((tp) => !ownedKeys.has(partitionKey(tp.topic, tp.partition)));
+    }
     if (revoked.length > 0) {
       await this.host.revoked(revoked);
       // KIP-429: partitions given up must be re-assigned in a further rebalance.
