@@ -233,6 +233,21 @@ test('synchronous handler, partition order: every record once and in order per p
   assert.deepEqual([...last.entries()].sort(), [[0, 1500n], [1, 1500n], [2, 1500n]]);
 });
 
+
+/** Of two partitions' handler calls in `order`, the longest run of one partition while the other still had records. */
+function longestRunWhileOtherWaits(order: readonly number[], perPartition: number): number {
+  const done = [0, 0];
+  let run = 0;
+  let longest = 0;
+  for (let i = 0; i < order.length; i++) {
+    const p = order[i];
+    done[p]++;
+    run = i > 0 && p === order[i - 1] ? run + 1 : 1;
+    if (done[1 - p] < perPartition) longest = Math.max(longest, run);
+  }
+  return longest;
+}
+
 test('async handler, partition order, concurrency 1: a lane runs on for at most 32 records while another partition waits; order and commits kept', async () => {
   const host = new FakeHost();
   const stop = new AbortController();
@@ -258,15 +273,7 @@ test('async handler, partition order, concurrency 1: a lane runs on for at most 
   assert.equal(summary.completed, total);
   for (let p = 0; p < 2; p++) assert.deepEqual(seen.get(p), Array.from({ length: 3000 }, (_, i) => BigInt(i)), `partition ${p} in order`);
   // Runs of one partition while the other has records waiting: 33 at most (the landing that hands over, and 32 more).
-  const done = [0, 0];
-  let run = 0;
-  let longest = 0;
-  for (let i = 0; i < order.length; i++) {
-    const p = order[i];
-    done[p]++;
-    run = i > 0 && p === order[i - 1] ? run + 1 : 1;
-    if (done[1 - p] < 3000) longest = Math.max(longest, run);
-  }
+  const longest = longestRunWhileOtherWaits(order, 3000);
   assert.ok(longest <= 33, `a partition ran ${longest} records in a row while the other waited`);
   assert.ok(longest > 1, 'a lane runs on from its landing');
   const last = new Map(host.commits.flat().map((c) => [c.partition, c.offset]));
@@ -300,15 +307,7 @@ test('synchronous handler, partition order, concurrency 1: a lane runs on inside
   assert.equal(summary.completed, total);
   assert.equal(deepest, 1, 'a call never starts inside another');
   for (let p = 0; p < 2; p++) assert.deepEqual(seen.get(p), Array.from({ length: perPartition }, (_, i) => BigInt(i)), `partition ${p} in order`);
-  const done = [0, 0];
-  let run = 0;
-  let longest = 0;
-  for (let i = 0; i < order.length; i++) {
-    const p = order[i];
-    done[p]++;
-    run = i > 0 && p === order[i - 1] ? run + 1 : 1;
-    if (done[1 - p] < perPartition) longest = Math.max(longest, run);
-  }
+  const longest = longestRunWhileOtherWaits(order, perPartition);
   assert.ok(longest <= 33, `a partition ran ${longest} records in a row while the other waited`);
   assert.ok(longest > 1, 'a lane runs on from its synchronous landing');
   const last = new Map(host.commits.flat().map((c) => [c.partition, c.offset]));

@@ -9,6 +9,12 @@ import { ApiKey, ErrorCode } from '../../../src/protocol/index.js';
 import type { Reply } from '../../support/scripted-kafka.js';
 import { HANG, TOPIC, describe, expected, scenario, take } from './helpers.js';
 
+/** Metadata without node 1: node 1 then serves only as the bootstrap address, and the known brokers are 2 and 3. */
+async function withoutNode1(next: () => Promise<Reply<typeof ApiKey.Metadata>>): Promise<Reply<typeof ApiKey.Metadata>> {
+  const res = await next();
+  return { ...res, brokers: (res.brokers ?? []).filter((b) => b?.nodeId !== 1) };
+}
+
 test('Metadata answered REBOOTSTRAP_REQUIRED: every connection is dropped, metadata comes again through the bootstrap address, fetching goes on', async () => {
   await scenario((c) => {
     c.model.addTopic(TOPIC, 1, { leader: 2, leaderEpoch: 1 });
@@ -61,11 +67,6 @@ test('metadata.recovery.strategy=none: REBOOTSTRAP_REQUIRED drops nothing, the m
 });
 
 test('metadata.recovery.rebootstrap.trigger.ms: known brokers that accept connections but never answer Metadata are given up for the bootstrap address', async () => {
-  // Node 1 serves only as the bootstrap address: the metadata never names it, so the known brokers are 2 and 3.
-  const withoutNode1 = async (next: () => Promise<Reply<typeof ApiKey.Metadata>>): Promise<Reply<typeof ApiKey.Metadata>> => {
-    const res = await next();
-    return { ...res, brokers: (res.brokers ?? []).filter((b) => b?.nodeId !== 1) };
-  };
   await scenario((c) => {
     c.model.addTopic(TOPIC, 1, { leader: 2, leaderEpoch: 1 });
     c.model.append(TOPIC, 0, 3);
@@ -91,10 +92,6 @@ test('metadata.recovery.rebootstrap.trigger.ms: known brokers that accept connec
 // with metadata.recovery.strategy=none. Such an answer is a failed refresh: the known brokers stay.
 for (const strategy of ['none', 'rebootstrap'] as const) {
   test(`metadata.recovery.strategy=${strategy}: a Metadata answer naming no broker is ignored, the bootstrap address is not asked again`, async () => {
-    const withoutNode1 = async (next: () => Promise<Reply<typeof ApiKey.Metadata>>): Promise<Reply<typeof ApiKey.Metadata>> => {
-      const res = await next();
-      return { ...res, brokers: (res.brokers ?? []).filter((b) => b?.nodeId !== 1) };
-    };
     await scenario((c) => {
       c.model.addTopic(TOPIC, 1, { leader: 2, leaderEpoch: 1 });
       c.model.append(TOPIC, 0, 3);
