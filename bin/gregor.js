@@ -8,7 +8,7 @@
 import module from 'node:module';
 
 module.enableCompileCache?.();
-const { main } = await import('../dist/src/cli/main.js');
+const { main } = await import('../dist/bundle/cli.js');
 
 main(process.argv.slice(2)).then(
   (code) => { process.exitCode = code; },

@@ -1,9 +1,13 @@
 #!/usr/bin/env node
 // The package as a user gets it: packs a fresh clone of HEAD (`npm pack`, whose prepack builds), installs the
 // tarball into an empty app with `--ignore-scripts --omit=optional`, and checks, on each Node given:
+//   - that what ships is the bundle (dist/bundle, scripts/bundle.mjs) and the .d.ts, not the modules of dist/src;
 //   - `import` from ESM and `require` from CommonJS (Node >= 22.12 loads ES modules synchronously; a top-level await
-//     anywhere in the module graph would make `require` fail with ERR_REQUIRE_ASYNC_MODULE);
-//   - `npx gregor --help`;
+//     anywhere in the module graph would make `require` fail with ERR_REQUIRE_ASYNC_MODULE), both resolving to the
+//     bundle;
+//   - `npx gregor --help` and `npx gregor --version` (the version read through the package's own `exports`);
+//   - the heartbeat thread starting from the installed bundle's liveness-worker.js (worker_threads.Worker wrapped
+//     before gregor loads: the file it is given, 'online', no 'error'), with no broker, and in every consumer below;
 //   - reading gzip, snappy, lz4 and zstd records that Kafka's Java producer wrote to the local broker (produced with
 //     the project's test helper, i.e. scripts/kafka-tool's console-producer), with no optional (native) package;
 // once: a strict TypeScript file (ESM and CommonJS) compiled against the shipped types, and no install script (nor a
@@ -94,12 +98,17 @@ step('pack a fresh clone of HEAD (npm ci, npm pack: prepack builds)', () => {
   const out = JSON.parse(run('npm', ['pack', '--json', '--pack-destination', work], { cwd: clone, env: npmEnv }));
   tarball = join(work, out[0].filename);
   const files = out[0].files.map((f) => f.path);
-  for (const want of ['LICENSE', 'README.md', 'CHANGELOG.md', 'package.json', 'bin/gregor.js', 'dist/src/index.js', 'dist/src/index.d.ts', 'dist/src/cli/main.js']) {
+  const wanted = ['LICENSE', 'README.md', 'CHANGELOG.md', 'package.json', 'bin/gregor.js', 'dist/src/index.d.ts', 'dist/src/otel/index.d.ts',
+    ...['index', 'otel', 'cli', 'liveness-worker'].map((e) => `dist/bundle/${e}.js`)];
+  for (const want of wanted) {
     if (!files.includes(want)) throw new Error(`the tarball lacks ${want}`);
   }
-  const stray = files.filter((f) => !/^(LICENSE|README\.md|CHANGELOG\.md|package\.json|bin\/|dist\/src\/.*\.(js|d\.ts)$)/.test(f));
+  // The modules of dist/src are for the tests and the bench: only their .d.ts ship.
+  const stray = files.filter((f) => !/^(LICENSE|README\.md|CHANGELOG\.md|package\.json|bin\/|dist\/bundle\/[^/]+\.js$|dist\/src\/.*\.d\.ts$)/.test(f));
   if (stray.length > 0) throw new Error(`unexpected files in the tarball: ${stray.join(', ')}`);
-  return `${out[0].filename}, ${out[0].files.length} files, ${mb(out[0].size)} packed, ${mb(out[0].unpackedSize)} unpacked`;
+  const bundled = files.filter((f) => f.startsWith('dist/bundle/'));
+  const bundleBytes = out[0].files.filter((f) => f.path.startsWith('dist/bundle/')).reduce((n, f) => n + f.size, 0);
+  return `${out[0].filename}, ${out[0].files.length} files (${bundled.length} of the bundle, ${mb(bundleBytes)}), ${mb(out[0].size)} packed, ${mb(out[0].unpackedSize)} unpacked`;
 });
 if (tarball === undefined) finish();
 
@@ -129,13 +138,51 @@ const ESM = `import { Consumer, Producer, Admin, Message, GregorError, resolveCo
 import pkg from 'gregor/package.json' with { type: 'json' };
 for (const [n, v] of Object.entries({ Consumer, Producer, Admin, Message, GregorError, resolveConfig })) if (typeof v !== 'function') throw new Error(n);
 // gregor/otel resolves; its optional peer @opentelemetry/api is not installed here, and the import names it.
-if (!import.meta.resolve('gregor/otel').endsWith('/gregor/dist/src/otel/index.js')) throw new Error('gregor/otel: ' + import.meta.resolve('gregor/otel'));
+if (!import.meta.resolve('gregor').endsWith('/gregor/dist/bundle/index.js')) throw new Error('gregor: ' + import.meta.resolve('gregor'));
+if (!import.meta.resolve('gregor/otel').endsWith('/gregor/dist/bundle/otel.js')) throw new Error('gregor/otel: ' + import.meta.resolve('gregor/otel'));
 const otel = await import('gregor/otel').then(() => 'loaded', (e) => e.code === 'ERR_MODULE_NOT_FOUND' && e.message.includes("'@opentelemetry/api'") ? 'needs @opentelemetry/api' : e);
 if (otel !== 'needs @opentelemetry/api') throw new Error('gregor/otel without @opentelemetry/api: ' + otel);
 console.log('esm', pkg.name, '; gregor/otel', otel);`;
 const CJS = `const { Consumer, Producer, Admin, Message, GregorError, resolveConfig } = require('gregor');
 for (const [n, v] of Object.entries({ Consumer, Producer, Admin, Message, GregorError, resolveConfig })) if (typeof v !== 'function') throw new Error(n);
+if (!require.resolve('gregor').endsWith('/gregor/dist/bundle/index.js')) throw new Error('gregor: ' + require.resolve('gregor'));
+if (new Consumer({ 'bootstrap.servers': '127.0.0.1:1', 'group.id': 'g' }).constructor.name !== 'Consumer') throw new Error('Consumer lost its name');
+if (new GregorError('CONFIG', 'x').name !== 'GregorError') throw new Error('GregorError lost its name');
 console.log('cjs', require('gregor/package.json').name);`;
+// Loaded before gregor (--import): wraps worker_threads.Worker (syncBuiltinESMExports updates the named export the
+// bundle imports) and, at exit, checks every thread gregor started: the installed bundle's liveness-worker.js, online,
+// no error. GREGOR_CHECK_WORKERS=n: at least n threads were started.
+const WORKERS = `import { createRequire, syncBuiltinESMExports } from 'node:module';
+const threads = createRequire(import.meta.url)('node:worker_threads');
+const started = [];
+const Base = threads.Worker;
+threads.Worker = class extends Base {
+  constructor(file, options) {
+    super(file, options);
+    const s = { file: String(file), online: false, error: null };
+    started.push(s);
+    this.on('online', () => { s.online = true; });
+    this.on('error', (e) => { s.error = e.message; });
+  }
+};
+syncBuiltinESMExports();
+process.on('exit', () => {
+  const want = Number(process.env.GREGOR_CHECK_WORKERS ?? 1);
+  const bad = started.filter((s) => !s.file.endsWith('/node_modules/gregor/dist/bundle/liveness-worker.js') || !s.online || s.error !== null);
+  if (started.length < want || bad.length > 0) {
+    console.error('heartbeat threads: ' + JSON.stringify(started));
+    process.exitCode = 1;
+  }
+});`;
+// No broker: subscribe() and a poll start the group's heartbeat thread before any connection succeeds.
+const WORKER_BOOT = `import { Consumer } from 'gregor';
+const consumer = new Consumer({ 'bootstrap.servers': '127.0.0.1:1', 'group.id': 'package-check', 'gregor.log.level': 'error' });
+consumer.subscribe(['t']);
+await consumer.poll(1500);
+await consumer.close();
+console.log('the heartbeat thread started from the bundle');`;
+writeFileSync(join(app, 'workers.mjs'), WORKERS);
+writeFileSync(join(app, 'worker-boot.mjs'), WORKER_BOOT);
 writeFileSync(join(app, 'esm.mjs'), ESM);
 writeFileSync(join(app, 'cjs.cjs'), CJS);
 for (const node of nodes) {
@@ -155,6 +202,14 @@ for (const node of nodes) {
     if (!/consume/.test(out)) throw new Error(`unexpected help text: ${out.slice(0, 200)}`);
     return `${out.split('\n').length} lines`;
   });
+  step(`Node ${v}: npx gregor --version`, () => {
+    const out = run('npx', ['--no-install', 'gregor', '--version'], { cwd: app, env }).trim();
+    const want = JSON.parse(readFileSync(join(app, 'node_modules', 'gregor', 'package.json'), 'utf8')).version;
+    if (!out.includes(want)) throw new Error(`--version printed ${out}, the package is ${want}`);
+    return out;
+  });
+  step(`Node ${v}: the heartbeat thread starts from the installed bundle (no broker)`, () =>
+    run(node, ['--import', './workers.mjs', 'worker-boot.mjs'], { cwd: app, env, timeout: 60_000 }).trim());
 }
 
 // ---- TypeScript against the shipped types ----
@@ -232,7 +287,8 @@ console.log(codec + ' 50/50');
       const v = run(node, ['-v']).trim();
       for (const codec of CODECS) {
         step(`Node ${v}: consume ${codec} records (no optional packages installed)`, () =>
-          run(node, ['consume.mjs', topics.bootstrap, codec, topics.topics[codec]], { cwd: app, env: envFor(node), timeout: 120_000 }).trim());
+          run(node, ['--import', './workers.mjs', 'consume.mjs', topics.bootstrap, codec, topics.topics[codec]], { cwd: app, env: envFor(node), timeout: 120_000 }).trim()
+            + ', its heartbeat thread from dist/bundle/liveness-worker.js');
       }
     }
     step('delete the topics', () => {

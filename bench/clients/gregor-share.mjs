@@ -2,7 +2,7 @@
 // group config share.auto.offset.reset=earliest first), poll() in the default implicit acknowledgement mode (the
 // records of a poll are accepted at the next one), every record's value touched, until the expected count. The
 // counterpart of Kafka's ShareConsumerPerformance (one share consumer, its defaults).
-import { ShareConsumer } from '../../dist/src/index.js';
+import { ShareConsumer } from 'gregor';
 import { deadline, parseArgs, reportAndClose, Tally } from './common.mjs';
 
 const args = parseArgs();

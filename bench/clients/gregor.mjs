@@ -1,8 +1,9 @@
 // gregor, through its public API: subscribe() in a fresh group, `for await` over the consumer (the idiom README
 // shows). With --api batches: `for await` over consumer.batches() (one promise per batch); with --api run:
 // consumer.run({ eachMessage }) (issue 6); --ordering key|none --concurrency N change run()'s ordering and concurrency.
+// `from 'gregor'` resolves through package.json's `exports` (a self-reference): the bundle, what users import.
 import { constants as perf, PerformanceObserver } from 'node:perf_hooks';
-import { Consumer } from '../../dist/src/index.js';
+import { Consumer } from 'gregor';
 import { deadline, parseArgs, reportAndClose, Tally } from './common.mjs';
 
 // GREGOR_BENCH_GC=1: the garbage collector's pauses (count and total ms, per kind) on stderr after the report line.

@@ -4,7 +4,7 @@
 // 2 a mistake the user can fix before running (unknown command or option, bad config file or property).
 // Errors print as one line, `gregor: <message>`; the stack and the chain of causes only with --verbose.
 
-import { readFileSync } from 'node:fs';
+import { createRequire } from 'node:module';
 import { ConfigError, isGregorError } from '../errors.js';
 import { closestMatch } from '../config/index.js';
 import { UsageError } from './args.js';
@@ -38,7 +38,8 @@ const USAGES: Record<string, string> = {
 
 function version(): string {
   try {
-    const pkg = JSON.parse(readFileSync(new URL('../../../package.json', import.meta.url), 'utf8')) as { version?: string };
+    // Through the package's own `exports` (a self-reference): the same from dist/src/cli and from the bundle.
+    const pkg = createRequire(import.meta.url)('gregor/package.json') as { version?: string };
     return pkg.version ?? 'unknown';
   } catch {
     return 'unknown';

@@ -31,8 +31,11 @@ import {
 
 /** The instrumentation's name (its tracer's and meter's). */
 export const INSTRUMENTATION_NAME = 'gregor';
-/** The instrumentation's version (gregor's, from its package.json). */
-export const INSTRUMENTATION_VERSION: string = (createRequire(import.meta.url)('../../../package.json') as { version: string }).version;
+/**
+ * The instrumentation's version (gregor's, from its package.json, read through the package's own `exports`: the same
+ * from dist/src/otel and from the bundle).
+ */
+export const INSTRUMENTATION_VERSION: string = (createRequire(import.meta.url)('gregor/package.json') as { version: string }).version;
 
 /** Bucket bounds (seconds) the messaging conventions advise for the duration histograms. */
 const DURATION_BUCKETS = [0.005, 0.01, 0.025, 0.05, 0.075, 0.1, 0.25, 0.5, 0.75, 1, 2.5, 5, 7.5, 10];
