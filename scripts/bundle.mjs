@@ -57,4 +57,5 @@ const result = await build({
 });
 const outputs = Object.entries(result.metafile.outputs);
 const bytes = outputs.reduce((n, [, o]) => n + o.bytes, 0);
-console.log(`bundle: ${outputs.length} files, ${(bytes / 1024).toFixed(0)} KiB in dist/bundle (${Date.now() - t0} ms)`);
+// stderr: `npm pack --json` (prepack builds) keeps its stdout for the JSON.
+console.error(`bundle: ${outputs.length} files, ${(bytes / 1024).toFixed(0)} KiB in dist/bundle (${Date.now() - t0} ms)`);
