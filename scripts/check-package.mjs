@@ -6,8 +6,9 @@
 //     anywhere in the module graph would make `require` fail with ERR_REQUIRE_ASYNC_MODULE), both resolving to the
 //     bundle;
 //   - `npx gregor --help` and `npx gregor --version` (the version read through the package's own `exports`);
-//   - the heartbeat thread starting from the installed bundle's liveness-worker.js (worker_threads.Worker wrapped
-//     before gregor loads: the file it is given, 'online', no 'error'), with no broker, and in every consumer below;
+//   - the heartbeat thread's file, the installed dist/bundle/liveness-worker.js, loading and answering (no broker);
+//     and in every consumer below, worker_threads.Worker wrapped before gregor loads: a real group member's heartbeat
+//     thread started from that file, 'online', no 'error';
 //   - reading gzip, snappy, lz4 and zstd records that Kafka's Java producer wrote to the local broker (produced with
 //     the project's test helper, i.e. scripts/kafka-tool's console-producer), with no optional (native) package;
 // once: a strict TypeScript file (ESM and CommonJS) compiled against the shipped types, and no install script (nor a
@@ -174,13 +175,18 @@ process.on('exit', () => {
     process.exitCode = 1;
   }
 });`;
-// No broker: subscribe() and a poll start the group's heartbeat thread before any connection succeeds.
-const WORKER_BOOT = `import { Consumer } from 'gregor';
-const consumer = new Consumer({ 'bootstrap.servers': '127.0.0.1:1', 'group.id': 'package-check', 'gregor.log.level': 'error' });
-consumer.subscribe(['t']);
-await consumer.poll(1500);
-await consumer.close();
-console.log('the heartbeat thread started from the bundle');`;
+// No broker: the installed liveness-worker.js started as GroupLiveness starts it, asked for an API version of a node
+// that does not listen. Any 'reply' (here an error: the options are a minimum) proves every chunk it imports resolved
+// and its code answered; a missing chunk is an 'error' event instead.
+const WORKER_BOOT = `import { Worker } from 'node:worker_threads';
+import { createRequire } from 'node:module';
+const file = createRequire(import.meta.url).resolve('gregor').replace(/index\\.js$/, 'liveness-worker.js');
+const w = new Worker(file, { execArgv: [], workerData: {
+  options: { bootstrapServers: [{ host: '127.0.0.1', port: 1 }] }, activity: new SharedArrayBuffer(64), state: new SharedArrayBuffer(64), base: Date.now(),
+} });
+w.on('error', (e) => { console.error(e.message); process.exitCode = 1; });
+w.on('message', (m) => { if (m.op === 'reply' && m.id === 1) { console.log(file.slice(file.indexOf('node_modules')) + ' loaded and answered'); void w.terminate(); } });
+w.postMessage({ op: 'version', id: 1, node: { nodeId: 0, host: '127.0.0.1', port: 1, connectHost: '127.0.0.1', connectPort: 1 }, apiKey: 18 });`;
 writeFileSync(join(app, 'workers.mjs'), WORKERS);
 writeFileSync(join(app, 'worker-boot.mjs'), WORKER_BOOT);
 writeFileSync(join(app, 'esm.mjs'), ESM);
@@ -209,7 +215,7 @@ for (const node of nodes) {
     return out;
   });
   step(`Node ${v}: the heartbeat thread starts from the installed bundle (no broker)`, () =>
-    run(node, ['--import', './workers.mjs', 'worker-boot.mjs'], { cwd: app, env, timeout: 60_000 }).trim());
+    run(node, ['worker-boot.mjs'], { cwd: app, env, timeout: 60_000 }).trim());
 }
 
 // ---- TypeScript against the shipped types ----
