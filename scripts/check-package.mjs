@@ -214,7 +214,7 @@ for (const node of nodes) {
     if (!out.includes(want)) throw new Error(`--version printed ${out}, the package is ${want}`);
     return out;
   });
-  step(`Node ${v}: the heartbeat thread starts from the installed bundle (no broker)`, () =>
+  step(`Node ${v}: the heartbeat thread's file loads and answers from the installed bundle (no broker)`, () =>
     run(node, ['worker-boot.mjs'], { cwd: app, env, timeout: 60_000 }).trim());
 }
 
