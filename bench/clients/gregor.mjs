@@ -1,6 +1,7 @@
 // gregor, through its public API: subscribe() in a fresh group, `for await` over the consumer (the idiom README
 // shows). With --api batches: `for await` over consumer.batches() (one promise per batch); with --api run:
-// consumer.run({ eachMessage }) (issue 6); --ordering key|none --concurrency N change run()'s ordering and concurrency.
+// consumer.run({ eachMessage }) (issue 6); --ordering key|none --concurrency N change run()'s ordering and concurrency,
+// --handler sync makes eachMessage a plain function (run() lands its result without a promise).
 // `from 'gregor'` resolves through package.json's `exports` (a self-reference): the bundle, what users import.
 import { constants as perf, PerformanceObserver } from 'node:perf_hooks';
 import { Consumer } from 'gregor';
@@ -43,6 +44,7 @@ const own = (flag) => {
 api = own('--api') ?? api;
 const ordering = own('--ordering');
 const concurrency = own('--concurrency');
+const handler = own('--handler') ?? 'async';
 const args = parseArgs(argv);
 const config = {
   'bootstrap.servers': args.bootstrap,
@@ -57,7 +59,7 @@ if (args.fetch !== null) {
 }
 // GREGOR_BENCH_PROPS: extra properties as JSON (e.g. '{"gregor.fetch.buffer.bytes":16777216}'), for experiments.
 if (process.env.GREGOR_BENCH_PROPS !== undefined) Object.assign(config, JSON.parse(process.env.GREGOR_BENCH_PROPS));
-const tally = new Tally(`gregor-${api}${ordering === undefined ? '' : `-${ordering}`}`, args.expected, args.latency);
+const tally = new Tally(`gregor-${api}${ordering === undefined ? '' : `-${ordering}`}${handler === 'sync' ? '-sync' : ''}`, args.expected, args.latency);
 deadline(tally);
 const consumer = new Consumer(config);
 consumer.subscribe([args.topic]);
@@ -85,11 +87,12 @@ if (api === 'iterator') {
   // run() with its defaults (one record at a time per partition, in order) and an async eachMessage, as KafkaJS's
   // client is written; it resolves once the signal stops it.
   const stop = new AbortController();
+  const each = (m) => {
+    const v = m.value;
+    if (tally.add(v === null ? 0 : v.length, m.timestamp)) stop.abort();
+  };
   const running = consumer.run({
-    eachMessage: async (m) => {
-      const v = m.value;
-      if (tally.add(v === null ? 0 : v.length, m.timestamp)) stop.abort();
-    },
+    eachMessage: handler === 'sync' ? each : async (m) => each(m),
     signal: stop.signal,
     ...(ordering === undefined ? {} : { ordering }),
     ...(concurrency === undefined ? {} : { concurrency: Number(concurrency) }),

@@ -74,6 +74,9 @@ export function allClients({ node24, node24Version, hasRun, hasBatches = false, 
   }
   if (hasRun) {
     list.push(nodeClient('gregor-run', 'gregor (run())', 'gregor', 'gregor.mjs', node24, n24, { defaultsEqual: true, args: ['--api', 'run'] }));
+    list.push(nodeClient('gregor-run-sync', 'gregor (run(), synchronous eachMessage)', 'gregor', 'gregor.mjs', node24, n24, {
+      defaultsEqual: true, defaultPassOnly: true, args: ['--api', 'run', '--handler', 'sync'],
+    }));
     // ordering 'key' with 16 in flight: the workloads' keys are null (one key per partition), so this measures the
     // cost of the key bookkeeping with up to 12 records in flight, not a speed-up from key parallelism.
     list.push(nodeClient('gregor-run-key', "gregor (run(), ordering 'key', concurrency 16)", 'gregor', 'gregor.mjs', node24, n24, {
