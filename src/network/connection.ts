@@ -83,6 +83,11 @@ interface Pending {
   frame: Buffer | undefined;
   resolve: (value: unknown) => void;
   reject: (err: Error) => void;
+  /** Its timeout: request.timeout.ms or the request's own. */
+  readonly timeoutMs: number;
+  /** performance.now() at which a request awaiting a response times out (checkDeadlines()). */
+  readonly deadline: number;
+  /** The timeout of a request that expects no response (while queued and being written). */
   timer: NodeJS.Timeout | undefined;
   signal: AbortSignal | undefined;
   onAbort: (() => void) | undefined;
@@ -113,6 +118,17 @@ export class Connection extends EventEmitter {
   private wasBusy = false;
   private corked = false;
   private closeError: Error | undefined;
+  /**
+   * One timer for the deadlines of every request awaiting a response, armed for the earliest and re-armed when it
+   * fires, rather than a timer per request: on the fetch lane a request's timer was set and cleared per Fetch, and
+   * with every other timer of the process unref'd each one toggled the event loop's reference (two calls into C++)
+   * and created and deleted Node's list for its duration: ~10 µs to set and ~5 µs to clear on the latency path's cold
+   * caches (bench/README.md, "Latency: the next Fetch after the records").
+   */
+  private deadlineTimer: NodeJS.Timeout | undefined;
+  /** When deadlineTimer fires (performance.now()); Infinity when it is not armed. */
+  private deadlineAt = Infinity;
+  private readonly deadlineHandler = (): void => this.checkDeadlines();
   private lastActivity = Date.now();
   private connectPromise: Promise<void> | undefined;
 
@@ -262,17 +278,21 @@ export class Connection extends EventEmitter {
     } catch (err) {
       return Promise.reject(err);
     }
+    const timeoutMs = options.timeoutMs ?? this.config.requestTimeoutMs;
+    const expectResponse = options.expectResponse ?? true;
     return new Promise<ResponseBody<K>>((resolve, reject) => {
       const p: Pending = {
         correlationId,
         apiKey,
         apiVersion,
-        expectResponse: options.expectResponse ?? true,
+        expectResponse,
         urgent: options.urgent === true,
         frame,
         // settle() passes the body decodeResponse() read for this request's api key (undefined without a response).
         resolve: resolve as (value: unknown) => void,
         reject,
+        timeoutMs,
+        deadline: expectResponse ? performance.now() + timeoutMs : Infinity,
         timer: undefined,
         signal: options.signal,
         onAbort: undefined,
@@ -280,8 +300,8 @@ export class Connection extends EventEmitter {
         abandoned: false,
         onWire: false,
       };
-      const timeoutMs = options.timeoutMs ?? this.config.requestTimeoutMs;
-      p.timer = setTimeout(() => this.onTimeout(p, timeoutMs), timeoutMs);
+      if (!expectResponse) p.timer = setTimeout(() => this.onTimeout(p, timeoutMs), timeoutMs);
+      else if (p.deadline < this.deadlineAt) this.armDeadlines(p.deadline);
       if (p.signal) {
         p.onAbort = () => this.onAbort(p);
         // Not `once`: settle() removes it, and an options object per request is garbage on the fetch path.
@@ -314,6 +334,9 @@ export class Connection extends EventEmitter {
     const err =
       error ?? new ConnectionError(`connection to ${this.address} was closed by the client`, this.address);
     this.closeError = err;
+    if (this.deadlineTimer !== undefined) clearTimeout(this.deadlineTimer);
+    this.deadlineTimer = undefined;
+    this.deadlineAt = Infinity;
     this.reader.reset();
     this.frames.close();
     const socket = this.socket;
@@ -432,6 +455,42 @@ export class Connection extends EventEmitter {
       this.wasBusy = false;
       this.emit('drain');
     }
+  }
+
+  private armDeadlines(at: number): void {
+    if (this.deadlineTimer !== undefined) clearTimeout(this.deadlineTimer);
+    this.deadlineAt = at;
+    this.deadlineTimer = setTimeout(this.deadlineHandler, Math.max(1, Math.ceil(at - performance.now())));
+  }
+
+  /**
+   * Times out the requests awaiting a response whose deadline has passed (queued ones fail alone, one on the wire
+   * closes the connection: see onTimeout()), earliest first, and re-arms the timer for the earliest left. A request
+   * is watched while it is queued or in flight (an abandoned one included: its response is still owed).
+   */
+  private checkDeadlines(): void {
+    this.deadlineTimer = undefined;
+    this.deadlineAt = Infinity;
+    if (this.state === 'closed') return;
+    // Within a millisecond counts as due: the timer's clock (the event loop's cached time) may run a little behind.
+    const due = performance.now() + 1;
+    let expired: Pending[] | undefined;
+    let next = Infinity;
+    for (const list of [this.queue, this.inFlight.values()]) {
+      for (const p of list) {
+        if (!p.expectResponse) continue;
+        if (p.deadline <= due) (expired ??= []).push(p);
+        else if (p.deadline < next) next = p.deadline;
+      }
+    }
+    if (expired !== undefined) {
+      expired.sort((a, b) => a.deadline - b.deadline);
+      for (const p of expired) {
+        if (this.isClosed) return; // an earlier one was on the wire: close() failed the rest
+        this.onTimeout(p, p.timeoutMs);
+      }
+    }
+    if (!this.isClosed && next < Infinity) this.armDeadlines(next);
   }
 
   private onTimeout(p: Pending, timeoutMs: number): void {
