@@ -213,10 +213,10 @@ export function readmeTable(results, summary) {
   L.push(`| client | ${head.join(' | ')} | CPU s / M (100 B) | peak RSS MiB (100 B) |`);
   L.push(`|---|${workloads.map(() => '--:').join('|')}|--:|--:|`);
   for (const c of results.clients) {
-    const cells = workloads.map((w) => {
-      const r = summary.find((x) => x.pass === pass && x.workload === w.id && x.client === c.id);
-      return r?.recordsPerS ? fmtInt(r.recordsPerS.median) : '–';
-    });
+    const found = workloads.map((w) => summary.find((x) => x.pass === pass && x.workload === w.id && x.client === c.id));
+    // A client that read none of these workloads (the share-group clients run only their own, opt-in ones) gets no row.
+    if (!found.some((r) => r?.recordsPerS)) continue;
+    const cells = found.map((r) => (r?.recordsPerS ? fmtInt(r.recordsPerS.median) : '–'));
     const r100 = summary.find((x) => x.pass === pass && x.workload === workloads[0]?.id && x.client === c.id);
     const name = c.family === 'gregor' ? `**${c.label}**` : c.label;
     L.push(`| ${name} | ${cells.join(' | ')} | ${r100?.cpuSPerM ? fmt2(r100.cpuSPerM.median) : '–'} | ${r100?.rssMiB ? Math.round(r100.rssMiB.median) : '–'} |`);
