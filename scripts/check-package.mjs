@@ -8,11 +8,12 @@
 //   - `npx gregor --help` and `npx gregor --version` (the version read through the package's own `exports`);
 //   - the heartbeat thread's file, the installed dist/bundle/liveness-worker.js, loading and answering (no broker);
 //     and in every consumer below, worker_threads.Worker wrapped before gregor loads: a real group member's heartbeat
-//     thread started from that file, 'online', no 'error';
+//     thread started from that file, no 'error'; a KIP-848 member, whose join is a heartbeat, answered through it;
 //   - reading gzip, snappy, lz4 and zstd records that Kafka's Java producer wrote to the local broker (produced with
 //     the project's test helper, i.e. scripts/kafka-tool's console-producer), with no optional (native) package;
 // once: a strict TypeScript file (ESM and CommonJS) compiled against the shipped types, and no install script (nor a
-// binding.gyp, which npm builds implicitly) anywhere in the installed tree, with and without optional dependencies.
+// binding.gyp, which npm builds implicitly) anywhere in the installed tree, with and without optional dependencies,
+// and with them, the native CRC32C loaded by the bundle (its createRequire resolves from dist/bundle).
 // Prints the tarball size and the installed sizes (bench/README.md "Package").
 //
 //   node scripts/check-package.mjs [--node /path/to/node]... [--no-kafka]
@@ -151,8 +152,9 @@ if (new Consumer({ 'bootstrap.servers': '127.0.0.1:1', 'group.id': 'g' }).constr
 if (new GregorError('CONFIG', 'x').name !== 'GregorError') throw new Error('GregorError lost its name');
 console.log('cjs', require('gregor/package.json').name);`;
 // Loaded before gregor (--import): wraps worker_threads.Worker (syncBuiltinESMExports updates the named export the
-// bundle imports) and, at exit, checks every thread gregor started: the installed bundle's liveness-worker.js, online,
-// no error. GREGOR_CHECK_WORKERS=n: at least n threads were started.
+// bundle imports) and, at exit, checks every thread gregor started: the installed bundle's liveness-worker.js, no
+// error; at least one thread; with GREGOR_CHECK_REPLIES=1, at least one request answered by a thread (a KIP-848
+// member's heartbeat goes through it before its first assignment; 'online' is no proof: close() may come first).
 const WORKERS = `import { createRequire, syncBuiltinESMExports } from 'node:module';
 const threads = createRequire(import.meta.url)('node:worker_threads');
 const started = [];
@@ -160,17 +162,17 @@ const Base = threads.Worker;
 threads.Worker = class extends Base {
   constructor(file, options) {
     super(file, options);
-    const s = { file: String(file), online: false, error: null };
+    const s = { file: String(file), replies: 0, error: null };
     started.push(s);
-    this.on('online', () => { s.online = true; });
+    this.on('message', (m) => { if (m.op === 'reply') s.replies++; });
     this.on('error', (e) => { s.error = e.message; });
   }
 };
 syncBuiltinESMExports();
 process.on('exit', () => {
-  const want = Number(process.env.GREGOR_CHECK_WORKERS ?? 1);
-  const bad = started.filter((s) => !s.file.endsWith('/node_modules/gregor/dist/bundle/liveness-worker.js') || !s.online || s.error !== null);
-  if (started.length < want || bad.length > 0) {
+  const bad = started.filter((s) => !s.file.endsWith('/node_modules/gregor/dist/bundle/liveness-worker.js') || s.error !== null);
+  const replies = started.reduce((n, s) => n + s.replies, 0);
+  if (started.length === 0 || bad.length > 0 || (process.env.GREGOR_CHECK_REPLIES === '1' && replies === 0)) {
     console.error('heartbeat threads: ' + JSON.stringify(started));
     process.exitCode = 1;
   }
@@ -217,6 +219,16 @@ for (const node of nodes) {
   step(`Node ${v}: the heartbeat thread's file loads and answers from the installed bundle (no broker)`, () =>
     run(node, ['worker-boot.mjs'], { cwd: app, env, timeout: 60_000 }).trim());
 }
+
+// ---- the optional natives, resolved from the installed bundle's chunks (createRequire(import.meta.url)) ----
+step('with optional dependencies: importing gregor loads @node-rs/crc32 from the app\'s node_modules', () => {
+  writeFileSync(join(full, 'natives.mjs'), `import { createRequire } from 'node:module';
+await import('gregor');
+const crc = Object.keys(createRequire(import.meta.url).cache).filter((k) => k.includes('/node_modules/@node-rs/crc32/'));
+if (crc.length === 0) throw new Error('@node-rs/crc32 was not loaded');
+console.log(crc[0].slice(crc[0].indexOf('node_modules')));`);
+  return run(nodes[0], ['natives.mjs'], { cwd: full, env: npmEnv }).trim();
+});
 
 // ---- TypeScript against the shipped types ----
 step('strict TypeScript (ESM and CommonJS) compiled against the shipped types', () => {
@@ -270,8 +282,8 @@ if (withKafka) {
   });
   if (topics.topics !== undefined) {
     writeFileSync(join(app, 'consume.mjs'), `import { Consumer } from 'gregor';
-const [bootstrap, codec, topic] = process.argv.slice(2);
-const consumer = new Consumer({ 'bootstrap.servers': bootstrap, 'group.id': 'package-check-' + process.version + '-' + codec, 'auto.offset.reset': 'earliest', 'gregor.log.level': 'warn' });
+const [bootstrap, codec, topic, protocol = 'classic'] = process.argv.slice(2);
+const consumer = new Consumer({ 'bootstrap.servers': bootstrap, 'group.id': 'package-check-' + process.version + '-' + codec + '-' + protocol, 'group.protocol': protocol, 'auto.offset.reset': 'earliest', 'gregor.log.level': 'warn' });
 consumer.subscribe([topic]);
 const seen = [];
 const deadline = Date.now() + 60_000;
@@ -294,8 +306,11 @@ console.log(codec + ' 50/50');
       for (const codec of CODECS) {
         step(`Node ${v}: consume ${codec} records (no optional packages installed)`, () =>
           run(node, ['--import', './workers.mjs', 'consume.mjs', topics.bootstrap, codec, topics.topics[codec]], { cwd: app, env: envFor(node), timeout: 120_000 }).trim()
-            + ', its heartbeat thread from dist/bundle/liveness-worker.js');
+            + ', its heartbeat thread started from dist/bundle/liveness-worker.js');
       }
+      step(`Node ${v}: a KIP-848 member (group.protocol=consumer) joins through the heartbeat thread of the installed bundle`, () =>
+        run(node, ['--import', './workers.mjs', 'consume.mjs', topics.bootstrap, 'gzip', topics.topics.gzip, 'consumer'],
+          { cwd: app, env: { ...envFor(node), GREGOR_CHECK_REPLIES: '1' }, timeout: 120_000 }).trim() + ', its heartbeats answered through dist/bundle/liveness-worker.js');
     }
     step('delete the topics', () => {
       const script = `const k = await import(${JSON.stringify(pathToFileURL(helper).href)});
