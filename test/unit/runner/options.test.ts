@@ -14,7 +14,11 @@ test('defaults: partition order, one in flight, five retries, 4096-character met
   assert.equal(o.initialBackoffMs, 100);
   assert.equal(o.maxBackoffMs, 10_000);
   assert.equal(o.metadataMaxBytes, 4096);
-  assert.equal(o.maxBufferedRecords, 1000);
+  assert.equal(o.maxBufferedRecords, 128);
+  assert.equal(resolveRunOptions({ eachMessage: handler, ordering: 'none' }, 500).maxBufferedRecords, 128);
+  assert.equal(resolveRunOptions({ eachMessage: handler, ordering: 'key' }, 500).maxBufferedRecords, 1000);
+  assert.equal(resolveRunOptions({ eachMessage: handler, ordering: 'key', concurrency: 16 }, 500).maxBufferedRecords, 1000);
+  assert.equal(resolveRunOptions({ eachMessage: handler, concurrency: 16 }, 500).maxBufferedRecords, 160);
   assert.equal(o.batchSize, 500);
   assert.equal(o.signal, null);
   assert.equal(resolveRunOptions({ eachMessage: handler, concurrency: 300 }, 500).maxBufferedRecords, 3000);
