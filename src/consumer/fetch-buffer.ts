@@ -13,6 +13,7 @@ import type { GregorError } from '../errors.js';
 import type { Message } from './message.js';
 import { partitionKey, type PartitionState } from './partition-state.js';
 import { ConsumerMeter } from './metrics.js';
+import type { ChunkEnd } from './record-source.js';
 
 /** Produces a chunk's visible messages in offset order; null when exhausted. May throw a GregorError (corrupt batch). */
 export interface RecordSource {
@@ -41,6 +42,28 @@ export interface Chunk {
    * (`release()`), so that the frame can be reused (DESIGN.md, "Who owns a response").
    */
   readonly lease?: FrameLease;
+  /** Set when endOffset and endEpoch come from a walk done on first use (walked before the chunk is released). */
+  readonly end?: ChunkEnd;
+}
+
+/** A chunk whose end is found on first use rather than on arrival (ChunkEnd, PartitionState.deferCursor). */
+export class DeferredChunk implements Chunk {
+  constructor(
+    readonly state: PartitionState,
+    readonly generation: number,
+    readonly bytes: number,
+    readonly records: RecordSource,
+    readonly lease: FrameLease,
+    readonly end: ChunkEnd,
+  ) {}
+
+  get endOffset(): bigint {
+    return this.end.endOffset;
+  }
+
+  get endEpoch(): number {
+    return this.end.endEpoch;
+  }
 }
 
 export class FetchBuffer {
@@ -320,6 +343,8 @@ export class FetchBuffer {
 
   /** A chunk leaves the buffer, decoded to its end or dropped: exactly once per chunk. */
   private release(chunk: Chunk): void {
+    // The frame may be reused once its chunks are released: a walk still owed to the partition's cursor happens now.
+    chunk.end?.walk();
     chunk.lease?.done();
     chunk.state.bufferedBytes -= chunk.bytes;
     this.totalBytes -= chunk.bytes;

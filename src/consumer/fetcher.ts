@@ -18,11 +18,11 @@ import { ErrorCode, errorName, kafkaError } from '../protocol/error-codes.js';
 import { fetchSessionReset, isRetriable, leaderMoved } from '../protocol/error-kinds.js';
 import { FrameLease, type Cluster } from '../cluster/client.js';
 import { ApiKey, type FetchResponse } from '../protocol/index.js';
-import type { FetchBuffer } from './fetch-buffer.js';
+import { DeferredChunk, type FetchBuffer } from './fetch-buffer.js';
 import { FetchSession, type SessionPartition } from './fetch-session.js';
 import type { Logger } from '../config/index.js';
 import type { PartitionState } from './partition-state.js';
-import { ChunkRecords, scanRecordSet, type AbortedTransaction } from './record-source.js';
+import { ChunkEnd, ChunkRecords, firstEntryComplete, scanRecordSet, type AbortedTransaction } from './record-source.js';
 import { FailureStreak, backoff, sleep } from '../cluster/retry.js';
 import type { ConsumerSettings } from './settings.js';
 import { responseTopicName } from './topic-ids.js';
@@ -270,7 +270,8 @@ export class Fetcher {
     ordered.length = 0;
     let overrides = 0;
     for (const s of candidates) {
-      if (!buffer.wantsMore(s, owned)) continue;
+      // fetchHeld is read again for the partitions wanted: a chunk's end walked only now may hold the partition.
+      if (!buffer.wantsMore(s, owned) || s.fetchHeld) continue;
       wanted.push(s);
       if (s.maxBytesOverride > 0) overrides++;
     }
@@ -448,6 +449,18 @@ export class Fetcher {
         const records: Buffer | null = p.records;
         if (records === null || records.length === 0) continue;
         const fetchOffset = state.fetchOffset;
+        if (firstEntryComplete(records)) {
+          // The chunk has an end; where exactly is walked when first needed (PartitionState.deferCursor).
+          state.maxBytesOverride = 0;
+          const end = new ChunkEnd(records);
+          state.deferCursor(end);
+          buffer.push(new DeferredChunk(state, generation, records.length, new ChunkRecords(topic, state.partition, records, fetchOffset, {
+            checkCrcs: settings.checkCrcs,
+            readCommitted,
+            abortedTransactions: readCommitted ? p.abortedTransactions : null,
+          }), (lease ??= new FrameLease(records)).hold(), end));
+          continue;
+        }
         const scan = scanRecordSet(records);
         if (scan.nextOffset === undefined) {
           if (scan.firstEntrySize !== undefined) {

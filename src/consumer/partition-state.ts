@@ -94,10 +94,56 @@ export class PartitionState {
     this.baseEpoch = d.leaderEpoch;
     this.delivered = null;
   }
+  private cursor = -1n;
+  private cursorEpoch = -1;
+  private held = false;
+  /**
+   * The end of the chunk fetched last, when its entry headers have not been walked yet (see deferCursor()): the fetch
+   * cursor (fetchOffset, lastFetchedEpoch, fetchHeld) is what that walk says, taken the first time it is read or set.
+   */
+  private deferred: DeferredEnd | null = null;
+
   /** Next offset to fetch. */
-  fetchOffset: bigint = -1n;
+  get fetchOffset(): bigint {
+    if (this.deferred !== null) this.takeDeferred();
+    return this.cursor;
+  }
+
+  set fetchOffset(offset: bigint) {
+    if (this.deferred !== null) this.takeDeferred();
+    this.cursor = offset;
+  }
+
   /** Leader epoch of the last fetched batch (Fetch v12+ lastFetchedEpoch). */
-  lastFetchedEpoch = -1;
+  get lastFetchedEpoch(): number {
+    if (this.deferred !== null) this.takeDeferred();
+    return this.cursorEpoch;
+  }
+
+  set lastFetchedEpoch(epoch: number) {
+    if (this.deferred !== null) this.takeDeferred();
+    this.cursorEpoch = epoch;
+  }
+
+  /**
+   * A chunk was fetched and buffered: the fetch cursor moves to its end, found when first needed (the next Fetch of
+   * this partition, another fetcher's answer for it, the chunk used up or dropped) instead of on arrival. Walking the
+   * entry headers of a 52 MB response of one-record batches on arrival cost 20-40 ms before the first record could
+   * be delivered (bench/README.md, "Wide topics"), and a partition whose chunk fills its share of the buffer is not
+   * fetched again before the chunk is used up, when its bytes are in the cache anyway.
+   */
+  deferCursor(end: DeferredEnd): void {
+    if (this.deferred !== null) this.takeDeferred();
+    this.deferred = end;
+  }
+
+  private takeDeferred(): void {
+    const end = this.deferred!;
+    this.deferred = null;
+    this.cursor = end.endOffset;
+    this.cursorEpoch = end.endEpoch;
+    if (end.malformed) this.held = true;
+  }
 
   /** Paused by the application (pause()/resume()). */
   pausedByApplication = false;
@@ -118,7 +164,15 @@ export class PartitionState {
    * Fetching stops until the buffered data has been delivered: a malformed entry was fetched, and fetching past it
    * (or again at it) would only repeat it. Delivery then fails the partition with the located error.
    */
-  fetchHeld = false;
+  get fetchHeld(): boolean {
+    if (this.deferred !== null) this.takeDeferred();
+    return this.held;
+  }
+
+  set fetchHeld(value: boolean) {
+    if (this.deferred !== null) this.takeDeferred();
+    this.held = value;
+  }
   /** Fetched bytes of this partition not yet handed to the application. */
   bufferedBytes = 0;
   /** Records handed to the application (metrics: messaging.client.consumed.messages). */
@@ -173,9 +227,12 @@ export class PartitionState {
     return this.currentError;
   }
 
-  /** True when this partition may be included in the next Fetch. */
+  /**
+   * True when this partition may be included in the next Fetch. A chunk's end not walked yet is not walked here (this
+   * is asked of every partition before each Fetch): the fetcher reads fetchHeld again for those it includes.
+   */
   get fetchable(): boolean {
-    return this.phase === 'fetching' && !this.paused && !this.fetchHeld;
+    return this.phase === 'fetching' && !this.paused && !this.held;
   }
 
   /**
@@ -260,6 +317,13 @@ export class PartitionState {
     const lag = end - this.position;
     return lag > 0n ? lag : 0n;
   }
+}
+
+/** Where a fetched chunk ends, and whether an entry header in it is malformed (record-source.ts ChunkEnd). */
+export interface DeferredEnd {
+  readonly endOffset: bigint;
+  readonly endEpoch: number;
+  readonly malformed: boolean;
 }
 
 export function partitionKey(topic: string, partition: number): string {

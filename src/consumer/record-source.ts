@@ -1,10 +1,11 @@
 // Turning one partition's fetched `records` bytes into the messages the application may see.
 //
 // Two steps, at two times:
-// 1. When the Fetch response arrives, `scanRecordSet` walks only the entry headers ([int64 offset][int32 length],
-//    the magic and lastOffsetDelta): no CRC, no decompression. It says where the next fetch starts, how many bytes
-//    are complete, and whether a batch larger than the fetch limit blocks progress. This keeps the fetch loop cheap
-//    and lets the next Fetch go out while the application is still busy with this data.
+// 1. `scanRecordSet` walks only the entry headers ([int64 offset][int32 length], the magic and lastOffsetDelta): no
+//    CRC, no decompression. It says where the next fetch starts, how many bytes are complete, and whether a batch
+//    larger than the fetch limit blocks progress. This keeps the fetch loop cheap and lets the next Fetch go out while
+//    the application is still busy with this data. When the first entry is complete, the walk waits until its result
+//    is needed (`ChunkEnd`): a response of one-record batches was walked through cold memory before any delivery.
 // 2. When the chunk reaches the head of the buffer, `ChunkRecords` decodes it (CRC32C checked, decompressed) with
 //    the records layer, one batch at a time, and hands out its records, which the decoder built as Messages. Only
 //    the batch being delivered is decoded, so memory holds compressed bytes for everything else.
@@ -73,6 +74,55 @@ export function scanRecordSet(records: Buffer): RecordSetScan {
     }
   }
   return { completeBytes: p, nextOffset, lastEpoch, firstEntrySize, malformed };
+}
+
+/**
+ * Whether a record set's first entry is complete and its header well-formed, which is all the fetcher must know when
+ * the response arrives: then the walk finds an end (`ChunkEnd`), and it can wait. Else scanRecordSet says what to do
+ * (a batch larger than the limit, a malformed entry) at once.
+ */
+export function firstEntryComplete(records: Buffer): boolean {
+  if (records.length < 12) return false;
+  const length = records.readInt32BE(8);
+  if (length < 5 || 12 + length > records.length) return false;
+  const magic = records[16];
+  return !((magic === 2 && length < 49) || magic > 2);
+}
+
+/**
+ * A chunk's end (scanRecordSet's nextOffset, lastEpoch and malformed), walked on first use rather than on arrival
+ * (PartitionState.deferCursor). For a record set whose first entry is complete (firstEntryComplete). The walk must
+ * happen while the bytes are the chunk's: the buffer asks for it before it releases the chunk's frame (walk()).
+ */
+export class ChunkEnd {
+  private records: Buffer | null;
+  private scan: RecordSetScan | null = null;
+
+  constructor(records: Buffer) {
+    this.records = records;
+  }
+
+  /** Walks the entry headers now, if not done yet. */
+  walk(): RecordSetScan {
+    let scan = this.scan;
+    if (scan === null) {
+      scan = this.scan = scanRecordSet(this.records!);
+      this.records = null;
+    }
+    return scan;
+  }
+
+  get endOffset(): bigint {
+    return this.walk().nextOffset!;
+  }
+
+  get endEpoch(): number {
+    return this.walk().lastEpoch;
+  }
+
+  get malformed(): boolean {
+    return this.walk().malformed;
+  }
 }
 
 export interface AbortedTransaction {

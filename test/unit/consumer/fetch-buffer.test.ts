@@ -2,9 +2,10 @@
 // budgets are counted in bytes, and a corrupt chunk fails only its partition.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { FetchBuffer, type Chunk } from '../../../src/consumer/fetch-buffer.js';
+import { DeferredChunk, FetchBuffer, type Chunk } from '../../../src/consumer/fetch-buffer.js';
 import { PartitionState } from '../../../src/consumer/partition-state.js';
-import { ChunkRecords } from '../../../src/consumer/record-source.js';
+import { ChunkEnd, ChunkRecords } from '../../../src/consumer/record-source.js';
+import { FrameLease } from '../../../src/network/frame-pool.js';
 import { CorruptRecordError } from '../../../src/errors.js';
 import { ControlType, encodeControlBatch, encodeRecordBatch } from '../../../src/protocol/records/index.js';
 
@@ -91,6 +92,42 @@ test('a paused partition keeps its data, others flow; resume delivers it without
   b.resume(a);
   assert.deepEqual(values(b), ['t-0:1:a1', 't-0:2:a2']);
   assert.equal(a.position, 3n);
+});
+
+test('a chunk whose end is walked on first use: used up, the position moves to its end; dropped, it is walked before its frame is released', () => {
+  const b = new FetchBuffer(1 << 20);
+  const s = state('t', 0);
+  const deferred = (from: bigint, values: string[]): { chunk: DeferredChunk; frame: Buffer } => {
+    const frame = Buffer.concat([
+      encodeRecordBatch({ baseOffset: from, records: values.map((v) => ({ value: v })), partitionLeaderEpoch: 4 }),
+      encodeControlBatch({ baseOffset: from + BigInt(values.length), controlType: ControlType.COMMIT, producerId: 1n, producerEpoch: 0, partitionLeaderEpoch: 5 }),
+    ]);
+    const end = new ChunkEnd(frame);
+    s.deferCursor(end);
+    const records = new ChunkRecords(s.topic, s.partition, frame, from, { checkCrcs: true, readCommitted: false, abortedTransactions: null });
+    return { chunk: new DeferredChunk(s, s.generation, frame.length, records, new FrameLease(frame).hold(), end), frame };
+  };
+  const first = deferred(0n, ['a', 'b']);
+  b.push(first.chunk);
+  assert.deepEqual(values(b), ['t-0:0:a', 't-0:1:b']);
+  assert.equal(s.position, 3n, 'past the control record: the end the walk found');
+  assert.equal(s.positionEpoch, 5);
+  assert.equal(s.fetchOffset, 3n);
+
+  // Dropped before anyone asked for its end: the walk happens while the bytes are still the chunk's.
+  const second = deferred(3n, ['c']);
+  b.push(second.chunk);
+  let zeroedBeforeWalk = false;
+  const done = FrameLease.prototype.done;
+  second.chunk.lease.done = function (this: FrameLease) {
+    second.frame.fill(0); // what a reused frame would hold
+    zeroedBeforeWalk = true;
+    done.call(this);
+  };
+  b.dropPartition(s);
+  assert.equal(zeroedBeforeWalk, true);
+  assert.equal(s.fetchOffset, 5n, 'the cursor read after the frame was reused is the walk\'s, not the new bytes\'');
+  assert.equal(s.lastFetchedEpoch, 5);
 });
 
 test('a seek makes buffered chunks stale: they are dropped and their bytes released', () => {

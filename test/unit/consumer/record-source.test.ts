@@ -2,7 +2,8 @@
 // and under read_committed no records of aborted transactions (Fetch's abortedTransactions list).
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { ChunkRecords, scanRecordSet } from '../../../src/consumer/record-source.js';
+import { ChunkEnd, ChunkRecords, firstEntryComplete, scanRecordSet } from '../../../src/consumer/record-source.js';
+import { PartitionState } from '../../../src/consumer/partition-state.js';
 import { CorruptRecordError } from '../../../src/errors.js';
 import { ControlType, encodeControlBatch, encodeRecordBatch } from '../../../src/protocol/records/index.js';
 import { inspect } from 'node:util';
@@ -52,6 +53,39 @@ test('scan flags a malformed header instead of throwing', () => {
   const bad = batch(0n, ['a']);
   bad.writeInt32BE(-5, 8);
   assert.equal(scanRecordSet(bad).malformed, true);
+});
+
+test('a chunk\'s end walked on first use: what scan says, once; the partition\'s fetch cursor takes it when read or set', () => {
+  const set = Buffer.concat([batch(0n, ['a', 'b']), batch(2n, ['c'], { epoch: 3 }), batch(3n, ['d']).subarray(0, 20)]);
+  assert.equal(firstEntryComplete(set), true);
+  assert.equal(firstEntryComplete(set.subarray(0, 30)), false, 'a partial first entry: scanned at once (its size is asked for)');
+  const end = new ChunkEnd(set);
+  const state = new PartitionState('t', 0);
+  state.moveTo(0n, 0);
+  state.deferCursor(end);
+  assert.equal(state.fetchable, true);
+  assert.equal(state.fetchOffset, 3n, 'the cursor moves to the end of the last complete batch');
+  assert.equal(state.lastFetchedEpoch, 3);
+  assert.equal(state.fetchHeld, false);
+  assert.equal(end.endOffset, 3n);
+  assert.equal(end.endEpoch, 3);
+  set.fill(0); // the frame reused: the walk happened once, its result stays
+  assert.equal(end.endOffset, 3n);
+
+  // A malformed header after complete entries holds the partition once walked (as scanRecordSet's flag did on arrival).
+  const bad = Buffer.concat([batch(0n, ['a']), Buffer.alloc(16)]);
+  bad.writeInt32BE(2, bad.length - 8); // a length below any entry's
+  assert.equal(firstEntryComplete(bad), true);
+  const held = new PartitionState('t', 1);
+  held.moveTo(0n, 0);
+  held.deferCursor(new ChunkEnd(bad));
+  held.lastFetchedEpoch = 7; // a write takes the walk first, then overrides
+  assert.equal(held.fetchOffset, 1n);
+  assert.equal(held.lastFetchedEpoch, 7);
+  assert.equal(held.fetchHeld, true);
+  assert.equal(held.fetchable, false);
+  held.moveTo(1n, 0); // a seek clears it
+  assert.equal(held.fetchHeld, false);
 });
 
 test('records below the fetch offset are skipped; messages carry topic, partition, offset, key, value', () => {
