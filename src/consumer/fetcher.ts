@@ -509,7 +509,8 @@ export class Fetcher {
   }
 
   private sessionPartition(topic: string, partition: number): PartitionState | undefined {
-    for (const s of this.host.fetchableFor(this.nodeId)) if (s.topic === topic && s.partition === partition) return s;
+    // fetchHeld read here too: fetchable does not walk a chunk's end (PartitionState.deferCursor).
+    for (const s of this.host.fetchableFor(this.nodeId)) if (s.topic === topic && s.partition === partition) return s.fetchHeld ? undefined : s;
     return undefined;
   }
 
