@@ -82,7 +82,7 @@ export interface RunOptions<M = Message> {
   retry?: RetryPolicy | false;
   /**
    * Records taken from the consumer and not completed yet, at most; fetching pauses above. Default 10 x concurrency
-   * (eachBatch: x batchSize), at least 1000 under ordering 'key' and at least 128 otherwise.
+   * (eachBatch: x batchSize), at least 1000 under ordering 'key' and at least 32 otherwise.
    */
   maxBufferedRecords?: number;
   /** Bytes (keys and values) of those records, at most. Default 64 MiB. */
@@ -199,10 +199,10 @@ export function resolveRunOptions(
   }
   const perSlot = hasBatch ? batchSize : 1;
   // Ten records per slot taken ahead. Under 'key' at least 1000: the window is also the look-ahead for keys other than
-  // a hot one (README, "Backpressure"). Otherwise at least 128: records come in runs of one partition, and a larger
-  // window only keeps more records and their batches' bytes alive across collections (1 KiB lz4 records: -7 to -10 %
-  // CPU per record through the broker at 128 instead of 1000; bench/README.md, "run(): a take-ahead of 128").
-  const takeAhead = Math.max(ordering === 'key' ? 1000 : 128, 10 * concurrency * perSlot);
+  // a hot one (README, "Backpressure"). Otherwise at least 32: records come in runs of one partition, and a larger
+  // window only keeps more records and their batches' bytes alive across collections (bench/README.md, "run(): a
+  // take-ahead of 128, then 32": 1 KiB lz4 -7 to -10 % CPU per record at 128 instead of 1000).
+  const takeAhead = Math.max(ordering === 'key' ? 1000 : 32, 10 * concurrency * perSlot);
   const maxBufferedRecords = count(o.maxBufferedRecords, 'maxBufferedRecords', takeAhead, 1);
   const maxBufferedBytes = count(o.maxBufferedBytes, 'maxBufferedBytes', 64 * 1024 * 1024, 1);
   const drainTimeoutMs = count(o.drainTimeoutMs, 'drainTimeoutMs', 30_000, 0);

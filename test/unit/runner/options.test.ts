@@ -14,8 +14,8 @@ test('defaults: partition order, one in flight, five retries, 4096-character met
   assert.equal(o.initialBackoffMs, 100);
   assert.equal(o.maxBackoffMs, 10_000);
   assert.equal(o.metadataMaxBytes, 4096);
-  assert.equal(o.maxBufferedRecords, 128);
-  assert.equal(resolveRunOptions({ eachMessage: handler, ordering: 'none' }, 500).maxBufferedRecords, 128);
+  assert.equal(o.maxBufferedRecords, 32);
+  assert.equal(resolveRunOptions({ eachMessage: handler, ordering: 'none' }, 500).maxBufferedRecords, 32);
   assert.equal(resolveRunOptions({ eachMessage: handler, ordering: 'key' }, 500).maxBufferedRecords, 1000);
   assert.equal(resolveRunOptions({ eachMessage: handler, ordering: 'key', concurrency: 16 }, 500).maxBufferedRecords, 1000);
   assert.equal(resolveRunOptions({ eachMessage: handler, concurrency: 16 }, 500).maxBufferedRecords, 160);
