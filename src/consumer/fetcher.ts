@@ -454,6 +454,7 @@ export class Fetcher {
           state.maxBytesOverride = 0;
           const end = new ChunkEnd(records);
           state.deferCursor(end);
+          buffered += records.length;
           buffer.push(new DeferredChunk(state, generation, records.length, new ChunkRecords(topic, state.partition, records, fetchOffset, {
             checkCrcs: settings.checkCrcs,
             readCommitted,
