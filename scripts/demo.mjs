@@ -51,7 +51,9 @@ function newestMtime(dir) {
 }
 
 function buildIfNeeded() {
-  const output = join(ROOT, 'dist', 'src', 'cli', 'main.js');
+  // What runs is bin/gregor.js, which loads the bundle (dist/bundle/cli.js, made from tsc's dist/src by
+  // scripts/bundle.mjs): both halves of `npm run build` are needed, and a bundle older than the sources is stale.
+  const output = join(ROOT, 'dist', 'bundle', 'cli.js');
   const sources = Math.max(newestMtime(join(ROOT, 'src')), statSync(join(ROOT, 'tsconfig.json')).mtimeMs);
   if (existsSync(output) && statSync(output).mtimeMs >= sources) return;
   say(existsSync(output) ? 'building gregor (the sources changed since the last build)' : 'building gregor (no dist/ yet)');
@@ -59,8 +61,10 @@ function buildIfNeeded() {
   if (!existsSync(tsc)) throw new DemoError('TypeScript is not installed: run `npm ci` first (the README\'s first line: npm ci && npm run demo)');
   const r = spawnSync(process.execPath, [tsc, '-p', 'tsconfig.json'], { cwd: ROOT, stdio: ['ignore', 'inherit', 'inherit'] });
   // tsc writes its JavaScript even when it reports type errors; the demo can run on that, but says so.
-  if (r.status !== 0 && !existsSync(output)) throw new DemoError(`the build failed (tsc exit ${r.status ?? r.signal})`);
+  if (r.status !== 0 && !existsSync(join(ROOT, 'dist', 'src', 'cli', 'main.js'))) throw new DemoError(`the build failed (tsc exit ${r.status ?? r.signal})`);
   if (r.status !== 0) process.stdout.write('demo: tsc reported errors (above); running on what it emitted\n');
+  const b = spawnSync(process.execPath, [join(ROOT, 'scripts', 'bundle.mjs')], { cwd: ROOT, stdio: ['ignore', 'inherit', 'inherit'] });
+  if (b.status !== 0 || !existsSync(output)) throw new DemoError(`bundling failed (scripts/bundle.mjs exit ${b.status ?? b.signal})`);
 }
 
 // ---- 2. Kafka -----------------------------------------------------------------------------------------------------
