@@ -54,8 +54,7 @@ export function scanRecordSet(records: Buffer): RecordSetScan {
       if (last === -1) firstEntrySize = size;
       break;
     }
-    const magic = records[p + 16];
-    if ((magic === 2 && length < 49) || magic > 2) {
+    if (malformedHeader(records[p + 16], length)) {
       malformed = true;
       break;
     }
@@ -85,8 +84,12 @@ export function firstEntryComplete(records: Buffer): boolean {
   if (records.length < 12) return false;
   const length = records.readInt32BE(8);
   if (length < 5 || 12 + length > records.length) return false;
-  const magic = records[16];
-  return !((magic === 2 && length < 49) || magic > 2);
+  return !malformedHeader(records[16], length);
+}
+
+/** An entry header no decoder accepts (length >= 5 already checked): a v2 batch shorter than its fixed header, or an unknown magic. */
+function malformedHeader(magic: number, length: number): boolean {
+  return (magic === 2 && length < 49) || magic > 2;
 }
 
 /**
