@@ -4,6 +4,7 @@
 //   node bench/run.mjs [--quick] [--runs N] [--clients a,b]
 //                      [--workloads 100b,1k,1k-lz4,1k-zstd,wide-2k,wide-2k-batched,wide-10k,share-100b,share-1k,lat-5k,lat-50k]
 //                      [--passes default,equal] [--profile] [--no-readme] [--bootstrap host:port] [--baseline DIR]
+//                      [--with wide-10k]
 //
 //   --quick     a tenth of each workload; results go to bench/results/raw/ only (latest.* is for full runs: every
 //               client and workload; a --clients or --workloads subset writes raw/subset-latest.* instead)
@@ -16,6 +17,8 @@
 //               (p50/p99/p99.9); a fresh topic per run. Both run a few clients only (workloads.mjs) and no equal pass.
 //   share-*     100 B and 1 KiB records read by a share group (KIP-932) of one member: gregor's ShareConsumer and
 //               Kafka's ShareConsumerPerformance only (the share clients run no other workload)
+//   --with      opt-in workloads (wide-10k) added to every default one: the run still counts as full and refreshes the
+//               README's table (wide-10k needs a broker of its own with >= 2 GiB of heap: --bootstrap)
 //   --profile   no comparison: profiles gregor (node --cpu-prof, and its GC pauses) on the 100-byte workload, or on
 //               each of --workloads, and writes bench/results/profile-gregor-<workload>.md (self time per function)
 //
@@ -38,10 +41,10 @@ import { setup } from './lib/setup.mjs';
 import { createTopic, deleteTopic, ensureWorkload, producerArgs, workloads } from './lib/workloads.mjs';
 
 const USAGE = 'usage: node bench/run.mjs [--quick] [--runs N] [--clients a,b] [--workloads 100b,1k,1k-lz4,1k-zstd,wide-2k,wide-2k-batched,wide-10k,share-100b,share-1k,lat-5k,lat-50k] '
-  + '[--passes default,equal] [--profile] [--no-readme] [--bootstrap host:port] [--baseline DIR]';
+  + '[--passes default,equal] [--profile] [--no-readme] [--bootstrap host:port] [--baseline DIR] [--with wide-10k]';
 
 function parse(argv) {
-  const o = { quick: false, runs: 3, clients: null, workloads: null, passes: ['default', 'equal'], profile: false, readme: true, bootstrap: '127.0.0.1:9092', baseline: null };
+  const o = { quick: false, runs: 3, clients: null, workloads: null, passes: ['default', 'equal'], profile: false, readme: true, bootstrap: '127.0.0.1:9092', baseline: null, with: [] };
   for (let i = 0; i < argv.length; i++) {
     const a = argv[i];
     const value = () => {
@@ -61,6 +64,7 @@ function parse(argv) {
       for (const p of o.passes) if (p !== 'default' && p !== 'equal') throw new Error(`unknown pass '${p}' (default, equal)`);
     } else if (a === '--bootstrap') o.bootstrap = value();
     else if (a === '--baseline') o.baseline = resolve(value());
+    else if (a === '--with') o.with = value().split(',');
     else if (a === '-h' || a === '--help') {
       process.stdout.write(`${USAGE}\n`);
       process.exit(0);
@@ -142,7 +146,11 @@ async function main() {
   const hasBatches = typeof Consumer.prototype.batches === 'function';
 
   // Opt-in workloads (wide-10k: see workloads.mjs) run only when named.
-  const selected = workloads(opts.quick).filter((w) => (opts.workloads === null ? w.optIn !== true : opts.workloads.includes(w.id)));
+  const all = workloads(opts.quick);
+  for (const id of opts.with) {
+    if (!all.some((w) => w.id === id && w.optIn === true)) throw new Error(`--with ${id}: not an opt-in workload (${all.filter((w) => w.optIn).map((w) => w.id).join(', ')})`);
+  }
+  const selected = all.filter((w) => (opts.workloads === null ? w.optIn !== true || opts.with.includes(w.id) : opts.workloads.includes(w.id)));
   if (selected.length === 0) throw new Error(`no workload matches --workloads ${opts.workloads}`);
   for (const w of selected) log(`${w.topic}: ${ensureWorkload(opts.bootstrap, w, log)}`);
 

@@ -223,7 +223,36 @@ export function readmeTable(results, summary) {
   }
   const more = againstFranz(results, summary);
   if (more.length > 0) L.push('', ...more.slice(2).map((l) => l));
+  const targets = franzTargets(results, summary);
+  if (targets.length > 0) L.push('', ...targets);
   return L.join('\n');
+}
+
+/**
+ * Issue 15's throughput targets against franz-go, computed from this run's medians (a ratio, then the target it is
+ * held to): records/s of `for await` (>= 1.0x) and batches() (>= 1.2x), CPU per record (<= 1.2x), peak RSS
+ * (<= franz-go's + 64 MiB) and run() against `for await` (>= 0.9x). No verdict is printed: the ratios are the result.
+ */
+export function franzTargets(results, summary) {
+  const get = (w, id) => summary.find((r) => r.pass === 'default' && r.workload === w.id && r.client === id);
+  const rows = [];
+  for (const w of results.workloads.filter((x) => (x.kind ?? 'throughput') === 'throughput')) {
+    const f = get(w, 'franz');
+    const g = get(w, 'gregor');
+    if (!f?.recordsPerS || !g?.recordsPerS) continue;
+    const b = get(w, 'gregor-batches');
+    const run = get(w, 'gregor-run');
+    const x = (a, c) => `${(a / c).toFixed(2)}×`;
+    rows.push(`| ${w.label} | ${x(g.recordsPerS.median, f.recordsPerS.median)} | ${b?.recordsPerS ? x(b.recordsPerS.median, f.recordsPerS.median) : 'n/a'} `
+      + `| ${x(g.cpuSPerM.median, f.cpuSPerM.median)} | ${g.rssMiB.median - f.rssMiB.median >= 0 ? '+' : ''}${Math.round(g.rssMiB.median - f.rssMiB.median)} MiB `
+      + `| ${run?.recordsPerS ? x(run.recordsPerS.median, g.recordsPerS.median) : 'n/a'} |`);
+  }
+  if (rows.length === 0) return [];
+  return [
+    '| against franz-go (medians of this run) | for await rec/s (target ≥ 1.0×) | batches() rec/s (≥ 1.2×) | for await CPU / record (≤ 1.2×) | for await peak RSS (≤ +64 MiB) | run() rec/s vs for await (≥ 0.9×) |',
+    '|---|--:|--:|--:|--:|--:|',
+    ...rows,
+  ];
 }
 
 const esc = (s) => s.replace(/&/g, '&amp;').replace(/</g, '&lt;').replace(/>/g, '&gt;');
