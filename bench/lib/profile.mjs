@@ -56,13 +56,18 @@ export function selfTimes(profile, from = 0, to = profile.samples.length) {
   return { total, functions, files: [...files].sort((a, b) => b[1] - a[1]) };
 }
 
-/** The samples from the first to the last one spent decoding records: the consumption itself. */
+/**
+ * The samples from the first to the last one spent decoding records: the consumption itself. The clients import the
+ * bundle (dist/bundle/index.js), where no URL names src/protocol/records: the decoder's functions are named instead.
+ */
+const DECODING = new Set(['decodeRecordSet', 'decodeBatchV2', 'crc32c', 'scanRecordSet']);
 export function activeWindow(profile) {
   const byId = new Map(profile.nodes.map((n) => [n.id, n]));
   let first = -1;
   let last = -1;
   for (let i = 0; i < profile.samples.length; i++) {
-    if (byId.get(profile.samples[i]).callFrame.url.includes('/protocol/records/')) {
+    const f = byId.get(profile.samples[i]).callFrame;
+    if (f.url.includes('/protocol/records/') || (f.url.includes('/bundle/') && DECODING.has(f.functionName))) {
       if (first === -1) first = i;
       last = i;
     }
@@ -114,12 +119,14 @@ async function profileOne(client, { workload, bootstrap, node24Version, log, run
 }
 
 /**
- * `--profile`: gregor's async iteration (and batches(), when this build has it) on one workload (100 B unless
+ * `--profile`: gregor's async iteration, batches() and run() (async and synchronous eachMessage) on one workload (100 B unless
  * --workloads says otherwise; each selected workload gets its own file, profile-gregor-<id>.md).
  */
 export async function profileGregor({ node24, node24Version, hasBatches, workload, bootstrap, quick, log, runLatency }) {
-  const clients = allClients({ node24, node24Version, hasRun: false, hasBatches })
-    .filter((c) => c.id === 'gregor' || c.id === 'gregor-batches');
+  // run() too (issue 15's "run() >= 0.9x for await"): the async eachMessage the comparison measures, and the
+  // synchronous one beside it (their difference is the handler's promise and its then()).
+  const profiled = new Set(['gregor', 'gregor-batches', 'gregor-run', 'gregor-run-sync']);
+  const clients = allClients({ node24, node24Version, hasRun: true, hasBatches }).filter((c) => profiled.has(c.id));
   const L = [
     `# Where gregor spends its CPU: ${workload.label}, ${workload.records.toLocaleString('en-US')} records`, '',
     `${new Date().toISOString().slice(0, 10)}, Node ${node24Version}, \`node --cpu-prof\` on bench/clients/gregor.mjs, default settings. `
