@@ -181,9 +181,12 @@ export function markdown(results, summary) {
 }
 
 /** Wide topics and latency: gregor (for await) against franz-go, the figures of issue 15's pass criteria. */
+/** A client's default-settings figures on a workload. */
+const defaultRow = (summary, w, id) => summary.find((r) => r.pass === 'default' && r.workload === w.id && r.client === id);
+
 function againstFranz(results, summary) {
   const L = [];
-  const get = (w, id) => summary.find((r) => r.pass === 'default' && r.workload === w.id && r.client === id);
+  const get = (w, id) => defaultRow(summary, w, id);
   const other = results.workloads.filter((w) => w.kind === 'wide' || w.kind === 'latency');
   if (other.length === 0) return L;
   L.push('### gregor (for await) against franz-go: wide topics and latency', '');
@@ -234,7 +237,7 @@ export function readmeTable(results, summary) {
  * (<= franz-go's + 64 MiB) and run() against `for await` (>= 0.9x). No verdict is printed: the ratios are the result.
  */
 export function franzTargets(results, summary) {
-  const get = (w, id) => summary.find((r) => r.pass === 'default' && r.workload === w.id && r.client === id);
+  const get = (w, id) => defaultRow(summary, w, id);
   const rows = [];
   for (const w of results.workloads.filter((x) => (x.kind ?? 'throughput') === 'throughput')) {
     const f = get(w, 'franz');

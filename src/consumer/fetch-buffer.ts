@@ -247,16 +247,10 @@ export class FetchBuffer {
   }
 
   wake(): void {
-    const waiters = this.waiters;
-    if (waiters.length === 0) return;
-    if (waiters.length === 1) {
-      const w = waiters[0]!;
-      waiters.length = 0;
-      w();
-      return;
-    }
-    const list = waiters.splice(0);
-    for (const w of list) w();
+    if (this.waiters.length === 0) return;
+    // splice(0) empties the array in place (no stale slot) and hands back the listeners to call: one registering
+    // again while called waits for the next wake.
+    for (const w of this.waiters.splice(0)) w();
   }
 
   /** Parks a paused partition's chunks: kept in memory, not delivered. */

@@ -256,6 +256,22 @@ test('onData listeners fire once on push and can be cancelled', () => {
   assert.equal(fired, 1);
 });
 
+test('every waiting listener fires on a wake; one that registers again while called waits for the next', () => {
+  const b = new FetchBuffer(1 << 20);
+  const calls: string[] = [];
+  const again = (): void => {
+    calls.push('again');
+    b.onData(again);
+  };
+  b.onData(() => calls.push('a'));
+  b.onData(again);
+  b.onData(() => calls.push('c'));
+  b.wake();
+  assert.deepEqual(calls, ['a', 'again', 'c']);
+  b.wake();
+  assert.deepEqual(calls, ['a', 'again', 'c', 'again']);
+});
+
 test('a consumed chunk is not kept reachable by the queue while new chunks keep arriving', () => {
   const b = new FetchBuffer(1 << 24);
   const a = state('t', 0);
