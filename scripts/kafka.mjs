@@ -23,8 +23,11 @@
 //
 // Ports derive from GREGOR_KAFKA_PORT_BASE (default 9092), so a second checkout can run beside the first:
 //   single node:  PLAINTEXT base, CONTROLLER base+1, SASL_SSL base+2
-//   three nodes:  node N: PLAINTEXT N*10000+base, CONTROLLER +1, SASL_SSL +2   (19092, 29092, 39092 by default),
-//                 JMX +3 (the brokers' own metrics, read with Kafka's JmxTool: test/reliability/cluster/jmx.ts)
+//   three nodes:  node N: PLAINTEXT base+10000+(N-1)*1000, CONTROLLER +1, SASL_SSL +2   (19092, 20092, 21092 by
+//                 default), JMX +3 (the brokers' own metrics, read with Kafka's JmxTool: test/reliability/cluster/jmx.ts)
+// Every port stays below 32768, where Linux's ephemeral range starts (ip_local_port_range 32768-60999): a listener
+// there can find its port taken by the local end of any outgoing connection. It happened: CI's three-node start
+// failed on 39092 (the old node 3) held by a connection, with the single node and its clients busy beside it.
 //   secure node:  SASL_SSL base+10, CONTROLLER base+11, SSL with client certificates required base+12
 // Heap: 1g for the single node, 384m for the others; GREGOR_KAFKA_HEAP overrides it (e.g. 2g for an own broker with
 // GREGOR_KAFKA_DIR and its own port base that holds the 10,000-partition bench topic; never the shared ones).
@@ -109,9 +112,9 @@ class EnvError extends Error {}
 function portBase() {
   const raw = process.env.GREGOR_KAFKA_PORT_BASE ?? '9092';
   const base = Number(raw);
-  // Node 3's SASL_SSL port is 30000 + base + 2; it must stay a valid port.
-  if (!Number.isInteger(base) || base < 1024 || base > 35533) {
-    throw new UsageError(`GREGOR_KAFKA_PORT_BASE must be an integer in 1024..35533, got '${raw}'`);
+  // Node 3's JMX port is base + 12003; it must stay below Linux's ephemeral range (32768, see the top of the file).
+  if (!Number.isInteger(base) || base < 1024 || base > 20000) {
+    throw new UsageError(`GREGOR_KAFKA_PORT_BASE must be an integer in 1024..20000, got '${raw}'`);
   }
   return base;
 }
@@ -131,11 +134,13 @@ function layout(nodes) {
       nodes: [{ id: 1, dir: join(KAFKA_DIR, 'single'), plaintext: base, controller: base + 1, saslSsl: base + 2 }],
     };
   }
-  const list = [1, 2, 3].map((id) => ({
-    id, dir: join(KAFKA_DIR, 'cluster', `node${id}`),
-    plaintext: id * 10000 + base, controller: id * 10000 + base + 1, saslSsl: id * 10000 + base + 2,
-    jmx: id * 10000 + base + 3, rack: `rack${id}`,
-  }));
+  const list = [1, 2, 3].map((id) => {
+    const p = base + 10000 + (id - 1) * 1000;
+    return {
+      id, dir: join(KAFKA_DIR, 'cluster', `node${id}`),
+      plaintext: p, controller: p + 1, saslSsl: p + 2, jmx: p + 3, rack: `rack${id}`,
+    };
+  });
   return { name: 'cluster', dir: join(KAFKA_DIR, 'cluster'), nodes: list };
 }
 
@@ -670,7 +675,8 @@ function portHolder(port) {
     const line = r.stdout.split('\n')[1];
     if (line) return `${line.split(/\s+/)[0]} (pid ${line.split(/\s+/)[1]})`;
   }
-  return 'another process';
+  // Nothing listens there, yet the bind failed: the port is the local end of a connection (an ephemeral port).
+  return 'a connection\'s local end (no listener; an ephemeral port in use)';
 }
 
 function tail(text, lines) {

@@ -1,5 +1,5 @@
 // Cluster control for the reliability scenarios that need brokers to die or leadership to move (R4, R5, R14): the
-// three-node cluster of scripts/kafka.mjs (nodes 1..3 on 19092/29092/39092 by default).
+// three-node cluster of scripts/kafka.mjs (nodes 1..3 on 19092/20092/21092 by default).
 //
 // - killBroker(id) / startBroker(id): SIGKILL one node (a crash: no controlled shutdown, leadership is not handed
 //   over, the controller notices through the missed heartbeats) and start it again on its data.
