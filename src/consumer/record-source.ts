@@ -17,7 +17,7 @@
 // while it is, and its ABORT control marker ends it.
 
 import { RecordSetReader } from '../protocol/records/decode.js';
-import { ControlType, type RecordBatch } from '../protocol/records/record.js';
+import { ControlType, KafkaRecord, type RecordBatch } from '../protocol/records/record.js';
 import type { RecordSource } from './fetch-buffer.js';
 import { Message } from './message.js';
 
@@ -168,8 +168,14 @@ export class ChunkRecords implements RecordSource {
   takeInto(out: Message[], max: number): number {
     let current = this.current;
     if (current === null || this.recordIndex >= current.length) {
-      if (this.advance() === null) return 0;
-      current = this.current!;
+      const first = this.advance();
+      if (first === null) return 0;
+      current = this.current;
+      if (current === null) {
+        // A record decoded without its batch (a one-record batch): the whole batch.
+        out.push(first);
+        return 1;
+      }
       this.recordIndex = 0;
     }
     const from = this.recordIndex;
@@ -182,14 +188,19 @@ export class ChunkRecords implements RecordSource {
   /**
    * Decodes batches until one has deliverable records; throws the decoding error once earlier batches are done.
    * One batch at a time: a 1 MiB chunk of 100-byte records is ~9,000 records, and decoding them all up front kept
-   * them alive across young-generation collections, which then had to copy them.
+   * them alive across young-generation collections, which then had to copy them. A one-record data batch comes as
+   * its record alone (RecordSetReader.nextEntry(); `current` stays null), except while aborted transactions are
+   * filtered.
    */
   private advance(): Message | null {
     this.current = null;
     const reader = (this.reader ??= this.open());
+    const filtering = this.abortedProducers !== null;
     for (;;) {
-      const batch = reader.next(); // throws a located CorruptRecordError (again on every later call)
+      // Throws a located CorruptRecordError (again on every later call).
+      const batch = filtering ? reader.next() : reader.nextEntry();
       if (batch === null) return null;
+      if (batch instanceof KafkaRecord) return batch; // not transactional, not control: visible
       if (!this.visible(batch)) continue;
       const records = batch.records;
       if (records.length === 0) continue;

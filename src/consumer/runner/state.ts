@@ -13,6 +13,7 @@
 import type { Logger } from '../../config/index.js';
 import type { ProcessDiagnostics } from '../../diagnostics.js';
 import { StateError } from '../../errors.js';
+import { int64AsNumber } from '../../protocol/records/record.js';
 import type { Histogram } from '../metrics.js';
 import type { Message } from '../message.js';
 import type { OffsetToCommit } from '../offsets.js';
@@ -158,6 +159,11 @@ export class OffsetReader {
 
   /** The offset of `m`; -1 beyond Number.MAX_SAFE_INTEGER. */
   of(m: Message): number {
+    if (m._batch === null) {
+      // A record decoded without its batch (a one-record batch): its bytes start with the entry's base offset.
+      const offset = int64AsNumber(m._buf, 0) + m.offsetDelta;
+      return offset <= Number.MAX_SAFE_INTEGER ? offset : -1;
+    }
     const batch = m.batch;
     if (batch !== this.batch) {
       this.batch = batch;

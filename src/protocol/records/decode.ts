@@ -29,7 +29,7 @@ import { COMPRESSION_TYPES, decompress } from './compression.js';
 import { crc32c } from './crc32c.js';
 import { ownedCopy } from './output-slab.js';
 import { decodeLegacyEntry } from './legacy.js';
-import { KafkaRecord, RecordBatch } from './record.js';
+import { int64AsBigInt, int64AsNumber, KafkaRecord, RecordBatch } from './record.js';
 import { readVarint, readVarlong, varintEnd } from './varint.js';
 
 /** [int64 offset][int32 length] in front of every entry of a record set. */
@@ -111,6 +111,8 @@ export class RecordSetReader {
   private readonly checkCrcs: boolean;
   private readonly maxBytes: number;
   private readonly minOffset: bigint;
+  /** minOffset as a number (exact below 2^53; Infinity above, so that no entry is decoded without its batch). */
+  private readonly minOffsetNumber: number;
   private readonly topic: string;
   private readonly partition: number;
   /** Set once next() returned null: the data ended with a partial entry (normal, see the file comment). */
@@ -125,6 +127,7 @@ export class RecordSetReader {
     this.checkCrcs = opts.checkCrcs !== false;
     this.maxBytes = opts.maxDecompressedBytes ?? DEFAULT_MAX_DECOMPRESSED_BYTES;
     this.minOffset = opts.minOffset ?? -1n;
+    this.minOffsetNumber = this.minOffset <= BigInt(Number.MAX_SAFE_INTEGER) ? Number(this.minOffset) : Infinity;
     this.topic = opts.topic ?? '';
     this.partition = opts.partition ?? -1;
   }
@@ -139,6 +142,20 @@ export class RecordSetReader {
    * cannot be decoded (every entry before it was returned), and again on every later call: nothing is skipped.
    */
   next(): RecordBatch | null {
+    return this.decodeNext(false) as RecordBatch | null;
+  }
+
+  /**
+   * next() for delivery: a data batch of one uncompressed record (not transactional, at or above minOffset) comes
+   * back as that record alone, decoded without its RecordBatch (the record builds it if `batch` is read); any other
+   * entry as its batch. Wide topics are mostly such batches: the batch object, its records array and two BigInts
+   * were a third of what decoding one allocated.
+   */
+  nextEntry(): RecordBatch | KafkaRecord | null {
+    return this.decodeNext(true);
+  }
+
+  private decodeNext(solo: boolean): RecordBatch | KafkaRecord | null {
     if (this.error !== undefined) throw this.error;
     const records = this.records;
     const n = records.length;
@@ -156,17 +173,23 @@ export class RecordSetReader {
       if (p === 0) this.firstEntrySize = size;
       return null;
     }
-    let batch: RecordBatch;
+    let batch: RecordBatch | KafkaRecord;
     try {
       const magic = batchLength > 4 ? records[p + 16] : -1;
-      if (magic === 2) batch = decodeBatchV2(records, p, p + size, this.checkCrcs, this.maxBytes, this.minOffset);
-      else if (magic === 0 || magic === 1) batch = decodeLegacyEntry(records, p, p + size, this.checkCrcs, this.maxBytes, this.minOffset);
+      if (magic === 2) {
+        batch = decodeEntryV2(records, p, p + size, this.checkCrcs, this.maxBytes, this.minOffset, solo ? this.minOffsetNumber : Infinity);
+      } else if (magic === 0 || magic === 1) batch = decodeLegacyEntry(records, p, p + size, this.checkCrcs, this.maxBytes, this.minOffset);
       else throw new CorruptRecordError(magic < 0 ? `entry of ${batchLength} bytes is too short` : `unknown magic ${magic}`);
     } catch (e) {
       throw (this.error = locate(e, records, p, this.opts));
     }
-    batch.topic = this.topic;
-    batch.partition = this.partition;
+    if (batch instanceof KafkaRecord) {
+      batch._topic = this.topic;
+      batch._partition = this.partition;
+    } else {
+      batch.topic = this.topic;
+      batch.partition = this.partition;
+    }
     this.p = p + size;
     return batch;
   }
@@ -194,24 +217,6 @@ function locate(e: unknown, buf: Buffer, start: number, opts: DecodeOptions): Gr
   );
 }
 
-function int64AsNumber(buf: Buffer, p: number): number {
-  return buf.readInt32BE(p) * 0x1_0000_0000 + buf.readUInt32BE(p + 4);
-}
-
-const NO_PRODUCER_ID = -1n;
-
-/**
- * An int64 as a BigInt in one allocation while it fits a double exactly (offsets do, for ~285 years at a million
- * records/s), else readBigInt64BE's four BigInt operations; -1 (no producer id) is a shared constant. Read once
- * or twice per batch: with one-record batches (a wide topic's) that was a visible part of decoding.
- */
-function int64AsBigInt(buf: Buffer, p: number): bigint {
-  const hi = buf.readInt32BE(p);
-  if (hi === -1 && buf.readInt32BE(p + 4) === -1) return NO_PRODUCER_ID;
-  if (hi >= -0x20_0000 && hi < 0x20_0000) return BigInt(hi * 0x1_0000_0000 + buf.readUInt32BE(p + 4));
-  return buf.readBigInt64BE(p);
-}
-
 /** Decodes the v2 batch `buf[start, end)`; throws CorruptRecordError (without location) when it is invalid. */
 export function decodeBatchV2(
   buf: Buffer,
@@ -221,6 +226,25 @@ export function decodeBatchV2(
   maxDecompressedBytes: number,
   minOffset: bigint,
 ): RecordBatch {
+  return decodeEntryV2(buf, start, end, checkCrcs, maxDecompressedBytes, minOffset, Infinity) as RecordBatch;
+}
+
+/**
+ * decodeBatchV2, or, for a data batch of one uncompressed record that is neither transactional nor below
+ * `soloMinOffset` (minOffset as a number; Infinity: never), that record alone: no RecordBatch, no records array, no
+ * BigInt offsets. Its own bytes are then the whole entry (61 bytes of header more to copy), from which it reads its
+ * timestamp, epoch and offset, and builds its batch if `batch` is read (record.ts). A transactional batch keeps its
+ * batch object for the abort filter (record-source.ts).
+ */
+function decodeEntryV2(
+  buf: Buffer,
+  start: number,
+  end: number,
+  checkCrcs: boolean,
+  maxDecompressedBytes: number,
+  minOffset: bigint,
+  soloMinOffset: number,
+): RecordBatch | KafkaRecord {
   if (end - start < RECORD_BATCH_OVERHEAD) {
     throw new CorruptRecordError(`batch of ${end - start} bytes is smaller than a v2 batch header`);
   }
@@ -241,45 +265,55 @@ export function decodeBatchV2(
   // A negative delta would put nextOffset at or before baseOffset: the consumer would fetch the same batch forever.
   if (lastOffsetDelta < 0) throw new CorruptRecordError(`negative lastOffsetDelta ${lastOffsetDelta}`);
   if (codec > 4) throw new CorruptRecordError(`unknown compression codec id ${codec}`);
-  const isLogAppendTime = (attributes & 0x08) !== 0;
-  const baseTimestamp = int64AsNumber(buf, start + 27);
-  const maxTimestamp = int64AsNumber(buf, start + 35);
 
   // The records' bytes are the batch's own (see "Owned record bytes" above): an uncompressed batch is copied out of
-  // the input, as is a decompressed one that is still a view into it (an lz4 frame of one stored block).
+  // the input, as is a decompressed one that is still a view into it (an lz4 frame of one stored block). A record
+  // decoded without its batch (see above) owns the whole entry: attributes 0x30 are transactional and control; the
+  // base offset compared as a number (a correctly rounded sum, so the comparison with a safe integer is exact).
+  const alone =
+    count === 1 && codec === 0 && (attributes & 0x30) === 0 && int64AsNumber(buf, start) >= soloMinOffset;
   let data: Buffer;
-  if (codec === 0) {
+  let p = 0;
+  if (alone) {
+    data = ownedCopy(buf, start, end);
+    p = RECORD_BATCH_OVERHEAD;
+  } else if (codec === 0) {
     data = ownedCopy(buf, start + RECORD_BATCH_OVERHEAD, end);
   } else {
     data = decompress(codec, buf.subarray(start + RECORD_BATCH_OVERHEAD, end), { maxBytes: maxDecompressedBytes });
     if (data.buffer === buf.buffer) data = ownedCopy(data, 0, data.length);
   }
-  let p = 0;
   const dataEnd = data.length;
   // Each record takes at least 7 bytes; a larger count is corrupt (and must not drive a loop or an allocation).
   if (count > (dataEnd - p) / 7) {
     throw new CorruptRecordError(`record count ${count} cannot fit in ${dataEnd - p} bytes of records`);
   }
-  const batch = new RecordBatch(
-    2,
-    int64AsBigInt(buf, start),
-    lastOffsetDelta,
-    buf.readInt32BE(start + 12),
-    int64AsBigInt(buf, start + 43),
-    buf.readInt16BE(start + 51),
-    buf.readInt32BE(start + 53),
-    attributes,
-    baseTimestamp,
-    maxTimestamp,
-    count,
-    end - start,
-    COMPRESSION_TYPES[codec],
-    isLogAppendTime ? 'LogAppendTime' : 'CreateTime',
-    // Sized once (the count was checked against the bytes): grown by push, a batch's array was copied 4-5 times.
-    new Array<KafkaRecord>(count),
-  );
-  const skipBelow = minOffset > batch.baseOffset ? Number(minOffset - batch.baseOffset) : 0;
-  const records = batch.records;
+  let batch: RecordBatch | null = null;
+  let records: KafkaRecord[] | null = null;
+  let solo: KafkaRecord | null = null;
+  let skipBelow = 0;
+  if (!alone) {
+    batch = new RecordBatch(
+      2,
+      int64AsBigInt(buf, start),
+      lastOffsetDelta,
+      buf.readInt32BE(start + 12),
+      int64AsBigInt(buf, start + 43),
+      buf.readInt16BE(start + 51),
+      buf.readInt32BE(start + 53),
+      attributes,
+      int64AsNumber(buf, start + 27),
+      int64AsNumber(buf, start + 35),
+      count,
+      end - start,
+      COMPRESSION_TYPES[codec],
+      (attributes & 0x08) !== 0 ? 'LogAppendTime' : 'CreateTime',
+      // Sized once (the count was checked against the bytes): grown by push, a batch's array was copied 4-5 times.
+      new Array<KafkaRecord>(count),
+    );
+    skipBelow = minOffset > batch.baseOffset ? Number(minOffset - batch.baseOffset) : 0;
+    records = batch.records;
+  }
   let kept = 0;
   let prevOffsetDelta = -1;
 
@@ -392,7 +426,7 @@ export function decodeBatchV2(
       throw new CorruptRecordError(`record ${i}: fields take ${p - (recEnd - length)} bytes, its length says ${length}`);
     }
     if (offsetDelta >= skipBelow) {
-      records[kept++] = new KafkaRecord(
+      const record = new KafkaRecord(
         batch,
         offsetDelta,
         timestampDelta,
@@ -404,11 +438,14 @@ export function decodeBatchV2(
         headersStart,
         headerCount,
       );
+      if (records !== null) records[kept++] = record;
+      else solo = record;
     }
-    if (i === 0 && batch.isControl) batch.controlType = controlTypeOf(data, keyStart, keyLength);
+    if (i === 0 && batch !== null && batch.isControl) batch.controlType = controlTypeOf(data, keyStart, keyLength);
   }
   if (p !== dataEnd) throw new CorruptRecordError(`${dataEnd - p} bytes after the last of ${count} records`);
-  if (kept < count) records.length = kept;
+  if (batch === null) return solo!;
+  if (kept < count) records!.length = kept;
   return batch;
 }
 

@@ -1,5 +1,7 @@
 // What decoding a record set produces: RecordBatch (one per v2 batch, or per top-level legacy message) holding
-// KafkaRecord objects.
+// KafkaRecord objects. For delivery, a data batch of one uncompressed record is decoded as its record alone
+// (decode.ts, RecordSetReader.nextEntry()): the record keeps the entry's header bytes and builds its RecordBatch only
+// if `batch` is read.
 //
 // Why records are classes with lazy getters instead of plain objects with every field filled in: on the
 // development VM a Buffer view (`subarray`) costs ~50 ns, a header string ~70 ns and a BigInt ~20 ns, while the
@@ -31,8 +33,15 @@ const NO_HEADERS: readonly RecordHeader[] = Object.freeze([]);
  * `Message` is this class), so a delivered record is one object; hence the application-facing helpers below.
  */
 export class KafkaRecord {
-  /** The batch this record came from (producer id, transactional flag, leader epoch, compression...). */
-  readonly batch: RecordBatch;
+  /**
+   * @internal The batch this record came from; null for a record decoded without its batch object (a data batch of
+   * one uncompressed record, as wide topics carry: decode.ts), whose `_buf` then holds the whole entry, header
+   * first, until `batch` is read and builds it from those bytes.
+   */
+  _batch: RecordBatch | null;
+  /** @internal topic and partition of a record decoded without its batch object (else its batch's) */
+  _topic = '';
+  /** @internal */ _partition = -1;
   /** `offset - batch.baseOffset`, as a number: cheap arithmetic for the consumer's hot path. */
   readonly offsetDelta: number;
   /**
@@ -57,7 +66,7 @@ export class KafkaRecord {
 
   /** @internal records are created by the decoder (or by tests through it) */
   constructor(
-    batch: RecordBatch,
+    batch: RecordBatch | null,
     offsetDelta: number,
     timestampDelta: number,
     buf: Buffer,
@@ -68,7 +77,7 @@ export class KafkaRecord {
     headersStart: number,
     headerCount: number,
   ) {
-    this.batch = batch;
+    this._batch = batch;
     this.offsetDelta = offsetDelta;
     this._timestampDelta = timestampDelta;
     this._buf = buf;
@@ -85,13 +94,26 @@ export class KafkaRecord {
    * append time, which a v2 batch carries once, as its maxTimestamp.
    */
   get timestamp(): number {
-    const b = this.batch;
+    const b = this._batch;
+    if (b === null) {
+      // The entry's own header: attributes bit 3 (LogAppendTime) at byte 22, baseTimestamp at 27, maxTimestamp at 35.
+      const buf = this._buf;
+      return (buf[22] & 0x08) !== 0 ? int64AsNumber(buf, 35) : int64AsNumber(buf, 27) + this._timestampDelta;
+    }
     return b.timestampType === 'LogAppendTime' ? b.maxTimestamp : b.baseTimestamp + this._timestampDelta;
+  }
+
+  /** The batch this record came from (producer id, transactional flag, leader epoch, compression...). */
+  get batch(): RecordBatch {
+    return (this._batch ??= soloBatch(this));
   }
 
   /** The record's offset in its partition (Kafka's int64). */
   get offset(): bigint {
-    return (this._offset ??= this.batch.baseOffset + BigInt(this.offsetDelta));
+    if (this._offset !== undefined) return this._offset;
+    const b = this._batch;
+    const base = b === null ? int64AsBigInt(this._buf, 0) : b.baseOffset;
+    return (this._offset = this.offsetDelta === 0 ? base : base + BigInt(this.offsetDelta));
   }
 
   /** A view of the key bytes, or null. */
@@ -117,22 +139,27 @@ export class KafkaRecord {
   }
 
   get timestampType(): TimestampType {
-    return this.batch.timestampType;
+    const b = this._batch;
+    if (b === null) return (this._buf[22] & 0x08) !== 0 ? 'LogAppendTime' : 'CreateTime';
+    return b.timestampType;
   }
 
   /** The partition leader epoch the batch was appended under (-1 for legacy formats). */
   get leaderEpoch(): number {
-    return this.batch.partitionLeaderEpoch;
+    const b = this._batch;
+    return b === null ? this._buf.readInt32BE(12) : b.partitionLeaderEpoch;
   }
 
   /** The topic the record was read from ('' when the decoder was not told: DecodeOptions.topic). */
   get topic(): string {
-    return this.batch.topic;
+    const b = this._batch;
+    return b === null ? this._topic : b.topic;
   }
 
   /** The partition the record was read from (-1 when the decoder was not told). */
   get partition(): number {
-    return this.batch.partition;
+    const b = this._batch;
+    return b === null ? this._partition : b.partition;
   }
 
   /** The key decoded as text (UTF-8 unless told otherwise), or null for a null key. */
@@ -195,6 +222,55 @@ export class KafkaRecord {
       leaderEpoch: this.leaderEpoch,
     };
   }
+}
+
+/** An int64 as a number: exact below 2^53 (offsets, timestamps). */
+export function int64AsNumber(buf: Buffer, p: number): number {
+  return buf.readInt32BE(p) * 0x1_0000_0000 + buf.readUInt32BE(p + 4);
+}
+
+const NO_PRODUCER_ID = -1n;
+
+/**
+ * An int64 as a BigInt in one allocation while it fits a double exactly (offsets do, for ~285 years at a million
+ * records/s), else readBigInt64BE's four BigInt operations; -1 (no producer id) is a shared constant. Read once
+ * or twice per batch: with one-record batches (a wide topic's) that was a visible part of decoding.
+ */
+export function int64AsBigInt(buf: Buffer, p: number): bigint {
+  const hi = buf.readInt32BE(p);
+  if (hi === -1 && buf.readInt32BE(p + 4) === -1) return NO_PRODUCER_ID;
+  if (hi >= -0x20_0000 && hi < 0x20_0000) return BigInt(hi * 0x1_0000_0000 + buf.readUInt32BE(p + 4));
+  return buf.readBigInt64BE(p);
+}
+
+/**
+ * The batch of a record decoded without one (KafkaRecord._batch null): its `_buf` is the whole entry, so the header's
+ * fields are read from its first 61 bytes (decode.ts has the layout). Such a batch is uncompressed, holds this one
+ * record, and is neither transactional nor a control batch (decode.ts decodes only those without a batch object).
+ */
+function soloBatch(record: KafkaRecord): RecordBatch {
+  const buf = record._buf;
+  const attributes = buf.readUInt16BE(21);
+  const batch = new RecordBatch(
+    2,
+    int64AsBigInt(buf, 0),
+    buf.readInt32BE(23),
+    buf.readInt32BE(12),
+    int64AsBigInt(buf, 43),
+    buf.readInt16BE(51),
+    buf.readInt32BE(53),
+    attributes,
+    int64AsNumber(buf, 27),
+    int64AsNumber(buf, 35),
+    buf.readInt32BE(57),
+    buf.length,
+    'none',
+    (attributes & 0x08) !== 0 ? 'LogAppendTime' : 'CreateTime',
+    [record],
+  );
+  batch.topic = record._topic;
+  batch.partition = record._partition;
+  return batch;
 }
 
 // Header bounds were validated by the decoder, so this cannot read out of range.

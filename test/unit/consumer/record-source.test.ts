@@ -4,8 +4,9 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { ChunkEnd, ChunkRecords, firstEntryComplete, scanRecordSet } from '../../../src/consumer/record-source.js';
 import { PartitionState } from '../../../src/consumer/partition-state.js';
+import { OffsetReader } from '../../../src/consumer/runner/state.js';
 import { CorruptRecordError } from '../../../src/errors.js';
-import { ControlType, encodeControlBatch, encodeRecordBatch } from '../../../src/protocol/records/index.js';
+import { ControlType, decodeRecordSet, encodeControlBatch, encodeRecordBatch } from '../../../src/protocol/records/index.js';
 import { inspect } from 'node:util';
 import { Message as MessageClass, type Message } from '../../../src/consumer/message.js';
 
@@ -163,4 +164,61 @@ test('a delivered message is the decoded record itself: topic and partition from
   // own delta says.
   assert.deepEqual([b.timestamp, c.timestamp], [1_700_000_009_999, 1_700_000_009_999]);
   assert.equal(c.timestampType, 'LogAppendTime');
+});
+
+test('a one-record data batch is delivered as its record alone: the same fields, its batch built from its own bytes when read', () => {
+  const entries = [
+    encodeRecordBatch({ baseOffset: 40n, records: [{ key: 'k', value: 'v', timestamp: 1_700_000_000_001, headers: [{ key: 'h', value: 'x' }] }], producerId: 9n, producerEpoch: 2, baseSequence: 17, partitionLeaderEpoch: 5 }),
+    encodeRecordBatch({ baseOffset: 41n, records: [{ value: 'w', timestamp: 1_700_000_000_002 }], timestampType: 'LogAppendTime' }),
+    // Compacted: one record left at delta 2 of a batch whose last delta is 3.
+    encodeRecordBatch({ baseOffset: 42n, records: [{ value: 'c', timestamp: 1_700_000_000_003, offsetDelta: 2 }], lastOffsetDelta: 3 }),
+    batch(46n, ['t'], { producerId: 3n, isTransactional: true, epoch: 5 }),
+    batch(47n, ['m1', 'm2']),
+  ];
+  const set = Buffer.concat(entries);
+  const expected = decodeRecordSet(set, { topic: 'wide', partition: 3 }).batches;
+  const msgs = drain(new ChunkRecords('wide', 3, Buffer.from(set), 0n, plain));
+  assert.equal(msgs.length, 6);
+  const solo = msgs.slice(0, 3);
+  for (const m of solo) assert.equal(m._batch, null, 'decoded without a batch object');
+  assert.notEqual(msgs[3]._batch, null, 'a transactional batch keeps its object (the abort filter reads it)');
+  assert.deepEqual(msgs.map((m) => m.offset), [40n, 41n, 44n, 46n, 47n, 48n]);
+  assert.deepEqual(solo.map((m) => [m.topic, m.partition, m.leaderEpoch]), [['wide', 3, 5], ['wide', 3, -1], ['wide', 3, -1]]);
+  assert.deepEqual(solo.map((m) => [m.timestamp, m.timestampType]), [
+    [1_700_000_000_001, 'CreateTime'], [expected[1].maxTimestamp, 'LogAppendTime'], [1_700_000_000_003, 'CreateTime'],
+  ]);
+  assert.deepEqual(solo.map((m) => m.toJSON()), expected.slice(0, 3).map((b) => b.records[0].toJSON()));
+  assert.equal(solo[0].headerString('h'), 'x');
+  for (let i = 0; i < 3; i++) {
+    const built = solo[i].batch;
+    assert.equal(solo[i].batch, built, 'built once');
+    assert.equal(built.records.length, 1);
+    assert.equal(built.records[0], solo[i]);
+    const { records: _r, ...fields } = built;
+    const { records: _e, ...want } = expected[i];
+    assert.deepEqual(fields, want);
+  }
+});
+
+test('one-record batches: below the fetch offset skipped, read a batch at a time (takeInto), owning their bytes', () => {
+  const set = Buffer.concat([batch(0n, ['a']), batch(1n, ['b']), batch(2n, ['c', 'd']), batch(4n, ['e']), batch(5n, ['f'])]);
+  const input = Buffer.from(set);
+  const source = new ChunkRecords('t', 0, input, 1n, plain);
+  const out: Message[] = [];
+  while (source.takeInto(out, 10) > 0);
+  assert.deepEqual(out.map((m) => [m.offset, m.valueString()]), [[1n, 'b'], [2n, 'c'], [3n, 'd'], [4n, 'e'], [5n, 'f']]);
+  input.fill(0); // the response frame lent again: records read their own copies
+  assert.deepEqual(out.map((m) => [m.offset, m.valueString(), m.keyString(), m.timestamp]), [
+    [1n, 'b', 'k0', 1000], [2n, 'c', 'k0', 1000], [3n, 'd', 'k1', 1001], [4n, 'e', 'k0', 1000], [5n, 'f', 'k0', 1000],
+  ]);
+  assert.deepEqual(out.map((m) => m.batch.baseOffset), [1n, 2n, 2n, 4n, 5n]);
+});
+
+test("run()'s offsets as numbers: a record decoded without its batch reads its entry's base offset, no batch built", () => {
+  const set = Buffer.concat([batch(7n, ['a']), batch(8n, ['b', 'c']), encodeRecordBatch({ baseOffset: 10n, records: [{ value: 'd', offsetDelta: 1 }], lastOffsetDelta: 1 })]);
+  const msgs = drain(new ChunkRecords('t', 0, set, 0n, plain));
+  const reader = new OffsetReader();
+  assert.deepEqual(msgs.map((m) => reader.of(m)), [7, 8, 9, 11]);
+  assert.equal(msgs[0]._batch, null);
+  assert.equal(msgs[3]._batch, null);
 });
