@@ -29,7 +29,7 @@ import { COMPRESSION_TYPES, decompress } from './compression.js';
 import { crc32c } from './crc32c.js';
 import { ownedCopy } from './output-slab.js';
 import { decodeLegacyEntry } from './legacy.js';
-import { int64AsBigInt, int64AsNumber, KafkaRecord, RecordBatch } from './record.js';
+import { int32, int64AsBigInt, int64AsNumber, KafkaRecord, RecordBatch } from './record.js';
 import { readVarint, readVarlong, varintEnd } from './varint.js';
 
 /** [int64 offset][int32 length] in front of every entry of a record set. */
@@ -165,7 +165,7 @@ export class RecordSetReader {
       this.incompleteTail = true;
       return null;
     }
-    const batchLength = records.readInt32BE(p + 8);
+    const batchLength = int32(records, p + 8);
     if (batchLength < 0) throw (this.error = locate(new CorruptRecordError(`negative batch length ${batchLength}`), records, p, this.opts));
     const size = LOG_OVERHEAD + batchLength;
     if (size > n - p) {
@@ -248,8 +248,9 @@ function decodeEntryV2(
   if (end - start < RECORD_BATCH_OVERHEAD) {
     throw new CorruptRecordError(`batch of ${end - start} bytes is smaller than a v2 batch header`);
   }
+  // From here every header field lies within buf[start, end): read by int32() without bounds checks.
   if (checkCrcs) {
-    const stored = buf.readUInt32BE(start + 17);
+    const stored = int32(buf, start + 17) >>> 0;
     const computed = crc32c(buf, start + 21, end);
     if (stored !== computed) {
       throw new CorruptRecordError(
@@ -257,10 +258,10 @@ function decodeEntryV2(
       );
     }
   }
-  const attributes = buf.readUInt16BE(start + 21);
+  const attributes = (buf[start + 21] << 8) | buf[start + 22];
   const codec = attributes & 0x07;
-  const count = buf.readInt32BE(start + 57);
-  const lastOffsetDelta = buf.readInt32BE(start + 23);
+  const count = int32(buf, start + 57);
+  const lastOffsetDelta = int32(buf, start + 23);
   if (count < 0) throw new CorruptRecordError(`negative record count ${count}`);
   // A negative delta would put nextOffset at or before baseOffset: the consumer would fetch the same batch forever.
   if (lastOffsetDelta < 0) throw new CorruptRecordError(`negative lastOffsetDelta ${lastOffsetDelta}`);
