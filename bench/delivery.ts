@@ -16,6 +16,9 @@
 //
 //   iterate  `for await` over an async iterator whose next() is the consumer's own (src/consumer/consumer.ts,
 //            [Symbol.asyncIterator]): beforePoll, Delivery.take, Delivery.handOut; the loop reads every value
+//   consumer the consumer's own next() (Consumer[Symbol.asyncIterator]) on a real Consumer made to look subscribed:
+//            what iterate leaves out (state checks, the session check, the membership's poll hook, the gate)
+//   bare     `for await` over FetchBuffer.next() alone, a fresh { done, value } per step: the floor under the two above
 //   batches  the same through pollBatch()'s steps (one promise per batch of max.poll.records = 500, FetchBuffer.nextMany)
 //   run      consumer.run()'s Runner (src/consumer/runner) with its defaults and an async eachMessage, on a host that
 //            takes from the same FetchBuffer (no group: nothing committed); messaging.process.duration recorded
@@ -40,6 +43,7 @@ import * as decode from '../src/protocol/records/decode.js';
 import type { DecodeOptions } from '../src/protocol/records/decode.js';
 import * as runner from '../src/consumer/runner/runner.js';
 import * as runOptions from '../src/consumer/runner/options.js';
+import * as consumerModule from '../src/consumer/consumer.js';
 
 /** The modules a run uses: this build's, or (--compare) another build's dist/, loaded beside them. */
 interface Impl {
@@ -53,16 +57,17 @@ interface Impl {
   decodeRecordSet: typeof decode.decodeRecordSet;
   Runner: typeof runner.Runner;
   resolveRunOptions: typeof runOptions.resolveRunOptions;
+  Consumer: typeof consumerModule.Consumer;
 }
 
 function implOf(name: string, m: {
   d: typeof delivery; f: typeof fetchBuffer; m: typeof message; p: typeof partitionState; r: typeof recordSource; c: typeof decode;
-  run: typeof runner; o: typeof runOptions;
+  run: typeof runner; o: typeof runOptions; k: typeof consumerModule;
 }): Impl {
   return {
     name, Delivery: m.d.Delivery, FetchBuffer: m.f.FetchBuffer, Message: m.m.Message, PartitionState: m.p.PartitionState,
     ChunkRecords: m.r.ChunkRecords, scanRecordSet: m.r.scanRecordSet, decodeRecordSet: m.c.decodeRecordSet,
-    Runner: m.run.Runner, resolveRunOptions: m.o.resolveRunOptions,
+    Runner: m.run.Runner, resolveRunOptions: m.o.resolveRunOptions, Consumer: m.k.Consumer,
   };
 }
 
@@ -71,11 +76,11 @@ async function loadImpl(dir: string): Promise<Impl> {
   return implOf(dir, {
     d: await at('consumer/delivery.js'), f: await at('consumer/fetch-buffer.js'), m: await at('consumer/message.js'),
     p: await at('consumer/partition-state.js'), r: await at('consumer/record-source.js'), c: await at('protocol/records/decode.js'),
-    run: await at('consumer/runner/runner.js'), o: await at('consumer/runner/options.js'),
+    run: await at('consumer/runner/runner.js'), o: await at('consumer/runner/options.js'), k: await at('consumer/consumer.js'),
   });
 }
 
-const THIS = implOf('this build', { d: delivery, f: fetchBuffer, m: message, p: partitionState, r: recordSource, c: decode, run: runner, o: runOptions });
+const THIS = implOf('this build', { d: delivery, f: fetchBuffer, m: message, p: partitionState, r: recordSource, c: decode, run: runner, o: runOptions, k: consumerModule });
 
 const WORKLOADS: Record<string, { topic: string; records: number }> = {
   '100b': { topic: 'gregor-bench-100b-2000000', records: 2_000_000 },
@@ -86,7 +91,7 @@ const WORKLOADS: Record<string, { topic: string; records: number }> = {
   'wide-2k': { topic: 'gregor-bench-wide-2k-400000', records: 400_000 },
   'wide-2k-batched': { topic: 'gregor-bench-wide-2k-batched-400000', records: 400_000 },
 };
-const MODES = ['iterate', 'batches', 'run', 'decode'] as const;
+const MODES = ['iterate', 'consumer', 'bare', 'batches', 'run', 'decode'] as const;
 type Mode = (typeof MODES)[number];
 
 type Options = { workloads: string[]; modes: Mode[]; rounds: number; partitions: number; fetchBytes: number; dataDir: string; prefill: number; json: string; compare: string };
@@ -212,6 +217,61 @@ function iterator(feed: Feed): AsyncIterable<Message> {
   };
 }
 
+/** The membership as the iteration path sees it (classic: a session check every few records, a poll flag). */
+class BenchMembership {
+  waitingForPoll = false;
+  private readonly lastOk = Date.now();
+  sessionLapsed(): boolean {
+    return Date.now() - this.lastOk > 45_000;
+  }
+  onPoll(): void {
+    if (this.waitingForPoll) this.waitingForPoll = false;
+  }
+}
+
+/**
+ * The consumer's own `for await` (Consumer[Symbol.asyncIterator]) over the feed: a real Consumer (never connected),
+ * made to look subscribed, its buffer and delivery the feed's, a stand-in membership. Its wait for data is the feed's
+ * next response.
+ */
+function consumerIterator(impl: Impl, feed: Feed): AsyncIterable<Message> {
+  const c = new impl.Consumer({ 'bootstrap.servers': '127.0.0.1:1', 'group.id': 'gregor-bench-delivery', 'gregor.logger': silent });
+  const inside = c as unknown as {
+    buffer: fetchBuffer.FetchBuffer; delivery: delivery.Delivery; lifecycle: string; membership: unknown;
+    assignmentState: { mode: string };
+  };
+  const { buffer } = feed;
+  // The buffer ran dry: the next response comes in at once (the fetcher has always answered in time), or never.
+  feed.delivery.waitForMessage = (): Promise<Message | null> => {
+    while (feed.push()) {
+      const m = feed.delivery.take();
+      if (m !== null) return Promise.resolve(m);
+    }
+    return new Promise(() => {});
+  };
+  inside.buffer = buffer;
+  inside.delivery = feed.delivery;
+  inside.lifecycle = 'active';
+  inside.assignmentState.mode = 'subscribe';
+  inside.membership = new BenchMembership();
+  return c as unknown as AsyncIterable<Message>;
+}
+
+/** The floor under iterate: `for await` over the buffer's messages with nothing of the consumer's around them. */
+function bareIterator(feed: Feed): AsyncIterable<Message> {
+  const { buffer } = feed;
+  return {
+    [Symbol.asyncIterator]: () => ({
+      next: (): Promise<IteratorResult<Message>> => {
+        let m = buffer.next();
+        while (m === null && feed.push()) m = buffer.next();
+        if (m === null) return Promise.resolve({ done: true, value: undefined });
+        return Promise.resolve({ done: false, value: m });
+      },
+    }),
+  };
+}
+
 /** Mirrors Consumer.pollBatch() (max.poll.records = 500). */
 async function pollBatch(feed: Feed): Promise<Message[]> {
   const { delivery, buffer } = feed;
@@ -306,6 +366,22 @@ async function run(impl: Impl, mode: Mode, topic: string, partitions: number, li
       const v = m.value;
       records++;
       bytes += v === null ? 0 : v.length;
+    }
+  } else if (mode === 'bare') {
+    const feed = new Feed(impl, topic, partitions, list, prefill);
+    for await (const m of bareIterator(feed)) {
+      const v = m.value;
+      records++;
+      bytes += v === null ? 0 : v.length;
+    }
+  } else if (mode === 'consumer') {
+    // The consumer's iterator waits for more once the feed is used up: the loop ends at the expected count.
+    const feed = new Feed(impl, topic, partitions, list, prefill);
+    for await (const m of consumerIterator(impl, feed)) {
+      const v = m.value;
+      records++;
+      bytes += v === null ? 0 : v.length;
+      if (records === expected) break;
     }
   } else {
     const feed = new Feed(impl, topic, partitions, list, prefill);
