@@ -87,6 +87,26 @@ describe('pause, resume, seek and lag with prefetched data', () => {
     }
   });
 
+  it('an iteration step is a fresh { done: false, value } on Object.prototype, as a literal or an async generator gives', async () => {
+    const c = await newConsumer({ 'group.id': uniqueName('g-step'), 'auto.offset.reset': 'earliest', 'enable.auto.commit': false });
+    try {
+      c.assign([{ topic, partition: 2 }]);
+      const it = c[Symbol.asyncIterator]();
+      const waited = await it.next(); // the buffer was empty: the step that waited
+      const buffered = await it.next(); // handed out from the buffer
+      assert.notEqual(waited, buffered);
+      for (const step of [waited, buffered]) {
+        assert.deepEqual(step, { done: false, value: step.value }, 'strict: same prototype and own properties as a literal');
+        assert.deepEqual(Object.keys(step), ['done', 'value']);
+      }
+      assert.equal((waited.value as Message).offset, 0n);
+      assert.equal((buffered.value as Message).offset, 1n);
+      await it.return?.();
+    } finally {
+      await c.close();
+    }
+  });
+
   it('iteration ends when the consumer closes; calls after close are StateErrors; close twice is fine', async () => {
     const c = await newConsumer({ 'group.id': uniqueName('g-iter'), 'auto.offset.reset': 'earliest' });
     c.subscribe([topic]);
