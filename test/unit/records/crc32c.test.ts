@@ -3,7 +3,7 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { execFileSync } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
-import { crc32, crc32c, crc32cJs, crc32Js, crcImplementation } from '../../../src/protocol/records/crc32c.js';
+import { crc32, crc32c, crc32cJs, crc32cOf, crc32Js, crcImplementation } from '../../../src/protocol/records/crc32c.js';
 import { prng } from '../../support/prng.js';
 
 test('check values of the catalogue of parametrised CRC algorithms', () => {
@@ -30,6 +30,20 @@ test('native and JS implementations agree on random data, lengths and sub-ranges
     assert.equal(crc32c(buf, start, end), crc32cJs(buf, start, end), `crc32c [${start}, ${end})`);
     assert.equal(crc32(buf, start, end), crc32Js(buf, start, end), `crc32 [${start}, ${end})`);
     assert.equal(crc32c(buf.subarray(start, end)), crc32cJs(buf, start, end));
+  }
+});
+
+test('crc32cOf (words read through a DataView) agrees on every length, offset and alignment, in a buffer at an odd byteOffset', () => {
+  const rnd = prng(7);
+  const whole = Buffer.alloc(5003);
+  for (let i = 0; i < whole.length; i++) whole[i] = Math.floor(rnd() * 256);
+  const buf = whole.subarray(3); // a view that starts at an odd byte of its ArrayBuffer, as a record set in a frame
+  const view = new DataView(buf.buffer, buf.byteOffset, buf.length);
+  for (let k = 0; k < 600; k++) {
+    const start = Math.floor(rnd() * 200);
+    const len = k < 400 ? k : Math.floor(rnd() * 4700);
+    const end = Math.min(buf.length, start + len);
+    assert.equal(crc32cOf(view, buf, start, end), crc32cJs(buf, start, end), `[${start}, ${end})`);
   }
 });
 
