@@ -100,7 +100,7 @@ export function markdown(results, summary) {
   L.push(`Node clients (gregor included) ran on **${results.versions.node24}** (from the npm registry; @platformatic/kafka needs `
     + `Node >= 22.22); gregor also on the system's ${results.versions.nodeSystem}. ${results.versions.peers}.`, '');
   L.push(`Each client read each workload from the beginning in a fresh consumer group, ${results.runs} runs, clients in rotating `
-    + 'order; figures are the median (min–max). records/s and MB/s (values, 10^6 B) run from the first record to the last; '
+    + 'order, after one read of each workload that is not counted (a warm-up); figures are the median (min–max). records/s and MB/s (values, 10^6 B) run from the first record to the last; '
     + 'total is from process start to the last record (connecting, joining the group), and "end to end" is records over that total; CPU (user + system) and peak RSS are '
     + 'the whole process\'s, from /usr/bin/time.', '');
   for (const pass of results.passes) {
