@@ -29,7 +29,7 @@ import { COMPRESSION_TYPES, decompress } from './compression.js';
 import { crc32c, crc32cOf } from './crc32c.js';
 import { ownedCopy } from './output-slab.js';
 import { decodeLegacyEntry } from './legacy.js';
-import { int32, int64AsBigInt, int64AsNumber, KafkaRecord, RecordBatch } from './record.js';
+import { int32, int64AsNumber, KafkaRecord, RecordBatch, v2BatchFromHeader } from './record.js';
 import { readVarint, readVarlong, varintEnd } from './varint.js';
 
 /** [int64 offset][int32 length] in front of every entry of a record set. */
@@ -299,24 +299,9 @@ function decodeEntryV2(
   let solo: KafkaRecord | null = null;
   let skipBelow = 0;
   if (!alone) {
-    batch = new RecordBatch(
-      2,
-      int64AsBigInt(buf, start),
-      lastOffsetDelta,
-      buf.readInt32BE(start + 12),
-      int64AsBigInt(buf, start + 43),
-      buf.readInt16BE(start + 51),
-      buf.readInt32BE(start + 53),
-      attributes,
-      int64AsNumber(buf, start + 27),
-      int64AsNumber(buf, start + 35),
-      count,
-      end - start,
-      COMPRESSION_TYPES[codec],
-      (attributes & 0x08) !== 0 ? 'LogAppendTime' : 'CreateTime',
-      // Sized once (the count was checked against the bytes): grown by push, a batch's array was copied 4-5 times.
-      new Array<KafkaRecord>(count),
-    );
+    // The records array is sized once (the count was checked against the bytes): grown by push, a batch's array was
+    // copied 4-5 times.
+    batch = v2BatchFromHeader(buf, start, end - start, COMPRESSION_TYPES[codec], new Array<KafkaRecord>(count));
     skipBelow = minOffset > batch.baseOffset ? Number(minOffset - batch.baseOffset) : 0;
     records = batch.records;
   }

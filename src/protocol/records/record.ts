@@ -258,27 +258,41 @@ export function int64AsBigInt(buf: Buffer, p: number): bigint {
  */
 function soloBatch(record: KafkaRecord): RecordBatch {
   const buf = record._buf;
-  const attributes = buf.readUInt16BE(21);
-  const batch = new RecordBatch(
-    2,
-    int64AsBigInt(buf, 0),
-    buf.readInt32BE(23),
-    buf.readInt32BE(12),
-    int64AsBigInt(buf, 43),
-    buf.readInt16BE(51),
-    buf.readInt32BE(53),
-    attributes,
-    int64AsNumber(buf, 27),
-    int64AsNumber(buf, 35),
-    buf.readInt32BE(57),
-    buf.length,
-    'none',
-    (attributes & 0x08) !== 0 ? 'LogAppendTime' : 'CreateTime',
-    [record],
-  );
+  const batch = v2BatchFromHeader(buf, 0, buf.length, 'none', [record]);
   batch.topic = record._topic;
   batch.partition = record._partition;
   return batch;
+}
+
+/**
+ * The RecordBatch of the v2 batch whose header starts at `buf[start]` (the decoder checked that the header lies within
+ * `buf`): one construction for decode.ts's batches and for a record that builds its batch late (soloBatch).
+ */
+export function v2BatchFromHeader(
+  buf: Buffer,
+  start: number,
+  sizeInBytes: number,
+  compression: CompressionType,
+  records: KafkaRecord[],
+): RecordBatch {
+  const attributes = (buf[start + 21] << 8) | buf[start + 22];
+  return new RecordBatch(
+    2,
+    int64AsBigInt(buf, start),
+    int32(buf, start + 23),
+    int32(buf, start + 12),
+    int64AsBigInt(buf, start + 43),
+    buf.readInt16BE(start + 51),
+    int32(buf, start + 53),
+    attributes,
+    int64AsNumber(buf, start + 27),
+    int64AsNumber(buf, start + 35),
+    int32(buf, start + 57),
+    sizeInBytes,
+    compression,
+    (attributes & 0x08) !== 0 ? 'LogAppendTime' : 'CreateTime',
+    records,
+  );
 }
 
 // Header bounds were validated by the decoder, so this cannot read out of range.
