@@ -39,7 +39,7 @@ if (first.status === 0) process.exit(0);
 // Kafka's own build (Gradle test retries), a failed integration file is re-run once, alone, and a pass on that
 // re-run is reported as FLAKY. Unit tests are never re-run (they have no broker to blame), nor more than three
 // files, nor a run whose failures cannot be attributed to files.
-const failed = failedTestFiles(first.tap);
+const failed = failedTestFiles(first.tap, files);
 const integration = join(root, 'dist', 'test', 'integration');
 const retriable = failed.length > 0 && failed.length <= 3 && failed.every((f) => f.startsWith(integration) && files.includes(f));
 if (!retriable || unitOnly) {

@@ -55,7 +55,7 @@ function pass(list, label) {
   const r = runNodeTests({ node, files: list, concurrency, tapFile: join(dir, `${label}.tap`), cwd: root,
     env: { ...process.env, GREGOR_RELIABILITY_RESULTS: resultsFile } });
   const results = readResults(resultsFile);
-  const failedFiles = failedTestFiles(r.tap);
+  const failedFiles = failedTestFiles(r.tap, list);
   for (const f of failedFiles) {
     results.push({ scenario: `(${relative(join(root, 'dist', 'test', 'reliability'), f)})`, records: 0, lost: 0, duplicated: 0, outOfOrder: 0,
       recoverMs: null, verdict: 'fail', notes: 'a test in this file failed (see its output above)' });

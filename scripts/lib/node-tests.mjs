@@ -42,16 +42,23 @@ export function runNodeTests({ node, files, concurrency, tapFile, cwd, env, quie
   return { status: r.status ?? 1, signal: r.signal, tap };
 }
 
-/** Test files with a failure, from a TAP: Node 20 names each file as a top-level test; every failure has a location. */
-export function failedTestFiles(tap) {
+/**
+ * Test files with a failure, from a TAP: Node 20 names each file as a top-level test; every failure has a location.
+ * A failure located in a module that is not itself a test file (a scenario module whose register function the test
+ * files call, as test/reliability/cluster/r04-broker-faults.js is) is the failure of the files of `files` named
+ * after that module (r04-broker-faults.test.js), so that they are re-run too.
+ */
+export function failedTestFiles(tap, files = []) {
   const out = new Set();
   let inFailure = false;
   for (const line of tap.split('\n')) {
     const notOk = /^\s*not ok \d+ - (.*?)(?: # .*)?$/.exec(line);
     if (notOk) { inFailure = true; if (notOk[1].endsWith('.test.js')) out.add(notOk[1]); continue; }
     if (/^\s*ok \d+ - /.test(line)) { inFailure = false; continue; }
-    const loc = inFailure && /^\s*location: '(.*?\.test\.js):\d+:\d+'/.exec(line);
-    if (loc) out.add(loc[1]);
+    const loc = inFailure && /^\s*location: '(.*?\.js):\d+:\d+'/.exec(line);
+    if (!loc) continue;
+    if (loc[1].endsWith('.test.js')) out.add(loc[1]);
+    else for (const f of files) if (f.startsWith(`${loc[1].slice(0, -'.js'.length)}.`) || f.startsWith(`${loc[1].slice(0, -'.js'.length)}-`)) out.add(f);
   }
   return [...out];
 }

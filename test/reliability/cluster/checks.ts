@@ -70,6 +70,18 @@ export function rebalanceEventsSince(ledger: Ledger, since: number, members?: (n
     && (members === undefined || members(e.member)));
 }
 
+/**
+ * What the members logged about their group life (member-child.ts's 'log:' marks: rejoin reasons, heartbeat and
+ * commit trouble, warnings) from `since` to `until`, the first `max` of them, for a failure that must say why a
+ * rebalance nobody asked for happened.
+ */
+export function groupLogSince(ledger: Ledger, since: number, until = Infinity, max = 6): string {
+  const lines = marksSince(ledger, since, 'log:').filter((m) => m.at < until && !/connection failed|connect to/.test(m.label));
+  if (lines.length === 0) return 'the members logged nothing about it';
+  const t0 = lines[0].at;
+  return `members' log: ${lines.slice(0, max).map((m) => `+${Math.round(m.at - t0)} ms ${m.member} ${m.label.slice(4, 220)}`).join(' | ')}${lines.length > max ? ` (+${lines.length - max} more)` : ''}`;
+}
+
 /** Members' marks whose label starts with `prefix`, after `since`. */
 export function marksSince(ledger: Ledger, since: number, prefix: string): { member: string; label: string; at: number }[] {
   const out: { member: string; label: string; at: number }[] = [];

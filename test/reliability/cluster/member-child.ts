@@ -23,13 +23,31 @@ import type { MemberSpec } from './members.js';
 const spec = JSON.parse(process.argv[2] ?? '') as MemberSpec;
 const ledger = Ledger.toFile(spec.ledgerFile);
 const rec = ledger.member(spec.name);
+// The member's own account of its group life, as 'log:' marks in its ledger: why it rejoined, where a new partition
+// started, what failed. A scenario that fails on a rebalance it did not cause (R4, R5) names the cause from them;
+// the CI log keeps only the end of a failure's output. Warnings also go to stderr, as gregor's default logger does.
+const GROUP_LOG = new Set(['rejoin requested', 'joined group', 'heartbeat error', 'heartbeat failed', 'start position from committed offset',
+  'commit refused in a generation a rebalance ended; committing in the new one']);
+const fieldText = (fields?: Record<string, unknown>): string => {
+  if (fields === undefined) return '';
+  const { group: _group, ...rest } = fields; // the scenario knows its group
+  return ` ${JSON.stringify(rest).slice(0, 400)}`;
+};
 const consumer = new Consumer({
   'bootstrap.servers': spec.bootstrap,
   'group.id': spec.group,
   'client.id': spec.clientId,
   'auto.offset.reset': 'earliest',
   'enable.auto.commit': false,
-  'gregor.log.level': 'warn',
+  'gregor.log.level': 'debug',
+  'gregor.logger': (level, message, fields) => {
+    if (level === 'warn' || level === 'error') {
+      process.stderr.write(`gregor ${level}: ${message}${fieldText(fields)}\n`);
+      rec.mark(`log:${level}:${message}${fieldText(fields)}`);
+    } else if (GROUP_LOG.has(message)) {
+      rec.mark(`log:${level}:${message}${fieldText(fields)}`);
+    }
+  },
   ...spec.properties,
 });
 const member = new LedgerMember(consumer, rec);

@@ -13,7 +13,7 @@ import { uniqueName, stopKafka, type KafkaEnv } from '../../integration/helpers/
 import { Ledger } from '../../support/ledger.js';
 import { finish } from '../report.js';
 import { backgroundWriter, createLedgerTopic, writeLedger } from '../writer.js';
-import { markAt, marksSince, rebalanceEventsSince, recoveryMs, resumeViolations, settledOn } from './checks.js';
+import { groupLogSince, markAt, marksSince, rebalanceEventsSince, recoveryMs, resumeViolations, settledOn } from './checks.js';
 import { clusterEnv, coordinatorOf, describePartitions, electPreferred, killBroker, moveLeader, startBroker, waitIsr, waitUntil, type NodeId } from './control.js';
 import { Group } from './members.js';
 import { stopAll, waitLedger } from './scenario.js';
@@ -105,9 +105,10 @@ export function registerR4(protocols: readonly string[]): void {
             startedAt: started,
             recoverMs: killRecover,
             notes: `leader moves of 2 partitions (recovered in ${moveRecover} ms), SIGKILL of broker ${victim} (leader of ${victimParts.length}; coordinator ${coordinator}), restart, preferred election`,
+            // The rebalance first: it explains the resume violations that follow from it (the table keeps 3 notes).
             failures: [
+              rebalances.length > 0 && `the assignment changed ${rebalances.length} times: ${rebalances.slice(0, 5).map((e) => `${e.t} ${e.member} ${e.partitions.map((p) => p.partition).join(',')} at +${Math.round(e.at - settledAt)} ms`).join(', ')}; ${groupLogSince(final, settledAt, stoppingAt)}`,
               ...resumeViolations(final),
-              rebalances.length > 0 && `the assignment changed ${rebalances.length} times: ${rebalances.slice(0, 5).map((e) => `${e.t} ${e.member}`).join(', ')}`,
               resets.length > 0 && `offset resets: ${resets.map((m) => `${m.member} ${m.label}`).join(', ')}`,
               errors.length > 0 && `errors surfaced by poll(): ${errors.slice(0, 5).map((m) => `${m.member} ${m.label}`).join('; ')}`,
               commitFailures.length > 0 && `${commitFailures.length} commits failed: ${commitFailures.slice(0, 3).join('; ')}`,

@@ -16,7 +16,7 @@ import { uniqueName, stopKafka, type KafkaEnv } from '../../integration/helpers/
 import { Ledger } from '../../support/ledger.js';
 import { finish } from '../report.js';
 import { backgroundWriter, createLedgerTopic, writeLedger } from '../writer.js';
-import { markAt, marksSince, rebalanceEventsSince, recoveryMs, resumeViolations } from './checks.js';
+import { groupLogSince, markAt, marksSince, rebalanceEventsSince, recoveryMs, resumeViolations } from './checks.js';
 import { clusterEnv, coordinatorOf, describePartitions, killBroker, startBroker, waitIsr, waitUntil, type NodeId } from './control.js';
 import { consumerFetches, delta } from './jmx.js';
 import { Group } from './members.js';
@@ -122,8 +122,8 @@ describe('R17 follower fetching (three-node cluster with racks)', () => {
         failures: [
           served < total * 0.75 && `node ${rackNode} (rack ${rack}) served only ${served} of ${total} consumer fetches: ${fmt(reading)}`,
           fast.length > 0 && `busy loop: consumer fetches per second while node ${rackNode} was dead: ${fmt(rates)} (limit ${MAX_FETCH_RATE})`,
+          rebalances.length > 0 && `the assignment changed ${rebalances.length} times; ${groupLogSince(final, settledAt, stoppingAt)}`,
           ...resumeViolations(final),
-          rebalances.length > 0 && `the assignment changed ${rebalances.length} times`,
           resets.length > 0 && `offset resets: ${resets.map((m) => `${m.member} ${m.label}`).join(', ')}`,
           errors.length > 0 && `errors surfaced by poll(): ${errors.slice(0, 5).map((m) => `${m.member} ${m.label}`).join('; ')}`,
         ],

@@ -14,7 +14,7 @@ interface RunResult { status: number; tap: string }
 interface RunOptions { node: string; files: string[]; concurrency: string; tapFile: string; cwd: string; env?: NodeJS.ProcessEnv; quiet?: boolean }
 interface NodeTestsLib {
   runNodeTests(opts: RunOptions): RunResult;
-  failedTestFiles(tap: string): string[];
+  failedTestFiles(tap: string, files?: string[]): string[];
   retryEach<R extends { status: number }>(failed: string[], run: (list: string[], label: string) => R): { runs: R[]; flaky: string[]; failed: string[] };
   flakyReport(prefix: string, flaky: string[]): string[];
   recordFlaky(flaky: string[], env?: NodeJS.ProcessEnv): void;
@@ -101,6 +101,27 @@ test('failed files are named from Node 20 TAP (locations) and from a file-level 
     '  ...',
   ].join('\n');
   assert.deepEqual(lib.failedTestFiles(tap), ['/x/dist/test/integration/a.test.js', '/x/dist/test/integration/b.test.js']);
+});
+
+test('a failure located in a module that registers the tests names the test files of the run named after it', () => {
+  // As test/reliability/cluster/r04-broker-faults.js: its register function defines the test, so the failure's
+  // location is the module, not the .test.js file that called it (CI once did not re-run such a file).
+  const dir = mkdtempSync(join(tmpdir(), 'gregor-runner-'));
+  const file = (name: string, body: string): string => {
+    const p = join(dir, name);
+    writeFileSync(p, body);
+    return p;
+  };
+  file('scenario.js', "const { test } = require('node:test');\nexports.register = (label) => test(`fails in the module (${label})`, () => { throw new Error('scenario'); });\n");
+  const main = file('scenario.test.js', "require('./scenario.js').register('short');\n");
+  const long = file('scenario-kip848.long.test.js', "require('./scenario.js').register('long');\n");
+  const other = file('scenarios.test.js', "require('node:test').test('passes', () => {});\n");
+  const r = runner(dir)([main, other], 'all');
+  assert.notEqual(r.status, 0);
+  assert.match(r.tap, /location: '.*scenario\.js:\d+:\d+'/, r.tap);
+  assert.deepEqual(lib.failedTestFiles(r.tap), [], 'without the run\'s files, a module location names nothing');
+  assert.deepEqual(lib.failedTestFiles(r.tap, [main, other]), [main]);
+  assert.deepEqual(lib.failedTestFiles(r.tap, [main, long, other]).sort(), [long, main].sort());
 });
 
 test('the FLAKY report: a line per file, then the count; nothing when none', () => {
