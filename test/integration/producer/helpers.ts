@@ -87,3 +87,21 @@ export async function rawFetch(topic: string, partition: number, isolationLevel:
     await pool.close();
   }
 }
+
+/**
+ * rawFetch() (read_committed) once every transaction on the partition is decided: its last stable offset has reached
+ * its high watermark. commitTransaction()/abortTransaction()/close() return when EndTxn is answered, and the
+ * coordinator answers once PREPARE_COMMIT/PREPARE_ABORT is in its log (KIP-98); the markers reach the partitions
+ * after that, so a Fetch right away may still stop at the open transaction (under load, it did: CI, stop 24).
+ */
+export async function rawFetchSettled(topic: string, partition: number, env?: KafkaEnv, timeoutMs = 30_000): Promise<RawPartition> {
+  const deadline = Date.now() + timeoutMs;
+  for (;;) {
+    const raw = await rawFetch(topic, partition, 1, env);
+    if (raw.errorCode !== 0 || raw.lastStableOffset >= raw.highWatermark) return raw;
+    if (Date.now() > deadline) {
+      throw new Error(`${topic}-${partition}: a transaction still open after ${timeoutMs} ms (last stable offset ${raw.lastStableOffset}, high watermark ${raw.highWatermark})`);
+    }
+    await new Promise((r) => setTimeout(r, 50));
+  }
+}

@@ -13,7 +13,7 @@ import { Pool } from '../../../src/network/pool.js';
 import { Producer } from '../../../src/producer/index.js';
 import { ApiKey } from '../../../src/protocol/index.js';
 import { ControlType } from '../../../src/protocol/records/index.js';
-import { consoleConsume, ensureKafka, rawFetch, uniqueName } from './helpers.js';
+import { consoleConsume, ensureKafka, rawFetchSettled, uniqueName } from './helpers.js';
 
 const topic = uniqueName('producer-txn');
 let bootstrap = '';
@@ -77,7 +77,7 @@ test('committed and aborted transactions: read_committed sees only the committed
 
   // The raw data of partition 0: transactional batches, a COMMIT, an ABORT, a COMMIT marker, and the index of
   // aborted transactions naming this producer at the first aborted offset.
-  const raw = await rawFetch(topic, 0, 1);
+  const raw = await rawFetchSettled(topic, 0);
   assert.equal(raw.errorCode, 0);
   assert.deepEqual(raw.abortedTransactions, [{ producerId, firstOffset: abortedFirstOffset }]);
   const markers = raw.batches.filter((b) => b.isControl).map((b) => b.controlType);
@@ -140,7 +140,7 @@ test('a second producer with the same transactional.id fences the first: KafkaEr
     await first.close();
     await second.close();
   }
-  const raw = await rawFetch(topic, 1, 1);
+  const raw = await rawFetchSettled(topic, 1);
   const survivor = raw.batches.filter((b) => !b.isControl).flatMap((b) => b.records.map((r) => r.value!.toString()));
   assert.ok(survivor.includes('survivor'));
   assert.ok(!survivor.includes('zombie-2') && !survivor.includes('zombie-3'));
@@ -155,7 +155,7 @@ test('close() aborts a transaction left open', async () => {
   const m = await producer.send({ topic, partition: 0, value: 'left-open' });
   const { producerId } = producer.producerIdentity!;
   await producer.close();
-  const raw = await rawFetch(topic, 0, 1);
+  const raw = await rawFetchSettled(topic, 0);
   assert.ok(raw.abortedTransactions!.some((a) => a.producerId === producerId && a.firstOffset === m.offset), 'the open transaction was aborted by close()');
   assert.ok(raw.lastStableOffset > m.offset, 'nothing is left pending: the last stable offset moved past it');
 });
