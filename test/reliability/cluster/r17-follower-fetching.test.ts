@@ -56,7 +56,9 @@ describe('R17 follower fetching (three-node cluster with racks)', () => {
     const rack = env.nodes.find((n) => n.id === rackNode)?.rack ?? `rack${rackNode}`;
     const group = new Group(ledger, {
       bootstrap: env.bootstrap, topic, group: groupId, commitEvery: 100,
-      properties: { 'group.protocol': 'classic', 'session.timeout.ms': 10_000, 'heartbeat.interval.ms': 500, 'client.rack': rack },
+      // Session 20 s, not 10: the SIGKILLed node holds a replica of __consumer_offsets, and the coordinator's answers
+      // wait until it is fenced (~9 s; see r04-broker-faults.ts), which under load may outlast a 10 s session.
+      properties: { 'group.protocol': 'classic', 'session.timeout.ms': 20_000, 'heartbeat.interval.ms': 500, 'client.rack': rack },
     });
     let writer: { stop(): Promise<unknown> } | undefined;
     let killed = false;
