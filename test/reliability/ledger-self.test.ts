@@ -233,3 +233,40 @@ test('strict assignments: a partition assigned twice, or revoked or lost by a me
   assert.ok(c.violations.includes('assignment: a: assigned t[0], which it owned already'), c.violations.join('\n'));
   assert.equal(r.ledger.check({ ...GROUP, strictAssignments: false }).assignmentErrors, 0);
 });
+
+test('a commit is judged by where its member stood when it sent it (committing): owned then, acknowledged after a loss, passes', () => {
+  const l = written(4);
+  const a = l.member('a');
+  const tp = [{ topic: T, partition: 0 }];
+  a.assigned(tp);
+  for (let i = 0; i < 4; i++) a.delivered(msg(0, i));
+  a.committing([{ topic: T, partition: 0, offset: 4n }]);
+  a.lost(tp); // the answer was held by a coordinator waiting for a dead replica; the session lapsed meanwhile
+  a.committed([{ topic: T, partition: 0, offset: 4n }]);
+  assert.equal(l.check({ ledgerValues: false }).commitsNotOwned, 0);
+  // Sent while not owned (a zombie's commit): found, whenever it is acknowledged.
+  a.committing([{ topic: T, partition: 0, offset: 4n }]);
+  a.committed([{ topic: T, partition: 0, offset: 4n }]);
+  assert.equal(l.check({ ledgerValues: false }).commitsNotOwned, 1);
+});
+
+test('resumeViolations: a new owner may start where a sent commit put it, acknowledged or not; elsewhere past the last commit is a skip', async () => {
+  const { resumeViolations } = await import('./cluster/checks.js');
+  const history = (start: number, attempt: number | null): Ledger => {
+    const l = written(8);
+    const [a, b] = [l.member('a'), l.member('b')];
+    a.assigned(P0);
+    for (let i = 0; i <= 4; i++) a.delivered(msg(0, i));
+    a.committed([{ topic: T, partition: 0, offset: 2n }]);
+    if (attempt !== null) a.committing([{ topic: T, partition: 0, offset: BigInt(attempt) }]);
+    a.killed(); // its acknowledgment, if any, was never recorded
+    b.assigned(P0);
+    for (let i = start; i < 8; i++) b.delivered(msg(0, i));
+    return l;
+  };
+  assert.deepEqual(resumeViolations(history(2, null)), []);
+  assert.deepEqual(resumeViolations(history(5, 5)), []);
+  assert.match(resumeViolations(history(5, null)).join(), /b started t\[0\] at 5, skipping 2 after the committed 2/);
+  assert.match(resumeViolations(history(5, 4)).join(), /skipping 2/);
+  assert.match(resumeViolations(history(1, 5)).join(), /at 1, below the committed 2/);
+});

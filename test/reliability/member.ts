@@ -55,6 +55,7 @@ export class LedgerMember {
     const list = [...this.next.values()].filter((o) => only === undefined || only.some((tp) => tp.topic === o.topic && tp.partition === o.partition));
     if (list.length === 0) return;
     this.sinceCommit = 0;
+    this.rec.committing(list);
     try {
       await this.consumer.commit(list);
       this.rec.committed(list);

@@ -52,6 +52,7 @@ export interface TopicPartitionRef {
 export type LedgerEvent =
   | { t: 'produced'; at: number; topic: string; partition: number; offset: string; seq: number; aborted?: boolean }
   | { t: 'delivered'; at: number; member: string; topic: string; partition: number; offset: string; seq: number | null }
+  | { t: 'committing'; at: number; member: string; topic: string; partition: number; offset: string }
   | { t: 'committed'; at: number; member: string; topic: string; partition: number; offset: string }
   | { t: 'commitFailed'; at: number; member: string; partitions: TopicPartitionRef[]; error: string }
   | { t: 'assigned' | 'revoked' | 'lost'; at: number; member: string; partitions: TopicPartitionRef[] }
@@ -103,6 +104,17 @@ export class MemberRecorder {
   delivered(m: DeliveredLike): void {
     const parsed = parseLedgerValue(m.value);
     this.ledger.add({ t: 'delivered', member: this.member, topic: m.topic, partition: m.partition, offset: m.offset.toString(), seq: parsed?.seq ?? null });
+  }
+
+  /**
+   * A commit about to be sent. The broker may store it and its acknowledgment never reach the ledger (the member
+   * SIGKILLed meanwhile, or the answer held by a coordinator that waits for a dead replica and arriving after the next
+   * owner started from it): the checks judge a commit by where the member stood when it sent it.
+   */
+  committing(offsets: readonly { topic: string; partition: number; offset: bigint | number }[]): void {
+    for (const o of offsets) {
+      this.ledger.add({ t: 'committing', member: this.member, topic: o.topic, partition: o.partition, offset: BigInt(o.offset).toString() });
+    }
   }
 
   /** A commit the broker acknowledged; `offset` is the next offset to read (as committed). */
@@ -420,6 +432,7 @@ export class Ledger {
 
     const firstDelivery = new Map<string, string>(); // tpKey \0 offset -> member
     const lastCommit = new Map<string, bigint>(); // tpKey -> offset (group-wide, by time)
+    const ownedAtCommit = new Map<string, boolean>(); // member \1 tpKey \1 offset -> owned when the commit was sent
     const lastDelivered = new Map<string, bigint>(); // tpKey -> highest delivered offset
     const duplicates: DuplicateInfo[] = [];
     let delivered = 0;
@@ -472,11 +485,17 @@ export class Ledger {
           seekSince.set(spanKey(e.member, k), true);
           break;
         }
+        case 'committing': {
+          // Ownership when the commit was sent: an acknowledgment may arrive after a revoke or loss (see committing()).
+          ownedAtCommit.set(`${e.member}\u0001${tpKey(e.topic, e.partition)}\u0001${e.offset}`, ownedBy(e.member).has(tpKey(e.topic, e.partition)));
+          break;
+        }
         case 'committed': {
           if (!inScope(e.topic, e.partition)) break;
           const k = tpKey(e.topic, e.partition);
           const offset = BigInt(e.offset);
-          if (tracksOwnership.has(e.member) && !ownedBy(e.member).has(k)) {
+          const owned = ownedAtCommit.get(`${e.member}\u0001${k}\u0001${e.offset}`) ?? ownedBy(e.member).has(k);
+          if (tracksOwnership.has(e.member) && !owned) {
             commitsNotOwned++;
             violate('commit while not owned', `${e.member} committed ${name(e.topic, e.partition)} at ${offset} without owning it`);
           }

@@ -62,6 +62,7 @@ createInterface({ input: process.stdin }).on('line', (line) => {
   else if (cmd === 'commit') member.commit().catch(() => { /* recorded as commitFailed */ });
   else if (cmd === 'force-commit') {
     const list = [...lastSeen.entries()].map(([partition, offset]) => ({ topic: spec.topic, partition, offset }));
+    if (list.length > 0) rec.committing(list);
     if (list.length > 0) consumer.commit(list).then(() => rec.committed(list), (err: unknown) => rec.commitFailed(list, err));
   }
 });
