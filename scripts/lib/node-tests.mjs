@@ -57,8 +57,9 @@ export function failedTestFiles(tap, files = []) {
     if (/^\s*ok \d+ - /.test(line)) { inFailure = false; continue; }
     const loc = inFailure && /^\s*location: '(.*?\.js):\d+:\d+'/.exec(line);
     if (!loc) continue;
-    if (loc[1].endsWith('.test.js')) out.add(loc[1]);
-    else for (const f of files) if (f.startsWith(`${loc[1].slice(0, -'.js'.length)}.`) || f.startsWith(`${loc[1].slice(0, -'.js'.length)}-`)) out.add(f);
+    if (loc[1].endsWith('.test.js')) { out.add(loc[1]); continue; }
+    const stem = loc[1].slice(0, -'.js'.length);
+    for (const f of files) if (f.startsWith(`${stem}.`) || f.startsWith(`${stem}-`)) out.add(f);
   }
   return [...out];
 }

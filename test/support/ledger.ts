@@ -487,7 +487,8 @@ export class Ledger {
         }
         case 'committing': {
           // Ownership when the commit was sent: an acknowledgment may arrive after a revoke or loss (see committing()).
-          ownedAtCommit.set(`${e.member}\u0001${tpKey(e.topic, e.partition)}\u0001${e.offset}`, ownedBy(e.member).has(tpKey(e.topic, e.partition)));
+          const k = tpKey(e.topic, e.partition);
+          ownedAtCommit.set(`${e.member}\u0001${k}\u0001${e.offset}`, ownedBy(e.member).has(k));
           break;
         }
         case 'committed': {

@@ -21,6 +21,16 @@ import { ApiKey } from '../../../src/protocol/index.js';
 import { ROOT, ensureKafka, kafkaTool, type KafkaEnv } from '../../integration/helpers/kafka.js';
 
 export const NODE_IDS = [1, 2, 3] as const;
+
+/**
+ * session.timeout.ms (classic) or consumer.session.timeout.ms (KIP-848, per group) of the scenarios that kill a broker
+ * and allow no rebalance (R4, R5, R17). Every node holds a replica of __consumer_offsets, so a SIGKILLed broker holds
+ * the coordinator's writes, and its answers to heartbeats and commits, until the controller fences it
+ * (broker.session.timeout.ms, 9 s) and the ISR shrinks; a killed coordinator is replaced only then. Measured at low
+ * load: a heartbeat answered 5.0 s late, commits 7.1 s. With 10 s sessions a slower failover under load let them
+ * expire (R4 in CI, stop 24). Kafka's default is 45 s.
+ */
+export const SESSION_OVER_FAILOVER_MS = 20_000;
 export type NodeId = (typeof NODE_IDS)[number];
 
 /** Starts the three-node cluster if needed (idempotent; kafka.mjs holds a lock) and returns its addresses. */

@@ -24,7 +24,7 @@ const spec = JSON.parse(process.argv[2] ?? '') as MemberSpec;
 const ledger = Ledger.toFile(spec.ledgerFile);
 const rec = ledger.member(spec.name);
 // The member's own account of its group life, as 'log:' marks in its ledger: why it rejoined, where a new partition
-// started, what failed. A scenario that fails on a rebalance it did not cause (R4, R5) names the cause from them;
+// started, what failed. A scenario that fails on a rebalance it did not cause (R4, R17) names the cause from them;
 // the CI log keeps only the end of a failure's output. Warnings also go to stderr, as gregor's default logger does.
 const GROUP_LOG = new Set(['rejoin requested', 'joined group', 'heartbeat error', 'heartbeat failed', 'start position from committed offset',
   'commit refused in a generation a rebalance ended; committing in the new one']);
@@ -41,12 +41,11 @@ const consumer = new Consumer({
   'enable.auto.commit': false,
   'gregor.log.level': 'debug',
   'gregor.logger': (level, message, fields) => {
-    if (level === 'warn' || level === 'error') {
-      process.stderr.write(`gregor ${level}: ${message}${fieldText(fields)}\n`);
-      rec.mark(`log:${level}:${message}${fieldText(fields)}`);
-    } else if (GROUP_LOG.has(message)) {
-      rec.mark(`log:${level}:${message}${fieldText(fields)}`);
-    }
+    const warning = level === 'warn' || level === 'error';
+    if (!warning && !GROUP_LOG.has(message)) return;
+    const line = `${message}${fieldText(fields)}`;
+    if (warning) process.stderr.write(`gregor ${level}: ${line}\n`);
+    rec.mark(`log:${level}:${line}`);
   },
   ...spec.properties,
 });
@@ -62,8 +61,10 @@ createInterface({ input: process.stdin }).on('line', (line) => {
   else if (cmd === 'commit') member.commit().catch(() => { /* recorded as commitFailed */ });
   else if (cmd === 'force-commit') {
     const list = [...lastSeen.entries()].map(([partition, offset]) => ({ topic: spec.topic, partition, offset }));
-    if (list.length > 0) rec.committing(list);
-    if (list.length > 0) consumer.commit(list).then(() => rec.committed(list), (err: unknown) => rec.commitFailed(list, err));
+    if (list.length > 0) {
+      rec.committing(list);
+      consumer.commit(list).then(() => rec.committed(list), (err: unknown) => rec.commitFailed(list, err));
+    }
   }
 });
 const lastSeen = new Map<number, bigint>();

@@ -14,18 +14,14 @@ import { Ledger } from '../../support/ledger.js';
 import { finish } from '../report.js';
 import { backgroundWriter, createLedgerTopic, writeLedger } from '../writer.js';
 import { groupLogSince, markAt, marksSince, rebalanceEventsSince, recoveryMs, resumeViolations, settledOn } from './checks.js';
-import { clusterEnv, coordinatorOf, describePartitions, electPreferred, killBroker, moveLeader, startBroker, waitIsr, waitUntil, withAdmin, type NodeId } from './control.js';
+import { clusterEnv, coordinatorOf, describePartitions, electPreferred, killBroker, moveLeader, startBroker, SESSION_OVER_FAILOVER_MS, waitIsr, waitUntil, withAdmin, type NodeId } from './control.js';
 import { Group } from './members.js';
 import { stopAll, waitLedger } from './scenario.js';
 
 const PARTITIONS = 6;
 const PROTOCOLS = [
-  // The SIGKILLed broker is a replica of the group's __consumer_offsets partition (every node is): the coordinator's
-  // writes wait for it until the controller fences it (broker.session.timeout.ms, 9 s) and the ISR shrinks, and the
-  // answers to heartbeats and commits wait with them (measured at low load: a heartbeat answered 5.0 s late, commits
-  // 7.1 s). With session.timeout.ms 10 s, a slower failover under load let the sessions expire: a rebalance the
-  // scenario forbids (CI, stop 24). Kafka's default session is 45 s; 20 s keeps a margin, as in R5.
-  { protocol: 'classic', properties: { 'group.protocol': 'classic', 'partition.assignment.strategy': 'cooperative-sticky', 'session.timeout.ms': 20_000, 'heartbeat.interval.ms': 500 } },
+  // The session outlasts the coordinator's stall while the killed broker is fenced (control.ts).
+  { protocol: 'classic', properties: { 'group.protocol': 'classic', 'partition.assignment.strategy': 'cooperative-sticky', 'session.timeout.ms': SESSION_OVER_FAILOVER_MS, 'heartbeat.interval.ms': 500 } },
   { protocol: 'consumer', properties: { 'group.protocol': 'consumer' } },
 ] as const;
 
@@ -44,7 +40,7 @@ export function registerR4(protocols: readonly string[]): void {
         await createLedgerTopic(env.bootstrap, topic, PARTITIONS, { replicationFactor: 3 });
         // KIP-848: the broker sets the session (10 s in scripts/kafka.mjs); the same margin as classic's, per group.
         if (protocol === 'consumer') {
-          await withAdmin(env, (admin) => admin.incrementalAlterConfigs([{ type: 'group', name: groupId, configs: [{ name: 'consumer.session.timeout.ms', op: 'set', value: '20000' }] }]));
+          await withAdmin(env, (admin) => admin.incrementalAlterConfigs([{ type: 'group', name: groupId, configs: [{ name: 'consumer.session.timeout.ms', op: 'set', value: String(SESSION_OVER_FAILOVER_MS) }] }]));
         }
         await waitIsr(env, [topic]);
         const ledger = new Ledger();

@@ -14,7 +14,7 @@ import { Ledger } from '../../support/ledger.js';
 import { finish } from '../report.js';
 import { backgroundWriter, createLedgerTopic, writeLedger } from '../writer.js';
 import { markAt, marksSince, rebalanceEventsSince, resumeViolations, settledOn } from './checks.js';
-import { clusterEnv, coordinatorOf, killBroker, moveCoordinator, startBroker, waitIsr, waitUntil, type NodeId } from './control.js';
+import { clusterEnv, coordinatorOf, killBroker, moveCoordinator, SESSION_OVER_FAILOVER_MS, startBroker, waitIsr, waitUntil, type NodeId } from './control.js';
 import { Group } from './members.js';
 import { stopAll, waitLedger } from './scenario.js';
 
@@ -22,8 +22,8 @@ const PARTITIONS = 6;
 const PROTOCOLS = [
   // A SIGKILLed coordinator is replaced once the controller fences it (~9 s broker session) and the group is loaded:
   // heartbeats fail meanwhile. A member with no successful heartbeat for session.timeout.ms takes its session as
-  // lost (rightly, in general), so the session is kept well above that failover time.
-  { protocol: 'classic', properties: { 'group.protocol': 'classic', 'partition.assignment.strategy': 'cooperative-sticky', 'session.timeout.ms': 20_000, 'heartbeat.interval.ms': 500 } },
+  // lost (rightly, in general), so the session is kept well above that failover time (control.ts).
+  { protocol: 'classic', properties: { 'group.protocol': 'classic', 'partition.assignment.strategy': 'cooperative-sticky', 'session.timeout.ms': SESSION_OVER_FAILOVER_MS, 'heartbeat.interval.ms': 500 } },
   { protocol: 'consumer', properties: { 'group.protocol': 'consumer' } },
 ] as const;
 

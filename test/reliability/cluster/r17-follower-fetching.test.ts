@@ -17,7 +17,7 @@ import { Ledger } from '../../support/ledger.js';
 import { finish } from '../report.js';
 import { backgroundWriter, createLedgerTopic, writeLedger } from '../writer.js';
 import { groupLogSince, markAt, marksSince, rebalanceEventsSince, recoveryMs, resumeViolations } from './checks.js';
-import { clusterEnv, coordinatorOf, describePartitions, killBroker, startBroker, waitIsr, waitUntil, type NodeId } from './control.js';
+import { clusterEnv, coordinatorOf, describePartitions, killBroker, SESSION_OVER_FAILOVER_MS, startBroker, waitIsr, waitUntil, type NodeId } from './control.js';
 import { consumerFetches, delta } from './jmx.js';
 import { Group } from './members.js';
 import { stopAll, waitLedger } from './scenario.js';
@@ -56,9 +56,8 @@ describe('R17 follower fetching (three-node cluster with racks)', () => {
     const rack = env.nodes.find((n) => n.id === rackNode)?.rack ?? `rack${rackNode}`;
     const group = new Group(ledger, {
       bootstrap: env.bootstrap, topic, group: groupId, commitEvery: 100,
-      // Session 20 s, not 10: the SIGKILLed node holds a replica of __consumer_offsets, and the coordinator's answers
-      // wait until it is fenced (~9 s; see r04-broker-faults.ts), which under load may outlast a 10 s session.
-      properties: { 'group.protocol': 'classic', 'session.timeout.ms': 20_000, 'heartbeat.interval.ms': 500, 'client.rack': rack },
+      // The session outlasts the coordinator's stall while the killed node is fenced (control.ts).
+      properties: { 'group.protocol': 'classic', 'session.timeout.ms': SESSION_OVER_FAILOVER_MS, 'heartbeat.interval.ms': 500, 'client.rack': rack },
     });
     let writer: { stop(): Promise<unknown> } | undefined;
     let killed = false;
