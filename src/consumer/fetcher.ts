@@ -276,6 +276,10 @@ export class Fetcher {
       if (s.maxBytesOverride > 0) overrides++;
     }
     if (wanted.length === 0 && this.session.size === 0) return null;
+    if (wanted.length > 0 && this.backlogHeldBack(candidates, wanted, owned)) {
+      wanted.length = 0;
+      return null;
+    }
     // Rotate the start so every partition takes its turn at the front; partitions blocked by a batch bigger than
     // their limit go first, the last found first (KIP-74 returns at least one whole batch for the first partition).
     const n = wanted.length;
@@ -335,6 +339,31 @@ export class Fetcher {
     const share = Math.floor(buffer.budgetBytes / Math.max(1, this.host.activeFetchers()));
     const maxBytes = Math.max(1, Math.min(settings.fetchMaxBytes, Math.max(Math.min(left, share), override)));
     return { partitions, inFlight, maxBytes };
+  }
+
+  /**
+   * Whether the next Fetch would only long-poll: every wanted partition has reached its end (as of its last
+   * response) while a partition left out for its buffered share still has records on the broker. Such a Fetch is
+   * answered only after fetch.max.wait.ms, and it is the one Fetch this broker may have in flight: the partition with
+   * the backlog, once drained below its share, could not be fetched until then, so the application ran dry for up to
+   * fetch.max.wait.ms at a time (measured: 370-500 ms stalls at the end of a 2 M record backlog once fetching
+   * outpaced the application). Nothing is sent instead; the release of that partition's chunks wakes this fetcher, and
+   * its next Fetch carries it (answered at once) with the others. Records the caught-up partitions receive meanwhile
+   * would have been queued behind that partition's buffered chunks anyway (delivery is in arrival order).
+   */
+  private backlogHeldBack(candidates: readonly PartitionState[], wanted: readonly PartitionState[], owned: number): boolean {
+    const readCommitted = this.host.settings.isolationLevel === 'read_committed';
+    for (const s of wanted) {
+      const end = readCommitted ? s.lastStableOffset : s.highWatermark;
+      if (end < 0n || s.fetchOffset < end || s.maxBytesOverride > 0) return false;
+    }
+    const { buffer } = this.host;
+    for (const s of candidates) {
+      if (s.bufferedBytes === 0 || buffer.wantsMore(s, owned) || s.fetchHeld) continue;
+      const end = readCommitted ? s.lastStableOffset : s.highWatermark;
+      if (end >= 0n && s.fetchOffset < end) return true;
+    }
+    return false;
   }
 
   private async fetchOnce(plan: { partitions: SessionPartition[]; inFlight: InFlightPartition[]; maxBytes: number }): Promise<void> {

@@ -1,0 +1,66 @@
+// A partition with a backlog must not wait behind a long poll for caught-up partitions (fetcher.ts,
+// backlogHeldBack()). One Fetch may be in flight per broker; when the partition with records left is over its share of
+// the fetch buffer, the next Fetch would carry only partitions at their end, and the broker would hold it for
+// fetch.max.wait.ms while the application drains the buffered records and then waits. Here: partition 0 holds 600
+// records of 1 KiB, partition 1 none; a 256 KiB buffer (128 KiB share each), 64 KiB per partition per Fetch, and a
+// 2 s long poll. A Fetch answered with no records while partition 0 still had records to deliver is such a wait.
+import { describe, it } from 'node:test';
+import assert from 'node:assert/strict';
+import { tracingChannel } from 'node:diagnostics_channel';
+import type { RequestDiagnostics } from '../../../src/index.js';
+import { createTopic, ensureKafka, partitionForKey, produce, uniqueName } from '../helpers/kafka.js';
+import { drain, newConsumer } from './env.js';
+
+const RECORDS = 600;
+
+interface FetchBody { responses?: { partitions?: { records?: Uint8Array | null }[] }[] }
+
+describe('fetching a backlog beside caught-up partitions', () => {
+  it('never long-polls the caught-up partitions while a partition held back by its buffer share has records left', async () => {
+    await ensureKafka();
+    const topic = uniqueName('backlog');
+    await createTopic(topic, 2);
+    const keys: string[] = [];
+    for (let i = 0; keys.length < RECORDS; i++) if (partitionForKey(`k${i}`, 2) === 0) keys.push(`k${i}`);
+    const value = 'v'.repeat(1024);
+    await produce(topic, keys.map((key) => ({ key, value })));
+
+    let delivered0 = 0;
+    const fetches: { records: number; p0Left: number }[] = [];
+    const channel = tracingChannel<unknown, RequestDiagnostics>('gregor:request');
+    const handlers = {
+      start() {}, end() {}, asyncStart() {}, error() {},
+      asyncEnd(ctx: RequestDiagnostics) {
+        if (ctx.apiKey !== 1 || ctx.result === undefined) return;
+        let bytes = 0;
+        for (const t of (ctx.result as FetchBody).responses ?? []) for (const p of t.partitions ?? []) bytes += p.records?.length ?? 0;
+        fetches.push({ records: bytes, p0Left: RECORDS - delivered0 });
+      },
+    };
+    channel.subscribe(handlers);
+    const c = await newConsumer({
+      'group.id': uniqueName('g-backlog'),
+      'enable.auto.commit': false,
+      'gregor.fetch.buffer.bytes': 256 * 1024,
+      'max.partition.fetch.bytes': 64 * 1024,
+      'fetch.max.wait.ms': 2000,
+    });
+    try {
+      c.assign([{ topic, partition: 0 }, { topic, partition: 1 }]);
+      await c.seekToBeginning([{ topic, partition: 0 }, { topic, partition: 1 }]);
+      // Fetching starts now; the application reads only once partition 0 has filled its share of the buffer, so
+      // the next Fetch planned has nothing but partition 1 (at its end) to ask for.
+      await new Promise((r) => setTimeout(r, 1000));
+      const got = await drain(c, RECORDS, 15_000, (m) => {
+        if (m.partition === 0) delivered0++;
+      });
+      assert.deepEqual(got.map((m) => Number(m.offset)), Array.from({ length: RECORDS }, (_, i) => i), 'every record of partition 0 once, in order');
+      assert.ok(fetches.length > RECORDS * 1024 / (128 * 1024), `the backlog took several Fetches (${fetches.length})`);
+      const waited = fetches.filter((f) => f.records === 0 && f.p0Left > 0);
+      assert.deepEqual(waited, [], 'no Fetch came back empty (a long poll) while partition 0 had records left');
+    } finally {
+      channel.unsubscribe(handlers);
+      await c.close();
+    }
+  });
+});
