@@ -1,13 +1,14 @@
 // The fetch state machine against a scripted broker: partial batches, leader moves (NOT_LEADER_OR_FOLLOWER,
 // FENCED_LEADER_EPOCH), OFFSET_OUT_OF_RANGE under each auto.offset.reset, and read_committed filtering. Each scenario
-// asserts what the consumer delivers (exactly, in order: no gap, no duplicate) and what it sends.
+// asserts what the consumer delivers (exactly, in order: no gap, no duplicate) and what it sends. Also: no Fetch that
+// could only long-poll while a partition held back by its buffer share has records left.
 // Log truncation (KIP-320) is in truncation.test.ts.
 
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { ApiKey } from '../../../src/protocol/index.js';
 import { InvalidOffsetError, type OffsetResetEvent } from '../../../src/index.js';
-import { TOPIC, describe, expected, pollError, scenario, take } from './helpers.js';
+import { TOPIC, describe, expected, pollError, scenario, take, type Received } from './helpers.js';
 
 test('a batch cut off at the end of a Fetch response is not delivered; the next Fetch starts at its base offset', async () => {
   await scenario((c) => {
@@ -172,5 +173,35 @@ test('read_uncommitted: the same log delivers every data record, aborted ones in
     consumer.assign([{ topic: TOPIC, partition: 0, offset: 0 }]);
     assert.deepEqual(describe(await take(consumer, 6)), [...expected(0, 5), ...expected(6, 7)]);
     assert.equal(c.requests(ApiKey.Fetch)[0].body.isolationLevel, 0);
+  });
+});
+
+test('a partition over its buffer share with records left is not left out of a Fetch that could only long-poll', async () => {
+  // Partition 0 holds 10 batches, partition 1 none. The buffer has room for two of partition 0's batches (its share);
+  // once both are buffered, the only partition left to fetch is 1, which is at its end. Such a Fetch would be held
+  // for fetch.max.wait.ms while the application drains partition 0 (fetcher.ts backlogHeldBack()): none is sent.
+  let batch = 0;
+  await scenario((c) => {
+    c.model.addTopic(TOPIC, 2, { leader: 1 });
+    for (let i = 0; i < 10; i++) c.model.append(TOPIC, 0, 3);
+    batch = c.model.partition(TOPIC, 0).batches[0].bytes.length;
+  }, () => ({ 'max.partition.fetch.bytes': batch, 'gregor.fetch.buffer.bytes': 4 * batch, 'fetch.max.wait.ms': 1000 }), async (c, consumer) => {
+    consumer.assign([{ topic: TOPIC, partition: 0, offset: 0 }, { topic: TOPIC, partition: 1, offset: 0 }]);
+    const p0At = (r: Received<typeof ApiKey.Fetch>): bigint | undefined => {
+      const at = r.body.topics?.flatMap((t) => t.partitions ?? []).find((p) => p.partition === 0)?.fetchOffset;
+      return at === undefined ? undefined : BigInt(at);
+    };
+    await c.waitFor(ApiKey.Fetch, { where: (r) => p0At(r) === 3n });
+    // The application reads nothing yet: partition 0's second batch arrives and fills its share; a Fetch of partition
+    // 1 alone, if one were sent, goes out now.
+    await new Promise((r) => setTimeout(r, 300));
+    assert.deepEqual(describe(await take(consumer, 30)), expected(0, 30));
+    const fetches = c.requests(ApiKey.Fetch, { node: 1 });
+    const last = fetches.findIndex((r) => p0At(r) === 27n);
+    assert.ok(last > 0, 'partition 0 was fetched to its last batch');
+    // Left out: not in a full request (no session, or a session's first), or forgotten by an incremental one.
+    const leftOut = fetches.slice(0, last).filter((r) => ((r.body.sessionEpoch ?? -1) <= 0 && p0At(r) === undefined)
+      || (r.body.forgottenTopicsData ?? []).some((t) => (t.partitions ?? []).includes(0)));
+    assert.deepEqual(leftOut.map((r) => r.seq), [], 'no Fetch left partition 0 out while it had records on the broker');
   });
 });
