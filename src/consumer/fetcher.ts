@@ -75,6 +75,14 @@ interface InFlightPartition {
   readonly fetchOffset: bigint;
 }
 
+/** One Fetch request's partitions and limits, as plan() built it. */
+interface FetchPlan {
+  partitions: SessionPartition[];
+  inFlight: InFlightPartition[];
+  maxBytes: number;
+  maxWaitMs: number;
+}
+
 /** What plan() built for a partition last time: reused while nothing in it changed. */
 interface Planned {
   readonly session: SessionPartition;
@@ -120,6 +128,14 @@ export class Fetcher {
    * abort listener added and removed per Fetch was ~4 % of the request path's garbage.
    */
   private readonly requestOptions: { lane: 'fetch'; timeoutMs: number };
+  /**
+   * performance.now() when plan() first held a Fetch back for a backlog (backlogHeldBack()); 0 while it does not.
+   * After fetch.max.wait.ms of that the caught-up partitions are polled once without a long poll (quickPoll).
+   */
+  private heldBackSince = 0;
+  /** Set by build() when it held a Fetch back (read by plan()). */
+  private heldBack = false;
+  private quickPoll = false;
   /**
    * The last response was small (under HAND_OUT_FIRST_BYTES): the next Fetch is built and written once the
    * application has been handed its records (see HAND_OUT_FIRST_BYTES).
@@ -197,6 +213,27 @@ export class Fetcher {
     });
   }
 
+  /** waitForWake(), or after `ms` a quick poll of the caught-up partitions is due (backlogHeldBack()). */
+  private waitForWakeOrQuickPoll(ms: number): Promise<void> {
+    if (this.woken || ms <= 0) {
+      if (!this.woken) this.quickPoll = true;
+      this.woken = false;
+      return Promise.resolve();
+    }
+    return new Promise((resolve) => {
+      const timer = setTimeout(() => {
+        this.wakeup = null;
+        this.quickPoll = true;
+        resolve();
+      }, Math.ceil(ms));
+      this.wakeup = () => {
+        clearTimeout(timer);
+        this.woken = false;
+        resolve();
+      };
+    });
+  }
+
   private async loop(): Promise<void> {
     while (!this.closed) {
       if (this.handOutFirst) {
@@ -207,7 +244,8 @@ export class Fetcher {
       this.woken = false;
       const request = this.plan();
       if (request === null) {
-        await this.waitForWake();
+        if (this.heldBackSince > 0) await this.waitForWakeOrQuickPoll(this.heldBackSince + this.host.settings.fetchMaxWaitMs - performance.now());
+        else await this.waitForWake();
         continue;
       }
       const meter = this.host.buffer.meter;
@@ -254,7 +292,17 @@ export class Fetcher {
   }
 
   /** The partitions and limits of the next request, or null when there is nothing to fetch now. */
-  private plan(): { partitions: SessionPartition[]; inFlight: InFlightPartition[]; maxBytes: number } | null {
+  private plan(): FetchPlan | null {
+    const since = this.heldBackSince;
+    this.heldBackSince = 0;
+    const request = this.build();
+    // Held back again: the quick poll stays due at the same time; otherwise the hold-back (if any) has ended.
+    if (request === null && this.heldBack) this.heldBackSince = since > 0 ? since : performance.now();
+    this.heldBack = false;
+    return request;
+  }
+
+  private build(): FetchPlan | null {
     const { settings, buffer } = this.host;
     const left = buffer.budgetLeft() - this.host.reservedBytes(this);
     // Fetch only with room for at least one partition's worth; a nearly full buffer waits for the application,
@@ -276,8 +324,9 @@ export class Fetcher {
       if (s.maxBytesOverride > 0) overrides++;
     }
     if (wanted.length === 0 && this.session.size === 0) return null;
-    if (wanted.length > 0 && this.backlogHeldBack(candidates, wanted, owned)) {
+    if (wanted.length > 0 && !this.quickPoll && this.backlogHeldBack(candidates, wanted, owned)) {
       wanted.length = 0;
+      this.heldBack = true;
       return null;
     }
     // Rotate the start so every partition takes its turn at the front; partitions blocked by a batch bigger than
@@ -338,7 +387,10 @@ export class Fetcher {
     // would starve. Each fetcher takes at most its share of the budget.
     const share = Math.floor(buffer.budgetBytes / Math.max(1, this.host.activeFetchers()));
     const maxBytes = Math.max(1, Math.min(settings.fetchMaxBytes, Math.max(Math.min(left, share), override)));
-    return { partitions, inFlight, maxBytes };
+    // A quick poll (see backlogHeldBack()) is answered at once: it must not hold back the partition with the backlog.
+    const maxWaitMs = this.quickPoll ? 0 : settings.fetchMaxWaitMs;
+    this.quickPoll = false;
+    return { partitions, inFlight, maxBytes, maxWaitMs };
   }
 
   /**
@@ -349,7 +401,9 @@ export class Fetcher {
    * fetch.max.wait.ms at a time (measured: 370-500 ms stalls at the end of a 2 M record backlog once fetching
    * outpaced the application). Nothing is sent instead; the release of that partition's chunks wakes this fetcher, and
    * its next Fetch carries it (answered at once) with the others. Records the caught-up partitions receive meanwhile
-   * would have been queued behind that partition's buffered chunks anyway (delivery is in arrival order).
+   * would have been queued behind that partition's buffered chunks anyway (delivery is in arrival order). So that a
+   * slow application does not leave them unfetched (and their lag unknown) for as long as it takes to drain that
+   * share, they are polled without a long poll (MaxWaitMs 0, answered at once) every fetch.max.wait.ms meanwhile.
    */
   private backlogHeldBack(candidates: readonly PartitionState[], wanted: readonly PartitionState[], owned: number): boolean {
     const readCommitted = this.host.settings.isolationLevel === 'read_committed';
@@ -366,7 +420,7 @@ export class Fetcher {
     return false;
   }
 
-  private async fetchOnce(plan: { partitions: SessionPartition[]; inFlight: InFlightPartition[]; maxBytes: number }): Promise<void> {
+  private async fetchOnce(plan: FetchPlan): Promise<void> {
     const { settings, client } = this.host;
     this.reserved = plan.maxBytes;
     let usedTopicIds = false;
@@ -386,7 +440,7 @@ export class Fetcher {
       else this.stats.incremental++;
       return {
         replicaId: -1,
-        maxWaitMs: settings.fetchMaxWaitMs,
+        maxWaitMs: plan.maxWaitMs,
         minBytes: settings.fetchMinBytes,
         maxBytes: plan.maxBytes,
         isolationLevel: settings.isolationLevel === 'read_committed' ? 1 : 0,

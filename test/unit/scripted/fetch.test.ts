@@ -199,9 +199,39 @@ test('a partition over its buffer share with records left is not left out of a F
     const fetches = c.requests(ApiKey.Fetch, { node: 1 });
     const last = fetches.findIndex((r) => p0At(r) === 27n);
     assert.ok(last > 0, 'partition 0 was fetched to its last batch');
-    // Left out: not in a full request (no session, or a session's first), or forgotten by an incremental one.
+    // Left out: not in a full request (no session, or a session's first), or forgotten by an incremental one. A long
+    // poll that leaves it out is the stall; a quick poll (MaxWaitMs 0, after fetch.max.wait.ms of holding back) is not,
+    // and does not come here (the application reads after 300 ms of the 1 s).
     const leftOut = fetches.slice(0, last).filter((r) => ((r.body.sessionEpoch ?? -1) <= 0 && p0At(r) === undefined)
       || (r.body.forgottenTopicsData ?? []).some((t) => (t.partitions ?? []).includes(0)));
-    assert.deepEqual(leftOut.map((r) => r.seq), [], 'no Fetch left partition 0 out while it had records on the broker');
+    assert.deepEqual(leftOut.map((r) => `#${r.seq} maxWaitMs ${r.body.maxWaitMs}`), [], 'no Fetch left partition 0 out while it had records on the broker');
+  });
+});
+
+test('while a backlog is held back, the caught-up partitions are still polled, without a long poll, every fetch.max.wait.ms', async () => {
+  // The application reads nothing for a while: partition 0's share stays full. Partition 1 gets new records meanwhile;
+  // they are fetched by a quick poll (MaxWaitMs 0) instead of waiting until partition 0 drains.
+  let batch = 0;
+  await scenario((c) => {
+    c.model.addTopic(TOPIC, 2, { leader: 1 });
+    for (let i = 0; i < 10; i++) c.model.append(TOPIC, 0, 3);
+    batch = c.model.partition(TOPIC, 0).batches[0].bytes.length;
+  }, () => ({ 'max.partition.fetch.bytes': batch, 'gregor.fetch.buffer.bytes': 4 * batch, 'fetch.max.wait.ms': 200 }), async (c, consumer) => {
+    consumer.assign([{ topic: TOPIC, partition: 0, offset: 0 }, { topic: TOPIC, partition: 1, offset: 0 }]);
+    const at = (r: Received<typeof ApiKey.Fetch>, partition: number): bigint | undefined => {
+      const p = r.body.topics?.flatMap((t) => t.partitions ?? []).find((x) => x.partition === partition);
+      return p?.fetchOffset === undefined ? undefined : BigInt(p.fetchOffset);
+    };
+    await c.waitFor(ApiKey.Fetch, { where: (r) => at(r, 0) === 3n });
+    const held = c.mark();
+    c.model.append(TOPIC, 1, 2); // partition 1's offsets 0-1
+    const quick = await c.waitFor(ApiKey.Fetch, { after: held, where: (r) => r.body.maxWaitMs === 0 && at(r, 1) === 0n });
+    assert.equal(at(quick, 0), undefined, 'the quick poll leaves the held-back partition out');
+    await c.waitFor(ApiKey.Fetch, { after: quick.seq, where: (r) => at(r, 1) === 2n });
+    const longPolls = c.requests(ApiKey.Fetch, { after: held }).filter((r) => r.seq < quick.seq && at(r, 0) === undefined);
+    assert.deepEqual(longPolls.map((r) => r.seq), [], 'nothing but the quick poll left partition 0 out');
+    const got = await take(consumer, 32);
+    assert.deepEqual(got.filter((m) => m.partition === 0).map((m) => Number(m.offset)), Array.from({ length: 30 }, (_, i) => i));
+    assert.deepEqual(got.filter((m) => m.partition === 1).map((m) => Number(m.offset)), [0, 1]);
   });
 });
