@@ -7,8 +7,8 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { ApiKey } from '../../../src/protocol/index.js';
-import { InvalidOffsetError, type OffsetResetEvent } from '../../../src/index.js';
-import { TOPIC, describe, expected, pollError, scenario, take, type Received } from './helpers.js';
+import { InvalidOffsetError, type Consumer, type OffsetResetEvent } from '../../../src/index.js';
+import { TOPIC, describe, expected, pollError, scenario, take, type Received, type ScriptedCluster } from './helpers.js';
 
 test('a batch cut off at the end of a Fetch response is not delivered; the next Fetch starts at its base offset', async () => {
   await scenario((c) => {
@@ -176,33 +176,48 @@ test('read_uncommitted: the same log delivers every data record, aborted ones in
   });
 });
 
-test('a partition over its buffer share with records left is not left out of a Fetch that could only long-poll', async () => {
-  // Partition 0 holds 10 batches, partition 1 none. The buffer has room for two of partition 0's batches (its share);
-  // once both are buffered, the only partition left to fetch is 1, which is at its end. Such a Fetch would be held
-  // for fetch.max.wait.ms while the application drains partition 0 (fetcher.ts backlogHeldBack()): none is sent.
+/** The fetch offset a Fetch request asks for `partition` at; undefined when the request does not list it. */
+function fetchOffsetIn(r: Received<typeof ApiKey.Fetch>, partition: number): bigint | undefined {
+  const p = r.body.topics?.flatMap((t) => t.partitions ?? []).find((x) => x.partition === partition);
+  return p?.fetchOffset === undefined ? undefined : BigInt(p.fetchOffset);
+}
+
+/**
+ * Partition 0 holds 10 batches of 3 records, partition 1 none; one batch per partition per Fetch, and room in the
+ * buffer for four batches: two are partition 0's share. Runs `fn` once a Fetch asked for partition 0's second batch
+ * (the one that fills that share), with the application reading nothing yet.
+ */
+async function heldBackScenario(
+  maxWaitMs: number,
+  fn: (c: ScriptedCluster, consumer: Consumer) => Promise<void>,
+): Promise<void> {
   let batch = 0;
   await scenario((c) => {
     c.model.addTopic(TOPIC, 2, { leader: 1 });
     for (let i = 0; i < 10; i++) c.model.append(TOPIC, 0, 3);
     batch = c.model.partition(TOPIC, 0).batches[0].bytes.length;
-  }, () => ({ 'max.partition.fetch.bytes': batch, 'gregor.fetch.buffer.bytes': 4 * batch, 'fetch.max.wait.ms': 1000 }), async (c, consumer) => {
+  }, () => ({ 'max.partition.fetch.bytes': batch, 'gregor.fetch.buffer.bytes': 4 * batch, 'fetch.max.wait.ms': maxWaitMs }), async (c, consumer) => {
     consumer.assign([{ topic: TOPIC, partition: 0, offset: 0 }, { topic: TOPIC, partition: 1, offset: 0 }]);
-    const p0At = (r: Received<typeof ApiKey.Fetch>): bigint | undefined => {
-      const at = r.body.topics?.flatMap((t) => t.partitions ?? []).find((p) => p.partition === 0)?.fetchOffset;
-      return at === undefined ? undefined : BigInt(at);
-    };
-    await c.waitFor(ApiKey.Fetch, { where: (r) => p0At(r) === 3n });
-    // The application reads nothing yet: partition 0's second batch arrives and fills its share; a Fetch of partition
-    // 1 alone, if one were sent, goes out now.
+    await c.waitFor(ApiKey.Fetch, { where: (r) => fetchOffsetIn(r, 0) === 3n });
+    await fn(c, consumer);
+  });
+}
+
+test('a partition over its buffer share with records left is not left out of a Fetch that could only long-poll', async () => {
+  // Once partition 0's share is buffered, the only partition left to fetch is 1, which is at its end. Such a Fetch
+  // would be held for fetch.max.wait.ms while the application drains partition 0 (fetcher.ts backlogHeldBack()): none
+  // is sent.
+  await heldBackScenario(1000, async (c, consumer) => {
+    // A Fetch of partition 1 alone, if one were sent, goes out while the application reads nothing.
     await new Promise((r) => setTimeout(r, 300));
     assert.deepEqual(describe(await take(consumer, 30)), expected(0, 30));
     const fetches = c.requests(ApiKey.Fetch, { node: 1 });
-    const last = fetches.findIndex((r) => p0At(r) === 27n);
+    const last = fetches.findIndex((r) => fetchOffsetIn(r, 0) === 27n);
     assert.ok(last > 0, 'partition 0 was fetched to its last batch');
     // Left out: not in a full request (no session, or a session's first), or forgotten by an incremental one. A long
     // poll that leaves it out is the stall; a quick poll (MaxWaitMs 0, after fetch.max.wait.ms of holding back) is not,
     // and does not come here (the application reads after 300 ms of the 1 s).
-    const leftOut = fetches.slice(0, last).filter((r) => ((r.body.sessionEpoch ?? -1) <= 0 && p0At(r) === undefined)
+    const leftOut = fetches.slice(0, last).filter((r) => ((r.body.sessionEpoch ?? -1) <= 0 && fetchOffsetIn(r, 0) === undefined)
       || (r.body.forgottenTopicsData ?? []).some((t) => (t.partitions ?? []).includes(0)));
     assert.deepEqual(leftOut.map((r) => `#${r.seq} maxWaitMs ${r.body.maxWaitMs}`), [], 'no Fetch left partition 0 out while it had records on the broker');
   });
@@ -211,24 +226,13 @@ test('a partition over its buffer share with records left is not left out of a F
 test('while a backlog is held back, the caught-up partitions are still polled, without a long poll, every fetch.max.wait.ms', async () => {
   // The application reads nothing for a while: partition 0's share stays full. Partition 1 gets new records meanwhile;
   // they are fetched by a quick poll (MaxWaitMs 0) instead of waiting until partition 0 drains.
-  let batch = 0;
-  await scenario((c) => {
-    c.model.addTopic(TOPIC, 2, { leader: 1 });
-    for (let i = 0; i < 10; i++) c.model.append(TOPIC, 0, 3);
-    batch = c.model.partition(TOPIC, 0).batches[0].bytes.length;
-  }, () => ({ 'max.partition.fetch.bytes': batch, 'gregor.fetch.buffer.bytes': 4 * batch, 'fetch.max.wait.ms': 200 }), async (c, consumer) => {
-    consumer.assign([{ topic: TOPIC, partition: 0, offset: 0 }, { topic: TOPIC, partition: 1, offset: 0 }]);
-    const at = (r: Received<typeof ApiKey.Fetch>, partition: number): bigint | undefined => {
-      const p = r.body.topics?.flatMap((t) => t.partitions ?? []).find((x) => x.partition === partition);
-      return p?.fetchOffset === undefined ? undefined : BigInt(p.fetchOffset);
-    };
-    await c.waitFor(ApiKey.Fetch, { where: (r) => at(r, 0) === 3n });
+  await heldBackScenario(200, async (c, consumer) => {
     const held = c.mark();
     c.model.append(TOPIC, 1, 2); // partition 1's offsets 0-1
-    const quick = await c.waitFor(ApiKey.Fetch, { after: held, where: (r) => r.body.maxWaitMs === 0 && at(r, 1) === 0n });
-    assert.equal(at(quick, 0), undefined, 'the quick poll leaves the held-back partition out');
-    await c.waitFor(ApiKey.Fetch, { after: quick.seq, where: (r) => at(r, 1) === 2n });
-    const longPolls = c.requests(ApiKey.Fetch, { after: held }).filter((r) => r.seq < quick.seq && at(r, 0) === undefined);
+    const quick = await c.waitFor(ApiKey.Fetch, { after: held, where: (r) => r.body.maxWaitMs === 0 && fetchOffsetIn(r, 1) === 0n });
+    assert.equal(fetchOffsetIn(quick, 0), undefined, 'the quick poll leaves the held-back partition out');
+    await c.waitFor(ApiKey.Fetch, { after: quick.seq, where: (r) => fetchOffsetIn(r, 1) === 2n });
+    const longPolls = c.requests(ApiKey.Fetch, { after: held }).filter((r) => r.seq < quick.seq && fetchOffsetIn(r, 0) === undefined);
     assert.deepEqual(longPolls.map((r) => r.seq), [], 'nothing but the quick poll left partition 0 out');
     const got = await take(consumer, 32);
     assert.deepEqual(got.filter((m) => m.partition === 0).map((m) => Number(m.offset)), Array.from({ length: 30 }, (_, i) => i));
