@@ -133,7 +133,7 @@ export class Fetcher {
    * After fetch.max.wait.ms of that the caught-up partitions are polled once without a long poll (quickPoll).
    */
   private heldBackSince = 0;
-  /** Set by build() when it held a Fetch back (read by plan()). */
+  /** Set by build() when it held a Fetch back this time (read by plan()). */
   private heldBack = false;
   private quickPoll = false;
   /**
@@ -200,32 +200,21 @@ export class Fetcher {
     }
   }
 
-  private waitForWake(): Promise<void> {
-    if (this.woken) {
-      this.woken = false;
-      return Promise.resolve();
-    }
-    return new Promise((resolve) => {
-      this.wakeup = () => {
-        this.woken = false;
-        resolve();
-      };
-    });
-  }
-
-  /** waitForWake(), or after `ms` a quick poll of the caught-up partitions is due (backlogHeldBack()). */
-  private waitForWakeOrQuickPoll(ms: number): Promise<void> {
-    if (this.woken || ms <= 0) {
+  /** Until wake(); with `quickPollInMs` finite, at most that long, after which a quick poll is due (backlogHeldBack()). */
+  private waitForWake(quickPollInMs = Infinity): Promise<void> {
+    if (this.woken || quickPollInMs <= 0) {
       if (!this.woken) this.quickPoll = true;
       this.woken = false;
       return Promise.resolve();
     }
     return new Promise((resolve) => {
-      const timer = setTimeout(() => {
-        this.wakeup = null;
-        this.quickPoll = true;
-        resolve();
-      }, Math.ceil(ms));
+      const timer = Number.isFinite(quickPollInMs)
+        ? setTimeout(() => {
+          this.wakeup = null;
+          this.quickPoll = true;
+          resolve();
+        }, Math.ceil(quickPollInMs))
+        : undefined;
       this.wakeup = () => {
         clearTimeout(timer);
         this.woken = false;
@@ -244,8 +233,7 @@ export class Fetcher {
       this.woken = false;
       const request = this.plan();
       if (request === null) {
-        if (this.heldBackSince > 0) await this.waitForWakeOrQuickPoll(this.heldBackSince + this.host.settings.fetchMaxWaitMs - performance.now());
-        else await this.waitForWake();
+        await this.waitForWake(this.heldBackSince > 0 ? this.heldBackSince + this.host.settings.fetchMaxWaitMs - performance.now() : Infinity);
         continue;
       }
       const meter = this.host.buffer.meter;
@@ -293,12 +281,11 @@ export class Fetcher {
 
   /** The partitions and limits of the next request, or null when there is nothing to fetch now. */
   private plan(): FetchPlan | null {
-    const since = this.heldBackSince;
-    this.heldBackSince = 0;
-    const request = this.build();
-    // Held back again: the quick poll stays due at the same time; otherwise the hold-back (if any) has ended.
-    if (request === null && this.heldBack) this.heldBackSince = since > 0 ? since : performance.now();
     this.heldBack = false;
+    const request = this.build();
+    // Held back again: the quick poll stays due when it was; any other outcome ends the hold-back.
+    if (!this.heldBack) this.heldBackSince = 0;
+    else if (this.heldBackSince === 0) this.heldBackSince = performance.now();
     return request;
   }
 
@@ -408,13 +395,14 @@ export class Fetcher {
   private backlogHeldBack(candidates: readonly PartitionState[], wanted: readonly PartitionState[], owned: number): boolean {
     const readCommitted = this.host.settings.isolationLevel === 'read_committed';
     for (const s of wanted) {
-      const end = readCommitted ? s.lastStableOffset : s.highWatermark;
+      const end = s.endOffset(readCommitted);
       if (end < 0n || s.fetchOffset < end || s.maxBytesOverride > 0) return false;
     }
     const { buffer } = this.host;
     for (const s of candidates) {
-      if (s.bufferedBytes === 0 || buffer.wantsMore(s, owned) || s.fetchHeld) continue;
-      const end = readCommitted ? s.lastStableOffset : s.highWatermark;
+      // Left out for its share (wantsMore() is true for a partition with nothing buffered).
+      if (buffer.wantsMore(s, owned) || s.fetchHeld) continue;
+      const end = s.endOffset(readCommitted);
       if (end >= 0n && s.fetchOffset < end) return true;
     }
     return false;

@@ -307,12 +307,17 @@ export class PartitionState {
     this.lastFetchedEpoch = this.positionEpoch;
   }
 
+  /** Where a Fetch stops (the high watermark, or the last stable offset under read_committed) as of the last response; -1 until one. */
+  endOffset(readCommitted: boolean): bigint {
+    return readCommitted ? this.lastStableOffset : this.highWatermark;
+  }
+
   /**
    * Lag from the last fetch response: records between the position and the high watermark (the last stable offset
    * under read_committed, as the Java client's currentLag). Null until both are known. No request is made.
    */
   lag(readCommitted: boolean): bigint | null {
-    const end = readCommitted ? this.lastStableOffset : this.highWatermark;
+    const end = this.endOffset(readCommitted);
     if (this.position === null || end < 0n) return null;
     const lag = end - this.position;
     return lag > 0n ? lag : 0n;
