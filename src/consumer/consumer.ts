@@ -120,6 +120,8 @@ export class Consumer<KS extends Deserializer | undefined = Deserializer, VS ext
   private failedCommits = 0;
   /** run() in progress: it owns delivery and commits until it settles. */
   private runner: Runner | null = null;
+  /** The running run()'s host, while it runs: metrics() gives it the process-duration histogram when first read. */
+  private runnerHostInUse: RunnerHost | null = null;
   /** Iterators (for await, batches()) handed out and not finished: run() refuses to start beside them. */
   private openIterators = 0;
   /** Messages left to hand out before sessionLapsed() reads the clock again (0: on the next one). */
@@ -541,7 +543,7 @@ export class Consumer<KS extends Deserializer | undefined = Deserializer, VS ext
       this.checkReadable('run()');
       if (this.runner !== null) throw new StateError('run(): already running; one run() at a time');
       if (this.openIterators > 0) throw new StateError('run(): the consumer is being iterated (for await or batches()); finish the loop first');
-      runner = new Runner(resolveRunOptions(options, this.settings.maxPollRecords, this.settings.errorPolicy, this.failures, this.deserializers), this.runnerHost());
+      runner = new Runner(resolveRunOptions(options, this.settings.maxPollRecords, this.settings.errorPolicy, this.failures, this.deserializers), (this.runnerHostInUse = this.runnerHost()));
     } catch (err) {
       return this.rejected(err);
     }
@@ -771,11 +773,17 @@ export class Consumer<KS extends Deserializer | undefined = Deserializer, VS ext
   /**
    * A snapshot of this consumer's metrics (always counted, at the cost of a few number increments per fetch and per
    * record): records and bytes consumed, per-partition position and lag, fetch, commit and rebalance counts and
-   * durations, buffered bytes, connections, heartbeat age. Named after the OpenTelemetry messaging conventions; see
-   * prometheusText() for the Prometheus form and README, "Observability".
+   * durations, buffered bytes, connections, heartbeat age. run()'s handler calls (`process.duration`) are timed from
+   * the first call of this method on: a clock read per call is paid only once someone looks. Named after the
+   * OpenTelemetry messaging conventions; see prometheusText() for the Prometheus form and README, "Observability".
    */
   metrics(): ConsumerMetrics {
     const meter = this.buffer.meter;
+    if (!meter.processTimed) {
+      // The first read turns messaging.process.duration on, for run() calls from now on (see ConsumerMeter).
+      meter.processTimed = true;
+      if (this.runnerHostInUse !== null) this.runnerHostInUse.processDuration = meter.processDuration;
+    }
     const partitions = meter.partitions(this.assignmentState.all(), this.settings.isolationLevel === 'read_committed');
     let consumedMessages = 0;
     let consumedBytes = 0;
@@ -876,10 +884,11 @@ export class Consumer<KS extends Deserializer | undefined = Deserializer, VS ext
       },
       autoCommitIntervalMs: this.settings.autoCommitIntervalMs,
       logger: this.logger,
-      processDuration: this.buffer.meter.processDuration,
+      processDuration: this.buffer.meter.processTimed ? this.buffer.meter.processDuration : undefined,
       identity: { clientId: this.settings.clientId, groupId: this.settings.groupId },
       detach: () => {
         this.runner = null;
+        this.runnerHostInUse = null;
         if (this.lifecycle === 'active' && this.assignmentState.mode !== 'none') this.offsets.startAutoCommit();
       },
     };

@@ -349,7 +349,7 @@ export class Runner {
       }
       return;
     }
-    const e: Entry = { message: m, offset, bytes: recordBytes(m), part: p, lane, attempt: 0, typed: undefined, released: false, startedAt: 0 };
+    const e: Entry = { message: m, offset, bytes: recordBytes(m), part: p, lane, attempt: 0, typed: undefined, released: false, startedAt: -1 };
     this.held++;
     this.heldBytes += e.bytes;
     if (p.phase === 'loading') p.waiting.push(e);
@@ -502,7 +502,7 @@ export class Runner {
     if (this.host.processDuration !== undefined) {
       e.startedAt = this.landedAtFresh ? this.landedAt : performance.now();
       this.landedAtFresh = false;
-    }
+    } else e.startedAt = -1; // not timed: a histogram given while the call runs must not record it
     try {
       const arg = e.typed ?? e.message;
       result = channels.process.hasSubscribers
@@ -673,7 +673,8 @@ export class Runner {
     }
     let attempt = 0;
     for (const e of entries) attempt = Math.max(attempt, ++e.attempt);
-    const started = performance.now();
+    const timed = this.host.processDuration;
+    const started = timed !== undefined ? performance.now() : 0;
     try {
       const first = entries[0].message;
       const batch: Batch<unknown> = { topic: first.topic, partition: first.partition, messages: entries.map((e) => e.typed ?? e.message) };
@@ -685,7 +686,7 @@ export class Runner {
       error = err;
       failed = true;
     }
-    this.host.processDuration?.record((performance.now() - started) / 1000);
+    timed?.record((performance.now() - started) / 1000);
     this.slots--;
     if (!failed) {
       for (const e of entries) this.complete(e);

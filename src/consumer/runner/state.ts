@@ -44,7 +44,10 @@ export interface RunnerHost {
   logger: Logger;
   /** run() is over: the consumer is free again. Called before run()'s promise settles. */
   detach(): void;
-  /** Where handler durations go (messaging.process.duration); absent: not measured. */
+  /**
+   * Where handler durations go (messaging.process.duration); absent: not measured. Set while run() runs when the
+   * consumer's metrics() is first read: calls started after that are timed.
+   */
   processDuration?: Histogram;
   /** client.id and group.id, for the gregor:consumer:process diagnostics channel. */
   identity?: { clientId: string; groupId: string | null };

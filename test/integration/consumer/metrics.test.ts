@@ -96,4 +96,37 @@ describe('consumer.metrics() on the real broker', () => {
       await c.close();
     }
   });
+
+  it('messaging.process.duration: run()\'s calls are timed from the first metrics() read on', async () => {
+    const t = uniqueName('metrics-process');
+    await createTopic(t, 1);
+    await produce(t, Array.from({ length: RECORDS }, (_, i) => ({ value: `a-${i}` })));
+    const c = await newConsumer({ 'group.id': uniqueName('metrics-process-group'), 'auto.offset.reset': 'earliest' });
+    const stop = new AbortController();
+    let handled = 0;
+    const waitFor = async (n: number): Promise<void> => {
+      const deadline = Date.now() + 30_000;
+      while (handled < n) {
+        if (Date.now() > deadline) assert.fail(`handled ${handled} of ${n}`);
+        await new Promise((r) => setTimeout(r, 20));
+      }
+    };
+    try {
+      c.subscribe([t]);
+      const running = c.run({ eachMessage: async () => { handled++; }, signal: stop.signal });
+      await waitFor(RECORDS);
+      // Nobody looked yet: nothing was timed; this read turns timing on for the calls that start from now.
+      assert.equal(c.metrics().process.duration.count, 0);
+      await produce(t, Array.from({ length: RECORDS }, (_, i) => ({ value: `b-${i}` })));
+      await waitFor(2 * RECORDS);
+      stop.abort();
+      await running;
+      const d = c.metrics().process.duration;
+      assert.equal(d.count, RECORDS, 'one duration per call after the first read');
+      assert.equal(d.counts.reduce((a, b) => a + b, 0), RECORDS);
+      assert.ok(d.max < 5, `max ${d.max} s: every duration covers its own call`);
+    } finally {
+      await c.close();
+    }
+  });
 });

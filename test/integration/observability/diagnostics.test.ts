@@ -76,6 +76,8 @@ describe('diagnostics_channel', () => {
     const stop = new AbortController();
     try {
       a.subscribe([topic]);
+      // messaging.process.duration is timed from the first metrics() read on (a consumer nobody observes reads no clock).
+      assert.equal(a.metrics().process.duration.count, 0);
       const running = a.run({ eachMessage: async (m) => { handled.push(m); }, signal: stop.signal });
       await until('member a handled every record', () => handled.length === RECORDS);
       // A heartbeat of the stable member (heartbeat.interval.ms 300).

@@ -353,6 +353,31 @@ test('messaging.process.duration: N handler calls record N durations; their sum 
   assert.equal(h.snapshot().counts.reduce((a, b) => a + b, 0), total);
 });
 
+test('messaging.process.duration given while run() runs (the first metrics() read): calls started after it are timed, the one in flight is not', async () => {
+  const host: FakeHost & { processDuration?: Histogram } = new FakeHost();
+  const stop = new AbortController();
+  const total = 10;
+  const TURN_ON_AT = 3;
+  let calls = 0;
+  const r = runner(host, {
+    concurrency: 1, signal: stop.signal,
+    eachMessage: async () => {
+      const n = ++calls;
+      // The histogram arrives while call 3 runs: that call started untimed and must not be recorded when it lands
+      // (an untimed start read as 0 would record the process's uptime).
+      if (n === TURN_ON_AT) host.processDuration = new Histogram();
+      await new Promise((resolve) => setTimeout(resolve, 1));
+      if (n === total) stop.abort();
+    },
+  });
+  host.push(...Array.from({ length: total }, (_, i) => record(0, i, null)));
+  const summary = await r.run([{ topic: 't', partition: 0 }]);
+  assert.equal(summary.completed, total);
+  const h = host.processDuration!;
+  assert.equal(h.count, total - TURN_ON_AT, 'the calls started after the histogram arrived');
+  assert.ok(h.max < 1, `max ${h.max} s: no call timed from before it started`);
+});
+
 test('one partition, an async call then 20,000 synchronous ones: each lands without nesting the next call in its stack', async () => {
   const host = new FakeHost();
   const stop = new AbortController();
