@@ -543,7 +543,9 @@ export class Consumer<KS extends Deserializer | undefined = Deserializer, VS ext
       this.checkReadable('run()');
       if (this.runner !== null) throw new StateError('run(): already running; one run() at a time');
       if (this.openIterators > 0) throw new StateError('run(): the consumer is being iterated (for await or batches()); finish the loop first');
-      runner = new Runner(resolveRunOptions(options, this.settings.maxPollRecords, this.settings.errorPolicy, this.failures, this.deserializers), (this.runnerHostInUse = this.runnerHost()));
+      const host = this.runnerHost();
+      runner = new Runner(resolveRunOptions(options, this.settings.maxPollRecords, this.settings.errorPolicy, this.failures, this.deserializers), host);
+      this.runnerHostInUse = host;
     } catch (err) {
       return this.rejected(err);
     }

@@ -6,6 +6,7 @@ import assert from 'node:assert/strict';
 import { prometheusText, type Consumer, type ConsumerMetrics } from '../../../src/index.js';
 import { createTopic, endOffsets, ensureKafka, produce, uniqueName } from '../helpers/kafka.js';
 import { drain, newConsumer } from './env.js';
+import { until } from '../runner/support.js';
 
 const PARTITIONS = 2;
 const RECORDS = 40;
@@ -104,21 +105,14 @@ describe('consumer.metrics() on the real broker', () => {
     const c = await newConsumer({ 'group.id': uniqueName('metrics-process-group'), 'auto.offset.reset': 'earliest' });
     const stop = new AbortController();
     let handled = 0;
-    const waitFor = async (n: number): Promise<void> => {
-      const deadline = Date.now() + 30_000;
-      while (handled < n) {
-        if (Date.now() > deadline) assert.fail(`handled ${handled} of ${n}`);
-        await new Promise((r) => setTimeout(r, 20));
-      }
-    };
     try {
       c.subscribe([t]);
       const running = c.run({ eachMessage: async () => { handled++; }, signal: stop.signal });
-      await waitFor(RECORDS);
+      await until(`${RECORDS} records handled`, () => handled >= RECORDS, 30_000);
       // Nobody looked yet: nothing was timed; this read turns timing on for the calls that start from now.
       assert.equal(c.metrics().process.duration.count, 0);
       await produce(t, Array.from({ length: RECORDS }, (_, i) => ({ value: `b-${i}` })));
-      await waitFor(2 * RECORDS);
+      await until(`${2 * RECORDS} records handled`, () => handled >= 2 * RECORDS, 30_000);
       stop.abort();
       await running;
       const d = c.metrics().process.duration;
