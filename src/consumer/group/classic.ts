@@ -547,13 +547,27 @@ export class ClassicMembership {
     this.stopHeartbeats();
     if (this.stopped) return;
     this.heartbeatsOn = true;
+    const generationId = this.generationId;
     this.heartbeatTimer = setTimeout(() => {
       this.heartbeat().catch((err: unknown) => {
         this.host.logger.warn('heartbeat failed unexpectedly', { group: this.groupId, error: String(err) });
-        this.scheduleHeartbeat();
+        this.nextHeartbeat(generationId);
       });
     }, this.host.settings.heartbeatIntervalMs);
     this.heartbeatTimer.unref();
+  }
+
+  /**
+   * The heartbeat after one that was answered (or failed): only while heartbeats of that generation are still due.
+   * The answer that asks for a rebalance wakes the join loop, and a COOPERATIVE member (nothing to revoke first) sends
+   * its JoinGroup, stopping heartbeats, before this answer's handling resumes; re-armed then, heartbeats of the old
+   * generation went on while the coordinator held the JoinGroup for the other members (seconds, when one of them
+   * died). The one answered just after the join completed said ILLEGAL_GENERATION, and read before the JoinGroup's
+   * answer it lost every partition the member was keeping (group/scale.test: m2 re-read 30 records of each of its
+   * partitions from its last commit). Java's heartbeat thread is likewise off from JoinGroup to SyncGroup.
+   */
+  private nextHeartbeat(generationId: number): void {
+    if (this.heartbeatsOn && !this.stopped && this.generationId === generationId) this.scheduleHeartbeat();
   }
 
   private stopHeartbeats(): void {
@@ -584,7 +598,8 @@ export class ClassicMembership {
       }, { deadline: Date.now() + settings.requestTimeoutMs, timeoutMs: Math.min(settings.requestTimeoutMs, settings.sessionTimeoutMs) }));
       code = this.coordinator.note(res.errorCode, res);
     } catch (err) {
-      if (this.stopped) return;
+      // Heartbeats of this generation ended meanwhile (a JoinGroup went out, the member left): nothing to act on.
+      if (!this.heartbeatsOn || this.stopped || this.generationId !== generationId) return;
       logger.debug('heartbeat failed', { group: this.groupId, error: (err as Error).message });
       if (Date.now() - this.lastOk() > settings.sessionTimeoutMs) {
         // The coordinator has surely expired us by now.
@@ -592,12 +607,12 @@ export class ClassicMembership {
         this.requestRejoin('the session expired');
         return;
       }
-      this.scheduleHeartbeat();
+      this.nextHeartbeat(generationId);
       return;
     }
     if (!this.heartbeatsOn || this.generationId !== generationId) return;
     if (code === ErrorCode.NONE) this.lastHeartbeatOk = Math.max(this.lastHeartbeatOk, sentAt);
-    if (await this.onHeartbeatAnswer(code, generationId, sentAt)) this.scheduleHeartbeat();
+    if (await this.onHeartbeatAnswer(code, generationId, sentAt)) this.nextHeartbeat(generationId);
   }
 
   /**

@@ -12,6 +12,9 @@
 //   X <t> <name>                  closed cleanly
 // Commits are manual (every 100 records, and in the revoked listener, before the revoke completes), so the test
 // knows which records a killed member had committed. SIGTERM: commit, close (leave the group), exit 0.
+// GREGOR_MEMBER_TRACE_DIR=<dir>: each member also writes its debug log and its lines but D to <dir>/<name>.log (to
+// read what a member did in a failed run; off in CI).
+import { appendFileSync } from 'node:fs';
 import { performance } from 'node:perf_hooks';
 import { Consumer, type ConsumerConfig, type TopicPartition } from '../../../src/index.js';
 
@@ -37,7 +40,12 @@ const config: ConsumerConfig = {
   'client.id': name,
   'auto.offset.reset': 'earliest',
   'enable.auto.commit': false,
-  'gregor.log.level': 'warn',
+  'gregor.log.level': process.env.GREGOR_MEMBER_TRACE_DIR ? 'debug' : 'warn',
+  ...(process.env.GREGOR_MEMBER_TRACE_DIR ? {
+    'gregor.logger': (level: string, message: string, fields?: object) => {
+      appendFileSync(`${process.env.GREGOR_MEMBER_TRACE_DIR}/${args.name}.log`, `${(performance.timeOrigin + performance.now()).toFixed(1)} ${level} ${message} ${JSON.stringify(fields ?? {})}\n`);
+    },
+  } : {}),
   ...(args.protocol === 'classic' ? {
     'partition.assignment.strategy': args.strategy ?? 'range',
     'session.timeout.ms': args.sessionTimeoutMs ?? 6000,
@@ -46,7 +54,11 @@ const config: ConsumerConfig = {
 };
 const consumer = new Consumer(config);
 const now = (): string => (performance.timeOrigin + performance.now()).toFixed(1);
-const out = (kind: string, rest = ''): void => { process.stdout.write(`${kind} ${now()} ${name}${rest === '' ? '' : ` ${rest}`}\n`); };
+const out = (kind: string, rest = ''): void => {
+  const line = `${kind} ${now()} ${name}${rest === '' ? '' : ` ${rest}`}\n`;
+  process.stdout.write(line);
+  if (process.env.GREGOR_MEMBER_TRACE_DIR && kind !== 'D') appendFileSync(`${process.env.GREGOR_MEMBER_TRACE_DIR}/${name}.log`, line);
+};
 const parts = (p: readonly TopicPartition[]): string => p.map((tp) => tp.partition).join(',');
 // The next offset per owned partition, as delivered: what a commit stores.
 const next = new Map<number, bigint>();
