@@ -90,9 +90,10 @@ for (const variant of VARIANTS) {
       await waitFor(() => ledger.distinct() >= produced, () => `m1 to consume everything (${ledger.distinct()} of ${produced})${problemsSoFar()}`);
       assert.deepEqual(ledger.owned('m1'), [...Array(PARTITIONS).keys()], 'm1 owns every partition at the end');
       const errors = ledger.log.filter((e) => e.startsWith('E '));
-      assert.deepEqual(ledger.check(ends), [], `ledger: nothing lost, order per partition, re-reads only after the killed member's last commit (member errors: ${errors.join(' | ') || 'none'})`);
+      const events = (): string => ledger.log.filter((e) => /^[ARLX] /.test(e)).join(' | ');
+      assert.deepEqual(ledger.check(ends), [], `ledger: nothing lost, order per partition, re-reads only after the killed member's last commit (member errors: ${errors.join(' | ') || 'none'}; events: ${events()})`);
       console.log(`# ${variant.label}: ledger: ${produced} records produced, ${ledger.distinct()} distinct delivered (none lost), ${ledger.deliveries()} deliveries, ${ledger.duplicates()} re-read after m4's last commit [${ledger.reReads().join('; ')}]`);
-      console.log(`# ${variant.label}: events: ${ledger.log.filter((e) => /^[ARLX] /.test(e)).join(' | ')}`);
+      console.log(`# ${variant.label}: events: ${events()}`);
       leave('m1', 'SIGTERM');
       assert.equal(await members.get('m1')!.exited, 0, 'm1 left cleanly');
     } finally {
