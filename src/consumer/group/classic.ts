@@ -8,6 +8,7 @@
 //      +---- poll timeout (max.poll.interval.ms): LeaveGroup, partitions lost; rejoin on the next poll
 //   stable --heartbeat says REBALANCE_IN_PROGRESS / subscription or metadata changed--> joining
 //   stable --heartbeat says UNKNOWN_MEMBER_ID / ILLEGAL_GENERATION--> partitions lost --> joining
+//   joining/syncing --UNKNOWN_MEMBER_ID / ILLEGAL_GENERATION--> partitions a COOPERATIVE member kept lost --> joining
 //   any --close()--> leaving --LeaveGroup (dynamic members only, KIP-345)--> left
 //
 // Heartbeats run on their own timer and go out through the heartbeat thread (cluster/group-liveness.ts), which sends
@@ -339,6 +340,14 @@ export class ClassicMembership {
   private async joinAndSync(): Promise<'done' | 'retry' | 'again'> {
     const { settings, logger } = this.host;
     this.state = 'joining';
+    // Java's rule (ConsumerCoordinator.onJoinPrepare): a member whose generation or id was reset since it got its
+    // partitions (JoinGroup or SyncGroup answered UNKNOWN_MEMBER_ID or ILLEGAL_GENERATION) is out of the generation it
+    // owns them in, and the coordinator may have given them to another member meanwhile: they are lost, not revoked
+    // (nothing is committed for them), before it joins again. Only a COOPERATIVE member still owns any here; the
+    // paths that reset the generation themselves (a heartbeat's answer, an expired session) have lost them already.
+    if ((this.generationId < 0 || this.memberId === '') && this.host.ownedPartitions().length > 0) {
+      await this.loseAll('the coordinator no longer knows this member in the generation it owns its partitions in');
+    }
     // Heartbeats go on while the revoke runs (it may wait for the application to finish the message in its
     // hands): the coordinator keeps the session only while they arrive. They stop when JoinGroup is sent.
     if (this.rebalanceProtocol === 'EAGER') {

@@ -136,6 +136,25 @@ test('COOPERATIVE rebalance the coordinator starts: no heartbeat of the old gene
   });
 });
 
+for (const code of ['ILLEGAL_GENERATION', 'UNKNOWN_MEMBER_ID'] as const) {
+  test(`COOPERATIVE member whose SyncGroup is answered ${code}: the partitions it kept are lost (nothing committed), then assigned again`, async () => {
+    await scenario(twoPartitions, { ...GROUP_CONFIG, 'partition.assignment.strategy': 'cooperative-sticky', 'enable.auto.commit': true }, async (c, consumer) => {
+      const listener = recordingListener();
+      consumer.subscribe([TOPIC], listener);
+      await take(consumer, 6);
+      await until(() => c.requests(ApiKey.Heartbeat).length > 0, 'a first heartbeat');
+      const rebalance = c.mark();
+      // The coordinator starts a rebalance, and the member's SyncGroup finds its generation (or its id) gone: Java's
+      // member then gives its partitions away as lost before it joins again (ConsumerCoordinator.onJoinPrepare).
+      c.script(ApiKey.Heartbeat, { errorCode: ErrorCode.REBALANCE_IN_PROGRESS });
+      c.script(ApiKey.SyncGroup, { errorCode: ErrorCode[code], assignment: Buffer.alloc(0) });
+      await pollUntil(consumer, () => listener.calls.length === 3, 'lost and assigned again');
+      assert.deepEqual(listener.calls, ['assigned t[0] t[1]', 'lost t[0] t[1]', 'assigned t[0] t[1]']);
+      assert.deepEqual(c.requests(ApiKey.OffsetCommit, { after: rebalance }).map((r) => r.seq), [], 'nothing committed for lost partitions');
+    });
+  });
+}
+
 test('UNKNOWN_MEMBER_ID on a heartbeat: partitions lost (nothing committed), rejoin with an empty member id', async () => {
   await scenario(twoPartitions, { ...GROUP_CONFIG }, async (c, consumer) => {
     const listener = recordingListener();
