@@ -109,24 +109,30 @@ test('COOPERATIVE rebalance the coordinator starts: no heartbeat of the old gene
     await until(() => c.requests(ApiKey.Heartbeat).length > 0, 'a first heartbeat');
     const rebalance = c.mark();
     // The coordinator waits for another member (one that died, say) before it completes the join: the JoinGroup is held
-    // for 20 heartbeat intervals. A heartbeat of generation 1 arriving meanwhile is answered as Kafka answers one that
-    // arrives just after the join completed (the race seen in group/scale.test).
-    let held = true;
+    // for 1 s, 20 heartbeat intervals. Heartbeats of generation 1 meanwhile are answered as Kafka answers them:
+    // REBALANCE_IN_PROGRESS while it waits, ILLEGAL_GENERATION once the join completed (its last 150 ms here: the race
+    // seen in group/scale.test, where such an answer was read before the JoinGroup's).
+    let heldSince = 0;
     c.handle(ApiKey.JoinGroup, async (_req, next) => {
       if (c.requests(ApiKey.JoinGroup, { after: rebalance }).length === 1) {
+        heldSince = Date.now();
         await new Promise((r) => setTimeout(r, 1000));
-        held = false;
+        heldSince = 0;
       }
       return next();
     });
-    c.handle(ApiKey.Heartbeat, (req, next) => (held && req.body.generationId === 1 && c.requests(ApiKey.JoinGroup, { after: rebalance }).length > 0
-      ? { errorCode: ErrorCode.ILLEGAL_GENERATION } : next()));
+    c.handle(ApiKey.Heartbeat, (req, next) => {
+      if (heldSince === 0 || req.body.generationId !== 1) return next();
+      return { errorCode: Date.now() - heldSince > 850 ? ErrorCode.ILLEGAL_GENERATION : ErrorCode.REBALANCE_IN_PROGRESS };
+    });
     c.script(ApiKey.Heartbeat, { errorCode: ErrorCode.REBALANCE_IN_PROGRESS });
     const sync = await c.waitFor(ApiKey.SyncGroup, { after: rebalance });
     const join = c.requests(ApiKey.JoinGroup, { after: rebalance })[0];
     assert.equal(sync.body.generationId, 2);
+    // At most one: the heartbeat thread may have sent a keep-alive of its own just as the JoinGroup went out (its
+    // disarm is a message to it); its answer is for a disarmed generation and dropped. Before the fix: one every 50 ms.
     const during = c.requests(ApiKey.Heartbeat).filter((r) => r.seq > join.seq && r.seq < sync.seq);
-    assert.deepEqual(during.map((r) => r.body.generationId), [], 'no heartbeat while the JoinGroup is held');
+    assert.ok(during.length <= 1, `no heartbeat while the JoinGroup is held (${during.length} sent)`);
     await c.waitFor(ApiKey.Heartbeat, { after: sync.seq, where: (r) => r.body.generationId === 2 });
     // Both partitions were kept throughout: reading goes on where it was, nothing lost, nothing read again.
     c.model.append(TOPIC, 0, 1);
