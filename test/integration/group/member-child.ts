@@ -15,6 +15,7 @@
 // GREGOR_MEMBER_TRACE_DIR=<dir>: each member also writes its debug log and its lines but D to <dir>/<name>.log (to
 // read what a member did in a failed run; off in CI).
 import { appendFileSync } from 'node:fs';
+import { join } from 'node:path';
 import { performance } from 'node:perf_hooks';
 import { Consumer, type ConsumerConfig, type TopicPartition } from '../../../src/index.js';
 
@@ -33,6 +34,9 @@ export interface MemberArgs {
 
 const args = JSON.parse(process.argv[2] ?? '{}') as MemberArgs;
 const { topic, name } = args;
+const now = (): string => (performance.timeOrigin + performance.now()).toFixed(1);
+const traceDir = process.env.GREGOR_MEMBER_TRACE_DIR;
+const trace = traceDir === undefined || traceDir === '' ? null : (line: string): void => appendFileSync(join(traceDir, `${name}.log`), line);
 const config: ConsumerConfig = {
   'bootstrap.servers': args.bootstrap,
   'group.id': args.group,
@@ -40,12 +44,10 @@ const config: ConsumerConfig = {
   'client.id': name,
   'auto.offset.reset': 'earliest',
   'enable.auto.commit': false,
-  'gregor.log.level': process.env.GREGOR_MEMBER_TRACE_DIR ? 'debug' : 'warn',
-  ...(process.env.GREGOR_MEMBER_TRACE_DIR ? {
-    'gregor.logger': (level: string, message: string, fields?: object) => {
-      appendFileSync(`${process.env.GREGOR_MEMBER_TRACE_DIR}/${args.name}.log`, `${(performance.timeOrigin + performance.now()).toFixed(1)} ${level} ${message} ${JSON.stringify(fields ?? {})}\n`);
-    },
-  } : {}),
+  'gregor.log.level': trace === null ? 'warn' : 'debug',
+  ...(trace === null ? {} : {
+    'gregor.logger': (level: string, message: string, fields?: object) => trace(`${now()} ${level} ${message} ${JSON.stringify(fields ?? {})}\n`),
+  }),
   ...(args.protocol === 'classic' ? {
     'partition.assignment.strategy': args.strategy ?? 'range',
     'session.timeout.ms': args.sessionTimeoutMs ?? 6000,
@@ -53,11 +55,10 @@ const config: ConsumerConfig = {
   } : {}),
 };
 const consumer = new Consumer(config);
-const now = (): string => (performance.timeOrigin + performance.now()).toFixed(1);
 const out = (kind: string, rest = ''): void => {
   const line = `${kind} ${now()} ${name}${rest === '' ? '' : ` ${rest}`}\n`;
   process.stdout.write(line);
-  if (process.env.GREGOR_MEMBER_TRACE_DIR && kind !== 'D') appendFileSync(`${process.env.GREGOR_MEMBER_TRACE_DIR}/${name}.log`, line);
+  if (kind !== 'D') trace?.(line);
 };
 const parts = (p: readonly TopicPartition[]): string => p.map((tp) => tp.partition).join(',');
 // The next offset per owned partition, as delivered: what a commit stores.
