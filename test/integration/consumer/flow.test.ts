@@ -4,7 +4,8 @@
 // async iterator ends on close().
 import { before, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
-import { StateError, type Message } from '../../../src/index.js';
+import { tracingChannel } from 'node:diagnostics_channel';
+import { StateError, type Message, type RequestDiagnostics } from '../../../src/index.js';
 import { createTopic, endOffsets, ensureKafka, partitionForKey, produce, uniqueName } from '../helpers/kafka.js';
 import { drain, newConsumer } from './env.js';
 
@@ -125,5 +126,45 @@ describe('pause, resume, seek and lag with prefetched data', () => {
     await assert.rejects(idle.poll(0), StateError, 'poll() before subscribe() or assign()');
     assert.throws(() => idle.subscribe([topic]), StateError, 'subscribe() without group.id');
     await idle.close();
+  });
+
+  it('close() of a caught-up consumer does not wait for its long poll, and closes the fetch session', async () => {
+    // fetch.max.wait.ms far above what close() may take: the closing Fetch queued behind the long poll on the fetch
+    // connection (the broker answers a connection's requests in order) made close() wait it out.
+    const MAX_WAIT_MS = 30_000;
+    const c = await newConsumer({ 'group.id': uniqueName('g-close'), 'auto.offset.reset': 'earliest', 'fetch.max.wait.ms': MAX_WAIT_MS });
+    const fetches: { at: number; sessionId?: number; errorCode?: number; failed: boolean }[] = [];
+    const channel = tracingChannel<unknown, RequestDiagnostics>('gregor:request');
+    const handlers = {
+      start() {}, end() {}, asyncStart() {},
+      error(ctx: RequestDiagnostics) {
+        if (ctx.apiKey === 1) fetches.push({ at: performance.now(), failed: true });
+      },
+      asyncEnd(ctx: RequestDiagnostics) {
+        if (ctx.apiKey !== 1 || ctx.result === undefined) return;
+        const r = ctx.result as { sessionId?: number; errorCode?: number };
+        fetches.push({ at: performance.now(), sessionId: r.sessionId, errorCode: r.errorCode, failed: false });
+      },
+    };
+    channel.subscribe(handlers);
+    let closedAt = 0;
+    let started = 0;
+    try {
+      c.subscribe([topic]);
+      const all = await drain(c, 600);
+      assert.equal(all.length, 600);
+      // Caught up: the next Fetch is a long poll the broker holds for MAX_WAIT_MS.
+      await new Promise((r) => setTimeout(r, 500));
+      started = performance.now();
+    } finally {
+      await c.close();
+      closedAt = performance.now();
+      channel.unsubscribe(handlers);
+    }
+    const took = closedAt - started;
+    assert.ok(took < MAX_WAIT_MS / 3, `close() took ${took.toFixed(0)} ms (fetch.max.wait.ms ${MAX_WAIT_MS})`);
+    const during = fetches.filter((f) => f.at >= started);
+    // The closing Fetch (KIP-227 epoch -1) is answered with no error and no session; the long poll fails with the close.
+    assert.ok(during.some((f) => !f.failed && f.errorCode === 0 && f.sessionId === 0), `the session's closing Fetch was answered: ${JSON.stringify(during)}`);
   });
 });
