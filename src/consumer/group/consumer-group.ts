@@ -23,7 +23,6 @@
 // cannot commit over the new owner's progress.
 
 import { channels, traced, type GroupDiagnostics } from '../../diagnostics.js';
-import { randomBytes } from 'node:crypto';
 import { GregorError, StateError } from '../../errors.js';
 import { ErrorCode, errorName, kafkaError } from '../../protocol/error-codes.js';
 import { coordinatorMoved, fatalForJoin } from '../../protocol/error-kinds.js';
@@ -58,7 +57,7 @@ export function reconcilePlan(owned: readonly TopicPartition[], target: readonly
 
 /** A member id the client makes up (KIP-1082: ConsumerGroupHeartbeat v1 wants it from the client), as Kafka prints uuids. */
 export function newMemberId(): string {
-  return uuidToKafkaString(randomBytes(16));
+  return uuidToKafkaString(process.getBuiltinModule('node:crypto').randomBytes(16));
 }
 
 function byTopicId(partitions: readonly TopicPartition[], idOf: (topic: string) => string | undefined): { topicId: string; partitions: number[] }[] {

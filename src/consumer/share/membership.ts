@@ -9,7 +9,6 @@
 // Heartbeats go through the heartbeat thread (cluster/group-liveness.ts), like a consumer group's: it keeps the
 // member alive while the application blocks the event loop, and leaves after max.poll.interval.ms without a poll.
 
-import { randomBytes } from 'node:crypto';
 import type { Cluster } from '../../cluster/client.js';
 import type { Coordinator } from '../../cluster/coordinator.js';
 import type { GroupLiveness, HeartbeatFields } from '../../cluster/group-liveness.js';
@@ -42,7 +41,7 @@ const FATAL = new Set<number>([
 
 /** A Kafka Uuid as its toString() prints it: 16 random bytes, URL-safe base64 without padding. */
 export function newMemberId(): string {
-  return randomBytes(16).toString('base64url');
+  return process.getBuiltinModule('node:crypto').randomBytes(16).toString('base64url');
 }
 
 export class ShareMembership {

@@ -9,13 +9,18 @@
 // merely accepts any password is detected. No channel binding ('n' gs2 flag), like every Kafka client. The password
 // is used as its UTF-8 bytes without SASLprep, as the Java client does, so both sides derive the same key.
 
-import { createHash, createHmac, pbkdf2Sync, randomBytes, timingSafeEqual } from 'node:crypto';
+import type * as Crypto from 'node:crypto';
 import type { Secret } from '../secret.js';
 import { saslProtocolError, type SaslSession } from './mechanism.js';
 
 export type ScramDigest = 'sha1' | 'sha256' | 'sha512';
 
 const DIGEST_BYTES: Record<ScramDigest, number> = { sha1: 20, sha256: 32, sha512: 64 };
+
+/** node:crypto, loaded when a SCRAM exchange starts rather than at import (a client without SCRAM never needs it). */
+function crypto(): typeof Crypto {
+  return process.getBuiltinModule('node:crypto');
+}
 
 // Kafka's ScramMechanism accepts 4096..16384 iterations. The bounds also stop a hostile server from asking for
 // 10^9 PBKDF2 rounds (a CPU denial of service) or for 1 round (a cheap offline dictionary attack on the proof).
@@ -29,10 +34,10 @@ export function saslName(name: string): string {
 
 /** The keys of RFC 5802 section 3, exposed for the RFC test vectors. */
 export function scramKeys(digest: ScramDigest, password: string, salt: Buffer, iterations: number) {
-  const saltedPassword = pbkdf2Sync(Buffer.from(password, 'utf8'), salt, iterations, DIGEST_BYTES[digest], digest);
-  const clientKey = createHmac(digest, saltedPassword).update('Client Key').digest();
-  const storedKey = createHash(digest).update(clientKey).digest();
-  const serverKey = createHmac(digest, saltedPassword).update('Server Key').digest();
+  const saltedPassword = crypto().pbkdf2Sync(Buffer.from(password, 'utf8'), salt, iterations, DIGEST_BYTES[digest], digest);
+  const clientKey = crypto().createHmac(digest, saltedPassword).update('Client Key').digest();
+  const storedKey = crypto().createHash(digest).update(clientKey).digest();
+  const serverKey = crypto().createHmac(digest, saltedPassword).update('Server Key').digest();
   return { saltedPassword, clientKey, storedKey, serverKey };
 }
 
@@ -73,7 +78,7 @@ export class ScramSession implements SaslSession {
   ) {
     this.mechanism = mechanism;
     this.digest = mechanism === 'SCRAM-SHA-512' ? 'sha512' : mechanism === 'SCRAM-SHA-256' ? 'sha256' : 'sha1';
-    this.clientNonce = clientNonce ?? randomBytes(24).toString('base64');
+    this.clientNonce = clientNonce ?? crypto().randomBytes(24).toString('base64');
   }
 
   start(): Buffer {
@@ -130,10 +135,10 @@ export class ScramSession implements SaslSession {
     // 'biws' is base64('n,,'): the gs2 header, echoed because no channel binding is used.
     const withoutProof = `c=biws,r=${nonce}`;
     const authMessage = `${this.clientFirstBare},${serverFirst},${withoutProof}`;
-    const clientSignature = createHmac(this.digest, keys.storedKey).update(authMessage).digest();
+    const clientSignature = crypto().createHmac(this.digest, keys.storedKey).update(authMessage).digest();
     const proof = Buffer.alloc(clientSignature.length);
     for (let i = 0; i < proof.length; i++) proof[i] = keys.clientKey[i] ^ clientSignature[i];
-    this.expectedServerSignature = createHmac(this.digest, keys.serverKey).update(authMessage).digest();
+    this.expectedServerSignature = crypto().createHmac(this.digest, keys.serverKey).update(authMessage).digest();
     this.state = 'final-sent';
     return Buffer.from(`${withoutProof},p=${proof.toString('base64')}`, 'utf8');
   }
@@ -146,7 +151,7 @@ export class ScramSession implements SaslSession {
     if (v === undefined) throw saslProtocolError(this.mechanism, 'malformed server-final-message (no v=)');
     const signature = Buffer.from(v, 'base64');
     const expected = this.expectedServerSignature as Buffer;
-    if (signature.length !== expected.length || !timingSafeEqual(signature, expected)) {
+    if (signature.length !== expected.length || !crypto().timingSafeEqual(signature, expected)) {
       throw saslProtocolError(
         this.mechanism,
         'the server signature does not verify: the broker does not know this credential (possible impostor)',

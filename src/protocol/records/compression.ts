@@ -11,10 +11,9 @@
 
 import { Buffer, kMaxLength } from 'node:buffer';
 import { createRequire } from 'node:module';
-import * as zlib from 'node:zlib';
 import { CorruptRecordError, UnsupportedError } from '../../errors.js';
 import { decompressedTooLarge, lz4CompressFrameJs, lz4DecompressFrame } from './lz4.js';
-import { zstdCompress, zstdDecompress, zstdImplementation } from './zstd.js';
+import { zlib, zstdCompress, zstdDecompress, zstdImplementation } from './zstd.js';
 import { isXerial, snappyCompressJs, snappyDecompressJs, snappyPreamble, XERIAL_HEADER_LENGTH, XERIAL_MAGIC } from './snappy.js';
 
 export type CompressionType = 'none' | 'gzip' | 'snappy' | 'lz4' | 'zstd';
@@ -140,7 +139,7 @@ function zlibLimit(maxBytes: number): number {
 function gunzip(data: Uint8Array, maxBytes: number): Buffer {
   let out: Buffer;
   try {
-    out = zlib.gunzipSync(data, { maxOutputLength: zlibLimit(maxBytes) });
+    out = zlib().gunzipSync(data, { maxOutputLength: zlibLimit(maxBytes) });
   } catch (e) {
     if (isTooLarge(e)) throw decompressedTooLarge(maxBytes);
     throw corrupt('gzip', e);
@@ -191,7 +190,7 @@ export function compress(id: number, data: Buffer): Buffer {
     case 0:
       return data;
     case 1:
-      return zlib.gzipSync(data);
+      return zlib().gzipSync(data);
     case 2:
       return snappyCompressXerial(data);
     case 3: {

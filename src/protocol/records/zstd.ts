@@ -18,7 +18,7 @@
 // event. Where those internals are missing, zstdDecompressSync() per frame is used as before.
 
 import { Buffer, kMaxLength } from 'node:buffer';
-import * as zlib from 'node:zlib';
+import type * as Zlib from 'node:zlib';
 import { CorruptRecordError, UnsupportedError } from '../../errors.js';
 import { decompressedTooLarge } from './lz4.js';
 import { claimOutput, outputSpace } from './output-slab.js';
@@ -28,11 +28,26 @@ type ZlibZstd = {
   zstdCompressSync(buf: Uint8Array): Buffer;
 };
 
-const zlibZstd: ZlibZstd | undefined =
-  typeof (zlib as unknown as Partial<ZlibZstd>).zstdDecompressSync === 'function' ? (zlib as unknown as ZlibZstd) : undefined;
+// node:zlib is loaded on the first zstd batch, not at import: a consumer that never sees zstd (or gzip:
+// compression.ts) does not pay for it (~3 ms of start-up and ~1-2 MiB of RSS, bench/README.md "Start-up").
+let zlibModule: typeof Zlib | undefined;
+/** node:zlib, loaded on first use. */
+export function zlib(): typeof Zlib {
+  return (zlibModule ??= process.getBuiltinModule('node:zlib'));
+}
+
+let zstdApi: ZlibZstd | null | undefined;
+/** node:zlib when its zstd is there (Node >= 22.15 ships it with libzstd, named in process.versions.zstd). */
+function zlibZstd(): ZlibZstd | undefined {
+  if (zstdApi === undefined) {
+    const z = process.versions.zstd === undefined ? undefined : (zlib() as unknown as Partial<ZlibZstd>);
+    zstdApi = z !== undefined && typeof z.zstdDecompressSync === 'function' ? (z as ZlibZstd) : null;
+  }
+  return zstdApi ?? undefined;
+}
 
 /** 'node:zlib', or why zstd is unavailable (a Node older than gregor supports). */
-export const zstdImplementation: string = zlibZstd !== undefined ? 'node:zlib' : 'unavailable (Node < 22.15)';
+export const zstdImplementation: string = process.versions.zstd !== undefined ? 'node:zlib' : 'unavailable (Node < 22.15)';
 
 function missing(): UnsupportedError {
   return new UnsupportedError(`zstd needs node:zlib's zstd (Node >= 22.15); this is Node ${process.versions.node}`);
@@ -94,16 +109,17 @@ export function zstdFrames(data: Uint8Array): Array<[number, number]> {
 
 /** Decompresses zstd frames into at most `maxBytes`; CorruptRecordError for bad, truncated or oversized input. */
 export function zstdDecompress(data: Uint8Array, maxBytes: number): Buffer {
-  if (zlibZstd === undefined) throw missing();
+  const z = zlibZstd();
+  if (z === undefined) throw missing();
   const frames = zstdFrames(data);
   if (frames.length === 1 && frames[0][1] - frames[0][0] === data.length) {
-    return decompressFrame(zlibZstd, data, maxBytes, maxBytes);
+    return decompressFrame(z, data, maxBytes, maxBytes);
   }
   // Several frames (or skippable ones): each frame alone, within what the limit leaves.
   const parts: Buffer[] = [];
   let total = 0;
   for (const [start, end] of frames) {
-    const part = decompressFrame(zlibZstd, data.subarray(start, end), maxBytes - total, maxBytes);
+    const part = decompressFrame(z, data.subarray(start, end), maxBytes - total, maxBytes);
     parts.push(part);
     total += part.length;
   }
@@ -199,7 +215,8 @@ class ReusedZstd {
   }
 }
 
-const ZSTD_E_END: number = (zlib.constants as unknown as Record<string, number>).ZSTD_e_end ?? 2;
+/** ZSTD_e_end of node:zlib's constants (read when the reused context is built). */
+let ZSTD_E_END = 2;
 
 /** undefined: not built yet (or dropped after an error); null: node:zlib's internals are not as expected. */
 let decoder: ReusedZstd | null | undefined;
@@ -207,8 +224,10 @@ let decoder: ReusedZstd | null | undefined;
 function reusedDecoder(): ReusedZstd | null {
   if (decoder !== undefined) return decoder;
   decoder = null;
-  const create = (zlib as unknown as { createZstdDecompress?: () => unknown }).createZstdDecompress;
+  const z = zlib();
+  const create = (z as unknown as { createZstdDecompress?: () => unknown }).createZstdDecompress;
   if (typeof create !== 'function') return null;
+  ZSTD_E_END = (z.constants as unknown as Record<string, number>).ZSTD_e_end ?? 2;
   const engine = create() as { _handle?: Partial<ZstdHandle>; _writeState?: unknown };
   const handle = engine._handle;
   const state = engine._writeState;
@@ -221,6 +240,7 @@ function reusedDecoder(): ReusedZstd | null {
 
 /** zstd compression (the producer): what Kafka's Java client reads. */
 export function zstdCompress(data: Buffer): Buffer {
-  if (zlibZstd === undefined) throw missing();
-  return zlibZstd.zstdCompressSync(data);
+  const z = zlibZstd();
+  if (z === undefined) throw missing();
+  return z.zstdCompressSync(data);
 }
