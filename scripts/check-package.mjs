@@ -177,18 +177,19 @@ process.on('exit', () => {
     process.exitCode = 1;
   }
 });`;
-// No broker: the installed liveness-worker.js started as GroupLiveness starts it, asked for an API version of a node
+// No broker: the installed liveness-worker.js started as LivenessThread starts it, a member opened, asked for an API version of a node
 // that does not listen. Any 'reply' (here an error: the options are a minimum) proves every chunk it imports resolved
 // and its code answered; a missing chunk is an 'error' event instead.
 const WORKER_BOOT = `import { Worker } from 'node:worker_threads';
 import { createRequire } from 'node:module';
 const file = createRequire(import.meta.url).resolve('gregor').replace(/index\\.js$/, 'liveness-worker.js');
-const w = new Worker(file, { execArgv: [], workerData: {
+const w = new Worker(file, { execArgv: [] });
+w.on('error', (e) => { console.error(e.message); process.exitCode = 1; });
+w.on('message', (m) => { if (m.op === 'reply' && m.sid === 1 && m.id === 1) { console.log(file.slice(file.indexOf('node_modules')) + ' loaded and answered'); void w.terminate(); } });
+w.postMessage({ op: 'open', sid: 1, data: {
   options: { bootstrapServers: [{ host: '127.0.0.1', port: 1 }] }, activity: new SharedArrayBuffer(64), state: new SharedArrayBuffer(64), base: Date.now(),
 } });
-w.on('error', (e) => { console.error(e.message); process.exitCode = 1; });
-w.on('message', (m) => { if (m.op === 'reply' && m.id === 1) { console.log(file.slice(file.indexOf('node_modules')) + ' loaded and answered'); void w.terminate(); } });
-w.postMessage({ op: 'version', id: 1, node: { nodeId: 0, host: '127.0.0.1', port: 1, connectHost: '127.0.0.1', connectPort: 1 }, apiKey: 18 });`;
+w.postMessage({ op: 'version', sid: 1, id: 1, node: { nodeId: 0, host: '127.0.0.1', port: 1, connectHost: '127.0.0.1', connectPort: 1 }, apiKey: 18 });`;
 writeFileSync(join(app, 'workers.mjs'), WORKERS);
 writeFileSync(join(app, 'worker-boot.mjs'), WORKER_BOOT);
 writeFileSync(join(app, 'esm.mjs'), ESM);

@@ -3,7 +3,8 @@
 // templating, crypto, a synchronous run() handler) does not get the member expelled after session.timeout.ms. This
 // is the main thread's side: it starts the worker, forwards the membership's heartbeats to it (Heartbeat,
 // ConsumerGroupHeartbeat, ShareGroupHeartbeat), arms and disarms its keep-alive, and reads what it learned while the main thread was
-// busy.
+// busy. One thread serves every consumer of the process (LivenessThread): each is a member of it (`sid`) with its own
+// connection, options, serial queue, keep-alive and shared memory there; only the isolate is shared.
 //
 // Why every heartbeat goes through the worker, not only those of a blocked main thread: a heartbeat sent just before
 // the event loop blocks has its answer stuck in the main thread's socket until the loop is free, and a KIP-848
@@ -12,8 +13,8 @@
 // gets the answers in the order the broker gave them.
 //
 // What crosses the thread boundary:
-//   - at start (workerData): the network options with credentials revealed (the SASL password, the TLS key and its
-//     passphrase; never logged, never in an error), and two SharedArrayBuffers (below);
+//   - when a consumer joins the thread (`open`): its network options with credentials revealed (the SASL password,
+//     the TLS key and its passphrase; never logged, never in an error), and two SharedArrayBuffers (below);
 //   - main -> worker: the coordinator's node (id, address, where to connect), requests to send, arm/disarm;
 //   - worker -> main: answers (decoded bodies or errors by code), keep-alive answers that need the membership's
 //     attention (a rebalance, fencing, a new epoch or assignment), "left after max.poll.interval.ms", log lines,
@@ -124,7 +125,8 @@ export interface TransferableNetworkOptions extends Pick<ResolvedNetworkOptions,
   } | undefined;
 }
 
-export interface LivenessWorkerData {
+/** What the thread needs to serve one consumer (sent with `open`; the buffers are shared, not copied). */
+export interface LivenessMemberData {
   options: TransferableNetworkOptions;
   activity: SharedArrayBuffer;
   state: SharedArrayBuffer;
@@ -140,20 +142,26 @@ export interface WireError {
   errorName?: string;
 }
 
+/** Messages to the thread; `sid` names the consumer (GroupLiveness) they are for. */
 export type ToWorker =
-  | { op: 'version'; id: number; node: LivenessNode; apiKey: number }
-  | { op: 'send'; id: number; node: LivenessNode; apiKey: number; version: number; body: unknown; timeoutMs: number }
-  | { op: 'arm'; token: number; node: LivenessNode; spec: KeepaliveSpec }
-  | { op: 'disarm'; token: number }
-  | { op: 'token'; id: number; value?: unknown; error?: WireError };
+  | { op: 'open'; sid: number; data: LivenessMemberData }
+  | { op: 'close'; sid: number }
+  | { op: 'version'; sid: number; id: number; node: LivenessNode; apiKey: number }
+  | { op: 'send'; sid: number; id: number; node: LivenessNode; apiKey: number; version: number; body: unknown; timeoutMs: number }
+  | { op: 'arm'; sid: number; token: number; node: LivenessNode; spec: KeepaliveSpec }
+  | { op: 'disarm'; sid: number; token: number }
+  | { op: 'token'; sid: number; id: number; value?: unknown; error?: WireError };
 
 export type FromWorker =
-  | { op: 'reply'; id: number; value?: unknown; error?: WireError }
+  | { op: 'reply'; sid: number; id: number; value?: unknown; error?: WireError }
   /** `at`: Date.now() when the answered request was sent (a success renews the session from then). */
-  | { op: 'keepalive'; token: number; apiKey: number; response: HeartbeatFields; at: number }
-  | { op: 'left'; token: number }
-  | { op: 'log'; level: keyof Logger; message: string; fields?: Record<string, unknown> }
-  | { op: 'token'; id: number };
+  | { op: 'keepalive'; sid: number; token: number; apiKey: number; response: HeartbeatFields; at: number }
+  | { op: 'left'; sid: number; token: number }
+  | { op: 'log'; sid: number; level: keyof Logger; message: string; fields?: Record<string, unknown> }
+  | { op: 'token'; sid: number; id: number };
+
+/** A message to the thread before it is addressed (GroupLiveness adds its `sid`). */
+type Unaddressed<M> = M extends unknown ? Omit<M, 'sid'> : never;
 
 export function toWireError(err: unknown): WireError {
   if (err instanceof GregorError) {
@@ -223,9 +231,87 @@ interface Pending {
   reject: (err: Error) => void;
 }
 
-/** One per consumer in a group: the heartbeat thread and the main thread's view of it. */
-export class GroupLiveness {
+/**
+ * The process's one heartbeat thread, shared by every consumer in it (each a GroupLiveness, a member of the thread
+ * with its own connection there). A Worker costs ~18 MiB of RSS and 35-50 ms of CPU to start (bench/README.md,
+ * "Heartbeat thread"); one per consumer made a process with 8 consumers ~100 MiB larger. Started with the first
+ * member, ended with the last (a later consumer starts a new one); unref'd, so it never keeps the process alive.
+ */
+class LivenessThread {
+  private static current: LivenessThread | null = null;
   private worker: Worker | null = null;
+  private readonly members = new Map<number, GroupLiveness>();
+  private nextSid = 1;
+
+  /** The running thread, or a new one. */
+  static shared(): LivenessThread {
+    return (LivenessThread.current ??= new LivenessThread());
+  }
+
+  /** Adds a member; its `open` (with its data) is the first message the thread gets from it. */
+  join(member: GroupLiveness): number {
+    const data = member.memberData();
+    const sid = this.nextSid++;
+    this.members.set(sid, member);
+    this.post({ op: 'open', sid, data });
+    return sid;
+  }
+
+  /** Removes a member (the thread closes its connection); the last one ends the thread. */
+  async leave(sid: number): Promise<void> {
+    if (!this.members.delete(sid)) return;
+    const worker = this.worker;
+    if (this.members.size > 0) {
+      worker?.postMessage({ op: 'close', sid } satisfies ToWorker);
+      return;
+    }
+    if (LivenessThread.current === this) LivenessThread.current = null;
+    this.worker = null;
+    if (worker !== null) await worker.terminate();
+  }
+
+  post(message: ToWorker): void {
+    this.start().postMessage(message);
+  }
+
+  /** The running worker's threadId (null when none runs). */
+  get threadId(): number | null {
+    return this.worker?.threadId ?? null;
+  }
+
+  /** The worker, started on first use (and again after an unexpected exit, every member opened again). */
+  private start(): Worker {
+    if (this.worker !== null) return this.worker;
+    // The thread sends a heartbeat per interval per member and allocates little: V8's default young generation (grown
+    // to 4-8 MiB in traces of a busy member) only adds resident memory. 2 MiB: ~2 MiB less RSS (bench/README.md).
+    const worker = new Worker(new URL('./liveness-worker.js', import.meta.url), {
+      execArgv: [], resourceLimits: { maxYoungGenerationSizeMb: 2 },
+    });
+    worker.unref();
+    worker.on('message', (m: FromWorker) => this.members.get(m.sid)?.onMessage(m));
+    worker.on('error', (err) => {
+      for (const m of this.members.values()) m.threadFailed(err);
+    });
+    worker.on('exit', (code) => {
+      if (this.worker !== worker) return;
+      this.worker = null;
+      if (this.members.size === 0) return;
+      // A new thread takes over at once: each member opens again and re-arms, so a blocked main thread is covered.
+      const err = new ConnectionError(`the heartbeat thread exited (code ${code})`, undefined, { retriable: true });
+      for (const [sid, m] of this.members) {
+        this.post({ op: 'open', sid, data: m.memberData() });
+        m.threadExited(err);
+      }
+    });
+    this.worker = worker;
+    return worker;
+  }
+}
+
+/** One per consumer in a group: its membership of the heartbeat thread, and the main thread's view of it. */
+export class GroupLiveness {
+  private thread: LivenessThread | null = null;
+  private sid = 0;
   private readonly pending = new Map<number, Pending>();
   private nextId = 1;
   private token = 0;
@@ -330,6 +416,11 @@ export class GroupLiveness {
     this.stopLoopTicks();
   }
 
+  /** The heartbeat thread's threadId while this consumer is a member of it (one thread serves every consumer). */
+  get threadId(): number | null {
+    return this.thread?.threadId ?? null;
+  }
+
   get isArmed(): boolean {
     return this.armed !== null;
   }
@@ -339,10 +430,10 @@ export class GroupLiveness {
     this.closed = true;
     this.armed = null;
     this.stopLoopTicks();
-    const worker = this.worker;
-    this.worker = null;
+    const thread = this.thread;
+    this.thread = null;
     this.failPending(new AbortError('the client was closed'));
-    if (worker !== null) await worker.terminate();
+    if (thread !== null) await thread.leave(this.sid);
   }
 
   private node(nodeId: number): LivenessNode {
@@ -351,7 +442,7 @@ export class GroupLiveness {
     return { nodeId, ...address };
   }
 
-  private call<T>(message: Extract<ToWorker, { op: 'version' | 'send' }>, signal?: AbortSignal): Promise<T> {
+  private call<T>(message: Unaddressed<Extract<ToWorker, { op: 'version' | 'send' }>>, signal?: AbortSignal): Promise<T> {
     if (this.closed) return Promise.reject(new AbortError('the client was closed'));
     if (signal?.aborted) return Promise.reject(new AbortError());
     const id = this.nextId++;
@@ -369,45 +460,45 @@ export class GroupLiveness {
     });
   }
 
-  private post(message: ToWorker): void {
-    this.start().postMessage(message);
+  private post(message: Unaddressed<ToWorker>): void {
+    this.join().post({ ...message, sid: this.sid } as ToWorker);
   }
 
   /**
-   * Starts the thread now, before its first use: a worker isolate's bootstrap and imports take 40-70 ms of CPU, which
+   * Joins the thread now, before its first use: a worker isolate's bootstrap and imports take 40-70 ms of CPU, which
    * a member joining a group spends while it waits for the coordinator's answers rather than on its way to fetching.
    */
   prepare(): void {
-    if (!this.closed) this.start();
+    if (!this.closed) this.join();
   }
 
-  /** The worker, started on first use (and again after an unexpected exit). */
-  private start(): Worker {
-    if (this.worker !== null) return this.worker;
-    const data: LivenessWorkerData = {
+  /** The thread, joined on first use. */
+  private join(): LivenessThread {
+    if (this.thread !== null) return this.thread;
+    const thread = LivenessThread.shared();
+    this.sid = thread.join(this);
+    this.thread = thread;
+    return thread;
+  }
+
+  /** What the thread needs to serve this consumer (at its first `open`, and again after a restart). */
+  memberData(): LivenessMemberData {
+    return {
       options: transferableOptions(this.cluster.networkOptions),
       activity: this.activity,
       state: this.state.buffer as SharedArrayBuffer,
       base: this.base,
     };
-    // The thread sends a heartbeat per interval and allocates little: V8's default young generation (grown to 4-8 MiB in
-    // traces of a busy member) only adds resident memory. 2 MiB: ~2 MiB less RSS per member (bench/README.md).
-    const worker = new Worker(new URL('./liveness-worker.js', import.meta.url), {
-      workerData: data, execArgv: [], resourceLimits: { maxYoungGenerationSizeMb: 2 },
-    });
-    worker.unref();
-    worker.on('message', (m: FromWorker) => this.onMessage(m));
-    worker.on('error', (err) => this.logger.warn('the heartbeat thread failed', { error: err.message }));
-    worker.on('exit', (code) => {
-      if (this.worker !== worker) return;
-      this.worker = null;
-      this.failPending(new ConnectionError(`the heartbeat thread exited (code ${code})`, undefined, { retriable: true }));
-      // A new worker takes over the keep-alive on the next request or arm; re-arm now so a blocked main thread
-      // is covered at once.
-      if (!this.closed && this.armed !== null) this.post({ op: 'arm', token: this.armed.token, node: this.armed.node, spec: this.armed.spec });
-    });
-    this.worker = worker;
-    return worker;
+  }
+
+  threadFailed(err: Error): void {
+    this.logger.warn('the heartbeat thread failed', { error: err.message });
+  }
+
+  /** The thread exited and a new one has this member open again: what was asked of the old one failed. */
+  threadExited(err: Error): void {
+    this.failPending(err);
+    if (!this.closed && this.armed !== null) this.post({ op: 'arm', token: this.armed.token, node: this.armed.node, spec: this.armed.spec });
   }
 
   private failPending(err: Error): void {
@@ -416,7 +507,7 @@ export class GroupLiveness {
     for (const p of pending) p.reject(err);
   }
 
-  private onMessage(m: FromWorker): void {
+  onMessage(m: FromWorker): void {
     switch (m.op) {
       case 'reply': {
         const p = this.pending.get(m.id);

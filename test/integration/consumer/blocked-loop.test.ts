@@ -176,3 +176,41 @@ for (const protocol of ['classic', 'consumer'] as const) {
     }
   });
 }
+
+// One heartbeat thread serves every consumer of the process (group-liveness.ts, LivenessThread): a classic member and
+// a KIP-848 member of two groups share it, each keeps its session while the main thread is blocked past the session
+// timeout, and after one of them closes (its connection in the thread closed) the other still does.
+test('two consumers of one process share the heartbeat thread, and each keeps its session while the loop is blocked', { timeout: 90_000 }, async () => {
+  const topic = uniqueName('blocked-shared');
+  await createTopic(topic, 1);
+  await produce(topic, Array.from({ length: 10 }, (_, i) => ({ value: `v${i}` })));
+  const classic = await groupFor('classic', 'g-shared-classic');
+  const kip848 = await groupFor('consumer', 'g-shared-848');
+  const a = await newConsumer({ ...classic.props, 'auto.offset.reset': 'earliest', 'heartbeat.interval.ms': 1000 });
+  const b = await newConsumer({ ...kip848.props, 'auto.offset.reset': 'earliest' });
+  const wa = watch(a, topic);
+  const wb = watch(b, topic);
+  const threadOf = (c: Consumer): number | null => (c as unknown as { liveness: { threadId: number | null } }).liveness.threadId;
+  try {
+    wa.subscribe();
+    wb.subscribe();
+    assert.ok((await a.poll(30_000)) !== null, 'A got a record');
+    assert.ok((await b.poll(30_000)) !== null, 'B got a record');
+    const thread = threadOf(a);
+    assert.ok(thread !== null && thread > 0, 'A has a heartbeat thread');
+    assert.equal(threadOf(b), thread, 'B is served by the same thread');
+    block(SESSION_TIMEOUT_MS + 3000);
+    // Committed with A's generation and B's epoch: refused had either coordinator expired its member.
+    await a.commit();
+    await b.commit();
+    assert.deepEqual(wa.events, ['assigned 0'], 'A: no revoke, no loss, no second assignment');
+    await a.close();
+    assert.equal(threadOf(b), thread, 'the thread goes on for B after A closed');
+    block(SESSION_TIMEOUT_MS + 3000);
+    await b.commit();
+    assert.deepEqual(wb.events, ['assigned 0'], 'B: no revoke, no loss, no second assignment');
+  } finally {
+    await a.close();
+    await b.close();
+  }
+});
