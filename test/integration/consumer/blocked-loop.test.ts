@@ -214,3 +214,44 @@ test('two consumers of one process share the heartbeat thread, and each keeps it
     await b.close();
   }
 });
+
+// The shared thread dies (here terminated from outside, as a crash would end it): the next one opens every member again
+// and re-arms it, so both consumers are covered again at once, through another block past the session timeout.
+test('after the heartbeat thread exits, a new one serves every consumer again, armed', { timeout: 90_000 }, async () => {
+  const topic = uniqueName('blocked-restart');
+  await createTopic(topic, 1);
+  await produce(topic, Array.from({ length: 10 }, (_, i) => ({ value: `v${i}` })));
+  const classic = await groupFor('classic', 'g-restart-classic');
+  const kip848 = await groupFor('consumer', 'g-restart-848');
+  const a = await newConsumer({ ...classic.props, 'auto.offset.reset': 'earliest', 'heartbeat.interval.ms': 1000 });
+  const b = await newConsumer({ ...kip848.props, 'auto.offset.reset': 'earliest' });
+  const wa = watch(a, topic);
+  const wb = watch(b, topic);
+  type Internals = { liveness: { threadId: number | null; thread: { worker: { terminate(): Promise<number> } | null } | null } };
+  const liveness = (c: Consumer): Internals['liveness'] => (c as unknown as Internals).liveness;
+  try {
+    wa.subscribe();
+    wb.subscribe();
+    assert.ok((await a.poll(30_000)) !== null, 'A got a record');
+    assert.ok((await b.poll(30_000)) !== null, 'B got a record');
+    const first = liveness(a).threadId;
+    assert.ok(first !== null && first === liveness(b).threadId, 'one thread for both');
+    await liveness(a).thread!.worker!.terminate();
+    const second = liveness(a).threadId;
+    assert.ok(second !== null && second !== first, `a new thread (was ${first}, now ${second})`);
+    assert.equal(liveness(b).threadId, second, 'B is served by the new thread too');
+    // The main thread's heartbeats go on between the polls; then a block longer than the session timeout.
+    for (let i = 0; i < 3; i++) {
+      await a.poll(500);
+      await b.poll(500);
+    }
+    block(SESSION_TIMEOUT_MS + 3000);
+    await a.commit();
+    await b.commit();
+    assert.deepEqual(wa.events, ['assigned 0'], 'A: no revoke, no loss, no second assignment');
+    assert.deepEqual(wb.events, ['assigned 0'], 'B: no revoke, no loss, no second assignment');
+  } finally {
+    await a.close();
+    await b.close();
+  }
+});
