@@ -233,8 +233,8 @@ interface Pending {
 
 /**
  * The process's one heartbeat thread, shared by every consumer in it (each a GroupLiveness, a member of the thread
- * with its own connection there). A Worker costs ~18 MiB of RSS and 35-50 ms of CPU to start (bench/README.md,
- * "Heartbeat thread"); one per consumer made a process with 8 consumers ~100 MiB larger. Started with the first
+ * with its own connection there). A Worker costs ~18 MiB of RSS and 35-50 ms of CPU to start; one per consumer made a
+ * process with 8 consumers ~100 MiB larger (bench/README.md, "Consumers in one process"). Started with the first
  * member, ended with the last (a later consumer starts a new one); unref'd, so it never keeps the process alive.
  */
 class LivenessThread {
