@@ -177,69 +177,67 @@ for (const protocol of ['classic', 'consumer'] as const) {
   });
 }
 
-// One heartbeat thread serves every consumer of the process (group-liveness.ts, LivenessThread): a classic member and
-// a KIP-848 member of two groups share it, each keeps its session while the main thread is blocked past the session
-// timeout, and after one of them closes (its connection in the thread closed) the other still does.
-test('two consumers of one process share the heartbeat thread, and each keeps its session while the loop is blocked', { timeout: 90_000 }, async () => {
-  const topic = uniqueName('blocked-shared');
+/** The main thread's view of a consumer's heartbeat thread (private fields, read by name). */
+type LivenessInternals = { threadId: number | null; thread: { worker: { terminate(): Promise<number> } | null } | null };
+const livenessOf = (c: Consumer): LivenessInternals => (c as unknown as { liveness: LivenessInternals }).liveness;
+
+/**
+ * A classic member (A) and a KIP-848 member (B) of two groups in this process, each owning the one partition of a
+ * fresh topic and holding a record of it; `run` gets them, and both are closed after it.
+ */
+async function twoMembers(prefix: string, run: (m: { a: Consumer; b: Consumer; aEvents: string[]; bEvents: string[] }) => Promise<void>): Promise<void> {
+  const topic = uniqueName(prefix);
   await createTopic(topic, 1);
   await produce(topic, Array.from({ length: 10 }, (_, i) => ({ value: `v${i}` })));
-  const classic = await groupFor('classic', 'g-shared-classic');
-  const kip848 = await groupFor('consumer', 'g-shared-848');
+  const classic = await groupFor('classic', `g-${prefix}-classic`);
+  const kip848 = await groupFor('consumer', `g-${prefix}-848`);
   const a = await newConsumer({ ...classic.props, 'auto.offset.reset': 'earliest', 'heartbeat.interval.ms': 1000 });
   const b = await newConsumer({ ...kip848.props, 'auto.offset.reset': 'earliest' });
   const wa = watch(a, topic);
   const wb = watch(b, topic);
-  const threadOf = (c: Consumer): number | null => (c as unknown as { liveness: { threadId: number | null } }).liveness.threadId;
   try {
     wa.subscribe();
     wb.subscribe();
     assert.ok((await a.poll(30_000)) !== null, 'A got a record');
     assert.ok((await b.poll(30_000)) !== null, 'B got a record');
-    const thread = threadOf(a);
-    assert.ok(thread !== null && thread > 0, 'A has a heartbeat thread');
-    assert.equal(threadOf(b), thread, 'B is served by the same thread');
-    block(SESSION_TIMEOUT_MS + 3000);
-    // Committed with A's generation and B's epoch: refused had either coordinator expired its member.
-    await a.commit();
-    await b.commit();
-    assert.deepEqual(wa.events, ['assigned 0'], 'A: no revoke, no loss, no second assignment');
-    await a.close();
-    assert.equal(threadOf(b), thread, 'the thread goes on for B after A closed');
-    block(SESSION_TIMEOUT_MS + 3000);
-    await b.commit();
-    assert.deepEqual(wb.events, ['assigned 0'], 'B: no revoke, no loss, no second assignment');
+    await run({ a, b, aEvents: wa.events, bEvents: wb.events });
   } finally {
     await a.close();
     await b.close();
   }
+}
+
+// One heartbeat thread serves every consumer of the process (group-liveness.ts, LivenessThread): a classic member and
+// a KIP-848 member of two groups share it, each keeps its session while the main thread is blocked past the session
+// timeout, and after one of them closes (its connection in the thread closed) the other still does.
+test('two consumers of one process share the heartbeat thread, and each keeps its session while the loop is blocked', { timeout: 90_000 }, async () => {
+  await twoMembers('shared', async ({ a, b, aEvents, bEvents }) => {
+    const thread = livenessOf(a).threadId;
+    assert.ok(thread !== null && thread > 0, 'A has a heartbeat thread');
+    assert.equal(livenessOf(b).threadId, thread, 'B is served by the same thread');
+    block(SESSION_TIMEOUT_MS + 3000);
+    // Committed with A's generation and B's epoch: refused had either coordinator expired its member.
+    await a.commit();
+    await b.commit();
+    assert.deepEqual(aEvents, ['assigned 0'], 'A: no revoke, no loss, no second assignment');
+    await a.close();
+    assert.equal(livenessOf(b).threadId, thread, 'the thread goes on for B after A closed');
+    block(SESSION_TIMEOUT_MS + 3000);
+    await b.commit();
+    assert.deepEqual(bEvents, ['assigned 0'], 'B: no revoke, no loss, no second assignment');
+  });
 });
 
 // The shared thread dies (here terminated from outside, as a crash would end it): the next one opens every member again
 // and re-arms it, so both consumers are covered again at once, through another block past the session timeout.
 test('after the heartbeat thread exits, a new one serves every consumer again, armed', { timeout: 90_000 }, async () => {
-  const topic = uniqueName('blocked-restart');
-  await createTopic(topic, 1);
-  await produce(topic, Array.from({ length: 10 }, (_, i) => ({ value: `v${i}` })));
-  const classic = await groupFor('classic', 'g-restart-classic');
-  const kip848 = await groupFor('consumer', 'g-restart-848');
-  const a = await newConsumer({ ...classic.props, 'auto.offset.reset': 'earliest', 'heartbeat.interval.ms': 1000 });
-  const b = await newConsumer({ ...kip848.props, 'auto.offset.reset': 'earliest' });
-  const wa = watch(a, topic);
-  const wb = watch(b, topic);
-  type Internals = { liveness: { threadId: number | null; thread: { worker: { terminate(): Promise<number> } | null } | null } };
-  const liveness = (c: Consumer): Internals['liveness'] => (c as unknown as Internals).liveness;
-  try {
-    wa.subscribe();
-    wb.subscribe();
-    assert.ok((await a.poll(30_000)) !== null, 'A got a record');
-    assert.ok((await b.poll(30_000)) !== null, 'B got a record');
-    const first = liveness(a).threadId;
-    assert.ok(first !== null && first === liveness(b).threadId, 'one thread for both');
-    await liveness(a).thread!.worker!.terminate();
-    const second = liveness(a).threadId;
+  await twoMembers('restart', async ({ a, b, aEvents, bEvents }) => {
+    const first = livenessOf(a).threadId;
+    assert.ok(first !== null && first === livenessOf(b).threadId, 'one thread for both');
+    await livenessOf(a).thread!.worker!.terminate();
+    const second = livenessOf(a).threadId;
     assert.ok(second !== null && second !== first, `a new thread (was ${first}, now ${second})`);
-    assert.equal(liveness(b).threadId, second, 'B is served by the new thread too');
+    assert.equal(livenessOf(b).threadId, second, 'B is served by the new thread too');
     // The main thread's heartbeats go on between the polls; then a block longer than the session timeout.
     for (let i = 0; i < 3; i++) {
       await a.poll(500);
@@ -248,10 +246,7 @@ test('after the heartbeat thread exits, a new one serves every consumer again, a
     block(SESSION_TIMEOUT_MS + 3000);
     await a.commit();
     await b.commit();
-    assert.deepEqual(wa.events, ['assigned 0'], 'A: no revoke, no loss, no second assignment');
-    assert.deepEqual(wb.events, ['assigned 0'], 'B: no revoke, no loss, no second assignment');
-  } finally {
-    await a.close();
-    await b.close();
-  }
+    assert.deepEqual(aEvents, ['assigned 0'], 'A: no revoke, no loss, no second assignment');
+    assert.deepEqual(bEvents, ['assigned 0'], 'B: no revoke, no loss, no second assignment');
+  });
 });
