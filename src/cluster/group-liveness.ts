@@ -116,7 +116,7 @@ const PLAIN_FIELDS = [
   'socketNoDelay', 'socketKeepAlive', 'clientSoftwareName', 'clientSoftwareVersion',
 ] as const;
 
-/** The network options as plain data for workerData: functions left out, secrets revealed. */
+/** The network options as plain data for the thread's `open`: functions left out, secrets revealed. */
 export interface TransferableNetworkOptions extends Pick<ResolvedNetworkOptions, (typeof PLAIN_FIELDS)[number] | 'bootstrapServers'> {
   sasl: { mechanism: string; username: string | undefined; password: string | undefined; authorizationId: string; oauth: boolean; reauthenticate: boolean } | undefined;
   tls: {

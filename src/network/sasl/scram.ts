@@ -34,10 +34,11 @@ export function saslName(name: string): string {
 
 /** The keys of RFC 5802 section 3, exposed for the RFC test vectors. */
 export function scramKeys(digest: ScramDigest, password: string, salt: Buffer, iterations: number) {
-  const saltedPassword = crypto().pbkdf2Sync(Buffer.from(password, 'utf8'), salt, iterations, DIGEST_BYTES[digest], digest);
-  const clientKey = crypto().createHmac(digest, saltedPassword).update('Client Key').digest();
-  const storedKey = crypto().createHash(digest).update(clientKey).digest();
-  const serverKey = crypto().createHmac(digest, saltedPassword).update('Server Key').digest();
+  const { createHash, createHmac, pbkdf2Sync } = crypto();
+  const saltedPassword = pbkdf2Sync(Buffer.from(password, 'utf8'), salt, iterations, DIGEST_BYTES[digest], digest);
+  const clientKey = createHmac(digest, saltedPassword).update('Client Key').digest();
+  const storedKey = createHash(digest).update(clientKey).digest();
+  const serverKey = createHmac(digest, saltedPassword).update('Server Key').digest();
   return { saltedPassword, clientKey, storedKey, serverKey };
 }
 
@@ -135,10 +136,11 @@ export class ScramSession implements SaslSession {
     // 'biws' is base64('n,,'): the gs2 header, echoed because no channel binding is used.
     const withoutProof = `c=biws,r=${nonce}`;
     const authMessage = `${this.clientFirstBare},${serverFirst},${withoutProof}`;
-    const clientSignature = crypto().createHmac(this.digest, keys.storedKey).update(authMessage).digest();
+    const { createHmac } = crypto();
+    const clientSignature = createHmac(this.digest, keys.storedKey).update(authMessage).digest();
     const proof = Buffer.alloc(clientSignature.length);
     for (let i = 0; i < proof.length; i++) proof[i] = keys.clientKey[i] ^ clientSignature[i];
-    this.expectedServerSignature = crypto().createHmac(this.digest, keys.serverKey).update(authMessage).digest();
+    this.expectedServerSignature = createHmac(this.digest, keys.serverKey).update(authMessage).digest();
     this.state = 'final-sent';
     return Buffer.from(`${withoutProof},p=${proof.toString('base64')}`, 'utf8');
   }
