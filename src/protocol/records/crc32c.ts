@@ -5,14 +5,19 @@
 // covers each legacy magic 0/1 message from `magic` to its end.
 //
 // The native `@node-rs/crc32` (SSE4.2 / ARMv8 CRC instructions) is the fast path. If it cannot be loaded (no
-// prebuilt binary for the platform, a bundler that drops .node files) a pure-JS slicing-by-8 implementation takes
-// over, so the client degrades in speed, never in function. Both produce identical results (unit-tested).
-// Below NATIVE_MIN_BYTES (a one-record batch) the JS path is faster than the call into native code; the decoder
-// then reads the input as 32-bit words through a DataView of the record set (crc32cOf).
+// prebuilt binary for the platform, a bundler that drops .node files) slicing-by-8 takes over, in WebAssembly
+// (crc32c-wasm.ts) or, without WebAssembly, in JS, so the client degrades in speed, never in function. All produce
+// identical results (unit-tested).
+// Below NATIVE_MIN_BYTES (a one-record batch) the call into native code costs more than the checksum itself: those go
+// to WebAssembly too.
 //
-// Measured on the 2-core development VM (Node 20, `node dist/bench/records-decode.js --crc`): see DESIGN.md "Records".
+// Measured on the 2-core development VM (`node dist/bench/records-decode.js --crc`): bench/README.md, "Then the CRC32C
+// of a small batch in WebAssembly".
 
 import { createRequire } from 'node:module';
+import { crc32cWasm, loadWasmCrc } from './crc32c-wasm.js';
+
+export { newCrcOwner } from './crc32c-wasm.js';
 
 type NativeCrc = (input: Uint8Array, initialState?: number) => number;
 
@@ -77,34 +82,6 @@ function slicingBy8(t: Int32Array, buf: Uint8Array, start: number, end: number, 
   return ~crc >>> 0;
 }
 
-/**
- * slicingBy8 reading the input as two little-endian 32-bit words per step through a DataView over the same bytes as
- * `buf` (V8 compiles each getInt32 to one unaligned load; the byte loop reads and checks eight indices). ~20 % less
- * time on a 149-byte batch (Node 24), but a DataView costs an allocation: worth it only when one serves many calls
- * (RecordSetReader makes one per record set).
- */
-function slicingBy8View(t: Int32Array, view: DataView, buf: Uint8Array, start: number, end: number): number {
-  let crc = -1;
-  let i = start;
-  const end8 = end - ((end - i) & 7);
-  while (i < end8) {
-    const lo = crc ^ view.getInt32(i, true);
-    const hi = view.getInt32(i + 4, true);
-    crc =
-      t[1792 + (lo & 0xff)] ^
-      t[1536 + ((lo >>> 8) & 0xff)] ^
-      t[1280 + ((lo >>> 16) & 0xff)] ^
-      t[1024 + (lo >>> 24)] ^
-      t[768 + (hi & 0xff)] ^
-      t[512 + ((hi >>> 8) & 0xff)] ^
-      t[256 + ((hi >>> 16) & 0xff)] ^
-      t[hi >>> 24];
-    i += 8;
-  }
-  while (i < end) crc = t[(crc ^ buf[i++]) & 0xff] ^ (crc >>> 8);
-  return ~crc >>> 0;
-}
-
 /** Pure-JS CRC32C of `buf[start, end)`, unsigned. Exported for tests and the benchmark; use `crc32c`. */
 export function crc32cJs(buf: Uint8Array, start = 0, end = buf.length, initial = 0): number {
   tablesC ??= makeTables(0x82f63b78);
@@ -119,30 +96,46 @@ export function crc32Js(buf: Uint8Array, start = 0, end = buf.length, initial = 
 
 const native = loadNative();
 
-/** Which implementation `crc32c` and `crc32` use in this process. */
+/** Whether crc32c-wasm.ts's module serves this process: undefined until first needed. */
+let wasm: boolean | undefined;
+
+function useWasm(): boolean {
+  if (wasm === undefined) {
+    tablesC ??= makeTables(0x82f63b78);
+    wasm = process.env.GREGOR_NO_WASM_CRC !== '1' && loadWasmCrc(tablesC);
+  }
+  return wasm;
+}
+
+/** Which implementation `crc32c` uses in this process for large inputs (small ones: see crcSmallImplementation). */
 export const crcImplementation: 'native' | 'js' = native === undefined ? 'js' : 'native';
 
-// Below this many bytes the ~100 ns cost of crossing into native code (plus a subarray view) exceeds the
-// pure-JS time (measured: 100 bytes take 107 ns in JS, 131 ns native; 1 KiB 0.95 us in JS, 0.29 us native).
-const NATIVE_MIN_BYTES = 192;
+/** Which implementation checks inputs below NATIVE_MIN_BYTES (and all of them without the native module). */
+export function crcSmallImplementation(): 'wasm' | 'js' {
+  return useWasm() ? 'wasm' : 'js';
+}
 
-/** CRC32C (Castagnoli) of `buf[start, end)`, as an unsigned 32-bit number. */
-export const crc32c: (buf: Uint8Array, start?: number, end?: number) => number =
-  native === undefined
-    ? crc32cJs
-    : (buf, start = 0, end = buf.length) =>
-        end - start < NATIVE_MIN_BYTES
-          ? crc32cJs(buf, start, end)
-          : native.crc32c(start === 0 && end === buf.length ? buf : buf.subarray(start, end)) >>> 0;
+// Below this many bytes the ~100 ns cost of crossing into native code (plus a subarray view) exceeds the WebAssembly
+// time: 256 B 170 vs 189 ns, 384 B 246 vs 216 ns (Node 24, bench/README.md).
+const NATIVE_MIN_BYTES = 320;
 
 /**
- * crc32c() of `buf[start, end)` given a DataView over the same bytes (`view.getUint8(i) === buf[i]`): the JS path
- * reads words through it (slicingBy8View).
+ * CRC32C of `buf[start, end)`, unsigned. `owner` (see crc32cWasm): a newCrcOwner() number standing for `buf` and its
+ * bytes, unchanged while it is passed (a RecordSetReader's, for its record set), so that the bytes below
+ * NATIVE_MIN_BYTES are copied into WebAssembly memory once per window rather than once per batch; 0: none.
  */
-export function crc32cOf(view: DataView, buf: Uint8Array, start: number, end: number): number {
+export function crc32cOf(owner: number, buf: Uint8Array, start: number, end: number): number {
   if (native !== undefined && end - start >= NATIVE_MIN_BYTES) return native.crc32c(buf.subarray(start, end)) >>> 0;
-  tablesC ??= makeTables(0x82f63b78);
-  return slicingBy8View(tablesC, view, buf, start, end);
+  if (wasm === true || (wasm === undefined && useWasm())) return crc32cWasm(buf, start, end, owner);
+  return crc32cJs(buf, start, end);
+}
+
+/** CRC32C (Castagnoli) of `buf[start, end)`, as an unsigned 32-bit number. */
+export function crc32c(buf: Uint8Array, start = 0, end = buf.length): number {
+  if (native !== undefined && end - start >= NATIVE_MIN_BYTES) {
+    return native.crc32c(start === 0 && end === buf.length ? buf : buf.subarray(start, end)) >>> 0;
+  }
+  return crc32cOf(0, buf, start, end);
 }
 
 /** CRC32 (IEEE, as in zlib) of `buf[start, end)`, as an unsigned 32-bit number: legacy magic 0/1 messages. */
@@ -150,6 +143,6 @@ export const crc32: (buf: Uint8Array, start?: number, end?: number) => number =
   native === undefined
     ? crc32Js
     : (buf, start = 0, end = buf.length) =>
-        end - start < NATIVE_MIN_BYTES
+        end - start < 192
           ? crc32Js(buf, start, end)
           : native.crc32(start === 0 && end === buf.length ? buf : buf.subarray(start, end)) >>> 0;

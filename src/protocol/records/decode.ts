@@ -26,7 +26,7 @@
 
 import { CorruptRecordError, GregorError, isGregorError } from '../../errors.js';
 import { COMPRESSION_TYPES, decompress } from './compression.js';
-import { crc32c, crc32cOf } from './crc32c.js';
+import { crc32cOf, newCrcOwner } from './crc32c.js';
 import { ownedCopy } from './output-slab.js';
 import { decodeLegacyEntry } from './legacy.js';
 import { int32, int64AsNumber, KafkaRecord, RecordBatch, v2BatchFromHeader } from './record.js';
@@ -115,8 +115,8 @@ export class RecordSetReader {
   private readonly minOffsetNumber: number;
   private readonly topic: string;
   private readonly partition: number;
-  /** The records' bytes as a DataView, for the CRC's word reads (one per record set; made on first use). */
-  private view: DataView | null = null;
+  /** This record set's number for the CRC's copy window (crc32cOf). */
+  private readonly crcOwner = newCrcOwner();
   /** Set once next() returned null: the data ended with a partial entry (normal, see the file comment). */
   incompleteTail = false;
   /** Set when the partial entry at the end is the first one: its full size (log overhead included). */
@@ -179,8 +179,7 @@ export class RecordSetReader {
     try {
       const magic = batchLength > 4 ? records[p + 16] : -1;
       if (magic === 2) {
-        const view = (this.view ??= new DataView(records.buffer, records.byteOffset, records.length));
-        batch = decodeEntryV2(records, p, p + size, this.checkCrcs, this.maxBytes, this.minOffset, solo ? this.minOffsetNumber : Infinity, view);
+        batch = decodeEntryV2(records, p, p + size, this.checkCrcs, this.maxBytes, this.minOffset, solo ? this.minOffsetNumber : Infinity, this.crcOwner);
       } else if (magic === 0 || magic === 1) batch = decodeLegacyEntry(records, p, p + size, this.checkCrcs, this.maxBytes, this.minOffset);
       else throw new CorruptRecordError(magic < 0 ? `entry of ${batchLength} bytes is too short` : `unknown magic ${magic}`);
     } catch (e) {
@@ -229,7 +228,7 @@ export function decodeBatchV2(
   maxDecompressedBytes: number,
   minOffset: bigint,
 ): RecordBatch {
-  return decodeEntryV2(buf, start, end, checkCrcs, maxDecompressedBytes, minOffset, Infinity, null) as RecordBatch;
+  return decodeEntryV2(buf, start, end, checkCrcs, maxDecompressedBytes, minOffset, Infinity, 0) as RecordBatch;
 }
 
 /**
@@ -247,8 +246,8 @@ function decodeEntryV2(
   maxDecompressedBytes: number,
   minOffset: bigint,
   soloMinOffset: number,
-  /** A DataView over `buf`'s bytes, for the CRC (crc32cOf); null: none. */
-  view: DataView | null,
+  /** The number standing for `buf`'s bytes while they are decoded, for the CRC (crc32cOf's owner); 0: none. */
+  owner: number,
 ): RecordBatch | KafkaRecord {
   if (end - start < RECORD_BATCH_OVERHEAD) {
     throw new CorruptRecordError(`batch of ${end - start} bytes is smaller than a v2 batch header`);
@@ -256,7 +255,7 @@ function decodeEntryV2(
   // From here every header field lies within buf[start, end): read by int32() without bounds checks.
   if (checkCrcs) {
     const stored = int32(buf, start + 17) >>> 0;
-    const computed = view === null ? crc32c(buf, start + 21, end) : crc32cOf(view, buf, start + 21, end);
+    const computed = crc32cOf(owner, buf, start + 21, end);
     if (stored !== computed) {
       throw new CorruptRecordError(
         `CRC32C mismatch: stored 0x${stored.toString(16)}, computed 0x${computed.toString(16)}`,
