@@ -270,3 +270,34 @@ test('resumeViolations: a new owner may start where a sent commit put it, acknow
   assert.match(resumeViolations(history(5, 4)).join(), /skipping 2/);
   assert.match(resumeViolations(history(1, 5)).join(), /at 1, below the committed 2/);
 });
+
+test('staleAfterFreeze: a frozen member may repeat up to max records others committed past, until it reports the loss', () => {
+  const l = written(30);
+  const a = l.member('a');
+  const b = l.member('b');
+  const tp = [{ topic: T, partition: 0 }];
+  b.assigned(tp);
+  for (let o = 0; o < 5; o++) b.delivered(msg(0, o));
+  b.committed([{ topic: T, partition: 0, offset: 5n }]);
+  // b stands still with 5.. buffered; a takes the partition over and commits past what b holds.
+  a.assigned(tp);
+  for (let o = 5; o < 20; o++) a.delivered(msg(0, o));
+  a.committed([{ topic: T, partition: 0, offset: 20n }]);
+  l.member('scenario').mark('thaw b');
+  const from = l.markTime('thaw b')!;
+  for (const o of [5, 6, 7]) b.delivered(msg(0, o)); // handed out on waking, before the session check
+  b.lost(tp);
+  const allowed = l.check({ staleAfterFreeze: { member: 'b', from, max: 3 }, expectAll: false, finalCommit: false });
+  assert.equal(allowed.staleAfterFreeze, 3);
+  assert.equal(allowed.duplicatesOutsideWindow, 0);
+  assert.deepEqual(allowed.violations, []);
+  // One more than allowed; or the same repeats without the option: violations.
+  const over = l.check({ staleAfterFreeze: { member: 'b', from, max: 2 }, expectAll: false, finalCommit: false });
+  assert.ok(over.violations.some((v) => v.startsWith('stale after freeze: b handed out 3 records')), over.violations.join('\n'));
+  assert.equal(l.check({ expectAll: false, finalCommit: false }).duplicatesOutsideWindow, 3);
+  // After its report of the loss nothing stale may come out, whatever the bound.
+  b.delivered(msg(0, 8));
+  const late = l.check({ staleAfterFreeze: { member: 'b', from, max: 31 }, expectAll: false, finalCommit: false });
+  assert.equal(late.staleAfterFreeze, 3);
+  assert.equal(late.duplicatesOutsideWindow, 1);
+});

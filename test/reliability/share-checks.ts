@@ -29,7 +29,7 @@ export function shareCheck(produced: number, deliveries: readonly { partition: n
   ];
   return {
     produced, delivered: deliveries.length, distinct: seen.size, lost, pastEnd: 0, duplicated: deliveries.length - seen.size,
-    duplicatesOutsideWindow: twoHolders.length, replayed: 0, outOfOrder: 0, gaps: 0, commitRegressions: 0, commitsNotOwned: 0,
+    duplicatesOutsideWindow: twoHolders.length, staleAfterFreeze: 0, replayed: 0, outOfOrder: 0, gaps: 0, commitRegressions: 0, commitsNotOwned: 0,
     deliveredNotOwned: 0, abortedDelivered: 0, foreign: 0, finalCommitMismatches: 0, handOverErrors: 0, assignmentErrors: 0,
     finalCommits: new Map(), violations, duplicates: [],
   };

@@ -195,6 +195,8 @@ export interface LedgerCheck {
   /** Duplicated deliveries (replays after a recorded seek are not counted). */
   duplicated: number;
   duplicatesOutsideWindow: number;
+  /** Repeats allowed by CheckOptions.staleAfterFreeze. */
+  staleAfterFreeze: number;
   /** Redeliveries after a seek back (intended). */
   replayed: number;
   outOfOrder: number;
@@ -241,6 +243,13 @@ export interface CheckOptions {
   exactHandOver?: boolean;
   /** A partition assigned to a member owning it already, or revoked or lost by one not owning it (default false). */
   strictAssignments?: boolean;
+  /**
+   * A member that stood still past its session timeout (SIGSTOP) may hand out up to `max` buffered messages, from
+   * `from` until it reports its partitions lost, that another member read and committed past meanwhile: the consumer
+   * reads the clock for its session check once per 32 messages handed out (consumer.ts SESSION_CHECK_EVERY, DESIGN.md
+   * "R8, frozen member"), so `max` is 31. Such repeats are counted (`staleAfterFreeze`), not violations, up to `max`.
+   */
+  staleAfterFreeze?: { member: string; from: number; max: number };
 }
 
 export class Ledger {
@@ -381,6 +390,11 @@ export class Ledger {
       else if (n === 51) violations.push(`${kind}: ... (more)`);
     };
     const name = (topic: string, p: number): string => `${topic}[${p}]`;
+    const stale = opts.staleAfterFreeze;
+    // Until the member's first report of lost partitions from `from` on (none: to the end).
+    const staleUntil = stale === undefined ? -Infinity
+      : (events.find((e) => e.t === 'lost' && e.member === stale.member && e.at >= stale.from)?.at ?? Infinity);
+    let staleAfterFreeze = 0;
 
     // Acknowledged writes per partition: offset -> aborted?; declared log ends.
     const writes = new Map<string, Map<bigint, boolean>>();
@@ -569,7 +583,11 @@ export class Ledger {
             replayed++;
           } else {
             const committedBefore = lastCommit.get(k) ?? null;
-            const withinWindow = allowInWindow && (committedBefore === null || committedBefore <= offset);
+            let withinWindow = allowInWindow && (committedBefore === null || committedBefore <= offset);
+            if (!withinWindow && stale !== undefined && e.member === stale.member && e.at >= stale.from && e.at < staleUntil) {
+              staleAfterFreeze++;
+              withinWindow = true;
+            }
             duplicates.push({ topic: e.topic, partition: e.partition, offset, firstMember: first, againMember: e.member, committedBefore, withinWindow });
             if (!withinWindow) {
               violate('duplicate', `${name(e.topic, e.partition)}@${offset} again to ${e.member} (first ${first}; committed ${committedBefore ?? 'none'} before)`);
@@ -658,9 +676,12 @@ export class Ledger {
       }
     }
 
+    if (stale !== undefined && staleAfterFreeze > stale.max) {
+      violate('stale after freeze', `${stale.member} handed out ${staleAfterFreeze} records others had committed past, after standing still, before reporting its partitions lost (at most ${stale.max})`);
+    }
     const dupOutside = duplicates.filter((d) => !d.withinWindow).length;
     return {
-      produced, delivered, distinct: firstDelivery.size, lost, pastEnd, duplicated: duplicates.length, duplicatesOutsideWindow: dupOutside,
+      produced, delivered, distinct: firstDelivery.size, lost, pastEnd, duplicated: duplicates.length, duplicatesOutsideWindow: dupOutside, staleAfterFreeze,
       replayed, outOfOrder, gaps, commitRegressions, commitsNotOwned, deliveredNotOwned, abortedDelivered, foreign,
       finalCommitMismatches, handOverErrors, assignmentErrors, finalCommits, violations, duplicates,
     };
